@@ -103,6 +103,18 @@ class QwenTokenizerTest {
         assertEquals(id("<|im_end|>"), tokenizer.endOfTurnId());
     }
 
+    @Test
+    void encodesARenderedChatPrompt() {
+        ChatTemplate template = ChatTemplate.forVocabulary(tokenizer.vocabulary());
+        String prompt = template.render(List.of(ChatMessage.system("Be brief."), ChatMessage.user("Hi")), true);
+        int[] ids = tokenizer.encode(prompt, true, true);
+        long starts = IntStream.of(ids).filter(i -> i == id("<|im_start|>")).count();
+        long ends = IntStream.of(ids).filter(i -> i == id("<|im_end|>")).count();
+        assertEquals(3, starts, "system, user and the assistant opening");
+        assertEquals(2, ends);
+        assertEquals(prompt, streamRenderingSpecial(ids));
+    }
+
     private static String streamRenderingSpecial(int[] ids) {
         StreamingDecoder decoder = tokenizer.streamingDecoder(true).renderingSpecialTokens();
         StringBuilder out = new StringBuilder();
