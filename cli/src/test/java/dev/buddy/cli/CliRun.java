@@ -11,13 +11,18 @@ import java.nio.charset.StandardCharsets;
 
 /** One in-process run of the command line, with what it printed. */
 public record CliRun(int exit, String out, String err) {
-    /** Through the public entry point, exactly as {@code Main} reaches it. */
-    public static CliRun run(String... args) {
+    /** Through the public static entry point, exactly as {@code Main} reaches it (it reads BUDDY_DEBUG). */
+    public static CliRun runStatic(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int exit = Cli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new CliRun(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Buddy's standard commands with debug output off, whatever BUDDY_DEBUG says in the test's environment. */
+    public static CliRun run(String... args) {
+        return run(new Cli(Cli.standardCommands(), false), args);
     }
 
     /** Through a given {@link Cli}, with empty standard input. */

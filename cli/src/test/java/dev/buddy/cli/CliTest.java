@@ -28,6 +28,14 @@ class CliTest {
     }
 
     @Test
+    void staticEntryPointRunsTheStandardCommands() {
+        CliRun viaStatic = CliRun.runStatic("--help");
+        assertEquals(Cli.EXIT_OK, viaStatic.exit());
+        assertEquals(CliRun.run("--help").out(), viaStatic.out());
+        assertEquals(Cli.EXIT_USAGE, CliRun.runStatic("no-such-command").exit());
+    }
+
+    @Test
     void noArgumentsPrintsTheOverview() {
         assertEquals(CliRun.run("--help").out(), CliRun.run().assertOk().out());
     }
