@@ -1,5 +1,6 @@
 package dev.buddy.router;
 
+import dev.buddy.engine.model.ModelSpec;
 import dev.buddy.gguf.GgufFile;
 
 /**
@@ -16,8 +17,9 @@ public record BaseModelInfo(String architecture, int layerCount, int keyDim, int
     /**
      * Reads {@code general.architecture}, {@code <arch>.block_count}, {@code <arch>.attention.head_count},
      * {@code <arch>.attention.head_count_kv} (default: head_count, i.e. no GQA), {@code <arch>.embedding_length},
-     * {@code <arch>.attention.key_length} and {@code <arch>.attention.value_length} (default: embedding_length /
-     * head_count, llama.cpp's rule).
+     * {@code <arch>.attention.key_length} (default: embedding_length / head_count, llama.cpp's rule) and
+     * {@code <arch>.attention.value_length} (default: key_length), as {@link ModelSpec#fromGguf} does. Works for any
+     * architecture, so a router can be made or checked for a model the engine does not run yet.
      */
     public static BaseModelInfo of(GgufFile model) {
         String arch = model.getString("general.architecture");
@@ -27,8 +29,14 @@ public record BaseModelInfo(String architecture, int layerCount, int keyDim, int
         int embedding = model.getInt(arch + ".embedding_length");
         int headDim = embedding / heads;
         int keyLength = model.getInt(arch + ".attention.key_length", headDim);
-        int valueLength = model.getInt(arch + ".attention.value_length", headDim);
+        int valueLength = model.getInt(arch + ".attention.value_length", keyLength);
         return new BaseModelInfo(arch, layers, kvHeads * keyLength, kvHeads * valueLength, ModelFingerprint.of(model));
+    }
+
+    /** From the engine's spec of an open model: keys and values are both {@link ModelSpec#kvDim()} wide. */
+    public static BaseModelInfo of(ModelSpec spec, GgufFile model) {
+        return new BaseModelInfo(spec.architecture().ggufName(), spec.blockCount(), spec.kvDim(), spec.kvDim(),
+                ModelFingerprint.of(model));
     }
 
     /** The router input width for a feature source; K+V needs keys and values of the same width. */

@@ -77,6 +77,11 @@ public final class DynamicRoutingSession implements RoutingSession {
         return true;
     }
 
+    @Override
+    public int featureDim() {
+        return featureDim;
+    }
+
     public DecisionModule decision() {
         return decision;
     }

@@ -13,6 +13,21 @@ public final class PathTrace {
         }
     }
 
+    /**
+     * A listener that emits one line per forward call: the position (or prefill range) and the path, e.g.
+     * {@code "    17 █·██·█"}. Every token of a prefill chunk shares its chunk's path, so one line stands for them.
+     */
+    public static RouteListener printer(java.util.function.Consumer<String> out) {
+        StringBuilder line = new StringBuilder();
+        return (start, count, phase, mask) -> {
+            line.setLength(0);
+            String where = count == 1 ? Integer.toString(start) : start + "-" + (start + count - 1);
+            line.append(" ".repeat(Math.max(0, 9 - where.length()))).append(where).append(' ');
+            render(mask, mask.length, line);
+            out.accept(line.toString());
+        };
+    }
+
     public static String render(boolean[] mask) {
         StringBuilder sb = new StringBuilder(mask.length);
         render(mask, mask.length, sb);

@@ -14,6 +14,9 @@ public sealed interface RoutingSession permits DynamicRoutingSession, StaticRout
     /** False for static plans: the caller can skip reading cache rows entirely. */
     boolean needsFeatures();
 
+    /** Width of the layer-0 feature this session reads; 0 when it reads none. */
+    int featureDim();
+
     /** Forgets all positions: the next position observed is position 0 of a new sequence. */
     void reset();
 

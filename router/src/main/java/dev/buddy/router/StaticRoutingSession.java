@@ -29,6 +29,11 @@ public final class StaticRoutingSession implements RoutingSession {
     }
 
     @Override
+    public int featureDim() {
+        return 0;
+    }
+
+    @Override
     public void reset() {
         positions = 0;
         routed = false;
