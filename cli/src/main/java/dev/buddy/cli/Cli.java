@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 import dev.buddy.cli.info.InfoCommand;
+import dev.buddy.cli.run.ChatCommand;
+import dev.buddy.cli.run.GenerateCommand;
 
 /**
  * The {@code buddy} command line: picks the subcommand, parses its options, runs it, and reports every failure as
@@ -38,7 +40,7 @@ public final class Cli {
 
     /** Buddy's subcommands. */
     public static List<Command> standardCommands() {
-        return List.of(new InfoCommand());
+        return List.of(new InfoCommand(), new GenerateCommand(), new ChatCommand());
     }
 
     public static void main(String[] args) {
