@@ -32,6 +32,13 @@ public record DynamicRouter(String name, DecisionModule decision, Optional<Budge
     }
 
     @Override
+    public String describe() {
+        return Router.super.describe() + ", " + decision.featureSource().fileName() + " features, "
+                + decision.pooling().fileName() + " pooling, ω=" + decision.omega() + ", prior "
+                + provenance.priorKind() + (predictor.isPresent() ? ", with budget predictor" : "");
+    }
+
+    @Override
     public DynamicRoutingSession openSession(Budget budget, Reroute reroute) {
         return new DynamicRoutingSession(this, budget, reroute);
     }

@@ -13,6 +13,16 @@ public sealed interface Router permits DynamicRouter, StaticPlan {
     Provenance provenance();
 
     /**
+     * One line for logs and the CLI. An untrained router says so first, since its routes carry no learned meaning.
+     */
+    default String describe() {
+        Provenance p = provenance();
+        return (p.trained() ? "" : "UNTRAINED ") + p.method() + " router '" + name() + "' for " + p.baseArchitecture()
+                + " (" + layerCount() + " blocks, base fingerprint " + p.baseFingerprint().substring(0,
+                Math.min(12, p.baseFingerprint().length())) + ")";
+    }
+
+    /**
      * A fresh per-sequence routing state.
      *
      * @param budget  the budget; null asks a dynamic router's budget predictor

@@ -116,6 +116,7 @@ class RouterFileTest {
         }
         DynamicRouter r = (DynamicRouter) RouterFile.load(p, a);
         assertFalse(r.provenance().trained());
+        assertTrue(r.describe().startsWith("UNTRAINED random router"), r.describe());
         assertEquals(FeatureSource.KEY, r.decision().featureSource());
         assertEquals(Pooling.LAST, r.decision().pooling());
         assertTrue(r.predictor().isPresent());
