@@ -33,12 +33,15 @@ import java.util.Objects;
  * @param kvCacheType    KV storage
  * @param skippedKv      what skipped blocks leave in the KV cache
  * @param threads        worker threads; 0 for all processors
+ * @param prefillBatch   most context tokens per forward call; 0 for the whole evaluation context, so that every
+ *                       context is one planner call and routed as a whole, as the paper's prefill is
  * @param dense          also evaluate the dense model
  */
 public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, List<Task> tasks, int limit,
                           List<PerplexityCorpus> perplexity, int pplLimitTokens, int pplWindow, int pplStride,
                           Path outputDir, Path datasetsDir, RoutingMode routingMode, boolean bos, int contextLength,
-                          KvCacheType kvCacheType, SkippedKvPolicy skippedKv, int threads, boolean dense) {
+                          KvCacheType kvCacheType, SkippedKvPolicy skippedKv, int threads, int prefillBatch,
+                          boolean dense) {
 
     /** The paper's budgets for a 32-block model: 4, 8, 12 and 16 blocks removed. */
     public static final List<Budget> PAPER_BUDGETS = List.of(Budget.fraction(0.875), Budget.fraction(0.75),
@@ -71,8 +74,8 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
         if (pplStride < 0) {
             throw new InvalidEvalOptionException("the perplexity stride must be positive, got " + pplStride);
         }
-        if (contextLength < 0 || threads < 0) {
-            throw new InvalidEvalOptionException("context length and threads must not be negative");
+        if (contextLength < 0 || threads < 0 || prefillBatch < 0) {
+            throw new InvalidEvalOptionException("context length, threads and prefill batch must not be negative");
         }
         if (!routers.isEmpty() && budgets.isEmpty()) {
             throw new InvalidEvalOptionException("router files were given but no budget to evaluate them at");
@@ -176,6 +179,7 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
         private KvCacheType kvCacheType = KvCacheType.F16;
         private SkippedKvPolicy skippedKv = SkippedKvPolicy.ZEROS;
         private int threads;
+        private int prefillBatch;
         private boolean dense = true;
 
         private Builder(Path model, Path outputDir, Path datasetsDir) {
@@ -254,6 +258,11 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
             return this;
         }
 
+        public Builder prefillBatch(int v) {
+            prefillBatch = v;
+            return this;
+        }
+
         public Builder dense(boolean v) {
             dense = v;
             return this;
@@ -262,7 +271,7 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
         public EvalOptions build() {
             return new EvalOptions(model, routers, budgets, tasks, limit, perplexity, pplLimitTokens, pplWindow,
                     pplStride, outputDir, datasetsDir, routingMode, bos, contextLength, kvCacheType, skippedKv,
-                    threads, dense);
+                    threads, prefillBatch, dense);
         }
     }
 }
