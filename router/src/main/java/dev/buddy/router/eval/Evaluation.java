@@ -43,7 +43,6 @@ public final class Evaluation {
         Objects.requireNonNull(log, "log");
         try (Model model = Model.load(options.model())) {
             ModelSpec spec = model.spec();
-            int layers = spec.blockCount();
             int context = options.contextLength() > 0 ? options.contextLength()
                     : Math.min(spec.contextLength(), EvalOptions.DEFAULT_MAX_CONTEXT);
             List<EvalConfiguration> configurations = configurations(options, model, log);
