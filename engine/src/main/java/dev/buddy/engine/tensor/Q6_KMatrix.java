@@ -134,13 +134,13 @@ final class Q6_KMatrix extends WeightMatrix {
                     ByteVector l0 = ByteVector.fromMemorySegment(B, w, bo + 64L * n, LE);
                     ByteVector l1 = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32, LE);
                     ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 128 + 32L * n, LE);
-                    ByteVector q1 = l0.and((byte) 0x0F).or(h.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4))
+                    ByteVector q1 = l0.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30))
                             .sub((byte) 32);
-                    ByteVector q2 = l1.and((byte) 0x0F).or(h.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2))
+                    ByteVector q2 = l1.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30))
                             .sub((byte) 32);
-                    ByteVector q3 = l0.lanewise(VectorOperators.LSHR, 4).or(h.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4 = l1.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q3 = l0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q4 = l1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                            .or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
                     int x = (token * blocks + sb) * 256 + 128 * n;
                     long sc = bo + 192 + 8L * n;
                     IntVector p0 = ((ShortVector) q1.convertShape(VectorOperators.B2S, S, 0))
@@ -179,7 +179,7 @@ final class Q6_KMatrix extends WeightMatrix {
                 float d = Halfs.f16ToFloat(w.get(HALF, bo + 208)) * in.d[token * blocks + sb];
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6) + acc.lane(7));
         }
 
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
@@ -200,13 +200,13 @@ final class Q6_KMatrix extends WeightMatrix {
                     ByteVector l0 = ByteVector.fromMemorySegment(B, w, bo + 64L * n, LE);
                     ByteVector l1 = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32, LE);
                     ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 128 + 32L * n, LE);
-                    ByteVector q1 = l0.and((byte) 0x0F).or(h.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4))
+                    ByteVector q1 = l0.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30))
                             .sub((byte) 32);
-                    ByteVector q2 = l1.and((byte) 0x0F).or(h.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2))
+                    ByteVector q2 = l1.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30))
                             .sub((byte) 32);
-                    ByteVector q3 = l0.lanewise(VectorOperators.LSHR, 4).or(h.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4 = l1.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q3 = l0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q4 = l1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                            .or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
                     int x0 = token * cols + sb * 256 + 128 * n;
                     int x1 = x0 + cols;
                     int x2 = x1 + cols;
@@ -336,10 +336,10 @@ final class Q6_KMatrix extends WeightMatrix {
                 acc3 = ((FloatVector) i3.convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F, dw * in.d[db + 3 * blocks]), acc3);
             }
-            out[outIndex] = acc0.reduceLanes(VectorOperators.ADD);
-            out[outIndex + outStride] = acc1.reduceLanes(VectorOperators.ADD);
-            out[outIndex + 2 * outStride] = acc2.reduceLanes(VectorOperators.ADD);
-            out[outIndex + 3 * outStride] = acc3.reduceLanes(VectorOperators.ADD);
+            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5) + acc0.lane(6) + acc0.lane(7));
+            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4) + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
+            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4) + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
+            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4) + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
         }
     }
 
@@ -363,8 +363,8 @@ final class Q6_KMatrix extends WeightMatrix {
                             .sub((byte) 32);
                     ByteVector q2a = l1a.and((byte) 0x0F).or(ha.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2))
                             .sub((byte) 32);
-                    ByteVector q3a = l0a.lanewise(VectorOperators.LSHR, 4).or(ha.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4a = l1a.lanewise(VectorOperators.LSHR, 4)
+                    ByteVector q3a = l0a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(ha.and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q4a = l1a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
                             .or(ha.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
                     ByteVector l0b = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 16, LE);
                     ByteVector l1b = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 48, LE);
@@ -373,8 +373,8 @@ final class Q6_KMatrix extends WeightMatrix {
                             .sub((byte) 32);
                     ByteVector q2b = l1b.and((byte) 0x0F).or(hb.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2))
                             .sub((byte) 32);
-                    ByteVector q3b = l0b.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4b = l1b.lanewise(VectorOperators.LSHR, 4)
+                    ByteVector q3b = l0b.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hb.and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q4b = l1b.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
                             .or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
                     int x = (token * blocks + sb) * 256 + 128 * n;
                     long sc = bo + 192 + 8L * n;
@@ -431,7 +431,7 @@ final class Q6_KMatrix extends WeightMatrix {
                 float d = Halfs.f16ToFloat(w.get(HALF, bo + 208)) * in.d[token * blocks + sb];
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3));
         }
     }
 }
