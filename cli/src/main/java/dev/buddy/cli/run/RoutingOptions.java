@@ -26,7 +26,7 @@ import dev.buddy.router.RoutingStats;
  * The BUDDY routing options: which router, what budget, how often to reroute, and what skipped blocks leave in the KV
  * cache. Without {@code --router} or {@code --budget} every block runs, exactly as a dense engine.
  */
-final class RoutingOptions {
+public final class RoutingOptions {
     private RoutingOptions() {}
 
     static List<OptionSpec> specs() {
@@ -100,7 +100,7 @@ final class RoutingOptions {
         return Budget.fraction(args.floatValue("--budget", Float.MIN_VALUE, 1f));
     }
 
-    static SkippedKvPolicy policy(String s) {
+    public static SkippedKvPolicy policy(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "zeros" -> SkippedKvPolicy.ZEROS;
             case "mask" -> SkippedKvPolicy.MASK;
