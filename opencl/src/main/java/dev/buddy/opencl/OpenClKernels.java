@@ -1,0 +1,262 @@
+package dev.buddy.opencl;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import dev.buddy.gguf.GgmlType;
+
+/**
+ * Buddy's OpenCL kernels, built once per context from the {@code .cl} resources, with typed launchers. Every launcher
+ * only enqueues: results are visible to a later read ({@link ClContext#read}), which waits for the queue. Not
+ * thread-safe (kernel arguments are per kernel object).
+ */
+public final class OpenClKernels implements AutoCloseable {
+    /** Weight formats with matrix-vector, matrix-matrix and row-lookup kernels. */
+    public static final Set<GgmlType> WEIGHT_TYPES = Collections.unmodifiableSet(EnumSet.of(
+            GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K, GgmlType.Q6_K));
+
+    /** Output dimensions one attention work-item may own (MAX_DPT in ops.cl): headDim <= work-group * this. */
+    private static final int MAX_DIMS_PER_ITEM = 8;
+    private static final String[] SOURCES = {"common.cl", "quant.cl", "ops.cl"};
+
+    private final ClContext context;
+    private final ClProgram program;
+    private final Map<GgmlType, ClKernel> matvec = new EnumMap<>(GgmlType.class);
+    private final Map<GgmlType, ClKernel> matmul = new EnumMap<>(GgmlType.class);
+    private final Map<GgmlType, ClKernel> getRows = new EnumMap<>(GgmlType.class);
+    private final ClKernel rmsNorm;
+    private final ClKernel ropeKv;
+    private final ClKernel attention;
+    private final ClKernel swiglu;
+    private final ClKernel add;
+    private final ClKernel argmax;
+    private final int tile;
+    private final int reduceGroup;
+    private final int attentionGroup;
+    private final int elementGroup;
+
+    private OpenClKernels(ClContext context, int tile) {
+        this.context = context;
+        this.tile = tile;
+        this.program = context.build("buddy kernels", source(),
+                "-cl-std=CL1.2 -DTS=" + tile + " -DTK=32 -DMAX_DPT=" + MAX_DIMS_PER_ITEM);
+        for (GgmlType t : WEIGHT_TYPES) {
+            String suffix = t.name();
+            matvec.put(t, program.kernel("matvec_" + suffix));
+            matmul.put(t, program.kernel("matmul_" + suffix));
+            getRows.put(t, program.kernel("get_rows_" + suffix));
+        }
+        rmsNorm = program.kernel("rms_norm");
+        ropeKv = program.kernel("rope_kv");
+        attention = program.kernel("attention");
+        swiglu = program.kernel("swiglu");
+        add = program.kernel("add");
+        argmax = program.kernel("argmax");
+        // GPUs want wide groups to hide latency; a CPU device runs a group on one thread, where narrow is cheaper.
+        int preferred = context.device().isGpu() ? 256 : 64;
+        long limit = Long.MAX_VALUE;
+        for (ClKernel k : matvec.values()) {
+            limit = Math.min(limit, k.maxWorkGroupSize());
+        }
+        limit = Math.min(limit, rmsNorm.maxWorkGroupSize());
+        limit = Math.min(limit, argmax.maxWorkGroupSize());
+        this.reduceGroup = floorPow2(Math.min(preferred, limit));
+        this.attentionGroup = floorPow2(Math.min(context.device().isGpu() ? 128 : 64, attention.maxWorkGroupSize()));
+        // Fixed group shapes: PoCL compiles a work-group function per distinct local size, so letting the driver pick
+        // one per launch shape would recompile as prompt lengths vary.
+        long elementLimit = Math.min(Math.min(swiglu.maxWorkGroupSize(), add.maxWorkGroupSize()),
+                Math.min(ropeKv.maxWorkGroupSize(), getRows.get(GgmlType.F32).maxWorkGroupSize()));
+        this.elementGroup = floorPow2(Math.min(64, elementLimit));
+        if (matmul.values().stream().anyMatch(k -> k.maxWorkGroupSize() < (long) tile * tile)) {
+            throw new OpenClException("clGetKernelWorkGroupInfo", -54,
+                    "matmul needs " + tile * tile + " work-items per group on " + context.device().name());
+        }
+    }
+
+    /**
+     * Builds the kernels for {@code context}'s device.
+     *
+     * @throws OpenClBuildException with the compiler log if the device's compiler rejects them
+     */
+    public static OpenClKernels build(ClContext context) {
+        // 16x16 matmul tiles need 256 work-items per group; some small devices allow fewer.
+        int tile = context.device().maxWorkGroupSize() >= 256 ? 16 : 8;
+        return new OpenClKernels(context, tile);
+    }
+
+    /** The concatenated kernel sources, in dependency order. */
+    public static String source() {
+        StringBuilder all = new StringBuilder();
+        for (String name : SOURCES) {
+            try (InputStream in = OpenClKernels.class.getResourceAsStream("kernels/" + name)) {
+                if (in == null) {
+                    throw new IllegalStateException("kernel resource missing from the jar: kernels/" + name);
+                }
+                all.append("// ---- ").append(name).append(" ----\n")
+                        .append(new String(in.readAllBytes(), StandardCharsets.UTF_8)).append('\n');
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return all.toString();
+    }
+
+    public ClContext context() {
+        return context;
+    }
+
+    /** Work-group size of the reduction kernels (matvec, RMSNorm, argmax). */
+    public int reduceGroupSize() {
+        return reduceGroup;
+    }
+
+    /**
+     * Uploads a weight matrix exactly as GGUF stores it: {@code dims[0]} is the row length (ne0), {@code dims[1]} the
+     * number of rows (1 when absent).
+     *
+     * @throws OpenClUnsupportedTypeException when {@code type} has no kernel
+     */
+    public DeviceMatrix upload(String name, GgmlType type, long[] dims, MemorySegment data) {
+        if (!WEIGHT_TYPES.contains(type)) {
+            throw new OpenClUnsupportedTypeException(name, type);
+        }
+        long cols = dims[0];
+        long rows = 1;
+        for (int i = 1; i < dims.length; i++) {
+            rows *= dims[i];
+        }
+        if (cols % type.blockSize() != 0 || (type.blockSize() > 1 && cols % 16 != 0)) {
+            throw new IllegalArgumentException("tensor " + name + ": row length " + cols + " is not a whole number of "
+                    + type + " blocks");
+        }
+        if (cols > Integer.MAX_VALUE || rows > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tensor " + name + " is too large: " + rows + " x " + cols);
+        }
+        long expected = type.byteSize(cols) * rows;
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("tensor " + name + " holds " + data.byteSize() + " bytes, expected "
+                    + expected + " for " + type + " [" + rows + " x " + cols + "]");
+        }
+        return new DeviceMatrix(name, type, (int) rows, (int) cols, context.upload(data));
+    }
+
+    /**
+     * {@code out[outOffset + r] = w_r · x[xOffset ..]} for every row r, or {@code +=} when {@code accumulate} (a
+     * residual add fused into the projection). Offsets are in floats.
+     */
+    public void matvec(DeviceMatrix w, ClBuffer x, int xOffset, ClBuffer out, int outOffset, boolean accumulate) {
+        ClKernel k = matvec.get(w.type());
+        k.arg(0, w.buffer()).arg(1, w.rowBytes()).arg(2, x).arg(3, xOffset).arg(4, out).arg(5, outOffset)
+                .arg(6, w.cols()).arg(7, accumulate ? 1 : 0).argLocal(8, 4L * reduceGroup);
+        context.run(k, (long) w.rows() * reduceGroup, reduceGroup);
+    }
+
+    /**
+     * {@code out[t*rows + r] = w_r · x[t*cols ..]} for n tokens (prefill), or {@code +=} when {@code accumulate}.
+     */
+    public void matmul(DeviceMatrix w, ClBuffer x, int n, ClBuffer out, boolean accumulate) {
+        ClKernel k = matmul.get(w.type());
+        k.arg(0, w.buffer()).arg(1, w.rowBytes()).arg(2, x).arg(3, out).arg(4, w.rows()).arg(5, w.cols()).arg(6, n)
+                .arg(7, accumulate ? 1 : 0);
+        context.run(k, roundUp(w.rows(), tile), roundUp(n, tile), tile, tile);
+    }
+
+    /** {@code out[t*cols ..] = row tokens[t] of w}, dequantised (the embedding lookup), for n tokens. */
+    public void getRows(DeviceMatrix w, ClBuffer tokens, int n, ClBuffer out) {
+        ClKernel k = getRows.get(w.type());
+        k.arg(0, w.buffer()).arg(1, w.rowBytes()).arg(2, tokens).arg(3, out).arg(4, w.cols());
+        context.run(k, roundUp(w.cols(), elementGroup), n, elementGroup, 1);
+    }
+
+    /** RMSNorm of n rows of {@code dim}: {@code out = x / sqrt(mean(x^2) + eps) * weight}; out may be x. */
+    public void rmsNorm(ClBuffer x, ClBuffer weight, ClBuffer out, int dim, int n, float eps) {
+        rmsNorm.arg(0, x).arg(1, weight).arg(2, out).arg(3, dim).arg(4, eps).argLocal(5, 4L * reduceGroup);
+        context.run(rmsNorm, (long) n * reduceGroup, reduceGroup);
+    }
+
+    /**
+     * Rotates n tokens' queries (in place) and keys, and writes keys and values to the caches at positions
+     * {@code startPos..}. {@code ropeTable} holds (cos, sin) for every position and pair, {@code ropeDims/2} pairs per
+     * position; {@code cacheOffset} (in floats) is where this layer's cache starts.
+     */
+    public void ropeKv(AttentionShape s, ClBuffer q, ClBuffer k, ClBuffer v, ClBuffer kCache, ClBuffer vCache,
+            ClBuffer ropeTable, int startPos, int n, long cacheOffset) {
+        ropeKv.arg(0, q).arg(1, k).arg(2, v).arg(3, kCache).arg(4, vCache).arg(5, ropeTable).arg(6, startPos)
+                .arg(7, s.heads()).arg(8, s.kvHeads()).arg(9, s.headDim()).arg(10, s.ropeDims())
+                .arg(11, s.neox() ? 1 : 0).arg(12, cacheOffset);
+        context.run(ropeKv, roundUp((long) (s.heads() + s.kvHeads()) * (s.headDim() / 2), elementGroup), n,
+                elementGroup, 1);
+    }
+
+    /**
+     * Causal attention of n queries at positions {@code startPos..} over the cache, scaled by 1/sqrt(headDim); writes
+     * {@code heads * headDim} floats per token to {@code out}.
+     */
+    public void attention(AttentionShape s, ClBuffer q, ClBuffer kCache, ClBuffer vCache, ClBuffer out, int startPos,
+            int n, long cacheOffset) {
+        if (s.headDim() > attentionGroup * MAX_DIMS_PER_ITEM) {
+            throw new IllegalArgumentException("head dimension " + s.headDim() + " exceeds this device's attention limit "
+                    + attentionGroup * MAX_DIMS_PER_ITEM);
+        }
+        attention.arg(0, q).arg(1, kCache).arg(2, vCache).arg(3, out).arg(4, startPos).arg(5, s.heads())
+                .arg(6, s.kvHeads()).arg(7, s.headDim()).arg(8, (float) (1.0 / Math.sqrt(s.headDim())))
+                .arg(9, cacheOffset).argLocal(10, 4L * attentionGroup).argLocal(11, 4L * attentionGroup);
+        context.run(attention, (long) s.heads() * attentionGroup, n, attentionGroup, 1);
+    }
+
+    /** {@code gate[i] = silu(gate[i]) * up[i]} for i < n. */
+    public void swiglu(ClBuffer gate, ClBuffer up, int n) {
+        swiglu.arg(0, gate).arg(1, up).arg(2, n);
+        context.run(swiglu, roundUp(n, elementGroup), elementGroup);
+    }
+
+    /** {@code x[i] += y[i % yLen]} for i < n: a residual add, or a bias added to each of n / yLen rows. */
+    public void add(ClBuffer x, ClBuffer y, int yLen, int n) {
+        add.arg(0, x).arg(1, y).arg(2, yLen).arg(3, n);
+        context.run(add, roundUp(n, elementGroup), elementGroup);
+    }
+
+    /** Writes to {@code result[0]} the index of the largest of x[0..n) (the lowest index on ties). */
+    public void argmax(ClBuffer x, int n, ClBuffer result) {
+        argmax.arg(0, x).arg(1, n).arg(2, result).argLocal(3, 4L * reduceGroup).argLocal(4, 4L * reduceGroup);
+        context.run(argmax, reduceGroup, reduceGroup);
+    }
+
+    /** Releases the program and its kernels (buffers made by {@link #upload} stay with the context). */
+    @Override
+    public void close() {
+        for (Map<GgmlType, ClKernel> m : java.util.List.of(matvec, matmul, getRows)) {
+            m.values().forEach(ClKernel::close);
+        }
+        for (ClKernel k : new ClKernel[] {rmsNorm, ropeKv, attention, swiglu, add, argmax}) {
+            k.close();
+        }
+        program.close();
+    }
+
+    static int floorPow2(long n) {
+        if (n < 1) {
+            return 1;
+        }
+        return Integer.highestOneBit((int) Math.min(n, 1 << 30));
+    }
+
+    private static long roundUp(long n, long multiple) {
+        return (n + multiple - 1) / multiple * multiple;
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "OpenClKernels[%s, reduce group %d, attention group %d, tile %d]",
+                context.device().name(), reduceGroup, attentionGroup, tile);
+    }
+}
