@@ -24,44 +24,51 @@ class MatmulProperties {
 
     @Property(tries = 12)
     void f32(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 300) int cols,
-            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate) {
-        check(GgmlType.F32, rows, cols, n, seed, accumulate);
+            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate,
+            @ForAll boolean quantised) {
+        check(GgmlType.F32, rows, cols, n, seed, accumulate, quantised);
     }
 
     @Property(tries = 12)
     void f16(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 300) int cols,
-            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate) {
-        check(GgmlType.F16, rows, cols, n, seed, accumulate);
+            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate,
+            @ForAll boolean quantised) {
+        check(GgmlType.F16, rows, cols, n, seed, accumulate, quantised);
     }
 
     @Property(tries = 12)
     void q8_0(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 12) int blocks,
-            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate) {
-        check(GgmlType.Q8_0, rows, blocks * 32, n, seed, accumulate);
+            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate,
+            @ForAll boolean quantised) {
+        check(GgmlType.Q8_0, rows, blocks * 32, n, seed, accumulate, quantised);
     }
 
     @Property(tries = 12)
     void q4_0(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 12) int blocks,
-            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate) {
-        check(GgmlType.Q4_0, rows, blocks * 32, n, seed, accumulate);
+            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate,
+            @ForAll boolean quantised) {
+        check(GgmlType.Q4_0, rows, blocks * 32, n, seed, accumulate, quantised);
     }
 
     @Property(tries = 12)
     void q4_1(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 12) int blocks,
-            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate) {
-        check(GgmlType.Q4_1, rows, blocks * 32, n, seed, accumulate);
+            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate,
+            @ForAll boolean quantised) {
+        check(GgmlType.Q4_1, rows, blocks * 32, n, seed, accumulate, quantised);
     }
 
     @Property(tries = 12)
     void q4_K(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 2) int blocks,
-            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate) {
-        check(GgmlType.Q4_K, rows, blocks * 256, n, seed, accumulate);
+            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate,
+            @ForAll boolean quantised) {
+        check(GgmlType.Q4_K, rows, blocks * 256, n, seed, accumulate, quantised);
     }
 
     @Property(tries = 12)
     void q6_K(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 2) int blocks,
-            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate) {
-        check(GgmlType.Q6_K, rows, blocks * 256, n, seed, accumulate);
+            @ForAll @IntRange(min = 1, max = 37) int n, @ForAll long seed, @ForAll boolean accumulate,
+            @ForAll boolean quantised) {
+        check(GgmlType.Q6_K, rows, blocks * 256, n, seed, accumulate, quantised);
     }
 
     /** Prefill and decode agree: matmul row t equals matvec on token t (both within the reference tolerance). */
@@ -92,9 +99,10 @@ class MatmulProperties {
         }
     }
 
-    private static void check(GgmlType type, int rows, int cols, int n, long seed, boolean accumulate) {
+    private static void check(GgmlType type, int rows, int cols, int n, long seed, boolean accumulate,
+            boolean quantised) {
         Random rnd = new Random(seed);
-        WeightFixture w = WeightFixture.random(type, rows, cols, rnd);
+        WeightFixture w = WeightFixture.random(type, rows, cols, rnd, quantised);
         float[] x = WeightFixture.randomVector(n * cols, rnd);
         float[] before = WeightFixture.randomVector(n * rows, rnd);
         float[] got = new float[n * rows];

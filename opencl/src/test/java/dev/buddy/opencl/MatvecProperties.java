@@ -1,7 +1,6 @@
 package dev.buddy.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 
@@ -11,74 +10,66 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AddLifecycleHook;
 
-/** Every matrix-vector kernel against the dequantise-then-dot scalar reference, on random shapes and blocks. */
+/**
+ * Every matrix-vector kernel against the reference codecs' dequantise-then-dot, on random shapes, with weights that are
+ * either quantised from random floats by the reference quantiser or arbitrary valid blocks.
+ */
 @AddLifecycleHook(RequiresOpenCl.class)
 class MatvecProperties {
 
     @Property(tries = 20)
     void f32(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 700) int cols,
-            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset) {
-        check(GgmlType.F32, rows, cols, seed, accumulate, offset);
+            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset,
+            @ForAll boolean quantised) {
+        check(GgmlType.F32, rows, cols, seed, accumulate, offset, quantised);
     }
 
     @Property(tries = 20)
     void f16(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 700) int cols,
-            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset) {
-        check(GgmlType.F16, rows, cols, seed, accumulate, offset);
+            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset,
+            @ForAll boolean quantised) {
+        check(GgmlType.F16, rows, cols, seed, accumulate, offset, quantised);
     }
 
     @Property(tries = 20)
     void q8_0(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 48) int blocks,
-            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset) {
-        check(GgmlType.Q8_0, rows, blocks * 32, seed, accumulate, offset);
+            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset,
+            @ForAll boolean quantised) {
+        check(GgmlType.Q8_0, rows, blocks * 32, seed, accumulate, offset, quantised);
     }
 
     @Property(tries = 20)
     void q4_0(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 48) int blocks,
-            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset) {
-        check(GgmlType.Q4_0, rows, blocks * 32, seed, accumulate, offset);
+            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset,
+            @ForAll boolean quantised) {
+        check(GgmlType.Q4_0, rows, blocks * 32, seed, accumulate, offset, quantised);
     }
 
     @Property(tries = 20)
     void q4_1(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 48) int blocks,
-            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset) {
-        check(GgmlType.Q4_1, rows, blocks * 32, seed, accumulate, offset);
+            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset,
+            @ForAll boolean quantised) {
+        check(GgmlType.Q4_1, rows, blocks * 32, seed, accumulate, offset, quantised);
     }
 
     @Property(tries = 20)
     void q4_K(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 6) int blocks,
-            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset) {
-        check(GgmlType.Q4_K, rows, blocks * 256, seed, accumulate, offset);
+            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset,
+            @ForAll boolean quantised) {
+        check(GgmlType.Q4_K, rows, blocks * 256, seed, accumulate, offset, quantised);
     }
 
     @Property(tries = 20)
     void q6_K(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 6) int blocks,
-            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset) {
-        check(GgmlType.Q6_K, rows, blocks * 256, seed, accumulate, offset);
+            @ForAll long seed, @ForAll boolean accumulate, @ForAll @IntRange(max = 5) int offset,
+            @ForAll boolean quantised) {
+        check(GgmlType.Q6_K, rows, blocks * 256, seed, accumulate, offset, quantised);
     }
 
-    /** Blocks quantised from floats the way ggml's reference quantisers do, not just random bytes. */
-    @Property(tries = 15)
-    void quantisedFromFloats(@ForAll @IntRange(min = 1, max = 24) int rows,
-            @ForAll @IntRange(min = 1, max = 24) int blocks, @ForAll long seed, @ForAll boolean q4) {
+    static void check(GgmlType type, int rows, int cols, long seed, boolean accumulate, int offset,
+            boolean quantised) {
         Random rnd = new Random(seed);
-        int cols = blocks * 32;
-        GgmlType type = q4 ? GgmlType.Q4_0 : GgmlType.Q8_0;
-        byte[][] rowBytes = new byte[rows][];
-        for (int r = 0; r < rows; r++) {
-            float[] src = WeightFixture.randomVector(cols, rnd);
-            rowBytes[r] = q4 ? BlockReference.quantizeQ4_0(src) : BlockReference.quantizeQ8_0(src);
-            float[] back = BlockReference.dequantize(type, rowBytes[r], cols);
-            for (int i = 0; i < cols; i++) { // the builder itself is sane: within one quantisation step
-                assertTrue(Math.abs(back[i] - src[i]) <= (q4 ? 0.15 : 0.005), "builder error at " + i);
-            }
-        }
-        run(WeightFixture.of(type, rows, cols, rowBytes), new Random(seed + 1), false, 0);
-    }
-
-    static void check(GgmlType type, int rows, int cols, long seed, boolean accumulate, int offset) {
-        Random rnd = new Random(seed);
-        run(WeightFixture.random(type, rows, cols, rnd), rnd, accumulate, offset);
+        run(WeightFixture.random(type, rows, cols, rnd, quantised), rnd, accumulate, offset);
     }
 
     private static void run(WeightFixture w, Random rnd, boolean accumulate, int offset) {

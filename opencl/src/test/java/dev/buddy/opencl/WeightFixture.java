@@ -4,8 +4,12 @@ import java.lang.foreign.MemorySegment;
 import java.util.Random;
 
 import dev.buddy.gguf.GgmlType;
+import dev.buddy.gguf.codec.BlockCodecs;
 
-/** A random weight matrix in GGUF layout, with its dequantised reference rows and per-element error magnitudes. */
+/**
+ * A random weight matrix in GGUF layout, with its rows dequantised by the reference codecs ({@link BlockCodecs}, bit-exact
+ * with ggml) and per-element error magnitudes.
+ */
 final class WeightFixture {
     final GgmlType type;
     final int rows;
@@ -25,15 +29,25 @@ final class WeightFixture {
         this.magnitude = new float[rows][];
         for (int r = 0; r < rows; r++) {
             System.arraycopy(rowBytes[r], 0, bytes, r * rowSize, rowSize);
-            dequantized[r] = BlockReference.dequantize(type, rowBytes[r], cols);
+            dequantized[r] = BlockCodecs.dequantize(type, MemorySegment.ofArray(rowBytes[r]), cols);
             magnitude[r] = magnitudes(type, rowBytes[r], dequantized[r]);
         }
     }
 
+    /** Rows of arbitrary valid blocks ({@link BlockReference#randomRow}). */
     static WeightFixture random(GgmlType type, int rows, int cols, Random rnd) {
+        return random(type, rows, cols, rnd, false);
+    }
+
+    /**
+     * Rows of random blocks, or, when {@code quantised}, random floats encoded by the reference quantiser (weights as
+     * llama.cpp's quantize tool would write them).
+     */
+    static WeightFixture random(GgmlType type, int rows, int cols, Random rnd, boolean quantised) {
         byte[][] rowBytes = new byte[rows][];
         for (int r = 0; r < rows; r++) {
-            rowBytes[r] = BlockReference.randomRow(type, cols, rnd);
+            rowBytes[r] = quantised ? BlockCodecs.quantize(type, randomVector(cols, rnd))
+                    : BlockReference.randomRow(type, cols, rnd);
         }
         return new WeightFixture(type, rows, cols, rowBytes);
     }
