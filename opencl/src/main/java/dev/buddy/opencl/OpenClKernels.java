@@ -26,13 +26,20 @@ public final class OpenClKernels implements AutoCloseable {
 
     /** Output dimensions one attention work-item may own (MAX_DPT in ops.cl): headDim <= work-group * this. */
     private static final int MAX_DIMS_PER_ITEM = 8;
-    private static final String[] SOURCES = {"common.cl", "quant.cl", "ops.cl"};
+    private static final String[] SOURCES = {"common.cl", "quant.cl", "input.cl", "ops.cl"};
+    /** Weight formats whose input is quantised; each has a matvec_q_ kernel. */
+    private static final Set<GgmlType> QUANTISED_INPUT = Collections.unmodifiableSet(EnumSet.of(
+            GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K, GgmlType.Q6_K));
 
     private final ClContext context;
     private final ClProgram program;
     private final Map<GgmlType, ClKernel> matvec = new EnumMap<>(GgmlType.class);
     private final Map<GgmlType, ClKernel> matmul = new EnumMap<>(GgmlType.class);
     private final Map<GgmlType, ClKernel> getRows = new EnumMap<>(GgmlType.class);
+    private final Map<GgmlType, ClKernel> matvecQuantised = new EnumMap<>(GgmlType.class);
+    private final ClKernel quantizeQ8;
+    private final ClKernel quantizeQ8K;
+    private final ClKernel roundHalf;
     private final ClKernel rmsNorm;
     private final ClKernel ropeKv;
     private final ClKernel attention;
@@ -47,14 +54,23 @@ public final class OpenClKernels implements AutoCloseable {
     private OpenClKernels(ClContext context, int tile) {
         this.context = context;
         this.tile = tile;
-        this.program = context.build("buddy kernels", source(),
-                "-cl-std=CL1.2 -DTS=" + tile + " -DTK=32 -DMAX_DPT=" + MAX_DIMS_PER_ITEM);
+        // Correctly rounded division and sqrt: the input quantisers divide by amax exactly as the CPU does, and GPU
+        // compilers otherwise may use approximate reciprocals. No fast-math options: attention masks with -INFINITY
+        // and the reference comparisons assume IEEE behaviour.
+        this.program = context.build("buddy kernels", source(), "-cl-std=CL1.2 -cl-fp32-correctly-rounded-divide-sqrt"
+                + " -DTS=" + tile + " -DTK=32 -DMAX_DPT=" + MAX_DIMS_PER_ITEM);
         for (GgmlType t : WEIGHT_TYPES) {
             String suffix = t.name();
             matvec.put(t, program.kernel("matvec_" + suffix));
             matmul.put(t, program.kernel("matmul_" + suffix));
             getRows.put(t, program.kernel("get_rows_" + suffix));
         }
+        for (GgmlType t : QUANTISED_INPUT) {
+            matvecQuantised.put(t, program.kernel("matvec_q_" + t.name()));
+        }
+        quantizeQ8 = program.kernel("quantize_q8");
+        quantizeQ8K = program.kernel("quantize_q8_k");
+        roundHalf = program.kernel("round_half");
         rmsNorm = program.kernel("rms_norm");
         ropeKv = program.kernel("rope_kv");
         attention = program.kernel("attention");
@@ -67,6 +83,9 @@ public final class OpenClKernels implements AutoCloseable {
         for (ClKernel k : matvec.values()) {
             limit = Math.min(limit, k.maxWorkGroupSize());
         }
+        for (ClKernel k : matvecQuantised.values()) {
+            limit = Math.min(limit, k.maxWorkGroupSize());
+        }
         limit = Math.min(limit, rmsNorm.maxWorkGroupSize());
         limit = Math.min(limit, argmax.maxWorkGroupSize());
         this.reduceGroup = floorPow2(Math.min(preferred, limit));
@@ -75,6 +94,8 @@ public final class OpenClKernels implements AutoCloseable {
         // one per launch shape would recompile as prompt lengths vary.
         long elementLimit = Math.min(Math.min(swiglu.maxWorkGroupSize(), add.maxWorkGroupSize()),
                 Math.min(ropeKv.maxWorkGroupSize(), getRows.get(GgmlType.F32).maxWorkGroupSize()));
+        elementLimit = Math.min(elementLimit, Math.min(roundHalf.maxWorkGroupSize(),
+                Math.min(quantizeQ8.maxWorkGroupSize(), quantizeQ8K.maxWorkGroupSize())));
         this.elementGroup = floorPow2(Math.min(64, elementLimit));
         if (matmul.values().stream().anyMatch(k -> k.maxWorkGroupSize() < (long) tile * tile)) {
             throw new OpenClException("clGetKernelWorkGroupInfo", -54,
@@ -151,13 +172,92 @@ public final class OpenClKernels implements AutoCloseable {
 
     /**
      * {@code out[outOffset + r] = w_r · x[xOffset ..]} for every row r, or {@code +=} when {@code accumulate} (a
-     * residual add fused into the projection). Offsets are in floats.
+     * residual add fused into the projection), with float input. Offsets are in floats.
      */
     public void matvec(DeviceMatrix w, ClBuffer x, int xOffset, ClBuffer out, int outOffset, boolean accumulate) {
+        matvec(w, x, xOffset, 1, out, outOffset, w.rows(), accumulate);
+    }
+
+    /**
+     * The float-input product for n tokens: token t reads {@code x[xOffset + t*cols ..]} and writes
+     * {@code out[outOffset + t*outStride + r]}. Weights are re-read per token (use {@link #matmul} for long prompts).
+     */
+    public void matvec(DeviceMatrix w, ClBuffer x, int xOffset, int n, ClBuffer out, int outOffset, int outStride,
+            boolean accumulate) {
         ClKernel k = matvec.get(w.type());
         k.arg(0, w.buffer()).arg(1, w.rowBytes()).arg(2, x).arg(3, xOffset).arg(4, out).arg(5, outOffset)
-                .arg(6, w.cols()).arg(7, accumulate ? 1 : 0).argLocal(8, 4L * reduceGroup);
-        context.run(k, (long) w.rows() * reduceGroup, reduceGroup);
+                .arg(6, outStride).arg(7, w.cols()).arg(8, accumulate ? 1 : 0).argLocal(9, 4L * reduceGroup);
+        context.run(k, (long) w.rows() * reduceGroup, n, reduceGroup, 1);
+    }
+
+    /** Scratch for {@link #prepareInput} holding up to {@code maxElements} activations (tokens × columns). */
+    public DeviceInput allocateInput(int maxElements) {
+        return new DeviceInput(context, maxElements);
+    }
+
+    /**
+     * Converts n tokens of {@code cols} floats at {@code x[xOffset ..]} to {@code format} in {@code into}, as the CPU
+     * backend converts a matrix's input (for {@link InputFormat#FLOAT} the buffer is only referenced: keep it unchanged
+     * while the input is in use).
+     */
+    public void prepareInput(InputFormat format, ClBuffer x, int xOffset, int n, int cols, DeviceInput into) {
+        long elements = (long) n * cols;
+        if (elements > into.maxElements) {
+            throw new IllegalArgumentException(n + " x " + cols + " activations exceed the input scratch of "
+                    + into.maxElements);
+        }
+        if (cols % format.blockSize() != 0) {
+            throw new IllegalArgumentException(format + " input needs a multiple of " + format.blockSize()
+                    + " columns, got " + cols);
+        }
+        into.format = format;
+        into.tokens = n;
+        into.cols = cols;
+        into.source = x;
+        into.sourceOffset = xOffset;
+        int total = (int) elements;
+        switch (format) {
+            case FLOAT -> { }
+            case HALF -> {
+                roundHalf.arg(0, x).arg(1, xOffset).arg(2, into.halves).arg(3, total);
+                context.run(roundHalf, roundUp(total, elementGroup), elementGroup);
+            }
+            case Q8_0, Q8_1 -> {
+                int blocks = total / 32;
+                quantizeQ8.arg(0, x).arg(1, xOffset).arg(2, into.quants).arg(3, into.scales).arg(4, into.sums)
+                        .arg(5, blocks).arg(6, format == InputFormat.Q8_1 ? 1 : 0);
+                context.run(quantizeQ8, roundUp(blocks, elementGroup), elementGroup);
+            }
+            case Q8_K -> {
+                int blocks = total / 256;
+                quantizeQ8K.arg(0, x).arg(1, xOffset).arg(2, into.quants).arg(3, into.scales).arg(4, into.blockSums)
+                        .arg(5, blocks);
+                context.run(quantizeQ8K, roundUp(blocks, elementGroup), elementGroup);
+            }
+        }
+    }
+
+    /**
+     * The product with input converted by {@link #prepareInput} to the weight's {@link InputFormat}, for all of its
+     * tokens: token t writes {@code out[outOffset + t*outStride + r]} (+= when {@code accumulate}).
+     */
+    public void matvec(DeviceMatrix w, DeviceInput in, ClBuffer out, int outOffset, int outStride, boolean accumulate) {
+        InputFormat need = InputFormat.forWeight(w.type());
+        if (in.format != need || in.cols != w.cols()) {
+            throw new IllegalArgumentException(w + " needs " + need + " input of " + w.cols() + " columns, got "
+                    + in.format + " of " + in.cols);
+        }
+        switch (need) {
+            case FLOAT -> matvec(w, in.source, in.sourceOffset, in.tokens, out, outOffset, outStride, accumulate);
+            case HALF -> matvec(w, in.halves, 0, in.tokens, out, outOffset, outStride, accumulate);
+            default -> {
+                ClKernel k = matvecQuantised.get(w.type());
+                k.arg(0, w.buffer()).arg(1, w.rowBytes()).arg(2, in.quants).arg(3, in.scales).arg(4, in.sums)
+                        .arg(5, in.blockSums).arg(6, out).arg(7, outOffset).arg(8, outStride).arg(9, w.cols())
+                        .arg(10, accumulate ? 1 : 0).argLocal(11, 4L * reduceGroup);
+                context.run(k, (long) w.rows() * reduceGroup, in.tokens, reduceGroup, 1);
+            }
+        }
     }
 
     /**
@@ -234,10 +334,11 @@ public final class OpenClKernels implements AutoCloseable {
     /** Releases the program and its kernels (buffers made by {@link #upload} stay with the context). */
     @Override
     public void close() {
-        for (Map<GgmlType, ClKernel> m : java.util.List.of(matvec, matmul, getRows)) {
+        for (Map<GgmlType, ClKernel> m : java.util.List.of(matvec, matmul, getRows, matvecQuantised)) {
             m.values().forEach(ClKernel::close);
         }
-        for (ClKernel k : new ClKernel[] {rmsNorm, ropeKv, attention, swiglu, add, argmax}) {
+        for (ClKernel k : new ClKernel[] {quantizeQ8, quantizeQ8K, roundHalf, rmsNorm, ropeKv, attention, swiglu, add,
+            argmax}) {
             k.close();
         }
         program.close();

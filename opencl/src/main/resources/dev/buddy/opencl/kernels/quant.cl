@@ -127,14 +127,16 @@ inline float DOT_Q6_K(__global const uchar* row, __global const float* x, int u)
     return half_at(b + 208) * sc * sum16(q * vload16(0, x + e0));
 }
 
-// out[outOff + row] (+)= row · x[xOff ..]: one work-group per row, units strided over the work-items, then a tree
-// reduction in local memory. accumulate != 0 adds to out (the residual connection fused into the projection).
+// out[outOff + t*outStride + row] (+)= row · x[xOff + t*cols ..] for token t = group id 1: one work-group per row
+// and token, units strided over the work-items, then a tree reduction in local memory. accumulate != 0 adds to out
+// (the residual connection fused into the projection).
 #define MATVEC(FMT) \
 __kernel void matvec_##FMT(__global const uchar* w, ulong rowBytes, __global const float* x, int xOff, \
-        __global float* out, int outOff, int cols, int accumulate, __local float* red) { \
+        __global float* out, int outOff, int outStride, int cols, int accumulate, __local float* red) { \
     const int row = get_group_id(0); \
+    const int t = get_group_id(1); \
     __global const uchar* rowp = w + (size_t) row * rowBytes; \
-    __global const float* xv = x + xOff; \
+    __global const float* xv = x + xOff + (size_t) t * cols; \
     float acc = 0.0f; \
     const int units = UNITS_##FMT(cols); \
     for (int u = get_local_id(0); u < units; u += get_local_size(0)) { \
@@ -142,7 +144,8 @@ __kernel void matvec_##FMT(__global const uchar* w, ulong rowBytes, __global con
     } \
     const float s = wg_sum(acc, red); \
     if (get_local_id(0) == 0) { \
-        out[outOff + row] = accumulate ? out[outOff + row] + s : s; \
+        const size_t o = (size_t) outOff + (size_t) t * outStride + row; \
+        out[o] = accumulate ? out[o] + s : s; \
     } \
 }
 
