@@ -2,7 +2,6 @@ package dev.buddy.opencl;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -265,9 +264,14 @@ public final class ClContext implements AutoCloseable {
 
     /** Enqueues zeroing {@code bytes} bytes (a multiple of 4) at {@code offset}. */
     public void fillZero(ClBuffer buffer, long offset, long bytes) {
+        fill(buffer, offset, bytes, 0);
+    }
+
+    /** Enqueues setting every int in {@code bytes} bytes (a multiple of 4) at {@code offset} to {@code value}. */
+    public void fill(ClBuffer buffer, long offset, long bytes, int value) {
         checkOpen();
         MemorySegment pattern = scratch.asSlice(SCRATCH_SMALL, 4);
-        pattern.set(JAVA_FLOAT, 0, 0f);
+        pattern.set(JAVA_INT, 0, value);
         int status;
         try {
             status = (int) ClApi.ENQUEUE_FILL_BUFFER.invokeExact(queue, buffer.handle(), pattern, 4L, offset, bytes,

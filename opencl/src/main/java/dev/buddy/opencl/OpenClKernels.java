@@ -46,6 +46,8 @@ public final class OpenClKernels implements AutoCloseable {
     private final ClKernel swiglu;
     private final ClKernel add;
     private final ClKernel argmax;
+    /** Bound to optional buffer arguments that a launch does not use (OpenCL 1.2 has no portable null buffer). */
+    private final ClBuffer placeholder;
     private final int tile;
     private final int reduceGroup;
     private final int attentionGroup;
@@ -54,6 +56,7 @@ public final class OpenClKernels implements AutoCloseable {
     private OpenClKernels(ClContext context, int tile) {
         this.context = context;
         this.tile = tile;
+        this.placeholder = context.allocateZeroed(16);
         // Correctly rounded division and sqrt: the input quantisers divide by amax exactly as the CPU does, and GPU
         // compilers otherwise may use approximate reciprocals. No fast-math options: attention masks with -INFINITY
         // and the reference comparisons assume IEEE behaviour.
@@ -202,7 +205,7 @@ public final class OpenClKernels implements AutoCloseable {
      */
     public void prepareInput(InputFormat format, ClBuffer x, int xOffset, int n, int cols, DeviceInput into) {
         long elements = (long) n * cols;
-        if (elements > into.maxElements) {
+        if (format != InputFormat.FLOAT && elements > into.maxElements) {
             throw new IllegalArgumentException(n + " x " + cols + " activations exceed the input scratch of "
                     + into.maxElements);
         }
@@ -290,10 +293,21 @@ public final class OpenClKernels implements AutoCloseable {
      */
     public void ropeKv(AttentionShape s, ClBuffer q, ClBuffer k, ClBuffer v, ClBuffer kCache, ClBuffer vCache,
             ClBuffer ropeTable, int startPos, int n, long cacheOffset) {
+        rope(s, q, s.heads(), k, v, kCache, vCache, ropeTable, startPos, n, cacheOffset);
+    }
+
+    /** {@link #ropeKv} without queries: rotates keys and stores keys and values (a skipped block's K/V). */
+    public void storeKv(AttentionShape s, ClBuffer k, ClBuffer v, ClBuffer kCache, ClBuffer vCache,
+            ClBuffer ropeTable, int startPos, int n, long cacheOffset) {
+        rope(s, k, 0, k, v, kCache, vCache, ropeTable, startPos, n, cacheOffset);
+    }
+
+    private void rope(AttentionShape s, ClBuffer q, int qHeads, ClBuffer k, ClBuffer v, ClBuffer kCache,
+            ClBuffer vCache, ClBuffer ropeTable, int startPos, int n, long cacheOffset) {
         ropeKv.arg(0, q).arg(1, k).arg(2, v).arg(3, kCache).arg(4, vCache).arg(5, ropeTable).arg(6, startPos)
-                .arg(7, s.heads()).arg(8, s.kvHeads()).arg(9, s.headDim()).arg(10, s.ropeDims())
-                .arg(11, s.neox() ? 1 : 0).arg(12, cacheOffset);
-        context.run(ropeKv, roundUp((long) (s.heads() + s.kvHeads()) * (s.headDim() / 2), elementGroup), n,
+                .arg(7, s.heads()).arg(8, qHeads).arg(9, s.kvHeads()).arg(10, s.headDim()).arg(11, s.ropeDims())
+                .arg(12, s.neox() ? 1 : 0).arg(13, cacheOffset);
+        context.run(ropeKv, roundUp((long) (qHeads + s.kvHeads()) * (s.headDim() / 2), elementGroup), n,
                 elementGroup, 1);
     }
 
@@ -303,13 +317,23 @@ public final class OpenClKernels implements AutoCloseable {
      */
     public void attention(AttentionShape s, ClBuffer q, ClBuffer kCache, ClBuffer vCache, ClBuffer out, int startPos,
             int n, long cacheOffset) {
+        attention(s, q, kCache, vCache, null, out, startPos, n, cacheOffset);
+    }
+
+    /**
+     * {@link #attention} leaving out positions p whose {@code valid[p]} (an int per position of this layer) is 0;
+     * {@code valid} null means every position counts.
+     */
+    public void attention(AttentionShape s, ClBuffer q, ClBuffer kCache, ClBuffer vCache, ClBuffer valid,
+            ClBuffer out, int startPos, int n, long cacheOffset) {
         if (s.headDim() > attentionGroup * MAX_DIMS_PER_ITEM) {
             throw new IllegalArgumentException("head dimension " + s.headDim() + " exceeds this device's attention limit "
                     + attentionGroup * MAX_DIMS_PER_ITEM);
         }
         attention.arg(0, q).arg(1, kCache).arg(2, vCache).arg(3, out).arg(4, startPos).arg(5, s.heads())
                 .arg(6, s.kvHeads()).arg(7, s.headDim()).arg(8, (float) (1.0 / Math.sqrt(s.headDim())))
-                .arg(9, cacheOffset).argLocal(10, 4L * attentionGroup).argLocal(11, 4L * attentionGroup);
+                .arg(9, cacheOffset).arg(10, valid != null ? valid : placeholder).arg(11, valid != null ? 1 : 0)
+                .argLocal(12, 4L * attentionGroup).argLocal(13, 4L * attentionGroup);
         context.run(attention, (long) s.heads() * attentionGroup, n, attentionGroup, 1);
     }
 
@@ -342,6 +366,7 @@ public final class OpenClKernels implements AutoCloseable {
             k.close();
         }
         program.close();
+        placeholder.close();
     }
 
     static int floorPow2(long n) {

@@ -45,7 +45,7 @@ class OpsProperties {
             @ForAll @IntRange(min = 1, max = 4) int group, @ForAll @IntRange(min = 1, max = 48) int halfHeadDim,
             @ForAll @IntRange(min = 1, max = 48) int halfRopeDims, @ForAll boolean neox,
             @ForAll @IntRange(min = 1, max = 5) int n, @ForAll @IntRange(max = 12) int startPos,
-            @ForAll @IntRange(max = 1) int layer, @ForAll long seed) {
+            @ForAll @IntRange(max = 1) int layer, @ForAll boolean keysOnly, @ForAll long seed) {
         Random rnd = new Random(seed);
         AttentionShape s = new AttentionShape(kvHeads * group, kvHeads, 2 * halfHeadDim,
                 2 * Math.min(halfRopeDims, halfHeadDim), neox);
@@ -63,7 +63,11 @@ class OpsProperties {
         ClContext ctx = Device.context();
         try (ClBuffer qb = ctx.upload(q); ClBuffer kb = ctx.upload(k); ClBuffer vb = ctx.upload(v);
                 ClBuffer kc = ctx.upload(cacheInit); ClBuffer vc = ctx.upload(cacheInit); ClBuffer tb = ctx.upload(table)) {
-            Device.kernels().ropeKv(s, qb, kb, vb, kc, vc, tb, startPos, n, cacheOffset);
+            if (keysOnly) {
+                Device.kernels().storeKv(s, kb, vb, kc, vc, tb, startPos, n, cacheOffset);
+            } else {
+                Device.kernels().ropeKv(s, qb, kb, vb, kc, vc, tb, startPos, n, cacheOffset);
+            }
             ctx.read(qb, 0, qGot, 0, q.length);
             ctx.read(kc, 0, kGot, 0, kGot.length);
             ctx.read(vc, 0, vGot, 0, vGot.length);
@@ -73,7 +77,7 @@ class OpsProperties {
         float[] vWant = cacheInit.clone();
         for (int t = 0; t < n; t++) {
             int pos = startPos + t;
-            for (int h = 0; h < s.heads(); h++) {
+            for (int h = 0; h < s.heads() && !keysOnly; h++) {
                 rotate(qWant, t * s.qDim() + h * s.headDim(), s, table, pos);
             }
             float[] kRot = k.clone();
@@ -95,7 +99,7 @@ class OpsProperties {
     void attentionMatchesSoftmaxReference(@ForAll @IntRange(min = 1, max = 3) int kvHeads,
             @ForAll @IntRange(min = 1, max = 4) int group, @ForAll @IntRange(min = 1, max = 40) int halfHeadDim,
             @ForAll @IntRange(min = 1, max = 4) int n, @ForAll @IntRange(max = 150) int startPos,
-            @ForAll @IntRange(max = 1) int layer, @ForAll long seed) {
+            @ForAll @IntRange(max = 1) int layer, @ForAll boolean masked, @ForAll long seed) {
         Random rnd = new Random(seed);
         AttentionShape s = new AttentionShape(kvHeads * group, kvHeads, 2 * halfHeadDim, 2 * halfHeadDim, false);
         int ctxLen = startPos + n + 2;
@@ -104,11 +108,16 @@ class OpsProperties {
         float[] kc = WeightFixture.randomVector(2 * ctxLen * kvDim, rnd);
         float[] vc = WeightFixture.randomVector(2 * ctxLen * kvDim, rnd);
         long cacheOffset = (long) layer * ctxLen * kvDim;
+        int[] valid = new int[ctxLen];
+        for (int p = 0; p < ctxLen; p++) { // positions a skipped block left out; the new tokens are always valid
+            valid[p] = !masked || p >= startPos || rnd.nextInt(3) > 0 ? 1 : 0;
+        }
         float[] got = new float[n * s.qDim()];
         ClContext ctx = Device.context();
         try (ClBuffer qb = ctx.upload(q); ClBuffer kb = ctx.upload(kc); ClBuffer vb = ctx.upload(vc);
-                ClBuffer ob = ctx.allocate(4L * got.length)) {
-            Device.kernels().attention(s, qb, kb, vb, ob, startPos, n, cacheOffset);
+                ClBuffer ob = ctx.allocate(4L * got.length); ClBuffer mb = ctx.allocate(4L * ctxLen)) {
+            ctx.write(mb, 0, valid, 0, ctxLen);
+            Device.kernels().attention(s, qb, kb, vb, masked ? mb : null, ob, startPos, n, cacheOffset);
             ctx.read(ob, 0, got, 0, got.length);
         }
         double scale = 1 / Math.sqrt(s.headDim());
@@ -129,7 +138,7 @@ class OpsProperties {
                 }
                 double sum = 0;
                 for (int p = 0; p < nPos; p++) {
-                    score[p] = Math.exp(score[p] - max);
+                    score[p] = valid[p] == 0 ? 0 : Math.exp(score[p] - max);
                     sum += score[p];
                 }
                 for (int e = 0; e < s.headDim(); e++) {

@@ -17,13 +17,14 @@ __kernel void rms_norm(__global const float* x, __global const float* w, __globa
 }
 
 // RoPE on queries and keys, and the KV-cache write, for n tokens at positions startPos.. (global size:
-// (nHeads + nKvHeads) * headDim / 2, n). Work-item (h, i) owns two elements of head h: pair i of the rotated part
+// (qHeads + nKvHeads) * headDim / 2, n). qHeads is nHeads, or 0 to only store keys and values (a skipped block
+// under COMPUTE_KV). Work-item (h, i) owns two elements of head h: pair i of the rotated part
 // (NORMAL: 2i, 2i+1; NEOX: i, i + ropeDims/2), or for i >= ropeDims/2 two elements of the unrotated tail. Key work-items
 // also copy the same two value elements into the cache. rope holds (cos, sin) per position and pair, computed on the
 // host exactly as the CPU backend does. Cache layout: [layer][position][kvHead][headDim], cacheOff = the layer's start.
 __kernel void rope_kv(__global float* q, __global const float* k, __global const float* v, __global float* kCache,
-        __global float* vCache, __global const float2* rope, int startPos, int nHeads, int nKvHeads, int headDim,
-        int ropeDims, int neox, long cacheOff) {
+        __global float* vCache, __global const float2* rope, int startPos, int nHeads, int qHeads, int nKvHeads,
+        int headDim, int ropeDims, int neox, long cacheOff) {
     const int gid = get_global_id(0);
     const int t = get_global_id(1);
     const int halfDim = headDim / 2;
@@ -41,7 +42,7 @@ __kernel void rope_kv(__global float* q, __global const float* k, __global const
         b = a + 1;
     }
     const int kvDim = nKvHeads * headDim;
-    if (h < nHeads) {
+    if (h < qHeads) {
         __global float* head = q + (size_t) t * nHeads * headDim + h * headDim;
         if (i < pairs) {
             const float2 cs = rope[(size_t) pos * pairs + i];
@@ -50,8 +51,8 @@ __kernel void rope_kv(__global float* q, __global const float* k, __global const
             head[a] = x0 * cs.x - x1 * cs.y;
             head[b] = x0 * cs.y + x1 * cs.x;
         }
-    } else if (h < nHeads + nKvHeads) {
-        const int kh = h - nHeads;
+    } else if (h < qHeads + nKvHeads) {
+        const int kh = h - qHeads;
         const size_t src = (size_t) t * kvDim + kh * headDim;
         const size_t dst = (size_t) cacheOff + (size_t) pos * kvDim + kh * headDim;
         float x0 = k[src + a];
@@ -70,12 +71,13 @@ __kernel void rope_kv(__global float* q, __global const float* k, __global const
 }
 
 // Causal attention for n query tokens at positions startPos..: work-group (head, token) attends to cache positions
-// [0, startPos + t] of its KV head (grouped-query: nHeads / nKvHeads query heads share one). Online softmax over chunks
-// of get_local_size(0) positions keeps no per-position scratch in global memory; work-item j owns output dimensions
-// j, j + WG, ... (at most MAX_DPT of them).
+// [0, startPos + t] of its KV head (grouped-query: nHeads / nKvHeads query heads share one). With useMask, positions
+// whose valid[] entry is 0 are left out of the softmax (the router's MASK policy for skipped blocks). Online softmax
+// over chunks of get_local_size(0) positions keeps no per-position scratch in global memory; work-item j owns output
+// dimensions j, j + WG, ... (at most MAX_DPT of them).
 __kernel void attention(__global const float* q, __global const float* kCache, __global const float* vCache,
         __global float* out, int startPos, int nHeads, int nKvHeads, int headDim, float scale, long cacheOff,
-        __local float* red, __local float* p) {
+        __global const int* valid, int useMask, __local float* red, __local float* p) {
     const int h = get_group_id(0);
     const int t = get_group_id(1);
     const int lid = get_local_id(0);
@@ -95,7 +97,7 @@ __kernel void attention(__global const float* q, __global const float* kCache, _
     for (int c0 = 0; c0 < nPos; c0 += wg) {
         const int pos = c0 + lid;
         float s = -INFINITY;
-        if (pos < nPos) {
+        if (pos < nPos && (!useMask || valid[pos] != 0)) {
             __global const float* kr = kBase + (size_t) pos * kvDim;
             float d = 0.0f;
             for (int e = 0; e < headDim; e++) {
@@ -104,9 +106,11 @@ __kernel void attention(__global const float* q, __global const float* kCache, _
             s = d * scale;
         }
         const float mNew = fmax(m, wg_max(s, red));
-        const float e = pos < nPos ? exp(s - mNew) : 0.0f;
+        // Masked positions have s = -INFINITY; a chunk with every position masked keeps mNew = -INFINITY and must
+        // add nothing (exp(-inf - -inf) would be NaN).
+        const float e = s == -INFINITY ? 0.0f : exp(s - mNew);
         p[lid] = e;
-        const float correction = exp(m - mNew);
+        const float correction = mNew == -INFINITY ? 1.0f : exp(m - mNew);
         l = l * correction + wg_sum(e, red); // wg_sum's barriers also publish p[]
         const int len = min(wg, nPos - c0);
         for (int j = 0; j < MAX_DPT; j++) {
