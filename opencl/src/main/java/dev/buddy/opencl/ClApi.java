@@ -92,13 +92,8 @@ final class ClApi {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS));
     static final MethodHandle CREATE_BUFFER = bind("clCreateBuffer",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS));
-    /*
-     * Blocking reads and writes are bound as "critical" calls that may take heap segments: Java arrays are then
-     * copied straight to and from the device without a native staging copy. The caller finishes the queue first, so
-     * the call only copies and the GC is held off for microseconds, never for a whole kernel.
-     */
-    static final MethodHandle ENQUEUE_WRITE_BUFFER = bind("clEnqueueWriteBuffer", TRANSFER, Linker.Option.critical(true));
-    static final MethodHandle ENQUEUE_READ_BUFFER = bind("clEnqueueReadBuffer", TRANSFER, Linker.Option.critical(true));
+    static final MethodHandle ENQUEUE_WRITE_BUFFER = bind("clEnqueueWriteBuffer", TRANSFER);
+    static final MethodHandle ENQUEUE_READ_BUFFER = bind("clEnqueueReadBuffer", TRANSFER);
     static final MethodHandle ENQUEUE_COPY_BUFFER = bind("clEnqueueCopyBuffer", FunctionDescriptor.of(JAVA_INT,
             ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
     static final MethodHandle ENQUEUE_FILL_BUFFER = bind("clEnqueueFillBuffer", FunctionDescriptor.of(JAVA_INT,

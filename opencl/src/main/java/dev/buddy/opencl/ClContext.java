@@ -2,6 +2,7 @@ package dev.buddy.opencl;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -31,6 +32,13 @@ public final class ClContext implements AutoCloseable {
     private final MemorySegment context;
     private final MemorySegment queue;
     private final MemorySegment scratch;
+    // Fixed views of the scratch, made once: slicing per call would allocate on every kernel launch.
+    private final MemorySegment argSlot;
+    private final MemorySegment smallSlot;
+    private final MemorySegment[] globalSizes;
+    private final MemorySegment[] localSizes;
+    private Arena stagingArena;
+    private MemorySegment staging = MemorySegment.NULL;
     private final Set<ClResource> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean closed;
 
@@ -40,6 +48,10 @@ public final class ClContext implements AutoCloseable {
         this.context = context;
         this.queue = queue;
         this.scratch = arena.allocate(SCRATCH_BYTES, 16);
+        this.argSlot = scratch.asSlice(SCRATCH_ARG, 8);
+        this.smallSlot = scratch.asSlice(SCRATCH_SMALL, 4);
+        this.globalSizes = new MemorySegment[] {scratch.asSlice(SCRATCH_GLOBAL, 8), scratch.asSlice(SCRATCH_GLOBAL, 16)};
+        this.localSizes = new MemorySegment[] {scratch.asSlice(SCRATCH_LOCAL, 8), scratch.asSlice(SCRATCH_LOCAL, 16)};
     }
 
     /** Creates a context and an in-order queue on {@code device}. */
@@ -127,7 +139,7 @@ public final class ClContext implements AutoCloseable {
         if (bytes <= 0) {
             throw new IllegalArgumentException("buffer size must be positive, got " + bytes);
         }
-        MemorySegment err = scratch.asSlice(SCRATCH_SMALL, 4);
+        MemorySegment err = smallSlot;
         MemorySegment mem;
         try {
             mem = (MemorySegment) ClApi.CREATE_BUFFER.invokeExact(context, flags, bytes, host, err);
@@ -187,61 +199,90 @@ public final class ClContext implements AutoCloseable {
         return status == ClStatus.SUCCESS ? ClInfo.cString(log) : "(no build log: " + ClStatus.name(status) + ")";
     }
 
+    /*
+     * Host transfers are blocking and go through native memory: Java arrays are copied to or from a staging segment
+     * that grows on demand and is then reused, so the per-token path (token ids in, logits out) allocates nothing.
+     */
+
     /** Copies {@code count} floats from {@code src[from..]} to {@code dst} at byte offset {@code dstOffset}. */
     public void write(ClBuffer dst, long dstOffset, float[] src, int from, int count) {
-        transfer(ClApi.ENQUEUE_WRITE_BUFFER, "clEnqueueWriteBuffer", dst, dstOffset,
-                MemorySegment.ofArray(src).asSlice((long) from * 4, (long) count * 4));
+        MemorySegment stage = staging(4L * count);
+        MemorySegment.copy(src, from, stage, JAVA_FLOAT, 0, count);
+        transfer(ClApi.ENQUEUE_WRITE_BUFFER, "clEnqueueWriteBuffer", dst, dstOffset, stage, 4L * count);
     }
 
     /** Copies {@code count} ints from {@code src[from..]} to {@code dst} at byte offset {@code dstOffset}. */
     public void write(ClBuffer dst, long dstOffset, int[] src, int from, int count) {
-        transfer(ClApi.ENQUEUE_WRITE_BUFFER, "clEnqueueWriteBuffer", dst, dstOffset,
-                MemorySegment.ofArray(src).asSlice((long) from * 4, (long) count * 4));
+        MemorySegment stage = staging(4L * count);
+        MemorySegment.copy(src, from, stage, JAVA_INT, 0, count);
+        transfer(ClApi.ENQUEUE_WRITE_BUFFER, "clEnqueueWriteBuffer", dst, dstOffset, stage, 4L * count);
     }
 
-    /** Copies {@code data} to {@code dst} at byte offset {@code dstOffset}. */
+    /** Copies {@code data} (native or heap) to {@code dst} at byte offset {@code dstOffset}. */
     public void write(ClBuffer dst, long dstOffset, MemorySegment data) {
-        transfer(ClApi.ENQUEUE_WRITE_BUFFER, "clEnqueueWriteBuffer", dst, dstOffset, data);
+        MemorySegment host = data;
+        if (!data.isNative()) {
+            host = staging(data.byteSize());
+            MemorySegment.copy(data, 0, host, 0, data.byteSize());
+        }
+        transfer(ClApi.ENQUEUE_WRITE_BUFFER, "clEnqueueWriteBuffer", dst, dstOffset, host, data.byteSize());
     }
 
-    /** Writes one int through native scratch: the per-token path (a token id, a position) allocates nothing. */
+    /** Writes one int (a token id, a position). */
     public void writeInt(ClBuffer dst, long dstOffset, int value) {
-        MemorySegment s = scratch.asSlice(SCRATCH_SMALL, 4);
-        s.set(JAVA_INT, 0, value);
-        transfer(ClApi.ENQUEUE_WRITE_BUFFER, "clEnqueueWriteBuffer", dst, dstOffset, s);
+        smallSlot.set(JAVA_INT, 0, value);
+        transfer(ClApi.ENQUEUE_WRITE_BUFFER, "clEnqueueWriteBuffer", dst, dstOffset, smallSlot, 4);
     }
 
     /** Waits for the queue, then copies {@code count} floats at byte offset {@code srcOffset} into {@code dst[from..]}. */
     public void read(ClBuffer src, long srcOffset, float[] dst, int from, int count) {
         finish();
-        transfer(ClApi.ENQUEUE_READ_BUFFER, "clEnqueueReadBuffer", src, srcOffset,
-                MemorySegment.ofArray(dst).asSlice((long) from * 4, (long) count * 4));
+        MemorySegment stage = staging(4L * count);
+        transfer(ClApi.ENQUEUE_READ_BUFFER, "clEnqueueReadBuffer", src, srcOffset, stage, 4L * count);
+        MemorySegment.copy(stage, JAVA_FLOAT, 0, dst, from, count);
     }
 
-    /** Waits for the queue, then copies bytes at {@code srcOffset} into {@code dst}. */
+    /** Waits for the queue, then copies bytes at {@code srcOffset} into {@code dst} (native or heap). */
     public void read(ClBuffer src, long srcOffset, MemorySegment dst) {
         finish();
-        transfer(ClApi.ENQUEUE_READ_BUFFER, "clEnqueueReadBuffer", src, srcOffset, dst);
+        if (dst.isNative()) {
+            transfer(ClApi.ENQUEUE_READ_BUFFER, "clEnqueueReadBuffer", src, srcOffset, dst, dst.byteSize());
+        } else {
+            MemorySegment stage = staging(dst.byteSize());
+            transfer(ClApi.ENQUEUE_READ_BUFFER, "clEnqueueReadBuffer", src, srcOffset, stage, dst.byteSize());
+            MemorySegment.copy(stage, 0, dst, 0, dst.byteSize());
+        }
     }
 
     /** Waits for the queue and reads one int (e.g. an on-device argmax). */
     public int readInt(ClBuffer src, long srcOffset) {
         finish();
-        MemorySegment s = scratch.asSlice(SCRATCH_SMALL, 4);
-        transfer(ClApi.ENQUEUE_READ_BUFFER, "clEnqueueReadBuffer", src, srcOffset, s);
-        return s.get(JAVA_INT, 0);
+        transfer(ClApi.ENQUEUE_READ_BUFFER, "clEnqueueReadBuffer", src, srcOffset, smallSlot, 4);
+        return smallSlot.get(JAVA_INT, 0);
+    }
+
+    private MemorySegment staging(long bytes) {
+        checkOpen();
+        if (staging.byteSize() < bytes) {
+            if (stagingArena != null) {
+                stagingArena.close();
+            }
+            stagingArena = Arena.ofShared();
+            staging = stagingArena.allocate(Math.max(bytes, 4096), 64);
+        }
+        return staging;
     }
 
     private void transfer(java.lang.invoke.MethodHandle handle, String call, ClBuffer buffer, long offset,
-            MemorySegment host) {
+            MemorySegment host, long bytes) {
         checkOpen();
-        if (offset < 0 || offset + host.byteSize() > buffer.byteSize()) {
-            throw new IndexOutOfBoundsException(call + ": bytes [" + offset + ", " + (offset + host.byteSize())
+        if (offset < 0 || offset + bytes > buffer.byteSize()) {
+            throw new IndexOutOfBoundsException(call + ": bytes [" + offset + ", " + (offset + bytes)
                     + ") outside a " + buffer.byteSize() + "-byte buffer");
         }
         int status;
         try {
-            status = (int) handle.invokeExact(queue, buffer.handle(), ClApi.TRUE, offset, host.byteSize(), host, 0,
+            status = (int) handle.invokeExact(queue, buffer.handle(), ClApi.TRUE, offset, bytes, host, 0,
                     MemorySegment.NULL, MemorySegment.NULL);
         } catch (Throwable t) {
             throw ClApi.rethrow(t);
@@ -270,7 +311,7 @@ public final class ClContext implements AutoCloseable {
     /** Enqueues setting every int in {@code bytes} bytes (a multiple of 4) at {@code offset} to {@code value}. */
     public void fill(ClBuffer buffer, long offset, long bytes, int value) {
         checkOpen();
-        MemorySegment pattern = scratch.asSlice(SCRATCH_SMALL, 4);
+        MemorySegment pattern = smallSlot;
         pattern.set(JAVA_INT, 0, value);
         int status;
         try {
@@ -307,9 +348,9 @@ public final class ClContext implements AutoCloseable {
         try {
             // A zero local size lets the driver choose the work-group shape.
             MemorySegment local = scratch.get(JAVA_LONG, SCRATCH_LOCAL) == 0 ? MemorySegment.NULL
-                    : scratch.asSlice(SCRATCH_LOCAL, 8L * dims);
+                    : localSizes[dims - 1];
             status = (int) ClApi.ENQUEUE_ND_RANGE_KERNEL.invokeExact(queue, kernel.handle(), dims, MemorySegment.NULL,
-                    scratch.asSlice(SCRATCH_GLOBAL, 8L * dims), local, 0, MemorySegment.NULL, MemorySegment.NULL);
+                    globalSizes[dims - 1], local, 0, MemorySegment.NULL, MemorySegment.NULL);
         } catch (Throwable t) {
             throw ClApi.rethrow(t);
         }
@@ -338,7 +379,7 @@ public final class ClContext implements AutoCloseable {
 
     MemorySegment argScratch() {
         checkOpen();
-        return scratch.asSlice(SCRATCH_ARG, 8);
+        return argSlot;
     }
 
     <T extends ClResource> T register(T resource) {
@@ -390,6 +431,9 @@ public final class ClContext implements AutoCloseable {
             first = new OpenClException("clReleaseContext", status, null);
         }
         arena.close();
+        if (stagingArena != null) {
+            stagingArena.close();
+        }
         if (first != null) {
             throw first;
         }

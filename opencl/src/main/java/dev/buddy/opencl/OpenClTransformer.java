@@ -194,7 +194,11 @@ public final class OpenClTransformer implements AutoCloseable {
                 throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + spec.vocabSize());
             }
         }
-        ctx.write(tokens, 0, tokenIds, offset, n);
+        if (n == 1) {
+            ctx.writeInt(tokens, 0, tokenIds[offset]); // decode: through native scratch, no allocation
+        } else {
+            ctx.write(tokens, 0, tokenIds, offset, n);
+        }
         k.getRows(tokenEmbedding, tokens, n, x);
         Arrays.fill(runBlock, true);
         for (int l = 0; l < blocks.length; l++) {

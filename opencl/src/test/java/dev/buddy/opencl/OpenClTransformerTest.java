@@ -71,6 +71,44 @@ class OpenClTransformerTest {
         }
     }
 
+    /**
+     * Steady-state decoding (token in, logits or the greedy id out, a planner reading block 0's value and skipping)
+     * allocates nothing. The bound allows for the JIT's occasional deoptimisation noise, not for any per-token
+     * object: one wrapper per kernel launch would already be about 70 KB over these 100 tokens.
+     */
+    @Example
+    void decodingAllocatesNothingPerToken() throws IOException {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long thread = Thread.currentThread().threadId();
+        try (GgufFile gguf = GgufFile.open(TestData.require(Q8_MODEL));
+                OpenClTransformer m = OpenClTransformer.load(Device.kernels(), gguf, ModelSpec.fromGguf(gguf),
+                        OpenClModelOptions.defaults(50).withSkippedKvPolicy(SkippedKvPolicy.MASK))) {
+            RecordingPlanner planner = new RecordingPlanner(m.spec().kvDim());
+            float[] logits = new float[m.vocabSize()];
+            int[] one = {1};
+            for (int round = 0; round < 4; round++) { // warm-up until the JIT has compiled the per-token path
+                decode(m, planner, logits, one);
+            }
+            long before = threads.getThreadAllocatedBytes(thread);
+            decode(m, planner, logits, one);
+            decode(m, planner, logits, one);
+            long allocated = threads.getThreadAllocatedBytes(thread) - before;
+            assertTrue(allocated < 16 * 1024, "100 decode steps allocated " + allocated + " bytes");
+        }
+    }
+
+    private static void decode(OpenClTransformer m, LayerPlanner planner, float[] logits, int[] one) {
+        m.reset();
+        for (int pos = 0; pos < 50; pos++) {
+            if (pos % 2 == 0) {
+                m.forward(one, 0, 1, pos, planner, logits);
+                one[0] = argmax(logits);
+            } else {
+                one[0] = m.forwardGreedy(one, 0, 1, pos, planner);
+            }
+        }
+    }
+
     private static void greedy(String model, boolean exact) throws IOException {
         try (GgufFile gguf = GgufFile.open(TestData.require(model))) {
             ModelSpec spec = ModelSpec.fromGguf(gguf);
