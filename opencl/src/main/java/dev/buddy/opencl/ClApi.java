@@ -38,6 +38,8 @@ final class ClApi {
     static final int DEVICE_MAX_WORK_GROUP_SIZE = 0x1004;
     static final int DEVICE_MAX_CLOCK_FREQUENCY = 0x100C;
     static final int DEVICE_MAX_MEM_ALLOC_SIZE = 0x1010;
+    static final int DEVICE_SINGLE_FP_CONFIG = 0x101B;
+    static final long FP_CORRECTLY_ROUNDED_DIVIDE_SQRT = 1L << 7;
     static final int DEVICE_GLOBAL_MEM_SIZE = 0x101F;
     static final int DEVICE_LOCAL_MEM_SIZE = 0x1023;
     static final int DEVICE_AVAILABLE = 0x1027;

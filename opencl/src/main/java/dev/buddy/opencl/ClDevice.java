@@ -25,6 +25,7 @@ public final class ClDevice {
     private final String driverVersion;
     private final boolean available;
     private final boolean compilerAvailable;
+    private final boolean correctlyRoundedDivideSqrt;
 
     ClDevice(MemorySegment platform, MemorySegment device, int platformIndex, int deviceIndex, String platformName,
             String platformVersion) {
@@ -46,6 +47,8 @@ public final class ClDevice {
         this.driverVersion = ClInfo.deviceString(device, ClApi.DRIVER_VERSION);
         this.available = ClInfo.deviceInt(device, ClApi.DEVICE_AVAILABLE) != 0;
         this.compilerAvailable = ClInfo.deviceInt(device, ClApi.DEVICE_COMPILER_AVAILABLE) != 0;
+        this.correctlyRoundedDivideSqrt = (ClInfo.deviceLong(device, ClApi.DEVICE_SINGLE_FP_CONFIG)
+                & ClApi.FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
     }
 
     MemorySegment platformHandle() {
@@ -137,6 +140,14 @@ public final class ClDevice {
     /** True when the device is available and has a compiler (Buddy builds its kernels from source). */
     public boolean usable() {
         return available && compilerAvailable;
+    }
+
+    /**
+     * Whether float division and sqrt can be built correctly rounded ({@code CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT}), which
+     * the exact input conversions need to divide as the CPU does.
+     */
+    public boolean correctlyRoundedDivideSqrt() {
+        return correctlyRoundedDivideSqrt;
     }
 
     /** The major version of the platform's OpenCL, from "OpenCL M.m ...". */

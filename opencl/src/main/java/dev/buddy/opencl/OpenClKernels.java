@@ -60,7 +60,10 @@ public final class OpenClKernels implements AutoCloseable {
         // Correctly rounded division and sqrt: the input quantisers divide by amax exactly as the CPU does, and GPU
         // compilers otherwise may use approximate reciprocals. No fast-math options: attention masks with -INFINITY
         // and the reference comparisons assume IEEE behaviour.
-        this.program = context.build("buddy kernels", source(), "-cl-std=CL1.2 -cl-fp32-correctly-rounded-divide-sqrt"
+        // The option is only valid where the device supports it; elsewhere a rare input scale may round one ulp
+        // differently from the CPU's.
+        this.program = context.build("buddy kernels", source(), "-cl-std=CL1.2"
+                + (context.device().correctlyRoundedDivideSqrt() ? " -cl-fp32-correctly-rounded-divide-sqrt" : "")
                 + " -DTS=" + tile + " -DTK=32 -DMAX_DPT=" + MAX_DIMS_PER_ITEM);
         for (GgmlType t : WEIGHT_TYPES) {
             String suffix = t.name();
