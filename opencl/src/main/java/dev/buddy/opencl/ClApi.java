@@ -133,6 +133,8 @@ final class ClApi {
         return new String[] {"libOpenCL.so.1", "libOpenCL.so"};
     }
 
+    // Restricted FFM calls are the point of this class; the jar manifest and launcher enable native access.
+    @SuppressWarnings("restricted")
     private static SymbolLookup openLibrary() {
         if (ADDRESS.byteSize() != 8) {
             fail("a 64-bit JVM is needed (size_t is bound as a 64-bit integer)");
@@ -159,6 +161,7 @@ final class ClApi {
         return h;
     }
 
+    @SuppressWarnings("restricted")
     private static MethodHandle bindOptional(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         if (LIB == null) {
             return null;
