@@ -1,0 +1,33 @@
+package dev.buddy.opencl;
+
+import dev.buddy.gguf.TestData;
+
+/**
+ * One context and one kernel build per test JVM on the default device: building the kernels takes PoCL seconds, and
+ * every property shares them. Released by the JVM at exit.
+ */
+final class Device {
+    private Device() {}
+
+    private static final class Holder {
+        static final ClContext CONTEXT = ClContext.createDefault();
+        static final OpenClKernels KERNELS = OpenClKernels.build(CONTEXT);
+    }
+
+    static ClContext context() {
+        requireAvailable();
+        return Holder.CONTEXT;
+    }
+
+    static OpenClKernels kernels() {
+        requireAvailable();
+        return Holder.KERNELS;
+    }
+
+    static void requireAvailable() {
+        OpenCl.Availability a = OpenCl.availability();
+        if (!a.available()) {
+            throw new AssertionError("OpenCL unavailable" + (TestData.inCi() ? " in CI" : "") + ": " + a.reason());
+        }
+    }
+}
