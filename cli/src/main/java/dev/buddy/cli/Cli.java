@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.buddy.cli.devices.DevicesCommand;
 import dev.buddy.cli.eval.EvalCommand;
 import dev.buddy.cli.info.InfoCommand;
 import dev.buddy.cli.run.ChatCommand;
@@ -42,7 +43,7 @@ public final class Cli {
     /** Buddy's subcommands. */
     public static List<Command> standardCommands() {
         return List.of(new InfoCommand(), new GenerateCommand(), new ChatCommand(),
-                new EvalCommand());
+                new EvalCommand(), new DevicesCommand());
     }
 
     public static void main(String[] args) {
