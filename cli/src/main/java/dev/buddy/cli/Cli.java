@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.buddy.cli.info.InfoCommand;
+import dev.buddy.cli.prune.PruneCommand;
 import dev.buddy.cli.run.ChatCommand;
 import dev.buddy.cli.run.GenerateCommand;
 
@@ -40,7 +41,7 @@ public final class Cli {
 
     /** Buddy's subcommands. */
     public static List<Command> standardCommands() {
-        return List.of(new InfoCommand(), new GenerateCommand(), new ChatCommand());
+        return List.of(new InfoCommand(), new GenerateCommand(), new ChatCommand(), new PruneCommand());
     }
 
     public static void main(String[] args) {
