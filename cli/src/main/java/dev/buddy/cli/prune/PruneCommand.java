@@ -51,7 +51,7 @@ public final class PruneCommand implements Command {
                     OptionSpec.value("-o", "--output", "FILE", "where to write the plan (a router GGUF)", null),
                     OptionSpec.value(null, "--calib", "FILE", "calibration text (UTF-8); $BUDDY_DATA defaults to"
                             + " ../shared", DEFAULT_CALIB),
-                    OptionSpec.value(null, "--calib-tokens", "N", "calibration tokens (the text's first N)", "1024"),
+                    OptionSpec.value(null, "--calib-tokens", "N", "calibration tokens (the text's first N)", "256"),
                     OptionSpec.value(null, "--window", "N", "tokens per independent evaluation window", "256"),
                     OptionSpec.value(null, "--max-drop", "N", "sleb: blocks to remove (all = all but one middle"
                             + " block; half = half the middle blocks)", "half"),
