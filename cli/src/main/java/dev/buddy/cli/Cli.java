@@ -11,6 +11,7 @@ import java.util.Map;
 import dev.buddy.cli.devices.DevicesCommand;
 import dev.buddy.cli.eval.EvalCommand;
 import dev.buddy.cli.info.InfoCommand;
+import dev.buddy.cli.prune.PruneCommand;
 import dev.buddy.cli.run.ChatCommand;
 import dev.buddy.cli.run.GenerateCommand;
 
@@ -43,7 +44,7 @@ public final class Cli {
     /** Buddy's subcommands. */
     public static List<Command> standardCommands() {
         return List.of(new InfoCommand(), new GenerateCommand(), new ChatCommand(),
-                new EvalCommand(), new DevicesCommand());
+                new EvalCommand(), new PruneCommand(), new DevicesCommand());
     }
 
     public static void main(String[] args) {

@@ -12,6 +12,7 @@ public final class InferenceState implements LayerPlanContext {
     final KvCache kv;
     final int maxBatch;
     private SkippedKvPolicy skippedKvPolicy;
+    ResidualObserver residualObserver; // null: nobody looks at hidden states
 
     // Activations, row-major [token][feature] for the tokens of one forward call.
     final float[] x;        // residual stream           [maxBatch][dim]
@@ -84,6 +85,11 @@ public final class InferenceState implements LayerPlanContext {
     /** Changes what skipped blocks leave in the cache from the next forward call on. */
     public void setSkippedKvPolicy(SkippedKvPolicy policy) {
         this.skippedKvPolicy = java.util.Objects.requireNonNull(policy);
+    }
+
+    /** Shows the residual stream at every block boundary of the following forward calls; null turns it off. */
+    public void setResidualObserver(ResidualObserver observer) {
+        this.residualObserver = observer;
     }
 
     /** The logits of the last forward call that asked for them. */

@@ -106,6 +106,9 @@ public final class Transformer {
             if (layer == 1 && planner != null) {
                 planner.plan(s, s.runBlock); // block 0 has run for these positions: its keys and values exist
             }
+            if (s.residualObserver != null) {
+                s.residualObserver.observe(layer, s.x, start, n, dim);
+            }
             LayerWeights w = weights.layers()[layer];
             if (layer == 0 || s.runBlock[layer]) {
                 attentionBlock(s, layer, w, start, n);
@@ -113,6 +116,9 @@ public final class Transformer {
             } else {
                 skippedBlock(s, layer, w, start, n);
             }
+        }
+        if (s.residualObserver != null) {
+            s.residualObserver.observe(spec.blockCount(), s.x, start, n, dim);
         }
         if (planner != null && spec.blockCount() == 1) {
             planner.plan(s, s.runBlock); // nothing left to skip, but the hook is still called once per forward call
