@@ -18,7 +18,12 @@ import dev.buddy.gguf.codec.BlockCodecs;
  *
  * <p>Weights are Gaussian, scaled so activations stay of order one: matrices N(0, 1/cols), norms 1 ± 0.2, and
  * embedding/output rows N(0, 9/dim), which gives logits a spread of about 3: the arg-max is rarely a near-tie, yet
- * the distribution is not one-hot, so comparing top-10 probabilities means something. Every 2-D tensor is
+ * the distribution is not one-hot, so comparing top-10 probabilities means something.
+ *
+ * <p>In K-quant models the two vocabulary-sized matrices ({@code token_embd}, {@code output}) are stored as Q8_0:
+ * the reference K-quant quantiser searches scales block by block and takes seconds on 32000 × 256 values, while the
+ * block matrices, which carry the K-quant format, are small. (llama.cpp's own K-quant mixes also give these two
+ * matrices their own type.) Every 2-D tensor is
  * stored in the chosen format (quantised with {@code dev.buddy.gguf.codec}, as llama.cpp's quantizer would), 1-D
  * tensors (norms, biases) and {@code rope_freqs.weight} stay F32 as llama.cpp keeps them.
  */
@@ -125,7 +130,8 @@ public final class SyntheticModels {
             vocab = vocabFile.getStringArray("tokenizer.ggml.tokens").length;
         }
 
-        matrix(w, "token_embd.weight", spec.weightType(), dim, vocab, 3 / Math.sqrt(dim), random);
+        GgmlType vocabType = vocabularyMatrixType(spec.weightType());
+        matrix(w, "token_embd.weight", vocabType, dim, vocab, 3 / Math.sqrt(dim), random);
         if (spec.ropeFreqFactors()) {
             float[] factors = new float[hd / 2];
             for (int i = 0; i < factors.length; i++) {
@@ -156,10 +162,15 @@ public final class SyntheticModels {
         }
         vector(w, "output_norm.weight", dim, 1.0, 0.2, random);
         if (!spec.tiedEmbeddings()) {
-            matrix(w, "output.weight", spec.weightType(), dim, vocab, 3 / Math.sqrt(dim), random);
+            matrix(w, "output.weight", vocabType, dim, vocab, 3 / Math.sqrt(dim), random);
         }
         w.write(target);
         return target;
+    }
+
+    /** The type of token_embd and output: the model's type, except Q8_0 for the slow-to-quantise K-quants. */
+    public static GgmlType vocabularyMatrixType(GgmlType weights) {
+        return weights.blockSize() == 256 ? GgmlType.Q8_0 : weights;
     }
 
     private static void matrix(GgufWriter w, String name, GgmlType type, int cols, int rows, double scale,
