@@ -167,14 +167,15 @@ final class Q4_KMatrix extends WeightMatrix {
             float minTerms = 0f;
             for (int sb = 0; sb < blocks; sb++) {
                 long bo = off + (long) sb * BLOCK;
-                int sc03 = scales0to3(w, bo);
-                int sc47 = scales4to7(w, bo);
+                int sc03 = w.get(INT, bo + 4) & 0x3f3f3f3f;
+                int sc47 = (w.get(INT, bo + 12) & 0x0f0f0f0f) | (((w.get(INT, bo + 4) >>> 6) & 0x03030303) << 4);
                 int e = (token * blocks + sb) * 256;
                 IntVector isum = IntVector.zero(I);
                 for (int j = 0; j < 4; j++) {
                     ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 16 + 32L * j, LE);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                    ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 0x0F);
                     int x = e + 64 * j;
                     IntVector pl = ((ShortVector) lo.convertShape(VectorOperators.B2S, S, 0))
                             .mul(ShortVector.fromArray(S, xq, x))
@@ -188,16 +189,26 @@ final class Q4_KMatrix extends WeightMatrix {
                             .add(pl.lanewise(VectorOperators.ASHR, 16));
                     IntVector sh = ph.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                             .add(ph.lanewise(VectorOperators.ASHR, 16));
-                    isum = isum.add(sl.mul(pick(sc03, sc47, 2 * j))).add(sh.mul(pick(sc03, sc47, 2 * j + 1)));
+                    int scales = (j < 2 ? sc03 : sc47) >>> (16 * (j & 1));
+                    isum = isum.add(sl.mul(scales & 0xFF)).add(sh.mul((scales >>> 8) & 0xFF));
                 }
                 int db = token * blocks + sb;
                 float dx = in.d[db];
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F, Halfs.f16ToFloat(w.get(HALF, bo)) * dx), acc);
-                int msum = minSum(mins0to3(w, bo), mins4to7(w, bo), in.bsums, db * 16);
+                int mn03 = w.get(INT, bo + 8) & 0x3f3f3f3f;
+                int mn47 = ((w.get(INT, bo + 12) >>> 4) & 0x0f0f0f0f) | (((w.get(INT, bo
+                        + 8) >>> 6) & 0x03030303) << 4);
+                int msum = 0;
+                for (int j = 0; j < 8; j++) {
+                    int mins = j < 4 ? mn03 : mn47;
+                    msum += ((mins >>> (8 * (j & 3))) & 0xFF) * (in.bsums[db * 16 + 2 * j] + in.bsums[db * 16 + 2 * j
+                            + 1]);
+                }
                 minTerms += Halfs.f16ToFloat(w.get(HALF, bo + 2)) * dx * msum;
             }
-            return acc.reduceLanes(VectorOperators.ADD) - minTerms;
+            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6)
+                    + acc.lane(7)) - minTerms;
         }
 
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
@@ -214,8 +225,8 @@ final class Q4_KMatrix extends WeightMatrix {
             float min3 = 0f;
             for (int sb = 0; sb < blocks; sb++) {
                 long bo = off + (long) sb * BLOCK;
-                int sc03 = scales0to3(w, bo);
-                int sc47 = scales4to7(w, bo);
+                int sc03 = w.get(INT, bo + 4) & 0x3f3f3f3f;
+                int sc47 = (w.get(INT, bo + 12) & 0x0f0f0f0f) | (((w.get(INT, bo + 4) >>> 6) & 0x03030303) << 4);
                 int x0 = token * cols + sb * 256;
                 int x1 = x0 + cols;
                 int x2 = x1 + cols;
@@ -227,13 +238,15 @@ final class Q4_KMatrix extends WeightMatrix {
                 for (int j = 0; j < 4; j++) {
                     ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 16 + 32L * j, LE);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                    ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 0x0F);
                     ShortVector lo0 = (ShortVector) lo.convertShape(VectorOperators.B2S, S, 0);
                     ShortVector lo1 = (ShortVector) lo.convertShape(VectorOperators.B2S, S, 1);
                     ShortVector hi0 = (ShortVector) hi.convertShape(VectorOperators.B2S, S, 0);
                     ShortVector hi1 = (ShortVector) hi.convertShape(VectorOperators.B2S, S, 1);
-                    int sLo = pick(sc03, sc47, 2 * j);
-                    int sHi = pick(sc03, sc47, 2 * j + 1);
+                    int scales = (j < 2 ? sc03 : sc47) >>> (16 * (j & 1));
+                    int sLo = scales & 0xFF;
+                    int sHi = (scales >>> 8) & 0xFF;
                     int e = 64 * j;
                     IntVector pl = lo0.mul(ShortVector.fromArray(S, xq, x0 + e))
                             .add(lo1.mul(ShortVector.fromArray(S, xq, x0 + e + 16))).reinterpretAsInts();
@@ -270,9 +283,26 @@ final class Q4_KMatrix extends WeightMatrix {
                 }
                 float dw = Halfs.f16ToFloat(w.get(HALF, bo));
                 float mw = Halfs.f16ToFloat(w.get(HALF, bo + 2));
-                int mn03 = mins0to3(w, bo);
-                int mn47 = mins4to7(w, bo);
+                int mn03 = w.get(INT, bo + 8) & 0x3f3f3f3f;
+                int mn47 = ((w.get(INT, bo + 12) >>> 4) & 0x0f0f0f0f) | (((w.get(INT, bo
+                        + 8) >>> 6) & 0x03030303) << 4);
                 int db = token * blocks + sb;
+                int ms0 = 0;
+                int ms1 = 0;
+                int ms2 = 0;
+                int ms3 = 0;
+                int[] bsums = in.bsums;
+                for (int j = 0; j < 8; j++) {
+                    int mins = ((j < 4 ? mn03 : mn47) >>> (8 * (j & 3))) & 0xFF;
+                    int g = db * 16 + 2 * j;
+                    ms0 += mins * (bsums[g] + bsums[g + 1]);
+                    g += 16 * blocks;
+                    ms1 += mins * (bsums[g] + bsums[g + 1]);
+                    g += 16 * blocks;
+                    ms2 += mins * (bsums[g] + bsums[g + 1]);
+                    g += 16 * blocks;
+                    ms3 += mins * (bsums[g] + bsums[g + 1]);
+                }
                 float dx0 = in.d[db];
                 float dx1 = in.d[db + blocks];
                 float dx2 = in.d[db + 2 * blocks];
@@ -281,15 +311,19 @@ final class Q4_KMatrix extends WeightMatrix {
                 acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * dx1), acc1);
                 acc2 = ((FloatVector) i2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * dx2), acc2);
                 acc3 = ((FloatVector) i3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * dx3), acc3);
-                min0 += mw * dx0 * minSum(mn03, mn47, in.bsums, db * 16);
-                min1 += mw * dx1 * minSum(mn03, mn47, in.bsums, (db + blocks) * 16);
-                min2 += mw * dx2 * minSum(mn03, mn47, in.bsums, (db + 2 * blocks) * 16);
-                min3 += mw * dx3 * minSum(mn03, mn47, in.bsums, (db + 3 * blocks) * 16);
+                min0 += mw * dx0 * ms0;
+                min1 += mw * dx1 * ms1;
+                min2 += mw * dx2 * ms2;
+                min3 += mw * dx3 * ms3;
             }
-            out[outIndex] = acc0.reduceLanes(VectorOperators.ADD) - min0;
-            out[outIndex + outStride] = acc1.reduceLanes(VectorOperators.ADD) - min1;
-            out[outIndex + 2 * outStride] = acc2.reduceLanes(VectorOperators.ADD) - min2;
-            out[outIndex + 3 * outStride] = acc3.reduceLanes(VectorOperators.ADD) - min3;
+            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5)
+                    + acc0.lane(6) + acc0.lane(7)) - min0;
+            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4)
+                    + acc1.lane(5) + acc1.lane(6) + acc1.lane(7)) - min1;
+            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4)
+                    + acc2.lane(5) + acc2.lane(6) + acc2.lane(7)) - min2;
+            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4)
+                    + acc3.lane(5) + acc3.lane(6) + acc3.lane(7)) - min3;
         }
     }
 
@@ -305,8 +339,8 @@ final class Q4_KMatrix extends WeightMatrix {
             float minTerms = 0f;
             for (int sb = 0; sb < blocks; sb++) {
                 long bo = off + (long) sb * BLOCK;
-                int sc03 = scales0to3(w, bo);
-                int sc47 = scales4to7(w, bo);
+                int sc03 = w.get(INT, bo + 4) & 0x3f3f3f3f;
+                int sc47 = (w.get(INT, bo + 12) & 0x0f0f0f0f) | (((w.get(INT, bo + 4) >>> 6) & 0x03030303) << 4);
                 int e = (token * blocks + sb) * 256;
                 IntVector isum = IntVector.zero(I);
                 for (int j = 0; j < 4; j++) {
@@ -314,8 +348,10 @@ final class Q4_KMatrix extends WeightMatrix {
                     ByteVector qb = ByteVector.fromMemorySegment(B, w, bo + 32 + 32L * j, LE);
                     ByteVector loA = qa.and((byte) 0x0F);
                     ByteVector loB = qb.and((byte) 0x0F);
-                    ByteVector hiA = qa.lanewise(VectorOperators.LSHR, 4);
-                    ByteVector hiB = qb.lanewise(VectorOperators.LSHR, 4);
+                    ByteVector hiA = qa.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 0x0F);
+                    ByteVector hiB = qb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 0x0F);
                     int x = e + 64 * j;
                     // four products of at most 15*128 each fit a 16-bit lane
                     IntVector pl = ((ShortVector) loA.convertShape(VectorOperators.B2S, S, 0))
@@ -338,16 +374,25 @@ final class Q4_KMatrix extends WeightMatrix {
                             .add(pl.lanewise(VectorOperators.ASHR, 16));
                     IntVector sh = ph.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                             .add(ph.lanewise(VectorOperators.ASHR, 16));
-                    isum = isum.add(sl.mul(pick(sc03, sc47, 2 * j))).add(sh.mul(pick(sc03, sc47, 2 * j + 1)));
+                    int scales = (j < 2 ? sc03 : sc47) >>> (16 * (j & 1));
+                    isum = isum.add(sl.mul(scales & 0xFF)).add(sh.mul((scales >>> 8) & 0xFF));
                 }
                 int db = token * blocks + sb;
                 float dx = in.d[db];
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F, Halfs.f16ToFloat(w.get(HALF, bo)) * dx), acc);
-                int msum = minSum(mins0to3(w, bo), mins4to7(w, bo), in.bsums, db * 16);
+                int mn03 = w.get(INT, bo + 8) & 0x3f3f3f3f;
+                int mn47 = ((w.get(INT, bo + 12) >>> 4) & 0x0f0f0f0f) | (((w.get(INT, bo
+                        + 8) >>> 6) & 0x03030303) << 4);
+                int msum = 0;
+                for (int j = 0; j < 8; j++) {
+                    int mins = j < 4 ? mn03 : mn47;
+                    msum += ((mins >>> (8 * (j & 3))) & 0xFF) * (in.bsums[db * 16 + 2 * j] + in.bsums[db * 16 + 2 * j
+                            + 1]);
+                }
                 minTerms += Halfs.f16ToFloat(w.get(HALF, bo + 2)) * dx * msum;
             }
-            return acc.reduceLanes(VectorOperators.ADD) - minTerms;
+            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3)) - minTerms;
         }
     }
 }

@@ -138,7 +138,7 @@ class ErrorBoundsTest {
         }
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 1000)
     void kQuantsStayWithinTheirStatedBound(@ForAll("kQuantTypes") GgmlType type, @ForAll("inputs") float[] x) {
         boolean symmetric = type == GgmlType.Q3_K || type == GgmlType.Q6_K;
         int nmax = switch (type) {

@@ -25,8 +25,9 @@ import dev.buddy.gguf.GgmlType;
  * within a few hundred steps of zero, else {@code q·d + m} rounds in float and the fixed point is lost. Q8_1 keeps the
  * values but not always the bytes: its {@code s} is computed from the unrounded scale.
  *
- * <p>The K-quants and Q8_K are not fixed points (their scale searches land elsewhere the second time), which was
- * measured on 6000 super-blocks: about half change. For them only determinism is asserted.
+ * <p>The K-quants and Q8_K are not fixed points: the K-quants' scale searches land elsewhere the second time, and Q8_K
+ * stores {@code 1/(-127/max)} in fp32, which need not reproduce itself. Measured on 6000 varied super-blocks, a third
+ * to a half of the K-quant blocks (and 6% of Q8_K's) change. For them only determinism is asserted.
  */
 class FixedPointTest {
 
@@ -46,7 +47,7 @@ class FixedPointTest {
                 .toList());
     }
 
-    @Property(tries = 3000)
+    @Property(tries = 1000)
     void requantisingDequantisedLegacyBlocksReproducesThem(@ForAll("legacyTypes") GgmlType type,
             @ForAll("inputs") float[] x) {
         boolean hasMin = type == GgmlType.Q4_1 || type == GgmlType.Q5_1;

@@ -40,7 +40,6 @@ final class Shapes {
         float constant = (float) (random.nextGaussian() * scale);
         double step = Math.scalb(1.0, Math.getExponent(scale));
         for (int i = 0; i < x.length; i++) {
-            double subBlockScale = scale * Math.pow(10, -4 * ((i / 16 * 7919) % 5) / 4.0);
             double v = switch (shape) {
                 case GAUSSIAN -> random.nextGaussian() * scale;
                 case UNIFORM -> (random.nextDouble() * 2 - 1) * scale;
@@ -53,7 +52,7 @@ final class Shapes {
                 case TWO_SIDED_EXTREMES -> random.nextDouble() < 0.05
                         ? (random.nextBoolean() ? scale : -scale)
                         : random.nextGaussian() * scale * 0.1;
-                case SUB_BLOCKS_OF_DIFFERENT_SCALE -> random.nextGaussian() * subBlockScale;
+                case SUB_BLOCKS_OF_DIFFERENT_SCALE -> random.nextGaussian() * scale * Math.pow(10, -((i / 16 * 7919) % 5));
                 case OFFSET -> offset + random.nextGaussian() * scale;
                 case SMALL_INTEGERS -> random.nextInt(-8, 8);
                 case HALF_INTEGER_TIES -> step * random.nextInt(-64, 64) * 0.5;
