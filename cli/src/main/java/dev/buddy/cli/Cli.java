@@ -38,7 +38,7 @@ public final class Cli {
 
     /** Buddy's subcommands. */
     public static List<Command> standardCommands() {
-        return List.of(new InfoCommand());
+        return List.of(new InfoCommand(), new dev.buddy.cli.bench.SynthCommand());
     }
 
     public static void main(String[] args) {
