@@ -83,11 +83,7 @@ final class BF16Matrix extends WeightMatrix {
         static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
         static final int L = 4;
 
-        static FloatVector bf16(ShortVector h16) {
-            IntVector h = (IntVector) h16.convertShape(VectorOperators.S2I, I, 0);
-            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        }
-
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -95,13 +91,28 @@ final class BF16Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w1 = hw1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w2 = hw2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w3 = hw3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
             float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
             for (; i < n; i++) {
@@ -121,7 +132,9 @@ final class BF16Matrix extends WeightMatrix {
             int x3 = xo + 3 * stride;
             int i = 0;
             for (; i + L <= n; i += L) {
-                FloatVector wv = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE));
+                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wv = hwv.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
                 a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
                 a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
@@ -152,11 +165,7 @@ final class BF16Matrix extends WeightMatrix {
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final int L = 8;
 
-        static FloatVector bf16(ShortVector h16) {
-            IntVector h = (IntVector) h16.convertShape(VectorOperators.S2I, I, 0);
-            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        }
-
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -164,13 +173,28 @@ final class BF16Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w1 = hw1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w2 = hw2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w3 = hw3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
             float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
             for (; i < n; i++) {
@@ -190,7 +214,9 @@ final class BF16Matrix extends WeightMatrix {
             int x3 = xo + 3 * stride;
             int i = 0;
             for (; i + L <= n; i += L) {
-                FloatVector wv = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE));
+                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wv = hwv.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
                 a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
                 a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
@@ -221,11 +247,7 @@ final class BF16Matrix extends WeightMatrix {
         static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
         static final int L = 16;
 
-        static FloatVector bf16(ShortVector h16) {
-            IntVector h = (IntVector) h16.convertShape(VectorOperators.S2I, I, 0);
-            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        }
-
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -233,13 +255,28 @@ final class BF16Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w1 = hw1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w2 = hw2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w3 = hw3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
             float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
             for (; i < n; i++) {
@@ -259,7 +296,9 @@ final class BF16Matrix extends WeightMatrix {
             int x3 = xo + 3 * stride;
             int i = 0;
             for (; i + L <= n; i += L) {
-                FloatVector wv = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE));
+                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wv = hwv.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
                 a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
                 a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);

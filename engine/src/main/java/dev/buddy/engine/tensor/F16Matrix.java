@@ -84,15 +84,10 @@ final class F16Matrix extends WeightMatrix {
         static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
         static final int L = 4;
 
-        /** fp16 lanes to float: move exponent and mantissa into place, rescale by 2^112 (which also
-         * makes fp16 subnormals exact), keep the sign. Weights are finite; an fp16 inf/NaN would decode as a
-         * large finite value here (the scalar path decodes it exactly). */
-        static FloatVector f16(ShortVector h16) {
-            IntVector h = (IntVector) h16.convertShape(VectorOperators.S2I, I, 0);
-            return h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(h.and(0x80000000))
-                    .reinterpretAsFloats().mul(0x1p112f);
-        }
-
+        // fp16 lanes widen to float by moving exponent and mantissa into place and rescaling by 2^112, which
+        // also makes fp16 subnormals exact; the sign bit rides along. Weights are finite: an fp16 inf/NaN
+        // would come out as a large finite value here (the scalar path decodes it exactly).
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -100,13 +95,33 @@ final class F16Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w1 = hw1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw1.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw2.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w3 = hw3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw3.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
             float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
             for (; i < n; i++) {
@@ -126,7 +141,10 @@ final class F16Matrix extends WeightMatrix {
             int x3 = xo + 3 * stride;
             int i = 0;
             for (; i + L <= n; i += L) {
-                FloatVector wv = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE));
+                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wv = hwv.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwv.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
                 a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
                 a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
@@ -157,15 +175,10 @@ final class F16Matrix extends WeightMatrix {
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final int L = 8;
 
-        /** fp16 lanes to float: move exponent and mantissa into place, rescale by 2^112 (which also
-         * makes fp16 subnormals exact), keep the sign. Weights are finite; an fp16 inf/NaN would decode as a
-         * large finite value here (the scalar path decodes it exactly). */
-        static FloatVector f16(ShortVector h16) {
-            IntVector h = (IntVector) h16.convertShape(VectorOperators.S2I, I, 0);
-            return h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(h.and(0x80000000))
-                    .reinterpretAsFloats().mul(0x1p112f);
-        }
-
+        // fp16 lanes widen to float by moving exponent and mantissa into place and rescaling by 2^112, which
+        // also makes fp16 subnormals exact; the sign bit rides along. Weights are finite: an fp16 inf/NaN
+        // would come out as a large finite value here (the scalar path decodes it exactly).
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -173,13 +186,33 @@ final class F16Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w1 = hw1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw1.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw2.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w3 = hw3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw3.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
             float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
             for (; i < n; i++) {
@@ -199,7 +232,10 @@ final class F16Matrix extends WeightMatrix {
             int x3 = xo + 3 * stride;
             int i = 0;
             for (; i + L <= n; i += L) {
-                FloatVector wv = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE));
+                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wv = hwv.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwv.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
                 a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
                 a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
@@ -230,15 +266,10 @@ final class F16Matrix extends WeightMatrix {
         static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
         static final int L = 16;
 
-        /** fp16 lanes to float: move exponent and mantissa into place, rescale by 2^112 (which also
-         * makes fp16 subnormals exact), keep the sign. Weights are finite; an fp16 inf/NaN would decode as a
-         * large finite value here (the scalar path decodes it exactly). */
-        static FloatVector f16(ShortVector h16) {
-            IntVector h = (IntVector) h16.convertShape(VectorOperators.S2I, I, 0);
-            return h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(h.and(0x80000000))
-                    .reinterpretAsFloats().mul(0x1p112f);
-        }
-
+        // fp16 lanes widen to float by moving exponent and mantissa into place and rescaling by 2^112, which
+        // also makes fp16 subnormals exact; the sign bit rides along. Weights are finite: an fp16 inf/NaN
+        // would come out as a large finite value here (the scalar path decodes it exactly).
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -246,13 +277,33 @@ final class F16Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w1 = hw1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw1.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw2.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w3 = hw3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw3.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
             float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
             for (; i < n; i++) {
@@ -272,7 +323,10 @@ final class F16Matrix extends WeightMatrix {
             int x3 = xo + 3 * stride;
             int i = 0;
             for (; i + L <= n; i += L) {
-                FloatVector wv = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE));
+                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wv = hwv.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwv.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
                 a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
                 a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);

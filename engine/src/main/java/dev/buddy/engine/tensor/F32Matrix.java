@@ -76,6 +76,7 @@ final class F32Matrix extends WeightMatrix {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
         static final int L = 4;
 
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -83,13 +84,18 @@ final class F32Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 1 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 2 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 3 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                FloatVector w0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
+                FloatVector w1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 1 * L), LE);
+                FloatVector w2 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 2 * L), LE);
+                FloatVector w3 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 3 * L), LE);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                FloatVector w0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
             float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
             for (; i < n; i++) {
@@ -138,6 +144,7 @@ final class F32Matrix extends WeightMatrix {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
         static final int L = 8;
 
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -145,13 +152,18 @@ final class F32Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 1 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 2 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 3 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                FloatVector w0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
+                FloatVector w1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 1 * L), LE);
+                FloatVector w2 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 2 * L), LE);
+                FloatVector w3 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 3 * L), LE);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                FloatVector w0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
             float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
             for (; i < n; i++) {
@@ -200,6 +212,7 @@ final class F32Matrix extends WeightMatrix {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
         static final int L = 16;
 
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -207,13 +220,18 @@ final class F32Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 1 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 2 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 3 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                FloatVector w0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
+                FloatVector w1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 1 * L), LE);
+                FloatVector w2 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 2 * L), LE);
+                FloatVector w3 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 3 * L), LE);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                FloatVector w0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
             float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
             for (; i < n; i++) {
