@@ -29,6 +29,7 @@ public final class GgufFile implements AutoCloseable {
     public static final int DEFAULT_ALIGNMENT = 32;
 
     private final Path path;
+    /** Owns the mapping; null when the contents came from the caller's memory. */
     private final Arena arena;
     private final MemorySegment mapping;
     private final int version;
@@ -66,7 +67,8 @@ public final class GgufFile implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
-            MemorySegment mapping = size == 0 ? MemorySegment.NULL.reinterpret(0)
+            // An empty file cannot be mapped; an empty heap segment fails the same size checks.
+            MemorySegment mapping = size == 0 ? MemorySegment.ofArray(new byte[0])
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             GgufParser.Header header = new GgufParser(path, mapping).parse();
             return new GgufFile(path, arena, mapping, header);
@@ -74,6 +76,16 @@ public final class GgufFile implements AutoCloseable {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * Parses GGUF bytes already in memory, e.g. a heap segment in tests, which can then check thousands of variants
+     * without touching the disk. {@code label} only names the source in messages. {@link #close()} makes the file
+     * refuse further {@link #tensorData} calls; the caller owns {@code contents}.
+     */
+    static GgufFile open(Path label, MemorySegment contents) {
+        MemorySegment readOnly = contents.asReadOnly();
+        return new GgufFile(label, null, readOnly, new GgufParser(label, readOnly).parse());
     }
 
     public Path path() {
@@ -148,7 +160,9 @@ public final class GgufFile implements AutoCloseable {
     /** Any integer type whose value fits an int. */
     public int getInt(String key) {
         long v = getLong(key);
-        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+        // A u64 of 2^63 or more reads as a negative long; as an unsigned count it fits no int.
+        boolean hugeUnsigned = v < 0 && metadata.get(key).type() == GgufValueType.UINT64;
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE || hugeUnsigned) {
             throw mistyped(key, "an int", metadata.get(key));
         }
         return (int) v;
@@ -265,7 +279,9 @@ public final class GgufFile implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            arena.close();
+            if (arena != null) {
+                arena.close();
+            }
         }
     }
 

@@ -29,10 +29,16 @@ final class GgufParser {
     static final int MAX_DIMS = 4;
     /** Nested arrays deeper than this are not used by any real file; the limit bounds recursion. */
     private static final int MAX_ARRAY_DEPTH = 8;
+    /** Larger alignments serve no purpose and would let alignUp overflow an int-sized padding. */
+    static final int MAX_ALIGNMENT = 1 << 30;
     /** Smallest possible tensor info: empty name (8) + n_dims (4) + type (4) + offset (8). */
     private static final int MIN_TENSOR_INFO_BYTES = 24;
     /** Smallest possible key/value: empty key (8) + type (4) + one byte of value. */
     private static final int MIN_KV_BYTES = 13;
+    /** The largest array the JVM reliably allocates. */
+    private static final int MAX_JAVA_ARRAY = Integer.MAX_VALUE - 8;
+    /** First capacity of lists sized by a claimed count; they grow with the elements actually read. */
+    private static final int INITIAL_CAPACITY = 1024;
 
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -60,62 +66,75 @@ final class GgufParser {
         }
         int magic = u32("magic");
         if (magic != MAGIC) {
-            throw error(String.format("bad magic 0x%08x, not a GGUF file", magic), 0);
+            throw error(String.format("bad magic 0x%08x, not a GGUF file (expected \"GGUF\")", magic), 0);
         }
         int version = u32("version");
         if (version == 1) {
-            throw error("GGUF v1 is not supported (it predates 64-bit counts); re-convert the model with a current"
-                    + " llama.cpp", 4);
+            throw error("version is 1: GGUF v1 is not supported (it predates 64-bit counts); re-convert the model"
+                    + " with a current llama.cpp", 4);
         }
         if (version != 2 && version != 3) {
             String hint = Integer.reverseBytes(version) >= 1 && Integer.reverseBytes(version) <= 3
                     ? " (a big-endian GGUF; only little-endian files are supported)" : "";
-            throw error("unsupported GGUF version " + Integer.toUnsignedString(version) + hint
+            throw error("version is " + Integer.toUnsignedString(version) + ", an unsupported GGUF version" + hint
                     + "; supported are 2 and 3", 4);
         }
         long tensorCount = count("tensor_count", MIN_TENSOR_INFO_BYTES);
         long kvCount = count("metadata_kv_count", MIN_KV_BYTES);
 
+        // Sized by what is actually read, never by a claimed count: a hostile count only costs bytes that exist.
         Map<String, GgufValue> metadata = new LinkedHashMap<>();
+        long alignmentAt = -1;
         for (long i = 0; i < kvCount; i++) {
             long keyAt = pos;
-            String key = string("key of metadata entry " + i);
+            final long index = i;
+            String key = string(() -> "key of metadata entry " + index);
             long typeAt = pos;
-            GgufValueType type = valueType("value type of '" + key + "'", typeAt);
-            GgufValue value = value(key, type, 0);
+            GgufValueType type = valueType(() -> "value type of '" + key + "'");
+            long valueAt = pos;
+            GgufValue value = value(key, type);
             if (metadata.putIfAbsent(key, value) != null) {
                 throw error("duplicate metadata key '" + key + "'", keyAt);
             }
             KnownKeys.check(key, value, msg -> error(msg, typeAt));
+            if (key.equals(GgufFile.KEY_ALIGNMENT)) {
+                alignmentAt = valueAt;
+            }
         }
 
         int alignment = GgufFile.DEFAULT_ALIGNMENT;
         GgufValue al = metadata.get(GgufFile.KEY_ALIGNMENT);
         if (al != null) {
-            long a = al.asLong();
-            if (a <= 0 || a > (1 << 30) || Long.bitCount(a) != 1) {
-                throw error("general.alignment must be a power of two, got " + a, 0);
+            long a = al.asLong(); // KnownKeys has checked that general.alignment is an integer
+            if (a <= 0 || a > MAX_ALIGNMENT || Long.bitCount(a) != 1) {
+                throw error(GgufFile.KEY_ALIGNMENT + " must be a power of two up to " + MAX_ALIGNMENT + ", got "
+                        + (al.type() == GgufValueType.UINT64 ? Long.toUnsignedString(a) : Long.toString(a)),
+                        alignmentAt);
             }
             alignment = (int) a;
         }
 
-        List<TensorInfo> tensors = new ArrayList<>((int) tensorCount);
+        List<TensorInfo> tensors = new ArrayList<>((int) Math.min(tensorCount, INITIAL_CAPACITY));
+        List<Long> offsetFieldAt = new ArrayList<>((int) Math.min(tensorCount, INITIAL_CAPACITY));
         Map<String, Long> seen = new LinkedHashMap<>();
         for (long i = 0; i < tensorCount; i++) {
             long at = pos;
-            String name = string("name of tensor " + i);
+            final long index = i;
+            String name = string(() -> "name of tensor " + index);
             if (seen.putIfAbsent(name, at) != null) {
                 throw error("duplicate tensor name '" + name + "'", at);
             }
             tensors.add(tensorInfo(name, alignment));
+            offsetFieldAt.add(pos - 8); // the u64 data offset is the info's last field
         }
 
         long dataOffset = alignUp(pos, alignment);
         // A file with no tensors may end right after its header, unpadded.
         if (dataOffset > size && !tensors.isEmpty()) {
-            throw error("file ends inside the padding before tensor data", pos);
+            throw error("truncated: the padding before tensor data ends at " + dataOffset + " but the file has "
+                    + size + " bytes", pos);
         }
-        checkTensorExtents(tensors, dataOffset);
+        checkTensorExtents(tensors, offsetFieldAt, dataOffset);
         return new Header(version, alignment, dataOffset, metadata, tensors);
     }
 
@@ -123,7 +142,7 @@ final class GgufParser {
         long nDimsAt = pos;
         int nDims = u32("n_dims of tensor '" + name + "'");
         if (nDims < 1 || nDims > MAX_DIMS) {
-            throw error("tensor '" + name + "' has " + Integer.toUnsignedString(nDims) + " dimensions; 1 to "
+            throw error("n_dims of tensor '" + name + "' is " + Integer.toUnsignedString(nDims) + "; 1 to "
                     + MAX_DIMS + " are allowed", nDimsAt);
         }
         long[] dims = new long[nDims];
@@ -132,61 +151,82 @@ final class GgufParser {
             long at = pos;
             dims[d] = u64("ne[" + d + "] of tensor '" + name + "'");
             if (dims[d] < 0) {
-                throw error("tensor '" + name + "' has a negative or overflowing dimension ne[" + d + "] = "
-                        + Long.toUnsignedString(dims[d]), at);
+                throw error("ne[" + d + "] of tensor '" + name + "' is " + Long.toUnsignedString(dims[d])
+                        + ", negative as a signed 64-bit count", at);
             }
             try {
                 elements = Math.multiplyExact(elements, dims[d]);
             } catch (ArithmeticException e) {
-                throw error("tensor '" + name + "' dimensions " + Arrays.toString(Arrays.copyOf(dims, d + 1))
-                        + " overflow a 64-bit element count", at);
+                throw error("ne[" + d + "] of tensor '" + name + "': dimensions "
+                        + Arrays.toString(Arrays.copyOf(dims, d + 1)) + " overflow a 64-bit element count", at);
             }
         }
         long typeAt = pos;
         int typeId = u32("type of tensor '" + name + "'");
         GgmlType type = GgmlType.fromId(typeId);
         if (type == null) {
-            throw error("tensor '" + name + "' has unknown ggml type id " + Integer.toUnsignedString(typeId), typeAt);
+            throw error("type of tensor '" + name + "' is unknown ggml type id " + Integer.toUnsignedString(typeId),
+                    typeAt);
         }
         if (dims[0] % type.blockSize() != 0) {
-            throw error("tensor '" + name + "' of type " + type + " has row length " + dims[0]
-                    + ", not a multiple of the block size " + type.blockSize(), typeAt);
+            throw error("type of tensor '" + name + "' is " + type + ", whose block size " + type.blockSize()
+                    + " does not divide its row length ne[0] = " + dims[0], typeAt);
         }
         long byteSize;
         try {
             byteSize = type.byteSize(elements);
         } catch (ArithmeticException e) {
-            throw error("tensor '" + name + "' byte size overflows", typeAt);
+            throw error("type of tensor '" + name + "' is " + type + ": " + elements
+                    + " elements overflow a 64-bit byte count", typeAt);
         }
         long offAt = pos;
         long offset = u64("data offset of tensor '" + name + "'");
-        if (offset < 0 || offset % alignment != 0) {
-            throw error("tensor '" + name + "' data offset " + Long.toUnsignedString(offset)
-                    + " is not a multiple of the alignment " + alignment, offAt);
+        if (offset < 0) {
+            throw error("data offset of tensor '" + name + "' is " + Long.toUnsignedString(offset)
+                    + ", past the end of any file", offAt);
+        }
+        if (offset % alignment != 0) {
+            throw error("data offset of tensor '" + name + "' is " + offset + ", not a multiple of the alignment "
+                    + alignment, offAt);
         }
         return new TensorInfo(name, type, dims, offset, byteSize);
     }
 
-    private void checkTensorExtents(List<TensorInfo> tensors, long dataOffset) {
+    /**
+     * Every tensor must lie inside the data region and no two may share bytes. Errors point at the tensor's data-offset
+     * field in the header, the bytes a reader would have to fix.
+     */
+    private void checkTensorExtents(List<TensorInfo> tensors, List<Long> offsetFieldAt, long dataOffset) {
         long region = size - dataOffset;
-        List<TensorInfo> byOffset = new ArrayList<>(tensors);
-        byOffset.sort(Comparator.comparingLong(TensorInfo::offset));
+        Integer[] byOffset = new Integer[tensors.size()];
+        for (int i = 0; i < byOffset.length; i++) {
+            byOffset[i] = i;
+        }
+        Arrays.sort(byOffset, Comparator.comparingLong((Integer i) -> tensors.get(i).offset()));
         long end = 0;
         String previous = null;
-        for (TensorInfo t : byOffset) {
-            if (t.offset() < end) {
-                throw error("tensor '" + t.name() + "' overlaps tensor '" + previous + "'", dataOffset + t.offset());
-            }
+        for (int i : byOffset) {
+            TensorInfo t = tensors.get(i);
+            long fieldAt = offsetFieldAt.get(i);
             if (t.offset() > region || t.byteSize() > region - t.offset()) {
-                throw error("tensor '" + t.name() + "' data [" + t.offset() + ", +" + t.byteSize()
-                        + ") extends past the end of the file (" + region + " data bytes)", dataOffset + t.offset());
+                throw error("data offset of tensor '" + t.name() + "': data [" + t.offset() + ", +" + t.byteSize()
+                        + ") extends past the end of the file, which has " + Math.max(0, region)
+                        + " data bytes from file offset " + dataOffset, fieldAt);
+            }
+            // An empty tensor shares no bytes with anything, wherever it points.
+            if (t.byteSize() == 0) {
+                continue;
+            }
+            if (t.offset() < end) {
+                throw error("data offset of tensor '" + t.name() + "': data [" + t.offset() + ", +" + t.byteSize()
+                        + ") overlaps tensor '" + previous + "', which ends at " + end, fieldAt);
             }
             end = t.offset() + t.byteSize();
             previous = t.name();
         }
     }
 
-    private GgufValue value(String key, GgufValueType type, int depth) {
+    private GgufValue value(String key, GgufValueType type) {
         return switch (type) {
             case UINT8, INT8 -> new GgufValue(type, u8(key));
             case UINT16, INT16 -> new GgufValue(type, u16(key));
@@ -194,67 +234,73 @@ final class GgufParser {
             case UINT64, INT64 -> new GgufValue(type, u64(key));
             case FLOAT32 -> new GgufValue(type, f32(key));
             case FLOAT64 -> new GgufValue(type, f64(key));
-            case BOOL -> new GgufValue(type, bool(key));
-            case STRING -> new GgufValue(type, string("value of '" + key + "'"));
-            case ARRAY -> new GgufValue(type, array(key, depth));
+            case BOOL -> new GgufValue(type, bool(() -> key));
+            case STRING -> new GgufValue(type, string(() -> "value of '" + key + "'"));
+            case ARRAY -> new GgufValue(type, array(() -> key, 0));
         };
     }
 
-    private GgufValue.GgufArray array(String key, int depth) {
+    /**
+     * An array value. Primitive element arrays are allocated only after the file is known to hold all their bytes;
+     * string and nested arrays grow as elements are actually read, so a claimed length costs nothing up front (nesting
+     * would otherwise multiply up-front allocations by the depth).
+     */
+    private GgufValue.GgufArray array(Label key, int depth) {
         long at = pos;
         if (depth >= MAX_ARRAY_DEPTH) {
-            throw error("arrays nested deeper than " + MAX_ARRAY_DEPTH + " in '" + key + "'", at);
+            throw error("arrays nested deeper than " + MAX_ARRAY_DEPTH + " in '" + key.get() + "'", at);
         }
-        GgufValueType et = valueType("array element type of '" + key + "'", at);
-        long n = count("array length of '" + key + "'", et.minBytes());
-        int len = (int) n; // count() bounds n by the remaining bytes; a further guard against 2^31 elements:
-        if (n > Integer.MAX_VALUE - 8) {
-            throw error("array '" + key + "' has " + n + " elements, more than a Java array holds", at);
+        GgufValueType et = valueType(() -> "array element type of '" + key.get() + "'");
+        long n = count(() -> "array length of '" + key.get() + "'", et.minBytes());
+        if (n > MAX_JAVA_ARRAY) {
+            throw error("array length of '" + key.get() + "' is " + n + ", more than a Java array holds", at + 4);
         }
+        int len = (int) n;
         Object values = switch (et) {
             case UINT8, INT8 -> {
-                byte[] a = new byte[len];
                 need(len, key);
+                byte[] a = new byte[len];
                 MemorySegment.copy(file, ValueLayout.JAVA_BYTE, pos, a, 0, len);
                 pos += len;
                 yield a;
             }
             case UINT16, INT16 -> {
-                short[] a = new short[len];
                 need(2L * len, key);
+                short[] a = new short[len];
                 MemorySegment.copy(file, U16, pos, a, 0, len);
                 pos += 2L * len;
                 yield a;
             }
             case UINT32, INT32 -> {
-                int[] a = new int[len];
                 need(4L * len, key);
+                int[] a = new int[len];
                 MemorySegment.copy(file, U32, pos, a, 0, len);
                 pos += 4L * len;
                 yield a;
             }
             case UINT64, INT64 -> {
-                long[] a = new long[len];
                 need(8L * len, key);
+                long[] a = new long[len];
                 MemorySegment.copy(file, U64, pos, a, 0, len);
                 pos += 8L * len;
                 yield a;
             }
             case FLOAT32 -> {
-                float[] a = new float[len];
                 need(4L * len, key);
+                float[] a = new float[len];
                 MemorySegment.copy(file, F32, pos, a, 0, len);
                 pos += 4L * len;
                 yield a;
             }
             case FLOAT64 -> {
-                double[] a = new double[len];
                 need(8L * len, key);
+                double[] a = new double[len];
                 MemorySegment.copy(file, F64, pos, a, 0, len);
                 pos += 8L * len;
                 yield a;
             }
             case BOOL -> {
+                need(len, key);
                 boolean[] a = new boolean[len];
                 for (int i = 0; i < len; i++) {
                     a[i] = bool(key);
@@ -262,16 +308,24 @@ final class GgufParser {
                 yield a;
             }
             case STRING -> {
-                String[] a = new String[len];
+                String[] a = new String[Math.min(len, INITIAL_CAPACITY)];
                 for (int i = 0; i < len; i++) {
-                    a[i] = string("element " + i + " of '" + key + "'");
+                    if (i == a.length) {
+                        a = Arrays.copyOf(a, (int) Math.min(len, 2L * a.length));
+                    }
+                    final int index = i;
+                    a[i] = string(() -> "element " + index + " of '" + key.get() + "'");
                 }
                 yield a;
             }
             case ARRAY -> {
-                GgufValue.GgufArray[] a = new GgufValue.GgufArray[len];
+                GgufValue.GgufArray[] a = new GgufValue.GgufArray[Math.min(len, INITIAL_CAPACITY)];
                 for (int i = 0; i < len; i++) {
-                    a[i] = array(key + "[" + i + "]", depth + 1);
+                    if (i == a.length) {
+                        a = Arrays.copyOf(a, (int) Math.min(len, 2L * a.length));
+                    }
+                    final int index = i;
+                    a[i] = array(() -> key.get() + "[" + index + "]", depth + 1);
                 }
                 yield a;
             }
@@ -281,10 +335,21 @@ final class GgufParser {
 
     // ---- primitives, each bounds-checked ---------------------------------------------------------------------
 
-    private void need(long bytes, String field) {
+    /** A field's name for error messages, built only when an error is reported. */
+    @FunctionalInterface
+    private interface Label {
+        String get();
+    }
+
+    private void need(long bytes, Label field) {
         if (bytes < 0 || bytes > size - pos) {
-            throw error("truncated: " + field + " needs " + bytes + " bytes but " + (size - pos) + " remain", pos);
+            throw error("truncated: " + field.get() + " needs " + bytes + " bytes but " + (size - pos) + " remain",
+                    pos);
         }
+    }
+
+    private void need(long bytes, String field) {
+        need(bytes, () -> field);
     }
 
     private byte u8(String field) {
@@ -292,11 +357,12 @@ final class GgufParser {
         return file.get(ValueLayout.JAVA_BYTE, pos++);
     }
 
-    private boolean bool(String field) {
+    private boolean bool(Label field) {
+        need(1, field);
         long at = pos;
-        byte b = u8(field);
+        byte b = file.get(ValueLayout.JAVA_BYTE, pos++);
         if (b != 0 && b != 1) {
-            throw error("bool '" + field + "' has value " + (b & 0xFF) + ", not 0 or 1", at);
+            throw error("bool '" + field.get() + "' has value " + (b & 0xFF) + ", not 0 or 1", at);
         }
         return b == 1;
     }
@@ -315,11 +381,15 @@ final class GgufParser {
         return v;
     }
 
-    private long u64(String field) {
+    private long u64(Label field) {
         need(8, field);
         long v = file.get(U64, pos);
         pos += 8;
         return v;
+    }
+
+    private long u64(String field) {
+        return u64(() -> field);
     }
 
     private float f32(String field) {
@@ -337,35 +407,48 @@ final class GgufParser {
     }
 
     /** A u64 count whose items each take at least {@code minItemBytes}; rejected if the file cannot hold them. */
-    private long count(String field, int minItemBytes) {
+    private long count(Label field, int minItemBytes) {
         long at = pos;
         long n = u64(field);
         long remaining = size - pos;
-        if (n < 0 || n > remaining / Math.max(1, minItemBytes)) {
-            throw error(field + " is " + Long.toUnsignedString(n) + " but the " + remaining
-                    + " bytes left in the file can hold at most " + remaining / Math.max(1, minItemBytes), at);
+        long fits = remaining / Math.max(1, minItemBytes);
+        if (n < 0 || n > fits) {
+            throw error(field.get() + " is " + Long.toUnsignedString(n) + " but the " + remaining
+                    + " bytes left in the file can hold at most " + fits, at);
         }
         return n;
     }
 
-    private GgufValueType valueType(String field, long at) {
-        int id = u32(field);
+    private long count(String field, int minItemBytes) {
+        return count(() -> field, minItemBytes);
+    }
+
+    private GgufValueType valueType(Label field) {
+        long at = pos;
+        need(4, field);
+        int id = file.get(U32, pos);
+        pos += 4;
         GgufValueType t = GgufValueType.fromId(id);
         if (t == null) {
-            throw error(field + " has unknown GGUF value type id " + Integer.toUnsignedString(id), at);
+            throw error(field.get() + " has unknown GGUF value type id " + Integer.toUnsignedString(id), at);
         }
         return t;
     }
 
-    private String string(String field) {
+    private String string(Label field) {
         long at = pos;
-        long len = u64("length of " + field);
+        need(8, () -> "length of " + field.get());
+        long len = file.get(U64, pos);
+        pos += 8;
         if (len < 0 || len > size - pos) {
-            throw error(field + " has length " + Long.toUnsignedString(len) + " but only " + (size - pos)
-                    + " bytes remain", at);
+            throw error("length of " + field.get() + " is " + Long.toUnsignedString(len) + " but only "
+                    + (size - pos) + " bytes remain", at);
         }
-        if (len > Integer.MAX_VALUE - 8) {
-            throw error(field + " is longer than a Java string can be", at);
+        if (len > MAX_JAVA_ARRAY) {
+            throw error("length of " + field.get() + " is " + len + ", longer than a Java string can be", at);
+        }
+        if (len == 0) {
+            return "";
         }
         byte[] bytes = new byte[(int) len];
         MemorySegment.copy(file, ValueLayout.JAVA_BYTE, pos, bytes, 0, (int) len);

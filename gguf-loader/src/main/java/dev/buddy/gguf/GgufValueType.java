@@ -46,12 +46,16 @@ public enum GgufValueType {
         return this == FLOAT32 || this == FLOAT64;
     }
 
-    public static GgufValueType fromId(int id) {
+    private static final GgufValueType[] BY_ID = new GgufValueType[13];
+
+    static {
         for (GgufValueType t : values()) {
-            if (t.id == id) {
-                return t;
-            }
+            BY_ID[t.id] = t;
         }
-        return null;
+    }
+
+    /** The type with this id, or {@code null} for an id gguf.h does not define. */
+    public static GgufValueType fromId(int id) {
+        return id >= 0 && id < BY_ID.length ? BY_ID[id] : null;
     }
 }

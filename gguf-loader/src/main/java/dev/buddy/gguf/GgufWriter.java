@@ -126,13 +126,19 @@ public final class GgufWriter {
             throw new IllegalArgumentException("tensor '" + name + "' needs 1 to 4 dimensions");
         }
         long elements = 1;
-        for (long d : dims) {
-            if (d < 0) {
-                throw new IllegalArgumentException("tensor '" + name + "' has a negative dimension");
+        long expected;
+        try {
+            for (long d : dims) {
+                if (d < 0) {
+                    throw new IllegalArgumentException("tensor '" + name + "' has a negative dimension");
+                }
+                elements = Math.multiplyExact(elements, d);
             }
-            elements = Math.multiplyExact(elements, d);
+            expected = type.byteSize(elements);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("tensor '" + name + "' dimensions " + Arrays.toString(dims)
+                    + " overflow a 64-bit size", e);
         }
-        long expected = type.byteSize(elements);
         if (expected != byteSize) {
             throw new IllegalArgumentException("tensor '" + name + "' of type " + type + " and dims "
                     + Arrays.toString(dims) + " needs " + expected + " bytes, got " + byteSize);
@@ -149,7 +155,6 @@ public final class GgufWriter {
         Path dir = abs.getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-        boolean done = false;
         try {
             try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -161,11 +166,14 @@ public final class GgufWriter {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
             }
-            done = true;
-        } finally {
-            if (!done) {
+        } catch (IOException | RuntimeException | Error e) {
+            // The first failure is the one worth reporting; a failed cleanup only rides along with it.
+            try {
                 Files.deleteIfExists(tmp);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
             }
+            throw e;
         }
     }
 
@@ -174,8 +182,9 @@ public final class GgufWriter {
         GgufValue al = metadata.get(GgufFile.KEY_ALIGNMENT);
         if (al != null) {
             Long a = al.asLong();
-            if (a == null || a <= 0 || Long.bitCount(a) != 1) {
-                throw new IllegalArgumentException("general.alignment must be a power-of-two integer");
+            if (a == null || a <= 0 || a > GgufParser.MAX_ALIGNMENT || Long.bitCount(a) != 1) {
+                throw new IllegalArgumentException("general.alignment must be a power-of-two integer up to "
+                        + GgufParser.MAX_ALIGNMENT + ", got " + al.display(0));
             }
             alignment = (int) (long) a;
         }
