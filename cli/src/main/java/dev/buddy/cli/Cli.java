@@ -38,7 +38,7 @@ public final class Cli {
 
     /** Buddy's subcommands. */
     public static List<Command> standardCommands() {
-        return List.of(new InfoCommand(), new dev.buddy.cli.bench.SynthCommand());
+        return List.of(new InfoCommand(), new dev.buddy.cli.bench.SynthCommand(), new dev.buddy.cli.bench.BenchCommand());
     }
 
     public static void main(String[] args) {

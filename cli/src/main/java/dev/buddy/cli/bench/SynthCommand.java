@@ -62,7 +62,8 @@ public final class SynthCommand implements Command {
     @Override
     public int run(ParsedArgs args, Io io) throws Exception {
         ModelShape shape = ModelShape.named(required(args, "--shape", "which model shape? (" + SHAPES + ")"));
-        SyntheticFileType type = SyntheticFileType.named(required(args, "--type", "which weight type? (" + TYPES + ")"));
+        SyntheticFileType type = SyntheticFileType.named(
+                required(args, "--type", "which weight type? (" + TYPES + ")"));
         Path output = args.path("output", required(args, "--output", "where should the GGUF go? give -o FILE"));
         if (Files.isDirectory(output)) {
             throw new UsageException(output + " is a directory; -o takes the GGUF file to write");

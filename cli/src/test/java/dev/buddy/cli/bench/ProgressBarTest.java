@@ -29,10 +29,10 @@ class ProgressBarTest {
 
         String[] frames = bytes.toString(StandardCharsets.UTF_8).split("\r", -1);
         assertEquals(3, frames.length, "one empty lead and two frames: " + frames.length);
-        assertTrue(frames[1].startsWith("synth  25% [########......................] 1.00/4.00 GiB  512.0 MiB/s  ETA 0:06"),
-                frames[1]);
-        assertTrue(frames[2].startsWith("synth 100% [##############################] 4.00/4.00 GiB  512.0 MiB/s  ETA 0:00"),
-                frames[2]);
+        assertTrue(frames[1].startsWith(
+                "synth  25% [########......................] 1.00/4.00 GiB  512.0 MiB/s  ETA 0:06"), frames[1]);
+        assertTrue(frames[2].startsWith(
+                "synth 100% [##############################] 4.00/4.00 GiB  512.0 MiB/s  ETA 0:00"), frames[2]);
         assertTrue(frames[2].endsWith("\n"));
     }
 

@@ -74,9 +74,9 @@ public record ModelShape(String name, String architecture, int embeddingLength, 
             8192, 100000f, 1e-5f, false, true, null, false, false);
 
     /**
-     * A small llama-architecture model for tests and quick checks (1 to 9 MB; 2.2M weights): widths that are whole 256-element
-     * K-quant super-blocks, so every type keeps its own kernel, and a separate output.weight, so the untied path is
-     * covered too.
+     * A small llama-architecture model for tests and quick checks (1 to 9 MB; 2.2M weights): widths that are whole
+     * 256-element K-quant super-blocks, so every type keeps its own kernel, and a separate output.weight, so the
+     * untied path is covered too.
      */
     public static final ModelShape TINY = new ModelShape("tiny", "llama", 256, 2, 4, 2, 512, 2048, 2048, 10000f, 1e-5f,
             false, false, null, false, true);

@@ -20,9 +20,9 @@ import dev.buddy.gguf.GgmlType;
  *           Q6_K (the first and last eighth of the blocks and every third one between);</li>
  *     </ul>
  *   </li>
- *   <li>Fallback: a K-quant on a row length that is not a multiple of 256 becomes Q4_K→Q5_0, Q5_K→Q5_1, Q6_K→Q8_0,
- *       exactly as llama.cpp's {@code convert_incompatible_tensor}. So Qwen2.5-0.5B (width 896) and SmolLM2-135M
- *       (576) Q4_K_M files are mostly Q5_0 with Q8_0 embeddings, as real ones are.</li>
+ *   <li>Fallback: a K-quant on a row length that is not a multiple of 256 becomes Q4_K→Q5_0, Q5_K→Q5_1,
+ *       Q6_K→Q8_0, exactly as llama.cpp's {@code convert_incompatible_tensor}. So Qwen2.5-0.5B (width 896) and
+ *       SmolLM2-135M (576) Q4_K_M files are mostly Q5_0 with Q8_0 embeddings, as real ones are.</li>
  *   <li>{@code pure} (llama-quantize {@code --pure}): every matrix gets the base type, with the same fallback so the
  *       file stays valid (llama.cpp itself would abort on such a row length).</li>
  * </ul>

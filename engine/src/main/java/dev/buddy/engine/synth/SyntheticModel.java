@@ -152,7 +152,8 @@ public final class SyntheticModel {
             case ROPE_FREQUENCIES -> System.arraycopy(
                     s.llama3RopeScaling().frequencyFactors(s.headDim(), s.ropeFreqBase()), 0, dst, 0, n);
             case ATTENTION_NORM, FFN_NORM, OUTPUT_NORM -> RandomRows.gaussian(seed, 1.0, NORM_STD, dst, 0, n);
-            case ATTENTION_Q_BIAS, ATTENTION_K_BIAS, ATTENTION_V_BIAS -> RandomRows.gaussian(seed, 0, BIAS_STD, dst, 0, n);
+            case ATTENTION_Q_BIAS, ATTENTION_K_BIAS, ATTENTION_V_BIAS ->
+                    RandomRows.gaussian(seed, 0, BIAS_STD, dst, 0, n);
             default -> RandomRows.gaussian(seed, 0, 1 / Math.sqrt(n), dst, 0, n);
         }
     }
