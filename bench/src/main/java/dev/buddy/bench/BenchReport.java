@@ -100,7 +100,8 @@ final class BenchReport {
 
     static String markdown(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| benchmark | format | shape | tokens | threads | ops/s | GB/s (weights) | GFLOP/s | of bandwidth |\n");
+        sb.append("| benchmark | format | shape | tokens | threads | ops/s | GB/s (weights) | GFLOP/s"
+                + " | of bandwidth |\n");
         sb.append("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             String error = Double.isFinite(r.opsError()) ? String.format(Locale.ROOT, " ± %.1f", r.opsError()) : "";

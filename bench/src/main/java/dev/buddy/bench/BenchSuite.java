@@ -8,9 +8,9 @@ import org.openjdk.jmh.runner.options.CommandLineOptions;
 
 /**
  * The JMH suite's entry point ({@code java -jar bench/target/benchmarks.jar [JMH options]}): runs the benchmarks with
- * JMH's usual command-line options (a regex, {@code -p format=Q4_0,Q8_0}, {@code -p threads=1}, {@code -f}, {@code -wi},
- * {@code -i}, {@code -rf json}, {@code -l}, {@code -h}), then prints {@link BenchReport}'s table: GB/s of weights
- * streamed, GFLOP/s and each kernel's fraction of the measured memory bandwidth.
+ * JMH's usual command-line options (a regex, {@code -p format=Q4_0,Q8_0}, {@code -p threads=1}, {@code -f},
+ * {@code -wi}, {@code -i}, {@code -rf json}, {@code -l}, {@code -h}), then prints {@link BenchReport}'s table: GB/s
+ * of weights streamed, GFLOP/s and each kernel's fraction of the measured memory bandwidth.
  */
 public final class BenchSuite {
     private BenchSuite() {}
