@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.buddy.cli.bench.BenchCommand;
+import dev.buddy.cli.bench.SynthCommand;
 import dev.buddy.cli.devices.DevicesCommand;
 import dev.buddy.cli.eval.EvalCommand;
 import dev.buddy.cli.info.InfoCommand;
@@ -44,7 +46,8 @@ public final class Cli {
     /** Buddy's subcommands. */
     public static List<Command> standardCommands() {
         return List.of(new InfoCommand(), new GenerateCommand(), new ChatCommand(),
-                new EvalCommand(), new PruneCommand(), new DevicesCommand());
+                new EvalCommand(), new PruneCommand(), new SynthCommand(), new BenchCommand(),
+                new DevicesCommand());
     }
 
     public static void main(String[] args) {

@@ -1,0 +1,143 @@
+package dev.buddy.cli.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import dev.buddy.cli.Cli;
+import dev.buddy.cli.Command;
+import dev.buddy.cli.CommandSpec;
+import dev.buddy.cli.Io;
+import dev.buddy.cli.OptionSpec;
+import dev.buddy.cli.ParsedArgs;
+import dev.buddy.cli.UsageException;
+import dev.buddy.engine.generate.GenerationOptions;
+import dev.buddy.engine.kv.KvCacheType;
+import dev.buddy.engine.model.Model;
+
+/**
+ * {@code buddy bench}: llama-bench for Buddy. Prompt processing ({@code ppN}) and generation ({@code tgN}) are
+ * separate tests, each from an empty KV cache on random token ids, with a warm-up run before the timed repetitions;
+ * the result is mean ± sample standard deviation of tokens per second.
+ */
+public final class BenchCommand implements Command {
+    private static final int MAX_TOKENS = 1 << 20;
+
+    private static final CommandSpec SPEC = new CommandSpec("bench",
+            "measure prompt processing and generation speed (llama-bench semantics)",
+            """
+            Measures Buddy's forward pass like llama.cpp's llama-bench: 'pp' tests process a prompt of N random
+            tokens in one call (logits of the last token only), 'tg' tests generate N tokens one forward pass at a
+            time starting from BOS; both start from an empty KV cache, sample nothing, and run once untimed to warm
+            up (JIT and caches) before the timed repetitions. Reports mean ± standard deviation of tokens per second.
+            -p, -n and -t take comma-separated lists; every combination runs. Peak RSS (VmHWM) is in the csv and
+            json outputs.""",
+            List.of(),
+            List.of(OptionSpec.value("-m", "--model", "FILE", "the GGUF model", null),
+                    OptionSpec.value("-p", "--n-prompt", "N[,N...]", "prompt tokens per pp test (0 skips)", "512"),
+                    OptionSpec.value("-n", "--n-gen", "N[,N...]", "tokens per tg test (0 skips)", "128"),
+                    OptionSpec.value("-r", "--repetitions", "N", "timed runs per test", "5"),
+                    OptionSpec.value("-t", "--threads", "N[,N...]", "worker threads",
+                            Integer.toString(Runtime.getRuntime().availableProcessors())),
+                    OptionSpec.value("-b", "--batch-size", "N", "most prompt tokens per forward chunk",
+                            Integer.toString(GenerationOptions.defaults().batchSize())),
+                    OptionSpec.value(null, "--kv-type", "f16|f32", "KV cache storage", "f16"),
+                    OptionSpec.value("-o", "--output", "md|csv|json", "output format", "md")),
+            List.of("buddy bench -m model.gguf", "buddy bench -m model.gguf -p 512 -n 128 -r 5 -t 1,2 -o json"));
+
+    @Override
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(ParsedArgs args, Io io) throws Exception {
+        String modelText = args.string("--model");
+        if (modelText == null) {
+            throw new UsageException("missing -m MODEL.gguf: which model should I measure? (see 'buddy bench --help')");
+        }
+        Path modelPath = args.path("model", modelText);
+        if (Files.isDirectory(modelPath)) {
+            throw new UsageException(modelPath + " is a directory, not a GGUF file");
+        }
+        List<Integer> prompts = counts(args, "--n-prompt", 0);
+        List<Integer> generations = counts(args, "--n-gen", 0);
+        List<Integer> threads = counts(args, "--threads", 1);
+        if (prompts.stream().allMatch(p -> p == 0) && generations.stream().allMatch(n -> n == 0)) {
+            throw new UsageException("nothing to measure: -p and -n are both 0 (see 'buddy bench --help')");
+        }
+        int repetitions = args.intValue("--repetitions", 1, 1000);
+        int batchSize = args.intValue("--batch-size", 1, MAX_TOKENS);
+        KvCacheType kvType = kvType(args.string("--kv-type"));
+        BenchOutput output = output(args.string("--output"));
+        int context = Math.max(1, prompts.stream().mapToInt(Integer::intValue).max().orElse(0))
+                + generations.stream().mapToInt(Integer::intValue).max().orElse(0);
+
+        Instant started = Instant.now();
+        List<BenchMeasurement> results = new ArrayList<>();
+        BenchModelInfo info;
+        try (Model model = TransformerWorkload.load(modelPath)) {
+            info = BenchModelInfo.of(model.gguf());
+            BenchRunner runner = new BenchRunner(repetitions, 1234);
+            for (int t : threads) {
+                try (BenchWorkload workload = new TransformerWorkload(model, t, context, batchSize, kvType, null)) {
+                    for (int p : prompts) {
+                        if (p > 0) {
+                            results.add(runner.measure(workload, new BenchTest(BenchTest.Kind.PROMPT, p, t)));
+                        }
+                    }
+                    for (int n : generations) {
+                        if (n > 0) {
+                            results.add(runner.measure(workload, new BenchTest(BenchTest.Kind.GENERATION, n, t)));
+                        }
+                    }
+                }
+            }
+        }
+        BenchOutput.Config config = new BenchOutput.Config(batchSize, kvType.name().toLowerCase(Locale.ROOT),
+                repetitions, started);
+        io.out().print(output.render(info, config, results, PeakRss.bytes()));
+        return Cli.EXIT_OK;
+    }
+
+    /** A comma-separated list of counts, each at least {@code min}. */
+    private static List<Integer> counts(ParsedArgs args, String option, int min) {
+        List<Integer> values = new ArrayList<>();
+        for (String part : args.string(option).split(",", -1)) {
+            try {
+                int v = Integer.parseInt(part.strip());
+                if (v < min || v > MAX_TOKENS) {
+                    throw new NumberFormatException();
+                }
+                values.add(v);
+            } catch (NumberFormatException e) {
+                throw new UsageException("invalid value '" + args.string(option) + "' for " + option
+                        + ": expected comma-separated integers from " + min + " to " + MAX_TOKENS
+                        + " (see 'buddy bench --help')");
+            }
+        }
+        return values;
+    }
+
+    private static KvCacheType kvType(String text) {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "f16" -> KvCacheType.F16;
+            case "f32" -> KvCacheType.F32;
+            default -> throw new UsageException("invalid value '" + text + "' for --kv-type: expected f16 or f32"
+                    + " (see 'buddy bench --help')");
+        };
+    }
+
+    private static BenchOutput output(String text) {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "md" -> BenchOutput.MD;
+            case "csv" -> BenchOutput.CSV;
+            case "json" -> BenchOutput.JSON;
+            default -> throw new UsageException("invalid value '" + text + "' for -o: expected md, csv or json"
+                    + " (see 'buddy bench --help')");
+        };
+    }
+}
