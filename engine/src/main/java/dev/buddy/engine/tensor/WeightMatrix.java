@@ -148,7 +148,7 @@ public abstract sealed class WeightMatrix
     public final void matvec(float[] x, int xOffset, float[] out, int outOffset, Parallel pool) {
         CallScratch scratch = SCRATCH.get();
         QuantizedInput in = scratch.input(activationFormat());
-        in.quantize(x, xOffset, 1, cols);
+        in.quantize(x, xOffset, 1, cols, pool);
         run(scratch, in, out, outOffset, pool);
     }
 
@@ -164,7 +164,7 @@ public abstract sealed class WeightMatrix
     public final void matmul(float[] x, int n, float[] out, Parallel pool) {
         CallScratch scratch = SCRATCH.get();
         QuantizedInput in = scratch.input(activationFormat());
-        in.quantize(x, 0, n, cols);
+        in.quantize(x, 0, n, cols, pool);
         run(scratch, in, out, 0, pool);
     }
 
