@@ -168,8 +168,10 @@ public abstract sealed class WeightMatrix
         run(scratch, in, out, 0, pool);
     }
 
-    /** Prefill GEMM on a converted input of {@code in.tokens()} tokens; token t's outputs go to
-     * {@code out[outOffset + t*rows ..]}. */
+    /**
+     * Prefill GEMM on an input already converted (possibly shared with other matrices) of {@code in.tokens()}
+     * tokens; token t's outputs go to {@code out[outOffset + t*rows ..]}.
+     */
     public final void matmul(QuantizedInput in, float[] out, int outOffset, Parallel pool) {
         run(SCRATCH.get(), in, out, outOffset, pool);
     }
