@@ -1,0 +1,162 @@
+package dev.buddy.engine.kv;
+
+import java.util.Arrays;
+
+/**
+ * Keys and values of every layer at every position, laid out {@code [layer][position][kvHead][headDim]} so that one
+ * head's key or value at one position is contiguous.
+ *
+ * <p>Besides the rows, the cache keeps a per-layer validity bitmap: a row marked invalid is left out of that layer's
+ * attention (the router's {@code SkippedKvPolicy.MASK}). Rows are valid once stored; {@link #reset()} forgets
+ * everything.
+ *
+ * <p>The two storage flavours also own the two inner loops of attention ({@link #keyScores} and
+ * {@link #addWeightedValues}), because how the query and the weights are rounded depends on the storage type.
+ */
+public abstract sealed class KvCache permits F32KvCache, F16KvCache {
+    protected final int layerCount;
+    protected final int contextLength;
+    protected final int kvHeadCount;
+    protected final int headDim;
+    protected final int kvDim;
+    /** Bit p of invalid[layer] is set when position p is excluded from that layer's attention. */
+    private final long[][] invalid;
+    private final int[] invalidCount;
+
+    protected KvCache(int layerCount, int contextLength, int kvHeadCount, int headDim) {
+        if (layerCount <= 0 || contextLength <= 0 || kvHeadCount <= 0 || headDim <= 0) {
+            throw new IllegalArgumentException("KV cache dimensions must be positive: layers " + layerCount
+                    + ", context " + contextLength + ", kv heads " + kvHeadCount + ", head dim " + headDim);
+        }
+        long rowElements = (long) contextLength * kvHeadCount * headDim;
+        if (rowElements > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("context " + contextLength + " is too large for one layer's KV rows");
+        }
+        this.layerCount = layerCount;
+        this.contextLength = contextLength;
+        this.kvHeadCount = kvHeadCount;
+        this.headDim = headDim;
+        this.kvDim = kvHeadCount * headDim;
+        this.invalid = new long[layerCount][(contextLength + 63) >>> 6];
+        this.invalidCount = new int[layerCount];
+    }
+
+    /** A zero-filled cache; every position valid. */
+    public static KvCache allocate(KvCacheType type, int layerCount, int contextLength, int kvHeadCount, int headDim) {
+        return switch (type) {
+            case F32 -> new F32KvCache(layerCount, contextLength, kvHeadCount, headDim);
+            case F16 -> new F16KvCache(layerCount, contextLength, kvHeadCount, headDim);
+        };
+    }
+
+    public abstract KvCacheType type();
+
+    public int layerCount() {
+        return layerCount;
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    public int kvHeadCount() {
+        return kvHeadCount;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    /** kvHeadCount * headDim: the length of one position's key (or value) row. */
+    public int kvDim() {
+        return kvDim;
+    }
+
+    /** Bytes held by the key and value rows. */
+    public abstract long byteSize();
+
+    /** Stores {@code kvDim} floats of {@code key} from {@code offset} as the key row of (layer, position). */
+    public abstract void storeKey(int layer, int position, float[] key, int offset);
+
+    /** Stores {@code kvDim} floats of {@code value} from {@code offset} as the value row of (layer, position). */
+    public abstract void storeValue(int layer, int position, float[] value, int offset);
+
+    /** Reads the key row of (layer, position) into {@code dst} (as stored, so F16-rounded for F16). */
+    public abstract void readKey(int layer, int position, float[] dst, int offset);
+
+    /** Reads the value row of (layer, position) into {@code dst}. */
+    public abstract void readValue(int layer, int position, float[] dst, int offset);
+
+    /** Sets the key and value rows of (layer, position) to zero. */
+    public abstract void zero(int layer, int position);
+
+    /**
+     * Rounds one head's query the way the key dot product sees it: unchanged for F32, to F16 for F16 (llama.cpp
+     * converts the F32 query to the cache's type before {@code K·q}).
+     */
+    public abstract void prepareQuery(float[] q, int qOffset, float[] dst, int dstOffset);
+
+    /**
+     * {@code scores[scoresOffset + p] = dot(K[layer][p][kvHead], query) * scale} for p in [0, positions), where
+     * {@code query} came from {@link #prepareQuery}. Positions marked invalid get a score too; the caller masks them.
+     */
+    public abstract void keyScores(int layer, int kvHead, float[] query, int queryOffset, int positions, float scale,
+            float[] scores, int scoresOffset);
+
+    /**
+     * {@code out[outOffset + d] = Σ_p weight[p] * V[layer][p][kvHead][d]} over p in [0, positions), with weights
+     * rounded to F16 first for F16 storage (llama.cpp converts the softmax to the V cache's type). {@code out} is
+     * overwritten.
+     */
+    public abstract void weightedValues(int layer, int kvHead, float[] weights, int weightsOffset, int positions,
+            float[] out, int outOffset);
+
+    // ---- validity ---------------------------------------------------------------------------------------------
+
+    /** Marks (layer, position) as included in (true) or excluded from (false) that layer's attention. */
+    public final void setValid(int layer, int position, boolean valid) {
+        checkPosition(position);
+        long bit = 1L << (position & 63);
+        long[] words = invalid[layer];
+        int w = position >>> 6;
+        boolean wasInvalid = (words[w] & bit) != 0;
+        if (valid && wasInvalid) {
+            words[w] &= ~bit;
+            invalidCount[layer]--;
+        } else if (!valid && !wasInvalid) {
+            words[w] |= bit;
+            invalidCount[layer]++;
+        }
+    }
+
+    public final boolean isValid(int layer, int position) {
+        return (invalid[layer][position >>> 6] & (1L << (position & 63))) == 0;
+    }
+
+    /** True when some position of this layer is excluded, so attention must consult {@link #isValid}. */
+    public final boolean hasInvalid(int layer) {
+        return invalidCount[layer] != 0;
+    }
+
+    /** Forgets all rows' validity marks (rows themselves are overwritten as positions are reused). */
+    public void reset() {
+        for (int l = 0; l < layerCount; l++) {
+            Arrays.fill(invalid[l], 0L);
+            invalidCount[l] = 0;
+        }
+    }
+
+    protected final void checkPosition(int position) {
+        if (position < 0 || position >= contextLength) {
+            throw new IndexOutOfBoundsException("position " + position + " outside the KV cache's context of "
+                    + contextLength);
+        }
+    }
+
+    protected static void checkLength(int positions, int contextLength) {
+        if (positions < 0 || positions > contextLength) {
+            throw new IndexOutOfBoundsException(positions + " positions exceed the KV cache's context of "
+                    + contextLength);
+        }
+    }
+}

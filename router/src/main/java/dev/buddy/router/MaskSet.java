@@ -1,0 +1,100 @@
+package dev.buddy.router;
+
+/**
+ * The set of distinct block masks seen, as an open-addressing hash table over packed 64-bit words. Adding a mask
+ * already present allocates nothing; the table only grows (doubling) when a new mask pushes it past half full.
+ */
+final class MaskSet {
+    private final int layerCount;
+    private final int words;
+    private final long[] packed;
+    private long[] table;
+    private boolean[] used;
+    private int size;
+
+    MaskSet(int layerCount) {
+        this.layerCount = layerCount;
+        this.words = (layerCount + 63) / 64;
+        this.packed = new long[words];
+        allocate(16);
+    }
+
+    private void allocate(int capacity) {
+        table = new long[capacity * words];
+        used = new boolean[capacity];
+    }
+
+    int size() {
+        return size;
+    }
+
+    void clear() {
+        java.util.Arrays.fill(used, false);
+        size = 0;
+    }
+
+    /** Adds the mask; returns true if it was not there before. */
+    boolean add(boolean[] mask) {
+        java.util.Arrays.fill(packed, 0L);
+        for (int i = 0; i < layerCount; i++) {
+            if (mask[i]) {
+                packed[i >>> 6] |= 1L << (i & 63);
+            }
+        }
+        if (!insert(packed)) {
+            return false;
+        }
+        if (2 * size > used.length) {
+            grow();
+        }
+        return true;
+    }
+
+    private boolean insert(long[] key) {
+        int capacity = used.length;
+        int slot = hash(key) & (capacity - 1);
+        while (used[slot]) {
+            if (equalsAt(slot, key)) {
+                return false;
+            }
+            slot = (slot + 1) & (capacity - 1);
+        }
+        used[slot] = true;
+        System.arraycopy(key, 0, table, slot * words, words);
+        size++;
+        return true;
+    }
+
+    private boolean equalsAt(int slot, long[] key) {
+        int base = slot * words;
+        for (int w = 0; w < words; w++) {
+            if (table[base + w] != key[w]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private int hash(long[] key) {
+        long h = 0x9E3779B97F4A7C15L;
+        for (long w : key) {
+            h = (h ^ w) * 0xBF58476D1CE4E5B9L;
+            h ^= h >>> 31;
+        }
+        return (int) (h ^ (h >>> 32));
+    }
+
+    private void grow() {
+        long[] oldTable = table;
+        boolean[] oldUsed = used;
+        allocate(oldUsed.length * 2);
+        size = 0;
+        long[] key = new long[words];
+        for (int s = 0; s < oldUsed.length; s++) {
+            if (oldUsed[s]) {
+                System.arraycopy(oldTable, s * words, key, 0, words);
+                insert(key);
+            }
+        }
+    }
+}
