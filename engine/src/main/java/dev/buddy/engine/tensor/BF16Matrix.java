@@ -1,0 +1,285 @@
+package dev.buddy.engine.tensor;
+
+import dev.buddy.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * BF16 weights. As in ggml-cpu ({@code vec_dot_type} BF16) the input is rounded to bf16 first; products are taken in
+ * float. A bf16 lane widens to float with a 16-bit shift.
+ */
+final class BF16Matrix extends WeightMatrix {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    BF16Matrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
+        super(name, GgmlType.BF16, rows, cols, data, width);
+    }
+
+    @Override
+    public ActivationFormat activationFormat() {
+        return ActivationFormat.BF16;
+    }
+
+    static float weight(MemorySegment w, long off, int i) {
+        return Halfs.bf16ToFloat(w.get(HALF, off + 2L * i));
+    }
+
+    @Override
+    public void row(int r, float[] dst, int dstOffset) {
+        long off = rowOffset(r);
+        for (int i = 0; i < cols; i++) {
+            dst[dstOffset + i] = weight(data, off, i);
+        }
+    }
+
+    /** Products in float, summed in double: ggml's scalar {@code ggml_vec_dot_*} accumulates in ggml_float. */
+    @Override
+    float scalarDot(int r, QuantizedInput in, int token) {
+        long off = rowOffset(r);
+        float[] x = in.values;
+        int xo = in.valuesOffset + token * cols;
+        double sum = 0;
+        for (int i = 0; i < cols; i++) {
+            sum += weight(data, off, i) * x[xo + i];
+        }
+        return (float) sum;
+    }
+
+    @Override
+    float simdDot(int r, QuantizedInput in, int token) {
+        long off = rowOffset(r);
+        int xo = in.valuesOffset + token * cols;
+        return switch (width) {
+            case W128 -> V128.dot(data, off, cols, in.values, xo);
+            case W256 -> V256.dot(data, off, cols, in.values, xo);
+            case W512 -> V512.dot(data, off, cols, in.values, xo);
+            case SCALAR -> scalarDot(r, in, token);
+        };
+    }
+
+    @Override
+    void simdDot4(int r, QuantizedInput in, int token, float[] out, int outIndex) {
+        long off = rowOffset(r);
+        int xo = in.valuesOffset + token * cols;
+        switch (width) {
+            case W128 -> V128.dot4(data, off, cols, in.values, xo, cols, out, outIndex, rows);
+            case W256 -> V256.dot4(data, off, cols, in.values, xo, cols, out, outIndex, rows);
+            case W512 -> V512.dot4(data, off, cols, in.values, xo, cols, out, outIndex, rows);
+            case SCALAR -> super.simdDot4(r, in, token, out, outIndex);
+        }
+    }
+
+    /** 128-bit kernels. */
+    private static final class V128 {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
+        static final VectorSpecies<Short> S = ShortVector.SPECIES_64;
+        static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
+        static final int L = 4;
+
+        static FloatVector bf16(ShortVector h16) {
+            IntVector h = (IntVector) h16.convertShape(VectorOperators.S2I, I, 0);
+            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+
+        static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 4 * L <= n; i += 4 * L) {
+                a0 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+            }
+            for (; i + L <= n; i += L) {
+                a0 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            }
+            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                sum += weight(w, off, i) * x[xo + i];
+            }
+            return sum;
+        }
+
+        static void dot4(MemorySegment w, long off, int n, float[] x, int xo, int stride, float[] out,
+                int outIndex, int outStride) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            int x1 = xo + stride;
+            int x2 = xo + 2 * stride;
+            int x3 = xo + 3 * stride;
+            int i = 0;
+            for (; i + L <= n; i += L) {
+                FloatVector wv = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE));
+                a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+                a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+                a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD);
+            float s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD);
+            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                float wi = weight(w, off, i);
+                s0 += wi * x[xo + i];
+                s1 += wi * x[x1 + i];
+                s2 += wi * x[x2 + i];
+                s3 += wi * x[x3 + i];
+            }
+            out[outIndex] = s0;
+            out[outIndex + outStride] = s1;
+            out[outIndex + 2 * outStride] = s2;
+            out[outIndex + 3 * outStride] = s3;
+        }
+    }
+
+    /** 256-bit kernels. */
+    private static final class V256 {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+        static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
+        static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+        static final int L = 8;
+
+        static FloatVector bf16(ShortVector h16) {
+            IntVector h = (IntVector) h16.convertShape(VectorOperators.S2I, I, 0);
+            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+
+        static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 4 * L <= n; i += 4 * L) {
+                a0 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+            }
+            for (; i + L <= n; i += L) {
+                a0 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            }
+            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                sum += weight(w, off, i) * x[xo + i];
+            }
+            return sum;
+        }
+
+        static void dot4(MemorySegment w, long off, int n, float[] x, int xo, int stride, float[] out,
+                int outIndex, int outStride) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            int x1 = xo + stride;
+            int x2 = xo + 2 * stride;
+            int x3 = xo + 3 * stride;
+            int i = 0;
+            for (; i + L <= n; i += L) {
+                FloatVector wv = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE));
+                a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+                a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+                a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD);
+            float s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD);
+            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                float wi = weight(w, off, i);
+                s0 += wi * x[xo + i];
+                s1 += wi * x[x1 + i];
+                s2 += wi * x[x2 + i];
+                s3 += wi * x[x3 + i];
+            }
+            out[outIndex] = s0;
+            out[outIndex + outStride] = s1;
+            out[outIndex + 2 * outStride] = s2;
+            out[outIndex + 3 * outStride] = s3;
+        }
+    }
+
+    /** 512-bit kernels. */
+    private static final class V512 {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+        static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+        static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+        static final int L = 16;
+
+        static FloatVector bf16(ShortVector h16) {
+            IntVector h = (IntVector) h16.convertShape(VectorOperators.S2I, I, 0);
+            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+
+        static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 4 * L <= n; i += 4 * L) {
+                a0 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+            }
+            for (; i + L <= n; i += L) {
+                a0 = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            }
+            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                sum += weight(w, off, i) * x[xo + i];
+            }
+            return sum;
+        }
+
+        static void dot4(MemorySegment w, long off, int n, float[] x, int xo, int stride, float[] out,
+                int outIndex, int outStride) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            int x1 = xo + stride;
+            int x2 = xo + 2 * stride;
+            int x3 = xo + 3 * stride;
+            int i = 0;
+            for (; i + L <= n; i += L) {
+                FloatVector wv = bf16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE));
+                a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+                a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+                a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD);
+            float s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD);
+            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                float wi = weight(w, off, i);
+                s0 += wi * x[xo + i];
+                s1 += wi * x[x1 + i];
+                s2 += wi * x[x2 + i];
+                s3 += wi * x[x3 + i];
+            }
+            out[outIndex] = s0;
+            out[outIndex + outStride] = s1;
+            out[outIndex + 2 * outStride] = s2;
+            out[outIndex + 3 * outStride] = s3;
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package dev.buddy.engine.tensor;
+
+/**
+ * Input activations (one or more tokens) converted to the {@link ActivationFormat} a weight format consumes, exactly
+ * as llama.cpp's CPU backend converts them before its dot products. Quantise once, then hand the same input to every
+ * matrix that reads it (Q/K/V, or gate/up), and to every thread of a parallel matvec.
+ *
+ * <p>The arrays grow on demand and are reused, so steady-state decode allocates nothing. An instance is not
+ * thread-safe while {@link #quantize} runs; once quantised, any number of threads may read it.
+ *
+ * <p>Quantisation semantics (so the int8 values, and hence the integer block dots, match llama.cpp bit for bit):
+ * <ul>
+ *   <li>Q8_0 / Q8_1: ggml-cpu's x86 {@code quantize_row_q8_0}/{@code quantize_row_q8_1} (AVX2 build, as in the
+ *       llama.cpp binary Buddy tests against): {@code d = amax/127}, stored as fp16; {@code q = round-half-even(x *
+ *       (127/amax))}; Q8_1 adds {@code s = fp16(d * sum(q))}. (The portable {@code _ref} versions use
+ *       {@code 1/d} and {@code roundf}; they differ only when a product lands within an ulp of a half-integer.)</li>
+ *   <li>Q8_K: {@code quantize_row_q8_K_ref} (what x86 calls too): scale from the signed element of largest magnitude,
+ *       {@code iscale = -127/max}, {@code q = min(127, nearest_int(iscale*x))}, float {@code d = 1/iscale}, and
+ *       sums per 16 quants.</li>
+ *   <li>F16 / BF16: each value rounded to the nearest 16-bit float (ties to even), as {@code from_float} does.</li>
+ *   <li>F32: the caller's array is referenced, not copied; keep it unchanged while this input is in use.</li>
+ * </ul>
+ */
+public final class QuantizedInput {
+    private final ActivationFormat format;
+    private int cols;
+    private int tokens;
+
+    /** F32/F16/BF16 values; for F32 the caller's own array. Token t starts at valuesOffset + t*cols. */
+    float[] values = new float[0];
+    int valuesOffset;
+    /** Q8 quants widened to shorts (the SIMD kernels multiply in 16-bit lanes); token t starts at t*cols. */
+    short[] qs = new short[0];
+    /** Q8 block scales (Q8_0/Q8_1: the fp16 value as a float); token t starts at t*(cols/blockSize). */
+    float[] d = new float[0];
+    /** Q8_1 only: fp16 {@code d * sum(q)} per block. */
+    float[] s = new float[0];
+    /** Q8_K only: sums of 16 consecutive quants; token t starts at t*(cols/16). */
+    int[] bsums = new int[0];
+
+    public QuantizedInput(ActivationFormat format) {
+        this.format = format;
+    }
+
+    public ActivationFormat format() {
+        return format;
+    }
+
+    /** Elements per token of the last {@link #quantize} call. */
+    public int cols() {
+        return cols;
+    }
+
+    /** Tokens of the last {@link #quantize} call. */
+    public int tokens() {
+        return tokens;
+    }
+
+    /**
+     * Converts {@code tokens} rows of {@code cols} floats, stored contiguously from {@code x[xOffset]}.
+     *
+     * @throws IllegalArgumentException when {@code cols} is not a multiple of the format's block size
+     */
+    public void quantize(float[] x, int xOffset, int tokens, int cols) {
+        if (tokens < 1 || cols < 1) {
+            throw new IllegalArgumentException("need at least one token and one column, got " + tokens + "x" + cols);
+        }
+        int blockSize = format.blockSize();
+        if (cols % blockSize != 0) {
+            throw new IllegalArgumentException(
+                    format + " activations need a multiple of " + blockSize + " columns, got " + cols);
+        }
+        long total = (long) tokens * cols;
+        if (xOffset < 0 || xOffset + total > x.length) {
+            throw new IndexOutOfBoundsException("input of " + tokens + "x" + cols + " at offset " + xOffset
+                    + " does not fit an array of " + x.length);
+        }
+        this.cols = cols;
+        this.tokens = tokens;
+        int n = Math.toIntExact(total);
+        switch (format) {
+            case F32 -> {
+                values = x;
+                valuesOffset = xOffset;
+            }
+            case F16 -> {
+                float[] v = floats(n);
+                for (int i = 0; i < n; i++) {
+                    v[i] = Halfs.roundToF16(x[xOffset + i]);
+                }
+            }
+            case BF16 -> {
+                float[] v = floats(n);
+                for (int i = 0; i < n; i++) {
+                    v[i] = Halfs.roundToBf16(x[xOffset + i]);
+                }
+            }
+            case Q8_0, Q8_1 -> quantizeQ8(x, xOffset, n, format == ActivationFormat.Q8_1);
+            case Q8_K -> quantizeQ8K(x, xOffset, n);
+        }
+    }
+
+    private float[] floats(int n) {
+        if (values.length < n) {
+            values = new float[n];
+        }
+        valuesOffset = 0;
+        return values;
+    }
+
+    private void quantizeQ8(float[] x, int xOffset, int n, boolean withSums) {
+        int blocks = n / 32;
+        ensureQuants(n, blocks);
+        if (withSums && s.length < blocks) {
+            s = new float[blocks];
+        }
+        short[] q = qs;
+        for (int b = 0; b < blocks; b++) {
+            int base = xOffset + b * 32;
+            float amax = 0f;
+            for (int j = 0; j < 32; j++) {
+                amax = Math.max(amax, Math.abs(x[base + j]));
+            }
+            float scale = amax / 127f;
+            float inverse = amax != 0f ? 127f / amax : 0f;
+            int sum = 0;
+            for (int j = 0; j < 32; j++) {
+                int v = clampToByte((int) Math.rint(x[base + j] * inverse));
+                q[b * 32 + j] = (short) v;
+                sum += v;
+            }
+            d[b] = Halfs.roundToF16(scale);
+            if (withSums) {
+                s[b] = Halfs.roundToF16(scale * sum);
+            }
+        }
+    }
+
+    private void quantizeQ8K(float[] x, int xOffset, int n) {
+        int blocks = n / 256;
+        ensureQuants(n, blocks);
+        if (bsums.length < n / 16) {
+            bsums = new int[n / 16];
+        }
+        short[] q = qs;
+        for (int b = 0; b < blocks; b++) {
+            int base = xOffset + b * 256;
+            float max = 0f;
+            float amax = 0f;
+            for (int j = 0; j < 256; j++) {
+                float ax = Math.abs(x[base + j]);
+                if (ax > amax) {
+                    amax = ax;
+                    max = x[base + j];
+                }
+            }
+            if (amax == 0f) {
+                d[b] = 0f;
+                java.util.Arrays.fill(q, b * 256, b * 256 + 256, (short) 0);
+                java.util.Arrays.fill(bsums, b * 16, b * 16 + 16, 0);
+                continue;
+            }
+            float iscale = -127f / max;
+            for (int j = 0; j < 256; j++) {
+                // nearest_int in ggml rounds half to even via the 1.5*2^23 trick, which is Math.rint here
+                q[b * 256 + j] = (short) Math.min(127, (int) Math.rint(iscale * x[base + j]));
+            }
+            for (int g = 0; g < 16; g++) {
+                int sum = 0;
+                for (int j = 0; j < 16; j++) {
+                    sum += q[b * 256 + g * 16 + j];
+                }
+                bsums[b * 16 + g] = sum;
+            }
+            d[b] = 1f / iscale;
+        }
+    }
+
+    private void ensureQuants(int n, int blocks) {
+        if (qs.length < n) {
+            qs = new short[n];
+        }
+        if (d.length < blocks) {
+            d = new float[blocks];
+        }
+    }
+
+    private static int clampToByte(int v) {
+        return Math.max(-128, Math.min(127, v));
+    }
+}

@@ -1,0 +1,296 @@
+package dev.buddy.engine.tensor;
+
+import dev.buddy.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * A weight matrix in its GGUF storage format, read in place from the (mapped) tensor data: {@code rows} rows of
+ * {@code cols} elements, row-major, each row a whole number of blocks. One subclass per GGML format holds that
+ * format's scalar reference kernel and its SIMD kernels per {@link VectorWidth}.
+ *
+ * <p>Products follow llama.cpp's CPU backend: the input is first converted to the format's
+ * {@link #activationFormat()} (quantised to int8 blocks for the quantised formats, rounded to fp16/bf16 for the
+ * 16-bit float formats), then each block is an exact integer dot product scaled by {@code d_w * d_x} in float. The
+ * scalar and SIMD kernels compute the same integer block sums; they differ only in the order the scaled block sums
+ * are added.
+ *
+ * <p>Thread-safety: a matrix is immutable. Any number of threads may call any method concurrently; the single-input
+ * overloads quantise into scratch owned by the calling thread (allocated once per thread and format).
+ */
+public abstract sealed class WeightMatrix
+        permits F32Matrix, F16Matrix, BF16Matrix, Q8_0Matrix {
+
+    /** Roughly how many weight elements (times tokens) a parallel chunk should cover to be worth a hand-off. */
+    private static final int ELEMENTS_PER_CHUNK = 1 << 15;
+
+    /** Rows per cache block of the prefill driver. */
+    private static final int ROW_BLOCK = 16;
+
+    private static final ThreadLocal<CallScratch> SCRATCH = ThreadLocal.withInitial(CallScratch::new);
+
+    final String name;
+    final GgmlType type;
+    final int rows;
+    final int cols;
+    final MemorySegment data;
+    final long rowBytes;
+    final VectorWidth width;
+
+    WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data, VectorWidth width) {
+        this.name = name;
+        this.type = type;
+        this.rows = rows;
+        this.cols = cols;
+        this.data = data;
+        this.rowBytes = type.byteSize(cols);
+        this.width = width;
+    }
+
+    /** {@link #of(String, GgmlType, long[], MemorySegment, VectorWidth)} with {@link VectorWidth#preferred()}. */
+    public static WeightMatrix of(String name, GgmlType type, long[] dims, MemorySegment data) {
+        return of(name, type, dims, data, VectorWidth.preferred());
+    }
+
+    /**
+     * Wraps tensor data: {@code cols = dims[0]} (the contiguous row length), {@code rows} = the product of the
+     * remaining dims.
+     *
+     * @throws UnsupportedTensorTypeException when Buddy has no kernel for {@code type}, or the row length is not a
+     *         whole number of blocks
+     * @throws IllegalArgumentException when the shape is empty or {@code data} is smaller than the shape needs
+     */
+    public static WeightMatrix of(String name, GgmlType type, long[] dims, MemorySegment data, VectorWidth width) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(data, "data");
+        Objects.requireNonNull(width, "width");
+        if (dims == null || dims.length == 0) {
+            throw new IllegalArgumentException("tensor '" + name + "' has no dimensions");
+        }
+        long colCount = dims[0];
+        long rowCount = 1;
+        for (int i = 1; i < dims.length; i++) {
+            rowCount = Math.multiplyExact(rowCount, dims[i]);
+        }
+        if (colCount < 1 || rowCount < 1 || colCount > Integer.MAX_VALUE || rowCount > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tensor '" + name + "' has an unusable shape "
+                    + java.util.Arrays.toString(dims));
+        }
+        if (!type.isSupportedForCompute()) {
+            throw new UnsupportedTensorTypeException(name, type);
+        }
+        if (colCount % type.blockSize() != 0) {
+            throw new UnsupportedTensorTypeException(name, type, "tensor '" + name + "' of type " + type
+                    + " has rows of " + colCount + " elements, not a multiple of the block size " + type.blockSize());
+        }
+        int r = (int) rowCount;
+        int c = (int) colCount;
+        long needed = Math.multiplyExact(type.byteSize(c), rowCount);
+        if (data.byteSize() < needed) {
+            throw new IllegalArgumentException("tensor '" + name + "' needs " + needed + " bytes for "
+                    + r + "x" + c + " " + type + " but has " + data.byteSize());
+        }
+        return switch (type) {
+            case F32 -> new F32Matrix(name, r, c, data, width);
+            case F16 -> new F16Matrix(name, r, c, data, width);
+            case BF16 -> new BF16Matrix(name, r, c, data, width);
+            case Q8_0 -> new Q8_0Matrix(name, r, c, data, width);
+            default -> throw new UnsupportedTensorTypeException(name, type);
+        };
+    }
+
+    public final String name() {
+        return name;
+    }
+
+    public final GgmlType type() {
+        return type;
+    }
+
+    public final int rows() {
+        return rows;
+    }
+
+    public final int cols() {
+        return cols;
+    }
+
+    /** The kernel width this matrix was built for. */
+    public final VectorWidth width() {
+        return width;
+    }
+
+    /** Bytes of weight data one full matvec streams. */
+    public final long byteSize() {
+        return rowBytes * rows;
+    }
+
+    /** The activation format this matrix's kernels consume; see {@link QuantizedInput}. */
+    public abstract ActivationFormat activationFormat();
+
+    /** Decode GEMV: {@code out[outOffset + r] = row_r . x[xOffset ..]} for every row. */
+    public final void matvec(float[] x, int xOffset, float[] out, int outOffset, Parallel pool) {
+        CallScratch scratch = SCRATCH.get();
+        QuantizedInput in = scratch.input(activationFormat());
+        in.quantize(x, xOffset, 1, cols);
+        run(scratch, in, out, outOffset, pool);
+    }
+
+    /** Decode GEMV on an input already converted (possibly shared with other matrices); it must hold one token. */
+    public final void matvec(QuantizedInput in, float[] out, int outOffset, Parallel pool) {
+        if (in.tokens() != 1) {
+            throw new IllegalArgumentException("matvec needs a one-token input, got " + in.tokens() + " tokens");
+        }
+        matmul(in, out, outOffset, pool);
+    }
+
+    /** Prefill GEMM: {@code x} is {@code n x cols} row-major, {@code out} receives {@code n x rows} row-major. */
+    public final void matmul(float[] x, int n, float[] out, Parallel pool) {
+        CallScratch scratch = SCRATCH.get();
+        QuantizedInput in = scratch.input(activationFormat());
+        in.quantize(x, 0, n, cols);
+        run(scratch, in, out, 0, pool);
+    }
+
+    /** Prefill GEMM on a converted input of {@code in.tokens()} tokens; token t's outputs go to
+     * {@code out[outOffset + t*rows ..]}. */
+    public final void matmul(QuantizedInput in, float[] out, int outOffset, Parallel pool) {
+        run(SCRATCH.get(), in, out, outOffset, pool);
+    }
+
+    private void run(CallScratch scratch, QuantizedInput in, float[] out, int outOffset, Parallel pool) {
+        if (in.format() != activationFormat()) {
+            throw new IllegalArgumentException("matrix '" + name + "' (" + type + ") needs " + activationFormat()
+                    + " input, got " + in.format());
+        }
+        if (in.cols() != cols) {
+            throw new IllegalArgumentException("matrix '" + name + "' has " + cols + " columns but the input has "
+                    + in.cols());
+        }
+        int tokens = in.tokens();
+        if (outOffset < 0 || outOffset + (long) tokens * rows > out.length) {
+            throw new IndexOutOfBoundsException("output of " + tokens + "x" + rows + " at offset " + outOffset
+                    + " does not fit an array of " + out.length);
+        }
+        int grain = Math.max(1, ELEMENTS_PER_CHUNK / Math.max(1, cols * Math.min(tokens, 64)));
+        scratch.prepare(this, in, out, outOffset);
+        try {
+            pool.forRange(rows, grain, scratch);
+        } finally {
+            scratch.clear();
+        }
+    }
+
+    /** Computes rows {@code [rowFrom, rowTo)} for every token of {@code in}. */
+    final void computeRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        if (width == VectorWidth.SCALAR) {
+            int tokens = in.tokens();
+            for (int r = rowFrom; r < rowTo; r++) {
+                for (int t = 0; t < tokens; t++) {
+                    out[outOffset + t * rows + r] = scalarDot(r, in, t);
+                }
+            }
+        } else {
+            simdRows(in, rowFrom, rowTo, out, outOffset);
+        }
+    }
+
+    /** The dequantised row {@code r}, as ggml's {@code dequantize_row_*} produces it (embedding lookup). */
+    public abstract void row(int r, float[] dst, int dstOffset);
+
+    /**
+     * The scalar reference for one row: converts {@code x} to the activation format and runs the plain scalar kernel.
+     * Allocates; for tests and diagnostics, not the hot path.
+     */
+    public final float dotScalar(int r, float[] x, int xOffset) {
+        QuantizedInput in = new QuantizedInput(activationFormat());
+        in.quantize(x, xOffset, 1, cols);
+        return scalarDot(r, in, 0);
+    }
+
+    /** Scalar kernel: row {@code r} against token {@code token} of {@code in}. */
+    abstract float scalarDot(int r, QuantizedInput in, int token);
+
+    /**
+     * SIMD driver: rows {@code [rowFrom, rowTo)} for every token; out is token-major. Rows go in blocks so that a
+     * block's weights stay in L2 while groups of four tokens (which stay in L1) sweep over them; each group runs
+     * the format's register-tiled kernel, which unpacks a weight block once for all four tokens.
+     */
+    void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        int tokens = in.tokens();
+        for (int blockStart = rowFrom; blockStart < rowTo; blockStart += ROW_BLOCK) {
+            int blockEnd = Math.min(rowTo, blockStart + ROW_BLOCK);
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4) {
+                for (int r = blockStart; r < blockEnd; r++) {
+                    simdDot4(r, in, t, out, outOffset + t * rows + r);
+                }
+            }
+            for (; t < tokens; t++) {
+                for (int r = blockStart; r < blockEnd; r++) {
+                    out[outOffset + t * rows + r] = simdDot(r, in, t);
+                }
+            }
+        }
+    }
+
+    /** SIMD kernel: row {@code r} against token {@code token}. */
+    abstract float simdDot(int r, QuantizedInput in, int token);
+
+    /**
+     * SIMD kernel for tokens {@code token .. token+3} against row {@code r}; writes {@code out[outIndex + k*rows]}
+     * for token {@code token + k}. Formats override this with a tile that loads each weight block once.
+     */
+    void simdDot4(int r, QuantizedInput in, int token, float[] out, int outIndex) {
+        for (int k = 0; k < 4; k++) {
+            out[outIndex + k * rows] = simdDot(r, in, token + k);
+        }
+    }
+
+    /** Byte offset of row {@code r} in {@link #data}. */
+    final long rowOffset(int r) {
+        return r * rowBytes;
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + name + ", " + rows + "x" + cols + ", " + width + "]";
+    }
+
+    /** Per-thread scratch: one input per activation format, and the reusable parallel task (no per-call lambda). */
+    private static final class CallScratch implements Parallel.RangeTask {
+        private final QuantizedInput[] inputs = new QuantizedInput[ActivationFormat.values().length];
+        private WeightMatrix matrix;
+        private QuantizedInput input;
+        private float[] out;
+        private int outOffset;
+
+        QuantizedInput input(ActivationFormat format) {
+            QuantizedInput in = inputs[format.ordinal()];
+            if (in == null) {
+                in = new QuantizedInput(format);
+                inputs[format.ordinal()] = in;
+            }
+            return in;
+        }
+
+        void prepare(WeightMatrix m, QuantizedInput in, float[] o, int offset) {
+            matrix = m;
+            input = in;
+            out = o;
+            outOffset = offset;
+        }
+
+        void clear() {
+            matrix = null;
+            input = null;
+            out = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            matrix.computeRows(input, from, to, out, outOffset);
+        }
+    }
+}

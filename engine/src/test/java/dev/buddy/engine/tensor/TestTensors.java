@@ -1,0 +1,274 @@
+package dev.buddy.engine.tensor;
+
+import dev.buddy.gguf.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+
+/**
+ * Test tensors: random GGUF blocks (every quant bit pattern is valid, only the fp16 scale fields are forced to
+ * finite values) and an independent transcription of ggml's {@code dequantize_row_*} to check the kernels against.
+ */
+final class TestTensors {
+    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** The formats the kernels support. */
+    static final GgmlType[] FORMATS = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0};
+
+    private TestTensors() {
+    }
+
+    /**
+     * A {@code rows x cols} tensor of random blocks, placed {@code misalign} bytes into a larger segment (so the
+     * kernels see the unaligned block starts a real GGUF file gives them) and returned as a slice.
+     */
+    static MemorySegment randomTensor(GgmlType type, int rows, int cols, int misalign, Random rnd, Arena arena) {
+        long bytes = type.byteSize((long) rows * cols);
+        MemorySegment whole = arena.allocate(bytes + misalign + 64, 64);
+        MemorySegment t = whole.asSlice(misalign, bytes);
+        byte[] raw = new byte[(int) bytes];
+        rnd.nextBytes(raw);
+        MemorySegment.copy(raw, 0, t, ValueLayout.JAVA_BYTE, 0, raw.length);
+        long blocks = (long) rows * cols / type.blockSize();
+        int bpb = type.bytesPerBlock();
+        switch (type) {
+            case F32 -> {
+                for (long i = 0; i < blocks; i++) {
+                    t.set(FLOAT, 4 * i, (float) rnd.nextGaussian());
+                }
+            }
+            case F16 -> {
+                for (long i = 0; i < blocks; i++) {
+                    t.set(HALF, 2 * i, Float.floatToFloat16((float) rnd.nextGaussian()));
+                }
+            }
+            case BF16 -> {
+                for (long i = 0; i < blocks; i++) {
+                    t.set(HALF, 2 * i, Halfs.floatToBf16((float) rnd.nextGaussian()));
+                }
+            }
+            case Q8_0, Q4_0, Q5_0 -> {
+                for (long b = 0; b < blocks; b++) {
+                    t.set(HALF, b * bpb, scale(rnd));
+                }
+            }
+            case Q4_1, Q5_1, Q4_K, Q5_K -> {
+                for (long b = 0; b < blocks; b++) {
+                    t.set(HALF, b * bpb, scale(rnd));
+                    t.set(HALF, b * bpb + 2, scale(rnd));
+                }
+            }
+            case Q6_K -> {
+                for (long b = 0; b < blocks; b++) {
+                    t.set(HALF, b * bpb + 208, scale(rnd));
+                }
+            }
+            default -> throw new IllegalArgumentException(type.toString());
+        }
+        return t;
+    }
+
+    private static short scale(Random rnd) {
+        float magnitude = (float) Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(5e-2)));
+        return Float.floatToFloat16(rnd.nextBoolean() ? magnitude : -magnitude);
+    }
+
+    /** Random activations with a spread of magnitudes, some exact zeros and, now and then, an all-zero block. */
+    static float[] randomInput(int n, Random rnd) {
+        float[] x = new float[n];
+        float scale = (float) Math.exp(rnd.nextDouble(Math.log(1e-3), Math.log(30)));
+        for (int i = 0; i < n; i++) {
+            x[i] = rnd.nextInt(16) == 0 ? 0f : (float) rnd.nextGaussian() * scale;
+        }
+        if (n >= 32 && rnd.nextInt(4) == 0) {
+            int start = rnd.nextInt(n / 32) * 32;
+            java.util.Arrays.fill(x, start, start + 32, 0f);
+        }
+        return x;
+    }
+
+    /** Row {@code r} dequantised as ggml's {@code dequantize_row_*} does (transcribed independently of main). */
+    static float[] dequantizeRow(GgmlType type, MemorySegment t, int r, int cols) {
+        float[] y = new float[cols];
+        long off = r * type.byteSize(cols);
+        int bpb = type.bytesPerBlock();
+        for (int b = 0; b < cols / type.blockSize(); b++) {
+            long o = off + (long) b * bpb;
+            int yo = b * type.blockSize();
+            switch (type) {
+                case F32 -> y[yo] = t.get(FLOAT, o);
+                case F16 -> y[yo] = Float.float16ToFloat(t.get(HALF, o));
+                case BF16 -> y[yo] = Float.intBitsToFloat((t.get(HALF, o) & 0xFFFF) << 16);
+                case Q8_0 -> {
+                    float d = f16(t, o);
+                    for (int j = 0; j < 32; j++) {
+                        y[yo + j] = t.get(ValueLayout.JAVA_BYTE, o + 2 + j) * d;
+                    }
+                }
+                case Q4_0 -> {
+                    float d = f16(t, o);
+                    for (int j = 0; j < 16; j++) {
+                        int q = u8(t, o + 2 + j);
+                        y[yo + j] = ((q & 0x0F) - 8) * d;
+                        y[yo + j + 16] = ((q >> 4) - 8) * d;
+                    }
+                }
+                case Q4_1 -> {
+                    float d = f16(t, o);
+                    float m = f16(t, o + 2);
+                    for (int j = 0; j < 16; j++) {
+                        int q = u8(t, o + 4 + j);
+                        y[yo + j] = (q & 0x0F) * d + m;
+                        y[yo + j + 16] = (q >> 4) * d + m;
+                    }
+                }
+                case Q5_0 -> {
+                    float d = f16(t, o);
+                    int qh = t.get(INT, o + 2);
+                    for (int j = 0; j < 16; j++) {
+                        int xh0 = ((qh >>> j) << 4) & 0x10;
+                        int xh1 = (qh >>> (j + 12)) & 0x10;
+                        int q = u8(t, o + 6 + j);
+                        y[yo + j] = (((q & 0x0F) | xh0) - 16) * d;
+                        y[yo + j + 16] = (((q >> 4) | xh1) - 16) * d;
+                    }
+                }
+                case Q5_1 -> {
+                    float d = f16(t, o);
+                    float m = f16(t, o + 2);
+                    int qh = t.get(INT, o + 4);
+                    for (int j = 0; j < 16; j++) {
+                        int xh0 = ((qh >>> j) << 4) & 0x10;
+                        int xh1 = (qh >>> (j + 12)) & 0x10;
+                        int q = u8(t, o + 8 + j);
+                        y[yo + j] = ((q & 0x0F) | xh0) * d + m;
+                        y[yo + j + 16] = ((q >> 4) | xh1) * d + m;
+                    }
+                }
+                case Q4_K -> {
+                    float d = f16(t, o);
+                    float min = f16(t, o + 2);
+                    long q = o + 16;
+                    int is = 0;
+                    int yi = yo;
+                    for (int j = 0; j < 256; j += 64) {
+                        int[] sm1 = scaleMinK4(t, o + 4, is);
+                        int[] sm2 = scaleMinK4(t, o + 4, is + 1);
+                        float d1 = d * sm1[0];
+                        float m1 = min * sm1[1];
+                        float d2 = d * sm2[0];
+                        float m2 = min * sm2[1];
+                        for (int l = 0; l < 32; l++) {
+                            y[yi++] = d1 * (u8(t, q + l) & 0xF) - m1;
+                        }
+                        for (int l = 0; l < 32; l++) {
+                            y[yi++] = d2 * (u8(t, q + l) >> 4) - m2;
+                        }
+                        q += 32;
+                        is += 2;
+                    }
+                }
+                case Q5_K -> {
+                    float d = f16(t, o);
+                    float min = f16(t, o + 2);
+                    long qh = o + 16;
+                    long ql = o + 48;
+                    int is = 0;
+                    int u1 = 1;
+                    int u2 = 2;
+                    int yi = yo;
+                    for (int j = 0; j < 256; j += 64) {
+                        int[] sm1 = scaleMinK4(t, o + 4, is);
+                        int[] sm2 = scaleMinK4(t, o + 4, is + 1);
+                        float d1 = d * sm1[0];
+                        float m1 = min * sm1[1];
+                        float d2 = d * sm2[0];
+                        float m2 = min * sm2[1];
+                        for (int l = 0; l < 32; l++) {
+                            y[yi++] = d1 * ((u8(t, ql + l) & 0xF) + ((u8(t, qh + l) & u1) != 0 ? 16 : 0)) - m1;
+                        }
+                        for (int l = 0; l < 32; l++) {
+                            y[yi++] = d2 * ((u8(t, ql + l) >> 4) + ((u8(t, qh + l) & u2) != 0 ? 16 : 0)) - m2;
+                        }
+                        ql += 32;
+                        is += 2;
+                        u1 <<= 2;
+                        u2 <<= 2;
+                    }
+                }
+                case Q6_K -> {
+                    float d = f16(t, o + 208);
+                    long ql = o;
+                    long qh = o + 128;
+                    long sc = o + 192;
+                    int yi = yo;
+                    for (int n = 0; n < 256; n += 128) {
+                        for (int l = 0; l < 32; l++) {
+                            int is = l / 16;
+                            int q1 = ((u8(t, ql + l) & 0xF) | (((u8(t, qh + l) >> 0) & 3) << 4)) - 32;
+                            int q2 = ((u8(t, ql + l + 32) & 0xF) | (((u8(t, qh + l) >> 2) & 3) << 4)) - 32;
+                            int q3 = ((u8(t, ql + l) >> 4) | (((u8(t, qh + l) >> 4) & 3) << 4)) - 32;
+                            int q4 = ((u8(t, ql + l + 32) >> 4) | (((u8(t, qh + l) >> 6) & 3) << 4)) - 32;
+                            y[yi + l] = d * s8(t, sc + is) * q1;
+                            y[yi + l + 32] = d * s8(t, sc + is + 2) * q2;
+                            y[yi + l + 64] = d * s8(t, sc + is + 4) * q3;
+                            y[yi + l + 96] = d * s8(t, sc + is + 6) * q4;
+                        }
+                        yi += 128;
+                        ql += 64;
+                        qh += 32;
+                        sc += 8;
+                    }
+                }
+                default -> throw new IllegalArgumentException(type.toString());
+            }
+        }
+        return y;
+    }
+
+    /**
+     * A bound on |w_i| including the block offsets that cancel inside the kernels' block sums (Q4_1/Q5_1 {@code m},
+     * K-quant {@code dmin * min}), so tolerances scale with what the kernels actually add up.
+     */
+    static double[] magnitudeRow(GgmlType type, MemorySegment t, int r, int cols) {
+        float[] w = dequantizeRow(type, t, r, cols);
+        double[] m = new double[cols];
+        long off = r * type.byteSize(cols);
+        for (int i = 0; i < cols; i++) {
+            long o = off + (long) (i / type.blockSize()) * type.bytesPerBlock();
+            double offset = switch (type) {
+                case Q4_1, Q5_1 -> 2 * Math.abs(f16(t, o + 2));
+                case Q4_K, Q5_K -> 2 * 63 * Math.abs(f16(t, o + 2));
+                default -> 0;
+            };
+            m[i] = Math.abs(w[i]) + offset;
+        }
+        return m;
+    }
+
+    private static int[] scaleMinK4(MemorySegment t, long q, int j) {
+        if (j < 4) {
+            return new int[] {u8(t, q + j) & 63, u8(t, q + j + 4) & 63};
+        }
+        return new int[] {
+            (u8(t, q + j + 4) & 0xF) | ((u8(t, q + j - 4) >> 6) << 4),
+            (u8(t, q + j + 4) >> 4) | ((u8(t, q + j) >> 6) << 4)
+        };
+    }
+
+    private static float f16(MemorySegment t, long o) {
+        return Float.float16ToFloat(t.get(HALF, o));
+    }
+
+    private static int u8(MemorySegment t, long o) {
+        return t.get(ValueLayout.JAVA_BYTE, o) & 0xFF;
+    }
+
+    private static int s8(MemorySegment t, long o) {
+        return t.get(ValueLayout.JAVA_BYTE, o);
+    }
+}
