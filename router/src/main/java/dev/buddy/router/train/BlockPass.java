@@ -36,7 +36,6 @@ final class BlockPass {
     private final float[] dQueryRaw;
     private final float[] dKeyRaw;
     private final float[] dAttnNormed;
-    private final float[] attentionScratch;
 
     BlockPass(ModelSpec spec, RopeRotation rope, int capacity) {
         this.spec = spec;
@@ -59,7 +58,6 @@ final class BlockPass {
         dQueryRaw = new float[spec.qkNorm() ? capacity * qDim : 0];
         dKeyRaw = new float[spec.qkNorm() ? capacity * kvDim : 0];
         dAttnNormed = new float[capacity * dim];
-        attentionScratch = new float[spec.headCountKv() * capacity];
     }
 
     BlockTape newTape() {
@@ -148,8 +146,7 @@ final class BlockPass {
         }
         Arrays.fill(dAttention, 0, n * qDim, 0f);
         TransposedProduct.accumulate(w.output(), dMid, n, dAttention, pool);
-        attention.backward(dAttention, tape.query, tape.key, tape.value, tape.probs, n, dQuery, dKey, dValue,
-                attentionScratch, pool);
+        attention.backward(dAttention, tape.query, tape.key, tape.value, tape.probs, n, dQuery, dKey, dValue, pool);
         rope.prepare(start, n);
         rope.backward(dQuery, n, spec.headCount(), spec.headDim());
         rope.backward(dKey, n, spec.headCountKv(), spec.headDim());

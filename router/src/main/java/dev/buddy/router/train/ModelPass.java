@@ -233,20 +233,14 @@ final class ModelPass {
     private double crossEntropy(int r, int target, float scale, boolean withGradient) {
         int vocab = spec.vocabSize();
         int o = r * vocab;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int v = 0; v < vocab; v++) {
-            max = Math.max(max, logits[o + v]);
-        }
-        double sum = 0;
-        for (int v = 0; v < vocab; v++) {
-            sum += Math.exp(logits[o + v] - max);
-        }
+        float targetLogit = logits[o + target];
+        float max = Vec.max(logits, o, vocab);
+        // exp(logit − max) in place; the softmax then needs one scale, the gradient one subtraction.
+        double sum = Vec.expShifted(logits, o, vocab, max);
         double logSumExp = max + Math.log(sum);
-        double nll = logSumExp - logits[o + target];
+        double nll = logSumExp - targetLogit;
         if (withGradient) {
-            for (int v = 0; v < vocab; v++) {
-                logits[o + v] = (float) (Math.exp(logits[o + v] - logSumExp) * scale);
-            }
+            Vec.scale(logits, o, vocab, (float) (scale / sum));
             logits[o + target] -= scale;
         }
         return nll;

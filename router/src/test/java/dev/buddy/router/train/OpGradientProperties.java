@@ -103,7 +103,7 @@ class OpGradientProperties {
         float[] dq = new float[qSize];
         float[] dk = new float[kvSize];
         float[] dv = new float[kvSize];
-        attention.backward(r, q, k, v, probs, n, dq, dk, dv, new float[kvHeads * capacity], POOL);
+        attention.backward(r, q, k, v, probs, n, dq, dk, dv, POOL);
         float[] dirQ = gaussian(random, qSize, 1.0);
         float[] dirK = gaussian(random, kvSize, 1.0);
         float[] dirV = gaussian(random, kvSize, 1.0);

@@ -36,6 +36,14 @@ record SyntheticModel(String architecture, int blocks, int dim, int heads, int k
     }
 
     Path write(Path dir, long seed) throws IOException {
+        return write(dir, seed, -1);
+    }
+
+    /**
+     * Writes the model; block {@code silentBlock} (if any) gets zero output projections, so its residual branch F is
+     * exactly zero and the block does nothing.
+     */
+    Path write(Path dir, long seed, int silentBlock) throws IOException {
         SplittableRandom random = new SplittableRandom(seed);
         GgufWriter w = new GgufWriter();
         String a = architecture + ".";
@@ -63,7 +71,7 @@ record SyntheticModel(String architecture, int blocks, int dim, int heads, int k
             matrix(w, p + "attn_q.weight", dim, qDim, random, 1.5);
             matrix(w, p + "attn_k.weight", dim, kvDim, random, 1.5);
             matrix(w, p + "attn_v.weight", dim, kvDim, random, 1.0);
-            matrix(w, p + "attn_output.weight", qDim, dim, random, 0.7);
+            matrix(w, p + "attn_output.weight", qDim, dim, random, b == silentBlock ? 0.0 : 0.7);
             if (architecture.equals("qwen2")) {
                 vector(w, p + "attn_q.bias", qDim, random, 0.0, 0.3);
                 vector(w, p + "attn_k.bias", kvDim, random, 0.0, 0.3);
@@ -76,7 +84,7 @@ record SyntheticModel(String architecture, int blocks, int dim, int heads, int k
             vector(w, p + "ffn_norm.weight", dim, random, 1.0, 0.2);
             matrix(w, p + "ffn_gate.weight", dim, ffn, random, 1.0);
             matrix(w, p + "ffn_up.weight", dim, ffn, random, 1.0);
-            matrix(w, p + "ffn_down.weight", ffn, dim, random, 0.7);
+            matrix(w, p + "ffn_down.weight", ffn, dim, random, b == silentBlock ? 0.0 : 0.7);
         }
         Path file = Files.createTempFile(dir, architecture + "-", ".gguf");
         w.write(file);
