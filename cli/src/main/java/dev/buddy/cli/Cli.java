@@ -8,7 +8,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.buddy.cli.eval.EvalCommand;
 import dev.buddy.cli.info.InfoCommand;
+import dev.buddy.cli.run.ChatCommand;
+import dev.buddy.cli.run.GenerateCommand;
 
 /**
  * The {@code buddy} command line: picks the subcommand, parses its options, runs it, and reports every failure as
@@ -38,7 +41,8 @@ public final class Cli {
 
     /** Buddy's subcommands. */
     public static List<Command> standardCommands() {
-        return List.of(new InfoCommand());
+        return List.of(new InfoCommand(), new GenerateCommand(), new ChatCommand(),
+                new EvalCommand());
     }
 
     public static void main(String[] args) {

@@ -183,8 +183,8 @@ class RouterFileTest {
         assertArrayEquals(new boolean[] {true, true, false, false, true, false, true, true}, plan.maskFor(3));
         InvalidBudgetException e = assertThrows(InvalidBudgetException.class, () -> plan.maskFor(2));
         assertTrue(e.getMessage().contains("k = 2"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new StaticPlan("bad", 8, new int[] {1, 2}, java.util.Map.of(),
-                plan.provenance()));
+        assertThrows(IllegalArgumentException.class,
+                () -> new StaticPlan("bad", 8, new int[] {1, 2}, java.util.Map.of(), plan.provenance()));
         assertThrows(IllegalArgumentException.class, () -> new StaticPlan("bad", 8, new int[0],
                 java.util.Map.of(2, new int[] {0, 7}), plan.provenance()));
     }

@@ -84,15 +84,10 @@ final class F16Matrix extends WeightMatrix {
         static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
         static final int L = 4;
 
-        /** fp16 lanes to float: move exponent and mantissa into place, rescale by 2^112 (which also
-         * makes fp16 subnormals exact), keep the sign. Weights are finite; an fp16 inf/NaN would decode as a
-         * large finite value here (the scalar path decodes it exactly). */
-        static FloatVector f16(ShortVector h16) {
-            IntVector h = (IntVector) h16.convertShape(VectorOperators.S2I, I, 0);
-            return h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(h.and(0x80000000))
-                    .reinterpretAsFloats().mul(0x1p112f);
-        }
-
+        // fp16 lanes widen to float by moving exponent and mantissa into place and rescaling by 2^112, which
+        // also makes fp16 subnormals exact; the sign bit rides along. Weights are finite: an fp16 inf/NaN
+        // would come out as a large finite value here (the scalar path decodes it exactly).
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -100,15 +95,36 @@ final class F16Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w1 = hw1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw1.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw2.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w3 = hw3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw3.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
-            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            FloatVector total = a0.add(a1).add(a2.add(a3));
+            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3));
             for (; i < n; i++) {
                 sum += weight(w, off, i) * x[xo + i];
             }
@@ -126,16 +142,19 @@ final class F16Matrix extends WeightMatrix {
             int x3 = xo + 3 * stride;
             int i = 0;
             for (; i + L <= n; i += L) {
-                FloatVector wv = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE));
+                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wv = hwv.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwv.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
                 a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
                 a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
                 a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
-            float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3));
+            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3));
+            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3));
+            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3));
             for (; i < n; i++) {
                 float wi = weight(w, off, i);
                 s0 += wi * x[xo + i];
@@ -157,15 +176,10 @@ final class F16Matrix extends WeightMatrix {
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final int L = 8;
 
-        /** fp16 lanes to float: move exponent and mantissa into place, rescale by 2^112 (which also
-         * makes fp16 subnormals exact), keep the sign. Weights are finite; an fp16 inf/NaN would decode as a
-         * large finite value here (the scalar path decodes it exactly). */
-        static FloatVector f16(ShortVector h16) {
-            IntVector h = (IntVector) h16.convertShape(VectorOperators.S2I, I, 0);
-            return h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(h.and(0x80000000))
-                    .reinterpretAsFloats().mul(0x1p112f);
-        }
-
+        // fp16 lanes widen to float by moving exponent and mantissa into place and rescaling by 2^112, which
+        // also makes fp16 subnormals exact; the sign bit rides along. Weights are finite: an fp16 inf/NaN
+        // would come out as a large finite value here (the scalar path decodes it exactly).
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -173,15 +187,36 @@ final class F16Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w1 = hw1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw1.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw2.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w3 = hw3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw3.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
-            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            FloatVector total = a0.add(a1).add(a2.add(a3));
+            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5) + total.lane(6) + total.lane(7));
             for (; i < n; i++) {
                 sum += weight(w, off, i) * x[xo + i];
             }
@@ -199,16 +234,19 @@ final class F16Matrix extends WeightMatrix {
             int x3 = xo + 3 * stride;
             int i = 0;
             for (; i + L <= n; i += L) {
-                FloatVector wv = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE));
+                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wv = hwv.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwv.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
                 a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
                 a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
                 a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
-            float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3) + a0.lane(4) + a0.lane(5) + a0.lane(6) + a0.lane(7));
+            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3) + a1.lane(4) + a1.lane(5) + a1.lane(6) + a1.lane(7));
+            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3) + a2.lane(4) + a2.lane(5) + a2.lane(6) + a2.lane(7));
+            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3) + a3.lane(4) + a3.lane(5) + a3.lane(6) + a3.lane(7));
             for (; i < n; i++) {
                 float wi = weight(w, off, i);
                 s0 += wi * x[xo + i];
@@ -230,15 +268,10 @@ final class F16Matrix extends WeightMatrix {
         static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
         static final int L = 16;
 
-        /** fp16 lanes to float: move exponent and mantissa into place, rescale by 2^112 (which also
-         * makes fp16 subnormals exact), keep the sign. Weights are finite; an fp16 inf/NaN would decode as a
-         * large finite value here (the scalar path decodes it exactly). */
-        static FloatVector f16(ShortVector h16) {
-            IntVector h = (IntVector) h16.convertShape(VectorOperators.S2I, I, 0);
-            return h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(h.and(0x80000000))
-                    .reinterpretAsFloats().mul(0x1p112f);
-        }
-
+        // fp16 lanes widen to float by moving exponent and mantissa into place and rescaling by 2^112, which
+        // also makes fp16 subnormals exact; the sign bit rides along. Weights are finite: an fp16 inf/NaN
+        // would come out as a large finite value here (the scalar path decodes it exactly).
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -246,15 +279,36 @@ final class F16Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w1 = hw1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw1.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw2.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w3 = hw3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw3.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
-            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            FloatVector total = a0.add(a1).add(a2.add(a3));
+            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5) + total.lane(6) + total.lane(7) + total.lane(8) + total.lane(9) + total.lane(10) + total.lane(11) + total.lane(12) + total.lane(13) + total.lane(14) + total.lane(15));
             for (; i < n; i++) {
                 sum += weight(w, off, i) * x[xo + i];
             }
@@ -272,16 +326,19 @@ final class F16Matrix extends WeightMatrix {
             int x3 = xo + 3 * stride;
             int i = 0;
             for (; i + L <= n; i += L) {
-                FloatVector wv = f16(ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE));
+                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wv = hwv.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwv.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
                 a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
                 a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
                 a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
-            float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3) + a0.lane(4) + a0.lane(5) + a0.lane(6) + a0.lane(7) + a0.lane(8) + a0.lane(9) + a0.lane(10) + a0.lane(11) + a0.lane(12) + a0.lane(13) + a0.lane(14) + a0.lane(15));
+            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3) + a1.lane(4) + a1.lane(5) + a1.lane(6) + a1.lane(7) + a1.lane(8) + a1.lane(9) + a1.lane(10) + a1.lane(11) + a1.lane(12) + a1.lane(13) + a1.lane(14) + a1.lane(15));
+            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3) + a2.lane(4) + a2.lane(5) + a2.lane(6) + a2.lane(7) + a2.lane(8) + a2.lane(9) + a2.lane(10) + a2.lane(11) + a2.lane(12) + a2.lane(13) + a2.lane(14) + a2.lane(15));
+            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3) + a3.lane(4) + a3.lane(5) + a3.lane(6) + a3.lane(7) + a3.lane(8) + a3.lane(9) + a3.lane(10) + a3.lane(11) + a3.lane(12) + a3.lane(13) + a3.lane(14) + a3.lane(15));
             for (; i < n; i++) {
                 float wi = weight(w, off, i);
                 s0 += wi * x[xo + i];

@@ -76,6 +76,7 @@ final class F32Matrix extends WeightMatrix {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
         static final int L = 4;
 
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -83,15 +84,21 @@ final class F32Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 1 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 2 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 3 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                FloatVector w0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
+                FloatVector w1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 1 * L), LE);
+                FloatVector w2 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 2 * L), LE);
+                FloatVector w3 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 3 * L), LE);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                FloatVector w0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
-            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            FloatVector total = a0.add(a1).add(a2.add(a3));
+            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3));
             for (; i < n; i++) {
                 sum += weight(w, off, i) * x[xo + i];
             }
@@ -115,10 +122,10 @@ final class F32Matrix extends WeightMatrix {
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
                 a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
-            float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3));
+            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3));
+            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3));
+            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3));
             for (; i < n; i++) {
                 float wi = weight(w, off, i);
                 s0 += wi * x[xo + i];
@@ -138,6 +145,7 @@ final class F32Matrix extends WeightMatrix {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
         static final int L = 8;
 
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -145,15 +153,21 @@ final class F32Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 1 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 2 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 3 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                FloatVector w0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
+                FloatVector w1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 1 * L), LE);
+                FloatVector w2 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 2 * L), LE);
+                FloatVector w3 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 3 * L), LE);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                FloatVector w0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
-            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            FloatVector total = a0.add(a1).add(a2.add(a3));
+            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5) + total.lane(6) + total.lane(7));
             for (; i < n; i++) {
                 sum += weight(w, off, i) * x[xo + i];
             }
@@ -177,10 +191,10 @@ final class F32Matrix extends WeightMatrix {
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
                 a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
-            float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3) + a0.lane(4) + a0.lane(5) + a0.lane(6) + a0.lane(7));
+            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3) + a1.lane(4) + a1.lane(5) + a1.lane(6) + a1.lane(7));
+            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3) + a2.lane(4) + a2.lane(5) + a2.lane(6) + a2.lane(7));
+            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3) + a3.lane(4) + a3.lane(5) + a3.lane(6) + a3.lane(7));
             for (; i < n; i++) {
                 float wi = weight(w, off, i);
                 s0 += wi * x[xo + i];
@@ -200,6 +214,7 @@ final class F32Matrix extends WeightMatrix {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
         static final int L = 16;
 
+        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
         static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -207,15 +222,21 @@ final class F32Matrix extends WeightMatrix {
             FloatVector a3 = FloatVector.zero(F);
             int i = 0;
             for (; i + 4 * L <= n; i += 4 * L) {
-                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 1 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 2 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 3 * L), LE).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                FloatVector w0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
+                FloatVector w1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 1 * L), LE);
+                FloatVector w2 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 2 * L), LE);
+                FloatVector w3 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + 3 * L), LE);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
             }
             for (; i + L <= n; i += L) {
-                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                FloatVector w0 = FloatVector.fromMemorySegment(F, w, off + 4L * (i), LE);
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
-            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            FloatVector total = a0.add(a1).add(a2.add(a3));
+            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5) + total.lane(6) + total.lane(7) + total.lane(8) + total.lane(9) + total.lane(10) + total.lane(11) + total.lane(12) + total.lane(13) + total.lane(14) + total.lane(15));
             for (; i < n; i++) {
                 sum += weight(w, off, i) * x[xo + i];
             }
@@ -239,10 +260,10 @@ final class F32Matrix extends WeightMatrix {
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
                 a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
-            float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3) + a0.lane(4) + a0.lane(5) + a0.lane(6) + a0.lane(7) + a0.lane(8) + a0.lane(9) + a0.lane(10) + a0.lane(11) + a0.lane(12) + a0.lane(13) + a0.lane(14) + a0.lane(15));
+            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3) + a1.lane(4) + a1.lane(5) + a1.lane(6) + a1.lane(7) + a1.lane(8) + a1.lane(9) + a1.lane(10) + a1.lane(11) + a1.lane(12) + a1.lane(13) + a1.lane(14) + a1.lane(15));
+            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3) + a2.lane(4) + a2.lane(5) + a2.lane(6) + a2.lane(7) + a2.lane(8) + a2.lane(9) + a2.lane(10) + a2.lane(11) + a2.lane(12) + a2.lane(13) + a2.lane(14) + a2.lane(15));
+            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3) + a3.lane(4) + a3.lane(5) + a3.lane(6) + a3.lane(7) + a3.lane(8) + a3.lane(9) + a3.lane(10) + a3.lane(11) + a3.lane(12) + a3.lane(13) + a3.lane(14) + a3.lane(15));
             for (; i < n; i++) {
                 float wi = weight(w, off, i);
                 s0 += wi * x[xo + i];

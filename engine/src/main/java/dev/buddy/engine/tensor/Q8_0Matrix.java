@@ -95,31 +95,49 @@ final class Q8_0Matrix extends WeightMatrix {
         static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
 
+        // One method per kernel, vector values only in locals: a vector passed to or returned from a call that
+        // C2 declines to inline is boxed, which made an earlier helper-based version 20x slower.
         static float dot(MemorySegment w, long off, int blocks, short[] xq, int xo, float[] xd, int dOff) {
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
             int b = 0;
             for (; b + 2 <= blocks; b += 2) {
-                acc0 = block(w, off + (long) b * BLOCK, xq, xo + b * 32, xd[dOff + b], acc0);
-                acc1 = block(w, off + (long) (b + 1) * BLOCK, xq, xo + (b + 1) * 32, xd[dOff + b + 1], acc1);
+                long bo = off + (long) b * BLOCK;
+                int e = xo + b * 32;
+                ByteVector q0 = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
+                ByteVector q1 = ByteVector.fromMemorySegment(B, w, bo + BLOCK + 2, LE);
+                IntVector p0 = ((ShortVector) q0.convertShape(VectorOperators.B2S, S, 0))
+                        .mul(ShortVector.fromArray(S, xq, e))
+                        .add(((ShortVector) q0.convertShape(VectorOperators.B2S, S, 1))
+                                .mul(ShortVector.fromArray(S, xq, e + 16))).reinterpretAsInts();
+                IntVector p1 = ((ShortVector) q1.convertShape(VectorOperators.B2S, S, 0))
+                        .mul(ShortVector.fromArray(S, xq, e + 32))
+                        .add(((ShortVector) q1.convertShape(VectorOperators.B2S, S, 1))
+                                .mul(ShortVector.fromArray(S, xq, e + 48))).reinterpretAsInts();
+                IntVector s0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(p0.lanewise(VectorOperators.ASHR, 16));
+                IntVector s1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(p1.lanewise(VectorOperators.ASHR, 16));
+                float d0 = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
+                float d1 = Halfs.f16ToFloat(w.get(HALF, bo + BLOCK)) * xd[dOff + b + 1];
+                acc0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d0), acc0);
+                acc1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d1), acc1);
             }
             if (b < blocks) {
-                acc0 = block(w, off + (long) b * BLOCK, xq, xo + b * 32, xd[dOff + b], acc0);
+                long bo = off + (long) b * BLOCK;
+                int e = xo + b * 32;
+                ByteVector q0 = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
+                IntVector p0 = ((ShortVector) q0.convertShape(VectorOperators.B2S, S, 0))
+                        .mul(ShortVector.fromArray(S, xq, e))
+                        .add(((ShortVector) q0.convertShape(VectorOperators.B2S, S, 1))
+                                .mul(ShortVector.fromArray(S, xq, e + 16))).reinterpretAsInts();
+                IntVector s0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(p0.lanewise(VectorOperators.ASHR, 16));
+                float d0 = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
+                acc0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d0), acc0);
             }
-            return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        }
-
-        private static FloatVector block(MemorySegment w, long bo, short[] xq, int xo, float dx, FloatVector acc) {
-            ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
-            ShortVector p = ((ShortVector) q.convertShape(VectorOperators.B2S, S, 0))
-                    .mul(ShortVector.fromArray(S, xq, xo))
-                    .add(((ShortVector) q.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, xo + 16)));
-            IntVector pi = p.reinterpretAsInts();
-            IntVector sum = pi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(pi.lanewise(VectorOperators.ASHR, 16));
-            float d = Halfs.f16ToFloat(w.get(HALF, bo)) * dx;
-            return ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+            FloatVector total = acc0.add(acc1);
+            return (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5) + total.lane(6) + total.lane(7));
         }
 
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
@@ -154,21 +172,19 @@ final class Q8_0Matrix extends WeightMatrix {
                         .add(hi.mul(ShortVector.fromArray(S, xq, x2 + e + 16))).reinterpretAsInts();
                 IntVector p3 = lo.mul(ShortVector.fromArray(S, xq, x3 + e))
                         .add(hi.mul(ShortVector.fromArray(S, xq, x3 + e + 16))).reinterpretAsInts();
-                acc0 = pairSums(p0).fma(FloatVector.broadcast(F, dw * xd[d0 + b]), acc0);
-                acc1 = pairSums(p1).fma(FloatVector.broadcast(F, dw * xd[d1 + b]), acc1);
-                acc2 = pairSums(p2).fma(FloatVector.broadcast(F, dw * xd[d2 + b]), acc2);
-                acc3 = pairSums(p3).fma(FloatVector.broadcast(F, dw * xd[d3 + b]), acc3);
+                acc0 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(p0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * xd[d0 + b]), acc0);
+                acc1 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(p1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * xd[d1 + b]), acc1);
+                acc2 = ((FloatVector) p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(p2.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * xd[d2 + b]), acc2);
+                acc3 = ((FloatVector) p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(p3.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * xd[d3 + b]), acc3);
             }
-            out[outIndex] = acc0.reduceLanes(VectorOperators.ADD);
-            out[outIndex + outStride] = acc1.reduceLanes(VectorOperators.ADD);
-            out[outIndex + 2 * outStride] = acc2.reduceLanes(VectorOperators.ADD);
-            out[outIndex + 3 * outStride] = acc3.reduceLanes(VectorOperators.ADD);
-        }
-
-        /** Adds the two signed 16-bit halves of every 32-bit lane, as float lanes. */
-        private static FloatVector pairSums(IntVector p) {
-            return (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5) + acc0.lane(6) + acc0.lane(7));
+            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4) + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
+            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4) + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
+            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4) + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
         }
     }
 
@@ -199,7 +215,7 @@ final class Q8_0Matrix extends WeightMatrix {
                 float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
                 acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3));
         }
     }
 }

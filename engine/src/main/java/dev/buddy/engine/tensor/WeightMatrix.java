@@ -19,7 +19,8 @@ import java.util.Objects;
  * overloads quantise into scratch owned by the calling thread (allocated once per thread and format).
  */
 public abstract sealed class WeightMatrix
-        permits F32Matrix, F16Matrix, BF16Matrix, Q8_0Matrix {
+        permits F32Matrix, F16Matrix, BF16Matrix, Q8_0Matrix, Q4_0Matrix, Q4_1Matrix, Q5_0Matrix, Q5_1Matrix,
+        Q4_KMatrix, Q5_KMatrix, Q6_KMatrix {
 
     /** Roughly how many weight elements (times tokens) a parallel chunk should cover to be worth a hand-off. */
     private static final int ELEMENTS_PER_CHUNK = 1 << 15;
@@ -96,6 +97,13 @@ public abstract sealed class WeightMatrix
             case F16 -> new F16Matrix(name, r, c, data, width);
             case BF16 -> new BF16Matrix(name, r, c, data, width);
             case Q8_0 -> new Q8_0Matrix(name, r, c, data, width);
+            case Q4_0 -> new Q4_0Matrix(name, r, c, data, width);
+            case Q4_1 -> new Q4_1Matrix(name, r, c, data, width);
+            case Q5_0 -> new Q5_0Matrix(name, r, c, data, width);
+            case Q5_1 -> new Q5_1Matrix(name, r, c, data, width);
+            case Q4_K -> new Q4_KMatrix(name, r, c, data, width);
+            case Q5_K -> new Q5_KMatrix(name, r, c, data, width);
+            case Q6_K -> new Q6_KMatrix(name, r, c, data, width);
             default -> throw new UnsupportedTensorTypeException(name, type);
         };
     }

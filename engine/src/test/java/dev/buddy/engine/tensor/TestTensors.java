@@ -1,6 +1,7 @@
 package dev.buddy.engine.tensor;
 
 import dev.buddy.gguf.GgmlType;
+import dev.buddy.gguf.codec.BlockCodecs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -17,7 +18,10 @@ final class TestTensors {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** The formats the kernels support. */
-    static final GgmlType[] FORMATS = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0};
+    static final GgmlType[] FORMATS = {
+        GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0,
+        GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K
+    };
 
     private TestTensors() {
     }
@@ -70,6 +74,31 @@ final class TestTensors {
             default -> throw new IllegalArgumentException(type.toString());
         }
         return t;
+    }
+
+    /**
+     * A tensor as a real model file holds it: Gaussian weights (with a few outliers) quantised by the reference
+     * codecs ({@code quantize_row_*_ref}), placed {@code misalign} bytes into a larger segment.
+     */
+    static MemorySegment quantizedTensor(GgmlType type, int rows, int cols, int misalign, Random rnd, Arena arena) {
+        float[] w = new float[rows * cols];
+        float scale = (float) Math.exp(rnd.nextDouble(Math.log(1e-3), Math.log(1)));
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) rnd.nextGaussian() * scale * (rnd.nextInt(50) == 0 ? 8 : 1);
+        }
+        byte[] bytes = BlockCodecs.quantize(type, w);
+        MemorySegment whole = arena.allocate(bytes.length + misalign + 64, 64);
+        MemorySegment t = whole.asSlice(misalign, bytes.length);
+        MemorySegment.copy(bytes, 0, t, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        return t;
+    }
+
+    /** Either kind of tensor: random bit patterns, or codec-quantised Gaussian weights. */
+    static MemorySegment tensor(boolean quantizedByCodec, GgmlType type, int rows, int cols, int misalign, Random rnd,
+            Arena arena) {
+        return quantizedByCodec
+                ? quantizedTensor(type, rows, cols, misalign, rnd, arena)
+                : randomTensor(type, rows, cols, misalign, rnd, arena);
     }
 
     private static short scale(Random rnd) {

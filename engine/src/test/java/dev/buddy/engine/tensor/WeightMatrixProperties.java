@@ -61,11 +61,11 @@ class WeightMatrixProperties {
     @Property(tries = 250)
     void simdMatmulMatchesScalar(@ForAll("formats") GgmlType type, @ForAll("simdWidths") VectorWidth width,
             @ForAll @IntRange(min = 1, max = 19) int rows, @ForAll @IntRange(min = 1, max = 7) int tokens,
-            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll long seed) {
+            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll boolean codecQuantised, @ForAll long seed) {
         Random rnd = new Random(seed);
         int cols = randomCols(type, rnd);
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment t = TestTensors.randomTensor(type, rows, cols, misalign, rnd, arena);
+            MemorySegment t = TestTensors.tensor(codecQuantised, type, rows, cols, misalign, rnd, arena);
             long[] dims = {cols, rows};
             WeightMatrix simd = WeightMatrix.of("w", type, dims, t, width);
             WeightMatrix scalar = WeightMatrix.of("w", type, dims, t, VectorWidth.SCALAR);
@@ -133,11 +133,11 @@ class WeightMatrixProperties {
      */
     @Property(tries = 200)
     void scalarKernelIsTheDequantisedProduct(@ForAll("formats") GgmlType type,
-            @ForAll @IntRange(min = 1, max = 4) int rows, @ForAll long seed) {
+            @ForAll @IntRange(min = 1, max = 4) int rows, @ForAll boolean codecQuantised, @ForAll long seed) {
         Random rnd = new Random(seed);
         int cols = randomCols(type, rnd);
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment t = TestTensors.randomTensor(type, rows, cols, 1, rnd, arena);
+            MemorySegment t = TestTensors.tensor(codecQuantised, type, rows, cols, 1, rnd, arena);
             WeightMatrix m = WeightMatrix.of("w", type, new long[] {cols, rows}, t, VectorWidth.SCALAR);
             float[] x = TestTensors.randomInput(cols, rnd);
             QuantizedInput in = new QuantizedInput(m.activationFormat());

@@ -1,0 +1,139 @@
+package dev.buddy.engine.model;
+
+import dev.buddy.engine.kv.KvCache;
+import dev.buddy.engine.tensor.Parallel;
+
+/**
+ * Everything one sequence needs while running: its KV cache and every activation buffer, sized once for up to
+ * {@code maxBatch} tokens per forward call, so a forward pass allocates nothing. Made by
+ * {@link Transformer#newState}; not thread-safe (one sequence, one caller).
+ */
+public final class InferenceState implements LayerPlanContext {
+    final KvCache kv;
+    final int maxBatch;
+    private SkippedKvPolicy skippedKvPolicy;
+
+    // Activations, row-major [token][feature] for the tokens of one forward call.
+    final float[] x;        // residual stream           [maxBatch][dim]
+    final float[] xb;       // normed input of a sub-block [maxBatch][dim]
+    final float[] q;        // queries                   [maxBatch][headCount * headDim]
+    final float[] k;        // new keys                  [maxBatch][kvDim]
+    final float[] v;        // new values                [maxBatch][kvDim]
+    final float[] attention; // attention output, heads concatenated [maxBatch][headCount * headDim]
+    final float[] projected; // output of wo / ffn_down  [maxBatch][dim]
+    final float[] gate;     // FFN gate, then silu(gate) * up [maxBatch][ffn]
+    final float[] up;       // FFN up                    [maxBatch][ffn]
+    final float[] logits;   // [vocab]
+    final float[] cos;      // RoPE angles               [maxBatch][ropeDims/2]
+    final float[] sin;
+    final float[] scores;   // attention weights, one row per head [headCount][context]
+    final float[] queries;  // queries as the cache's dot product sees them [headCount][headDim]
+    final boolean[] runBlock;
+
+    // The forward call in progress, read by the parallel attention task.
+    int callLayer;
+    int callStart;
+    int callTokens;
+    final Parallel.RangeTask attentionTask;
+
+    InferenceState(Transformer transformer, ModelSpec spec, KvCache kv, int maxBatch, SkippedKvPolicy policy) {
+        if (maxBatch <= 0) {
+            throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
+        }
+        this.kv = kv;
+        this.maxBatch = maxBatch;
+        this.skippedKvPolicy = policy;
+        int dim = spec.embeddingLength();
+        int qDim = spec.queryDim();
+        int kvDim = spec.kvDim();
+        int ffn = spec.feedForwardLength();
+        x = new float[maxBatch * dim];
+        xb = new float[maxBatch * dim];
+        q = new float[maxBatch * qDim];
+        k = new float[maxBatch * kvDim];
+        v = new float[maxBatch * kvDim];
+        attention = new float[maxBatch * qDim];
+        projected = new float[maxBatch * dim];
+        gate = new float[maxBatch * ffn];
+        up = new float[maxBatch * ffn];
+        logits = new float[spec.vocabSize()];
+        cos = new float[maxBatch * spec.rope().dimensions() / 2];
+        sin = new float[maxBatch * spec.rope().dimensions() / 2];
+        scores = new float[spec.headCount() * kv.contextLength()];
+        queries = new float[qDim];
+        runBlock = new boolean[spec.blockCount()];
+        attentionTask = (from, to) -> transformer.attendHeads(this, from, to);
+    }
+
+    public KvCache kvCache() {
+        return kv;
+    }
+
+    public int contextLength() {
+        return kv.contextLength();
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    public SkippedKvPolicy skippedKvPolicy() {
+        return skippedKvPolicy;
+    }
+
+    /** Changes what skipped blocks leave in the cache from the next forward call on. */
+    public void setSkippedKvPolicy(SkippedKvPolicy policy) {
+        this.skippedKvPolicy = java.util.Objects.requireNonNull(policy);
+    }
+
+    /** The logits of the last forward call that asked for them. */
+    public float[] logits() {
+        return logits;
+    }
+
+    /** Starts a new sequence: clears the cache's validity marks (rows are overwritten as positions are reused). */
+    public void reset() {
+        kv.reset();
+    }
+
+    // ---- LayerPlanContext ---------------------------------------------------------------------------------------
+
+    @Override
+    public int layerCount() {
+        return runBlock.length;
+    }
+
+    @Override
+    public int startPosition() {
+        return callStart;
+    }
+
+    @Override
+    public int tokenCount() {
+        return callTokens;
+    }
+
+    @Override
+    public int kvDim() {
+        return kv.kvDim();
+    }
+
+    @Override
+    public void layer0Value(int position, float[] dst, int dstOffset) {
+        checkComputed(position);
+        kv.readValue(0, position, dst, dstOffset);
+    }
+
+    @Override
+    public void layer0Key(int position, float[] dst, int dstOffset) {
+        checkComputed(position);
+        kv.readKey(0, position, dst, dstOffset);
+    }
+
+    private void checkComputed(int position) {
+        if (position < 0 || position >= callStart + callTokens) {
+            throw new IndexOutOfBoundsException("position " + position + " has no block-0 key/value yet (computed: 0.."
+                    + (callStart + callTokens - 1) + ")");
+        }
+    }
+}

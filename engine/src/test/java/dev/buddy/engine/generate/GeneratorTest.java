@@ -1,0 +1,124 @@
+package dev.buddy.engine.generate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import dev.buddy.engine.kv.KvCacheType;
+import dev.buddy.engine.model.ContextOverflowException;
+import dev.buddy.engine.reference.GreedyRun;
+import dev.buddy.engine.reference.LlamaCppReference;
+import dev.buddy.engine.sampling.SamplerConfig;
+import dev.buddy.engine.tokenizer.ChatMessage;
+import dev.buddy.engine.tokenizer.UnsupportedChatTemplateException;
+import dev.buddy.gguf.TestData;
+
+class GeneratorTest {
+
+    private static Path stories() {
+        return TestData.require("models/stories260K.gguf");
+    }
+
+    private static GenerationOptions greedy() {
+        return GenerationOptions.defaults().withThreads(1).withContextLength(256).withSampler(SamplerConfig.greedy());
+    }
+
+    @Test
+    void greedyTextGenerationIsLlamaCppsFromTheTextPrompt() throws IOException {
+        String prompt = "Once upon a time, there was a";
+        List<Integer> streamed = new ArrayList<>();
+        StringBuilder streamedText = new StringBuilder();
+        GenerationResult r;
+        try (Generator g = Generator.open(stories(), greedy().withKvCacheType(KvCacheType.F16))) {
+            r = g.generate(prompt, 80, (token, text) -> {
+                streamed.add(token);
+                streamedText.append(text);
+            });
+        }
+        try (LlamaCppReference llama = LlamaCppReference.open(stories(), LlamaCppReference.Options.defaults()
+                .withKvCacheType(LlamaCppReference.KvCacheType.F16))) {
+            int[] promptIds = llama.tokenize(prompt, true);
+            assertArrayEquals(promptIds, r.promptTokens(), "prompt tokenization");
+            GreedyRun run = llama.greedyRun(promptIds, 80, 0, true);
+            int[] expected = run.generatedTokens();
+            if (expected.length > 0 && llama.isEndOfGeneration(expected[expected.length - 1])) {
+                assertEquals(StopReason.END_OF_TEXT, r.stopReason());
+                expected = Arrays.copyOf(expected, expected.length - 1); // the stop token is not output
+            } else {
+                assertEquals(StopReason.MAX_TOKENS, r.stopReason());
+            }
+            assertArrayEquals(expected, r.tokens());
+            assertEquals(llama.detokenize(expected), r.text());
+        }
+        assertArrayEquals(r.tokens(), streamed.stream().mapToInt(Integer::intValue).toArray());
+        assertEquals(r.text(), streamedText.toString());
+        assertTrue(r.promptTokensPerSecond() > 0 && Double.isFinite(r.promptTokensPerSecond()));
+        assertTrue(r.generationTokensPerSecond() > 0 && Double.isFinite(r.generationTokensPerSecond()));
+    }
+
+    @Test
+    void emptyPromptStartsFromBosAlone() throws IOException {
+        try (Generator g = Generator.open(stories(), greedy())) {
+            GenerationResult r = g.generate("", 10, TokenListener.NONE);
+            assertArrayEquals(new int[] {g.tokenizer().vocabulary().bosId()}, r.promptTokens());
+            assertEquals(10, r.tokens().length);
+            assertFalse(r.text().startsWith(" "), "a text that starts from nothing has no leading space");
+        }
+    }
+
+    @Test
+    void promptLongerThanTheContextIsATypedError() throws IOException {
+        try (Generator g = Generator.open(stories(), greedy().withContextLength(8))) {
+            ContextOverflowException e = assertThrows(ContextOverflowException.class,
+                    () -> g.generate("Once upon a time there was a little girl named Lily", 5, TokenListener.NONE));
+            assertEquals(8, e.contextLength());
+            assertTrue(e.getMessage().contains("context of 8"), e.getMessage());
+        }
+    }
+
+    @Test
+    void generationStopsCleanlyWhenTheContextIsFull() throws IOException {
+        try (Generator g = Generator.open(stories(), greedy().withContextLength(12))) {
+            GenerationResult r = g.generate(new int[] {1, 403, 407, 261, 378}, 100, TokenListener.NONE);
+            // 5 prompt positions + 7 decoded positions fill 12; the 8th token comes from the last logits.
+            assertEquals(StopReason.CONTEXT_FULL, r.stopReason());
+            assertEquals(12 - 5 + 1, r.tokens().length);
+        }
+    }
+
+    @Test
+    void seededSamplingIsReproducible() throws IOException {
+        SamplerConfig hot = new SamplerConfig(1.2f, 40, 0.95f, 0.02f, 1.1f, 32, 1234);
+        int[] first;
+        try (Generator g = Generator.open(stories(), greedy().withSampler(hot))) {
+            first = g.generate("Once upon a time", 40, TokenListener.NONE).tokens();
+            // A second run on the same generator restarts the sequence and the random stream.
+            assertArrayEquals(first, g.generate("Once upon a time", 40, TokenListener.NONE).tokens());
+        }
+        try (Generator g = Generator.open(stories(), greedy().withSampler(hot))) {
+            assertArrayEquals(first, g.generate("Once upon a time", 40, TokenListener.NONE).tokens());
+        }
+        try (Generator g = Generator.open(stories(), greedy().withSampler(hot.withSeed(99)))) {
+            assertFalse(Arrays.equals(first, g.generate("Once upon a time", 40, TokenListener.NONE).tokens()),
+                    "another seed gives another story");
+        }
+    }
+
+    @Test
+    void chatNeedsAChatTemplate() throws IOException {
+        try (Generator g = Generator.open(stories(), greedy())) {
+            assertThrows(UnsupportedChatTemplateException.class,
+                    () -> g.chat(List.of(ChatMessage.user("Hi")), 5, TokenListener.NONE));
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.buddy.router.eval;
+
+/**
+ * How many transformer blocks ran, summed over every token the model was run on: the compute axis of the
+ * accuracy–compute plot. Block 0 always counts as run.
+ */
+public final class BlockUsage {
+    private final int layerCount;
+    private long tokens;
+    private long blocksRun;
+
+    public BlockUsage(int layerCount) {
+        if (layerCount < 1) {
+            throw new IllegalArgumentException("layer count must be positive, got " + layerCount);
+        }
+        this.layerCount = layerCount;
+    }
+
+    /** {@code tokenCount} tokens each ran the blocks set in {@code runBlock} (entry 0 counted as run). */
+    public void record(int tokenCount, boolean[] runBlock) {
+        int run = 1;
+        for (int b = 1; b < layerCount; b++) {
+            run += runBlock[b] ? 1 : 0;
+        }
+        tokens += tokenCount;
+        blocksRun += (long) run * tokenCount;
+    }
+
+    /** {@code tokenCount} tokens ran every block. */
+    public void recordDense(int tokenCount) {
+        tokens += tokenCount;
+        blocksRun += (long) layerCount * tokenCount;
+    }
+
+    public long tokens() {
+        return tokens;
+    }
+
+    public long blocksRun() {
+        return blocksRun;
+    }
+
+    /** Executed blocks over {@code L × tokens}; NaN before any token ran. */
+    public double executedFraction() {
+        return tokens == 0 ? Double.NaN : blocksRun / ((double) layerCount * tokens);
+    }
+
+    public void reset() {
+        tokens = 0;
+        blocksRun = 0;
+    }
+}

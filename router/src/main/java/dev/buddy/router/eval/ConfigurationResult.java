@@ -1,0 +1,50 @@
+package dev.buddy.router.eval;
+
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything measured for one evaluated configuration: a method at a budget.
+ *
+ * @param method           {@code dense}, {@code buddy}, {@code shortgpt}, {@code ppl}, {@code sleb}, {@code prior}, …
+ * @param budget           the budget label, e.g. {@code "0.875"}; {@code "1.0"} for dense
+ * @param nominalFraction  the fraction of blocks the budget asks for, (k+2)/L
+ * @param executedFraction the fraction of blocks that actually ran, over every token the model ran (NaN if unknown)
+ * @param tasks            multiple-choice results by task
+ * @param perplexities     perplexity results by corpus
+ */
+public record ConfigurationResult(String method, String budget, double nominalFraction, double executedFraction,
+                                  Map<Task, TaskResult> tasks, Map<PerplexityCorpus, PerplexityResult> perplexities) {
+    public ConfigurationResult {
+        Objects.requireNonNull(method, "method");
+        Objects.requireNonNull(budget, "budget");
+        tasks = Collections.unmodifiableMap(tasks.isEmpty() ? new EnumMap<>(Task.class) : new EnumMap<>(tasks));
+        perplexities = Collections.unmodifiableMap(perplexities.isEmpty() ? new EnumMap<>(PerplexityCorpus.class)
+                : new EnumMap<>(perplexities));
+    }
+
+    /** Mean of the tasks' headline metrics, in percent; NaN without tasks. */
+    public double meanAccuracyPercent() {
+        if (tasks.isEmpty()) {
+            return Double.NaN;
+        }
+        double sum = 0;
+        for (TaskResult r : tasks.values()) {
+            sum += r.headline();
+        }
+        return 100 * sum / tasks.size();
+    }
+
+    /** The plot's x value: the measured fraction when known, else the nominal one. */
+    public double computeFraction() {
+        return Double.isFinite(executedFraction) ? executedFraction : nominalFraction;
+    }
+
+    /** Perplexity on a corpus, NaN if it was not measured. */
+    public double perplexity(PerplexityCorpus corpus) {
+        PerplexityResult r = perplexities.get(corpus);
+        return r == null ? Double.NaN : r.perplexity();
+    }
+}

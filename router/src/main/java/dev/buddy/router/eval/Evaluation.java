@@ -1,0 +1,170 @@
+package dev.buddy.router.eval;
+
+import dev.buddy.engine.model.InferenceState;
+import dev.buddy.engine.model.Model;
+import dev.buddy.engine.model.ModelSpec;
+import dev.buddy.engine.model.Transformer;
+import dev.buddy.engine.tensor.Parallel;
+import dev.buddy.router.BaseModelInfo;
+import dev.buddy.router.Budget;
+import dev.buddy.router.Router;
+import dev.buddy.router.RouterFile;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * {@code buddy eval}'s engine, ready for a CLI command to call: loads the model and the router or plan files,
+ * reads the tasks and perplexity texts, evaluates the dense model and every router at every budget, and writes the
+ * reports ({@link EvalReport}) into the output folder. Progress bars and notes go to the given stream (stderr).
+ */
+public final class Evaluation {
+    private Evaluation() {}
+
+    /**
+     * Runs the evaluation the options describe.
+     *
+     * @param log where progress bars and notes go, typically stderr
+     * @return the report, already written to {@link EvalOptions#outputDir()}
+     * @throws IOException                if a file cannot be read or written
+     * @throws EvalException              for a bad option or dataset line
+     * @throws dev.buddy.router.RouterException for a router file that is invalid or belongs to another model
+     */
+    public static EvalReport run(EvalOptions options, PrintStream log) throws IOException {
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(log, "log");
+        try (Model model = Model.load(options.model())) {
+            ModelSpec spec = model.spec();
+            int context = options.contextLength() > 0 ? options.contextLength()
+                    : Math.min(spec.contextLength(), EvalOptions.DEFAULT_MAX_CONTEXT);
+            List<EvalConfiguration> configurations = configurations(options, model, log);
+            TokenizerTextEncoder encoder = new TokenizerTextEncoder(model.tokenizer());
+
+            Map<Task, List<McExample>> tasks = new LinkedHashMap<>();
+            for (Task task : options.tasks()) {
+                tasks.put(task, McDatasetReader.read(task, task.file(options.datasetsDir()), options.limit()));
+            }
+            int window = options.pplWindow() > 0 ? options.pplWindow() : PerplexityWindows.defaultWindow(context);
+            if (window > context) {
+                throw new InvalidEvalOptionException("perplexity window of " + window + " tokens exceeds the "
+                        + context + "-token evaluation context");
+            }
+            int stride = options.pplStride() > 0 ? options.pplStride() : PerplexityWindows.defaultStride(window);
+            Map<PerplexityCorpus, int[]> streams = new LinkedHashMap<>();
+            for (PerplexityCorpus corpus : options.perplexity()) {
+                // A Hugging Face tokenizer call adds BOS when the model's tokenizer does; the stream follows suit.
+                streams.put(corpus, PerplexityEvaluator.tokenStream(corpus.documents(options.datasetsDir()), encoder,
+                        encoder.addsBos(), options.pplLimitTokens()));
+            }
+            EvalRunner.Inputs inputs = new EvalRunner.Inputs(tasks, streams, window, stride);
+
+            List<ConfigurationResult> results = new ArrayList<>();
+            int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
+            try (Parallel pool = new Parallel(threads)) {
+                Transformer transformer = new Transformer(model, pool);
+                int batch = options.prefillBatch() > 0 ? Math.min(options.prefillBatch(), context) : context;
+                InferenceState state = transformer.newState(context, options.kvCacheType(), batch,
+                        options.skippedKv());
+                EvalRunner runner = new EvalRunner(new EngineTokenModel(transformer, state), encoder,
+                        options.routingMode(), options.bos(), log);
+                for (EvalConfiguration config : configurations) {
+                    ConfigurationResult r = runner.evaluate(config, inputs);
+                    results.add(r);
+                    log.println(summaryLine(r));
+                }
+            }
+            Map<String, Object> settings = settings(options, spec, context, window, stride, threads, streams);
+            EvalReport report = new EvalReport(options.model().getFileName().toString(), settings, results);
+            EvalReport.Written written = report.writeAll(options.outputDir());
+            for (Path p : written.files()) {
+                log.println("wrote " + p);
+            }
+            if (written.pngProblem() != null) {
+                log.println("note: no PNG plot (" + written.pngProblem() + "); the SVG has the same plot");
+            }
+            return report;
+        }
+    }
+
+    /** Dense first (when asked), then every router at every budget. */
+    private static List<EvalConfiguration> configurations(EvalOptions options, Model model, PrintStream log)
+            throws IOException {
+        List<EvalConfiguration> out = new ArrayList<>();
+        if (options.dense()) {
+            out.add(EvalConfiguration.dense());
+        }
+        int layers = model.spec().blockCount();
+        BaseModelInfo info = BaseModelInfo.of(model.spec(), model.gguf());
+        List<Router> routers = new ArrayList<>();
+        Map<String, Integer> methodCount = new HashMap<>();
+        for (Path path : options.routers()) {
+            Router router = RouterFile.load(path, info);
+            log.println("router " + path.getFileName() + ": " + router.describe());
+            routers.add(router);
+            methodCount.merge(EvalReport.canonicalMethod(router.provenance().method()), 1, Integer::sum);
+        }
+        for (int i = 0; i < routers.size(); i++) {
+            Router router = routers.get(i);
+            String method = EvalReport.canonicalMethod(router.provenance().method());
+            if (methodCount.get(method) > 1) {
+                // Two files of the same method (say two BUDDY routers) stay apart in the reports.
+                method = method + ":" + stem(options.routers().get(i));
+            }
+            for (Budget budget : options.budgets()) {
+                out.add(EvalConfiguration.routed(method, router, budget, layers));
+            }
+        }
+        return out;
+    }
+
+    private static String stem(Path p) {
+        String name = p.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
+    }
+
+    private static String summaryLine(ConfigurationResult r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(r.method()).append('@').append(r.budget()).append(String.format(Locale.ROOT,
+                ": executed %.3f of blocks", r.computeFraction()));
+        if (!r.tasks().isEmpty()) {
+            sb.append(String.format(Locale.ROOT, ", mean accuracy %.2f%%", r.meanAccuracyPercent()));
+        }
+        r.perplexities().forEach((c, p) -> sb.append(String.format(Locale.ROOT, ", %s PPL %.3f", c.key(),
+                p.perplexity())));
+        return sb.toString();
+    }
+
+    private static Map<String, Object> settings(EvalOptions o, ModelSpec spec, int context, int window, int stride,
+            int threads, Map<PerplexityCorpus, int[]> streams) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("model", o.model().toString());
+        s.put("architecture", spec.architecture().ggufName());
+        s.put("blocks", spec.blockCount());
+        s.put("context", context);
+        s.put("kv_cache", o.kvCacheType().name());
+        s.put("skipped_kv", o.skippedKv().name());
+        s.put("routing", o.routingMode().key());
+        s.put("bos", o.bos());
+        s.put("limit", o.limit() == Integer.MAX_VALUE ? "all" : Integer.toString(o.limit()));
+        s.put("tasks", o.tasks().stream().map(Task::key).toList());
+        if (!streams.isEmpty()) {
+            s.put("ppl_window", window);
+            s.put("ppl_stride", stride);
+            Map<String, Object> tokens = new LinkedHashMap<>();
+            streams.forEach((c, t) -> tokens.put(c.key(), t.length));
+            s.put("ppl_tokens", tokens);
+        }
+        s.put("threads", threads);
+        s.put("prefill_batch", o.prefillBatch() > 0 ? Integer.toString(o.prefillBatch()) : "whole context");
+        return s;
+    }
+}

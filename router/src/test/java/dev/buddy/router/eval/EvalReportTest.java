@@ -1,0 +1,182 @@
+package dev.buddy.router.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilderFactory;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+class EvalReportTest {
+
+    private static ConfigurationResult config(String method, double fraction, int obqaNorm, int piqaNorm, int boolq,
+            double ppl) {
+        Map<Task, TaskResult> tasks = new LinkedHashMap<>();
+        tasks.put(Task.OPENBOOKQA, new TaskResult(Task.OPENBOOKQA, 500, obqaNorm - 50, obqaNorm));
+        tasks.put(Task.PIQA, new TaskResult(Task.PIQA, 1838, piqaNorm - 20, piqaNorm));
+        tasks.put(Task.BOOLQ, new TaskResult(Task.BOOLQ, 3270, boolq, -1));
+        Map<PerplexityCorpus, PerplexityResult> ppls = Map.of(PerplexityCorpus.WIKITEXT2,
+                new PerplexityResult(PerplexityCorpus.WIKITEXT2, 512, 256, 1000, 1000 * Math.log(ppl)));
+        return new ConfigurationResult(method, EvalReport.budgetLabel(fraction), fraction, fraction, tasks, ppls);
+    }
+
+    private static EvalReport report() {
+        List<ConfigurationResult> results = new ArrayList<>();
+        results.add(config("shortgpt", 0.75, 180, 1300, 2000, 12.5));
+        results.add(config("buddy", 0.875, 215, 1420, 2500, 6.0));
+        results.add(config("dense", 1.0, 221, 1454, 2541, 5.47));
+        results.add(config("buddy", 0.75, 195, 1345, 2370, 8.25));
+        results.add(config("shortgpt", 0.875, 210, 1418, 2575, 7.0));
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("limit", "all");
+        settings.put("routing", "per-token");
+        return new EvalReport("llama-2-7b.Q8_0.gguf", settings, results);
+    }
+
+    @Test
+    void budgetLabelsAreShortDecimalStrings() {
+        assertEquals("1.0", EvalReport.budgetLabel(1.0));
+        assertEquals("0.875", EvalReport.budgetLabel(0.875));
+        assertEquals("0.5", EvalReport.budgetLabel(0.5));
+        assertEquals("0.8571", EvalReport.budgetLabel(24 / 28.0));
+        assertEquals("ppl", EvalReport.canonicalMethod("dppl"));
+        assertEquals("sleb", EvalReport.canonicalMethod("SLEB"));
+    }
+
+    @Test
+    void summaryHasTheAgreedShape() {
+        EvalReport r = report();
+        Map<?, ?> summary = (Map<?, ?>) Json.parse(JsonText.write(r.summary()));
+        assertEquals("llama-2-7b.Q8_0.gguf", summary.get("model"));
+        Map<?, ?> methods = (Map<?, ?>) summary.get("methods");
+        assertEquals(List.of("dense", "buddy", "shortgpt"), List.copyOf(methods.keySet()));
+        assertEquals(List.of("0.875", "0.75"), List.copyOf(((Map<?, ?>) methods.get("buddy")).keySet()));
+        Map<?, ?> dense = (Map<?, ?>) ((Map<?, ?>) methods.get("dense")).get("1.0");
+        // Headline metrics: OBQA acc_norm 221/500, PIQA acc_norm 1454/1838, BoolQ acc 2541/3270.
+        double expectedMean = 100 * (221 / 500.0 + 1454 / 1838.0 + 2541 / 3270.0) / 3;
+        assertEquals(expectedMean, (Double) dense.get("mean_acc"), 1e-4);
+        assertEquals(5.47, (Double) dense.get("wikitext_ppl"), 1e-9);
+        assertNull(dense.get("tinystories_ppl"));
+        Map<?, ?> tasks = (Map<?, ?>) dense.get("tasks");
+        assertEquals(List.of("openbookqa", "piqa", "boolq"), List.copyOf(tasks.keySet()));
+        assertEquals(44.2, (Double) tasks.get("openbookqa"), 1e-9);
+        Map<?, ?> stderr = (Map<?, ?>) dense.get("tasks_stderr");
+        assertEquals(100 * Stats.binomialStderr(221, 500), (Double) stderr.get("openbookqa"), 1e-4);
+    }
+
+    @Test
+    void markdownAndCsvListEveryConfiguration() {
+        EvalReport r = report();
+        String md = r.markdown();
+        assertTrue(md.contains("| Method | Budget | Executed | openbookqa (acc_norm) | piqa (acc_norm) | boolq (acc) |"
+                + " Mean | wikitext2 PPL |"), md);
+        assertTrue(md.contains("| dense | 1.0 | 1.000 | 44.20 ± 2.22 |"), md);
+        assertTrue(md.indexOf("| dense |") < md.indexOf("| buddy | 0.875 |"));
+        assertTrue(md.indexOf("| buddy | 0.875 |") < md.indexOf("| buddy | 0.75 |"));
+        String[] lines = r.csv().split("\n");
+        assertEquals("method,budget,executed_fraction,task,metric,value,stderr,n", lines[0]);
+        // Per configuration: OBQA acc + acc_norm, PIQA acc + acc_norm, BoolQ acc, mean, wikitext ppl.
+        assertEquals(1 + 5 * 7, lines.length);
+        assertTrue(r.csv().contains("dense,1.0,1.000000,openbookqa,acc_norm,44.2000,2.2"), r.csv());
+        assertTrue(r.csv().contains("dense,1.0,1.000000,wikitext2,ppl,5.470000,,1000"), r.csv());
+    }
+
+    @Test
+    void filesAreWrittenAtomicallyAndParse(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve(EvalReport.SUMMARY), "stale");
+        EvalReport.Written written = report().writeAll(dir);
+        assertNull(written.pngProblem(), written.pngProblem());
+        assertEquals(6, written.files().size());
+        try (Stream<Path> files = Files.list(dir)) {
+            List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
+            assertEquals(List.of(EvalReport.PLOT_PNG, EvalReport.PLOT_SVG, EvalReport.CSV, EvalReport.JSON,
+                    EvalReport.MARKDOWN, EvalReport.SUMMARY), names, "no temporary files are left behind");
+        }
+        assertTrue(Files.readString(dir.resolve(EvalReport.SUMMARY)).startsWith("{"));
+        Map<?, ?> json = (Map<?, ?>) Json.parse(Files.readString(dir.resolve(EvalReport.JSON)));
+        assertEquals(5, ((List<?>) json.get("results")).size());
+
+        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+        f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+        f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        f.setNamespaceAware(true);
+        Document svg = f.newDocumentBuilder().parse(dir.resolve(EvalReport.PLOT_SVG).toFile());
+        Element root = svg.getDocumentElement();
+        assertEquals("svg", root.getLocalName());
+        assertEquals("http://www.w3.org/2000/svg", root.getNamespaceURI());
+        assertEquals(String.valueOf(AccuracyComputePlot.DEFAULT_WIDTH), root.getAttribute("width"));
+        NodeList polylines = svg.getElementsByTagNameNS("http://www.w3.org/2000/svg", "polyline");
+        assertEquals(2, polylines.getLength(), "buddy and shortgpt have two budgets each; dense is one point");
+        NodeList circles = svg.getElementsByTagNameNS("http://www.w3.org/2000/svg", "circle");
+        assertEquals(5 + 3, circles.getLength(), "one marker per configuration and one per legend entry");
+        String text = svg.getDocumentElement().getTextContent();
+        assertTrue(text.contains("Fraction of blocks executed") && text.contains("Mean accuracy (%)"));
+        assertTrue(text.contains("dense") && text.contains("buddy") && text.contains("shortgpt"));
+
+        BufferedImage png = ImageIO.read(dir.resolve(EvalReport.PLOT_PNG).toFile());
+        assertNotNull(png);
+        assertEquals(AccuracyComputePlot.DEFAULT_WIDTH, png.getWidth());
+        assertEquals(AccuracyComputePlot.DEFAULT_HEIGHT, png.getHeight());
+        assertFalse(isBlank(png), "the plot drew something");
+    }
+
+    private static boolean isBlank(BufferedImage image) {
+        int first = image.getRGB(0, 0);
+        for (int y = 0; y < image.getHeight(); y += 3) {
+            for (int x = 0; x < image.getWidth(); x += 3) {
+                if (image.getRGB(x, y) != first) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    @Test
+    void svgPointsFollowTheData() throws IOException {
+        AccuracyComputePlot plot = new AccuracyComputePlot("t <&>", List.of(
+                new AccuracyComputePlot.Series("buddy", List.of(new AccuracyComputePlot.Point(0.5, 40),
+                        new AccuracyComputePlot.Point(1.0, 60)))));
+        PlotGeometry g = new PlotGeometry(plot.width(), plot.height(), 0.5, 1.0, 40, 60);
+        String svg = plot.svg();
+        assertTrue(svg.contains("t &lt;&amp;&gt;"));
+        String expected = String.format(java.util.Locale.ROOT, "%.2f,%.2f %.2f,%.2f", g.px(0.5), g.py(40), g.px(1.0),
+                g.py(60));
+        assertTrue(svg.contains("points=\"" + expected + "\""), svg);
+        // Higher accuracy is drawn higher up; more compute further right.
+        assertTrue(g.py(60) < g.py(40) && g.px(1.0) > g.px(0.5));
+    }
+
+    @Test
+    void niceAxesCoverTheDataWithRoundTicks() {
+        PlotGeometry.Axis a = PlotGeometry.nice(0.4375, 1.0, 6);
+        assertTrue(a.min() <= 0.4375 && a.max() >= 1.0);
+        assertEquals(0.2, a.step(), 1e-12, "the range over 5 intervals is 0.1125, rounded up to 2 × 0.1");
+        assertEquals(List.of("0.4", "0.6", "0.8", "1.0"), a.ticks().stream().map(a::label).toList());
+        PlotGeometry.Axis b = PlotGeometry.nice(44.78, 67.44, 6);
+        assertEquals(5.0, b.step(), 1e-12);
+        assertEquals(40.0, b.min(), 1e-12);
+        assertEquals(70.0, b.max(), 1e-12);
+        assertEquals("45", b.label(45));
+        PlotGeometry.Axis c = PlotGeometry.nice(1.0, 1.0, 6);
+        assertTrue(c.min() < 1.0 && c.max() > 1.0);
+    }
+}
