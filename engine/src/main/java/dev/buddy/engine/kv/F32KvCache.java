@@ -77,8 +77,13 @@ final class F32KvCache extends KvCache {
     }
 
     @Override
+    public int valueScratchSize() {
+        return 0;
+    }
+
+    @Override
     public void weightedValues(int layer, int kvHead, float[] weights, int weightsOffset, int positions,
-            float[] out, int outOffset) {
+            float[] out, int outOffset, float[] scratch, int scratchOffset) {
         checkLength(positions, contextLength);
         float[] v = values[layer];
         int hd = headDim;

@@ -103,13 +103,16 @@ public abstract sealed class KvCache permits F32KvCache, F16KvCache {
     public abstract void keyScores(int layer, int kvHead, float[] query, int queryOffset, int positions, float scale,
             float[] scores, int scoresOffset);
 
+    /** Floats of working memory {@link #weightedValues} needs per concurrent call. */
+    public abstract int valueScratchSize();
+
     /**
      * {@code out[outOffset + d] = Σ_p weight[p] * V[layer][p][kvHead][d]} over p in [0, positions), with weights
      * rounded to F16 first for F16 storage (llama.cpp converts the softmax to the V cache's type). {@code out} is
-     * overwritten.
+     * overwritten; {@code scratch} provides {@link #valueScratchSize()} floats from {@code scratchOffset}.
      */
     public abstract void weightedValues(int layer, int kvHead, float[] weights, int weightsOffset, int positions,
-            float[] out, int outOffset);
+            float[] out, int outOffset, float[] scratch, int scratchOffset);
 
     // ---- validity ---------------------------------------------------------------------------------------------
 

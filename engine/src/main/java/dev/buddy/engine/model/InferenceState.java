@@ -28,6 +28,7 @@ public final class InferenceState implements LayerPlanContext {
     final float[] sin;
     final float[] scores;   // attention weights, one row per head [headCount][context]
     final float[] queries;  // queries as the cache's dot product sees them [headCount][headDim]
+    final float[] valueScratch; // the cache's working memory for softmax·V [headCount][valueScratchSize]
     final boolean[] runBlock;
 
     // The forward call in progress, read by the parallel attention task.
@@ -61,6 +62,7 @@ public final class InferenceState implements LayerPlanContext {
         sin = new float[maxBatch * spec.rope().dimensions() / 2];
         scores = new float[spec.headCount() * kv.contextLength()];
         queries = new float[qDim];
+        valueScratch = new float[spec.headCount() * kv.valueScratchSize()];
         runBlock = new boolean[spec.blockCount()];
         attentionTask = (from, to) -> transformer.attendHeads(this, from, to);
     }

@@ -233,7 +233,7 @@ public final class Transformer {
                 }
                 softmax(s.scores, scoresOffset, positions);
                 kv.weightedValues(layer, h / group, s.scores, scoresOffset, positions, s.attention,
-                        t * qDim + h * hd);
+                        t * qDim + h * hd, s.valueScratch, h * kv.valueScratchSize());
             }
         }
     }

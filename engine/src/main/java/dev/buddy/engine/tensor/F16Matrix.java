@@ -216,7 +216,8 @@ final class F16Matrix extends WeightMatrix {
                 a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
             FloatVector total = a0.add(a1).add(a2.add(a3));
-            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5) + total.lane(6) + total.lane(7));
+            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5)
+                    + total.lane(6) + total.lane(7));
             for (; i < n; i++) {
                 sum += weight(w, off, i) * x[xo + i];
             }
@@ -243,10 +244,14 @@ final class F16Matrix extends WeightMatrix {
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
                 a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
             }
-            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3) + a0.lane(4) + a0.lane(5) + a0.lane(6) + a0.lane(7));
-            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3) + a1.lane(4) + a1.lane(5) + a1.lane(6) + a1.lane(7));
-            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3) + a2.lane(4) + a2.lane(5) + a2.lane(6) + a2.lane(7));
-            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3) + a3.lane(4) + a3.lane(5) + a3.lane(6) + a3.lane(7));
+            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3) + a0.lane(4) + a0.lane(5) + a0.lane(6)
+                    + a0.lane(7));
+            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3) + a1.lane(4) + a1.lane(5) + a1.lane(6)
+                    + a1.lane(7));
+            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3) + a2.lane(4) + a2.lane(5) + a2.lane(6)
+                    + a2.lane(7));
+            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3) + a3.lane(4) + a3.lane(5) + a3.lane(6)
+                    + a3.lane(7));
             for (; i < n; i++) {
                 float wi = weight(w, off, i);
                 s0 += wi * x[xo + i];
@@ -308,7 +313,9 @@ final class F16Matrix extends WeightMatrix {
                 a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
             }
             FloatVector total = a0.add(a1).add(a2.add(a3));
-            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5) + total.lane(6) + total.lane(7) + total.lane(8) + total.lane(9) + total.lane(10) + total.lane(11) + total.lane(12) + total.lane(13) + total.lane(14) + total.lane(15));
+            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5)
+                    + total.lane(6) + total.lane(7) + total.lane(8) + total.lane(9) + total.lane(10) + total.lane(11)
+                    + total.lane(12) + total.lane(13) + total.lane(14) + total.lane(15));
             for (; i < n; i++) {
                 sum += weight(w, off, i) * x[xo + i];
             }
@@ -335,10 +342,18 @@ final class F16Matrix extends WeightMatrix {
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
                 a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
             }
-            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3) + a0.lane(4) + a0.lane(5) + a0.lane(6) + a0.lane(7) + a0.lane(8) + a0.lane(9) + a0.lane(10) + a0.lane(11) + a0.lane(12) + a0.lane(13) + a0.lane(14) + a0.lane(15));
-            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3) + a1.lane(4) + a1.lane(5) + a1.lane(6) + a1.lane(7) + a1.lane(8) + a1.lane(9) + a1.lane(10) + a1.lane(11) + a1.lane(12) + a1.lane(13) + a1.lane(14) + a1.lane(15));
-            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3) + a2.lane(4) + a2.lane(5) + a2.lane(6) + a2.lane(7) + a2.lane(8) + a2.lane(9) + a2.lane(10) + a2.lane(11) + a2.lane(12) + a2.lane(13) + a2.lane(14) + a2.lane(15));
-            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3) + a3.lane(4) + a3.lane(5) + a3.lane(6) + a3.lane(7) + a3.lane(8) + a3.lane(9) + a3.lane(10) + a3.lane(11) + a3.lane(12) + a3.lane(13) + a3.lane(14) + a3.lane(15));
+            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3) + a0.lane(4) + a0.lane(5) + a0.lane(6)
+                    + a0.lane(7) + a0.lane(8) + a0.lane(9) + a0.lane(10) + a0.lane(11) + a0.lane(12) + a0.lane(13)
+                    + a0.lane(14) + a0.lane(15));
+            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3) + a1.lane(4) + a1.lane(5) + a1.lane(6)
+                    + a1.lane(7) + a1.lane(8) + a1.lane(9) + a1.lane(10) + a1.lane(11) + a1.lane(12) + a1.lane(13)
+                    + a1.lane(14) + a1.lane(15));
+            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3) + a2.lane(4) + a2.lane(5) + a2.lane(6)
+                    + a2.lane(7) + a2.lane(8) + a2.lane(9) + a2.lane(10) + a2.lane(11) + a2.lane(12) + a2.lane(13)
+                    + a2.lane(14) + a2.lane(15));
+            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3) + a3.lane(4) + a3.lane(5) + a3.lane(6)
+                    + a3.lane(7) + a3.lane(8) + a3.lane(9) + a3.lane(10) + a3.lane(11) + a3.lane(12) + a3.lane(13)
+                    + a3.lane(14) + a3.lane(15));
             for (; i < n; i++) {
                 float wi = weight(w, off, i);
                 s0 += wi * x[xo + i];

@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_0 weights: {@code block_q4_0}: fp16 d, qs[16] (element j in the low nibble of qs[j], element j+16 in the high nibble); 18 bytes per 32
+ * Q4_0 weights: {@code block_q4_0}: fp16 d, qs[16] (element j in the low nibble of qs[j], element j+16 in the high
+ * nibble); 18 bytes per 32
  * elements, dequantised as {@code (q - 8) * d}. Products follow {@code ggml_vec_dot_q4_0_q8_0}: the input is
  * quantised to Q8_0, each block is an exact integer dot of the unpacked quants with the input quants, scaled
  * by {@code d_w * d_x} and summed in float.
@@ -114,7 +115,8 @@ final class Q4_0Matrix extends WeightMatrix {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
                 ByteVector lo = q.and((byte) 0x0F);
                 // x86 has no byte shift: shift 16-bit lanes and mask off what crossed from the neighbour byte
-                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F);
                 lo = lo.sub((byte) 8);
                 hi = hi.sub((byte) 8);
                 IntVector p = ((ShortVector) lo.convertShape(VectorOperators.B2S, S, 0))
@@ -126,7 +128,8 @@ final class Q4_0Matrix extends WeightMatrix {
                 float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
                 acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
-            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6) + acc.lane(7));
+            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6)
+                    + acc.lane(7));
         }
 
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
@@ -152,7 +155,8 @@ final class Q4_0Matrix extends WeightMatrix {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
                 ByteVector lo = q.and((byte) 0x0F);
                 // x86 has no byte shift: shift 16-bit lanes and mask off what crossed from the neighbour byte
-                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F);
                 lo = lo.sub((byte) 8);
                 hi = hi.sub((byte) 8);
                 ShortVector lo16 = (ShortVector) lo.convertShape(VectorOperators.B2S, S, 0);
@@ -183,10 +187,14 @@ final class Q4_0Matrix extends WeightMatrix {
                 acc3 = ((FloatVector) s3.convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F, dw * xd[d3 + b]), acc3);
             }
-            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5) + acc0.lane(6) + acc0.lane(7));
-            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4) + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
-            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4) + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
-            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4) + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
+            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5)
+                    + acc0.lane(6) + acc0.lane(7));
+            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4)
+                    + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
+            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4)
+                    + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
+            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4)
+                    + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
         }
     }
 
@@ -203,7 +211,8 @@ final class Q4_0Matrix extends WeightMatrix {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
                 ByteVector lo = q.and((byte) 0x0F);
                 // x86 has no byte shift: shift 16-bit lanes and mask off what crossed from the neighbour byte
-                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F);
                 lo = lo.sub((byte) 8);
                 hi = hi.sub((byte) 8);
                 // four products of at most 31*128 each still fit a 16-bit lane

@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q5_0 weights: {@code block_q5_0}: fp16 d, qh[4] (bit j is the fifth bit of element j), qs[16] (low nibbles as in Q4_0); 22 bytes per 32
+ * Q5_0 weights: {@code block_q5_0}: fp16 d, qh[4] (bit j is the fifth bit of element j), qs[16] (low nibbles as in
+ * Q4_0); 22 bytes per 32
  * elements, dequantised as {@code (q - 16) * d}. Products follow {@code ggml_vec_dot_q5_0_q8_0}: the input is
  * quantised to Q8_0, each block is an exact integer dot of the unpacked quants with the input quants, scaled
  * by {@code d_w * d_x} and summed in float.
@@ -128,7 +129,8 @@ final class Q5_0Matrix extends WeightMatrix {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 6, LE);
                 ByteVector lo = q.and((byte) 0x0F);
                 // x86 has no byte shift: shift 16-bit lanes and mask off what crossed from the neighbour byte
-                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F);
                 ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
                 lo = lo.or(((ByteVector) h.rearrange(spreadLo).and(bits).eq(bits).toVector()).and((byte) 0x10));
                 hi = hi.or(((ByteVector) h.rearrange(spreadHi).and(bits).eq(bits).toVector()).and((byte) 0x10));
@@ -143,7 +145,8 @@ final class Q5_0Matrix extends WeightMatrix {
                 float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
                 acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
-            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6) + acc.lane(7));
+            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6)
+                    + acc.lane(7));
         }
 
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
@@ -172,7 +175,8 @@ final class Q5_0Matrix extends WeightMatrix {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 6, LE);
                 ByteVector lo = q.and((byte) 0x0F);
                 // x86 has no byte shift: shift 16-bit lanes and mask off what crossed from the neighbour byte
-                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F);
                 ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
                 lo = lo.or(((ByteVector) h.rearrange(spreadLo).and(bits).eq(bits).toVector()).and((byte) 0x10));
                 hi = hi.or(((ByteVector) h.rearrange(spreadHi).and(bits).eq(bits).toVector()).and((byte) 0x10));
@@ -206,10 +210,14 @@ final class Q5_0Matrix extends WeightMatrix {
                 acc3 = ((FloatVector) s3.convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F, dw * xd[d3 + b]), acc3);
             }
-            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5) + acc0.lane(6) + acc0.lane(7));
-            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4) + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
-            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4) + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
-            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4) + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
+            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5)
+                    + acc0.lane(6) + acc0.lane(7));
+            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4)
+                    + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
+            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4)
+                    + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
+            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4)
+                    + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
         }
     }
 
@@ -229,7 +237,8 @@ final class Q5_0Matrix extends WeightMatrix {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 6, LE);
                 ByteVector lo = q.and((byte) 0x0F);
                 // x86 has no byte shift: shift 16-bit lanes and mask off what crossed from the neighbour byte
-                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F);
                 ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
                 lo = lo.or(((ByteVector) h.rearrange(spreadLo).and(bits).eq(bits).toVector()).and((byte) 0x10));
                 hi = hi.or(((ByteVector) h.rearrange(spreadHi).and(bits).eq(bits).toVector()).and((byte) 0x10));

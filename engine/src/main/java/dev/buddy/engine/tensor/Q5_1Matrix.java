@@ -131,7 +131,8 @@ final class Q5_1Matrix extends WeightMatrix {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 8, LE);
                 ByteVector lo = q.and((byte) 0x0F);
                 // x86 has no byte shift: shift 16-bit lanes and mask off what crossed from the neighbour byte
-                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F);
                 ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 4, LE);
                 lo = lo.or(((ByteVector) h.rearrange(spreadLo).and(bits).eq(bits).toVector()).and((byte) 0x10));
                 hi = hi.or(((ByteVector) h.rearrange(spreadHi).and(bits).eq(bits).toVector()).and((byte) 0x10));
@@ -145,7 +146,8 @@ final class Q5_1Matrix extends WeightMatrix {
                 acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
                 offsets += Halfs.f16ToFloat(w.get(HALF, bo + 2)) * xs[dOff + b];
             }
-            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6) + acc.lane(7)) + offsets;
+            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6)
+                    + acc.lane(7)) + offsets;
         }
 
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
@@ -179,7 +181,8 @@ final class Q5_1Matrix extends WeightMatrix {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 8, LE);
                 ByteVector lo = q.and((byte) 0x0F);
                 // x86 has no byte shift: shift 16-bit lanes and mask off what crossed from the neighbour byte
-                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F);
                 ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 4, LE);
                 lo = lo.or(((ByteVector) h.rearrange(spreadLo).and(bits).eq(bits).toVector()).and((byte) 0x10));
                 hi = hi.or(((ByteVector) h.rearrange(spreadHi).and(bits).eq(bits).toVector()).and((byte) 0x10));
@@ -216,10 +219,14 @@ final class Q5_1Matrix extends WeightMatrix {
                 offsets2 += mw * xs[d2 + b];
                 offsets3 += mw * xs[d3 + b];
             }
-            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5) + acc0.lane(6) + acc0.lane(7)) + offsets0;
-            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4) + acc1.lane(5) + acc1.lane(6) + acc1.lane(7)) + offsets1;
-            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4) + acc2.lane(5) + acc2.lane(6) + acc2.lane(7)) + offsets2;
-            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4) + acc3.lane(5) + acc3.lane(6) + acc3.lane(7)) + offsets3;
+            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5)
+                    + acc0.lane(6) + acc0.lane(7)) + offsets0;
+            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4)
+                    + acc1.lane(5) + acc1.lane(6) + acc1.lane(7)) + offsets1;
+            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4)
+                    + acc2.lane(5) + acc2.lane(6) + acc2.lane(7)) + offsets2;
+            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4)
+                    + acc3.lane(5) + acc3.lane(6) + acc3.lane(7)) + offsets3;
         }
     }
 
@@ -240,7 +247,8 @@ final class Q5_1Matrix extends WeightMatrix {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 8, LE);
                 ByteVector lo = q.and((byte) 0x0F);
                 // x86 has no byte shift: shift 16-bit lanes and mask off what crossed from the neighbour byte
-                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F);
                 ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 4, LE);
                 lo = lo.or(((ByteVector) h.rearrange(spreadLo).and(bits).eq(bits).toVector()).and((byte) 0x10));
                 hi = hi.or(((ByteVector) h.rearrange(spreadHi).and(bits).eq(bits).toVector()).and((byte) 0x10));

@@ -152,7 +152,8 @@ final class Q5_KMatrix extends WeightMatrix {
                     byte u2 = (byte) (2 << (2 * j));
                     ByteVector lo = q.and((byte) 0x0F)
                             .or(((ByteVector) qh.and(u1).eq(u1).toVector()).and((byte) 0x10));
-                    ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                    ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 0x0F)
                             .or(((ByteVector) qh.and(u2).eq(u2).toVector()).and((byte) 0x10));
                     int x = e + 64 * j;
                     IntVector pl = ((ShortVector) lo.convertShape(VectorOperators.B2S, S, 0))
@@ -175,15 +176,18 @@ final class Q5_KMatrix extends WeightMatrix {
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F, Halfs.f16ToFloat(w.get(HALF, bo)) * dx), acc);
                 int mn03 = w.get(INT, bo + 8) & 0x3f3f3f3f;
-                int mn47 = ((w.get(INT, bo + 12) >>> 4) & 0x0f0f0f0f) | (((w.get(INT, bo + 8) >>> 6) & 0x03030303) << 4);
+                int mn47 = ((w.get(INT, bo + 12) >>> 4) & 0x0f0f0f0f) | (((w.get(INT, bo
+                        + 8) >>> 6) & 0x03030303) << 4);
                 int msum = 0;
                 for (int j = 0; j < 8; j++) {
                     int mins = j < 4 ? mn03 : mn47;
-                    msum += ((mins >>> (8 * (j & 3))) & 0xFF) * (in.bsums[db * 16 + 2 * j] + in.bsums[db * 16 + 2 * j + 1]);
+                    msum += ((mins >>> (8 * (j & 3))) & 0xFF) * (in.bsums[db * 16 + 2 * j] + in.bsums[db * 16 + 2 * j
+                            + 1]);
                 }
                 minTerms += Halfs.f16ToFloat(w.get(HALF, bo + 2)) * dx * msum;
             }
-            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6) + acc.lane(7)) - minTerms;
+            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6)
+                    + acc.lane(7)) - minTerms;
         }
 
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
@@ -217,7 +221,8 @@ final class Q5_KMatrix extends WeightMatrix {
                     byte u2 = (byte) (2 << (2 * j));
                     ByteVector lo = q.and((byte) 0x0F)
                             .or(((ByteVector) qh.and(u1).eq(u1).toVector()).and((byte) 0x10));
-                    ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                    ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 0x0F)
                             .or(((ByteVector) qh.and(u2).eq(u2).toVector()).and((byte) 0x10));
                     ShortVector lo0 = (ShortVector) lo.convertShape(VectorOperators.B2S, S, 0);
                     ShortVector lo1 = (ShortVector) lo.convertShape(VectorOperators.B2S, S, 1);
@@ -263,7 +268,8 @@ final class Q5_KMatrix extends WeightMatrix {
                 float dw = Halfs.f16ToFloat(w.get(HALF, bo));
                 float mw = Halfs.f16ToFloat(w.get(HALF, bo + 2));
                 int mn03 = w.get(INT, bo + 8) & 0x3f3f3f3f;
-                int mn47 = ((w.get(INT, bo + 12) >>> 4) & 0x0f0f0f0f) | (((w.get(INT, bo + 8) >>> 6) & 0x03030303) << 4);
+                int mn47 = ((w.get(INT, bo + 12) >>> 4) & 0x0f0f0f0f) | (((w.get(INT, bo
+                        + 8) >>> 6) & 0x03030303) << 4);
                 int db = token * blocks + sb;
                 int ms0 = 0;
                 int ms1 = 0;
@@ -294,10 +300,14 @@ final class Q5_KMatrix extends WeightMatrix {
                 min2 += mw * dx2 * ms2;
                 min3 += mw * dx3 * ms3;
             }
-            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5) + acc0.lane(6) + acc0.lane(7)) - min0;
-            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4) + acc1.lane(5) + acc1.lane(6) + acc1.lane(7)) - min1;
-            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4) + acc2.lane(5) + acc2.lane(6) + acc2.lane(7)) - min2;
-            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4) + acc3.lane(5) + acc3.lane(6) + acc3.lane(7)) - min3;
+            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5)
+                    + acc0.lane(6) + acc0.lane(7)) - min0;
+            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4)
+                    + acc1.lane(5) + acc1.lane(6) + acc1.lane(7)) - min1;
+            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4)
+                    + acc2.lane(5) + acc2.lane(6) + acc2.lane(7)) - min2;
+            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4)
+                    + acc3.lane(5) + acc3.lane(6) + acc3.lane(7)) - min3;
         }
     }
 
@@ -328,9 +338,11 @@ final class Q5_KMatrix extends WeightMatrix {
                             .or(((ByteVector) qhA.and(u1).eq(u1).toVector()).and((byte) 0x10));
                     ByteVector loB = qb.and((byte) 0x0F)
                             .or(((ByteVector) qhB.and(u1).eq(u1).toVector()).and((byte) 0x10));
-                    ByteVector hiA = qa.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                    ByteVector hiA = qa.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 0x0F)
                             .or(((ByteVector) qhA.and(u2).eq(u2).toVector()).and((byte) 0x10));
-                    ByteVector hiB = qb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                    ByteVector hiB = qb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 0x0F)
                             .or(((ByteVector) qhB.and(u2).eq(u2).toVector()).and((byte) 0x10));
                     int x = e + 64 * j;
                     // four products of at most 31*128 each fit a 16-bit lane
@@ -362,11 +374,13 @@ final class Q5_KMatrix extends WeightMatrix {
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F, Halfs.f16ToFloat(w.get(HALF, bo)) * dx), acc);
                 int mn03 = w.get(INT, bo + 8) & 0x3f3f3f3f;
-                int mn47 = ((w.get(INT, bo + 12) >>> 4) & 0x0f0f0f0f) | (((w.get(INT, bo + 8) >>> 6) & 0x03030303) << 4);
+                int mn47 = ((w.get(INT, bo + 12) >>> 4) & 0x0f0f0f0f) | (((w.get(INT, bo
+                        + 8) >>> 6) & 0x03030303) << 4);
                 int msum = 0;
                 for (int j = 0; j < 8; j++) {
                     int mins = j < 4 ? mn03 : mn47;
-                    msum += ((mins >>> (8 * (j & 3))) & 0xFF) * (in.bsums[db * 16 + 2 * j] + in.bsums[db * 16 + 2 * j + 1]);
+                    msum += ((mins >>> (8 * (j & 3))) & 0xFF) * (in.bsums[db * 16 + 2 * j] + in.bsums[db * 16 + 2 * j
+                            + 1]);
                 }
                 minTerms += Halfs.f16ToFloat(w.get(HALF, bo + 2)) * dx * msum;
             }

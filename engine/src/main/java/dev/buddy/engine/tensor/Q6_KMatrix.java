@@ -118,6 +118,8 @@ final class Q6_KMatrix extends WeightMatrix {
     }
 
     // One method per kernel, vectors only in locals: a vector passed to a call C2 does not inline gets boxed.
+    // The four planes of a half are produced by one loop body (k = plane) rather than written out: fully unrolled,
+    // the 4-token tile was too big for C1 ("out of virtual registers") and so never reached C2 at all.
     private static final class V256 {
         static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
         static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
@@ -131,55 +133,32 @@ final class Q6_KMatrix extends WeightMatrix {
                 long bo = off + (long) sb * BLOCK;
                 IntVector isum = IntVector.zero(I);
                 for (int n = 0; n < 2; n++) {
-                    ByteVector l0 = ByteVector.fromMemorySegment(B, w, bo + 64L * n, LE);
-                    ByteVector l1 = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32, LE);
                     ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 128 + 32L * n, LE);
-                    ByteVector q1 = l0.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30))
-                            .sub((byte) 32);
-                    ByteVector q2 = l1.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30))
-                            .sub((byte) 32);
-                    ByteVector q3 = l0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4 = l1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
-                            .or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                    int x = (token * blocks + sb) * 256 + 128 * n;
-                    long sc = bo + 192 + 8L * n;
-                    IntVector p0 = ((ShortVector) q1.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 0)).reinterpretAsInts();
-                    isum = isum.add(p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p0.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 0)));
-                    IntVector p1 = ((ShortVector) q1.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, x + 16)).reinterpretAsInts();
-                    isum = isum.add(p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 1)));
-                    IntVector p2 = ((ShortVector) q2.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 32)).reinterpretAsInts();
-                    isum = isum.add(p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p2.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 2)));
-                    IntVector p3 = ((ShortVector) q2.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, x + 48)).reinterpretAsInts();
-                    isum = isum.add(p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p3.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 3)));
-                    IntVector p4 = ((ShortVector) q3.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 64)).reinterpretAsInts();
-                    isum = isum.add(p4.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p4.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 4)));
-                    IntVector p5 = ((ShortVector) q3.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, x + 80)).reinterpretAsInts();
-                    isum = isum.add(p5.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p5.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 5)));
-                    IntVector p6 = ((ShortVector) q4.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 96)).reinterpretAsInts();
-                    isum = isum.add(p6.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p6.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 6)));
-                    IntVector p7 = ((ShortVector) q4.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, x + 112)).reinterpretAsInts();
-                    isum = isum.add(p7.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p7.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 7)));
+                    for (int k = 0; k < 4; k++) {
+                        // plane k: low or high nibbles of ql[32*(k&1)..], qh bits 2k and 2k+1 on top, minus 32
+                        ByteVector l = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32 * (k & 1), LE);
+                        ByteVector q = l.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4 * (k >> 1))
+                                .reinterpretAsBytes().and((byte) 0x0F)
+                                .or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2 * k)
+                                        .lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30))
+                                .sub((byte) 32);
+                        int x = (token * blocks + sb) * 256 + 128 * n + 32 * k;
+                        long sc = bo + 192 + 8L * n + 2 * k;
+                        IntVector p0 = ((ShortVector) q.convertShape(VectorOperators.B2S, S, 0))
+                                .mul(ShortVector.fromArray(S, xq, x)).reinterpretAsInts();
+                        IntVector p1 = ((ShortVector) q.convertShape(VectorOperators.B2S, S, 1))
+                                .mul(ShortVector.fromArray(S, xq, x + 16)).reinterpretAsInts();
+                        isum = isum.add(p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                .add(p0.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc)))
+                                .add(p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                        .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 1)));
+                    }
                 }
                 float d = Halfs.f16ToFloat(w.get(HALF, bo + 208)) * in.d[token * blocks + sb];
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
-            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6) + acc.lane(7));
+            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6)
+                    + acc.lane(7));
         }
 
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
@@ -197,133 +176,48 @@ final class Q6_KMatrix extends WeightMatrix {
                 IntVector i2 = IntVector.zero(I);
                 IntVector i3 = IntVector.zero(I);
                 for (int n = 0; n < 2; n++) {
-                    ByteVector l0 = ByteVector.fromMemorySegment(B, w, bo + 64L * n, LE);
-                    ByteVector l1 = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32, LE);
                     ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 128 + 32L * n, LE);
-                    ByteVector q1 = l0.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30))
-                            .sub((byte) 32);
-                    ByteVector q2 = l1.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30))
-                            .sub((byte) 32);
-                    ByteVector q3 = l0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(h.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4 = l1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
-                            .or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
-                    int x0 = token * cols + sb * 256 + 128 * n;
-                    int x1 = x0 + cols;
-                    int x2 = x1 + cols;
-                    int x3 = x2 + cols;
-                    long sc = bo + 192 + 8L * n;
-                    ShortVector w0 = (ShortVector) q1.convertShape(VectorOperators.B2S, S, 0);
-                    int s0 = w.get(BYTE, sc + 0);
-                    IntVector p00 = w0.mul(ShortVector.fromArray(S, xq, x0 + 0)).reinterpretAsInts();
-                    i0 = i0.add(p00.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p00.lanewise(VectorOperators.ASHR, 16)).mul(s0));
-                    IntVector p01 = w0.mul(ShortVector.fromArray(S, xq, x1 + 0)).reinterpretAsInts();
-                    i1 = i1.add(p01.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p01.lanewise(VectorOperators.ASHR, 16)).mul(s0));
-                    IntVector p02 = w0.mul(ShortVector.fromArray(S, xq, x2 + 0)).reinterpretAsInts();
-                    i2 = i2.add(p02.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p02.lanewise(VectorOperators.ASHR, 16)).mul(s0));
-                    IntVector p03 = w0.mul(ShortVector.fromArray(S, xq, x3 + 0)).reinterpretAsInts();
-                    i3 = i3.add(p03.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p03.lanewise(VectorOperators.ASHR, 16)).mul(s0));
-                    ShortVector w1 = (ShortVector) q1.convertShape(VectorOperators.B2S, S, 1);
-                    int s1 = w.get(BYTE, sc + 1);
-                    IntVector p10 = w1.mul(ShortVector.fromArray(S, xq, x0 + 16)).reinterpretAsInts();
-                    i0 = i0.add(p10.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p10.lanewise(VectorOperators.ASHR, 16)).mul(s1));
-                    IntVector p11 = w1.mul(ShortVector.fromArray(S, xq, x1 + 16)).reinterpretAsInts();
-                    i1 = i1.add(p11.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p11.lanewise(VectorOperators.ASHR, 16)).mul(s1));
-                    IntVector p12 = w1.mul(ShortVector.fromArray(S, xq, x2 + 16)).reinterpretAsInts();
-                    i2 = i2.add(p12.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p12.lanewise(VectorOperators.ASHR, 16)).mul(s1));
-                    IntVector p13 = w1.mul(ShortVector.fromArray(S, xq, x3 + 16)).reinterpretAsInts();
-                    i3 = i3.add(p13.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p13.lanewise(VectorOperators.ASHR, 16)).mul(s1));
-                    ShortVector w2 = (ShortVector) q2.convertShape(VectorOperators.B2S, S, 0);
-                    int s2 = w.get(BYTE, sc + 2);
-                    IntVector p20 = w2.mul(ShortVector.fromArray(S, xq, x0 + 32)).reinterpretAsInts();
-                    i0 = i0.add(p20.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p20.lanewise(VectorOperators.ASHR, 16)).mul(s2));
-                    IntVector p21 = w2.mul(ShortVector.fromArray(S, xq, x1 + 32)).reinterpretAsInts();
-                    i1 = i1.add(p21.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p21.lanewise(VectorOperators.ASHR, 16)).mul(s2));
-                    IntVector p22 = w2.mul(ShortVector.fromArray(S, xq, x2 + 32)).reinterpretAsInts();
-                    i2 = i2.add(p22.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p22.lanewise(VectorOperators.ASHR, 16)).mul(s2));
-                    IntVector p23 = w2.mul(ShortVector.fromArray(S, xq, x3 + 32)).reinterpretAsInts();
-                    i3 = i3.add(p23.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p23.lanewise(VectorOperators.ASHR, 16)).mul(s2));
-                    ShortVector w3 = (ShortVector) q2.convertShape(VectorOperators.B2S, S, 1);
-                    int s3 = w.get(BYTE, sc + 3);
-                    IntVector p30 = w3.mul(ShortVector.fromArray(S, xq, x0 + 48)).reinterpretAsInts();
-                    i0 = i0.add(p30.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p30.lanewise(VectorOperators.ASHR, 16)).mul(s3));
-                    IntVector p31 = w3.mul(ShortVector.fromArray(S, xq, x1 + 48)).reinterpretAsInts();
-                    i1 = i1.add(p31.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p31.lanewise(VectorOperators.ASHR, 16)).mul(s3));
-                    IntVector p32 = w3.mul(ShortVector.fromArray(S, xq, x2 + 48)).reinterpretAsInts();
-                    i2 = i2.add(p32.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p32.lanewise(VectorOperators.ASHR, 16)).mul(s3));
-                    IntVector p33 = w3.mul(ShortVector.fromArray(S, xq, x3 + 48)).reinterpretAsInts();
-                    i3 = i3.add(p33.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p33.lanewise(VectorOperators.ASHR, 16)).mul(s3));
-                    ShortVector w4 = (ShortVector) q3.convertShape(VectorOperators.B2S, S, 0);
-                    int s4 = w.get(BYTE, sc + 4);
-                    IntVector p40 = w4.mul(ShortVector.fromArray(S, xq, x0 + 64)).reinterpretAsInts();
-                    i0 = i0.add(p40.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p40.lanewise(VectorOperators.ASHR, 16)).mul(s4));
-                    IntVector p41 = w4.mul(ShortVector.fromArray(S, xq, x1 + 64)).reinterpretAsInts();
-                    i1 = i1.add(p41.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p41.lanewise(VectorOperators.ASHR, 16)).mul(s4));
-                    IntVector p42 = w4.mul(ShortVector.fromArray(S, xq, x2 + 64)).reinterpretAsInts();
-                    i2 = i2.add(p42.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p42.lanewise(VectorOperators.ASHR, 16)).mul(s4));
-                    IntVector p43 = w4.mul(ShortVector.fromArray(S, xq, x3 + 64)).reinterpretAsInts();
-                    i3 = i3.add(p43.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p43.lanewise(VectorOperators.ASHR, 16)).mul(s4));
-                    ShortVector w5 = (ShortVector) q3.convertShape(VectorOperators.B2S, S, 1);
-                    int s5 = w.get(BYTE, sc + 5);
-                    IntVector p50 = w5.mul(ShortVector.fromArray(S, xq, x0 + 80)).reinterpretAsInts();
-                    i0 = i0.add(p50.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p50.lanewise(VectorOperators.ASHR, 16)).mul(s5));
-                    IntVector p51 = w5.mul(ShortVector.fromArray(S, xq, x1 + 80)).reinterpretAsInts();
-                    i1 = i1.add(p51.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p51.lanewise(VectorOperators.ASHR, 16)).mul(s5));
-                    IntVector p52 = w5.mul(ShortVector.fromArray(S, xq, x2 + 80)).reinterpretAsInts();
-                    i2 = i2.add(p52.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p52.lanewise(VectorOperators.ASHR, 16)).mul(s5));
-                    IntVector p53 = w5.mul(ShortVector.fromArray(S, xq, x3 + 80)).reinterpretAsInts();
-                    i3 = i3.add(p53.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p53.lanewise(VectorOperators.ASHR, 16)).mul(s5));
-                    ShortVector w6 = (ShortVector) q4.convertShape(VectorOperators.B2S, S, 0);
-                    int s6 = w.get(BYTE, sc + 6);
-                    IntVector p60 = w6.mul(ShortVector.fromArray(S, xq, x0 + 96)).reinterpretAsInts();
-                    i0 = i0.add(p60.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p60.lanewise(VectorOperators.ASHR, 16)).mul(s6));
-                    IntVector p61 = w6.mul(ShortVector.fromArray(S, xq, x1 + 96)).reinterpretAsInts();
-                    i1 = i1.add(p61.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p61.lanewise(VectorOperators.ASHR, 16)).mul(s6));
-                    IntVector p62 = w6.mul(ShortVector.fromArray(S, xq, x2 + 96)).reinterpretAsInts();
-                    i2 = i2.add(p62.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p62.lanewise(VectorOperators.ASHR, 16)).mul(s6));
-                    IntVector p63 = w6.mul(ShortVector.fromArray(S, xq, x3 + 96)).reinterpretAsInts();
-                    i3 = i3.add(p63.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p63.lanewise(VectorOperators.ASHR, 16)).mul(s6));
-                    ShortVector w7 = (ShortVector) q4.convertShape(VectorOperators.B2S, S, 1);
-                    int s7 = w.get(BYTE, sc + 7);
-                    IntVector p70 = w7.mul(ShortVector.fromArray(S, xq, x0 + 112)).reinterpretAsInts();
-                    i0 = i0.add(p70.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p70.lanewise(VectorOperators.ASHR, 16)).mul(s7));
-                    IntVector p71 = w7.mul(ShortVector.fromArray(S, xq, x1 + 112)).reinterpretAsInts();
-                    i1 = i1.add(p71.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p71.lanewise(VectorOperators.ASHR, 16)).mul(s7));
-                    IntVector p72 = w7.mul(ShortVector.fromArray(S, xq, x2 + 112)).reinterpretAsInts();
-                    i2 = i2.add(p72.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p72.lanewise(VectorOperators.ASHR, 16)).mul(s7));
-                    IntVector p73 = w7.mul(ShortVector.fromArray(S, xq, x3 + 112)).reinterpretAsInts();
-                    i3 = i3.add(p73.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p73.lanewise(VectorOperators.ASHR, 16)).mul(s7));
+                    for (int k = 0; k < 4; k++) {
+                        ByteVector l = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32 * (k & 1), LE);
+                        ByteVector q = l.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4 * (k >> 1))
+                                .reinterpretAsBytes().and((byte) 0x0F)
+                                .or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2 * k)
+                                        .lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30))
+                                .sub((byte) 32);
+                        ShortVector wa = (ShortVector) q.convertShape(VectorOperators.B2S, S, 0);
+                        ShortVector wb = (ShortVector) q.convertShape(VectorOperators.B2S, S, 1);
+                        long sc = bo + 192 + 8L * n + 2 * k;
+                        int sa = w.get(BYTE, sc);
+                        int sbScale = w.get(BYTE, sc + 1);
+                        int x0 = token * cols + sb * 256 + 128 * n + 32 * k;
+                        int x1 = x0 + cols;
+                        int x2 = x1 + cols;
+                        int x3 = x2 + cols;
+                        IntVector pa = wa.mul(ShortVector.fromArray(S, xq, x0)).reinterpretAsInts();
+                        IntVector pb = wb.mul(ShortVector.fromArray(S, xq, x0 + 16)).reinterpretAsInts();
+                        i0 = i0.add(pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                .add(pa.lanewise(VectorOperators.ASHR, 16)).mul(sa))
+                                .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                        .add(pb.lanewise(VectorOperators.ASHR, 16)).mul(sbScale));
+                        pa = wa.mul(ShortVector.fromArray(S, xq, x1)).reinterpretAsInts();
+                        pb = wb.mul(ShortVector.fromArray(S, xq, x1 + 16)).reinterpretAsInts();
+                        i1 = i1.add(pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                .add(pa.lanewise(VectorOperators.ASHR, 16)).mul(sa))
+                                .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                        .add(pb.lanewise(VectorOperators.ASHR, 16)).mul(sbScale));
+                        pa = wa.mul(ShortVector.fromArray(S, xq, x2)).reinterpretAsInts();
+                        pb = wb.mul(ShortVector.fromArray(S, xq, x2 + 16)).reinterpretAsInts();
+                        i2 = i2.add(pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                .add(pa.lanewise(VectorOperators.ASHR, 16)).mul(sa))
+                                .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                        .add(pb.lanewise(VectorOperators.ASHR, 16)).mul(sbScale));
+                        pa = wa.mul(ShortVector.fromArray(S, xq, x3)).reinterpretAsInts();
+                        pb = wb.mul(ShortVector.fromArray(S, xq, x3 + 16)).reinterpretAsInts();
+                        i3 = i3.add(pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                .add(pa.lanewise(VectorOperators.ASHR, 16)).mul(sa))
+                                .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                        .add(pb.lanewise(VectorOperators.ASHR, 16)).mul(sbScale));
+                    }
                 }
                 float dw = Halfs.f16ToFloat(w.get(HALF, bo + 208));
                 int db = token * blocks + sb;
@@ -336,10 +230,14 @@ final class Q6_KMatrix extends WeightMatrix {
                 acc3 = ((FloatVector) i3.convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F, dw * in.d[db + 3 * blocks]), acc3);
             }
-            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5) + acc0.lane(6) + acc0.lane(7));
-            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4) + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
-            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4) + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
-            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4) + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
+            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5)
+                    + acc0.lane(6) + acc0.lane(7));
+            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4)
+                    + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
+            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4)
+                    + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
+            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4)
+                    + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
         }
     }
 
@@ -356,77 +254,25 @@ final class Q6_KMatrix extends WeightMatrix {
                 long bo = off + (long) sb * BLOCK;
                 IntVector isum = IntVector.zero(I);
                 for (int n = 0; n < 2; n++) {
-                    ByteVector l0a = ByteVector.fromMemorySegment(B, w, bo + 64L * n, LE);
-                    ByteVector l1a = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32, LE);
-                    ByteVector ha = ByteVector.fromMemorySegment(B, w, bo + 128 + 32L * n, LE);
-                    ByteVector q1a = l0a.and((byte) 0x0F).or(ha.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32);
-                    ByteVector q2a = l1a.and((byte) 0x0F).or(ha.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2))
-                            .sub((byte) 32);
-                    ByteVector q3a = l0a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(ha.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4a = l1a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
-                            .or(ha.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
-                    ByteVector l0b = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 16, LE);
-                    ByteVector l1b = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 48, LE);
-                    ByteVector hb = ByteVector.fromMemorySegment(B, w, bo + 144 + 32L * n, LE);
-                    ByteVector q1b = l0b.and((byte) 0x0F).or(hb.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32);
-                    ByteVector q2b = l1b.and((byte) 0x0F).or(hb.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2))
-                            .sub((byte) 32);
-                    ByteVector q3b = l0b.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hb.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4b = l1b.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
-                            .or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
-                    int x = (token * blocks + sb) * 256 + 128 * n;
-                    long sc = bo + 192 + 8L * n;
-                    // group g covers elements 16g..16g+15 of this half: plane g/2, byte half g%2 (suffix a/b)
-                    IntVector p0 = ((ShortVector) q1a.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 0))
-                            .add(((ShortVector) q1a.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 8))).reinterpretAsInts();
-                    isum = isum.add(p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p0.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 0)));
-                    IntVector p1 = ((ShortVector) q1b.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 16))
-                            .add(((ShortVector) q1b.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 24))).reinterpretAsInts();
-                    isum = isum.add(p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 1)));
-                    IntVector p2 = ((ShortVector) q2a.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 32))
-                            .add(((ShortVector) q2a.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 40))).reinterpretAsInts();
-                    isum = isum.add(p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p2.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 2)));
-                    IntVector p3 = ((ShortVector) q2b.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 48))
-                            .add(((ShortVector) q2b.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 56))).reinterpretAsInts();
-                    isum = isum.add(p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p3.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 3)));
-                    IntVector p4 = ((ShortVector) q3a.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 64))
-                            .add(((ShortVector) q3a.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 72))).reinterpretAsInts();
-                    isum = isum.add(p4.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p4.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 4)));
-                    IntVector p5 = ((ShortVector) q3b.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 80))
-                            .add(((ShortVector) q3b.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 88))).reinterpretAsInts();
-                    isum = isum.add(p5.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p5.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 5)));
-                    IntVector p6 = ((ShortVector) q4a.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 96))
-                            .add(((ShortVector) q4a.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 104))).reinterpretAsInts();
-                    isum = isum.add(p6.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p6.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 6)));
-                    IntVector p7 = ((ShortVector) q4b.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 112))
-                            .add(((ShortVector) q4b.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 120))).reinterpretAsInts();
-                    isum = isum.add(p7.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p7.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 7)));
+                    for (int g = 0; g < 8; g++) {
+                        // group g: 16 elements of plane k = g/2, bytes 16*(g%2).. of ql/qh, one scale
+                        int k = g >> 1;
+                        ByteVector l = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32 * (k & 1)
+                                + 16 * (g & 1), LE);
+                        ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 128 + 32L * n + 16 * (g & 1), LE);
+                        ByteVector q = l.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4 * (k >> 1))
+                                .reinterpretAsBytes().and((byte) 0x0F)
+                                .or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2 * k)
+                                        .lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30))
+                                .sub((byte) 32);
+                        int x = (token * blocks + sb) * 256 + 128 * n + 16 * g;
+                        IntVector p = ((ShortVector) q.convertShape(VectorOperators.B2S, S, 0))
+                                .mul(ShortVector.fromArray(S, xq, x))
+                                .add(((ShortVector) q.convertShape(VectorOperators.B2S, S, 1))
+                                        .mul(ShortVector.fromArray(S, xq, x + 8))).reinterpretAsInts();
+                        isum = isum.add(p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                .add(p.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, bo + 192 + 8L * n + g)));
+                    }
                 }
                 float d = Halfs.f16ToFloat(w.get(HALF, bo + 208)) * in.d[token * blocks + sb];
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);

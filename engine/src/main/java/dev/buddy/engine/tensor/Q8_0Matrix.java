@@ -137,7 +137,8 @@ final class Q8_0Matrix extends WeightMatrix {
                 acc0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d0), acc0);
             }
             FloatVector total = acc0.add(acc1);
-            return (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5) + total.lane(6) + total.lane(7));
+            return (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5)
+                    + total.lane(6) + total.lane(7));
         }
 
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
@@ -173,18 +174,26 @@ final class Q8_0Matrix extends WeightMatrix {
                 IntVector p3 = lo.mul(ShortVector.fromArray(S, xq, x3 + e))
                         .add(hi.mul(ShortVector.fromArray(S, xq, x3 + e + 16))).reinterpretAsInts();
                 acc0 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(p0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * xd[d0 + b]), acc0);
+                        .add(p0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                                .fma(FloatVector.broadcast(F, dw * xd[d0 + b]), acc0);
                 acc1 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(p1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * xd[d1 + b]), acc1);
+                        .add(p1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                                .fma(FloatVector.broadcast(F, dw * xd[d1 + b]), acc1);
                 acc2 = ((FloatVector) p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(p2.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * xd[d2 + b]), acc2);
+                        .add(p2.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                                .fma(FloatVector.broadcast(F, dw * xd[d2 + b]), acc2);
                 acc3 = ((FloatVector) p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(p3.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * xd[d3 + b]), acc3);
+                        .add(p3.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                                .fma(FloatVector.broadcast(F, dw * xd[d3 + b]), acc3);
             }
-            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5) + acc0.lane(6) + acc0.lane(7));
-            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4) + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
-            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4) + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
-            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4) + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
+            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5)
+                    + acc0.lane(6) + acc0.lane(7));
+            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4)
+                    + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
+            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4)
+                    + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
+            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4)
+                    + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
         }
     }
 

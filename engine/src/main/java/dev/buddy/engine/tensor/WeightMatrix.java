@@ -25,6 +25,13 @@ public abstract sealed class WeightMatrix
     /** Roughly how many weight elements (times tokens) a parallel chunk should cover to be worth a hand-off. */
     private static final int ELEMENTS_PER_CHUNK = 1 << 15;
 
+    /** Minimum kernel calls in {@link #warmUp()}: above C2's tier-4 invocation threshold (5000) with margin. */
+    private static final int WARM_UP_CALLS = 12_000;
+    private static final int WARM_UP_BATCH = 256;
+    /** A warm-up call pair slower than this still runs interpreted or in C1 code, which boxes every vector. */
+    private static final long COMPILED_CALL_NANOS = 2_000;
+    private static final long WARM_UP_LIMIT_MILLIS = 60_000;
+
     /** Rows per cache block of the prefill driver. */
     private static final int ROW_BLOCK = 16;
 
@@ -201,6 +208,54 @@ public abstract sealed class WeightMatrix
             }
         } else {
             simdRows(in, rowFrom, rowTo, out, outOffset);
+        }
+    }
+
+    /**
+     * Runs this format's SIMD kernels (single-token and 4-token tile) on a few blocks of row 0 until the JIT has had
+     * reason to compile them. Vector API code only runs fast once C2 has compiled it; before that every vector
+     * operation allocates, and a kernel is 100-1000x slower. Without a warm-up the first prefill of a large model
+     * spends seconds to minutes in that state, because the big tiled kernels are invoked comparatively rarely.
+     * Kernels are shared by all matrices of one format and width, so warming one matrix per format is enough; it
+     * takes a few seconds per format and can run on a background thread while the model loads.
+     */
+    public final void warmUp() {
+        warmUp(WARM_UP_LIMIT_MILLIS);
+    }
+
+    /** {@link #warmUp()}, giving up after {@code maxMillis} even if the JIT has not delivered compiled kernels. */
+    public final void warmUp(long maxMillis) {
+        if (width == VectorWidth.SCALAR) {
+            return;
+        }
+        // several blocks, so the kernels' block loops iterate and C2 does not treat them as straight-line code
+        int blockSize = type.blockSize();
+        int warmCols = blockSize == 1 ? Math.min(cols, 128) : blockSize * Math.min(cols / blockSize, 3);
+        WeightMatrix head = of(name, type, new long[] {warmCols, 1}, data.asSlice(0, type.byteSize(warmCols)), width);
+        float[] x = new float[4 * warmCols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.sin(i * 0.37);
+        }
+        QuantizedInput in = new QuantizedInput(activationFormat());
+        in.quantize(x, 0, 4, warmCols);
+        float[] out = new float[4];
+        // Counting calls is not enough: C2 compiles on a background thread, which may lag far behind on a busy
+        // machine. Keep calling until the kernels run at compiled speed (a pair of calls on <= 3 blocks takes well
+        // under a microsecond compiled, tens of microseconds before), or give up after a time limit.
+        long deadline = System.nanoTime() + maxMillis * 1_000_000L;
+        long calls = 0;
+        while (true) {
+            long start = System.nanoTime();
+            for (int i = 0; i < WARM_UP_BATCH; i++) {
+                out[i & 3] += head.simdDot(0, in, i & 3);
+                head.simdDot4(0, in, 0, out, 0);
+            }
+            long end = System.nanoTime();
+            calls += WARM_UP_BATCH;
+            boolean fast = (end - start) / WARM_UP_BATCH < COMPILED_CALL_NANOS;
+            if ((fast && calls >= WARM_UP_CALLS) || end > deadline) {
+                return;
+            }
         }
     }
 

@@ -12,15 +12,25 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import org.junit.jupiter.api.Test;
+import java.util.Map;
+import java.util.function.Function;
 
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.buddy.engine.e2e.GgufEdit;
+import dev.buddy.engine.e2e.SyntheticModels;
 import dev.buddy.engine.kv.KvCacheType;
 import dev.buddy.engine.model.ContextOverflowException;
 import dev.buddy.engine.reference.GreedyRun;
 import dev.buddy.engine.reference.LlamaCppReference;
 import dev.buddy.engine.sampling.SamplerConfig;
 import dev.buddy.engine.tokenizer.ChatMessage;
+import dev.buddy.engine.tokenizer.ChatTemplate;
 import dev.buddy.engine.tokenizer.UnsupportedChatTemplateException;
+import dev.buddy.gguf.GgmlType;
+import dev.buddy.gguf.GgufValue;
+import dev.buddy.gguf.GgufValueType;
 import dev.buddy.gguf.TestData;
 
 class GeneratorTest {
@@ -111,6 +121,40 @@ class GeneratorTest {
         try (Generator g = Generator.open(stories(), greedy().withSampler(hot.withSeed(99)))) {
             assertFalse(Arrays.equals(first, g.generate("Once upon a time", 40, TokenListener.NONE).tokens()),
                     "another seed gives another story");
+        }
+    }
+
+    /** Llama 2's chat template (as in its tokenizer_config.json), for a synthetic model with the Llama 2 vocabulary. */
+    private static final String LLAMA2_TEMPLATE = "{% if messages[0]['role'] == 'system' %}{% set loop_messages ="
+            + " messages[1:] %}{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages ="
+            + " messages %}{% set system_message = false %}{% endif %}{% for message in loop_messages %}"
+            + "{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message"
+            + " + '\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = message['content'] %}"
+            + "{% endif %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
+            + "{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}"
+            + "{% endfor %}";
+
+    @Test
+    void chatFormatsWithTheModelsTemplateAndGeneratesLikeLlamaCpp(@TempDir Path dir) throws IOException {
+        Path plain = SyntheticModels.write(SyntheticModels.llama(GgmlType.F32), dir.resolve("llama.gguf"));
+        Path chatModel = GgufEdit.copy(plain, dir.resolve("llama-chat.gguf"), Map.of("tokenizer.chat_template",
+                new GgufValue(GgufValueType.STRING, LLAMA2_TEMPLATE)), Function.identity());
+        List<ChatMessage> conversation = List.of(ChatMessage.system("You are terse."), ChatMessage.user("Hello!"));
+        GenerationResult r;
+        int[] expectedPrompt;
+        try (Generator g = Generator.open(chatModel, greedy().withKvCacheType(KvCacheType.F32))) {
+            String text = ChatTemplate.forVocabulary(g.tokenizer().vocabulary()).render(conversation, true);
+            assertTrue(text.contains("[INST]") && text.contains("<<SYS>>"), text);
+            expectedPrompt = g.tokenizer().encode(text, true, true);
+            r = g.chat(conversation, 20, TokenListener.NONE);
+        }
+        assertArrayEquals(expectedPrompt, r.promptTokens());
+        try (LlamaCppReference llama = LlamaCppReference.open(chatModel)) {
+            int[] expected = llama.greedyRun(expectedPrompt, 20, 0, true).generatedTokens();
+            if (r.stopReason() == StopReason.END_OF_TEXT) {
+                expected = Arrays.copyOf(expected, expected.length - 1);
+            }
+            assertArrayEquals(expected, r.tokens());
         }
     }
 

@@ -40,7 +40,8 @@ class KvCacheProperties {
             scores[p] = (float) (scores[p] / sum);
         }
         float[] out = new float[hd];
-        cache.weightedValues(layer, head, scores, 0, positions, out, 0);
+        float[] scratch = new float[cache.valueScratchSize() + 3];
+        cache.weightedValues(layer, head, scores, 0, positions, out, 0, scratch, 3);
         return out;
     }
 

@@ -99,6 +99,28 @@ class WeightMatrixTest {
         }
     }
 
+    /** Warm-up runs the kernels on the matrix's own first blocks and leaves the matrix computing as before. */
+    @Test
+    void warmUpLeavesResultsUnchanged() {
+        Random rnd = new Random(3);
+        try (Arena arena = Arena.ofShared(); Parallel pool = new Parallel(1)) {
+            int cols = 40;
+            MemorySegment t = TestTensors.randomTensor(GgmlType.F32, 3, cols, 1, rnd, arena);
+            WeightMatrix simd = WeightMatrix.of("w", GgmlType.F32, new long[] {cols, 3}, t);
+            WeightMatrix scalar = WeightMatrix.of("w", GgmlType.F32, new long[] {cols, 3}, t, VectorWidth.SCALAR);
+            simd.warmUp(300);
+            scalar.warmUp();
+            float[] x = TestTensors.randomInput(cols, rnd);
+            float[] a = new float[3];
+            float[] b = new float[3];
+            simd.matvec(x, 0, a, 0, pool);
+            scalar.matvec(x, 0, b, 0, pool);
+            for (int r = 0; r < 3; r++) {
+                assertEquals(b[r], a[r], 1e-4 * Math.max(1, Math.abs(b[r])));
+            }
+        }
+    }
+
     @Test
     void vectorWidthsParseAndListWhatTheMachineRuns() {
         assertEquals(VectorWidth.SCALAR, VectorWidth.fromBits(0));
