@@ -13,16 +13,15 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q4_0 weights: {@code block_q4_0}: fp16 d, qs[16] (element j in the low nibble of qs[j], element j+16 in the high
- * nibble); 18 bytes per 32
- * elements, dequantised as {@code (q - 8) * d}. Products follow {@code ggml_vec_dot_q4_0_q8_0}: the input is
- * quantised to Q8_0, each block is an exact integer dot of the unpacked quants with the input quants, scaled
- * by {@code d_w * d_x} and summed in float.
+ * nibble); 18 bytes per 32 elements, dequantised as {@code (q - 8) * d}. Products follow {@code
+ * ggml_vec_dot_q4_0_q8_0}: the input is quantised to Q8_0, each block is an exact integer dot of the unpacked quants
+ * with the input quants, scaled by {@code d_w * d_x} and summed in float.
  *
- * <p>SIMD: the 16 quant bytes are unpacked in byte lanes (nibble mask and shift),
- * widened to 16-bit lanes and multiplied by the pre-widened input; products of these small quants
- * with int8 stay far inside 16 bits, so a whole block is summed in 16-bit lanes before one widening to 32 bits. The
- * integer path beat widening to float and FMA for Q8_0 (6.3 vs 4.9 GB/s single-threaded on AVX2), and the
- * unpacking here is the same byte work either way. At 512 bits the 256-bit kernels run (a block is 32 quants).
+ * <p>SIMD: the 16 quant bytes are unpacked in byte lanes (nibble mask and shift), widened to 16-bit lanes and
+ * multiplied by the pre-widened input; products of these small quants with int8 stay far inside 16 bits, so a whole
+ * block is summed in 16-bit lanes before one widening to 32 bits. The integer path beat widening to float and FMA for
+ * Q8_0 (6.3 vs 4.9 GB/s single-threaded on AVX2), and the unpacking here is the same byte work either way. At 512 bits
+ * the 256-bit kernels run (a block is 32 quants).
  */
 final class Q4_0Matrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;

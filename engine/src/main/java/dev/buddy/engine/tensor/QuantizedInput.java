@@ -38,6 +38,15 @@ public final class QuantizedInput {
     /** Q8_K only: sums of 16 consecutive quants; token t starts at t*(cols/16). */
     int[] bsums = new int[0];
 
+    /** Elements per parallel chunk of a conversion: below this, handing work to other threads costs more. */
+    private static final int ELEMENTS_PER_CHUNK = 1 << 14;
+
+    /** Source of the conversion in progress, read by the block task on every thread of the pool. */
+    private float[] source;
+    private int sourceOffset;
+    /** Created once, so a parallel conversion allocates nothing. */
+    private final Parallel.RangeTask blockTask = this::convertBlocks;
+
     public QuantizedInput(ActivationFormat format) {
         this.format = format;
     }
@@ -62,6 +71,14 @@ public final class QuantizedInput {
      * @throws IllegalArgumentException when {@code cols} is not a multiple of the format's block size
      */
     public void quantize(float[] x, int xOffset, int tokens, int cols) {
+        quantize(x, xOffset, tokens, cols, null);
+    }
+
+    /**
+     * {@link #quantize(float[], int, int, int)}, with the blocks split across {@code pool}'s threads when there are
+     * enough of them (a prefill chunk); {@code pool} may be null.
+     */
+    public void quantize(float[] x, int xOffset, int tokens, int cols, Parallel pool) {
         if (tokens < 1 || cols < 1) {
             throw new IllegalArgumentException("need at least one token and one column, got " + tokens + "x" + cols);
         }
@@ -78,44 +95,71 @@ public final class QuantizedInput {
         this.cols = cols;
         this.tokens = tokens;
         int n = Math.toIntExact(total);
+        int blocks = n / blockSize;
         switch (format) {
             case F32 -> {
                 values = x;
                 valuesOffset = xOffset;
+                return;
             }
+            case F16, BF16 -> {
+                if (values.length < n) {
+                    values = new float[n];
+                }
+                valuesOffset = 0;
+            }
+            case Q8_0, Q8_1, Q8_K -> {
+                if (qs.length < n) {
+                    qs = new short[n];
+                }
+                if (d.length < blocks) {
+                    d = new float[blocks];
+                }
+                if (format == ActivationFormat.Q8_1 && s.length < blocks) {
+                    s = new float[blocks];
+                }
+                if (format == ActivationFormat.Q8_K && bsums.length < n / 16) {
+                    bsums = new int[n / 16];
+                }
+            }
+        }
+        source = x;
+        sourceOffset = xOffset;
+        try {
+            if (pool == null) {
+                convertBlocks(0, blocks);
+            } else {
+                pool.forRange(blocks, Math.max(1, ELEMENTS_PER_CHUNK / blockSize), blockTask);
+            }
+        } finally {
+            source = null;
+        }
+    }
+
+    /** Converts blocks {@code [from, to)} of the current source (one element per block for F16/BF16). */
+    private void convertBlocks(int from, int to) {
+        float[] x = source;
+        int xOffset = sourceOffset;
+        switch (format) {
             case F16 -> {
-                float[] v = floats(n);
-                for (int i = 0; i < n; i++) {
-                    v[i] = Halfs.roundToF16(x[xOffset + i]);
+                for (int i = from; i < to; i++) {
+                    values[i] = Halfs.roundToF16(x[xOffset + i]);
                 }
             }
             case BF16 -> {
-                float[] v = floats(n);
-                for (int i = 0; i < n; i++) {
-                    v[i] = Halfs.roundToBf16(x[xOffset + i]);
+                for (int i = from; i < to; i++) {
+                    values[i] = Halfs.roundToBf16(x[xOffset + i]);
                 }
             }
-            case Q8_0, Q8_1 -> quantizeQ8(x, xOffset, n, format == ActivationFormat.Q8_1);
-            case Q8_K -> quantizeQ8K(x, xOffset, n);
+            case Q8_0, Q8_1 -> quantizeQ8(x, xOffset, from, to, format == ActivationFormat.Q8_1);
+            case Q8_K -> quantizeQ8K(x, xOffset, from, to);
+            case F32 -> throw new IllegalStateException("F32 input is referenced, not converted");
         }
     }
 
-    private float[] floats(int n) {
-        if (values.length < n) {
-            values = new float[n];
-        }
-        valuesOffset = 0;
-        return values;
-    }
-
-    private void quantizeQ8(float[] x, int xOffset, int n, boolean withSums) {
-        int blocks = n / 32;
-        ensureQuants(n, blocks);
-        if (withSums && s.length < blocks) {
-            s = new float[blocks];
-        }
+    private void quantizeQ8(float[] x, int xOffset, int from, int to, boolean withSums) {
         short[] q = qs;
-        for (int b = 0; b < blocks; b++) {
+        for (int b = from; b < to; b++) {
             int base = xOffset + b * 32;
             float amax = 0f;
             for (int j = 0; j < 32; j++) {
@@ -136,14 +180,9 @@ public final class QuantizedInput {
         }
     }
 
-    private void quantizeQ8K(float[] x, int xOffset, int n) {
-        int blocks = n / 256;
-        ensureQuants(n, blocks);
-        if (bsums.length < n / 16) {
-            bsums = new int[n / 16];
-        }
+    private void quantizeQ8K(float[] x, int xOffset, int from, int to) {
         short[] q = qs;
-        for (int b = 0; b < blocks; b++) {
+        for (int b = from; b < to; b++) {
             int base = xOffset + b * 256;
             float max = 0f;
             float amax = 0f;
@@ -173,15 +212,6 @@ public final class QuantizedInput {
                 bsums[b * 16 + g] = sum;
             }
             d[b] = 1f / iscale;
-        }
-    }
-
-    private void ensureQuants(int n, int blocks) {
-        if (qs.length < n) {
-            qs = new short[n];
-        }
-        if (d.length < blocks) {
-            d = new float[blocks];
         }
     }
 

@@ -148,7 +148,7 @@ public abstract sealed class WeightMatrix
     public final void matvec(float[] x, int xOffset, float[] out, int outOffset, Parallel pool) {
         CallScratch scratch = SCRATCH.get();
         QuantizedInput in = scratch.input(activationFormat());
-        in.quantize(x, xOffset, 1, cols);
+        in.quantize(x, xOffset, 1, cols, pool);
         run(scratch, in, out, outOffset, pool);
     }
 
@@ -164,12 +164,14 @@ public abstract sealed class WeightMatrix
     public final void matmul(float[] x, int n, float[] out, Parallel pool) {
         CallScratch scratch = SCRATCH.get();
         QuantizedInput in = scratch.input(activationFormat());
-        in.quantize(x, 0, n, cols);
+        in.quantize(x, 0, n, cols, pool);
         run(scratch, in, out, 0, pool);
     }
 
-    /** Prefill GEMM on a converted input of {@code in.tokens()} tokens; token t's outputs go to
-     * {@code out[outOffset + t*rows ..]}. */
+    /**
+     * Prefill GEMM on an input already converted (possibly shared with other matrices) of {@code in.tokens()}
+     * tokens; token t's outputs go to {@code out[outOffset + t*rows ..]}.
+     */
     public final void matmul(QuantizedInput in, float[] out, int outOffset, Parallel pool) {
         run(SCRATCH.get(), in, out, outOffset, pool);
     }

@@ -110,8 +110,8 @@ class ParallelTest {
     @Test
     void concurrentMatvecsOnDifferentPoolsAgree() throws Exception {
         Random rnd = new Random(42);
-        int rows = 700;
-        int cols = 32 * 40;
+        int rows = 300;
+        int cols = 32 * 8;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = TestTensors.randomTensor(GgmlType.Q8_0, rows, cols, 1, rnd, arena);
             WeightMatrix m = WeightMatrix.of("shared", GgmlType.Q8_0, new long[] {cols, rows}, t);
@@ -129,7 +129,7 @@ class ParallelTest {
                 for (int k = 0; k < inputs.length; k++) {
                     int which = k;
                     results.add(callers.submit(() -> {
-                        float[][] outs = new float[20][rows];
+                        float[][] outs = new float[6][rows];
                         try (Parallel pool = new Parallel(2)) {
                             for (float[] out : outs) {
                                 m.matvec(inputs[which], 0, out, 0, pool);
