@@ -2,6 +2,7 @@ package dev.buddy.router.train;
 
 import java.util.Arrays;
 
+import dev.buddy.engine.model.LayerWeights;
 import dev.buddy.engine.model.ModelSpec;
 import dev.buddy.engine.tensor.Parallel;
 import dev.buddy.engine.tensor.WeightMatrix;
@@ -68,39 +69,39 @@ final class BlockPass {
      * Computes {@code tape.delta = F(tape.input)} for positions {@code start .. start+n}, keeping what backward needs.
      * The caller has filled {@code tape.input}.
      */
-    void forward(FrozenBlock w, BlockTape tape, int start, int n, Parallel pool) {
+    void forward(LayerWeights w, BlockTape tape, int start, int n, Parallel pool) {
         int dim = spec.embeddingLength();
         int ffn = spec.feedForwardLength();
         float eps = spec.rmsEps();
-        RmsNorm.forward(tape.input, n, dim, w.attnNorm(), eps, tape.attnNormed, tape.attnInvRms);
+        RmsNorm.forward(tape.input, n, dim, w.attentionNorm(), eps, tape.attnNormed, tape.attnInvRms);
         if (spec.qkNorm()) {
-            project(w.query(), w.queryBias(), tape.attnNormed, n, tape.queryRaw, pool);
-            project(w.key(), w.keyBias(), tape.attnNormed, n, tape.keyRaw, pool);
-            RmsNorm.forward(tape.queryRaw, n * spec.headCount(), spec.headDim(), w.queryNorm(), eps, tape.query,
+            project(w.wq(), w.bq(), tape.attnNormed, n, tape.queryRaw, pool);
+            project(w.wk(), w.bk(), tape.attnNormed, n, tape.keyRaw, pool);
+            RmsNorm.forward(tape.queryRaw, n * spec.headCount(), spec.headDim(), w.qNorm(), eps, tape.query,
                     tape.queryInvRms);
-            RmsNorm.forward(tape.keyRaw, n * spec.headCountKv(), spec.headDim(), w.keyNorm(), eps, tape.key,
+            RmsNorm.forward(tape.keyRaw, n * spec.headCountKv(), spec.headDim(), w.kNorm(), eps, tape.key,
                     tape.keyInvRms);
         } else {
-            project(w.query(), w.queryBias(), tape.attnNormed, n, tape.query, pool);
-            project(w.key(), w.keyBias(), tape.attnNormed, n, tape.key, pool);
+            project(w.wq(), w.bq(), tape.attnNormed, n, tape.query, pool);
+            project(w.wk(), w.bk(), tape.attnNormed, n, tape.key, pool);
         }
-        project(w.value(), w.valueBias(), tape.attnNormed, n, tape.value, pool);
+        project(w.wv(), w.bv(), tape.attnNormed, n, tape.value, pool);
         rope.prepare(start, n);
         rope.forward(tape.query, n, spec.headCount(), spec.headDim());
         rope.forward(tape.key, n, spec.headCountKv(), spec.headDim());
         attention.forward(tape.query, tape.key, tape.value, n, tape.probs, tape.attention, pool);
         // a = Wo·attention goes to delta first; mid = h + a.
-        w.output().matmul(tape.attention, n, tape.delta, pool);
+        w.wo().matmul(tape.attention, n, tape.delta, pool);
         for (int i = 0; i < n * dim; i++) {
             tape.mid[i] = tape.input[i] + tape.delta[i];
         }
         RmsNorm.forward(tape.mid, n, dim, w.ffnNorm(), eps, tape.ffnNormed, tape.ffnInvRms);
-        w.gate().matmul(tape.ffnNormed, n, tape.gate, pool);
-        w.up().matmul(tape.ffnNormed, n, tape.up, pool);
+        w.ffnGate().matmul(tape.ffnNormed, n, tape.gate, pool);
+        w.ffnUp().matmul(tape.ffnNormed, n, tape.up, pool);
         SwiGlu.forward(tape.gate, tape.up, n * ffn, tape.activation);
         // delta = a + f; f is written to dFfnNormed as scratch (free during forward).
         float[] f = dFfnNormed;
-        w.down().matmul(tape.activation, n, f, pool);
+        w.ffnDown().matmul(tape.activation, n, f, pool);
         for (int i = 0; i < n * dim; i++) {
             tape.delta[i] += f[i];
         }
@@ -125,18 +126,18 @@ final class BlockPass {
      * @param g      {@code n × dim}, the gradient at the block's output
      * @param dInput {@code n × dim}
      */
-    void backward(FrozenBlock w, BlockTape tape, float[] g, int start, int n, float[] dInput, Parallel pool) {
+    void backward(LayerWeights w, BlockTape tape, float[] g, int start, int n, float[] dInput, Parallel pool) {
         int dim = spec.embeddingLength();
         int qDim = spec.queryDim();
         int kvDim = spec.kvDim();
         int ffn = spec.feedForwardLength();
         // FFN: u = J_fᵀ g lands in dMid.
         Arrays.fill(dActivation, 0, n * ffn, 0f);
-        TransposedProduct.accumulate(w.down(), g, n, dActivation, pool);
+        TransposedProduct.accumulate(w.ffnDown(), g, n, dActivation, pool);
         SwiGlu.backward(dActivation, tape.gate, tape.up, n * ffn, dGate, dUp);
         Arrays.fill(dFfnNormed, 0, n * dim, 0f);
-        TransposedProduct.accumulate(w.gate(), dGate, n, dFfnNormed, pool);
-        TransposedProduct.accumulate(w.up(), dUp, n, dFfnNormed, pool);
+        TransposedProduct.accumulate(w.ffnGate(), dGate, n, dFfnNormed, pool);
+        TransposedProduct.accumulate(w.ffnUp(), dUp, n, dFfnNormed, pool);
         Arrays.fill(dMid, 0, n * dim, 0f);
         RmsNorm.backward(dFfnNormed, tape.mid, tape.ffnInvRms, w.ffnNorm(), n, dim, dMid);
         // The result starts as u; the attention path then sees g + u.
@@ -145,7 +146,7 @@ final class BlockPass {
             dMid[i] += g[i];
         }
         Arrays.fill(dAttention, 0, n * qDim, 0f);
-        TransposedProduct.accumulate(w.output(), dMid, n, dAttention, pool);
+        TransposedProduct.accumulate(w.wo(), dMid, n, dAttention, pool);
         attention.backward(dAttention, tape.query, tape.key, tape.value, tape.probs, n, dQuery, dKey, dValue, pool);
         rope.prepare(start, n);
         rope.backward(dQuery, n, spec.headCount(), spec.headDim());
@@ -155,17 +156,17 @@ final class BlockPass {
         if (spec.qkNorm()) {
             Arrays.fill(dQueryRaw, 0, n * qDim, 0f);
             Arrays.fill(dKeyRaw, 0, n * kvDim, 0f);
-            RmsNorm.backward(dQuery, tape.queryRaw, tape.queryInvRms, w.queryNorm(), n * spec.headCount(),
+            RmsNorm.backward(dQuery, tape.queryRaw, tape.queryInvRms, w.qNorm(), n * spec.headCount(),
                     spec.headDim(), dQueryRaw);
-            RmsNorm.backward(dKey, tape.keyRaw, tape.keyInvRms, w.keyNorm(), n * spec.headCountKv(),
+            RmsNorm.backward(dKey, tape.keyRaw, tape.keyInvRms, w.kNorm(), n * spec.headCountKv(),
                     spec.headDim(), dKeyRaw);
             dq = dQueryRaw;
             dk = dKeyRaw;
         }
         Arrays.fill(dAttnNormed, 0, n * dim, 0f);
-        TransposedProduct.accumulate(w.query(), dq, n, dAttnNormed, pool);
-        TransposedProduct.accumulate(w.key(), dk, n, dAttnNormed, pool);
-        TransposedProduct.accumulate(w.value(), dValue, n, dAttnNormed, pool);
-        RmsNorm.backward(dAttnNormed, tape.input, tape.attnInvRms, w.attnNorm(), n, dim, dInput);
+        TransposedProduct.accumulate(w.wq(), dq, n, dAttnNormed, pool);
+        TransposedProduct.accumulate(w.wk(), dk, n, dAttnNormed, pool);
+        TransposedProduct.accumulate(w.wv(), dValue, n, dAttnNormed, pool);
+        RmsNorm.backward(dAttnNormed, tape.input, tape.attnInvRms, w.attentionNorm(), n, dim, dInput);
     }
 }

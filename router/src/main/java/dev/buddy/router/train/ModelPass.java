@@ -2,6 +2,7 @@ package dev.buddy.router.train;
 
 import java.util.Arrays;
 
+import dev.buddy.engine.model.LayerWeights;
 import dev.buddy.engine.model.ModelSpec;
 import dev.buddy.engine.tensor.Parallel;
 import dev.buddy.engine.tensor.WeightMatrix;
@@ -125,7 +126,7 @@ final class ModelPass {
         System.arraycopy(blockGates, 0, gates, 0, gates.length);
         this.probed = probeSkipped;
         int n = length;
-        FrozenBlock[] blocks = model.blocks();
+        LayerWeights[] blocks = model.blocks();
         int size = n * dim;
         for (int l = 0; l < blocks.length; l++) {
             BlockTape tape = tapes[l];
@@ -256,7 +257,7 @@ final class ModelPass {
     void backward(int lowestGate, boolean toInput, double[] gateGradients) {
         int n = length;
         int size = n * dim;
-        FrozenBlock[] blocks = model.blocks();
+        LayerWeights[] blocks = model.blocks();
         for (int l = blocks.length - 1; l >= lowestGate; l--) {
             BlockTape tape = tapes[l];
             float m = gates[l];
@@ -269,6 +270,18 @@ final class ModelPass {
                 }
             }
         }
+    }
+
+    /**
+     * The full logits row of one position of the last forward pass (final norm and output projection), for
+     * comparisons with the inference engine (allocates; not for the training loop).
+     */
+    void logits(int position, float[] dst) {
+        float[] row = new float[dim];
+        float[] inv = new float[1];
+        float[] in = java.util.Arrays.copyOfRange(hidden, position * dim, (position + 1) * dim);
+        RmsNorm.forward(in, 1, dim, model.outputNorm(), spec.rmsEps(), row, inv);
+        model.lmHead().matvec(row, 0, dst, 0, pool);
     }
 
     /** After {@link #backward} with {@code toInput}: the gradient at the input of block {@code lowestGate}. */

@@ -39,6 +39,15 @@ class ModelGradientProperties {
                 SyntheticModel.qwen3()}) {
             MODELS.put(m.architecture(), FrozenModel.open(m.write(dir, 42)));
         }
+        // The engine's own synthetic models add RoPE frequency factors, tied embeddings and a 32000-token head.
+        for (var spec : new dev.buddy.engine.e2e.SyntheticModels.Spec[] {
+                dev.buddy.engine.e2e.SyntheticModels.llama(dev.buddy.gguf.GgmlType.F32),
+                dev.buddy.engine.e2e.SyntheticModels.qwen2(dev.buddy.gguf.GgmlType.F32),
+                dev.buddy.engine.e2e.SyntheticModels.qwen3(dev.buddy.gguf.GgmlType.F32)}) {
+            Path file = dev.buddy.engine.e2e.SyntheticModels.write(spec, dir.resolve("engine-" + spec.label()
+                    + ".gguf"));
+            MODELS.put("engine-" + spec.architecture().ggufName(), FrozenModel.open(file));
+        }
     }
 
     @AfterContainer
@@ -56,10 +65,10 @@ class ModelGradientProperties {
 
     @Provide
     Arbitrary<String> architectures() {
-        return Arbitraries.of("llama", "qwen2", "qwen3");
+        return Arbitraries.of("llama", "qwen2", "qwen3", "engine-llama", "engine-qwen2", "engine-qwen3");
     }
 
-    @Property(tries = 15)
+    @Property(tries = 24)
     void embeddingGradientMatchesFiniteDifferences(@ForAll("architectures") String arch, @ForAll long seed,
                                                    @ForAll @IntRange(min = 1, max = 9) int n) {
         FrozenModel model = MODELS.get(arch);
@@ -87,7 +96,7 @@ class ModelGradientProperties {
         check(arch + " dL/dh0", analytic, numeric, absoluteTerms(pass.inputGradient(), direction, size), 1e-3);
     }
 
-    @Property(tries = 15)
+    @Property(tries = 24)
     void gateGradientsMatchFiniteDifferences(@ForAll("architectures") String arch, @ForAll long seed,
                                              @ForAll @IntRange(min = 2, max = 9) int n) {
         FrozenModel model = MODELS.get(arch);
@@ -109,14 +118,15 @@ class ModelGradientProperties {
                 shifted[block] += (float) e;
                 pass.forward(n, shifted, false);
                 return pass.headLoss(targets, 1f, false);
-            }, 2e-2);
-            // The forward pass's float rounding is relative to the loss, so the floor of the comparison is too.
+            }, 1e-2);
+            // The forward pass's float rounding is relative to the loss (about 1e-5·|L| after the stencil divides
+            // by h), so the floor of the comparison is too: an absolute allowance of 6e-6·|L|.
             check(arch + " dL/dm (" + (gates[l] == 0f ? "skipped" : "run") + ")", gateGradients[l], numeric,
-                    1e-3 * Math.abs(loss), 2e-3);
+                    3e-3 * Math.abs(loss), 2e-3);
         }
     }
 
-    @Property(tries = 15)
+    @Property(tries = 24)
     void blockBranchGradientMatchesFiniteDifferences(@ForAll("architectures") String arch, @ForAll long seed,
                                                      @ForAll @IntRange(min = 1, max = 9) int n) {
         FrozenModel model = MODELS.get(arch);
@@ -125,7 +135,7 @@ class ModelGradientProperties {
         RopeRotation rope = new RopeRotation(model.rope(), 9);
         BlockPass blockPass = new BlockPass(spec, rope, 9);
         BlockTape tape = blockPass.newTape();
-        FrozenBlock weights = model.blocks()[random.nextInt(spec.blockCount())];
+        dev.buddy.engine.model.LayerWeights weights = model.blocks()[random.nextInt(spec.blockCount())];
         int size = n * spec.embeddingLength();
         float[] x = OpGradientProperties.gaussian(random, size, 1.0);
         float[] g = OpGradientProperties.gaussian(random, size, 1.0);
