@@ -1,0 +1,126 @@
+package dev.buddy.router.train;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * {@code buddy train-router}: trains a BUDDY Decision Module for a model and writes a router file, ready for the CLI
+ * to wire to its argument parser. Progress goes to {@code progress} (stderr), the summary to {@code out}.
+ *
+ * <p>The prior is estimated first on the first {@code priorSequences} examples of {@code priorData} (the training
+ * data when not given), unless the run resumes, in which case the checkpoint's prior is reused so a resumed run is
+ * the same run.
+ */
+public final class TrainRouterCommand {
+
+    /**
+     * @param model           base model GGUF
+     * @param data            training data: {@code .json} Alpaca array, {@code .jsonl}, or plain text
+     * @param output          router file to write; the checkpoint goes to {@code output + ".ckpt"}
+     * @param budgets         training budgets b
+     * @param steps           optimiser steps
+     * @param learningRate    peak learning rate
+     * @param warmupSteps     warm-up steps
+     * @param batchSize       examples per step
+     * @param seed            run seed
+     * @param resume          continue from the checkpoint beside {@code output}
+     * @param maxTokens       longest sequence; longer examples are cut
+     * @param threads         kernel threads
+     * @param relaxation      straight-through relaxation
+     * @param prior           {@code taylor} (the paper's default), {@code dppl}, {@code cosine} or {@code none}
+     * @param priorData       calibration text for the prior, or null for the training data
+     * @param priorSequences  calibration sequences
+     * @param checkpointEvery checkpoint interval in steps (0: only at the end)
+     */
+    public record Options(Path model, Path data, Path output, double[] budgets, int steps, double learningRate,
+                          int warmupSteps, int batchSize, long seed, boolean resume, int maxTokens, int threads,
+                          GateRelaxation relaxation, String prior, Path priorData, int priorSequences,
+                          int checkpointEvery) {
+        public Options {
+            budgets = budgets.clone();
+        }
+
+        /** The paper's settings (see {@link TrainConfig#defaults}) with a Taylor prior on 64 sequences. */
+        public static Options defaults(Path model, Path data, Path output) {
+            TrainConfig d = TrainConfig.defaults(1000);
+            return new Options(model, data, output, d.budgets(), d.steps(), d.learningRate(), d.warmupSteps(),
+                    d.batchSize(), d.seed(), false, d.maxTokens(), d.threads(), d.relaxation(),
+                    PriorKind.TAYLOR.fileName(), null, 64, d.checkpointEvery());
+        }
+
+        @Override
+        public double[] budgets() {
+            return budgets.clone();
+        }
+
+        /** The training settings these options describe. */
+        public TrainConfig config() {
+            TrainConfig d = TrainConfig.defaults(steps);
+            return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens,
+                    d.weightDecay(), d.maxGradNorm(), relaxation, d.probeSkipped(), d.featureSource(), d.pooling(),
+                    d.hiddenDim(), d.omega(), checkpointEvery, threads);
+        }
+    }
+
+    /**
+     * @param result     the training result
+     * @param prior      the prior used
+     * @param outputFile the router file written
+     */
+    public record Summary(RouterTrainer.Result result, Prior prior, Path outputFile) {}
+
+    private TrainRouterCommand() {}
+
+    public static Summary run(Options options, PrintStream out, PrintStream progress) throws IOException {
+        TrainConfig config = options.config();
+        try (FrozenModel model = FrozenModel.open(options.model())) {
+            TrainingData data = TrainingData.open(options.data(), model.tokenizer(), config.maxTokens());
+            Prior prior = prior(options, model);
+            RouterTrainer.Result result = RouterTrainer.train(model, data, config, prior, options.output(),
+                    options.resume(), progress);
+            double[] losses = result.stepLosses();
+            int window = Math.max(1, Math.min(50, losses.length / 4));
+            out.printf(Locale.ROOT, "wrote %s: %d-block router, prior %s %s%n", options.output(),
+                    model.spec().blockCount(), prior.kind(), Arrays.toString(prior.values()));
+            out.printf(Locale.ROOT,
+                    "training loss: first %d steps %.4f, last %d steps %.4f; %,d tokens, %.0f tok/s%s%n",
+                    window, mean(losses, 0, window), window, mean(losses, losses.length - window, losses.length),
+                    result.tokens(), result.tokensPerSecond(),
+                    result.skippedExamples() > 0 ? "; " + result.skippedExamples()
+                            + " examples had no scored token within the length limit and were skipped" : "");
+            return new Summary(result, prior, options.output());
+        }
+    }
+
+    private static Prior prior(Options options, FrozenModel model) throws IOException {
+        int middle = model.spec().blockCount() - 2;
+        Path checkpoint = TrainingCheckpoint.pathFor(options.output());
+        if (options.resume() && Files.exists(checkpoint)) {
+            return TrainingCheckpoint.read(checkpoint).prior();
+        }
+        if ("none".equalsIgnoreCase(options.prior())) {
+            return Prior.none(middle);
+        }
+        PriorKind kind = PriorKind.fromName(options.prior());
+        Path source = options.priorData() != null ? options.priorData() : options.data();
+        TrainingData all = TrainingData.open(source, model.tokenizer(), options.maxTokens());
+        TrainingData calibration = all.slice(0, Math.min(all.size(), Math.max(1, options.priorSequences())));
+        return PriorEstimator.estimate(model, calibration, kind, options.threads()).prior();
+    }
+
+    private static double mean(double[] a, int from, int to) {
+        double s = 0;
+        int n = 0;
+        for (int i = Math.max(0, from); i < to; i++) {
+            if (!Double.isNaN(a[i])) {
+                s += a[i];
+                n++;
+            }
+        }
+        return n == 0 ? Double.NaN : s / n;
+    }
+}
