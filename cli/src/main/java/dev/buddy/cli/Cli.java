@@ -16,6 +16,7 @@ import dev.buddy.cli.info.InfoCommand;
 import dev.buddy.cli.prune.PruneCommand;
 import dev.buddy.cli.run.ChatCommand;
 import dev.buddy.cli.run.GenerateCommand;
+import dev.buddy.cli.train.TrainRouterCliCommand;
 
 /**
  * The {@code buddy} command line: picks the subcommand, parses its options, runs it, and reports every failure as
@@ -46,7 +47,7 @@ public final class Cli {
     /** Buddy's subcommands. */
     public static List<Command> standardCommands() {
         return List.of(new InfoCommand(), new GenerateCommand(), new ChatCommand(),
-                new EvalCommand(), new PruneCommand(), new SynthCommand(), new BenchCommand(),
+                new EvalCommand(), new PruneCommand(), new TrainRouterCliCommand(), new SynthCommand(), new BenchCommand(),
                 new DevicesCommand());
     }
 

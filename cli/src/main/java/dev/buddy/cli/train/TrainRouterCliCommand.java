@@ -1,0 +1,89 @@
+package dev.buddy.cli.train;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import dev.buddy.cli.Cli;
+import dev.buddy.cli.Command;
+import dev.buddy.cli.CommandSpec;
+import dev.buddy.cli.Io;
+import dev.buddy.cli.OptionSpec;
+import dev.buddy.cli.ParsedArgs;
+import dev.buddy.cli.UsageException;
+import dev.buddy.router.train.TrainRouterCommand;
+
+/** {@code buddy train-router}: trains one BUDDY router for every budget, on the CPU, with the base model frozen. */
+public final class TrainRouterCliCommand implements Command {
+    private static final CommandSpec SPEC = new CommandSpec("train-router",
+            "train a BUDDY router (decision module) for a model; the base model stays frozen and quantised",
+            """
+            Next-token cross-entropy on the data's response tokens (SFT), each example with its own random budget from
+            --budgets (full depth included). Forward with the hard top-k mask, backward through a straight-through
+            relaxation of the scores. AdamW with warm-up. A checkpoint is written atomically beside the output; --resume
+            continues it, and a fixed --seed gives a bit-identical run. Data: an Alpaca .json array, .jsonl, or plain
+            text. Progress (loss, tokens/s, ETA) goes to stderr.""",
+            List.of(),
+            List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
+                    OptionSpec.value(null, "--data", "FILE", "training data (.json Alpaca, .jsonl, or text)", null),
+                    OptionSpec.value("-o", "--output", "FILE", "the router file to write", null),
+                    OptionSpec.value(null, "--budgets", "LIST", "training budgets", "0.5,0.625,0.75,0.875,1.0"),
+                    OptionSpec.value(null, "--steps", "N", "optimiser steps", "1000"),
+                    OptionSpec.value(null, "--lr", "X", "peak learning rate (the paper's 1e-4)", "1e-4"),
+                    OptionSpec.value(null, "--warmup", "N", "warm-up steps (the paper's 100)", "100"),
+                    OptionSpec.value(null, "--batch", "N", "examples per step (the paper's 8)", "8"),
+                    OptionSpec.value(null, "--seed", "N", "run seed", "42"),
+                    OptionSpec.value(null, "--max-tokens", "N", "longest example in tokens; longer ones are cut", "256"),
+                    OptionSpec.value(null, "--prior", "KIND", "per-block prior: taylor, dppl, cosine or none",
+                            "taylor"),
+                    OptionSpec.flag(null, "--resume", "continue from the checkpoint beside --output"),
+                    OptionSpec.value("-t", "--threads", "N", "worker threads",
+                            Integer.toString(Runtime.getRuntime().availableProcessors()))),
+            List.of("buddy train-router -m stories260K.gguf --data tinystories-valid-sample.txt --steps 300"
+                    + " -o stories.router.gguf"));
+
+    @Override
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(ParsedArgs args, Io io) throws Exception {
+        Path model = required(args, "--model", "model");
+        Path data = required(args, "--data", "data");
+        Path output = required(args, "--output", "output");
+        TrainRouterCommand.Options d = TrainRouterCommand.Options.defaults(model, data, output);
+        TrainRouterCommand.Options options = new TrainRouterCommand.Options(model, data, output,
+                budgets(args.string("--budgets")), args.intValue("--steps", 1, 10_000_000),
+                args.floatValue("--lr", 0f, 1f), args.intValue("--warmup", 0, 10_000_000),
+                args.intValue("--batch", 1, 4096), args.longValue("--seed"), args.flag("--resume"),
+                args.intValue("--max-tokens", 2, 1 << 20), args.intValue("--threads", 1, 1024), d.relaxation(),
+                args.string("--prior"), null, d.priorSequences(), d.checkpointEvery());
+        TrainRouterCommand.run(options, io.out(), io.err());
+        return Cli.EXIT_OK;
+    }
+
+    private static Path required(ParsedArgs args, String option, String what) {
+        String v = args.string(option);
+        if (v == null) {
+            throw new UsageException("missing " + option + " (see 'buddy train-router --help')");
+        }
+        return args.path(what, v);
+    }
+
+    private static double[] budgets(String text) {
+        String[] parts = text.split(",");
+        double[] b = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                b[i] = Double.parseDouble(parts[i].strip());
+            } catch (NumberFormatException e) {
+                throw new UsageException("invalid budget '" + parts[i].strip() + "' in --budgets: expected numbers in"
+                        + " (0, 1] separated by commas");
+            }
+            if (!(b[i] > 0 && b[i] <= 1)) {
+                throw new UsageException("budget " + parts[i].strip() + " is outside (0, 1]");
+            }
+        }
+        return b;
+    }
+}
