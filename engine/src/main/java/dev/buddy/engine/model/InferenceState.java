@@ -1,7 +1,10 @@
 package dev.buddy.engine.model;
 
+
 import dev.buddy.engine.kv.KvCache;
+import dev.buddy.engine.tensor.ActivationFormat;
 import dev.buddy.engine.tensor.Parallel;
+import dev.buddy.engine.tensor.QuantizedInput;
 
 /**
  * Everything one sequence needs while running: its KV cache and every activation buffer, sized once for up to
@@ -32,6 +35,11 @@ public final class InferenceState implements LayerPlanContext {
     final float[] valueScratch; // the cache's working memory for softmax·V [headCount][valueScratchSize]
     final boolean[] runBlock;
 
+    // norm(x) in xb, converted once per activation format and shared by every matrix that reads it (Q, K and V;
+    // gate and up), as llama.cpp converts a shared input once. Marked stale whenever xb is rewritten.
+    final QuantizedInput[] normedInputs = new QuantizedInput[ActivationFormat.values().length];
+    final boolean[] normedInputFresh = new boolean[ActivationFormat.values().length];
+
     // The forward call in progress, read by the parallel attention task.
     int callLayer;
     int callStart;
@@ -51,6 +59,9 @@ public final class InferenceState implements LayerPlanContext {
         int ffn = spec.feedForwardLength();
         x = new float[maxBatch * dim];
         xb = new float[maxBatch * dim];
+        for (ActivationFormat f : ActivationFormat.values()) {
+            normedInputs[f.ordinal()] = new QuantizedInput(f);
+        }
         q = new float[maxBatch * qDim];
         k = new float[maxBatch * kvDim];
         v = new float[maxBatch * kvDim];
@@ -143,5 +154,10 @@ public final class InferenceState implements LayerPlanContext {
             throw new IndexOutOfBoundsException("position " + position + " has no block-0 key/value yet (computed: 0.."
                     + (callStart + callTokens - 1) + ")");
         }
+    }
+
+    /** xb was rewritten: its converted copies must be made again before use. */
+    void normedInputChanged() {
+        java.util.Arrays.fill(normedInputFresh, false);
     }
 }

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import dev.buddy.engine.kv.KvCache;
 import dev.buddy.engine.kv.KvCacheType;
 import dev.buddy.engine.tensor.Parallel;
+import dev.buddy.engine.tensor.QuantizedInput;
 import dev.buddy.engine.tensor.WeightMatrix;
 
 /**
@@ -126,6 +127,7 @@ public final class Transformer {
         if (wantLogits) {
             int last = (n - 1) * dim;
             rmsNorm(s.xb, 0, s.x, last, weights.outputNorm(), dim);
+            s.normedInputChanged();
             weights.output().matvec(s.xb, 0, s.logits, 0, pool);
         }
     }
@@ -136,7 +138,8 @@ public final class Transformer {
         for (int t = 0; t < n; t++) {
             rmsNorm(s.xb, t * dim, s.x, t * dim, w.attentionNorm(), dim);
         }
-        project(w.wq(), s.xb, n, s.q);
+        s.normedInputChanged();
+        projectNormed(s, w.wq(), n, s.q);
         projectKeysAndValues(s, layer, w, start, n);
         addBias(s.q, w.bq(), n);
         if (spec.qkNorm()) {
@@ -154,8 +157,8 @@ public final class Transformer {
     /** Keys and values of the new positions (bias, K norm, RoPE on keys), stored into the cache as valid rows. */
     private void projectKeysAndValues(InferenceState s, int layer, LayerWeights w, int start, int n) {
         int kvDim = spec.kvDim();
-        project(w.wk(), s.xb, n, s.k);
-        project(w.wv(), s.xb, n, s.v);
+        projectNormed(s, w.wk(), n, s.k);
+        projectNormed(s, w.wv(), n, s.v);
         addBias(s.k, w.bk(), n);
         addBias(s.v, w.bv(), n);
         if (spec.qkNorm()) {
@@ -175,8 +178,9 @@ public final class Transformer {
         for (int t = 0; t < n; t++) {
             rmsNorm(s.xb, t * dim, s.x, t * dim, w.ffnNorm(), dim);
         }
-        project(w.ffnUp(), s.xb, n, s.up);
-        project(w.ffnGate(), s.xb, n, s.gate);
+        s.normedInputChanged();
+        projectNormed(s, w.ffnUp(), n, s.up);
+        projectNormed(s, w.ffnGate(), n, s.gate);
         int hidden = n * spec.feedForwardLength();
         for (int i = 0; i < hidden; i++) {
             float g = s.gate[i];
@@ -205,6 +209,7 @@ public final class Transformer {
                 for (int t = 0; t < n; t++) {
                     rmsNorm(s.xb, t * dim, s.x, t * dim, w.attentionNorm(), dim);
                 }
+                s.normedInputChanged();
                 projectKeysAndValues(s, layer, w, start, n);
             }
         }
@@ -245,6 +250,20 @@ public final class Transformer {
     }
 
     // ---- building blocks --------------------------------------------------------------------------------------
+
+    /**
+     * out = W · xb for the n normed rows in xb. The rows are converted to W's activation format once per sub-block
+     * and reused by every matrix of that format reading them; the kernels then run exactly as {@link #project} would.
+     */
+    private void projectNormed(InferenceState s, WeightMatrix w, int n, float[] out) {
+        int format = w.activationFormat().ordinal();
+        QuantizedInput in = s.normedInputs[format];
+        if (!s.normedInputFresh[format]) {
+            in.quantize(s.xb, 0, n, spec.embeddingLength(), pool);
+            s.normedInputFresh[format] = true;
+        }
+        w.matmul(in, out, 0, pool);
+    }
 
     /** out = W · in for n rows of in: a GEMV for one token, a GEMM for a batch. */
     private void project(WeightMatrix w, float[] in, int n, float[] out) {
