@@ -16,6 +16,8 @@ import dev.buddy.cli.info.InfoCommand;
 import dev.buddy.cli.prune.PruneCommand;
 import dev.buddy.cli.run.ChatCommand;
 import dev.buddy.cli.run.GenerateCommand;
+import dev.buddy.cli.train.PriorCliCommand;
+import dev.buddy.cli.train.TrainPredictorCliCommand;
 import dev.buddy.cli.train.TrainRouterCliCommand;
 
 /**
@@ -47,7 +49,8 @@ public final class Cli {
     /** Buddy's subcommands. */
     public static List<Command> standardCommands() {
         return List.of(new InfoCommand(), new GenerateCommand(), new ChatCommand(),
-                new EvalCommand(), new PruneCommand(), new TrainRouterCliCommand(), new SynthCommand(), new BenchCommand(),
+                new EvalCommand(), new PruneCommand(), new PriorCliCommand(), new TrainRouterCliCommand(),
+                new TrainPredictorCliCommand(), new SynthCommand(), new BenchCommand(),
                 new DevicesCommand());
     }
 

@@ -89,6 +89,15 @@ public final class RouterFile {
 
     /** Writes a router atomically (temporary file, then rename). */
     public static void write(Router router, Path path) throws IOException {
+        write(router, path, w -> { });
+    }
+
+    /**
+     * Writes a router atomically with extra metadata that {@code extra} adds (keys outside the ones above, e.g. a
+     * prior file's raw indicator); readers of the router ignore them.
+     */
+    public static void write(Router router, Path path, java.util.function.Consumer<GgufWriter> extra)
+            throws IOException {
         GgufWriter w = new GgufWriter();
         w.putString(KEY_ARCHITECTURE, ARCHITECTURE);
         w.putString(KEY_NAME, router.name());
@@ -106,6 +115,7 @@ public final class RouterFile {
             case DynamicRouter d -> writeDynamic(w, d);
             case StaticPlan s -> writeStatic(w, s);
         }
+        extra.accept(w);
         w.write(path);
     }
 

@@ -33,7 +33,8 @@ public final class EvalCommand implements Command {
             List.of(OptionSpec.value("-m", "--model", "FILE", "the GGUF model", null),
                     OptionSpec.value(null, "--router", "FILES",
                             "comma-separated router or static-plan files (none: dense only)", ""),
-                    OptionSpec.value(null, "--budgets", "LIST", "comma-separated budgets (fractions, or dropN)",
+                    OptionSpec.value(null, "--budgets", "LIST",
+                            "comma-separated budgets (fractions, dropN, or auto for the router's budget predictor)",
                             "0.875,0.75,0.625,0.5"),
                     OptionSpec.value(null, "--tasks", "LIST",
                             "arc_easy,arc_challenge,piqa,hellaswag,winogrande,boolq,openbookqa,siqa,mmlu; 'paper' ="
@@ -78,6 +79,7 @@ public final class EvalCommand implements Command {
                         args.path("output", args.string("--output")), datasets(args))
                 .routers(routers)
                 .budgets(EvalOptions.parseBudgets(args.string("--budgets")))
+                .autoBudget(EvalOptions.parseAuto(args.string("--budgets")))
                 .tasks(EvalOptions.parseTasks(args.string("--tasks")))
                 .perplexity(EvalOptions.parsePerplexity(args.string("--ppl")))
                 .limit(limit == 0 ? Integer.MAX_VALUE : limit)

@@ -14,15 +14,26 @@ import java.util.Objects;
  * @param executedFraction the fraction of blocks that actually ran, over every token the model ran (NaN if unknown)
  * @param tasks            multiple-choice results by task
  * @param perplexities     perplexity results by corpus
+ * @param budgetChoices    under {@code auto}: by task, how often the Budget Predictor chose each budget (empty for a
+ *                         fixed budget)
  */
 public record ConfigurationResult(String method, String budget, double nominalFraction, double executedFraction,
-                                  Map<Task, TaskResult> tasks, Map<PerplexityCorpus, PerplexityResult> perplexities) {
+                                  Map<Task, TaskResult> tasks, Map<PerplexityCorpus, PerplexityResult> perplexities,
+                                  Map<Task, BudgetChoices.Distribution> budgetChoices) {
     public ConfigurationResult {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(budget, "budget");
         tasks = Collections.unmodifiableMap(tasks.isEmpty() ? new EnumMap<>(Task.class) : new EnumMap<>(tasks));
         perplexities = Collections.unmodifiableMap(perplexities.isEmpty() ? new EnumMap<>(PerplexityCorpus.class)
                 : new EnumMap<>(perplexities));
+        budgetChoices = Collections.unmodifiableMap(budgetChoices.isEmpty() ? new EnumMap<>(Task.class)
+                : new EnumMap<>(budgetChoices));
+    }
+
+    /** A fixed-budget result (no chosen-budget distribution). */
+    public ConfigurationResult(String method, String budget, double nominalFraction, double executedFraction,
+                               Map<Task, TaskResult> tasks, Map<PerplexityCorpus, PerplexityResult> perplexities) {
+        this(method, budget, nominalFraction, executedFraction, tasks, perplexities, Map.of());
     }
 
     /** Mean of the tasks' headline metrics, in percent; NaN without tasks. */

@@ -12,12 +12,31 @@ import java.util.Objects;
  * @param budget          report label of the budget, e.g. {@code "0.875"}
  * @param nominalFraction (k+2)/L, the fraction of blocks the budget asks for
  * @param planners        the per-sequence planners
+ * @param choices         where the planners count the budgets a predictor chose ({@code auto}), or null
  */
-public record EvalConfiguration(String method, String budget, double nominalFraction, PlannerSource planners) {
+public record EvalConfiguration(String method, String budget, double nominalFraction, PlannerSource planners,
+                                BudgetChoices choices) {
+    /** The budget label of {@code --budgets auto}. */
+    public static final String AUTO = "auto";
+
     public EvalConfiguration {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(budget, "budget");
         Objects.requireNonNull(planners, "planners");
+    }
+
+    /** A configuration with a fixed budget (no chosen-budget counts). */
+    public EvalConfiguration(String method, String budget, double nominalFraction, PlannerSource planners) {
+        this(method, budget, nominalFraction, planners, null);
+    }
+
+    /**
+     * A router with a Budget Predictor choosing each sequence's budget ({@code auto}); the nominal fraction is
+     * unknown in advance (NaN), the measured one is reported.
+     */
+    public static EvalConfiguration auto(String method, Router router, int layerCount) {
+        BudgetChoices choices = new BudgetChoices(layerCount);
+        return new EvalConfiguration(method, AUTO, Double.NaN, PlannerSource.autoBudget(router, choices), choices);
     }
 
     /** The full model. */

@@ -36,12 +36,14 @@ import java.util.Objects;
  * @param prefillBatch   most context tokens per forward call; 0 for the whole evaluation context, so that every
  *                       context is one planner call and routed as a whole, as the paper's prefill is
  * @param dense          also evaluate the dense model
+ * @param autoBudget     also evaluate every router that has a Budget Predictor with the budget it chooses per
+ *                       sequence ({@code auto} in {@code --budgets})
  */
 public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, List<Task> tasks, int limit,
                           List<PerplexityCorpus> perplexity, int pplLimitTokens, int pplWindow, int pplStride,
                           Path outputDir, Path datasetsDir, RoutingMode routingMode, boolean bos, int contextLength,
                           KvCacheType kvCacheType, SkippedKvPolicy skippedKv, int threads, int prefillBatch,
-                          boolean dense) {
+                          boolean dense, boolean autoBudget) {
 
     /** The paper's budgets for a 32-block model: 4, 8, 12 and 16 blocks removed. */
     public static final List<Budget> PAPER_BUDGETS = List.of(Budget.fraction(0.875), Budget.fraction(0.75),
@@ -77,8 +79,11 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
         if (contextLength < 0 || threads < 0 || prefillBatch < 0) {
             throw new InvalidEvalOptionException("context length, threads and prefill batch must not be negative");
         }
-        if (!routers.isEmpty() && budgets.isEmpty()) {
+        if (!routers.isEmpty() && budgets.isEmpty() && !autoBudget) {
             throw new InvalidEvalOptionException("router files were given but no budget to evaluate them at");
+        }
+        if (autoBudget && routers.isEmpty()) {
+            throw new InvalidEvalOptionException("--budgets auto needs a --router with a budget predictor");
         }
         if (routers.isEmpty() && !dense) {
             throw new InvalidEvalOptionException("nothing to evaluate: no router file and the dense model is off");
@@ -120,15 +125,29 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
         }
     }
 
-    /** Comma-separated budgets. */
+    /** Comma-separated fixed budgets; {@code auto} entries are left to {@link #parseAuto}. */
     public static List<Budget> parseBudgets(String text) {
         List<Budget> out = new ArrayList<>();
         for (String part : text.split(",")) {
-            if (!part.isBlank()) {
+            if (!part.isBlank() && !isAuto(part)) {
                 out.add(parseBudget(part));
             }
         }
         return out;
+    }
+
+    /** Whether comma-separated budgets include {@code auto} (the router's Budget Predictor chooses). */
+    public static boolean parseAuto(String text) {
+        for (String part : text.split(",")) {
+            if (isAuto(part)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isAuto(String part) {
+        return part.trim().equalsIgnoreCase("auto");
     }
 
     /** Comma-separated task names; {@code paper} stands for the paper's eight, {@code all} adds MMLU. */
@@ -181,6 +200,7 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
         private int threads;
         private int prefillBatch;
         private boolean dense = true;
+        private boolean autoBudget;
 
         private Builder(Path model, Path outputDir, Path datasetsDir) {
             this.model = model;
@@ -268,10 +288,15 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
             return this;
         }
 
+        public Builder autoBudget(boolean v) {
+            autoBudget = v;
+            return this;
+        }
+
         public EvalOptions build() {
             return new EvalOptions(model, routers, budgets, tasks, limit, perplexity, pplLimitTokens, pplWindow,
                     pplStride, outputDir, datasetsDir, routingMode, bos, contextLength, kvCacheType, skippedKv,
-                    threads, prefillBatch, dense);
+                    threads, prefillBatch, dense, autoBudget);
         }
     }
 }

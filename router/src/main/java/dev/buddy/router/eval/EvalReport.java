@@ -183,6 +183,21 @@ public final class EvalReport {
                 }
             }
         }
+        if (results.stream().anyMatch(r -> !r.budgetChoices().isEmpty())) {
+            sb.append("\nBudgets chosen by the Budget Predictor (budget auto; counts of routed sequences, mean chosen"
+                    + " b = fraction of blocks executed):\n\n");
+            sb.append("| Method | Task | Sequences | Mean b | Chosen budgets (b: count) |\n|---|---|---:|---:|---|\n");
+            for (ConfigurationResult r : results) {
+                r.budgetChoices().forEach((task, d) -> {
+                    StringBuilder counts = new StringBuilder();
+                    d.byBudget().forEach((b, n) -> counts.append(counts.isEmpty() ? "" : ", ").append(b)
+                            .append(": ").append(n));
+                    sb.append("| ").append(r.method()).append(" | ").append(task.key()).append(" | ")
+                            .append(d.total()).append(" | ").append(fixed(d.meanBudget(), 3)).append(" | ")
+                            .append(counts).append(" |\n");
+                });
+            }
+        }
         if (!corpora.isEmpty()) {
             sb.append("\nPerplexity windows:\n\n");
             sb.append("| Method | Budget | Text | Tokens scored | Window | Stride | PPL |\n");
@@ -275,10 +290,29 @@ public final class EvalReport {
                 ppl.put(p.corpus().key(), m);
             }
             entry.put("perplexity", ppl);
+            if (!r.budgetChoices().isEmpty()) {
+                entry.put("budget_choices", budgetChoicesJson(r));
+            }
             list.add(entry);
         }
         root.put("results", list);
         return root;
+    }
+
+    /**
+     * Under {@code auto}, per task: the mean chosen budget, the routed sequences counted and how many chose each
+     * budget (see {@link BudgetChoices} for what a sequence is).
+     */
+    private static Map<String, Object> budgetChoicesJson(ConfigurationResult r) {
+        Map<String, Object> byTask = new LinkedHashMap<>();
+        r.budgetChoices().forEach((task, d) -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("mean_budget", rounded(d.meanBudget(), 4));
+            m.put("sequences", d.total());
+            m.put("counts", new LinkedHashMap<String, Object>(d.byBudget()));
+            byTask.put(task.key(), m);
+        });
+        return byTask;
     }
 
     /** The {@code summary.json} shape (see the class comment). */
@@ -295,6 +329,9 @@ public final class EvalReport {
             entry.put("wikitext_ppl", r.perplexity(PerplexityCorpus.WIKITEXT2));
             entry.put("tinystories_ppl", r.perplexity(PerplexityCorpus.TINYSTORIES));
             entry.put("executed_fraction", r.computeFraction());
+            if (!r.budgetChoices().isEmpty()) {
+                entry.put("budget_choices", budgetChoicesJson(r));
+            }
             Map<String, Object> tasks = new LinkedHashMap<>();
             Map<String, Object> stderr = new LinkedHashMap<>();
             for (TaskResult tr : r.tasks().values()) {

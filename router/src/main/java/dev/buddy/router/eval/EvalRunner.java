@@ -48,10 +48,17 @@ public final class EvalRunner {
     public ConfigurationResult evaluate(EvalConfiguration config, Inputs inputs) {
         LogLikelihoodScorer scorer = new LogLikelihoodScorer(model, encoder, config.planners(), mode, addBos);
         Map<Task, TaskResult> tasks = new EnumMap<>(Task.class);
+        Map<Task, BudgetChoices.Distribution> choices = new EnumMap<>(Task.class);
         for (Map.Entry<Task, List<McExample>> e : inputs.tasks().entrySet()) {
             Task task = e.getKey();
+            if (config.choices() != null) {
+                config.choices().reset();
+            }
             try (Bar bar = bar(config.label() + " " + task.key(), e.getValue().size())) {
                 tasks.put(task, TaskEvaluator.evaluate(task, e.getValue(), scorer, bar.listener(), null));
+            }
+            if (config.choices() != null) {
+                choices.put(task, config.choices().snapshot());
             }
         }
         Map<PerplexityCorpus, PerplexityResult> ppl = new EnumMap<>(PerplexityCorpus.class);
@@ -62,7 +69,7 @@ public final class EvalRunner {
             }
         }
         return new ConfigurationResult(config.method(), config.budget(), config.nominalFraction(),
-                scorer.usage().executedFraction(), tasks, ppl);
+                scorer.usage().executedFraction(), tasks, ppl, choices);
     }
 
     private Bar bar(String label, long total) {

@@ -7,6 +7,7 @@ import dev.buddy.engine.model.Transformer;
 import dev.buddy.engine.tensor.Parallel;
 import dev.buddy.router.BaseModelInfo;
 import dev.buddy.router.Budget;
+import dev.buddy.router.DynamicRouter;
 import dev.buddy.router.Router;
 import dev.buddy.router.RouterFile;
 
@@ -111,6 +112,7 @@ public final class Evaluation {
             routers.add(router);
             methodCount.merge(EvalReport.canonicalMethod(router.provenance().method()), 1, Integer::sum);
         }
+        int autoRouters = 0;
         for (int i = 0; i < routers.size(); i++) {
             Router router = routers.get(i);
             String method = EvalReport.canonicalMethod(router.provenance().method());
@@ -121,6 +123,19 @@ public final class Evaluation {
             for (Budget budget : options.budgets()) {
                 out.add(EvalConfiguration.routed(method, router, budget, layers));
             }
+            if (options.autoBudget()) {
+                if (router instanceof DynamicRouter d && d.predictor().isPresent()) {
+                    out.add(EvalConfiguration.auto(method, router, layers));
+                    autoRouters++;
+                } else {
+                    log.println("note: " + options.routers().get(i).getFileName() + " has no budget predictor;"
+                            + " it is not evaluated at --budgets auto");
+                }
+            }
+        }
+        if (options.autoBudget() && autoRouters == 0) {
+            throw new InvalidEvalOptionException("--budgets auto needs a router with a budget predictor (train one"
+                    + " with buddy train-predictor); none of the --router files has one");
         }
         return out;
     }
@@ -140,6 +155,8 @@ public final class Evaluation {
         }
         r.perplexities().forEach((c, p) -> sb.append(String.format(Locale.ROOT, ", %s PPL %.3f", c.key(),
                 p.perplexity())));
+        r.budgetChoices().forEach((t, d) -> sb.append(String.format(Locale.ROOT, ", %s chose b=%.3f on average %s",
+                t.key(), d.meanBudget(), d.byBudget())));
         return sb.toString();
     }
 

@@ -26,4 +26,24 @@ public interface PlannerSource {
         Objects.requireNonNull(budget, "budget");
         return () -> BuddyPlanner.open(router, budget, Reroute.everyStep());
     }
+
+    /**
+     * BUDDY with no budget: each sequence's budget comes from the router's Budget Predictor ({@code --budget auto}),
+     * and the k it chooses at the sequence's first forward call is counted in {@code choices}.
+     */
+    static PlannerSource autoBudget(Router router, BudgetChoices choices) {
+        Objects.requireNonNull(router, "router");
+        Objects.requireNonNull(choices, "choices");
+        return () -> {
+            BuddyPlanner planner = BuddyPlanner.open(router, null, Reroute.everyStep());
+            boolean[] recorded = {false};
+            return (ctx, runBlock) -> {
+                planner.plan(ctx, runBlock);
+                if (!recorded[0]) {
+                    choices.record(planner.session().middleBlocks());
+                    recorded[0] = true;
+                }
+            };
+        };
+    }
 }

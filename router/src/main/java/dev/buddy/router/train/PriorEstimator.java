@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import dev.buddy.engine.tensor.Parallel;
 import dev.buddy.router.Priors;
+import dev.buddy.router.eval.ProgressListener;
 
 /**
  * Estimates a per-block importance indicator on calibration text and normalises it into the prior p̃ with the
@@ -35,12 +36,31 @@ public final class PriorEstimator {
 
     /** Estimates {@code kind} on every example of {@code data}. */
     public static Estimate estimate(FrozenModel model, TrainingData data, PriorKind kind, int threads) {
+        return estimate(model, data, kind, threads, ProgressListener.NONE);
+    }
+
+    /**
+     * As {@link #estimate(FrozenModel, TrainingData, PriorKind, int)}, telling {@code progress} of every sequence
+     * pass (a forward pass, or forward and backward for Taylor); {@link #passes} of them in all.
+     */
+    public static Estimate estimate(FrozenModel model, TrainingData data, PriorKind kind, int threads,
+                                    ProgressListener progress) {
         try (Parallel pool = new Parallel(threads)) {
-            return estimate(model, data, kind, pool);
+            return estimate(model, data, kind, pool, progress);
         }
     }
 
+    /** The sequence passes an estimate makes: one per sequence, or L−1 per sequence for ΔPPL (full + each block). */
+    public static long passes(PriorKind kind, int sequences, int layers) {
+        return kind == PriorKind.PPL ? (long) sequences * (layers - 1) : sequences;
+    }
+
     static Estimate estimate(FrozenModel model, TrainingData data, PriorKind kind, Parallel pool) {
+        return estimate(model, data, kind, pool, ProgressListener.NONE);
+    }
+
+    static Estimate estimate(FrozenModel model, TrainingData data, PriorKind kind, Parallel pool,
+                             ProgressListener progress) {
         int layers = model.spec().blockCount();
         dev.buddy.router.Budget.requireRoutableDepth(layers);
         int capacity = 1;
@@ -55,16 +75,17 @@ public final class PriorEstimator {
         }
         ModelPass pass = new ModelPass(model, capacity, pool);
         double[] raw = switch (kind) {
-            case TAYLOR -> taylor(pass, data, layers, tokens);
-            case PPL -> deltaPerplexity(pass, data, layers, tokens);
-            case COSINE -> cosine(pass, data, layers);
+            case TAYLOR -> taylor(pass, data, layers, tokens, progress);
+            case PPL -> deltaPerplexity(pass, data, layers, tokens, progress);
+            case COSINE -> cosine(pass, data, layers, progress);
         };
         return new Estimate(kind, raw, new Prior(kind.fileName(), Priors.normalize(raw, kind.heavyTail())), tokens,
                 data.size());
     }
 
     /** |Σ ∂L/∂m_l| at full depth, L the mean NLL over all calibration tokens. */
-    private static double[] taylor(ModelPass pass, TrainingData data, int layers, long tokens) {
+    private static double[] taylor(ModelPass pass, TrainingData data, int layers, long tokens,
+                                   ProgressListener progress) {
         float[] ones = ones(layers);
         double[] sums = new double[layers];
         double[] gradients = new double[layers];
@@ -72,6 +93,7 @@ public final class PriorEstimator {
         float scale = (float) (1.0 / tokens);
         for (int i = 0; i < data.size(); i++) {
             TrainingExample e = data.example(i);
+            progress.advance(1);
             if (e.targetCount() == 0) {
                 continue;
             }
@@ -92,22 +114,25 @@ public final class PriorEstimator {
     }
 
     /** max(0, PPL without block l − full PPL), perplexities over all calibration tokens. */
-    private static double[] deltaPerplexity(ModelPass pass, TrainingData data, int layers, long tokens) {
-        double full = Math.exp(meanNll(pass, data, ones(layers), tokens));
+    private static double[] deltaPerplexity(ModelPass pass, TrainingData data, int layers, long tokens,
+                                            ProgressListener progress) {
+        double full = Math.exp(meanNll(pass, data, ones(layers), tokens, progress));
         double[] raw = new double[layers - 2];
         for (int j = 0; j < raw.length; j++) {
             float[] gates = ones(layers);
             gates[j + 1] = 0f;
-            raw[j] = Math.max(0.0, Math.exp(meanNll(pass, data, gates, tokens)) - full);
+            raw[j] = Math.max(0.0, Math.exp(meanNll(pass, data, gates, tokens, progress)) - full);
         }
         return raw;
     }
 
-    private static double meanNll(ModelPass pass, TrainingData data, float[] gates, long tokens) {
+    private static double meanNll(ModelPass pass, TrainingData data, float[] gates, long tokens,
+                                  ProgressListener progress) {
         int[] targets = new int[pass.capacity()];
         double nll = 0;
         for (int i = 0; i < data.size(); i++) {
             TrainingExample e = data.example(i);
+            progress.advance(1);
             if (e.targetCount() == 0) {
                 continue;
             }
@@ -120,13 +145,14 @@ public final class PriorEstimator {
     }
 
     /** Mean over positions of 1 − cos(h_l, h_{l+1}) at full depth. */
-    private static double[] cosine(ModelPass pass, TrainingData data, int layers) {
+    private static double[] cosine(ModelPass pass, TrainingData data, int layers, ProgressListener progress) {
         float[] ones = ones(layers);
         int dim = pass.spec().embeddingLength();
         double[] sums = new double[layers];
         long positions = 0;
         for (int i = 0; i < data.size(); i++) {
             TrainingExample e = data.example(i);
+            progress.advance(1);
             int n = e.length();
             pass.embed(e.tokens(), n);
             pass.forward(n, ones, false);

@@ -30,6 +30,11 @@ final class ProgressBar {
 
     /** Records a finished step (0-based) and redraws if enough time has passed or the run is done. */
     void update(int step, double loss, long stepTokens) {
+        update(step, loss, stepTokens, "");
+    }
+
+    /** As {@link #update(int, double, long)}, with {@code extra} (e.g. the reward) shown after the loss. */
+    void update(int step, double loss, long stepTokens, String extra) {
         tokens += stepTokens;
         // Exponential moving average over roughly the last 20 steps.
         average = Double.isNaN(average) ? loss : 0.95 * average + 0.05 * loss;
@@ -39,23 +44,23 @@ final class ProgressBar {
             return;
         }
         lastDraw = now;
-        out.print('\r' + line(step, loss, now));
+        out.print('\r' + line(step, loss, extra, now));
         if (last) {
             out.println();
         }
         out.flush();
     }
 
-    private String line(int step, double loss, long now) {
+    private String line(int step, double loss, String extra, long now) {
         int done = step + 1;
         int filled = (int) ((long) WIDTH * done / totalSteps);
         double seconds = (now - startNanos) / 1e9;
         double tokensPerSecond = seconds > 0 ? tokens / seconds : 0;
         int stepsHere = done - firstStep;
         double eta = stepsHere > 0 ? seconds / stepsHere * (totalSteps - done) : 0;
-        return String.format(Locale.ROOT, "[%s%s] %d/%d loss %.4f (avg %.4f) %,.0f tok/s ETA %s ",
-                "#".repeat(filled), "-".repeat(WIDTH - filled), done, totalSteps, loss, average, tokensPerSecond,
-                duration(eta));
+        return String.format(Locale.ROOT, "[%s%s] %d/%d loss %.4f (avg %.4f)%s %,.0f tok/s ETA %s ",
+                "#".repeat(filled), "-".repeat(WIDTH - filled), done, totalSteps, loss, average,
+                extra.isEmpty() ? "" : " " + extra, tokensPerSecond, duration(eta));
     }
 
     static String duration(double seconds) {

@@ -31,7 +31,8 @@ public final class TrainRouterCommand {
      * @param maxTokens       longest sequence; longer examples are cut
      * @param threads         kernel threads
      * @param relaxation      straight-through relaxation
-     * @param prior           {@code taylor} (the paper's default), {@code dppl}, {@code cosine} or {@code none}
+     * @param prior           {@code taylor} (the paper's default), {@code dppl}, {@code cosine}, {@code none}, or a prior
+     *                        file from {@code buddy prior} (or a BUDDY router) whose prior to reuse
      * @param priorData       calibration text for the prior, or null for the training data
      * @param priorSequences  calibration sequences
      * @param checkpointEvery checkpoint interval in steps (0: only at the end)
@@ -105,6 +106,11 @@ public final class TrainRouterCommand {
         }
         if ("none".equalsIgnoreCase(options.prior())) {
             return Prior.none(middle);
+        }
+        Path priorFile = Path.of(options.prior());
+        if (Files.isRegularFile(priorFile)) {
+            // A file from buddy prior (or any BUDDY router): reuse its prior instead of measuring one.
+            return PriorFile.read(priorFile, model.baseInfo());
         }
         PriorKind kind = PriorKind.fromName(options.prior());
         Path source = options.priorData() != null ? options.priorData() : options.data();

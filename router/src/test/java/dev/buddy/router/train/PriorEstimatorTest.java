@@ -117,16 +117,26 @@ class PriorEstimatorTest {
     }
 
     @Test
-    void priorCommandPrintsEveryBlockAndWritesTheRankingAsAStaticPlan(@TempDir Path tmp) throws IOException {
+    void priorCommandPrintsEveryBlockAndWritesAPriorFileThatIsAlsoAStaticPlan(@TempDir Path tmp)
+            throws IOException {
         Path stories = TestData.require("models/stories260K.gguf");
         Path text = TestData.require("datasets/tinystories/tinystories-valid-sample.txt");
         Path out = tmp.resolve("prior.gguf");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PriorEstimator.Estimate estimate = PriorCommand.run(new PriorCommand.Options(stories, text, PriorKind.PPL, 8,
-                64, 2, out), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        PriorEstimator.Estimate estimate = PriorCommand.run(new PriorCommand.Options(stories, text, PriorKind.PPL, 300,
+                64, 2, out), new PrintStream(bytes, true, StandardCharsets.UTF_8),
+                new PrintStream(progress, true, StandardCharsets.UTF_8));
         String printed = bytes.toString(StandardCharsets.UTF_8);
         for (int block = 1; block <= 3; block++) {
             assertTrue(printed.contains(String.format("%5d  ", block)), printed);
+        }
+        // 300 tokens in windows of 64 are 5 windows; ΔPPL makes L−1 = 4 passes over each.
+        assertEquals(5, estimate.sequences());
+        assertTrue(progress.toString(StandardCharsets.UTF_8).contains("20/20"), progress.toString());
+        assertTrue(printed.contains("#".repeat(PriorCommand.PLOT_WIDTH)), "the most important block's bar is full");
+        try (dev.buddy.gguf.GgufFile f = dev.buddy.gguf.GgufFile.open(stories)) {
+            assertEquals(estimate.prior(), PriorFile.read(out, dev.buddy.router.BaseModelInfo.of(f)));
         }
         StaticPlan plan = (StaticPlan) RouterFile.read(out);
         assertArrayEquals(estimate.ranking(), plan.ranking());

@@ -1,0 +1,98 @@
+package dev.buddy.cli.train;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+import dev.buddy.cli.Cli;
+import dev.buddy.cli.Command;
+import dev.buddy.cli.CommandSpec;
+import dev.buddy.cli.Io;
+import dev.buddy.cli.OptionSpec;
+import dev.buddy.cli.ParsedArgs;
+import dev.buddy.cli.UsageException;
+import dev.buddy.router.train.PriorCommand;
+import dev.buddy.router.train.PriorKind;
+
+/** {@code buddy prior}: BUDDY's offline per-block prior (Taylor, ΔPPL or cosine) on calibration text. */
+public final class PriorCliCommand implements Command {
+    static final String WIKITEXT_RELATIVE = "datasets/wikitext/wikitext-2-raw/wiki.test.raw";
+
+    private static final CommandSpec SPEC = new CommandSpec("prior",
+            "measure BUDDY's per-block prior (taylor, ppl or cosine) and write it as a prior file",
+            """
+            Runs the model over the first N tokens of the calibration text in independent windows and scores every
+            middle block: taylor (the paper's default: |dL/dm| of the block's residual gate at full depth), ppl
+            (perplexity increase with the block removed) or cosine (1 - cos of the block's input and output). The
+            scores go through the paper's normalisation (log1p, robust z by median/IQR, rank to (0,1), standardise).
+            Prints the table with a bar plot and writes a router-format file (atomically) holding the prior and the
+            ranking: 'train-router --prior FILE' reuses the prior, and 'eval --router FILE' runs it as the
+            prior-only static baseline. --calib wikitext-2 is $BUDDY_DATA/datasets/wikitext/wikitext-2-raw/
+            wiki.test.raw ($BUDDY_DATA defaults to ../shared).""",
+            List.of(),
+            List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
+                    OptionSpec.value(null, "--calib", "TEXT", "wikitext-2 or a UTF-8 text file", "wikitext-2"),
+                    OptionSpec.value(null, "--method", "NAME", "taylor, ppl or cosine", "taylor"),
+                    OptionSpec.value(null, "--calib-tokens", "N", "calibration tokens (the text's first N)", "4096"),
+                    OptionSpec.value(null, "--window", "N", "tokens per independent window", "256"),
+                    OptionSpec.value("-o", "--output", "FILE", "the prior file to write (a router GGUF)", null),
+                    OptionSpec.value("-t", "--threads", "N", "worker threads",
+                            Integer.toString(Runtime.getRuntime().availableProcessors()))),
+            List.of("buddy prior -m SmolLM2-135M-Instruct.Q4_1.gguf --calib wikitext-2 --method taylor"
+                    + " -o smollm2.prior.gguf"));
+
+    @Override
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(ParsedArgs args, Io io) throws Exception {
+        String modelArg = args.string("--model");
+        if (modelArg == null) {
+            throw new UsageException("missing -m MODEL.gguf (see 'buddy prior --help')");
+        }
+        Path model = args.path("model", modelArg);
+        PriorKind kind;
+        try {
+            kind = PriorKind.fromName(args.string("--method"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("invalid --method '" + args.string("--method")
+                    + "': expected taylor, ppl or cosine");
+        }
+        int tokens = args.intValue("--calib-tokens", 2, 1 << 24);
+        int window = args.intValue("--window", 2, 1 << 20);
+        int threads = args.intValue("--threads", 1, 1024);
+        Path calib = calibration(args);
+        if (!Files.isRegularFile(calib)) {
+            throw new UsageException("calibration text " + calib + " does not exist; give --calib FILE"
+                    + (isWikitext(args.string("--calib")) ? " or set BUDDY_DATA to the shared data folder" : ""));
+        }
+        Path output = args.has("--output") ? args.path("output", args.string("--output")) : null;
+        if (output != null && Files.isDirectory(output)) {
+            throw new UsageException("-o " + output + " is a directory; give the prior file's name");
+        }
+        if (output != null && Files.exists(output) && Files.exists(model) && Files.isSameFile(output, model)) {
+            throw new UsageException("-o " + output + " is the model itself; choose another output file");
+        }
+        PriorCommand.run(new PriorCommand.Options(model, calib, kind, tokens, window, threads, output), io.out(),
+                io.err());
+        return Cli.EXIT_OK;
+    }
+
+    private static boolean isWikitext(String name) {
+        String n = name.strip().toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
+        return n.equals("wikitext2") || n.equals("wikitext");
+    }
+
+    static Path calibration(ParsedArgs args) {
+        String value = args.string("--calib");
+        if (!isWikitext(value)) {
+            return args.path("calibration", value);
+        }
+        String root = System.getenv("BUDDY_DATA");
+        Path base = root != null && !root.isBlank() ? Path.of(root) : Path.of("..", "shared");
+        return base.resolve(WIKITEXT_RELATIVE).normalize();
+    }
+}

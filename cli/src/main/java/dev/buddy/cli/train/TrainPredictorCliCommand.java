@@ -1,0 +1,97 @@
+package dev.buddy.cli.train;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+import dev.buddy.cli.Cli;
+import dev.buddy.cli.Command;
+import dev.buddy.cli.CommandSpec;
+import dev.buddy.cli.Io;
+import dev.buddy.cli.OptionSpec;
+import dev.buddy.cli.ParsedArgs;
+import dev.buddy.cli.UsageException;
+import dev.buddy.router.train.PredictorConfig;
+import dev.buddy.router.train.TrainPredictorCommand;
+
+/** {@code buddy train-predictor}: GRPO for a router's Budget Predictor, base model and Decision Module frozen. */
+public final class TrainPredictorCliCommand implements Command {
+    private static final CommandSpec SPEC = new CommandSpec("train-predictor",
+            "train a router's budget predictor (GRPO) so that --budget auto picks a budget per prompt",
+            """
+            The paper's GRPO (section 4.4): per prompt (Alpaca instruction and input; the response is the target),
+            sample a group of k ~ pi(k | layer-0 V features of the prompt), run the frozen model teacher-forced under
+            the router's top-k mask for b = (k+2)/L, reward r = -lambda_perf*CE - lambda_cost*b, advantage
+            (r - mean)/(std + eps) within the group, loss -mean(A*log pi(k)) - beta*H(pi); Adam. The output is a copy
+            of the router with the predictor added. A checkpoint is written atomically beside the output; --resume
+            continues it, and a fixed --seed gives a bit-identical run. Progress (loss, reward, tokens/s, ETA) goes
+            to stderr. beta (not given in the paper) defaults to 0.01.""",
+            List.of(),
+            List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
+                    OptionSpec.value("-r", "--router", "FILE", "the BUDDY router whose predictor to train", null),
+                    OptionSpec.value(null, "--data", "FILE", "training data (.json Alpaca, .jsonl, or text)", null),
+                    OptionSpec.value("-o", "--output", "FILE", "the router file to write (router + predictor)", null),
+                    OptionSpec.value(null, "--steps", "N", "optimiser steps (the paper's 10000)", "1000"),
+                    OptionSpec.value(null, "--lr", "X", "Adam learning rate (the paper's 1e-5)", "1e-5"),
+                    OptionSpec.value(null, "--batch", "N", "prompts per step (the paper's 2)", "2"),
+                    OptionSpec.value(null, "--group", "N", "actions sampled per prompt (the paper's 4)", "4"),
+                    OptionSpec.value(null, "--lambda-perf", "X", "reward weight of the cross-entropy", "5.0"),
+                    OptionSpec.value(null, "--lambda-cost", "X", "reward weight of the budget b", "0.05"),
+                    OptionSpec.value(null, "--beta", "X", "entropy bonus (not in the paper; ours)", "0.01"),
+                    OptionSpec.value(null, "--seed", "N", "run seed", "42"),
+                    OptionSpec.value(null, "--max-tokens", "N", "longest example in tokens; longer ones are cut",
+                            "256"),
+                    OptionSpec.value(null, "--checkpoint-every", "N", "checkpoint interval in steps (0: at the end)",
+                            "100"),
+                    OptionSpec.flag(null, "--resume", "continue from the checkpoint beside --output"),
+                    OptionSpec.value("-t", "--threads", "N", "worker threads",
+                            Integer.toString(Runtime.getRuntime().availableProcessors()))),
+            List.of("buddy train-predictor -m SmolLM2-135M-Instruct.Q4_1.gguf -r smollm2.router.gguf"
+                    + " --data alpaca_5000.json --steps 500 -o smollm2.router+predictor.gguf"));
+
+    @Override
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(ParsedArgs args, Io io) throws Exception {
+        Path model = required(args, "--model", "-m MODEL.gguf");
+        Path router = required(args, "--router", "-r ROUTER.gguf");
+        Path data = required(args, "--data", "--data FILE");
+        Path output = required(args, "--output", "-o OUTPUT.gguf");
+        PredictorConfig config = new PredictorConfig(args.intValue("--steps", 1, 100_000_000),
+                real(args, "--lr", 0, 1), args.intValue("--batch", 1, 4096), args.intValue("--group", 2, 1024),
+                real(args, "--lambda-perf", 0, 1e6), real(args, "--lambda-cost", 0, 1e6), real(args, "--beta", 0, 1e6),
+                PredictorConfig.defaults(1).advantageEps(), PredictorConfig.defaults(1).hiddenDim(),
+                args.longValue("--seed"), args.intValue("--max-tokens", 2, 1 << 20),
+                args.intValue("--checkpoint-every", 0, 100_000_000), args.intValue("--threads", 1, 1024));
+        TrainPredictorCommand.run(new TrainPredictorCommand.Options(model, router, data, output, config,
+                args.flag("--resume")), io.out(), io.err());
+        return Cli.EXIT_OK;
+    }
+
+    private static Path required(ParsedArgs args, String option, String example) {
+        String v = args.string(option);
+        if (v == null) {
+            throw new UsageException("missing " + example + " (see 'buddy train-predictor --help')");
+        }
+        return args.path(option.substring(2), v);
+    }
+
+    /** A real in [min, max], parsed as a double so 1e-5 stays exactly the decimal the user wrote. */
+    private static double real(ParsedArgs args, String option, double min, double max) {
+        String text = args.string(option);
+        double v;
+        try {
+            v = Double.parseDouble(text.strip());
+        } catch (NumberFormatException e) {
+            throw new UsageException("invalid " + option + " '" + text + "': expected a number");
+        }
+        if (!(v >= min && v <= max) || (option.equals("--lr") && v == 0)) {
+            throw new UsageException(String.format(Locale.ROOT, "invalid %s '%s': expected a number %s %s to %s",
+                    option, text, option.equals("--lr") ? "above" : "from", min, max));
+        }
+        return v;
+    }
+}

@@ -1,0 +1,117 @@
+package dev.buddy.cli.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import dev.buddy.cli.CliRun;
+import dev.buddy.gguf.GgufFile;
+import dev.buddy.gguf.TestData;
+import dev.buddy.router.BaseModelInfo;
+import dev.buddy.router.DynamicRouter;
+import dev.buddy.router.FeatureSource;
+import dev.buddy.router.Pooling;
+import dev.buddy.router.RandomRouter;
+import dev.buddy.router.RouterFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code buddy prior} and {@code buddy train-predictor} end to end on stories260K: the files they write are what the
+ * other commands read (a prior file feeds train-router and is a static plan; the predictor router runs with
+ * {@code generate --budget auto}), and bad input is one line on stderr with exit 2.
+ */
+class PredictorCliTest {
+    @TempDir
+    Path dir;
+
+    private static Path model() {
+        return TestData.require("models/stories260K.gguf");
+    }
+
+    private static Path text() {
+        return TestData.require("datasets/tinystories/tinystories-valid-sample.txt");
+    }
+
+    private Path randomRouter() throws IOException {
+        BaseModelInfo info;
+        try (GgufFile f = GgufFile.open(model())) {
+            info = BaseModelInfo.of(f);
+        }
+        Path out = dir.resolve("random.gguf");
+        RouterFile.write(RandomRouter.create(info, 3, FeatureSource.VALUE, Pooling.MEAN, false), out);
+        return out;
+    }
+
+    private Path alpaca(String... lines) throws IOException {
+        Path data = dir.resolve("data.jsonl");
+        Files.writeString(data, String.join("\n", lines) + "\n");
+        return data;
+    }
+
+    @Test
+    void trainPredictorWritesARouterThatGenerateRunsWithAnAutoBudget() throws IOException {
+        Path data = alpaca("{\"instruction\": \"Tell a story about a cat.\", \"output\": \"Once upon a time there was"
+                        + " a cat. The cat liked to play.\"}",
+                "{\"instruction\": \"Tell a story about a dog.\", \"input\": \"The dog is big.\", \"output\": \"The"
+                        + " big dog ran in the park with Tim.\"}");
+        Path out = dir.resolve("with-predictor.gguf");
+        CliRun run = CliRun.run("train-predictor", "-m", model().toString(), "-r", randomRouter().toString(),
+                "--data", data.toString(), "--steps", "3", "--lr", "1e-2", "-t", "1", "-o", out.toString());
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("budgets chosen by --budget auto"), run.out());
+        assertTrue(run.err().contains("3/3") && run.err().contains("reward") && run.err().contains("ETA"),
+                run.err());
+        DynamicRouter router = (DynamicRouter) RouterFile.read(out);
+        assertTrue(router.predictor().isPresent());
+        CliRun generate = CliRun.run("generate", "-m", model().toString(), "--router", out.toString(), "--budget",
+                "auto", "-p", "Once upon a time", "-n", "4", "-t", "1");
+        assertEquals(0, generate.exit(), generate.err());
+        assertTrue((generate.out() + generate.err()).contains("auto budget b="), generate.out() + generate.err());
+    }
+
+    @Test
+    void malformedDataIsOneLineNamingTheLine() throws IOException {
+        Path data = alpaca("{\"instruction\": \"a\", \"output\": \"b\"}", "{\"instruction\": \"a\", \"output\": ");
+        CliRun.run("train-predictor", "-m", model().toString(), "-r", randomRouter().toString(), "--data",
+                data.toString(), "--steps", "1", "-o", dir.resolve("o.gguf").toString()).assertUserError("line 2");
+    }
+
+    @Test
+    void badOptionsAreOneLineUserErrors() throws IOException {
+        Path router = randomRouter();
+        CliRun.run("train-predictor", "-m", model().toString(), "-r", router.toString(), "--data",
+                text().toString(), "--lr", "0", "-o", dir.resolve("o.gguf").toString()).assertUserError("--lr");
+        CliRun.run("train-predictor", "-m", model().toString(), "--data", text().toString(), "-o",
+                dir.resolve("o.gguf").toString()).assertUserError("-r");
+        CliRun.run("train-predictor", "-m", model().toString(), "-r", router.toString(), "--data",
+                text().toString(), "--resume", "-o", dir.resolve("o.gguf").toString()).assertUserError("checkpoint");
+        CliRun.run("prior", "-m", model().toString(), "--method", "fisher").assertUserError("--method");
+        CliRun.run("prior", "-m", model().toString(), "--calib", dir.resolve("none.txt").toString())
+                .assertUserError("does not exist");
+    }
+
+    @Test
+    void priorFileIsAStaticPlanAndFeedsTrainRouterAndTrainPredictorRefusesIt() throws IOException {
+        Path prior = dir.resolve("prior.gguf");
+        CliRun run = CliRun.run("prior", "-m", model().toString(), "--calib", text().toString(), "--method",
+                "cosine", "--calib-tokens", "300", "--window", "100", "-t", "1", "-o", prior.toString());
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("ranking (most important first)"), run.out());
+        assertTrue(run.err().contains("3/3"), "progress bar reaches the end: " + run.err());
+        assertEquals("prior", RouterFile.read(prior).provenance().method());
+
+        Path router = dir.resolve("router.gguf");
+        CliRun train = CliRun.run("train-router", "-m", model().toString(), "--data", text().toString(), "--steps",
+                "1", "--batch", "1", "--max-tokens", "32", "--prior", prior.toString(), "-t", "1", "-o",
+                router.toString());
+        assertEquals(0, train.exit(), train.err());
+        assertEquals("cosine", RouterFile.read(router).provenance().priorKind());
+
+        CliRun.run("train-predictor", "-m", model().toString(), "-r", prior.toString(), "--data", text().toString(),
+                "-o", dir.resolve("o.gguf").toString()).assertUserError("static plan");
+    }
+}

@@ -1,0 +1,88 @@
+package dev.buddy.router.train;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+
+import dev.buddy.router.Budget;
+import dev.buddy.router.DynamicRouter;
+import dev.buddy.router.Router;
+import dev.buddy.router.RouterFile;
+
+/**
+ * {@code buddy train-predictor}: GRPO for the Budget Predictor of an existing router ({@link PredictorTrainer}), then
+ * a summary: the reward at the start and end of the run, throughput, and the budgets the trained predictor chooses
+ * on the first prompts of the data.
+ */
+public final class TrainPredictorCommand {
+    /** Prompts whose chosen budget the summary reports. */
+    static final int SUMMARY_PROMPTS = 200;
+
+    /**
+     * @param model  base model GGUF
+     * @param router the router (a dynamic BUDDY router file) whose predictor to train
+     * @param data   training data: Alpaca {@code .json} / {@code .jsonl} (prompt = instruction and input, target =
+     *               response), or plain text
+     * @param output the router file to write: a copy of {@code router} with the predictor
+     * @param config the GRPO settings
+     * @param resume continue from the checkpoint beside {@code output}
+     */
+    public record Options(Path model, Path router, Path data, Path output, PredictorConfig config, boolean resume) {}
+
+    /**
+     * @param result the training result
+     * @param chosen how many of the first prompts chose each k (index k−1)
+     */
+    public record Summary(PredictorTrainer.Result result, int[] chosen) {}
+
+    private TrainPredictorCommand() {}
+
+    public static Summary run(Options options, PrintStream out, PrintStream progress) throws IOException {
+        PredictorConfig config = options.config();
+        try (FrozenModel model = FrozenModel.open(options.model())) {
+            Router loaded = RouterFile.load(options.router(), model.baseInfo());
+            if (!(loaded instanceof DynamicRouter router)) {
+                throw new InvalidTrainingOptionException(options.router() + " is a static plan; a budget predictor"
+                        + " needs a BUDDY router (train one with buddy train-router)");
+            }
+            TrainingData data = TrainingData.open(options.data(), model.tokenizer(), config.maxTokens());
+            PredictorTrainer.Result result = PredictorTrainer.train(model, router, data, config, options.output(),
+                    options.resume(), progress);
+            double[] rewards = result.stepRewards();
+            int from = result.firstStep();
+            int window = Math.max(1, Math.min(50, (rewards.length - from) / 4));
+            out.printf(Locale.ROOT, "wrote %s: %s with a budget predictor (%d GRPO steps)%n", options.output(),
+                    router.name(), rewards.length);
+            out.printf(Locale.ROOT, "mean sampled reward: first %d steps %.4f, last %d steps %.4f; %,d tokens,"
+                            + " %.1f tok/s%s%n", window, mean(rewards, from, from + window), window,
+                    mean(rewards, rewards.length - window, rewards.length), result.tokens(),
+                    result.tokensPerSecond(), result.skippedExamples() > 0 ? "; " + result.skippedExamples()
+                            + " examples had no scored token within the length limit and were skipped" : "");
+            int[] chosen = PredictorEvaluation.chosenBudgets(model, result.router(), data, SUMMARY_PROMPTS,
+                    config.threads());
+            out.println("budgets chosen by --budget auto on the first " + Math.min(SUMMARY_PROMPTS, data.size())
+                    + " prompts:");
+            int layers = router.layerCount();
+            for (int k = 1; k <= chosen.length; k++) {
+                if (chosen[k - 1] > 0) {
+                    out.printf(Locale.ROOT, "  b=%.3f (k=%d): %d%n", Budget.fractionForMiddleBlocks(k, layers), k,
+                            chosen[k - 1]);
+                }
+            }
+            return new Summary(result, chosen);
+        }
+    }
+
+    private static double mean(double[] a, int from, int to) {
+        double s = 0;
+        int n = 0;
+        for (int i = Math.max(0, from); i < Math.min(to, a.length); i++) {
+            if (!Double.isNaN(a[i])) {
+                s += a[i];
+                n++;
+            }
+        }
+        return n == 0 ? Double.NaN : s / n;
+    }
+}

@@ -1,0 +1,128 @@
+package dev.buddy.router.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import dev.buddy.gguf.GgufFile;
+import dev.buddy.gguf.TestData;
+import dev.buddy.router.BaseModelInfo;
+import dev.buddy.router.Budget;
+import dev.buddy.router.FeatureSource;
+import dev.buddy.router.Pooling;
+import dev.buddy.router.Provenance;
+import dev.buddy.router.RandomRouter;
+import dev.buddy.router.RouterFile;
+import dev.buddy.router.StaticPlan;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code buddy eval --budgets auto} on stories260K with a router that has a (random) Budget Predictor: the predictor
+ * chooses each sequence's budget, the reports give the distribution of chosen budgets per task next to accuracy
+ * and the measured fraction of blocks executed, routers without a predictor are skipped with a note, and auto with
+ * no predictor anywhere is a one-line user error.
+ */
+class AutoBudgetEvaluationTest {
+
+    @Test
+    void parsesAutoAlongsideFixedBudgets() {
+        assertEquals(List.of(Budget.fraction(0.5)), EvalOptions.parseBudgets("0.5, auto"));
+        assertTrue(EvalOptions.parseAuto("0.5, AUTO"));
+        assertFalse(EvalOptions.parseAuto("0.5,drop2"));
+        assertEquals(List.of(), EvalOptions.parseBudgets("auto"));
+    }
+
+    @Test
+    void reportsTheChosenBudgetsPerTask(@TempDir Path dir) throws Exception {
+        Path model = TestData.require("models/stories260K.gguf");
+        Path datasets = TestData.require("datasets/SOURCES.md").getParent();
+        BaseModelInfo info;
+        try (GgufFile f = GgufFile.open(model)) {
+            info = BaseModelInfo.of(f);
+        }
+        Path withPredictor = dir.resolve("predictor.gguf");
+        RouterFile.write(RandomRouter.create(info, 11, FeatureSource.VALUE, Pooling.MEAN, true), withPredictor);
+        Path plan = dir.resolve("plan.gguf");
+        RouterFile.write(new StaticPlan("dppl", info.layerCount(), new int[] {1, 3, 2}, Map.of(),
+                new Provenance(info.fingerprint(), info.architecture(), true, new float[0], "dppl", "none")), plan);
+        Path out = dir.resolve("out");
+        EvalOptions options = EvalOptions.builder(model, out, datasets)
+                .routers(List.of(withPredictor, plan))
+                .budgets(EvalOptions.parseBudgets("auto"))
+                .autoBudget(EvalOptions.parseAuto("auto"))
+                .tasks(EvalOptions.parseTasks("arc_easy,piqa"))
+                .limit(4)
+                .perplexity(List.of())
+                .contextLength(256)
+                .threads(1)
+                .build();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        EvalReport report = Evaluation.run(options, new PrintStream(log, true, StandardCharsets.UTF_8));
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("plan.gguf has no budget predictor"), log.toString());
+
+        assertEquals(2, report.results().size(), "dense + the predictor router at auto");
+        ConfigurationResult auto = report.results().get(1);
+        assertEquals(EvalConfiguration.AUTO, auto.budget());
+        assertEquals(2, auto.budgetChoices().size());
+        double lowest = 1;
+        double highest = 0;
+        for (BudgetChoices.Distribution d : auto.budgetChoices().values()) {
+            // Every example routes its context at least once (and once more per extra multi-token continuation).
+            assertTrue(d.total() >= 4, "sequences counted: " + d.total());
+            long[] counts = d.counts();
+            for (int k = 1; k <= counts.length; k++) {
+                if (counts[k - 1] > 0) {
+                    lowest = Math.min(lowest, (k + 2) / 5.0);
+                    highest = Math.max(highest, (k + 2) / 5.0);
+                }
+            }
+        }
+        // Each sequence runs the budget chosen for it, so the executed fraction is a mix of the chosen budgets.
+        assertTrue(auto.executedFraction() >= lowest - 1e-12 && auto.executedFraction() <= highest + 1e-12,
+                auto.executedFraction() + " outside the chosen budgets [" + lowest + ", " + highest + "]");
+
+        Map<?, ?> json = (Map<?, ?>) Json.parse(Files.readString(out.resolve(EvalReport.JSON)));
+        Map<?, ?> entry = (Map<?, ?>) ((List<?>) json.get("results")).get(1);
+        assertEquals("auto", entry.get("budget"));
+        Map<?, ?> arc = (Map<?, ?>) ((Map<?, ?>) entry.get("budget_choices")).get("arc_easy");
+        long counted = 0;
+        for (Object n : ((Map<?, ?>) arc.get("counts")).values()) {
+            counted += ((Number) n).longValue();
+        }
+        assertEquals(((Number) arc.get("sequences")).longValue(), counted);
+        assertEquals(auto.budgetChoices().get(Task.ARC_EASY).total(), counted);
+        String markdown = Files.readString(out.resolve(EvalReport.MARKDOWN));
+        assertTrue(markdown.contains("Budgets chosen by the Budget Predictor"), markdown);
+        Map<?, ?> summary = (Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(out.resolve(EvalReport.SUMMARY))))
+                .get("methods");
+        assertTrue(((Map<?, ?>) summary.get("random")).containsKey("auto"), summary.toString());
+    }
+
+    @Test
+    void autoWithoutAnyPredictorIsRefused(@TempDir Path dir) throws Exception {
+        Path model = TestData.require("models/stories260K.gguf");
+        Path datasets = TestData.require("datasets/SOURCES.md").getParent();
+        BaseModelInfo info;
+        try (GgufFile f = GgufFile.open(model)) {
+            info = BaseModelInfo.of(f);
+        }
+        Path router = dir.resolve("r.gguf");
+        RouterFile.write(RandomRouter.create(info, 1, FeatureSource.VALUE, Pooling.MEAN, false), router);
+        EvalOptions options = EvalOptions.builder(model, dir.resolve("out"), datasets).routers(List.of(router))
+                .budgets(List.of()).autoBudget(true).tasks(List.of(Task.PIQA)).limit(1).perplexity(List.of())
+                .build();
+        InvalidEvalOptionException e = assertThrows(InvalidEvalOptionException.class, () -> Evaluation.run(options,
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+        assertTrue(e.getMessage().contains("budget predictor"), e.getMessage());
+    }
+}
