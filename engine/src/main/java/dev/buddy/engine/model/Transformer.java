@@ -227,6 +227,7 @@ public final class Transformer {
         int group = spec.groupSize();
         int context = kv.contextLength();
         boolean masked = kv.hasInvalid(layer);
+        boolean batch = s.callTokens > 1; // llama.cpp sums attention differently for a batch (tinyBLAS)
         for (int h = from; h < to; h++) {
             int scoresOffset = h * context;
             int queryOffset = h * hd;
@@ -234,7 +235,7 @@ public final class Transformer {
                 int positions = s.callStart + t + 1;
                 kv.prepareQuery(s.q, t * qDim + h * hd, s.queries, queryOffset);
                 kv.keyScores(layer, h / group, s.queries, queryOffset, positions, attentionScale, s.scores,
-                        scoresOffset);
+                        scoresOffset, batch);
                 if (masked) {
                     for (int p = 0; p < positions; p++) {
                         if (!kv.isValid(layer, p)) {
@@ -244,7 +245,7 @@ public final class Transformer {
                 }
                 softmax(s.scores, scoresOffset, positions);
                 kv.weightedValues(layer, h / group, s.scores, scoresOffset, positions, s.attention,
-                        t * qDim + h * hd, s.valueScratch, h * kv.valueScratchSize());
+                        t * qDim + h * hd, s.valueScratch, h * kv.valueScratchSize(), batch);
             }
         }
     }
