@@ -49,6 +49,8 @@ class DecodeLogitsDiagnostic {
                     double d = maxDiff(ref[i + 1], logits);
                     if (d > 0 && firstStep < 0) {
                         firstStep = i + 1;
+                        System.out.printf(Locale.ROOT, "DIAG   first nonzero step %d: max %.3e, token fed %d at position %d%n",
+                                i + 1, d, cont[i], ids.length + i);
                     }
                     decode = Math.max(decode, d);
                 }
