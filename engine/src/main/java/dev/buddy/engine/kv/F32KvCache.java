@@ -60,43 +60,71 @@ final class F32KvCache extends KvCache {
         System.arraycopy(q, qOffset, dst, dstOffset, headDim);
     }
 
+    /** ggml_vec_dot_f32 (both for one token and for a batch: tinyBLAS declines the strided query there). */
     @Override
     public void keyScores(int layer, int kvHead, float[] query, int queryOffset, int positions, float scale,
-            float[] scores, int scoresOffset) {
+            float[] scores, int scoresOffset, boolean batch) {
         checkLength(positions, contextLength);
         float[] k = keys[layer];
         int hd = headDim;
+        int np = hd & ~31;
         for (int p = 0; p < positions; p++) {
             int base = p * kvDim + kvHead * hd;
-            float dot = 0f;
-            for (int i = 0; i < hd; i++) {
-                dot += k[base + i] * query[queryOffset + i];
+            float sum = 0f;
+            if (np > 0) {
+                sum = Simd.ENABLED ? Simd.vecDotF32Lanes(k, base, query, queryOffset, np)
+                        : vecDotF32Lanes(k, base, query, queryOffset, np);
             }
-            scores[scoresOffset + p] = dot * scale;
+            scores[scoresOffset + p] = GgmlSums.tailF32(k, base, query, queryOffset, np, hd, sum) * scale;
         }
     }
 
-    @Override
-    public int valueScratchSize() {
-        return 0;
+    /** The 4 × 8-lane FMA part of ggml_vec_dot_f32 over the first {@code np} (a multiple of 32) elements. */
+    static float vecDotF32Lanes(float[] x, int xo, float[] y, int yo, int np) {
+        float[] l = new float[8];
+        for (int lane = 0; lane < 8; lane++) {
+            float a0 = 0f;
+            float a1 = 0f;
+            float a2 = 0f;
+            float a3 = 0f;
+            for (int i = lane; i < np; i += 32) {
+                a0 = Math.fma(x[xo + i], y[yo + i], a0);
+                a1 = Math.fma(x[xo + i + 8], y[yo + i + 8], a1);
+                a2 = Math.fma(x[xo + i + 16], y[yo + i + 16], a2);
+                a3 = Math.fma(x[xo + i + 24], y[yo + i + 24], a3);
+            }
+            l[lane] = (a0 + a2) + (a1 + a3);
+        }
+        return GgmlSums.finishReduce(l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]);
     }
 
+    /**
+     * ggml_vec_dot_f32 over the positions for one token (slot p mod 32), tinyBLAS for a batch (slot p mod 8); both
+     * accumulate by FMA.
+     */
     @Override
     public void weightedValues(int layer, int kvHead, float[] weights, int weightsOffset, int positions,
-            float[] out, int outOffset, float[] scratch, int scratchOffset) {
+            float[] out, int outOffset, float[] scratch, int scratchOffset, boolean batch) {
         checkLength(positions, contextLength);
         float[] v = values[layer];
         int hd = headDim;
-        Arrays.fill(out, outOffset, outOffset + hd, 0f);
+        int slotMask = batch ? 7 : 31;
+        Arrays.fill(scratch, scratchOffset, scratchOffset + (slotMask + 1) * hd, 0f);
         for (int p = 0; p < positions; p++) {
             float w = weights[weightsOffset + p];
             if (w == 0f) {
-                continue; // masked or underflowed: adds exactly nothing
+                continue; // masked or underflowed: FMA with a zero weight leaves every lane unchanged
             }
+            int lanes = scratchOffset + (p & slotMask) * hd;
             int base = p * kvDim + kvHead * hd;
-            for (int i = 0; i < hd; i++) {
-                out[outOffset + i] += w * v[base + i];
+            if (Simd.ENABLED) {
+                Simd.fmaRow(w, v, base, scratch, lanes, hd);
+            } else {
+                for (int i = 0; i < hd; i++) {
+                    scratch[lanes + i] = Math.fma(w, v[base + i], scratch[lanes + i]);
+                }
             }
         }
+        reduceSlots(scratch, scratchOffset, out, outOffset, batch);
     }
 }

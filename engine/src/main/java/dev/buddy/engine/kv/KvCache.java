@@ -11,7 +11,7 @@ import java.util.Arrays;
  * everything.
  *
  * <p>The two storage flavours also own the two inner loops of attention ({@link #keyScores} and
- * {@link #addWeightedValues}), because how the query and the weights are rounded depends on the storage type.
+ * {@link #weightedValues}), because how the query and the weights are rounded depends on the storage type.
  */
 public abstract sealed class KvCache permits F32KvCache, F16KvCache {
     protected final int layerCount;
@@ -98,21 +98,66 @@ public abstract sealed class KvCache permits F32KvCache, F16KvCache {
 
     /**
      * {@code scores[scoresOffset + p] = dot(K[layer][p][kvHead], query) * scale} for p in [0, positions), where
-     * {@code query} came from {@link #prepareQuery}. Positions marked invalid get a score too; the caller masks them.
+     * {@code query} came from {@link #prepareQuery}, summed as llama.cpp sums a single-token decode. Positions marked
+     * invalid get a score too; the caller masks them.
+     */
+    public final void keyScores(int layer, int kvHead, float[] query, int queryOffset, int positions, float scale,
+            float[] scores, int scoresOffset) {
+        keyScores(layer, kvHead, query, queryOffset, positions, scale, scores, scoresOffset, false);
+    }
+
+    /**
+     * As {@link #keyScores(int, int, float[], int, int, float, float[], int)}; {@code batch} is true when the forward
+     * call carries two or more tokens, where llama.cpp's mat-muls take tinyBLAS and sum in another order (see
+     * {@link GgmlSums}).
      */
     public abstract void keyScores(int layer, int kvHead, float[] query, int queryOffset, int positions, float scale,
-            float[] scores, int scoresOffset);
+            float[] scores, int scoresOffset, boolean batch);
 
     /** Floats of working memory {@link #weightedValues} needs per concurrent call. */
-    public abstract int valueScratchSize();
+    public final int valueScratchSize() {
+        return 32 * headDim;
+    }
 
     /**
      * {@code out[outOffset + d] = Σ_p weight[p] * V[layer][p][kvHead][d]} over p in [0, positions), with weights
-     * rounded to F16 first for F16 storage (llama.cpp converts the softmax to the V cache's type). {@code out} is
-     * overwritten; {@code scratch} provides {@link #valueScratchSize()} floats from {@code scratchOffset}.
+     * rounded to F16 first for F16 storage (llama.cpp converts the softmax to the V cache's type), summed as a
+     * single-token decode. {@code out} is overwritten; {@code scratch} provides {@link #valueScratchSize()} floats
+     * from {@code scratchOffset}.
+     */
+    public final void weightedValues(int layer, int kvHead, float[] weights, int weightsOffset, int positions,
+            float[] out, int outOffset, float[] scratch, int scratchOffset) {
+        weightedValues(layer, kvHead, weights, weightsOffset, positions, out, outOffset, scratch, scratchOffset,
+                false);
+    }
+
+    /**
+     * As {@link #weightedValues(int, int, float[], int, int, float[], int, float[], int)}, summed as llama.cpp sums
+     * a batch ({@code batch} true) or a single token.
+     *
+     * <p>llama.cpp's V·softmax is one dot product per output dimension over the positions, padded with zero
+     * weights to a multiple of 32. Here each position's row is added into lane slots (position p to slot p mod 32
+     * for ggml_vec_dot, p mod 8 for tinyBLAS) for all dimensions at once, which is the same per-dimension
+     * arithmetic, then the slots are reduced in the kernel's order.
      */
     public abstract void weightedValues(int layer, int kvHead, float[] weights, int weightsOffset, int positions,
-            float[] out, int outOffset, float[] scratch, int scratchOffset);
+            float[] out, int outOffset, float[] scratch, int scratchOffset, boolean batch);
+
+    /**
+     * Reduces the 32 slots of {@code scratch} (slot j of dimension i at {@code scratchOffset + j * headDim + i})
+     * into {@code out} in the order of ggml_vec_dot (batch false: slot = accumulator * 8 + lane) or tinyBLAS (batch
+     * true: slots 0-7 are its lanes).
+     */
+    protected final void reduceSlots(float[] s, int o, float[] out, int outOffset, boolean batch) {
+        int hd = headDim;
+        for (int i = 0; i < hd; i++) {
+            int b = o + i;
+            out[outOffset + i] = batch
+                    ? GgmlSums.tinyBlasHsum(s[b], s[b + hd], s[b + 2 * hd], s[b + 3 * hd], s[b + 4 * hd],
+                            s[b + 5 * hd], s[b + 6 * hd], s[b + 7 * hd])
+                    : GgmlSums.reduce32(s, b, hd);
+        }
+    }
 
     // ---- validity ---------------------------------------------------------------------------------------------
 

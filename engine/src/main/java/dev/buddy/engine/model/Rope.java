@@ -79,8 +79,8 @@ public final class Rope {
                 int a = offset + 2 * i;
                 float x0 = x[a];
                 float x1 = x[a + 1];
-                x[a] = x0 * c - x1 * s;
-                x[a + 1] = x0 * s + x1 * c;
+                x[a] = Math.fma(x0, c, -(x1 * s));
+                x[a + 1] = Math.fma(x1, c, x0 * s);
             }
         } else {
             for (int i = 0; i < pairs; i++) {

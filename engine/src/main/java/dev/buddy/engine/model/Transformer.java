@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import dev.buddy.engine.kv.KvCache;
 import dev.buddy.engine.kv.KvCacheType;
+import dev.buddy.engine.tensor.GgmlMath;
 import dev.buddy.engine.tensor.Parallel;
 import dev.buddy.engine.tensor.QuantizedInput;
 import dev.buddy.engine.tensor.WeightMatrix;
@@ -181,11 +182,7 @@ public final class Transformer {
         s.normedInputChanged();
         projectNormed(s, w.ffnUp(), n, s.up);
         projectNormed(s, w.ffnGate(), n, s.gate);
-        int hidden = n * spec.feedForwardLength();
-        for (int i = 0; i < hidden; i++) {
-            float g = s.gate[i];
-            s.gate[i] = g / (1.0f + (float) Math.exp(-g)) * s.up[i];
-        }
+        GgmlMath.siluTimes(s.gate, s.up, n, spec.feedForwardLength());
         project(w.ffnDown(), s.gate, n, s.projected);
         add(s.x, s.projected, n * dim);
     }
@@ -227,6 +224,7 @@ public final class Transformer {
         int group = spec.groupSize();
         int context = kv.contextLength();
         boolean masked = kv.hasInvalid(layer);
+        boolean batch = s.callTokens > 1; // llama.cpp sums attention differently for a batch (tinyBLAS)
         for (int h = from; h < to; h++) {
             int scoresOffset = h * context;
             int queryOffset = h * hd;
@@ -234,7 +232,7 @@ public final class Transformer {
                 int positions = s.callStart + t + 1;
                 kv.prepareQuery(s.q, t * qDim + h * hd, s.queries, queryOffset);
                 kv.keyScores(layer, h / group, s.queries, queryOffset, positions, attentionScale, s.scores,
-                        scoresOffset);
+                        scoresOffset, batch);
                 if (masked) {
                     for (int p = 0; p < positions; p++) {
                         if (!kv.isValid(layer, p)) {
@@ -244,7 +242,7 @@ public final class Transformer {
                 }
                 softmax(s.scores, scoresOffset, positions);
                 kv.weightedValues(layer, h / group, s.scores, scoresOffset, positions, s.attention,
-                        t * qDim + h * hd, s.valueScratch, h * kv.valueScratchSize());
+                        t * qDim + h * hd, s.valueScratch, h * kv.valueScratchSize(), batch);
             }
         }
     }
@@ -310,22 +308,9 @@ public final class Transformer {
         }
     }
 
-    /** In-place softmax of {@code x[offset, offset + n)}: exp(x - max) summed in double, then scaled (ggml). */
+    /** In-place softmax of {@code x[offset, offset + n)}, as ggml's (see {@link GgmlMath#softmax}). */
     private static void softmax(float[] x, int offset, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, x[offset + i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[offset + i] - max);
-            x[offset + i] = e;
-            sum += e;
-        }
-        float inverse = (float) (1.0 / sum);
-        for (int i = 0; i < n; i++) {
-            x[offset + i] *= inverse;
-        }
+        GgmlMath.softmax(x, offset, n);
     }
 
     private static void addBias(float[] x, float[] bias, int n) {

@@ -9,6 +9,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -53,6 +54,12 @@ final class Q8_0Matrix extends WeightMatrix {
         }
     }
 
+    /**
+     * ggml's AVX2 order exactly: per block, lane j of 8 holds the integer sum of elements 4j..4j+3
+     * ({@code maddubs} then {@code madd}), converted to float and FMA-accumulated with {@code d_w * d_x}; the 8
+     * lanes are reduced as {@code hsum_float_8}. The SIMD kernels compute the same lanes, so all widths agree bit
+     * for bit with each other and with llama.cpp (whose tinyBLAS prefill kernel sums Q8_0 the same way).
+     */
     @Override
     float scalarDot(int r, QuantizedInput in, int token) {
         long off = rowOffset(r);
@@ -60,16 +67,35 @@ final class Q8_0Matrix extends WeightMatrix {
         short[] xq = in.qs;
         int xo = token * cols;
         int dOff = token * blocks;
-        float sum = 0f;
+        float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f, a4 = 0f, a5 = 0f, a6 = 0f, a7 = 0f;
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) b * BLOCK;
-            int isum = 0;
-            for (int j = 0; j < 32; j++) {
-                isum += data.get(BYTE, bo + 2 + j) * xq[xo + b * 32 + j];
-            }
-            sum += (Halfs.f16ToFloat(data.get(HALF, bo)) * in.d[dOff + b]) * isum;
+            int e = xo + b * 32;
+            float d = Halfs.f16ToFloat(data.get(HALF, bo)) * in.d[dOff + b];
+            a0 = Math.fma(d, quad(bo, xq, e, 0), a0);
+            a1 = Math.fma(d, quad(bo, xq, e, 1), a1);
+            a2 = Math.fma(d, quad(bo, xq, e, 2), a2);
+            a3 = Math.fma(d, quad(bo, xq, e, 3), a3);
+            a4 = Math.fma(d, quad(bo, xq, e, 4), a4);
+            a5 = Math.fma(d, quad(bo, xq, e, 5), a5);
+            a6 = Math.fma(d, quad(bo, xq, e, 6), a6);
+            a7 = Math.fma(d, quad(bo, xq, e, 7), a7);
+        }
+        return hsum8(a0, a1, a2, a3, a4, a5, a6, a7);
+    }
+
+    /** The integer dot of elements 4j..4j+3 of the block at {@code bo} with the input from {@code e}. */
+    private int quad(long bo, short[] xq, int e, int j) {
+        int sum = 0;
+        for (int k = 4 * j; k < 4 * j + 4; k++) {
+            sum += data.get(BYTE, bo + 2 + k) * xq[e + k];
         }
         return sum;
+    }
+
+    /** ggml's {@code hsum_float_8}: 128-bit halves added, then the pairs, then the last two lanes. */
+    static float hsum8(float a0, float a1, float a2, float a3, float a4, float a5, float a6, float a7) {
+        return ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
     }
 
     @Override
@@ -90,55 +116,41 @@ final class Q8_0Matrix extends WeightMatrix {
         }
     }
 
+    /**
+     * Lane layout shared by the kernels: 16-bit products of 16 consecutive elements, reinterpreted as 32-bit lanes,
+     * give pair sums (low half sign-extended plus high half); pair sums of elements 0-15 and 16-31 then go through
+     * one two-vector shuffle of even and odd lanes, so that 32-bit lane j holds elements 4j..4j+3 as in ggml.
+     */
     private static final class V256 {
         static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
         static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+        static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+        static final VectorShuffle<Integer> EVEN = VectorShuffle.fromValues(I, 0, 2, 4, 6, 8, 10, 12, 14);
+        static final VectorShuffle<Integer> ODD = VectorShuffle.fromValues(I, 1, 3, 5, 7, 9, 11, 13, 15);
 
         // One method per kernel, vector values only in locals: a vector passed to or returned from a call that
         // C2 declines to inline is boxed, which made an earlier helper-based version 20x slower.
         static float dot(MemorySegment w, long off, int blocks, short[] xq, int xo, float[] xd, int dOff) {
-            FloatVector acc0 = FloatVector.zero(F);
-            FloatVector acc1 = FloatVector.zero(F);
-            int b = 0;
-            for (; b + 2 <= blocks; b += 2) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
                 long bo = off + (long) b * BLOCK;
                 int e = xo + b * 32;
-                ByteVector q0 = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
-                ByteVector q1 = ByteVector.fromMemorySegment(B, w, bo + BLOCK + 2, LE);
-                IntVector p0 = ((ShortVector) q0.convertShape(VectorOperators.B2S, S, 0))
-                        .mul(ShortVector.fromArray(S, xq, e))
-                        .add(((ShortVector) q0.convertShape(VectorOperators.B2S, S, 1))
-                                .mul(ShortVector.fromArray(S, xq, e + 16))).reinterpretAsInts();
-                IntVector p1 = ((ShortVector) q1.convertShape(VectorOperators.B2S, S, 0))
-                        .mul(ShortVector.fromArray(S, xq, e + 32))
-                        .add(((ShortVector) q1.convertShape(VectorOperators.B2S, S, 1))
-                                .mul(ShortVector.fromArray(S, xq, e + 48))).reinterpretAsInts();
-                IntVector s0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(p0.lanewise(VectorOperators.ASHR, 16));
-                IntVector s1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(p1.lanewise(VectorOperators.ASHR, 16));
-                float d0 = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
-                float d1 = Halfs.f16ToFloat(w.get(HALF, bo + BLOCK)) * xd[dOff + b + 1];
-                acc0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d0), acc0);
-                acc1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d1), acc1);
+                ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
+                IntVector lo = ((ShortVector) q.convertShape(VectorOperators.B2S, S, 0))
+                        .mul(ShortVector.fromArray(S, xq, e)).reinterpretAsInts();
+                IntVector hi = ((ShortVector) q.convertShape(VectorOperators.B2S, S, 1))
+                        .mul(ShortVector.fromArray(S, xq, e + 16)).reinterpretAsInts();
+                IntVector pl = lo.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(lo.lanewise(VectorOperators.ASHR, 16));
+                IntVector ph = hi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(hi.lanewise(VectorOperators.ASHR, 16));
+                IntVector quads = pl.rearrange(EVEN, ph).add(pl.rearrange(ODD, ph));
+                float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
+                acc = FloatVector.broadcast(F, d).fma((FloatVector) quads.convert(VectorOperators.I2F, 0), acc);
             }
-            if (b < blocks) {
-                long bo = off + (long) b * BLOCK;
-                int e = xo + b * 32;
-                ByteVector q0 = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
-                IntVector p0 = ((ShortVector) q0.convertShape(VectorOperators.B2S, S, 0))
-                        .mul(ShortVector.fromArray(S, xq, e))
-                        .add(((ShortVector) q0.convertShape(VectorOperators.B2S, S, 1))
-                                .mul(ShortVector.fromArray(S, xq, e + 16))).reinterpretAsInts();
-                IntVector s0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(p0.lanewise(VectorOperators.ASHR, 16));
-                float d0 = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
-                acc0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d0), acc0);
-            }
-            FloatVector total = acc0.add(acc1);
-            return (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5)
-                    + total.lane(6) + total.lane(7));
+            return hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
+                    acc.lane(6), acc.lane(7));
         }
 
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
@@ -165,66 +177,91 @@ final class Q8_0Matrix extends WeightMatrix {
                 ShortVector hi = (ShortVector) q.convertShape(VectorOperators.B2S, S, 1);
                 float dw = Halfs.f16ToFloat(w.get(HALF, bo));
                 int e = b * 32;
-                IntVector p0 = lo.mul(ShortVector.fromArray(S, xq, x0 + e))
-                        .add(hi.mul(ShortVector.fromArray(S, xq, x0 + e + 16))).reinterpretAsInts();
-                IntVector p1 = lo.mul(ShortVector.fromArray(S, xq, x1 + e))
-                        .add(hi.mul(ShortVector.fromArray(S, xq, x1 + e + 16))).reinterpretAsInts();
-                IntVector p2 = lo.mul(ShortVector.fromArray(S, xq, x2 + e))
-                        .add(hi.mul(ShortVector.fromArray(S, xq, x2 + e + 16))).reinterpretAsInts();
-                IntVector p3 = lo.mul(ShortVector.fromArray(S, xq, x3 + e))
-                        .add(hi.mul(ShortVector.fromArray(S, xq, x3 + e + 16))).reinterpretAsInts();
-                acc0 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(p0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
-                                .fma(FloatVector.broadcast(F, dw * xd[d0 + b]), acc0);
-                acc1 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(p1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
-                                .fma(FloatVector.broadcast(F, dw * xd[d1 + b]), acc1);
-                acc2 = ((FloatVector) p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(p2.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
-                                .fma(FloatVector.broadcast(F, dw * xd[d2 + b]), acc2);
-                acc3 = ((FloatVector) p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(p3.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
-                                .fma(FloatVector.broadcast(F, dw * xd[d3 + b]), acc3);
+                IntVector l0 = lo.mul(ShortVector.fromArray(S, xq, x0 + e)).reinterpretAsInts();
+                IntVector h0 = hi.mul(ShortVector.fromArray(S, xq, x0 + e + 16)).reinterpretAsInts();
+                IntVector l1 = lo.mul(ShortVector.fromArray(S, xq, x1 + e)).reinterpretAsInts();
+                IntVector h1 = hi.mul(ShortVector.fromArray(S, xq, x1 + e + 16)).reinterpretAsInts();
+                IntVector l2 = lo.mul(ShortVector.fromArray(S, xq, x2 + e)).reinterpretAsInts();
+                IntVector h2 = hi.mul(ShortVector.fromArray(S, xq, x2 + e + 16)).reinterpretAsInts();
+                IntVector l3 = lo.mul(ShortVector.fromArray(S, xq, x3 + e)).reinterpretAsInts();
+                IntVector h3 = hi.mul(ShortVector.fromArray(S, xq, x3 + e + 16)).reinterpretAsInts();
+                l0 = l0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(l0.lanewise(VectorOperators.ASHR, 16));
+                h0 = h0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(h0.lanewise(VectorOperators.ASHR, 16));
+                l1 = l1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(l1.lanewise(VectorOperators.ASHR, 16));
+                h1 = h1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(h1.lanewise(VectorOperators.ASHR, 16));
+                l2 = l2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(l2.lanewise(VectorOperators.ASHR, 16));
+                h2 = h2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(h2.lanewise(VectorOperators.ASHR, 16));
+                l3 = l3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(l3.lanewise(VectorOperators.ASHR, 16));
+                h3 = h3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(h3.lanewise(VectorOperators.ASHR, 16));
+                acc0 = FloatVector.broadcast(F, dw * xd[d0 + b]).fma((FloatVector) l0.rearrange(EVEN, h0)
+                        .add(l0.rearrange(ODD, h0)).convert(VectorOperators.I2F, 0), acc0);
+                acc1 = FloatVector.broadcast(F, dw * xd[d1 + b]).fma((FloatVector) l1.rearrange(EVEN, h1)
+                        .add(l1.rearrange(ODD, h1)).convert(VectorOperators.I2F, 0), acc1);
+                acc2 = FloatVector.broadcast(F, dw * xd[d2 + b]).fma((FloatVector) l2.rearrange(EVEN, h2)
+                        .add(l2.rearrange(ODD, h2)).convert(VectorOperators.I2F, 0), acc2);
+                acc3 = FloatVector.broadcast(F, dw * xd[d3 + b]).fma((FloatVector) l3.rearrange(EVEN, h3)
+                        .add(l3.rearrange(ODD, h3)).convert(VectorOperators.I2F, 0), acc3);
             }
-            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5)
-                    + acc0.lane(6) + acc0.lane(7));
-            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4)
-                    + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
-            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4)
-                    + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
-            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4)
-                    + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
+            out[outIndex] = hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
+                    acc0.lane(5), acc0.lane(6), acc0.lane(7));
+            out[outIndex + outStride] = hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3), acc1.lane(4),
+                    acc1.lane(5), acc1.lane(6), acc1.lane(7));
+            out[outIndex + 2 * outStride] = hsum8(acc2.lane(0), acc2.lane(1), acc2.lane(2), acc2.lane(3),
+                    acc2.lane(4), acc2.lane(5), acc2.lane(6), acc2.lane(7));
+            out[outIndex + 3 * outStride] = hsum8(acc3.lane(0), acc3.lane(1), acc3.lane(2), acc3.lane(3),
+                    acc3.lane(4), acc3.lane(5), acc3.lane(6), acc3.lane(7));
         }
     }
 
+    /** 128-bit lanes: ggml's 8 lanes as two 4-lane accumulators (elements 0-15 and 16-31 of each block). */
     private static final class V128 {
         static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
         static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
+        static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
+        static final VectorShuffle<Integer> EVEN = VectorShuffle.fromValues(I, 0, 2, 4, 6);
+        static final VectorShuffle<Integer> ODD = VectorShuffle.fromValues(I, 1, 3, 5, 7);
 
         static float dot(MemorySegment w, long off, int blocks, short[] xq, int xo, float[] xd, int dOff) {
-            FloatVector acc = FloatVector.zero(F);
+            FloatVector accLo = FloatVector.zero(F);
+            FloatVector accHi = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 long bo = off + (long) b * BLOCK;
                 int e = xo + b * 32;
                 ByteVector q0 = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
                 ByteVector q1 = ByteVector.fromMemorySegment(B, w, bo + 18, LE);
-                IntVector pa = ((ShortVector) q0.convertShape(VectorOperators.B2S, S, 0))
-                        .mul(ShortVector.fromArray(S, xq, e))
-                        .add(((ShortVector) q0.convertShape(VectorOperators.B2S, S, 1))
-                                .mul(ShortVector.fromArray(S, xq, e + 8))).reinterpretAsInts();
-                IntVector pb = ((ShortVector) q1.convertShape(VectorOperators.B2S, S, 0))
-                        .mul(ShortVector.fromArray(S, xq, e + 16))
-                        .add(((ShortVector) q1.convertShape(VectorOperators.B2S, S, 1))
-                                .mul(ShortVector.fromArray(S, xq, e + 24))).reinterpretAsInts();
-                IntVector sum = pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(pa.lanewise(VectorOperators.ASHR, 16))
-                        .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                        .add(pb.lanewise(VectorOperators.ASHR, 16));
-                float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
-                acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+                IntVector p0 = ((ShortVector) q0.convertShape(VectorOperators.B2S, S, 0))
+                        .mul(ShortVector.fromArray(S, xq, e)).reinterpretAsInts();
+                IntVector p1 = ((ShortVector) q0.convertShape(VectorOperators.B2S, S, 1))
+                        .mul(ShortVector.fromArray(S, xq, e + 8)).reinterpretAsInts();
+                IntVector p2 = ((ShortVector) q1.convertShape(VectorOperators.B2S, S, 0))
+                        .mul(ShortVector.fromArray(S, xq, e + 16)).reinterpretAsInts();
+                IntVector p3 = ((ShortVector) q1.convertShape(VectorOperators.B2S, S, 1))
+                        .mul(ShortVector.fromArray(S, xq, e + 24)).reinterpretAsInts();
+                p0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(p0.lanewise(VectorOperators.ASHR, 16));
+                p1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(p1.lanewise(VectorOperators.ASHR, 16));
+                p2 = p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(p2.lanewise(VectorOperators.ASHR, 16));
+                p3 = p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(p3.lanewise(VectorOperators.ASHR, 16));
+                FloatVector d = FloatVector.broadcast(F, Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b]);
+                accLo = d.fma((FloatVector) p0.rearrange(EVEN, p1).add(p0.rearrange(ODD, p1))
+                        .convert(VectorOperators.I2F, 0), accLo);
+                accHi = d.fma((FloatVector) p2.rearrange(EVEN, p3).add(p2.rearrange(ODD, p3))
+                        .convert(VectorOperators.I2F, 0), accHi);
             }
-            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3));
+            return hsum8(accLo.lane(0), accLo.lane(1), accLo.lane(2), accLo.lane(3), accHi.lane(0), accHi.lane(1),
+                    accHi.lane(2), accHi.lane(3));
         }
     }
 }

@@ -14,17 +14,21 @@ import org.junit.jupiter.api.Assumptions;
 final class KnownGaps {
     private KnownGaps() {}
 
+    /** Shared cause of the opt-in SmolLM2-135M-Instruct Q4_1 comparison (SmolLm2GreedyTest). */
+    private static final String SMOLLM2_Q4_1 = "the Q4_1 x Q8_1 dot products do not follow ggml's AVX2 order yet"
+            + " (on the synthetic llama model the Q8_1 formats still differ by max |Δlogit| 0.105 (Q4_1) and 0.101"
+            + " (Q5_1), against 0 for Q8_0 and ~2e-6 for Q4_0/Q5_0); SmolLM2's logits differ by 0.08-0.49 already"
+            + " after the batched prompt, so greedy runs part at llama.cpp top-2 margins of 0.03-0.23.";
+
     private static final Map<String, String> GAPS = Map.of(
-            "models/TinyStories-656K-Q8_0.gguf F16",
-            "decode-time Q8_0 matvec sums its integer lanes in a different order than ggml's AVX2"
-                    + " ggml_vec_dot_q8_0_q8_0 (within ~1e-6, not bit-exact); with llama.cpp's F16 KV cache that last"
-                    + " bit flips two continuations at margins 0.027 and 0.013. With an F32 KV cache the same model"
-                    + " matches except at one near-tie.",
             "llama-Q6_K",
             "the SIMD Q6_K x Q8_K kernel accumulates 8 float lanes that hold different byte groups than ggml's AVX2"
                     + " ggml_vec_dot_q6_K_q8_K (4 consecutive bytes per lane, then hsum_float_8); on a random-weight"
                     + " model the difference is amplified by re-quantising activations, giving 89/92 top-1. The scalar"
-                    + " kernel (-Dbuddy.vector.bits=0) agrees at 92/92.");
+                    + " kernel (-Dbuddy.vector.bits=0) agrees at 92/92.",
+            "SmolLM2 F32", SMOLLM2_Q4_1,
+            "SmolLM2 F16", SMOLLM2_Q4_1);
+
 
     /** Asserts {@code ok}, or, for a listed case that fails, skips with the known cause and the measured figures. */
     static void check(String caseKey, boolean ok, String failureMessage) {

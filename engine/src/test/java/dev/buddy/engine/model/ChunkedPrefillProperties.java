@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.IOException;
 import java.util.Random;
 
+import net.jqwik.api.Assume;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -21,7 +22,9 @@ import dev.buddy.gguf.TestData;
  * Attention and softmax do not depend on how a prompt is cut into forward calls: any chunking gives the same logits
  * and the same KV cache, bit for bit. The model uses the scalar reference kernels, whose per-row results do not depend
  * on the number of tokens in a call (the SIMD kernels may add block sums in another order for a 4-token tile than for
- * a lone token), so that this checks the forward pass's own bookkeeping exactly.
+ * a lone token), so that this checks the forward pass's own bookkeeping exactly. Chunks are never a single token
+ * unless the whole prompt is: a one-token call is a decode step, whose attention llama.cpp (and Buddy after it) sums
+ * in ggml_vec_dot's order rather than tinyBLAS's, so it legitimately rounds differently.
  */
 class ChunkedPrefillProperties {
     private static Model model;
@@ -43,7 +46,8 @@ class ChunkedPrefillProperties {
 
     @Property(tries = 40)
     void anyChunkingGivesTheSameLogitsAndCache(@ForAll long seed, @ForAll @IntRange(min = 1, max = 60) int length,
-            @ForAll @IntRange(min = 1, max = 16) int maxBatch, @ForAll boolean half) {
+            @ForAll @IntRange(min = 2, max = 16) int maxBatch, @ForAll boolean half) {
+        Assume.that(length == 1 || length % maxBatch != 1); // no one-token last chunk
         KvCacheType type = half ? KvCacheType.F16 : KvCacheType.F32;
         Random random = new Random(seed);
         int[] tokens = new int[length];
@@ -61,7 +65,10 @@ class ChunkedPrefillProperties {
         InferenceState manual = transformer.newState(64, type, 64, SkippedKvPolicy.ZEROS);
         float[] actual = null;
         for (int start = 0; start < length; ) {
-            int n = Math.min(length - start, 1 + random.nextInt(9));
+            int n = Math.min(length - start, 2 + random.nextInt(8));
+            if (length - start - n == 1) {
+                n++; // never leave a one-token call behind
+            }
             actual = transformer.forward(manual, tokens, start, start, n, null, start + n == length);
             start += n;
         }

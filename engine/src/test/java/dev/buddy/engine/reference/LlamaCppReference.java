@@ -441,6 +441,32 @@ public final class LlamaCppReference implements AutoCloseable {
     }
 
     /**
+     * Teacher forcing along the decode path, the way {@link #greedyRun} computes: {@code prompt} as one batch, then
+     * each of {@code continuation}'s tokens alone. Row 0 is the prediction after the prompt (batch kernels), row i
+     * the prediction after {@code continuation[i - 1]} (single-token kernels); {@code continuation.length + 1} rows.
+     */
+    public synchronized float[][] decodeLogits(int[] prompt, int[] continuation) {
+        ensureOpen();
+        checkSequence(prompt);
+        for (int id : continuation) {
+            checkToken(id);
+        }
+        if (prompt.length + continuation.length > contextSize) {
+            throw new IllegalArgumentException(prompt.length + continuation.length + " tokens exceed the context of "
+                    + contextSize + " tokens");
+        }
+        startFresh();
+        decode(prompt, 0, false);
+        float[][] rows = new float[continuation.length + 1][];
+        rows[0] = logitsOf(-1).toArray(JAVA_FLOAT);
+        for (int i = 0; i < continuation.length; i++) {
+            decode(new int[] {continuation[i]}, prompt.length + i, false);
+            rows[i + 1] = logitsOf(-1).toArray(JAVA_FLOAT);
+        }
+        return rows;
+    }
+
+    /**
      * The k largest logits as probabilities (softmax over the whole vocabulary at temperature 1), most probable first,
      * ties by lower id.
      */
