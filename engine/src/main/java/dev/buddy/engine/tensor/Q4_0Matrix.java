@@ -101,10 +101,48 @@ final class Q4_0Matrix extends WeightMatrix {
     }
 
     // One method per kernel, vectors only in locals: a vector passed to a call C2 does not inline gets boxed.
+    @Override
+    boolean hasFloatGemm() {
+        return true;
+    }
+
+    @Override
+    void dequantizeBlocks(int r, int blockFrom, int blockTo, float[] dst, int dstOffset) {
+        long off = rowOffset(r);
+        if (width == VectorWidth.W256 || width == VectorWidth.W512) {
+            V256.dequantize(data, off, blockFrom, blockTo, dst, dstOffset);
+            return;
+        }
+        for (int b = blockFrom; b < blockTo; b++) {
+            long bo = off + (long) b * BLOCK;
+            float d = Halfs.f16ToFloat(data.get(HALF, bo));
+            int o = dstOffset + (b - blockFrom) * 32;
+            for (int j = 0; j < 16; j++) {
+                dst[o + j] = lowQuant(bo, j) * d;
+                dst[o + j + 16] = highQuant(bo, j) * d;
+            }
+        }
+    }
+
     private static final class V256 {
         static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
         static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+
+        static void dequantize(MemorySegment w, long off, int blockFrom, int blockTo, float[] dst, int dstOffset) {
+            for (int b = blockFrom, o = dstOffset; b < blockTo; b++, o += 32) {
+                long bo = off + (long) b * BLOCK;
+                ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
+                ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0F).sub((byte) 8);
+                FloatVector d = FloatVector.broadcast(F, Halfs.f16ToFloat(w.get(HALF, bo)));
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, o);
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(dst, o + 8);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, o + 16);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(dst, o + 24);
+            }
+        }
 
         static float dot(MemorySegment w, long off, int blocks, short[] xq, int xo, float[] xd, int dOff) {
             FloatVector acc = FloatVector.zero(F);

@@ -107,6 +107,44 @@ final class Q4_KMatrix extends WeightMatrix {
     }
 
     @Override
+    boolean hasFloatGemm() {
+        return true;
+    }
+
+    /** {@link #row} for super-blocks {@code [blockFrom, blockTo)}. */
+    @Override
+    void dequantizeBlocks(int r, int blockFrom, int blockTo, float[] dst, int dstOffset) {
+        long off = rowOffset(r);
+        for (int sb = blockFrom; sb < blockTo; sb++) {
+            long bo = off + (long) sb * BLOCK;
+            float d = Halfs.f16ToFloat(data.get(HALF, bo));
+            float min = Halfs.f16ToFloat(data.get(HALF, bo + 2));
+            int sc03 = scales0to3(data, bo);
+            int sc47 = scales4to7(data, bo);
+            int mn03 = mins0to3(data, bo);
+            int mn47 = mins4to7(data, bo);
+            int y = dstOffset + (sb - blockFrom) * 256;
+            for (int j = 0; j < 4; j++) {
+                float d1 = d * pick(sc03, sc47, 2 * j);
+                float m1 = min * pick(mn03, mn47, 2 * j);
+                float d2 = d * pick(sc03, sc47, 2 * j + 1);
+                float m2 = min * pick(mn03, mn47, 2 * j + 1);
+                long q = bo + 16 + 32L * j;
+                if (width == VectorWidth.W256 || width == VectorWidth.W512) {
+                    V256.dequantize64(data, q, d1, m1, d2, m2, dst, y);
+                } else {
+                    for (int l = 0; l < 32; l++) {
+                        int b = data.get(BYTE, q + l);
+                        dst[y + l] = d1 * (b & 0xF) - m1;
+                        dst[y + 32 + l] = d2 * ((b >> 4) & 0xF) - m2;
+                    }
+                }
+                y += 64;
+            }
+        }
+    }
+
+    @Override
     float scalarDot(int r, QuantizedInput in, int token) {
         long off = rowOffset(r);
         int blocks = cols / 256;
@@ -160,6 +198,27 @@ final class Q4_KMatrix extends WeightMatrix {
         static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+
+        /** 64 elements: the low nibbles of 32 bytes at {@code q} as {@code d1*q - m1}, the high ones with d2, m2. */
+        static void dequantize64(MemorySegment w, long q, float d1, float m1, float d2, float m2, float[] dst,
+                int y) {
+            ByteVector v = ByteVector.fromMemorySegment(B, w, q, LE);
+            ByteVector lo = v.and((byte) 0x0F);
+            ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and((byte) 0x0F);
+            FloatVector vd1 = FloatVector.broadcast(F, d1);
+            FloatVector vm1 = FloatVector.broadcast(F, m1);
+            FloatVector vd2 = FloatVector.broadcast(F, d2);
+            FloatVector vm2 = FloatVector.broadcast(F, m2);
+            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(vd1).sub(vm1).intoArray(dst, y);
+            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).mul(vd1).sub(vm1).intoArray(dst, y + 8);
+            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 2)).mul(vd1).sub(vm1).intoArray(dst, y + 16);
+            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 3)).mul(vd1).sub(vm1).intoArray(dst, y + 24);
+            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(vd2).sub(vm2).intoArray(dst, y + 32);
+            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).mul(vd2).sub(vm2).intoArray(dst, y + 40);
+            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 2)).mul(vd2).sub(vm2).intoArray(dst, y + 48);
+            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 3)).mul(vd2).sub(vm2).intoArray(dst, y + 56);
+        }
 
         static float dot(MemorySegment w, long off, int blocks, QuantizedInput in, int token) {
             short[] xq = in.qs;

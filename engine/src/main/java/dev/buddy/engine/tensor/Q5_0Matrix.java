@@ -74,6 +74,25 @@ final class Q5_0Matrix extends WeightMatrix {
     }
 
     @Override
+    boolean hasFloatGemm() {
+        return true;
+    }
+
+    @Override
+    void dequantizeBlocks(int r, int blockFrom, int blockTo, float[] dst, int dstOffset) {
+        long off = rowOffset(r);
+        for (int b = blockFrom; b < blockTo; b++) {
+            long bo = off + (long) b * BLOCK;
+            float d = Halfs.f16ToFloat(data.get(HALF, bo));
+            int o = dstOffset + (b - blockFrom) * 32;
+            for (int j = 0; j < 16; j++) {
+                dst[o + j] = lowQuant(bo, j) * d;
+                dst[o + j + 16] = highQuant(bo, j) * d;
+            }
+        }
+    }
+
+    @Override
     float scalarDot(int r, QuantizedInput in, int token) {
         long off = rowOffset(r);
         int blocks = cols / 32;

@@ -80,6 +80,43 @@ final class Q5_KMatrix extends WeightMatrix {
     }
 
     @Override
+    boolean hasFloatGemm() {
+        return true;
+    }
+
+    /** {@link #row} for super-blocks {@code [blockFrom, blockTo)}. */
+    @Override
+    void dequantizeBlocks(int r, int blockFrom, int blockTo, float[] dst, int dstOffset) {
+        long off = rowOffset(r);
+        for (int sb = blockFrom; sb < blockTo; sb++) {
+            long bo = off + (long) sb * BLOCK;
+            float d = Halfs.f16ToFloat(data.get(HALF, bo));
+            float min = Halfs.f16ToFloat(data.get(HALF, bo + 2));
+            int sc03 = scales0to3(data, bo);
+            int sc47 = scales4to7(data, bo);
+            int mn03 = mins0to3(data, bo);
+            int mn47 = mins4to7(data, bo);
+            int y = dstOffset + (sb - blockFrom) * 256;
+            for (int j = 0; j < 4; j++) {
+                float d1 = d * pick(sc03, sc47, 2 * j);
+                float m1 = min * pick(mn03, mn47, 2 * j);
+                float d2 = d * pick(sc03, sc47, 2 * j + 1);
+                float m2 = min * pick(mn03, mn47, 2 * j + 1);
+                long q = bo + 48 + 32L * j;
+                int u1 = 1 << (2 * j);
+                int u2 = 2 << (2 * j);
+                for (int l = 0; l < 32; l++) {
+                    int h = data.get(BYTE, bo + 16 + l);
+                    int b = data.get(BYTE, q + l);
+                    dst[y + l] = d1 * ((b & 0xF) + ((h & u1) != 0 ? 16 : 0)) - m1;
+                    dst[y + 32 + l] = d2 * (((b >> 4) & 0xF) + ((h & u2) != 0 ? 16 : 0)) - m2;
+                }
+                y += 64;
+            }
+        }
+    }
+
+    @Override
     float scalarDot(int r, QuantizedInput in, int token) {
         long off = rowOffset(r);
         int blocks = cols / 256;

@@ -37,6 +37,13 @@ public final class QuantizedInput {
     float[] s = new float[0];
     /** Q8_K only: sums of 16 consecutive quants; token t starts at t*(cols/16). */
     int[] bsums = new int[0];
+    /**
+     * Q8 formats, for the prefill GEMM: each quant times its block scale, {@code qs[i] * d[i / blockSize]}, made by
+     * {@link #prepareFloats()}; token t starts at t*cols. The product is exact in float (8-bit quant times an fp16 or
+     * float scale), so these are the very values the integer kernels multiply, already scaled.
+     */
+    float[] floats = new float[0];
+    private boolean floatsReady;
 
     /** Elements per parallel chunk of a conversion: below this, handing work to other threads costs more. */
     private static final int ELEMENTS_PER_CHUNK = 1 << 14;
@@ -94,6 +101,7 @@ public final class QuantizedInput {
         }
         this.cols = cols;
         this.tokens = tokens;
+        this.floatsReady = false;
         int n = Math.toIntExact(total);
         int blocks = n / blockSize;
         switch (format) {
@@ -134,6 +142,34 @@ public final class QuantizedInput {
         } finally {
             source = null;
         }
+    }
+
+    /**
+     * Fills {@link #floats} from the quants of the last {@link #quantize} call, once per call however many matrices
+     * read it. Call from the thread that quantised, before handing the input to other threads.
+     */
+    void prepareFloats() {
+        if (floatsReady) {
+            return;
+        }
+        int blockSize = format.blockSize();
+        if (blockSize == 1) {
+            throw new IllegalStateException(format + " input has no quants to scale");
+        }
+        int n = tokens * cols;
+        if (floats.length < n) {
+            floats = new float[n];
+        }
+        short[] q = qs;
+        float[] f = floats;
+        for (int b = 0, blocks = n / blockSize; b < blocks; b++) {
+            float scale = d[b];
+            int base = b * blockSize;
+            for (int j = base; j < base + blockSize; j++) {
+                f[j] = q[j] * scale;
+            }
+        }
+        floatsReady = true;
     }
 
     /** Converts blocks {@code [from, to)} of the current source (one element per block for F16/BF16). */

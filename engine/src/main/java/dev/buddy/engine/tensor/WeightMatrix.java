@@ -35,6 +35,18 @@ public abstract sealed class WeightMatrix
     /** Rows per cache block of the prefill driver. */
     private static final int ROW_BLOCK = 16;
 
+    /**
+     * Tokens from which a format with {@link #hasFloatGemm()} runs prefill as a float GEMM on dequantised weights;
+     * below it the per-block integer tiles win, because dequantising a row costs about as much as a few tokens.
+     */
+    static final int FLOAT_GEMM_MIN_TOKENS = 8;
+    /** Weight rows dequantised together: with {@link #GEMM_CHUNK_COLS} columns, 64 KiB of floats that stay in L2. */
+    private static final int GEMM_ROWS = 16;
+    /** Columns per pass of the float GEMM, so that a 4-token slice of the input (16 KiB) stays in L1. */
+    private static final int GEMM_CHUNK_COLS = 1024;
+
+    private static final ThreadLocal<GemmScratch> GEMM_SCRATCH = ThreadLocal.withInitial(GemmScratch::new);
+
     private static final ThreadLocal<CallScratch> SCRATCH = ThreadLocal.withInitial(CallScratch::new);
 
     final String name;
@@ -191,6 +203,9 @@ public abstract sealed class WeightMatrix
                     + " does not fit an array of " + out.length);
         }
         int grain = Math.max(1, ELEMENTS_PER_CHUNK / Math.max(1, cols * Math.min(tokens, 64)));
+        if (usesFloatGemm(tokens)) {
+            in.prepareFloats(); // once, on this thread, before the workers read it
+        }
         scratch.prepare(this, in, out, outOffset);
         try {
             pool.forRange(rows, grain, scratch);
@@ -234,13 +249,26 @@ public abstract sealed class WeightMatrix
         int blockSize = type.blockSize();
         int warmCols = blockSize == 1 ? Math.min(cols, 128) : blockSize * Math.min(cols / blockSize, 3);
         WeightMatrix head = of(name, type, new long[] {warmCols, 1}, data.asSlice(0, type.byteSize(warmCols)), width);
-        float[] x = new float[4 * warmCols];
+        // two rows and a prefill-sized batch for the float GEMM's tile, where the matrix holds two such rows
+        boolean gemm = hasFloatGemm() && data.byteSize() >= 2 * type.byteSize(warmCols);
+        WeightMatrix pair = gemm
+                ? of(name, type, new long[] {warmCols, 2}, data.asSlice(0, 2 * type.byteSize(warmCols)), width)
+                : null;
+        int gemmTokens = FLOAT_GEMM_MIN_TOKENS;
+        float[] x = new float[gemmTokens * warmCols];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) Math.sin(i * 0.37);
         }
         QuantizedInput in = new QuantizedInput(activationFormat());
         in.quantize(x, 0, 4, warmCols);
+        QuantizedInput batch = new QuantizedInput(activationFormat());
+        batch.quantize(x, 0, gemmTokens, warmCols);
+        if (gemm) {
+            batch.prepareFloats();
+        }
         float[] out = new float[4];
+        float[] gemmOut = new float[2 * gemmTokens];
+        long compiledNanos = gemm ? 2 * COMPILED_CALL_NANOS : COMPILED_CALL_NANOS;
         // Counting calls is not enough: C2 compiles on a background thread, which may lag far behind on a busy
         // machine. Keep calling until the kernels run at compiled speed (a pair of calls on <= 3 blocks takes well
         // under a microsecond compiled, tens of microseconds before), or give up after a time limit.
@@ -251,10 +279,13 @@ public abstract sealed class WeightMatrix
             for (int i = 0; i < WARM_UP_BATCH; i++) {
                 out[i & 3] += head.simdDot(0, in, i & 3);
                 head.simdDot4(0, in, 0, out, 0);
+                if (pair != null) {
+                    pair.floatGemmRows(batch, 0, 2, gemmOut, 0);
+                }
             }
             long end = System.nanoTime();
             calls += WARM_UP_BATCH;
-            boolean fast = (end - start) / WARM_UP_BATCH < COMPILED_CALL_NANOS;
+            boolean fast = (end - start) / WARM_UP_BATCH < compiledNanos;
             if ((fast && calls >= WARM_UP_CALLS) || end > deadline) {
                 return;
             }
@@ -280,10 +311,15 @@ public abstract sealed class WeightMatrix
     /**
      * SIMD driver: rows {@code [rowFrom, rowTo)} for every token; out is token-major. Rows go in blocks so that a
      * block's weights stay in L2 while groups of four tokens (which stay in L1) sweep over them; each group runs
-     * the format's register-tiled kernel, which unpacks a weight block once for all four tokens.
+     * the format's register-tiled kernel, which unpacks a weight block once for all four tokens. Long prefill
+     * batches of formats with {@link #hasFloatGemm()} take {@link #floatGemmRows} instead.
      */
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         int tokens = in.tokens();
+        if (usesFloatGemm(tokens)) {
+            floatGemmRows(in, rowFrom, rowTo, out, outOffset);
+            return;
+        }
         for (int blockStart = rowFrom; blockStart < rowTo; blockStart += ROW_BLOCK) {
             int blockEnd = Math.min(rowTo, blockStart + ROW_BLOCK);
             int t = 0;
@@ -303,6 +339,72 @@ public abstract sealed class WeightMatrix
     /** SIMD kernel: row {@code r} against token {@code token}. */
     abstract float simdDot(int r, QuantizedInput in, int token);
 
+    private boolean usesFloatGemm(int tokens) {
+        return tokens >= FLOAT_GEMM_MIN_TOKENS && width != VectorWidth.SCALAR && hasFloatGemm();
+    }
+
+    /**
+     * Prefill as a float GEMM: a tile of {@link #GEMM_ROWS} rows is dequantised once per column chunk into scratch,
+     * then {@link FloatGemm}'s register tiles run every token against it. Unpacking a block costs about as much as
+     * one token's integer dot over it, so doing it once for the whole batch instead of once per four tokens leaves
+     * the loop bound by FMA throughput. The activations are {@link QuantizedInput#floats}, the Q8 quants times their
+     * scales (exact), so each product is the one llama.cpp's integer kernels form, rounded once more in float.
+     */
+    private void floatGemmRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        int tokens = in.tokens();
+        int blockSize = type.blockSize();
+        int blocks = cols / blockSize;
+        int chunkBlocks = Math.max(1, GEMM_CHUNK_COLS / blockSize);
+        GemmScratch scratch = GEMM_SCRATCH.get();
+        float[] w = scratch.weights(GEMM_ROWS * Math.min(blocks, chunkBlocks) * blockSize);
+        float[] x = in.floats;
+        for (int r0 = rowFrom; r0 < rowTo; r0 += GEMM_ROWS) {
+            int n = Math.min(GEMM_ROWS, rowTo - r0);
+            for (int b0 = 0; b0 < blocks; b0 += chunkBlocks) {
+                int b1 = Math.min(blocks, b0 + chunkBlocks);
+                int len = (b1 - b0) * blockSize;
+                for (int i = 0; i < n; i++) {
+                    dequantizeBlocks(r0 + i, b0, b1, w, i * len);
+                }
+                FloatGemm.gemm(width, w, len, n, x, b0 * blockSize, cols, tokens, len, out, outOffset + r0, rows,
+                        b0 > 0);
+            }
+            if (hasBlockOffsets()) {
+                float[] m = scratch.offsets(n * blocks);
+                for (int i = 0; i < n; i++) {
+                    blockOffsets(r0 + i, m, i * blocks);
+                }
+                FloatGemm.gemm(width, m, blocks, n, in.s, 0, blocks, tokens, blocks, out, outOffset + r0, rows,
+                        true);
+            }
+        }
+    }
+
+    /** Whether this format implements {@link #dequantizeBlocks} and so runs long prefill batches as a float GEMM. */
+    boolean hasFloatGemm() {
+        return false;
+    }
+
+    /**
+     * Prefill: blocks {@code [blockFrom, blockTo)} of row {@code r} as the floats that multiply
+     * {@link QuantizedInput#floats}, into {@code dst[dstOffset ..]}. Formats whose blocks carry an offset (Q4_1, Q5_1)
+     * leave it out here and supply it through {@link #blockOffsets}, so that it meets the input's fp16 block sums
+     * exactly as in llama.cpp.
+     */
+    void dequantizeBlocks(int r, int blockFrom, int blockTo, float[] dst, int dstOffset) {
+        throw new UnsupportedOperationException(type + " has no float GEMM path");
+    }
+
+    /** Whether blocks carry an offset {@code m} that multiplies the input's block sums ({@code QuantizedInput.s}). */
+    boolean hasBlockOffsets() {
+        return false;
+    }
+
+    /** The offset {@code m} of every block of row {@code r}, into {@code dst[dstOffset ..]}. */
+    void blockOffsets(int r, float[] dst, int dstOffset) {
+        throw new UnsupportedOperationException(type + " blocks have no offsets");
+    }
+
     /**
      * SIMD kernel for tokens {@code token .. token+3} against row {@code r}; writes {@code out[outIndex + k*rows]}
      * for token {@code token + k}. Formats override this with a tile that loads each weight block once.
@@ -321,6 +423,26 @@ public abstract sealed class WeightMatrix
     @Override
     public String toString() {
         return getClass().getSimpleName() + "[" + name + ", " + rows + "x" + cols + ", " + width + "]";
+    }
+
+    /** Per-thread dequantised weights of the float GEMM, grown on first use and then reused. */
+    private static final class GemmScratch {
+        private float[] weights = new float[0];
+        private float[] offsets = new float[0];
+
+        float[] weights(int size) {
+            if (weights.length < size) {
+                weights = new float[size];
+            }
+            return weights;
+        }
+
+        float[] offsets(int size) {
+            if (offsets.length < size) {
+                offsets = new float[size];
+            }
+            return offsets;
+        }
     }
 
     /** Per-thread scratch: one input per activation format, and the reusable parallel task (no per-call lambda). */

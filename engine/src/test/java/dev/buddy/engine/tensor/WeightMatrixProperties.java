@@ -19,7 +19,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
 
 /**
  * Differential properties of the weight kernels: every format x every vector width this machine runs, on random
- * shapes (odd row counts, rows not a multiple of the tile, 1..7 tokens) and tensors that start at odd byte offsets.
+ * shapes (odd row counts, rows not a multiple of the tile, 1..7 tokens, and prefill batches of 8..17) and tensors that start at odd byte offsets.
  * The scalar kernel is the oracle for the SIMD kernels; the scalar kernel itself is checked against an independent
  * transcription of ggml's dequantisation times the dequantised activation.
  */
@@ -47,6 +47,16 @@ class WeightMatrixProperties {
     @Provide
     Arbitrary<VectorWidth> allWidths() {
         return Arbitraries.of(VectorWidth.available());
+    }
+
+    /** Every width this machine runs, plus the 512-bit tiles (emulated in Java where AVX-512 is missing). */
+    @Provide
+    Arbitrary<VectorWidth> gemmWidths() {
+        List<VectorWidth> widths = new java.util.ArrayList<>(VectorWidth.available());
+        if (!widths.contains(VectorWidth.W512)) {
+            widths.add(VectorWidth.W512);
+        }
+        return Arbitraries.of(widths);
     }
 
     /** A random shape for {@code type}: odd column counts for the float formats, whole blocks otherwise. */
@@ -79,6 +89,43 @@ class WeightMatrixProperties {
                     double bound = magnitude(type, t, r, cols, x, tok * cols);
                     assertClose(expected[tok * rows + r], actual[tok * rows + r], 1e-5 * bound,
                             type + " " + width + " row " + r + " token " + tok);
+                }
+            }
+        }
+    }
+
+    /**
+     * Prefill batches long enough for the float GEMM ({@link WeightMatrix#FLOAT_GEMM_MIN_TOKENS} and up): rows beyond
+     * one dequantised tile, rows and tokens that leave tile edges, and rows longer than one column chunk, so that
+     * every width's tiles, edge kernels, chunk accumulation and block offsets meet the scalar kernel.
+     */
+    @Property(tries = 60)
+    void floatGemmPrefillMatchesScalar(@ForAll("formats") GgmlType type, @ForAll("gemmWidths") VectorWidth width,
+            @ForAll @IntRange(min = 1, max = 37) int rows, @ForAll @IntRange(min = 0, max = 9) int extraTokens,
+            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll boolean threaded, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int tokens = WeightMatrix.FLOAT_GEMM_MIN_TOKENS + extraTokens;
+        int cols = switch (type.blockSize()) {
+            case 1 -> 1 + rnd.nextInt(300);
+            case 32 -> 32 * (1 + rnd.nextInt(48));
+            default -> 256 * (1 + rnd.nextInt(6));
+        };
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = TestTensors.randomTensor(type, rows, cols, misalign, rnd, arena);
+            long[] dims = {cols, rows};
+            WeightMatrix m = WeightMatrix.of("w", type, dims, t, width);
+            WeightMatrix scalar = WeightMatrix.of("w", type, dims, t, VectorWidth.SCALAR);
+            float[] x = TestTensors.randomInput(tokens * cols, rnd);
+            float[] expected = new float[tokens * rows];
+            float[] actual = new float[tokens * rows];
+            scalar.matmul(x, tokens, expected, SERIAL);
+            m.matmul(x, tokens, actual, threaded ? POOL : SERIAL);
+            for (int tok = 0; tok < tokens; tok++) {
+                for (int r = 0; r < rows; r++) {
+                    double bound = magnitude(type, t, r, cols, x, tok * cols);
+                    assertClose(expected[tok * rows + r], actual[tok * rows + r], 1e-5 * bound,
+                            type + " " + width + " row " + r + " token " + tok + " of " + tokens + ", " + cols
+                                    + " columns");
                 }
             }
         }

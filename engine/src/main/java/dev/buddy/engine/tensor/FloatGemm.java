@@ -1,0 +1,331 @@
+package dev.buddy.engine.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The register-tiled float micro-kernels behind the quantised formats' prefill GEMM (see
+ * {@link WeightMatrix#simdRows}): a few weight rows, already dequantised into scratch, against many tokens' scaled
+ * activations. A 2-row x 4-token tile keeps eight accumulators in registers and loads each weight vector once for four
+ * tokens and each activation vector once for two rows, so the loop is bound by FMA throughput rather than by loads
+ * or by the integer unpacking the per-block kernels repeat for every token.
+ *
+ * <p>{@code gemm} computes, for weight rows {@code i < rowCount} and tokens {@code t < tokens},
+ * {@code out[outIndex + t*outStride + i] (+)= sum_k w[i*wStride + k] * x[xOffset + t*xStride + k]} over
+ * {@code k < len}: it overwrites on the first column chunk and accumulates on later ones.
+ */
+final class FloatGemm {
+    private FloatGemm() {}
+
+    static void gemm(VectorWidth width, float[] w, int wStride, int rowCount, float[] x, int xOffset, int xStride,
+            int tokens, int len, float[] out, int outIndex, int outStride, boolean accumulate) {
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            int x0 = xOffset + t * xStride;
+            int o = outIndex + t * outStride;
+            int i = 0;
+            for (; i + 2 <= rowCount; i += 2) {
+                switch (width) {
+                    case W128 -> V128.tile2x4(w, i * wStride, wStride, x, x0, xStride, len, out, o + i,
+                            outStride, accumulate);
+                    case W256 -> V256.tile2x4(w, i * wStride, wStride, x, x0, xStride, len, out, o + i,
+                            outStride, accumulate);
+                    case W512 -> V512.tile2x4(w, i * wStride, wStride, x, x0, xStride, len, out, o + i,
+                            outStride, accumulate);
+                    case SCALAR -> scalarTile(w, i * wStride, wStride, 2, x, x0, xStride, 4, len, out, o + i,
+                            outStride, accumulate);
+                }
+            }
+            if (i < rowCount) {
+                singles(width, w, i * wStride, x, x0, xStride, 4, len, out, o + i, outStride, accumulate);
+            }
+        }
+        if (t < tokens) {
+            int x0 = xOffset + t * xStride;
+            int o = outIndex + t * outStride;
+            for (int i = 0; i < rowCount; i++) {
+                singles(width, w, i * wStride, x, x0, xStride, tokens - t, len, out, o + i, outStride, accumulate);
+            }
+        }
+    }
+
+    /** One weight row against {@code count} tokens, one dot product at a time (tile edges). */
+    private static void singles(VectorWidth width, float[] w, int wOffset, float[] x, int x0, int xStride, int count,
+            int len, float[] out, int o, int outStride, boolean accumulate) {
+        for (int k = 0; k < count; k++) {
+            float dot = switch (width) {
+                case W128 -> V128.dot(w, wOffset, x, x0 + k * xStride, len);
+                case W256 -> V256.dot(w, wOffset, x, x0 + k * xStride, len);
+                case W512 -> V512.dot(w, wOffset, x, x0 + k * xStride, len);
+                case SCALAR -> scalarDot(w, wOffset, x, x0 + k * xStride, len);
+            };
+            int idx = o + k * outStride;
+            out[idx] = accumulate ? out[idx] + dot : dot;
+        }
+    }
+
+    private static float scalarDot(float[] w, int wOffset, float[] x, int xOffset, int len) {
+        float sum = 0f;
+        for (int k = 0; k < len; k++) {
+            sum += w[wOffset + k] * x[xOffset + k];
+        }
+        return sum;
+    }
+
+    private static void scalarTile(float[] w, int wOffset, int wStride, int rowCount, float[] x, int x0, int xStride,
+            int count, int len, float[] out, int o, int outStride, boolean accumulate) {
+        for (int i = 0; i < rowCount; i++) {
+            singles(VectorWidth.SCALAR, w, wOffset + i * wStride, x, x0, xStride, count, len, out, o + i, outStride,
+                    accumulate);
+        }
+    }
+
+    private static void store(float[] out, int idx, float value, boolean accumulate) {
+        out[idx] = accumulate ? out[idx] + value : value;
+    }
+
+    // One copy per width with the species a constant (see VectorWidth); vectors live only in locals.
+
+    private static final class V256 {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+
+        static void tile2x4(float[] w, int w0, int wStride, float[] x, int x0, int xStride, int len, float[] out,
+                int o, int outStride, boolean accumulate) {
+            int w1 = w0 + wStride;
+            int x1 = x0 + xStride;
+            int x2 = x1 + xStride;
+            int x3 = x2 + xStride;
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = FloatVector.zero(F);
+            FloatVector a02 = FloatVector.zero(F);
+            FloatVector a03 = FloatVector.zero(F);
+            FloatVector a10 = FloatVector.zero(F);
+            FloatVector a11 = FloatVector.zero(F);
+            FloatVector a12 = FloatVector.zero(F);
+            FloatVector a13 = FloatVector.zero(F);
+            int upper = F.loopBound(len);
+            int k = 0;
+            for (; k < upper; k += 8) {
+                FloatVector v0 = FloatVector.fromArray(F, w, w0 + k);
+                FloatVector v1 = FloatVector.fromArray(F, w, w1 + k);
+                FloatVector y = FloatVector.fromArray(F, x, x0 + k);
+                a00 = v0.fma(y, a00);
+                a10 = v1.fma(y, a10);
+                y = FloatVector.fromArray(F, x, x1 + k);
+                a01 = v0.fma(y, a01);
+                a11 = v1.fma(y, a11);
+                y = FloatVector.fromArray(F, x, x2 + k);
+                a02 = v0.fma(y, a02);
+                a12 = v1.fma(y, a12);
+                y = FloatVector.fromArray(F, x, x3 + k);
+                a03 = v0.fma(y, a03);
+                a13 = v1.fma(y, a13);
+            }
+            float s00 = a00.reduceLanes(VectorOperators.ADD);
+            float s01 = a01.reduceLanes(VectorOperators.ADD);
+            float s02 = a02.reduceLanes(VectorOperators.ADD);
+            float s03 = a03.reduceLanes(VectorOperators.ADD);
+            float s10 = a10.reduceLanes(VectorOperators.ADD);
+            float s11 = a11.reduceLanes(VectorOperators.ADD);
+            float s12 = a12.reduceLanes(VectorOperators.ADD);
+            float s13 = a13.reduceLanes(VectorOperators.ADD);
+            for (; k < len; k++) {
+                float v0 = w[w0 + k];
+                float v1 = w[w1 + k];
+                s00 += v0 * x[x0 + k];
+                s01 += v0 * x[x1 + k];
+                s02 += v0 * x[x2 + k];
+                s03 += v0 * x[x3 + k];
+                s10 += v1 * x[x0 + k];
+                s11 += v1 * x[x1 + k];
+                s12 += v1 * x[x2 + k];
+                s13 += v1 * x[x3 + k];
+            }
+            store(out, o, s00, accumulate);
+            store(out, o + outStride, s01, accumulate);
+            store(out, o + 2 * outStride, s02, accumulate);
+            store(out, o + 3 * outStride, s03, accumulate);
+            store(out, o + 1, s10, accumulate);
+            store(out, o + 1 + outStride, s11, accumulate);
+            store(out, o + 1 + 2 * outStride, s12, accumulate);
+            store(out, o + 1 + 3 * outStride, s13, accumulate);
+        }
+
+        static float dot(float[] w, int w0, float[] x, int x0, int len) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            int k = 0;
+            for (; k + 16 <= len; k += 16) {
+                a0 = FloatVector.fromArray(F, w, w0 + k).fma(FloatVector.fromArray(F, x, x0 + k), a0);
+                a1 = FloatVector.fromArray(F, w, w0 + k + 8).fma(FloatVector.fromArray(F, x, x0 + k + 8), a1);
+            }
+            for (; k + 8 <= len; k += 8) {
+                a0 = FloatVector.fromArray(F, w, w0 + k).fma(FloatVector.fromArray(F, x, x0 + k), a0);
+            }
+            float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            for (; k < len; k++) {
+                sum += w[w0 + k] * x[x0 + k];
+            }
+            return sum;
+        }
+    }
+
+    private static final class V128 {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
+
+        static void tile2x4(float[] w, int w0, int wStride, float[] x, int x0, int xStride, int len, float[] out,
+                int o, int outStride, boolean accumulate) {
+            int w1 = w0 + wStride;
+            int x1 = x0 + xStride;
+            int x2 = x1 + xStride;
+            int x3 = x2 + xStride;
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = FloatVector.zero(F);
+            FloatVector a02 = FloatVector.zero(F);
+            FloatVector a03 = FloatVector.zero(F);
+            FloatVector a10 = FloatVector.zero(F);
+            FloatVector a11 = FloatVector.zero(F);
+            FloatVector a12 = FloatVector.zero(F);
+            FloatVector a13 = FloatVector.zero(F);
+            int upper = F.loopBound(len);
+            int k = 0;
+            for (; k < upper; k += 4) {
+                FloatVector v0 = FloatVector.fromArray(F, w, w0 + k);
+                FloatVector v1 = FloatVector.fromArray(F, w, w1 + k);
+                FloatVector y = FloatVector.fromArray(F, x, x0 + k);
+                a00 = v0.fma(y, a00);
+                a10 = v1.fma(y, a10);
+                y = FloatVector.fromArray(F, x, x1 + k);
+                a01 = v0.fma(y, a01);
+                a11 = v1.fma(y, a11);
+                y = FloatVector.fromArray(F, x, x2 + k);
+                a02 = v0.fma(y, a02);
+                a12 = v1.fma(y, a12);
+                y = FloatVector.fromArray(F, x, x3 + k);
+                a03 = v0.fma(y, a03);
+                a13 = v1.fma(y, a13);
+            }
+            float s00 = a00.reduceLanes(VectorOperators.ADD);
+            float s01 = a01.reduceLanes(VectorOperators.ADD);
+            float s02 = a02.reduceLanes(VectorOperators.ADD);
+            float s03 = a03.reduceLanes(VectorOperators.ADD);
+            float s10 = a10.reduceLanes(VectorOperators.ADD);
+            float s11 = a11.reduceLanes(VectorOperators.ADD);
+            float s12 = a12.reduceLanes(VectorOperators.ADD);
+            float s13 = a13.reduceLanes(VectorOperators.ADD);
+            for (; k < len; k++) {
+                float v0 = w[w0 + k];
+                float v1 = w[w1 + k];
+                s00 += v0 * x[x0 + k];
+                s01 += v0 * x[x1 + k];
+                s02 += v0 * x[x2 + k];
+                s03 += v0 * x[x3 + k];
+                s10 += v1 * x[x0 + k];
+                s11 += v1 * x[x1 + k];
+                s12 += v1 * x[x2 + k];
+                s13 += v1 * x[x3 + k];
+            }
+            store(out, o, s00, accumulate);
+            store(out, o + outStride, s01, accumulate);
+            store(out, o + 2 * outStride, s02, accumulate);
+            store(out, o + 3 * outStride, s03, accumulate);
+            store(out, o + 1, s10, accumulate);
+            store(out, o + 1 + outStride, s11, accumulate);
+            store(out, o + 1 + 2 * outStride, s12, accumulate);
+            store(out, o + 1 + 3 * outStride, s13, accumulate);
+        }
+
+        static float dot(float[] w, int w0, float[] x, int x0, int len) {
+            FloatVector a0 = FloatVector.zero(F);
+            int k = 0;
+            for (; k + 4 <= len; k += 4) {
+                a0 = FloatVector.fromArray(F, w, w0 + k).fma(FloatVector.fromArray(F, x, x0 + k), a0);
+            }
+            float sum = a0.reduceLanes(VectorOperators.ADD);
+            for (; k < len; k++) {
+                sum += w[w0 + k] * x[x0 + k];
+            }
+            return sum;
+        }
+    }
+
+    private static final class V512 {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+
+        static void tile2x4(float[] w, int w0, int wStride, float[] x, int x0, int xStride, int len, float[] out,
+                int o, int outStride, boolean accumulate) {
+            int w1 = w0 + wStride;
+            int x1 = x0 + xStride;
+            int x2 = x1 + xStride;
+            int x3 = x2 + xStride;
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = FloatVector.zero(F);
+            FloatVector a02 = FloatVector.zero(F);
+            FloatVector a03 = FloatVector.zero(F);
+            FloatVector a10 = FloatVector.zero(F);
+            FloatVector a11 = FloatVector.zero(F);
+            FloatVector a12 = FloatVector.zero(F);
+            FloatVector a13 = FloatVector.zero(F);
+            int upper = F.loopBound(len);
+            int k = 0;
+            for (; k < upper; k += 16) {
+                FloatVector v0 = FloatVector.fromArray(F, w, w0 + k);
+                FloatVector v1 = FloatVector.fromArray(F, w, w1 + k);
+                FloatVector y = FloatVector.fromArray(F, x, x0 + k);
+                a00 = v0.fma(y, a00);
+                a10 = v1.fma(y, a10);
+                y = FloatVector.fromArray(F, x, x1 + k);
+                a01 = v0.fma(y, a01);
+                a11 = v1.fma(y, a11);
+                y = FloatVector.fromArray(F, x, x2 + k);
+                a02 = v0.fma(y, a02);
+                a12 = v1.fma(y, a12);
+                y = FloatVector.fromArray(F, x, x3 + k);
+                a03 = v0.fma(y, a03);
+                a13 = v1.fma(y, a13);
+            }
+            float s00 = a00.reduceLanes(VectorOperators.ADD);
+            float s01 = a01.reduceLanes(VectorOperators.ADD);
+            float s02 = a02.reduceLanes(VectorOperators.ADD);
+            float s03 = a03.reduceLanes(VectorOperators.ADD);
+            float s10 = a10.reduceLanes(VectorOperators.ADD);
+            float s11 = a11.reduceLanes(VectorOperators.ADD);
+            float s12 = a12.reduceLanes(VectorOperators.ADD);
+            float s13 = a13.reduceLanes(VectorOperators.ADD);
+            for (; k < len; k++) {
+                float v0 = w[w0 + k];
+                float v1 = w[w1 + k];
+                s00 += v0 * x[x0 + k];
+                s01 += v0 * x[x1 + k];
+                s02 += v0 * x[x2 + k];
+                s03 += v0 * x[x3 + k];
+                s10 += v1 * x[x0 + k];
+                s11 += v1 * x[x1 + k];
+                s12 += v1 * x[x2 + k];
+                s13 += v1 * x[x3 + k];
+            }
+            store(out, o, s00, accumulate);
+            store(out, o + outStride, s01, accumulate);
+            store(out, o + 2 * outStride, s02, accumulate);
+            store(out, o + 3 * outStride, s03, accumulate);
+            store(out, o + 1, s10, accumulate);
+            store(out, o + 1 + outStride, s11, accumulate);
+            store(out, o + 1 + 2 * outStride, s12, accumulate);
+            store(out, o + 1 + 3 * outStride, s13, accumulate);
+        }
+
+        static float dot(float[] w, int w0, float[] x, int x0, int len) {
+            FloatVector a0 = FloatVector.zero(F);
+            int k = 0;
+            for (; k + 16 <= len; k += 16) {
+                a0 = FloatVector.fromArray(F, w, w0 + k).fma(FloatVector.fromArray(F, x, x0 + k), a0);
+            }
+            float sum = a0.reduceLanes(VectorOperators.ADD);
+            for (; k < len; k++) {
+                sum += w[w0 + k] * x[x0 + k];
+            }
+            return sum;
+        }
+    }
+}
