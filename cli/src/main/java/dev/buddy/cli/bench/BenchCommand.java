@@ -21,6 +21,7 @@ import dev.buddy.engine.model.Model;
 import dev.buddy.engine.model.SkippedKvPolicy;
 import dev.buddy.opencl.BackendChoice;
 import dev.buddy.opencl.ClDevice;
+import dev.buddy.opencl.OpenClBackend;
 
 /**
  * {@code buddy bench}: llama-bench for Buddy. Prompt processing ({@code ppN}) and generation ({@code tgN}) are
@@ -98,10 +99,8 @@ public final class BenchCommand implements Command {
                 threads = List.of(chosen.computeUnits());
             }
             for (int t : threads) {
-                try (BenchWorkload workload = device.openCl()
-                        ? new OpenClWorkload(DeviceOption.openCl(device, model, context, batchSize,
-                                SkippedKvPolicy.ZEROS, kvType), startToken(model), null)
-                        : new TransformerWorkload(model, t, context, batchSize, kvType, null)) {
+                try (BenchWorkload workload = device.openCl() ? openClWorkload(device, model, context, batchSize,
+                        kvType, io) : new TransformerWorkload(model, t, context, batchSize, kvType, null)) {
                     for (int p : prompts) {
                         if (p > 0) {
                             results.add(runner.measure(workload, new BenchTest(BenchTest.Kind.PROMPT, p, t)));
@@ -119,6 +118,14 @@ public final class BenchCommand implements Command {
                 repetitions, started, backend);
         io.out().print(output.render(info, config, results, PeakRss.bytes()));
         return Cli.EXIT_OK;
+    }
+
+    /** The model uploaded to the chosen device; one line on stderr says where and how much. */
+    private static BenchWorkload openClWorkload(BackendChoice device, Model model, int context, int batchSize,
+            KvCacheType kvType, Io io) {
+        OpenClBackend backend = DeviceOption.openCl(device, model, context, batchSize, SkippedKvPolicy.ZEROS, kvType);
+        io.err().println(backend.describe());
+        return new OpenClWorkload(backend, startToken(model), null);
     }
 
     private static int startToken(Model model) {
