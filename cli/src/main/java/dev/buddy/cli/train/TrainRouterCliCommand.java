@@ -10,6 +10,7 @@ import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
+import dev.buddy.router.train.RouterInit;
 import dev.buddy.router.train.TrainRouterCommand;
 
 /** {@code buddy train-router}: trains one BUDDY router for every budget, on the CPU, with the base model frozen. */
@@ -35,6 +36,12 @@ public final class TrainRouterCliCommand implements Command {
                     OptionSpec.value(null, "--max-tokens", "N", "longest example in tokens; longer ones are cut", "256"),
                     OptionSpec.value(null, "--prior", "KIND", "per-block prior: taylor, dppl, cosine or none",
                             "taylor"),
+                    OptionSpec.value(null, "--prior-data", "FILE",
+                            "calibration text for the prior (default: the training data)", null),
+                    OptionSpec.value(null, "--prior-sequences", "N", "calibration sequences for the prior", "64"),
+                    OptionSpec.value(null, "--init", "KIND",
+                            "router start: random (PyTorch default) or prior (output layer zero, so the untrained"
+                            + " router routes as the prior alone)", "random"),
                     OptionSpec.flag(null, "--resume", "continue from the checkpoint beside --output"),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors()))),
@@ -51,15 +58,25 @@ public final class TrainRouterCliCommand implements Command {
         Path model = required(args, "--model", "model");
         Path data = required(args, "--data", "data");
         Path output = required(args, "--output", "output");
+        Path priorData = args.string("--prior-data") == null ? null : args.path("prior data", args.string("--prior-data"));
         TrainRouterCommand.Options d = TrainRouterCommand.Options.defaults(model, data, output);
         TrainRouterCommand.Options options = new TrainRouterCommand.Options(model, data, output,
                 budgets(args.string("--budgets")), args.intValue("--steps", 1, 10_000_000),
                 args.floatValue("--lr", 0f, 1f), args.intValue("--warmup", 0, 10_000_000),
                 args.intValue("--batch", 1, 4096), args.longValue("--seed"), args.flag("--resume"),
                 args.intValue("--max-tokens", 2, 1 << 20), args.intValue("--threads", 1, 1024), d.relaxation(),
-                args.string("--prior"), null, d.priorSequences(), d.checkpointEvery());
+                args.string("--prior"), priorData, args.intValue("--prior-sequences", 1, 1 << 20),
+                d.checkpointEvery(), init(args.string("--init")));
         TrainRouterCommand.run(options, io.out(), io.err());
         return Cli.EXIT_OK;
+    }
+
+    private static RouterInit init(String name) {
+        try {
+            return RouterInit.fromName(name);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 
     private static Path required(ParsedArgs args, String option, String what) {

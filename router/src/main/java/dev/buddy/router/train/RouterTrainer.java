@@ -101,6 +101,15 @@ public final class RouterTrainer {
     }
 
     private float[] initialParams() {
+        float[] p = randomParams();
+        if (config.init() == RouterInit.PRIOR) {
+            // Output layer zero: every score s is 0, so s' = ω·p̃ and the untrained router is the prior-only route.
+            Arrays.fill(p, shape.w2Offset, shape.size, 0f);
+        }
+        return p;
+    }
+
+    private float[] randomParams() {
         if (config.hiddenDim() == DecisionModule.DEFAULT_HIDDEN) {
             DynamicRouter random = RandomRouter.create(layers, featureDim, base.fingerprint(), base.architecture(),
                     config.seed(), config.featureSource(), config.pooling(), false);

@@ -31,11 +31,12 @@ import dev.buddy.router.Pooling;
  * @param omega            the prior's weight ω in s' = s + ω·p̃
  * @param checkpointEvery  write a checkpoint (and the router file) every this many steps; 0 only at the end
  * @param threads          worker threads for the model's kernels
+ * @param init             how the Decision Module starts ({@link RouterInit}; random by default)
  */
 public record TrainConfig(double[] budgets, int steps, double learningRate, int warmupSteps, int batchSize, long seed,
                           int maxTokens, double weightDecay, double maxGradNorm, GateRelaxation relaxation,
                           boolean probeSkipped, FeatureSource featureSource, Pooling pooling, int hiddenDim, float omega,
-                          int checkpointEvery, int threads) {
+                          int checkpointEvery, int threads, RouterInit init) {
 
     /** The paper's training budgets. */
     public static final double[] PAPER_BUDGETS = {0.5, 0.625, 0.75, 0.875, 1.0};
@@ -54,6 +55,9 @@ public record TrainConfig(double[] budgets, int steps, double learningRate, int 
         positive("batch size", batchSize);
         positive("hidden width", hiddenDim);
         positive("threads", threads);
+        if (init == null) {
+            throw new IllegalArgumentException("router initialisation is required");
+        }
         if (maxTokens < 2) {
             throw new IllegalArgumentException("maximum sequence length must be at least 2 tokens, got " + maxTokens);
         }
@@ -75,7 +79,7 @@ public record TrainConfig(double[] budgets, int steps, double learningRate, int 
     public static TrainConfig defaults(int steps) {
         return new TrainConfig(PAPER_BUDGETS, steps, 1e-4, 100, 8, 0L, 512, 0.0, 1.0, GateRelaxation.SOFTMAX, true,
                 FeatureSource.VALUE, Pooling.MEAN, DecisionModule.DEFAULT_HIDDEN, DecisionModule.DEFAULT_OMEGA,
-                100, Runtime.getRuntime().availableProcessors());
+                100, Runtime.getRuntime().availableProcessors(), RouterInit.RANDOM);
     }
 
     @Override
@@ -86,60 +90,66 @@ public record TrainConfig(double[] budgets, int steps, double learningRate, int 
     public TrainConfig withBudgets(double[] b) {
         return new TrainConfig(b, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
                 maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery,
-                threads);
+                threads, init);
     }
 
     public TrainConfig withSteps(int s) {
         return new TrainConfig(budgets, s, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
                 maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery,
-                threads);
+                threads, init);
     }
 
     public TrainConfig withOptimizer(double lr, int warmup, int batch) {
         return new TrainConfig(budgets, steps, lr, warmup, batch, seed, maxTokens, weightDecay, maxGradNorm,
-                relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads);
+                relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads, init);
     }
 
     public TrainConfig withSeed(long s) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, s, maxTokens, weightDecay,
                 maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery,
-                threads);
+                threads, init);
     }
 
     public TrainConfig withMaxTokens(int m) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, m, weightDecay,
                 maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery,
-                threads);
+                threads, init);
     }
 
     public TrainConfig withRelaxation(GateRelaxation r) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
-                maxGradNorm, r, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads);
+                maxGradNorm, r, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads, init);
     }
 
     public TrainConfig withProbeSkipped(boolean probe) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
-                maxGradNorm, relaxation, probe, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads);
+                maxGradNorm, relaxation, probe, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads, init);
     }
 
     public TrainConfig withRouterShape(FeatureSource source, Pooling pool, int hidden, float w) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
-                maxGradNorm, relaxation, probeSkipped, source, pool, hidden, w, checkpointEvery, threads);
+                maxGradNorm, relaxation, probeSkipped, source, pool, hidden, w, checkpointEvery, threads, init);
     }
 
     public TrainConfig withCheckpointEvery(int every) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
-                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, every, threads);
+                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, every, threads, init);
     }
 
     public TrainConfig withThreads(int t) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
-                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, t);
+                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, t, init);
+    }
+
+    public TrainConfig withInit(RouterInit i) {
+        return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
+                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads,
+                i);
     }
 
     public TrainConfig withRegularisation(double decay, double clipNorm) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, decay,
-                clipNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads);
+                clipNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads, init);
     }
 
     @Override
@@ -150,7 +160,7 @@ public record TrainConfig(double[] budgets, int steps, double learningRate, int 
                 && c.maxGradNorm == maxGradNorm && c.relaxation == relaxation && c.probeSkipped == probeSkipped
                 && c.featureSource == featureSource
                 && c.pooling == pooling && c.hiddenDim == hiddenDim && Float.compare(c.omega, omega) == 0
-                && c.checkpointEvery == checkpointEvery && c.threads == threads;
+                && c.checkpointEvery == checkpointEvery && c.threads == threads && c.init == init;
     }
 
     @Override
@@ -164,6 +174,6 @@ public record TrainConfig(double[] budgets, int steps, double learningRate, int 
                 + ", warmup=" + warmupSteps + ", batch=" + batchSize + ", seed=" + seed + ", maxTokens=" + maxTokens
                 + ", weightDecay=" + weightDecay + ", maxGradNorm=" + maxGradNorm
                 + ", relaxation=" + relaxation + ", probeSkipped=" + probeSkipped + ", features=" + featureSource
-                + ", pooling=" + pooling + ", hidden=" + hiddenDim + ", omega=" + omega + ", checkpointEvery=" + checkpointEvery + ", threads=" + threads + "]";
+                + ", pooling=" + pooling + ", hidden=" + hiddenDim + ", omega=" + omega + ", checkpointEvery=" + checkpointEvery + ", threads=" + threads + ", init=" + init.cliName() + "]";
     }
 }

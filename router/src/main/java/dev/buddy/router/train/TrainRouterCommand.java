@@ -35,11 +35,12 @@ public final class TrainRouterCommand {
      * @param priorData       calibration text for the prior, or null for the training data
      * @param priorSequences  calibration sequences
      * @param checkpointEvery checkpoint interval in steps (0: only at the end)
+     * @param init            how the Decision Module starts (random, or prior: output layer zero)
      */
     public record Options(Path model, Path data, Path output, double[] budgets, int steps, double learningRate,
                           int warmupSteps, int batchSize, long seed, boolean resume, int maxTokens, int threads,
                           GateRelaxation relaxation, String prior, Path priorData, int priorSequences,
-                          int checkpointEvery) {
+                          int checkpointEvery, RouterInit init) {
         public Options {
             budgets = budgets.clone();
         }
@@ -49,7 +50,7 @@ public final class TrainRouterCommand {
             TrainConfig d = TrainConfig.defaults(1000);
             return new Options(model, data, output, d.budgets(), d.steps(), d.learningRate(), d.warmupSteps(),
                     d.batchSize(), d.seed(), false, d.maxTokens(), d.threads(), d.relaxation(),
-                    PriorKind.TAYLOR.fileName(), null, 64, d.checkpointEvery());
+                    PriorKind.TAYLOR.fileName(), null, 64, d.checkpointEvery(), d.init());
         }
 
         @Override
@@ -62,7 +63,7 @@ public final class TrainRouterCommand {
             TrainConfig d = TrainConfig.defaults(steps);
             return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens,
                     d.weightDecay(), d.maxGradNorm(), relaxation, d.probeSkipped(), d.featureSource(), d.pooling(),
-                    d.hiddenDim(), d.omega(), checkpointEvery, threads);
+                    d.hiddenDim(), d.omega(), checkpointEvery, threads, init);
         }
     }
 

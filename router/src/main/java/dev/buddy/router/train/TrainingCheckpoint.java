@@ -69,7 +69,8 @@ final class TrainingCheckpoint {
                 + c.maxTokens() + ", weightDecay=" + c.weightDecay() + ", maxGradNorm=" + c.maxGradNorm()
                 + ", relaxation=" + c.relaxation().cliName() + ", probeSkipped=" + c.probeSkipped()
                 + ", features=" + c.featureSource().fileName()
-                + ", pooling=" + c.pooling().fileName() + ", hidden=" + c.hiddenDim() + ", omega=" + c.omega();
+                + ", pooling=" + c.pooling().fileName() + ", hidden=" + c.hiddenDim() + ", omega=" + c.omega()
+                + (c.init() == RouterInit.RANDOM ? "" : ", init=" + c.init().cliName());
     }
 
     static void write(Path path, State s) throws IOException {

@@ -59,7 +59,7 @@ final class Vec {
             for (; i < bound; i += LANES) {
                 acc = FloatVector.fromArray(SPECIES, a, ao + i).fma(FloatVector.fromArray(SPECIES, b, bo + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = laneSum(acc);
         }
         for (; i < n; i++) {
             sum = Math.fma(a[ao + i], b[bo + i], sum);
@@ -68,23 +68,17 @@ final class Vec {
     }
 
     /**
-     * In place {@code x[i] = exp(x[i] − shift)} over n elements, returning their sum (accumulated in double). The
-     * Vector API's EXP is the platform's vector math library, several times faster than one {@link Math#exp} per
-     * element, which dominated the softmax of attention and of the LM head.
+     * In place {@code x[i] = exp(x[i] − shift)} over n elements, returning their sum (accumulated in double).
+     *
+     * <p>Scalar {@link Math#exp} on purpose: the Vector API's {@code EXP} is the platform's vector math library once
+     * C2 has compiled the loop but a per-lane Java fallback before that, and the two round differently, so a run's
+     * bits depended on JIT timing (same seed, different weights under load). HotSpot's interpreter and compilers
+     * share one {@code Math.exp} stub, which keeps a seeded run bit-identical. The cost is about 1–2% of a SmolLM2
+     * training step (the LM head's 49,152 exps per scored token against its forward and backward matmuls).
      */
     static double expShifted(float[] x, int off, int n, float shift) {
-        int i = 0;
         double sum = 0;
-        if (n >= LANES) {
-            FloatVector vs = FloatVector.broadcast(SPECIES, shift);
-            int bound = SPECIES.loopBound(n);
-            for (; i < bound; i += LANES) {
-                FloatVector e = FloatVector.fromArray(SPECIES, x, off + i).sub(vs).lanewise(VectorOperators.EXP);
-                e.intoArray(x, off + i);
-                sum += e.reduceLanes(VectorOperators.ADD);
-            }
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - shift);
             x[off + i] = e;
             sum += e;
@@ -129,6 +123,18 @@ final class Vec {
         double sum = 0;
         for (int i = 0; i < n; i++) {
             sum += (double) a[ao + i] * b[bo + i];
+        }
+        return sum;
+    }
+
+    /**
+     * The lanes' sum in a fixed order. {@code reduceLanes(ADD)} leaves the order to the implementation, and the
+     * intrinsic and the Java fallback (used until C2 compiles the caller) may differ in the last bit.
+     */
+    private static float laneSum(FloatVector v) {
+        float sum = 0f;
+        for (int lane = 0; lane < LANES; lane++) {
+            sum += v.lane(lane);
         }
         return sum;
     }

@@ -128,4 +128,29 @@ class RouterTrainerTest {
             assertTrue(Double.isFinite(loss) && loss > 0, "step loss " + loss);
         }
     }
+
+    @Test
+    void priorInitialisedRouterRoutesExactlyAsThePriorAlone() {
+        Prior prior = new Prior("taylor", new float[] {0.9f, -1.3f, 0.4f});
+        DynamicRouter initial = RouterTrainer.initialRouter(model, config().withInit(RouterInit.PRIOR), prior);
+        dev.buddy.router.StaticPlan priorOnly = dev.buddy.router.StaticPlan.fromScores("prior", prior.values(),
+                initial.provenance());
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        int dim = model.spec().kvDim();
+        for (int trial = 0; trial < 20; trial++) {
+            float[][] features = new float[1 + random.nextInt(6)][dim];
+            for (float[] row : features) {
+                for (int i = 0; i < dim; i++) {
+                    row[i] = (float) random.nextGaussian() * 3;
+                }
+            }
+            for (int k = 1; k <= 3; k++) {
+                assertArrayEquals(priorOnly.maskFor(k), initial.decision().routeSequence(features, k),
+                        "k=" + k + " trial " + trial);
+            }
+        }
+        DynamicRouter random0 = RouterTrainer.initialRouter(model, config(), prior);
+        assertNotEquals(java.util.Arrays.toString(random0.decision().mlp().w2()),
+                java.util.Arrays.toString(initial.decision().mlp().w2()));
+    }
 }
