@@ -14,9 +14,14 @@ import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
+import dev.buddy.cli.run.DeviceOption;
 import dev.buddy.engine.generate.GenerationOptions;
 import dev.buddy.engine.kv.KvCacheType;
 import dev.buddy.engine.model.Model;
+import dev.buddy.engine.model.SkippedKvPolicy;
+import dev.buddy.opencl.BackendChoice;
+import dev.buddy.opencl.ClDevice;
+import dev.buddy.opencl.OpenClBackend;
 
 /**
  * {@code buddy bench}: llama-bench for Buddy. Prompt processing ({@code ppN}) and generation ({@code tgN}) are
@@ -34,7 +39,9 @@ public final class BenchCommand implements Command {
             time starting from BOS; both start from an empty KV cache, sample nothing, and run once untimed to warm
             up (JIT and caches) before the timed repetitions. Reports mean ± standard deviation of tokens per second.
             -p, -n and -t take comma-separated lists; every combination runs. Peak RSS (VmHWM) is in the csv and
-            json outputs.""",
+            json outputs. With --device opencl the model is uploaded once and every pass reads its logits back;
+            -t does not apply (the OpenCL runtime schedules the device), so each test runs once and the threads
+            column shows the device's compute units.""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the GGUF model", null),
                     OptionSpec.value("-p", "--n-prompt", "N[,N...]", "prompt tokens per pp test (0 skips)", "512"),
@@ -45,8 +52,10 @@ public final class BenchCommand implements Command {
                     OptionSpec.value("-b", "--batch-size", "N", "most prompt tokens per forward chunk",
                             Integer.toString(GenerationOptions.defaults().batchSize())),
                     OptionSpec.value(null, "--kv-type", "f16|f32", "KV cache storage", "f16"),
+                    DeviceOption.spec(),
                     OptionSpec.value("-o", "--output", "md|csv|json", "output format", "md")),
-            List.of("buddy bench -m model.gguf", "buddy bench -m model.gguf -p 512 -n 128 -r 5 -t 1,2 -o json"));
+            List.of("buddy bench -m model.gguf", "buddy bench -m model.gguf -p 512 -n 128 -r 5 -t 1,2 -o json",
+                    "buddy bench -m model.gguf --device opencl -p 128 -n 64"));
 
     @Override
     public CommandSpec spec() {
@@ -73,17 +82,25 @@ public final class BenchCommand implements Command {
         int batchSize = args.intValue("--batch-size", 1, MAX_TOKENS);
         KvCacheType kvType = kvType(args.string("--kv-type"));
         BenchOutput output = output(args.string("--output"));
+        BackendChoice device = DeviceOption.choice(args);
         int context = Math.max(1, prompts.stream().mapToInt(Integer::intValue).max().orElse(0))
                 + generations.stream().mapToInt(Integer::intValue).max().orElse(0);
 
         Instant started = Instant.now();
         List<BenchMeasurement> results = new ArrayList<>();
         BenchModelInfo info;
+        String backend = "Buddy CPU";
         try (Model model = TransformerWorkload.load(modelPath)) {
             info = BenchModelInfo.of(model.gguf());
             BenchRunner runner = new BenchRunner(repetitions, 1234);
+            if (device.openCl()) {
+                ClDevice chosen = DeviceOption.device(device);
+                backend = "Buddy OpenCL " + chosen.name() + " (" + chosen.type() + ")";
+                threads = List.of(chosen.computeUnits());
+            }
             for (int t : threads) {
-                try (BenchWorkload workload = new TransformerWorkload(model, t, context, batchSize, kvType, null)) {
+                try (BenchWorkload workload = device.openCl() ? openClWorkload(device, model, context, batchSize,
+                        kvType, io) : new TransformerWorkload(model, t, context, batchSize, kvType, null)) {
                     for (int p : prompts) {
                         if (p > 0) {
                             results.add(runner.measure(workload, new BenchTest(BenchTest.Kind.PROMPT, p, t)));
@@ -98,9 +115,22 @@ public final class BenchCommand implements Command {
             }
         }
         BenchOutput.Config config = new BenchOutput.Config(batchSize, kvType.name().toLowerCase(Locale.ROOT),
-                repetitions, started);
+                repetitions, started, backend);
         io.out().print(output.render(info, config, results, PeakRss.bytes()));
         return Cli.EXIT_OK;
+    }
+
+    /** The model uploaded to the chosen device; one line on stderr says where and how much. */
+    private static BenchWorkload openClWorkload(BackendChoice device, Model model, int context, int batchSize,
+            KvCacheType kvType, Io io) {
+        OpenClBackend backend = DeviceOption.openCl(device, model, context, batchSize, SkippedKvPolicy.ZEROS, kvType);
+        io.err().println(backend.describe());
+        return new OpenClWorkload(backend, startToken(model), null);
+    }
+
+    private static int startToken(Model model) {
+        int bos = model.tokenizer().vocabulary().bosId();
+        return bos >= 0 ? bos : 0;
     }
 
     /** A comma-separated list of counts, each at least {@code min}. */
