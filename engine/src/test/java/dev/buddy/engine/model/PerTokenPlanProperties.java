@@ -134,7 +134,7 @@ class PerTokenPlanProperties {
         return logits;
     }
 
-    @Property(tries = 20)
+    @Property(tries = 15)
     void perTokenMasksInOneCallEqualOneCallPerToken(@ForAll long seed,
             @ForAll @IntRange(min = 1, max = 6) int prompt, @ForAll @IntRange(min = 1, max = 20) int generated,
             @ForAll @IntRange(min = 1, max = 24) int maxBatch, @ForAll SkippedKvPolicy policy,
@@ -180,6 +180,35 @@ class PerTokenPlanProperties {
         float[] planned = tf.forward(tf.newState(CONTEXT, KvCacheType.F16, 8, SkippedKvPolicy.ZEROS), tokens, 0, n,
                 all.perToken(), true);
         assertArrayEquals(dense, planned);
+    }
+
+    /** Batched calls under per-token masks, logits of every row included, allocate nothing once warmed up. */
+    @Example
+    void perTokenCallsAllocateNothing() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long thread = Thread.currentThread().threadId();
+        try (Parallel single = new Parallel(1)) {
+            Transformer tf = new Transformer(simd, single);
+            Random random = new Random(3);
+            int[] tokens = randomTokens(random, CONTEXT, tf.spec().vocabSize());
+            MaskTable masks = randomMasks(random, CONTEXT, 0.5);
+            LayerPlanner planner = masks.perToken();
+            double[] sum = new double[1];
+            LogitsConsumer consumer = (position, row, offset) -> sum[0] += row[offset];
+            for (SkippedKvPolicy policy : SkippedKvPolicy.values()) {
+                InferenceState s = tf.newState(CONTEXT, KvCacheType.F16, 16, policy);
+                for (int warm = 0; warm < 5; warm++) {
+                    tf.forwardEachLogits(s, tokens, 0, 0, CONTEXT, planner, consumer);
+                }
+                long before = threads.getThreadAllocatedBytes(thread);
+                for (int run = 0; run < 5; run++) {
+                    tf.forwardEachLogits(s, tokens, 0, 0, CONTEXT, planner, consumer);
+                }
+                long allocated = threads.getThreadAllocatedBytes(thread) - before;
+                assertTrue(allocated < 5 * CONTEXT, policy + ": " + allocated + " bytes over " + 5 * CONTEXT
+                        + " tokens");
+            }
+        }
     }
 
     /**
