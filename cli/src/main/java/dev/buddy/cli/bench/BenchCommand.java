@@ -17,6 +17,16 @@ import dev.buddy.cli.UsageException;
 import dev.buddy.engine.generate.GenerationOptions;
 import dev.buddy.engine.kv.KvCacheType;
 import dev.buddy.engine.model.Model;
+import dev.buddy.engine.model.SkippedKvPolicy;
+import dev.buddy.router.BaseModelInfo;
+import dev.buddy.router.Budget;
+import dev.buddy.router.BuddyPlanner;
+import dev.buddy.router.FeatureSource;
+import dev.buddy.router.Pooling;
+import dev.buddy.router.RandomRouter;
+import dev.buddy.router.Reroute;
+import dev.buddy.router.Router;
+import dev.buddy.router.RouterFile;
 
 /**
  * {@code buddy bench}: llama-bench for Buddy. Prompt processing ({@code ppN}) and generation ({@code tgN}) are
@@ -34,7 +44,10 @@ public final class BenchCommand implements Command {
             time starting from BOS; both start from an empty KV cache, sample nothing, and run once untimed to warm
             up (JIT and caches) before the timed repetitions. Reports mean ± standard deviation of tokens per second.
             -p, -n and -t take comma-separated lists; every combination runs. Peak RSS (VmHWM) is in the csv and
-            json outputs.""",
+            json outputs. With --router and --budget the forward passes are routed (the prompt as one route, each
+            generated token rerouted); stderr then tells the blocks run per token and the router's share of the
+            time. With one thread, stderr also gives tokens per second of the thread's CPU time, which a machine
+            shared with other jobs disturbs far less than wall time.""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the GGUF model", null),
                     OptionSpec.value("-p", "--n-prompt", "N[,N...]", "prompt tokens per pp test (0 skips)", "512"),
@@ -45,8 +58,16 @@ public final class BenchCommand implements Command {
                     OptionSpec.value("-b", "--batch-size", "N", "most prompt tokens per forward chunk",
                             Integer.toString(GenerationOptions.defaults().batchSize())),
                     OptionSpec.value(null, "--kv-type", "f16|f32", "KV cache storage", "f16"),
+                    OptionSpec.value(null, "--router", "FILE|random",
+                            "route with a BUDDY router or static plan made for this model ('random': untrained)",
+                            null),
+                    OptionSpec.value(null, "--budget", "B", "fraction of blocks to run with --router, in (0,1]",
+                            null),
+                    OptionSpec.value(null, "--kv-policy", "zeros|mask|compute-kv",
+                            "what blocks the router skips leave in the KV cache", "zeros"),
                     OptionSpec.value("-o", "--output", "md|csv|json", "output format", "md")),
-            List.of("buddy bench -m model.gguf", "buddy bench -m model.gguf -p 512 -n 128 -r 5 -t 1,2 -o json"));
+            List.of("buddy bench -m model.gguf", "buddy bench -m model.gguf -p 512 -n 128 -r 5 -t 1,2 -o json",
+                    "buddy bench -m model.gguf --router random --budget 0.5 --kv-policy mask"));
 
     @Override
     public CommandSpec spec() {
@@ -73,6 +94,11 @@ public final class BenchCommand implements Command {
         int batchSize = args.intValue("--batch-size", 1, MAX_TOKENS);
         KvCacheType kvType = kvType(args.string("--kv-type"));
         BenchOutput output = output(args.string("--output"));
+        if (args.has("--budget") != args.has("--router")) {
+            throw new UsageException("--router and --budget go together: give both to bench a routed model, or"
+                    + " neither (see 'buddy bench --help')");
+        }
+        SkippedKvPolicy policy = dev.buddy.cli.run.RoutingOptions.policy(args.string("--kv-policy"));
         int context = Math.max(1, prompts.stream().mapToInt(Integer::intValue).max().orElse(0))
                 + generations.stream().mapToInt(Integer::intValue).max().orElse(0);
 
@@ -82,16 +108,22 @@ public final class BenchCommand implements Command {
         try (Model model = TransformerWorkload.load(modelPath)) {
             info = BenchModelInfo.of(model.gguf());
             BenchRunner runner = new BenchRunner(repetitions, 1234);
+            Router router = router(args, model, io);
             for (int t : threads) {
-                try (BenchWorkload workload = new TransformerWorkload(model, t, context, batchSize, kvType, null)) {
+                BuddyPlanner planner = router == null ? null : BuddyPlanner.open(router,
+                        Budget.fraction(args.floatValue("--budget", Float.MIN_VALUE, 1f)), Reroute.everyStep());
+                try (TransformerWorkload workload = new TransformerWorkload(model, t, context, batchSize, kvType,
+                        planner, policy)) {
                     for (int p : prompts) {
                         if (p > 0) {
-                            results.add(runner.measure(workload, new BenchTest(BenchTest.Kind.PROMPT, p, t)));
+                            measure(runner, workload, new BenchTest(BenchTest.Kind.PROMPT, p, t), planner, results,
+                                    io);
                         }
                     }
                     for (int n : generations) {
                         if (n > 0) {
-                            results.add(runner.measure(workload, new BenchTest(BenchTest.Kind.GENERATION, n, t)));
+                            measure(runner, workload, new BenchTest(BenchTest.Kind.GENERATION, n, t), planner,
+                                    results, io);
                         }
                     }
                 }
@@ -101,6 +133,45 @@ public final class BenchCommand implements Command {
                 repetitions, started);
         io.out().print(output.render(info, config, results, PeakRss.bytes()));
         return Cli.EXIT_OK;
+    }
+
+    private static void measure(BenchRunner runner, TransformerWorkload workload, BenchTest test,
+            BuddyPlanner planner, List<BenchMeasurement> results, Io io) {
+        workload.routerShareSinceMark();
+        workload.cpuAndWallNanosSinceMark();
+        long blocksBefore = planner == null ? 0 : Math.round(planner.stats().meanBlocksPerToken()
+                * planner.stats().tokens());
+        long tokensBefore = planner == null ? 0 : planner.stats().tokens();
+        BenchMeasurement measured = runner.measure(workload, test);
+        results.add(measured);
+        long[] cpuWall = workload.cpuAndWallNanosSinceMark();
+        if (test.threads() == 1 && cpuWall[0] > 0) {
+            double tokens = (double) test.tokens() * measured.samplesNs().length; // the timed runs
+            io.err().printf(Locale.ROOT, "cpu %s (t=1): %.2f t/s of thread CPU time (wall %.2f t/s over the same"
+                    + " runs)%n", test.name(), tokens / (cpuWall[0] / 1e9), tokens / (cpuWall[1] / 1e9));
+        }
+        if (planner != null) {
+            long tokens = planner.stats().tokens() - tokensBefore;
+            long blocks = Math.round(planner.stats().meanBlocksPerToken() * planner.stats().tokens()) - blocksBefore;
+            io.err().printf(Locale.ROOT, "routing %s (t=%d): %.2f of %d blocks per token, router %.3f%% of the"
+                            + " forward time%n", test.name(), test.threads(), blocks / (double) tokens,
+                    planner.stats().layerCount(), 100 * workload.routerShareSinceMark());
+        }
+    }
+
+    /** The router named by --router, checked against the model, or null for a dense bench. */
+    private static Router router(ParsedArgs args, Model model, Io io) throws java.io.IOException {
+        String name = args.string("--router");
+        if (name == null) {
+            return null;
+        }
+        BaseModelInfo base = BaseModelInfo.of(model.spec(), model.gguf());
+        Router router = name.equals("random")
+                ? RandomRouter.create(base, 42, FeatureSource.VALUE, Pooling.MEAN, false)
+                : RouterFile.load(args.path("router", name), base);
+        io.err().println("bench: " + router.describe() + ", budget " + args.string("--budget") + ", kv policy "
+                + args.string("--kv-policy"));
+        return router;
     }
 
     /** A comma-separated list of counts, each at least {@code min}. */
