@@ -46,8 +46,8 @@ public final class BenchCommand implements Command {
             -p, -n and -t take comma-separated lists; every combination runs. Peak RSS (VmHWM) is in the csv and
             json outputs. With --router and --budget the forward passes are routed (the prompt as one route, each
             generated token rerouted); stderr then tells the blocks run per token and the router's share of the
-            time. With one thread, stderr also gives tokens per second of the thread's CPU time, which a machine
-            shared with other jobs disturbs far less than wall time.""",
+            time. --cpu-time (one thread only) adds tokens per second of the thread's CPU time to stderr, which a
+            machine shared with other jobs disturbs far less than wall time.""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the GGUF model", null),
                     OptionSpec.value("-p", "--n-prompt", "N[,N...]", "prompt tokens per pp test (0 skips)", "512"),
@@ -65,6 +65,7 @@ public final class BenchCommand implements Command {
                             null),
                     OptionSpec.value(null, "--kv-policy", "zeros|mask|compute-kv",
                             "what blocks the router skips leave in the KV cache", "zeros"),
+                    OptionSpec.flag(null, "--cpu-time", "also report t/s of the thread's CPU time (with -t 1)"),
                     OptionSpec.value("-o", "--output", "md|csv|json", "output format", "md")),
             List.of("buddy bench -m model.gguf", "buddy bench -m model.gguf -p 512 -n 128 -r 5 -t 1,2 -o json",
                     "buddy bench -m model.gguf --router random --budget 0.5 --kv-policy mask"));
@@ -99,6 +100,7 @@ public final class BenchCommand implements Command {
                     + " neither (see 'buddy bench --help')");
         }
         SkippedKvPolicy policy = dev.buddy.cli.run.RoutingOptions.policy(args.string("--kv-policy"));
+        boolean cpuTime = args.flag("--cpu-time");
         int context = Math.max(1, prompts.stream().mapToInt(Integer::intValue).max().orElse(0))
                 + generations.stream().mapToInt(Integer::intValue).max().orElse(0);
 
@@ -116,14 +118,14 @@ public final class BenchCommand implements Command {
                         planner, policy)) {
                     for (int p : prompts) {
                         if (p > 0) {
-                            measure(runner, workload, new BenchTest(BenchTest.Kind.PROMPT, p, t), planner, results,
-                                    io);
+                            measure(runner, workload, new BenchTest(BenchTest.Kind.PROMPT, p, t), planner, cpuTime,
+                                    results, io);
                         }
                     }
                     for (int n : generations) {
                         if (n > 0) {
                             measure(runner, workload, new BenchTest(BenchTest.Kind.GENERATION, n, t), planner,
-                                    results, io);
+                                    cpuTime, results, io);
                         }
                     }
                 }
@@ -136,7 +138,7 @@ public final class BenchCommand implements Command {
     }
 
     private static void measure(BenchRunner runner, TransformerWorkload workload, BenchTest test,
-            BuddyPlanner planner, List<BenchMeasurement> results, Io io) {
+            BuddyPlanner planner, boolean cpuTime, List<BenchMeasurement> results, Io io) {
         workload.routerShareSinceMark();
         workload.cpuAndWallNanosSinceMark();
         long blocksBefore = planner == null ? 0 : Math.round(planner.stats().meanBlocksPerToken()
@@ -145,7 +147,7 @@ public final class BenchCommand implements Command {
         BenchMeasurement measured = runner.measure(workload, test);
         results.add(measured);
         long[] cpuWall = workload.cpuAndWallNanosSinceMark();
-        if (test.threads() == 1 && cpuWall[0] > 0) {
+        if (cpuTime && test.threads() == 1 && cpuWall[0] > 0) {
             double tokens = (double) test.tokens() * measured.samplesNs().length; // the timed runs
             io.err().printf(Locale.ROOT, "cpu %s (t=1): %.2f t/s of thread CPU time (wall %.2f t/s over the same"
                     + " runs)%n", test.name(), tokens / (cpuWall[0] / 1e9), tokens / (cpuWall[1] / 1e9));

@@ -47,7 +47,8 @@ class BenchCommandTest {
     void routedBenchRunsTheBudgetsBlocksAndReportsTheRouterShare() {
         for (String policy : List.of("zeros", "mask", "compute-kv")) {
             CliRun r = CliRun.run("bench", "-m", deeper.toString(), "-p", "8", "-n", "4", "-r", "1", "-t", "1",
-                    "--router", "random", "--budget", "0.5", "--kv-policy", policy).assertOk();
+                    "--router", "random", "--budget", "0.5", "--kv-policy", policy, "--cpu-time");
+            assertEquals(0, r.exit(), r.err());
             // b = 0.5 of 6 blocks: k = round(3) - 2 = 1 middle block, so 3 blocks per token.
             int expected = dev.buddy.router.Budget.fraction(0.5).middleBlocks(6) + 2;
             List<String> routing = r.err().lines().filter(l -> l.startsWith("routing ")).toList();
@@ -57,6 +58,8 @@ class BenchCommandTest {
                 assertTrue(line.matches(".*router \\d+\\.\\d+% of the forward time"), line);
             }
             assertTrue(r.err().contains("UNTRAINED"), r.err());
+            assertEquals(2, r.err().lines().filter(l -> l.startsWith("cpu ") && l.contains("t/s of thread CPU time"))
+                    .count(), r.err());
             assertEquals(4, r.out().lines().count(), r.out());
         }
     }
