@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Reproduces RESULTS.md on SmolLM2-135M-Instruct (Q4_1): static baselines, the BUDDY router, evaluation, ablations.
+# Run from the repository root after `./mvnw -B -q package -DskipTests`, with ../shared beside the checkout.
+# Every step is a plain `./buddy` command; outputs go to $OUT (default results-run/). Budget about 4-6 CPU-hours on
+# two cores; LIMIT (examples per task) and PPL_TOKENS scale it. The figures in RESULTS.md used the defaults below.
+set -euo pipefail
+
+MODEL=${MODEL:-$HOME/.cache/buddy/models/SmolLM2-135M-Instruct.Q4_1.gguf}
+SHARED=${BUDDY_TEST_DATA:-../shared}
+OUT=${OUT:-results-run}
+LIMIT=${LIMIT:-20}
+PPL_TOKENS=${PPL_TOKENS:-1024}
+THREADS=${THREADS:-1}
+BUDGETS=0.875,0.75,0.625,0.5
+
+[[ -f $MODEL ]] || bash "$SHARED/models/fetch-smollm2.sh"
+mkdir -p "$OUT"
+
+# Calibration text: the last 256 KiB of WikiText-2 raw test, so that it never overlaps the first PPL_TOKENS tokens
+# that the evaluation scores (only the test split is shipped in ../shared).
+CALIB=$OUT/wiki-test-tail.txt
+tail -c 262144 "$SHARED/datasets/wikitext/wikitext-2-raw/wiki.test.raw" > "$CALIB"
+
+# Static baselines (one ranking each; written as router-format plans).
+./buddy prune -m "$MODEL" --method shortgpt --calib "$CALIB" --calib-tokens 256 -t "$THREADS" -o "$OUT/plan-shortgpt.gguf"
+./buddy prune -m "$MODEL" --method ppl --calib "$CALIB" --calib-tokens 256 -t "$THREADS" -o "$OUT/plan-ppl.gguf"
+./buddy prune -m "$MODEL" --method sleb --calib "$CALIB" --calib-tokens 128 --window 128 --max-drop 15 \
+  -t "$THREADS" -o "$OUT/plan-sleb.gguf"
+./buddy prior -m "$MODEL" --method taylor --calib "$CALIB" --calib-tokens 4096 -t "$THREADS" -o "$OUT/plan-prior.gguf"
+
+# The BUDDY router: Taylor prior on the calibration text, output layer zero-initialised (starts as prior-only),
+# 100 steps of 8 Alpaca examples (800 of the 5,000), every example at its own budget from the paper's set.
+# The run was stopped at its step-100 checkpoint; --steps 400 sets the learning-rate schedule it ran under.
+./buddy train-router -m "$MODEL" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --steps 400 --lr 1e-3 \
+  --warmup 20 --batch 8 --max-tokens 256 --prior taylor --prior-data "$CALIB" --prior-sequences 16 --init prior \
+  --seed 42 -t "$THREADS" -o "$OUT/buddy.router.gguf" &
+TRAIN=$!
+while [[ ! -f $OUT/buddy.router.gguf.ckpt ]] && kill -0 "$TRAIN" 2>/dev/null; do sleep 10; done
+kill "$TRAIN" 2>/dev/null || true
+wait "$TRAIN" 2>/dev/null || true
+
+EVAL=(./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --tasks paper --limit "$LIMIT" --ppl wikitext2
+      --ppl-tokens "$PPL_TOKENS" -t "$THREADS")
+# Static plans route the same way per token and per prompt, so they run in the faster prefill mode.
+"${EVAL[@]}" --router "$OUT/plan-shortgpt.gguf,$OUT/plan-ppl.gguf" --budgets $BUDGETS --routing prefill -o "$OUT/static-a"
+"${EVAL[@]}" --router "$OUT/plan-sleb.gguf" --budgets $BUDGETS --routing prefill --no-dense -o "$OUT/sleb"
+"${EVAL[@]}" --router "$OUT/plan-prior.gguf" --budgets $BUDGETS --routing prefill --no-dense -o "$OUT/prior"
+# BUDDY: causal per-token rerouting (the default), and the paper's reuse ablation (the prompt's route is kept).
+"${EVAL[@]}" --router "$OUT/buddy.router.gguf" --budgets $BUDGETS --no-dense -o "$OUT/buddy"
+"${EVAL[@]}" --router "$OUT/buddy.router.gguf" --budgets $BUDGETS --routing prefill --no-dense -o "$OUT/buddy-reuse"
+# Skipped-KV policy ablation (perplexity only).
+for policy in mask compute-kv; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy.router.gguf" --budgets 0.875,0.75,0.5 \
+    --kv-policy $policy --tasks none --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" \
+    -o "$OUT/buddy-$policy"
+done
+
+python3 scripts/merge-eval-summaries.py -o "$OUT/summary.json" "$OUT/static-a/summary.json" "$OUT/sleb/summary.json" \
+  "$OUT/prior/summary.json" "$OUT/buddy/summary.json" "$OUT/buddy-reuse/summary.json:buddy=buddy-reuse"
