@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -240,6 +241,19 @@ public final class ClContext implements AutoCloseable {
         MemorySegment stage = staging(4L * count);
         transfer(ClApi.ENQUEUE_READ_BUFFER, "clEnqueueReadBuffer", src, srcOffset, stage, 4L * count);
         MemorySegment.copy(stage, JAVA_FLOAT, 0, dst, from, count);
+    }
+
+    /**
+     * Waits for the queue, then reads {@code count} IEEE halves at byte offset {@code srcOffset} into {@code dst[from..]}
+     * as floats (an F16 KV row for the router).
+     */
+    public void readHalves(ClBuffer src, long srcOffset, float[] dst, int from, int count) {
+        finish();
+        MemorySegment stage = staging(2L * count);
+        transfer(ClApi.ENQUEUE_READ_BUFFER, "clEnqueueReadBuffer", src, srcOffset, stage, 2L * count);
+        for (int i = 0; i < count; i++) {
+            dst[from + i] = Float.float16ToFloat(stage.getAtIndex(JAVA_SHORT, i));
+        }
     }
 
     /** Waits for the queue, then copies bytes at {@code srcOffset} into {@code dst} (native or heap). */

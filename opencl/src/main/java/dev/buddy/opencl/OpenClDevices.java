@@ -39,8 +39,9 @@ public final class OpenClDevices {
 
     /**
      * The device named by {@code spec}: {@code null}, empty or "auto" for the default (the GPU with the most global
-     * memory, else the first usable device), {@code P:D} for platform P's device D, or else a case-insensitive
-     * substring of the device name.
+     * memory, else the first usable device), a number N for the N-th device of {@link #list()} (0-based, the order
+     * {@code buddy devices} prints), {@code P:D} for platform P's device D, or else a case-insensitive substring of
+     * the device name.
      *
      * @throws OpenClUnavailableException when OpenCL is missing or nothing matches (the message lists the devices)
      */
@@ -55,6 +56,18 @@ public final class OpenClDevices {
             return usable.stream().filter(ClDevice::isGpu)
                     .max((a, b) -> Long.compare(a.globalMemBytes(), b.globalMemBytes()))
                     .orElse(usable.getFirst());
+        }
+        if (spec.strip().matches("\\d{1,9}")) {
+            int index = Integer.parseInt(spec.strip());
+            if (index >= all.size()) {
+                throw new OpenClUnavailableException("there is no OpenCL device " + index + " (" + all.size()
+                        + " listed: " + String.join("; ", all.stream().map(ClDevice::toString).toList()) + ")");
+            }
+            ClDevice d = all.get(index);
+            if (!d.usable()) {
+                throw new OpenClUnavailableException("OpenCL device " + index + " (" + d + ") is not available");
+            }
+            return d;
         }
         for (ClDevice d : usable) {
             if (d.id().equals(spec.strip())) {

@@ -43,6 +43,7 @@ public final class OpenClKernels implements AutoCloseable {
     private final ClKernel rmsNorm;
     private final ClKernel ropeKv;
     private final ClKernel attention;
+    private final ClKernel attentionHalf;
     private final ClKernel swiglu;
     private final ClKernel add;
     private final ClKernel argmax;
@@ -80,6 +81,7 @@ public final class OpenClKernels implements AutoCloseable {
         rmsNorm = program.kernel("rms_norm");
         ropeKv = program.kernel("rope_kv");
         attention = program.kernel("attention");
+        attentionHalf = program.kernel("attention_f16");
         swiglu = program.kernel("swiglu");
         add = program.kernel("add");
         argmax = program.kernel("argmax");
@@ -95,7 +97,8 @@ public final class OpenClKernels implements AutoCloseable {
         limit = Math.min(limit, rmsNorm.maxWorkGroupSize());
         limit = Math.min(limit, argmax.maxWorkGroupSize());
         this.reduceGroup = floorPow2(Math.min(preferred, limit));
-        this.attentionGroup = floorPow2(Math.min(context.device().isGpu() ? 128 : 64, attention.maxWorkGroupSize()));
+        this.attentionGroup = floorPow2(Math.min(context.device().isGpu() ? 128 : 64,
+                Math.min(attention.maxWorkGroupSize(), attentionHalf.maxWorkGroupSize())));
         // Fixed group shapes: PoCL compiles a work-group function per distinct local size, so letting the driver pick
         // one per launch shape would recompile as prompt lengths vary.
         long elementLimit = Math.min(Math.min(swiglu.maxWorkGroupSize(), add.maxWorkGroupSize()),
@@ -296,20 +299,35 @@ public final class OpenClKernels implements AutoCloseable {
      */
     public void ropeKv(AttentionShape s, ClBuffer q, ClBuffer k, ClBuffer v, ClBuffer kCache, ClBuffer vCache,
             ClBuffer ropeTable, int startPos, int n, long cacheOffset) {
-        rope(s, q, s.heads(), k, v, kCache, vCache, ropeTable, startPos, n, cacheOffset);
+        ropeKv(s, q, k, v, kCache, vCache, ropeTable, startPos, n, cacheOffset, false);
+    }
+
+    /**
+     * {@link #ropeKv} into caches of halves when {@code halfCache} (offsets then count halves), rounded to nearest
+     * even as the CPU backend's F16 cache.
+     */
+    public void ropeKv(AttentionShape s, ClBuffer q, ClBuffer k, ClBuffer v, ClBuffer kCache, ClBuffer vCache,
+            ClBuffer ropeTable, int startPos, int n, long cacheOffset, boolean halfCache) {
+        rope(s, q, s.heads(), k, v, kCache, vCache, ropeTable, startPos, n, cacheOffset, halfCache);
     }
 
     /** {@link #ropeKv} without queries: rotates keys and stores keys and values (a skipped block's K/V). */
     public void storeKv(AttentionShape s, ClBuffer k, ClBuffer v, ClBuffer kCache, ClBuffer vCache,
             ClBuffer ropeTable, int startPos, int n, long cacheOffset) {
-        rope(s, k, 0, k, v, kCache, vCache, ropeTable, startPos, n, cacheOffset);
+        storeKv(s, k, v, kCache, vCache, ropeTable, startPos, n, cacheOffset, false);
+    }
+
+    /** {@link #storeKv} into caches of halves when {@code halfCache}. */
+    public void storeKv(AttentionShape s, ClBuffer k, ClBuffer v, ClBuffer kCache, ClBuffer vCache,
+            ClBuffer ropeTable, int startPos, int n, long cacheOffset, boolean halfCache) {
+        rope(s, k, 0, k, v, kCache, vCache, ropeTable, startPos, n, cacheOffset, halfCache);
     }
 
     private void rope(AttentionShape s, ClBuffer q, int qHeads, ClBuffer k, ClBuffer v, ClBuffer kCache,
-            ClBuffer vCache, ClBuffer ropeTable, int startPos, int n, long cacheOffset) {
+            ClBuffer vCache, ClBuffer ropeTable, int startPos, int n, long cacheOffset, boolean halfCache) {
         ropeKv.arg(0, q).arg(1, k).arg(2, v).arg(3, kCache).arg(4, vCache).arg(5, ropeTable).arg(6, startPos)
                 .arg(7, s.heads()).arg(8, qHeads).arg(9, s.kvHeads()).arg(10, s.headDim()).arg(11, s.ropeDims())
-                .arg(12, s.neox() ? 1 : 0).arg(13, cacheOffset);
+                .arg(12, s.neox() ? 1 : 0).arg(13, cacheOffset).arg(14, halfCache ? 1 : 0);
         context.run(ropeKv, roundUp((long) (qHeads + s.kvHeads()) * (s.headDim() / 2), elementGroup), n,
                 elementGroup, 1);
     }
@@ -329,6 +347,16 @@ public final class OpenClKernels implements AutoCloseable {
      */
     public void attention(AttentionShape s, ClBuffer q, ClBuffer kCache, ClBuffer vCache, ClBuffer valid,
             ClBuffer out, int startPos, int n, long cacheOffset) {
+        attention(s, q, kCache, vCache, valid, out, startPos, n, cacheOffset, false);
+    }
+
+    /**
+     * {@link #attention} over caches of halves when {@code halfCache}: the query and the softmax weights are then
+     * rounded to half, as the CPU backend's F16 cache computes attention.
+     */
+    public void attention(AttentionShape s, ClBuffer q, ClBuffer kCache, ClBuffer vCache, ClBuffer valid,
+            ClBuffer out, int startPos, int n, long cacheOffset, boolean halfCache) {
+        ClKernel attention = halfCache ? attentionHalf : this.attention;
         if (s.headDim() > attentionGroup * MAX_DIMS_PER_ITEM) {
             throw new IllegalArgumentException("head dimension " + s.headDim() + " exceeds this device's attention limit "
                     + attentionGroup * MAX_DIMS_PER_ITEM);
@@ -364,8 +392,8 @@ public final class OpenClKernels implements AutoCloseable {
         for (Map<GgmlType, ClKernel> m : java.util.List.of(matvec, matmul, getRows, matvecQuantised)) {
             m.values().forEach(ClKernel::close);
         }
-        for (ClKernel k : new ClKernel[] {quantizeQ8, quantizeQ8K, roundHalf, rmsNorm, ropeKv, attention, swiglu, add,
-            argmax}) {
+        for (ClKernel k : new ClKernel[] {quantizeQ8, quantizeQ8K, roundHalf, rmsNorm, ropeKv, attention, attentionHalf,
+            swiglu, add, argmax}) {
             k.close();
         }
         program.close();

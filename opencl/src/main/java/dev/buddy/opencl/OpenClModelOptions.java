@@ -1,5 +1,6 @@
 package dev.buddy.opencl;
 
+import dev.buddy.engine.kv.KvCacheType;
 import dev.buddy.engine.model.SkippedKvPolicy;
 
 /**
@@ -11,9 +12,11 @@ import dev.buddy.engine.model.SkippedKvPolicy;
  * @param exactInputs     convert each matrix's input as the CPU backend does (int8 blocks for quantised weights, halves
  *                        for F16) so device logits track the CPU's; false keeps float inputs and uses the tiled
  *                        matmul for prefill
+ * @param kvType          device KV storage: F32, or F16 (half the memory and bandwidth; attention then rounds the
+ *                        query and the softmax weights to half as the CPU backend's F16 cache does)
  */
 public record OpenClModelOptions(int contextLength, int maxBatch, SkippedKvPolicy skippedKvPolicy,
-        boolean exactInputs) {
+        boolean exactInputs, KvCacheType kvType) {
 
     public OpenClModelOptions {
         if (contextLength <= 0) {
@@ -25,22 +28,34 @@ public record OpenClModelOptions(int contextLength, int maxBatch, SkippedKvPolic
         if (skippedKvPolicy == null) {
             throw new IllegalArgumentException("a skipped-KV policy is required");
         }
+        if (kvType == null) {
+            throw new IllegalArgumentException("a KV cache type is required");
+        }
     }
 
-    /** Exact inputs, 32-token prefill chunks, zeroed KV for skipped blocks (the BUDDY paper's choice). */
+    /** Exact inputs, 32-token prefill chunks, zeroed KV for skipped blocks (the BUDDY paper's choice), F32 KV. */
     public static OpenClModelOptions defaults(int contextLength) {
-        return new OpenClModelOptions(contextLength, 32, SkippedKvPolicy.ZEROS, true);
+        return new OpenClModelOptions(contextLength, 32, SkippedKvPolicy.ZEROS, true, KvCacheType.F32);
     }
 
     public OpenClModelOptions withSkippedKvPolicy(SkippedKvPolicy policy) {
-        return new OpenClModelOptions(contextLength, maxBatch, policy, exactInputs);
+        return new OpenClModelOptions(contextLength, maxBatch, policy, exactInputs, kvType);
     }
 
     public OpenClModelOptions withExactInputs(boolean exact) {
-        return new OpenClModelOptions(contextLength, maxBatch, skippedKvPolicy, exact);
+        return new OpenClModelOptions(contextLength, maxBatch, skippedKvPolicy, exact, kvType);
     }
 
     public OpenClModelOptions withMaxBatch(int batch) {
-        return new OpenClModelOptions(contextLength, batch, skippedKvPolicy, exactInputs);
+        return new OpenClModelOptions(contextLength, batch, skippedKvPolicy, exactInputs, kvType);
+    }
+
+    public OpenClModelOptions withKvType(KvCacheType type) {
+        return new OpenClModelOptions(contextLength, maxBatch, skippedKvPolicy, exactInputs, type);
+    }
+
+    /** Bytes per stored key or value element. */
+    int kvElementBytes() {
+        return kvType == KvCacheType.F16 ? 2 : 4;
     }
 }

@@ -55,6 +55,12 @@ public final class OpenClTransformer implements AutoCloseable {
     private final Map<InputFormat, DeviceInput> inputs = new EnumMap<>(InputFormat.class);
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final boolean[] runBlock;
+    /** Bytes per stored K or V element: 4, or 2 for an F16 cache. */
+    private final int kvBytes;
+    private final boolean halfCache;
+    /** Bytes uploaded from the GGUF: weight matrices as stored, norms and biases as floats. */
+    private long weightBytes;
+    private long kvCacheBytes;
     private final PlanContext planContext = new PlanContext();
 
     private OpenClTransformer(OpenClKernels kernels, GgufFile gguf, ModelSpec spec, OpenClModelOptions options) {
@@ -68,6 +74,8 @@ public final class OpenClTransformer implements AutoCloseable {
         int layers = spec.blockCount();
         int batch = options.maxBatch();
         int ctxLen = options.contextLength();
+        this.kvBytes = options.kvElementBytes();
+        this.halfCache = kvBytes == 2;
         try {
             tokenEmbedding = matrix(gguf, "token_embd.weight");
             outputNorm = vector(gguf, "output_norm.weight");
@@ -80,12 +88,13 @@ public final class OpenClTransformer implements AutoCloseable {
             keyCache = new ClBuffer[layers];
             valueCache = new ClBuffer[layers];
             valid = new ClBuffer[layers];
-            long cacheBytes = 4L * ctxLen * spec.kvDim();
+            long cacheBytes = (long) kvBytes * ctxLen * spec.kvDim();
             for (int l = 0; l < layers; l++) {
                 // One buffer per layer keeps each under the device's largest allocation.
                 keyCache[l] = own(ctx.allocateZeroed(cacheBytes));
                 valueCache[l] = own(ctx.allocateZeroed(cacheBytes));
                 valid[l] = own(ctx.allocate(4L * ctxLen));
+                kvCacheBytes += 2 * cacheBytes;
                 ctx.fill(valid[l], 0, 4L * ctxLen, 1);
             }
             ropeTable = own(ctx.upload(ropeTable(spec, ctxLen)));
@@ -137,6 +146,16 @@ public final class OpenClTransformer implements AutoCloseable {
 
     public int vocabSize() {
         return spec.vocabSize();
+    }
+
+    /** Bytes of weights uploaded to the device (matrices in their GGUF layout, norms and biases as floats). */
+    public long weightBytes() {
+        return weightBytes;
+    }
+
+    /** Bytes of the device KV cache (keys and values of every layer at every position). */
+    public long kvCacheBytes() {
+        return kvCacheBytes;
     }
 
     /** Forgets every position: all KV rows count as valid again (they are rewritten before they are read). */
@@ -234,9 +253,9 @@ public final class OpenClTransformer implements AutoCloseable {
         product(b.wk(), kv, n, false);
         product(b.wv(), v, n, false);
         biasAndNorm(b, n, true);
-        k.ropeKv(shape, q, kv, v, keyCache[l], valueCache[l], ropeTable, pos, n, 0);
+        k.ropeKv(shape, q, kv, v, keyCache[l], valueCache[l], ropeTable, pos, n, 0, halfCache);
         k.attention(shape, q, keyCache[l], valueCache[l],
-                options.skippedKvPolicy() == SkippedKvPolicy.MASK ? valid[l] : null, att, pos, n, 0);
+                options.skippedKvPolicy() == SkippedKvPolicy.MASK ? valid[l] : null, att, pos, n, 0, halfCache);
         prepare(b.woInputs(), att, n, spec.queryDim());
         product(b.wo(), x, n, true);
         k.rmsNorm(x, b.ffnNorm(), xb, dim, n, eps);
@@ -250,8 +269,8 @@ public final class OpenClTransformer implements AutoCloseable {
 
     /** A skipped block is the identity on the residual; its KV slots follow the policy. */
     private void skip(int l, int n, int pos) {
-        long offset = 4L * pos * spec.kvDim();
-        long bytes = 4L * n * spec.kvDim();
+        long offset = (long) kvBytes * pos * spec.kvDim();
+        long bytes = (long) kvBytes * n * spec.kvDim();
         switch (options.skippedKvPolicy()) {
             case ZEROS -> {
                 ctx.fillZero(keyCache[l], offset, bytes);
@@ -265,7 +284,7 @@ public final class OpenClTransformer implements AutoCloseable {
                 product(b.wk(), kv, n, false);
                 product(b.wv(), v, n, false);
                 biasAndNorm(b, n, false);
-                k.storeKv(shape, kv, v, keyCache[l], valueCache[l], ropeTable, pos, n, 0);
+                k.storeKv(shape, kv, v, keyCache[l], valueCache[l], ropeTable, pos, n, 0, halfCache);
             }
         }
     }
@@ -359,13 +378,16 @@ public final class OpenClTransformer implements AutoCloseable {
 
     private DeviceMatrix matrix(GgufFile gguf, String name) {
         TensorInfo t = tensor(gguf, name);
-        return own(k.upload(name, t.type(), t.dims(), gguf.tensorData(t)));
+        DeviceMatrix m = own(k.upload(name, t.type(), t.dims(), gguf.tensorData(t)));
+        weightBytes += m.buffer().byteSize();
+        return m;
     }
 
     /** Norm weights and biases as floats, whatever their stored type. */
     private ClBuffer vector(GgufFile gguf, String name) {
         TensorInfo t = tensor(gguf, name);
         float[] values = BlockCodecs.dequantize(t.type(), gguf.tensorData(t), t.elementCount());
+        weightBytes += 4L * values.length;
         return own(ctx.upload(values));
     }
 
@@ -463,7 +485,12 @@ public final class OpenClTransformer implements AutoCloseable {
                 throw new IndexOutOfBoundsException("position " + position + " has no block-0 row yet (computed up to "
                         + (start + count - 1) + ")");
             }
-            ctx.read(cache, 4L * position * spec.kvDim(), dst, dstOffset, spec.kvDim());
+            long offset = (long) kvBytes * position * spec.kvDim();
+            if (halfCache) {
+                ctx.readHalves(cache, offset, dst, dstOffset, spec.kvDim());
+            } else {
+                ctx.read(cache, offset, dst, dstOffset, spec.kvDim());
+            }
         }
     }
 }

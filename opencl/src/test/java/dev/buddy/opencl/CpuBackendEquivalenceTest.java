@@ -22,8 +22,8 @@ import net.jqwik.api.Example;
 import net.jqwik.api.lifecycle.AddLifecycleHook;
 
 /**
- * The device forward pass against Buddy's CPU backend ({@link Transformer} with an F32 KV cache, as on the device, and
- * the default exact inputs on the device side):
+ * The device forward pass against Buddy's CPU backend ({@link Transformer} with the same KV cache type as the device,
+ * F32 or F16, and the default exact inputs on the device side):
  * a prompt, then greedy decoding, gives the same tokens on both, with every block and under a planner that skips
  * blocks (each skipped-KV policy).
  */
@@ -34,36 +34,51 @@ class CpuBackendEquivalenceTest {
 
     @Example
     void stories260KGreedyIsIdentical() throws IOException {
-        compare("models/stories260K.gguf", null, SkippedKvPolicy.ZEROS);
+        compare("models/stories260K.gguf", null, SkippedKvPolicy.ZEROS, KvCacheType.F32);
     }
 
     @Example
     void tinyStoriesQ8_0GreedyIsIdentical() throws IOException {
-        compare("models/TinyStories-656K-Q8_0.gguf", null, SkippedKvPolicy.ZEROS);
+        compare("models/TinyStories-656K-Q8_0.gguf", null, SkippedKvPolicy.ZEROS, KvCacheType.F32);
     }
 
     @Example
     void skippingPlannerGivesIdenticalTokensUnderEveryPolicy() throws IOException {
         for (SkippedKvPolicy policy : SkippedKvPolicy.values()) {
-            compare("models/stories260K.gguf", new AlternatingPlanner(), policy);
-            compare("models/TinyStories-656K-Q8_0.gguf", new AlternatingPlanner(), policy);
+            compare("models/stories260K.gguf", new AlternatingPlanner(), policy, KvCacheType.F32);
+            compare("models/TinyStories-656K-Q8_0.gguf", new AlternatingPlanner(), policy, KvCacheType.F32);
         }
     }
 
-    private static void compare(String file, LayerPlanner planner, SkippedKvPolicy policy) throws IOException {
+    @Example
+    void halfKvCacheGreedyIsIdenticalToTheCpuF16Cache() throws IOException {
+        compare("models/stories260K.gguf", null, SkippedKvPolicy.ZEROS, KvCacheType.F16);
+        compare("models/TinyStories-656K-Q8_0.gguf", null, SkippedKvPolicy.ZEROS, KvCacheType.F16);
+    }
+
+    @Example
+    void halfKvCacheWithSkippingPlannerUnderEveryPolicy() throws IOException {
+        for (SkippedKvPolicy policy : SkippedKvPolicy.values()) {
+            compare("models/stories260K.gguf", new AlternatingPlanner(), policy, KvCacheType.F16);
+        }
+    }
+
+    private static void compare(String file, LayerPlanner planner, SkippedKvPolicy policy, KvCacheType kvType)
+            throws IOException {
         int context = 96;
         // The scalar kernels: the CPU backend's reference path, equal to its SIMD paths and quick to warm up.
         try (Model model = Model.load(TestData.require(file), VectorWidth.SCALAR); Parallel pool = new Parallel(2);
                 OpenClTransformer device = OpenClTransformer.load(Device.kernels(), model.gguf(), model.spec(),
-                        OpenClModelOptions.defaults(context).withSkippedKvPolicy(policy).withMaxBatch(8))) {
+                        OpenClModelOptions.defaults(context).withSkippedKvPolicy(policy).withMaxBatch(8)
+                                .withKvType(kvType))) {
             int[] prompt = model.tokenizer().encode(PROMPT);
             Transformer cpu = new Transformer(model, pool);
-            InferenceState state = cpu.newState(context, KvCacheType.F32, 8, policy);
+            InferenceState state = cpu.newState(context, kvType, 8, policy);
             float[] cpuLogits = cpu.forward(state, prompt, 0, prompt.length, planner, true);
             float[] deviceLogits = new float[model.spec().vocabSize()];
             device.forward(prompt, 0, prompt.length, 0, planner == null ? LayerPlanner.ALL_BLOCKS : planner,
                     deviceLogits);
-            String what = file + " " + policy + (planner == null ? "" : " with skipping planner");
+            String what = file + " " + kvType + " KV " + policy + (planner == null ? "" : " with skipping planner");
             assertWithinSpread(cpuLogits, deviceLogits, what + " prompt logits");
             int[] cpuTokens = new int[STEPS];
             int[] deviceTokens = new int[STEPS];

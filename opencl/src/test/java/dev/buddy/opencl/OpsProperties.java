@@ -213,7 +213,7 @@ class OpsProperties {
         return t;
     }
 
-    private static void rotate(float[] x, int off, AttentionShape s, float[] table, int pos) {
+    static void rotate(float[] x, int off, AttentionShape s, float[] table, int pos) {
         int pairs = s.ropeDims() / 2;
         for (int i = 0; i < pairs; i++) {
             float c = table[(pos * pairs + i) * 2];
@@ -233,7 +233,7 @@ class OpsProperties {
         }
     }
 
-    private static float[] scaled(float[] v, float f) {
+    static float[] scaled(float[] v, float f) {
         for (int i = 0; i < v.length; i++) {
             v[i] *= f;
         }

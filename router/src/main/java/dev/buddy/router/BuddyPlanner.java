@@ -13,6 +13,7 @@ import java.util.Objects;
 public final class BuddyPlanner implements LayerPlanner {
     private final RoutingPlanner core;
     private final ContextFeatures features = new ContextFeatures();
+    private final LayerPlanner perToken = new PerTokenView();
 
     public BuddyPlanner(RoutingSession session) {
         this.core = new RoutingPlanner(session);
@@ -25,17 +26,53 @@ public final class BuddyPlanner implements LayerPlanner {
 
     @Override
     public void plan(LayerPlanContext ctx, boolean[] runBlock) {
-        RoutingSession session = core.session();
-        int width = session.featureDim();
-        if (width != 0 && width != ctx.kvDim()) {
-            throw new IncompatibleRouterException("router expects " + width + "-wide layer-0 features but the model's"
-                    + " KV rows are " + ctx.kvDim() + " wide");
-        }
+        checkWidth(ctx);
         features.ctx = ctx;
         try {
             core.plan(ctx.layerCount(), ctx.startPosition(), ctx.tokenCount(), features, runBlock);
         } finally {
             features.ctx = null;
+        }
+    }
+
+    /**
+     * The same session planning per token: a call of n tokens gets n causal routes, token t's from the positions up
+     * to its own, exactly as n one-token calls through this planner would (see {@link RoutingPlanner#planTokens}).
+     * Calls through either view advance the one session, so a prompt can be planned as a whole here and the tokens
+     * scored after it per token there.
+     */
+    public LayerPlanner perToken() {
+        return perToken;
+    }
+
+    private void checkWidth(LayerPlanContext ctx) {
+        int width = core.session().featureDim();
+        if (width != 0 && width != ctx.kvDim()) {
+            throw new IncompatibleRouterException("router expects " + width + "-wide layer-0 features but the model's"
+                    + " KV rows are " + ctx.kvDim() + " wide");
+        }
+    }
+
+    private final class PerTokenView implements LayerPlanner {
+        @Override
+        public void plan(LayerPlanContext ctx, boolean[] runBlock) {
+            BuddyPlanner.this.plan(ctx, runBlock);
+        }
+
+        @Override
+        public boolean plansPerToken() {
+            return true;
+        }
+
+        @Override
+        public void planTokens(LayerPlanContext ctx, boolean[] runBlocks) {
+            checkWidth(ctx);
+            features.ctx = ctx;
+            try {
+                core.planTokens(ctx.layerCount(), ctx.startPosition(), ctx.tokenCount(), features, runBlocks);
+            } finally {
+                features.ctx = null;
+            }
         }
     }
 

@@ -9,6 +9,11 @@ package dev.buddy.router;
  * <p>Budget predictor: when the session was opened without a budget, k̂ is predicted from the mean-pooled predictor
  * logits at each prefill route (so a chunked prompt is judged on all chunks seen so far) and frozen at the first decode
  * step, until {@link #reset()}.
+ *
+ * <p>Causal per-position routes for a call of several tokens come from the same two steps taken once per position
+ * ({@link #observe}, then {@link #route} as a decode step): token t's route then pools exactly the positions ≤ t, at
+ * O(1) per token. {@link RoutingPlanner#planTokens} drives it that way; a prompt routed as a whole calls
+ * {@link #route} once after observing all its positions.
  */
 public final class DynamicRoutingSession implements RoutingSession {
     private final DecisionModule decision;

@@ -37,6 +37,33 @@ class RoutingAllocationTest {
         assertTrue(allocated < steps, allocated + " bytes allocated over " + steps + " decode steps");
     }
 
+    @Test
+    void perTokenCallsAllocateNothing() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        int layers = 32;
+        int d = 64;
+        int batch = 16;
+        int calls = 250;
+        DynamicRouter router = TestRouters.router(layers, d, 12, Pooling.MEAN, false);
+        int total = 8 + 2 * calls * batch;
+        TestRouters.ArrayCache cache = new TestRouters.ArrayCache(stationary(total, d, 5), stationary(total, d, 6));
+        RoutingPlanner planner = new RoutingPlanner(router.openSession(Budget.fraction(0.6), Reroute.everyStep()));
+        boolean[] rows = new boolean[batch * layers];
+        planner.plan(layers, 0, 8, cache, fill(new boolean[layers]));
+        int p = 8;
+        for (int c = 0; c < calls; c++, p += batch) {
+            planner.planTokens(layers, p, batch, cache, fill(rows)); // warm-up
+        }
+        long tid = Thread.currentThread().threadId();
+        threads.getThreadAllocatedBytes(tid);
+        long before = threads.getThreadAllocatedBytes(tid);
+        for (int c = 0; c < calls; c++, p += batch) {
+            planner.planTokens(layers, p, batch, cache, fill(rows));
+        }
+        long allocated = threads.getThreadAllocatedBytes(tid) - before;
+        assertTrue(allocated < calls * batch, allocated + " bytes allocated over " + calls * batch + " tokens");
+    }
+
     /** Features without drift, so the mean-pooled route settles during warm-up. */
     private static float[][] stationary(int n, int d, long seed) {
         java.util.SplittableRandom random = new java.util.SplittableRandom(seed);

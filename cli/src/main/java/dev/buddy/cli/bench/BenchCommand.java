@@ -14,9 +14,24 @@ import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
+import dev.buddy.cli.run.DeviceOption;
 import dev.buddy.engine.generate.GenerationOptions;
 import dev.buddy.engine.kv.KvCacheType;
 import dev.buddy.engine.model.Model;
+import dev.buddy.engine.model.SkippedKvPolicy;
+import dev.buddy.opencl.BackendChoice;
+import dev.buddy.opencl.ClDevice;
+import dev.buddy.opencl.OpenClBackend;
+import dev.buddy.router.BaseModelInfo;
+import dev.buddy.router.Budget;
+import dev.buddy.engine.model.LayerPlanner;
+import dev.buddy.router.BuddyPlanner;
+import dev.buddy.router.FeatureSource;
+import dev.buddy.router.Pooling;
+import dev.buddy.router.RandomRouter;
+import dev.buddy.router.Reroute;
+import dev.buddy.router.Router;
+import dev.buddy.router.RouterFile;
 
 /**
  * {@code buddy bench}: llama-bench for Buddy. Prompt processing ({@code ppN}) and generation ({@code tgN}) are
@@ -34,7 +49,13 @@ public final class BenchCommand implements Command {
             time starting from BOS; both start from an empty KV cache, sample nothing, and run once untimed to warm
             up (JIT and caches) before the timed repetitions. Reports mean ± standard deviation of tokens per second.
             -p, -n and -t take comma-separated lists; every combination runs. Peak RSS (VmHWM) is in the csv and
-            json outputs.""",
+            json outputs. With --device opencl the model is uploaded once and every pass reads its logits back;
+            -t does not apply (the OpenCL runtime schedules the device), so each test runs once and the threads
+            column shows the device's compute units.
+            With --router and --budget the forward passes are routed (the prompt as one route, each
+            generated token rerouted); stderr then tells the blocks run per token and the router's share of the
+            time. --cpu-time (one thread only) adds tokens per second of the thread's CPU time to stderr, which a
+            machine shared with other jobs disturbs far less than wall time.""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the GGUF model", null),
                     OptionSpec.value("-p", "--n-prompt", "N[,N...]", "prompt tokens per pp test (0 skips)", "512"),
@@ -45,8 +66,19 @@ public final class BenchCommand implements Command {
                     OptionSpec.value("-b", "--batch-size", "N", "most prompt tokens per forward chunk",
                             Integer.toString(GenerationOptions.defaults().batchSize())),
                     OptionSpec.value(null, "--kv-type", "f16|f32", "KV cache storage", "f16"),
+                    DeviceOption.spec(),
+                    OptionSpec.value(null, "--router", "FILE|random",
+                            "route with a BUDDY router or static plan made for this model ('random': untrained)",
+                            null),
+                    OptionSpec.value(null, "--budget", "B", "fraction of blocks to run with --router, in (0,1]",
+                            null),
+                    OptionSpec.value(null, "--kv-policy", "zeros|mask|compute-kv",
+                            "what blocks the router skips leave in the KV cache", "zeros"),
+                    OptionSpec.flag(null, "--cpu-time", "also report t/s of the thread's CPU time (with -t 1)"),
                     OptionSpec.value("-o", "--output", "md|csv|json", "output format", "md")),
-            List.of("buddy bench -m model.gguf", "buddy bench -m model.gguf -p 512 -n 128 -r 5 -t 1,2 -o json"));
+            List.of("buddy bench -m model.gguf", "buddy bench -m model.gguf -p 512 -n 128 -r 5 -t 1,2 -o json",
+                    "buddy bench -m model.gguf --router random --budget 0.5 --kv-policy mask",
+                    "buddy bench -m model.gguf --device opencl -p 128 -n 64"));
 
     @Override
     public CommandSpec spec() {
@@ -73,34 +105,121 @@ public final class BenchCommand implements Command {
         int batchSize = args.intValue("--batch-size", 1, MAX_TOKENS);
         KvCacheType kvType = kvType(args.string("--kv-type"));
         BenchOutput output = output(args.string("--output"));
+        BackendChoice device = DeviceOption.choice(args);
+        if (args.has("--budget") != args.has("--router")) {
+            throw new UsageException("--router and --budget go together: give both to bench a routed model, or"
+                    + " neither (see 'buddy bench --help')");
+        }
+        SkippedKvPolicy policy = dev.buddy.cli.run.RoutingOptions.policy(args.string("--kv-policy"));
+        boolean cpuTime = args.flag("--cpu-time");
         int context = Math.max(1, prompts.stream().mapToInt(Integer::intValue).max().orElse(0))
                 + generations.stream().mapToInt(Integer::intValue).max().orElse(0);
 
         Instant started = Instant.now();
         List<BenchMeasurement> results = new ArrayList<>();
         BenchModelInfo info;
+        String backend = "Buddy CPU";
         try (Model model = TransformerWorkload.load(modelPath)) {
             info = BenchModelInfo.of(model.gguf());
             BenchRunner runner = new BenchRunner(repetitions, 1234);
+            Router router = router(args, model, io);
+            if (device.openCl()) {
+                ClDevice chosen = DeviceOption.device(device);
+                backend = "Buddy OpenCL " + chosen.name() + " (" + chosen.type() + ")";
+                threads = List.of(chosen.computeUnits());
+            }
             for (int t : threads) {
-                try (BenchWorkload workload = new TransformerWorkload(model, t, context, batchSize, kvType, null)) {
+                BuddyPlanner planner = router == null ? null : BuddyPlanner.open(router,
+                        Budget.fraction(args.floatValue("--budget", Float.MIN_VALUE, 1f)), Reroute.everyStep());
+                if (device.openCl()) {
+                    try (BenchWorkload workload = openClWorkload(device, model, context, batchSize, kvType, policy,
+                            planner, io)) {
+                        for (int p : prompts) {
+                            if (p > 0) {
+                                results.add(runner.measure(workload, new BenchTest(BenchTest.Kind.PROMPT, p, t)));
+                            }
+                        }
+                        for (int n : generations) {
+                            if (n > 0) {
+                                results.add(runner.measure(workload, new BenchTest(BenchTest.Kind.GENERATION, n, t)));
+                            }
+                        }
+                    }
+                    continue;
+                }
+                try (TransformerWorkload workload = new TransformerWorkload(model, t, context, batchSize, kvType,
+                        planner, policy)) {
                     for (int p : prompts) {
                         if (p > 0) {
-                            results.add(runner.measure(workload, new BenchTest(BenchTest.Kind.PROMPT, p, t)));
+                            measure(runner, workload, new BenchTest(BenchTest.Kind.PROMPT, p, t), planner, cpuTime,
+                                    results, io);
                         }
                     }
                     for (int n : generations) {
                         if (n > 0) {
-                            results.add(runner.measure(workload, new BenchTest(BenchTest.Kind.GENERATION, n, t)));
+                            measure(runner, workload, new BenchTest(BenchTest.Kind.GENERATION, n, t), planner,
+                                    cpuTime, results, io);
                         }
                     }
                 }
             }
         }
         BenchOutput.Config config = new BenchOutput.Config(batchSize, kvType.name().toLowerCase(Locale.ROOT),
-                repetitions, started);
+                repetitions, started, backend);
         io.out().print(output.render(info, config, results, PeakRss.bytes()));
         return Cli.EXIT_OK;
+    }
+
+    /** The model uploaded to the chosen device; one line on stderr says where and how much. */
+    private static BenchWorkload openClWorkload(BackendChoice device, Model model, int context, int batchSize,
+            KvCacheType kvType, SkippedKvPolicy policy, LayerPlanner planner, Io io) {
+        OpenClBackend backend = DeviceOption.openCl(device, model, context, batchSize, policy, kvType);
+        io.err().println(backend.describe());
+        return new OpenClWorkload(backend, startToken(model), planner);
+    }
+
+    private static int startToken(Model model) {
+        int bos = model.tokenizer().vocabulary().bosId();
+        return bos >= 0 ? bos : 0;
+    }
+
+    private static void measure(BenchRunner runner, TransformerWorkload workload, BenchTest test,
+            BuddyPlanner planner, boolean cpuTime, List<BenchMeasurement> results, Io io) {
+        workload.routerShareSinceMark();
+        workload.cpuAndWallNanosSinceMark();
+        long blocksBefore = planner == null ? 0 : Math.round(planner.stats().meanBlocksPerToken()
+                * planner.stats().tokens());
+        long tokensBefore = planner == null ? 0 : planner.stats().tokens();
+        BenchMeasurement measured = runner.measure(workload, test);
+        results.add(measured);
+        long[] cpuWall = workload.cpuAndWallNanosSinceMark();
+        if (cpuTime && test.threads() == 1 && cpuWall[0] > 0) {
+            double tokens = (double) test.tokens() * measured.samplesNs().length; // the timed runs
+            io.err().printf(Locale.ROOT, "cpu %s (t=1): %.2f t/s of thread CPU time (wall %.2f t/s over the same"
+                    + " runs)%n", test.name(), tokens / (cpuWall[0] / 1e9), tokens / (cpuWall[1] / 1e9));
+        }
+        if (planner != null) {
+            long tokens = planner.stats().tokens() - tokensBefore;
+            long blocks = Math.round(planner.stats().meanBlocksPerToken() * planner.stats().tokens()) - blocksBefore;
+            io.err().printf(Locale.ROOT, "routing %s (t=%d): %.2f of %d blocks per token, router %.3f%% of the"
+                            + " forward time%n", test.name(), test.threads(), blocks / (double) tokens,
+                    planner.stats().layerCount(), 100 * workload.routerShareSinceMark());
+        }
+    }
+
+    /** The router named by --router, checked against the model, or null for a dense bench. */
+    private static Router router(ParsedArgs args, Model model, Io io) throws java.io.IOException {
+        String name = args.string("--router");
+        if (name == null) {
+            return null;
+        }
+        BaseModelInfo base = BaseModelInfo.of(model.spec(), model.gguf());
+        Router router = name.equals("random")
+                ? RandomRouter.create(base, 42, FeatureSource.VALUE, Pooling.MEAN, false)
+                : RouterFile.load(args.path("router", name), base);
+        io.err().println("bench: " + router.describe() + ", budget " + args.string("--budget") + ", kv policy "
+                + args.string("--kv-policy"));
+        return router;
     }
 
     /** A comma-separated list of counts, each at least {@code min}. */

@@ -27,8 +27,11 @@ enum BenchOutput {
         };
     }
 
-    /** Settings shared by every row: batch size, KV type, repetitions and the time the run started. */
-    record Config(int batchSize, String kvType, int repetitions, Instant started) {}
+    /**
+     * Settings shared by every row: batch size, KV type, repetitions, the time the run started, and the backend
+     * ("Buddy CPU", or "Buddy OpenCL" with the device name and type).
+     */
+    record Config(int batchSize, String kvType, int repetitions, Instant started, String backend) {}
 
     private static String markdown(BenchModelInfo model, Config config, List<BenchMeasurement> results) {
         StringBuilder sb = new StringBuilder();
@@ -36,9 +39,9 @@ enum BenchOutput {
         sb.append("| --- | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: |\n");
         for (BenchMeasurement m : results) {
             sb.append(String.format(Locale.ROOT,
-                    "| %s | %.2f MiB | %.2f %s | Buddy CPU | %d | %d | %s | %s | %.2f ± %.2f |%n",
+                    "| %s | %.2f MiB | %.2f %s | %s | %d | %d | %s | %s | %.2f ± %.2f |%n",
                     model.description(), model.sizeBytes() / (1024.0 * 1024), scaledCount(model.parameters()),
-                    countUnit(model.parameters()), m.test().threads(), config.batchSize(), config.kvType(),
+                    countUnit(model.parameters()), config.backend(), m.test().threads(), config.batchSize(), config.kvType(),
                     m.test().name(), m.averageTokensPerSecond(), m.stddevTokensPerSecond()));
         }
         return sb.toString();
@@ -83,6 +86,7 @@ enum BenchOutput {
             w.name("model_type").value(model.description());
             w.name("model_size").value(model.sizeBytes());
             w.name("model_n_params").value(model.parameters());
+            w.name("backends").value(config.backend());
             w.name("n_batch").value(config.batchSize());
             w.name("n_threads").value(m.test().threads());
             w.name("type_k").value(config.kvType());

@@ -12,10 +12,12 @@ import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
+import dev.buddy.engine.generate.ForwardBackend;
 import dev.buddy.engine.generate.GenerationOptions;
 import dev.buddy.engine.generate.GenerationResult;
 import dev.buddy.engine.generate.Generator;
 import dev.buddy.engine.model.Model;
+import dev.buddy.opencl.BackendChoice;
 import dev.buddy.engine.tokenizer.ChatMessage;
 
 /** {@code buddy chat -m M.gguf}: an interactive multi-turn chat using the model's own chat template. */
@@ -27,7 +29,7 @@ public final class ChatCommand implements Command {
             (tokenizer.chat_template: ChatML for Qwen and SmolLM2, Llama 3, Llama 2). The conversation so far is
             kept. Type /exit or end the input (Ctrl-D) to stop; works with piped input too.""",
             List.of(),
-            RunOptions.concat(RunOptions.model(),
+            RunOptions.concat(RunOptions.model(), List.of(DeviceOption.spec()),
                     List.of(OptionSpec.value(null, "--system", "TEXT", "a system message to start with", null),
                             OptionSpec.value("-n", "--n-predict", "N", "the most tokens per answer", "512")),
                     RunOptions.sampling(), RoutingOptions.specs()),
@@ -43,6 +45,7 @@ public final class ChatCommand implements Command {
     public int run(ParsedArgs args, Io io) throws Exception {
         String modelPath = RunOptions.modelPath(args, "chat");
         GenerationOptions options = RunOptions.generation(args);
+        BackendChoice device = DeviceOption.choice(args);
         int maxTokens = args.intValue("--n-predict", 1, 1 << 24);
         List<ChatMessage> conversation = new ArrayList<>();
         if (args.has("--system")) {
@@ -53,7 +56,9 @@ public final class ChatCommand implements Command {
             if (routing != null) {
                 options = options.withLayerPlanner(routing.planner(), routing.policy());
             }
-            try (Generator generator = Generator.of(model, options)) {
+            ForwardBackend backend = DeviceOption.open(device, model, options, io.err());
+            try (Generator generator = backend == null ? Generator.of(model, options)
+                    : Generator.of(model, options, backend)) {
                 BufferedReader in = new BufferedReader(new InputStreamReader(io.in(), StandardCharsets.UTF_8));
                 io.err().println("chat with " + model.path().getFileName() + " — /exit or Ctrl-D to quit");
                 while (true) {

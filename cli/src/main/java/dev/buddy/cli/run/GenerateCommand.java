@@ -9,10 +9,12 @@ import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
+import dev.buddy.engine.generate.ForwardBackend;
 import dev.buddy.engine.generate.GenerationOptions;
 import dev.buddy.engine.generate.GenerationResult;
 import dev.buddy.engine.generate.Generator;
 import dev.buddy.engine.model.Model;
+import dev.buddy.opencl.BackendChoice;
 
 /** {@code buddy generate -m M.gguf -p "..." -n 128}: continue a prompt, streaming tokens to stdout. */
 public final class GenerateCommand implements Command {
@@ -23,11 +25,12 @@ public final class GenerateCommand implements Command {
             prompt and generation speeds (tokens/s) go to stderr. With --router and --budget, only that fraction of
             the Transformer blocks runs for each token, chosen per token by the router from the context.""",
             List.of(),
-            RunOptions.concat(RunOptions.model(),
+            RunOptions.concat(RunOptions.model(), List.of(DeviceOption.spec()),
                     List.of(OptionSpec.value("-p", "--prompt", "TEXT", "the prompt to continue (may be empty)", ""),
                             OptionSpec.value("-n", "--n-predict", "N", "the most tokens to generate", "128")),
                     RunOptions.sampling(), RoutingOptions.specs()),
             List.of("buddy generate -m models/stories260K.gguf -p \"Once upon a time\" -n 64 --temp 0",
+                    "buddy generate -m models/stories260K.gguf -p \"Once upon a time\" -n 64 --temp 0 --device opencl",
                     "buddy generate -m smollm2.gguf -p \"The capital of France\" --router smollm2.router.gguf -b 0.6"
                             + " --route-trace"));
 
@@ -40,6 +43,7 @@ public final class GenerateCommand implements Command {
     public int run(ParsedArgs args, Io io) throws Exception {
         String modelPath = RunOptions.modelPath(args, "generate");
         GenerationOptions options = RunOptions.generation(args);
+        BackendChoice device = DeviceOption.choice(args);
         int maxTokens = args.intValue("--n-predict", 0, 1 << 24);
         String prompt = args.string("--prompt");
         try (Model model = Model.load(args.path("model", modelPath))) {
@@ -47,7 +51,9 @@ public final class GenerateCommand implements Command {
             if (routing != null) {
                 options = options.withLayerPlanner(routing.planner(), routing.policy());
             }
-            try (Generator generator = Generator.of(model, options)) {
+            ForwardBackend backend = DeviceOption.open(device, model, options, io.err());
+            try (Generator generator = backend == null ? Generator.of(model, options)
+                    : Generator.of(model, options, backend)) {
                 io.out().print(prompt);
                 io.out().flush();
                 GenerationResult r = generator.generate(prompt, maxTokens, (token, text) -> {

@@ -26,6 +26,7 @@ class BenchCommandTest {
     @TempDir
     static Path tmp;
     private static Path model;
+    private static Path deeper;
 
     @BeforeAll
     static void writeModel() throws Exception {
@@ -34,6 +35,33 @@ class BenchCommandTest {
         model = tmp.resolve("tiny.gguf");
         SyntheticModel.plan(new SynthesisOptions(ModelShape.TINY, SyntheticFileType.Q8_0, 1, false), vocabulary)
                 .write(model, SynthesisProgress.NONE);
+        // Routing needs a middle block to choose from; TINY has 2 blocks, this one 6.
+        ModelShape six = new ModelShape("tiny6", "llama", 256, 6, 4, 2, 512, 2048, 2048, 10000f, 1e-5f, false, false,
+                null, false, true);
+        deeper = tmp.resolve("tiny6.gguf");
+        SyntheticModel.plan(new SynthesisOptions(six, SyntheticFileType.Q8_0, 1, false), vocabulary)
+                .write(deeper, SynthesisProgress.NONE);
+    }
+
+    @Test
+    void routedBenchRunsTheBudgetsBlocksAndReportsTheRouterShare() {
+        for (String policy : List.of("zeros", "mask", "compute-kv")) {
+            CliRun r = CliRun.run("bench", "-m", deeper.toString(), "-p", "8", "-n", "4", "-r", "1", "-t", "1",
+                    "--router", "random", "--budget", "0.5", "--kv-policy", policy, "--cpu-time");
+            assertEquals(0, r.exit(), r.err());
+            // b = 0.5 of 6 blocks: k = round(3) - 2 = 1 middle block, so 3 blocks per token.
+            int expected = dev.buddy.router.Budget.fraction(0.5).middleBlocks(6) + 2;
+            List<String> routing = r.err().lines().filter(l -> l.startsWith("routing ")).toList();
+            assertEquals(2, routing.size(), r.err());
+            for (String line : routing) {
+                assertTrue(line.contains(expected + ".00 of 6 blocks per token"), line);
+                assertTrue(line.matches(".*router \\d+\\.\\d+% of the forward time"), line);
+            }
+            assertTrue(r.err().contains("UNTRAINED"), r.err());
+            assertEquals(2, r.err().lines().filter(l -> l.startsWith("cpu ") && l.contains("t/s of thread CPU time"))
+                    .count(), r.err());
+            assertEquals(4, r.out().lines().count(), r.out());
+        }
     }
 
     @Test
@@ -86,5 +114,8 @@ class BenchCommandTest {
         CliRun.run("bench", "-m", m, "-o", "xml").assertUserError("expected md, csv or json");
         CliRun.run("bench", "-m", m, "--kv-type", "q8").assertUserError("expected f16 or f32");
         CliRun.run("bench", "-m", tmp.resolve("missing.gguf").toString()).assertUserError("missing.gguf");
+        CliRun.run("bench", "-m", m, "--budget", "0.5").assertUserError("--router and --budget go together");
+        CliRun.run("bench", "-m", deeper.toString(), "--router", "random", "--budget", "0.5", "--kv-policy", "x")
+                .assertUserError("invalid --kv-policy 'x'");
     }
 }

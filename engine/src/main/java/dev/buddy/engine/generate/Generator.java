@@ -7,6 +7,7 @@ import java.util.List;
 
 import dev.buddy.engine.model.ContextOverflowException;
 import dev.buddy.engine.model.InferenceState;
+import dev.buddy.engine.model.LayerPlanner;
 import dev.buddy.engine.model.Model;
 import dev.buddy.engine.model.Transformer;
 import dev.buddy.engine.sampling.Sampler;
@@ -34,24 +35,23 @@ public final class Generator implements AutoCloseable {
     private final boolean ownsModel;
     private final Tokenizer tokenizer;
     private final GenerationOptions options;
-    private final Parallel pool;
-    private final Transformer transformer;
-    private final InferenceState state;
+    private final ForwardBackend backend;
     private final Sampler sampler;
     private final int[] next = new int[1];
 
-    private Generator(Model model, boolean ownsModel, GenerationOptions options) {
+    private Generator(Model model, boolean ownsModel, GenerationOptions options, ForwardBackend backend) {
         this.model = model;
         this.ownsModel = ownsModel;
         this.tokenizer = model.tokenizer();
         this.options = options;
-        int context = options.contextLength() > 0 ? options.contextLength()
-                : Math.min(model.spec().contextLength(), GenerationOptions.DEFAULT_CONTEXT_CAP);
-        this.pool = new Parallel(options.threads());
-        this.transformer = new Transformer(model, pool);
-        this.state = transformer.newState(context, options.kvCacheType(), Math.min(options.batchSize(), context),
-                options.skippedKvPolicy());
+        this.backend = backend != null ? backend : new CpuBackend(model, options);
         this.sampler = new Sampler(options.sampler(), model.spec().vocabSize());
+    }
+
+    /** KV positions a generator allocates for {@code options}: the user's, or the model's capped at 4096. */
+    public static int contextLength(Model model, GenerationOptions options) {
+        return options.contextLength() > 0 ? options.contextLength()
+                : Math.min(model.spec().contextLength(), GenerationOptions.DEFAULT_CONTEXT_CAP);
     }
 
     /**
@@ -63,7 +63,7 @@ public final class Generator implements AutoCloseable {
     public static Generator open(Path modelPath, GenerationOptions options) throws IOException {
         Model model = Model.load(modelPath);
         try {
-            return new Generator(model, true, options);
+            return new Generator(model, true, options, null);
         } catch (RuntimeException | Error e) {
             model.close();
             throw e;
@@ -72,7 +72,15 @@ public final class Generator implements AutoCloseable {
 
     /** A generator over an already loaded model, which stays open when the generator closes. */
     public static Generator of(Model model, GenerationOptions options) {
-        return new Generator(model, false, options);
+        return new Generator(model, false, options, null);
+    }
+
+    /**
+     * A generator over an already loaded model that runs its forward passes on {@code backend} (which it closes); the
+     * model stays open. The options' sampler and layer planner apply; the backend was set up for the rest.
+     */
+    public static Generator of(Model model, GenerationOptions options, ForwardBackend backend) {
+        return new Generator(model, false, options, java.util.Objects.requireNonNull(backend, "backend"));
     }
 
     public Model model() {
@@ -89,7 +97,7 @@ public final class Generator implements AutoCloseable {
 
     /** KV cache size in tokens: prompt plus generated tokens must fit. */
     public int contextLength() {
-        return state.contextLength();
+        return backend.contextLength();
     }
 
     /**
@@ -126,21 +134,21 @@ public final class Generator implements AutoCloseable {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt has no tokens and the model defines no BOS token");
         }
-        if (prompt.length > state.contextLength()) {
-            throw new ContextOverflowException(prompt.length, state.contextLength());
+        if (prompt.length > backend.contextLength()) {
+            throw new ContextOverflowException(prompt.length, backend.contextLength());
         }
-        state.reset();
+        backend.reset();
         sampler.reset();
         for (int token : prompt) {
             sampler.accept(token);
         }
         long start = System.nanoTime();
-        float[] logits = transformer.forward(state, prompt, 0, prompt.length, options.layerPlanner(), true);
+        float[] logits = backend.forward(prompt, 0, prompt.length, 0, options.layerPlanner());
         long prefillEnd = System.nanoTime();
 
         StreamingDecoder decoder = tokenizer.streamingDecoder(atTextStart);
         StringBuilder text = new StringBuilder();
-        int[] generated = new int[Math.min(maxTokens, state.contextLength() - prompt.length + 1)];
+        int[] generated = new int[Math.min(maxTokens, backend.contextLength() - prompt.length + 1)];
         int count = 0;
         int position = prompt.length;
         StopReason reason = StopReason.MAX_TOKENS;
@@ -158,12 +166,12 @@ public final class Generator implements AutoCloseable {
             if (count == maxTokens) {
                 break; // nobody will read the next logits
             }
-            if (position == state.contextLength()) {
+            if (position == backend.contextLength()) {
                 reason = StopReason.CONTEXT_FULL;
                 break;
             }
             next[0] = token;
-            logits = transformer.forward(state, next, 0, position++, 1, options.layerPlanner(), true);
+            logits = backend.forward(next, 0, 1, position++, options.layerPlanner());
         }
         decoder.finish(text);
         long end = System.nanoTime();
@@ -182,9 +190,49 @@ public final class Generator implements AutoCloseable {
 
     @Override
     public void close() {
-        pool.close();
+        backend.close();
         if (ownsModel) {
             model.close();
+        }
+    }
+
+    /** Buddy's CPU forward pass: one thread pool and one preallocated sequence state. */
+    private static final class CpuBackend implements ForwardBackend {
+        private final Parallel pool;
+        private final Transformer transformer;
+        private final InferenceState state;
+
+        CpuBackend(Model model, GenerationOptions options) {
+            int context = Generator.contextLength(model, options);
+            this.pool = new Parallel(options.threads());
+            try {
+                this.transformer = new Transformer(model, pool);
+                this.state = transformer.newState(context, options.kvCacheType(),
+                        Math.min(options.batchSize(), context), options.skippedKvPolicy());
+            } catch (RuntimeException | Error e) {
+                pool.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public int contextLength() {
+            return state.contextLength();
+        }
+
+        @Override
+        public void reset() {
+            state.reset();
+        }
+
+        @Override
+        public float[] forward(int[] tokens, int offset, int count, int startPosition, LayerPlanner planner) {
+            return transformer.forward(state, tokens, offset, startPosition, count, planner, true);
+        }
+
+        @Override
+        public void close() {
+            pool.close();
         }
     }
 }

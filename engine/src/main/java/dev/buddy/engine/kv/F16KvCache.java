@@ -101,11 +101,19 @@ final class F16KvCache extends KvCache {
 
     /** tinyBLAS's F16 dot: 8 lanes over n (a multiple of 8) elements, then its hsum. */
     static float tinyBlasDot(short[] x, int xo, float[] y, int yo, int n) {
-        float[] l = new float[8];
-        for (int i = 0; i < n; i++) {
-            l[i & 7] += Float.float16ToFloat(x[xo + i]) * y[yo + i];
+        // Eight named accumulators, not a float[8]: this runs once per key and query, and must not allocate.
+        float l0 = 0f, l1 = 0f, l2 = 0f, l3 = 0f, l4 = 0f, l5 = 0f, l6 = 0f, l7 = 0f;
+        for (int i = 0; i < n; i += 8) {
+            l0 += Float.float16ToFloat(x[xo + i]) * y[yo + i];
+            l1 += Float.float16ToFloat(x[xo + i + 1]) * y[yo + i + 1];
+            l2 += Float.float16ToFloat(x[xo + i + 2]) * y[yo + i + 2];
+            l3 += Float.float16ToFloat(x[xo + i + 3]) * y[yo + i + 3];
+            l4 += Float.float16ToFloat(x[xo + i + 4]) * y[yo + i + 4];
+            l5 += Float.float16ToFloat(x[xo + i + 5]) * y[yo + i + 5];
+            l6 += Float.float16ToFloat(x[xo + i + 6]) * y[yo + i + 6];
+            l7 += Float.float16ToFloat(x[xo + i + 7]) * y[yo + i + 7];
         }
-        return GgmlSums.tinyBlasHsum(l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]);
+        return GgmlSums.tinyBlasHsum(l0, l1, l2, l3, l4, l5, l6, l7);
     }
 
     /** The 32-lane sum of x[xo + i] * y[yo + i] over i in [0, n), n a multiple of 32, in ggml's order. */

@@ -81,21 +81,26 @@ final class F32KvCache extends KvCache {
 
     /** The 4 × 8-lane FMA part of ggml_vec_dot_f32 over the first {@code np} (a multiple of 32) elements. */
     static float vecDotF32Lanes(float[] x, int xo, float[] y, int yo, int np) {
-        float[] l = new float[8];
-        for (int lane = 0; lane < 8; lane++) {
-            float a0 = 0f;
-            float a1 = 0f;
-            float a2 = 0f;
-            float a3 = 0f;
-            for (int i = lane; i < np; i += 32) {
-                a0 = Math.fma(x[xo + i], y[yo + i], a0);
-                a1 = Math.fma(x[xo + i + 8], y[yo + i + 8], a1);
-                a2 = Math.fma(x[xo + i + 16], y[yo + i + 16], a2);
-                a3 = Math.fma(x[xo + i + 24], y[yo + i + 24], a3);
-            }
-            l[lane] = (a0 + a2) + (a1 + a3);
+        // One call per lane instead of a float[8] of lane sums: this runs once per key and query, and must not
+        // allocate.
+        return GgmlSums.finishReduce(lanePair(x, xo, y, yo, np, 0), lanePair(x, xo, y, yo, np, 1),
+                lanePair(x, xo, y, yo, np, 2), lanePair(x, xo, y, yo, np, 3), lanePair(x, xo, y, yo, np, 4),
+                lanePair(x, xo, y, yo, np, 5), lanePair(x, xo, y, yo, np, 6), lanePair(x, xo, y, yo, np, 7));
+    }
+
+    /** Lane {@code lane} of the four 8-lane FMA accumulators, combined as (acc0 + acc2) + (acc1 + acc3). */
+    private static float lanePair(float[] x, int xo, float[] y, int yo, int np, int lane) {
+        float a0 = 0f;
+        float a1 = 0f;
+        float a2 = 0f;
+        float a3 = 0f;
+        for (int i = lane; i < np; i += 32) {
+            a0 = Math.fma(x[xo + i], y[yo + i], a0);
+            a1 = Math.fma(x[xo + i + 8], y[yo + i + 8], a1);
+            a2 = Math.fma(x[xo + i + 16], y[yo + i + 16], a2);
+            a3 = Math.fma(x[xo + i + 24], y[yo + i + 24], a3);
         }
-        return GgmlSums.finishReduce(l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]);
+        return (a0 + a2) + (a1 + a3);
     }
 
     /**

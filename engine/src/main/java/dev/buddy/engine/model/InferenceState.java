@@ -34,6 +34,14 @@ public final class InferenceState implements LayerPlanContext {
     final float[] queries;  // queries as the cache's dot product sees them [headCount][headDim]
     final float[] valueScratch; // the cache's working memory for softmax·V [headCount][valueScratchSize]
     final boolean[] runBlock;
+    final int[] positions;  // position of each row of the call [maxBatch]
+    final TokenRows allRows; // every token of the call: x, cos, sin, positions
+    // Per-token plans: one mask row per token, and the compact copy of the rows that run (or skip) one block.
+    final boolean[] tokenMasks; // [maxBatch][blockCount]
+    final TokenRows subsetRows;
+    final int[] subsetIndex;    // subsetRows row r is allRows row subsetIndex[r]
+    TokenRows attending;        // the rows the parallel attention task reads
+    private float[] logitRows;  // [LOGIT_ROWS][vocab], made on the first forwardEachLogits call
 
     // norm(x) in xb, converted once per activation format and shared by every matrix that reads it (Q, K and V;
     // gate and up), as llama.cpp converts a shared input once. Marked stale whenever xb is rewritten.
@@ -76,6 +84,14 @@ public final class InferenceState implements LayerPlanContext {
         queries = new float[qDim];
         valueScratch = new float[spec.headCount() * kv.valueScratchSize()];
         runBlock = new boolean[spec.blockCount()];
+        positions = new int[maxBatch];
+        allRows = new TokenRows(x, cos, sin, positions);
+        attending = allRows;
+        tokenMasks = new boolean[maxBatch * spec.blockCount()];
+        int pairs = spec.rope().dimensions() / 2;
+        subsetRows = new TokenRows(new float[maxBatch * dim], new float[maxBatch * pairs], new float[maxBatch * pairs],
+                new int[maxBatch]);
+        subsetIndex = new int[maxBatch];
         attentionTask = (from, to) -> transformer.attendHeads(this, from, to);
     }
 
@@ -154,6 +170,14 @@ public final class InferenceState implements LayerPlanContext {
             throw new IndexOutOfBoundsException("position " + position + " has no block-0 key/value yet (computed: 0.."
                     + (callStart + callTokens - 1) + ")");
         }
+    }
+
+    /** Scratch for the logits of up to {@code rows} tokens, allocated once per state. */
+    float[] logitRows(int rows, int vocab) {
+        if (logitRows == null || logitRows.length < rows * vocab) {
+            logitRows = new float[rows * vocab];
+        }
+        return logitRows;
     }
 
     /** xb was rewritten: its converted copies must be made again before use. */

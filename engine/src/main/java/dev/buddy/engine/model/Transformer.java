@@ -67,6 +67,34 @@ public final class Transformer {
     /** As {@link #forward(InferenceState, int[], int, int, LayerPlanner, boolean)}, reading tokens from an offset. */
     public float[] forward(InferenceState s, int[] tokens, int tokensOffset, int startPos, int n, LayerPlanner planner,
             boolean wantLogits) {
+        checkCall(s, tokens, tokensOffset, startPos, n);
+        for (int done = 0; done < n; ) {
+            int chunk = Math.min(s.maxBatch, n - done);
+            boolean last = done + chunk == n;
+            forwardChunk(s, tokens, tokensOffset + done, startPos + done, chunk, planner, wantLogits && last, null);
+            done += chunk;
+        }
+        return wantLogits ? s.logits : null;
+    }
+
+    /**
+     * Runs {@code tokens[offset, offset + n)} at positions {@code startPos ..} as
+     * {@link #forward(InferenceState, int[], int, int, int, LayerPlanner, boolean)} does, and hands the logits after
+     * every one of them to {@code consumer}, in position order: what scoring a whole text needs, in one batched pass
+     * instead of one call per token. The output head runs as a GEMM over groups of rows.
+     */
+    public void forwardEachLogits(InferenceState s, int[] tokens, int tokensOffset, int startPos, int n,
+            LayerPlanner planner, LogitsConsumer consumer) {
+        java.util.Objects.requireNonNull(consumer, "consumer");
+        checkCall(s, tokens, tokensOffset, startPos, n);
+        for (int done = 0; done < n; ) {
+            int chunk = Math.min(s.maxBatch, n - done);
+            forwardChunk(s, tokens, tokensOffset + done, startPos + done, chunk, planner, false, consumer);
+            done += chunk;
+        }
+    }
+
+    private void checkCall(InferenceState s, int[] tokens, int tokensOffset, int startPos, int n) {
         if (n <= 0) {
             throw new IllegalArgumentException("a forward call needs at least one token, got " + n);
         }
@@ -83,47 +111,49 @@ public final class Transformer {
                         + spec.vocabSize());
             }
         }
-        for (int done = 0; done < n; ) {
-            int chunk = Math.min(s.maxBatch, n - done);
-            boolean last = done + chunk == n;
-            forwardChunk(s, tokens, tokensOffset + done, startPos + done, chunk, planner, wantLogits && last);
-            done += chunk;
-        }
-        return wantLogits ? s.logits : null;
     }
 
     // ---- the forward pass -------------------------------------------------------------------------------------
 
     private void forwardChunk(InferenceState s, int[] tokens, int offset, int start, int n, LayerPlanner planner,
-            boolean wantLogits) {
+            boolean wantLogits, LogitsConsumer eachLogits) {
         int dim = spec.embeddingLength();
+        int layers = spec.blockCount();
         s.callStart = start;
         s.callTokens = n;
+        TokenRows all = s.allRows;
+        all.count = n;
         for (int t = 0; t < n; t++) {
             weights.tokenEmbedding().row(tokens[offset + t], s.x, t * dim);
             rope.angles(start + t, s.cos, s.sin, t * rope.dimensions() / 2);
+            s.positions[t] = start + t;
         }
+        boolean perToken = planner != null && planner.plansPerToken();
         Arrays.fill(s.runBlock, true);
-        for (int layer = 0; layer < spec.blockCount(); layer++) {
+        if (perToken) {
+            Arrays.fill(s.tokenMasks, 0, n * layers, true);
+        }
+        for (int layer = 0; layer < layers; layer++) {
             if (layer == 1 && planner != null) {
-                planner.plan(s, s.runBlock); // block 0 has run for these positions: its keys and values exist
+                plan(s, planner, perToken); // block 0 has run for these positions: its keys and values exist
             }
             if (s.residualObserver != null) {
                 s.residualObserver.observe(layer, s.x, start, n, dim);
             }
             LayerWeights w = weights.layers()[layer];
-            if (layer == 0 || s.runBlock[layer]) {
-                attentionBlock(s, layer, w, start, n);
-                feedForwardBlock(s, w, n);
+            if (layer == 0 || (!perToken && s.runBlock[layer])) {
+                runBlock(s, layer, w, all);
+            } else if (perToken) {
+                runBlockPerToken(s, layer, w);
             } else {
-                skippedBlock(s, layer, w, start, n);
+                skippedBlock(s, layer, w, all);
             }
         }
         if (s.residualObserver != null) {
-            s.residualObserver.observe(spec.blockCount(), s.x, start, n, dim);
+            s.residualObserver.observe(layers, s.x, start, n, dim);
         }
-        if (planner != null && spec.blockCount() == 1) {
-            planner.plan(s, s.runBlock); // nothing left to skip, but the hook is still called once per forward call
+        if (planner != null && layers == 1) {
+            plan(s, planner, perToken); // nothing left to skip, but the hook is still called once per forward call
         }
         if (wantLogits) {
             int last = (n - 1) * dim;
@@ -131,33 +161,117 @@ public final class Transformer {
             s.normedInputChanged();
             weights.output().matvec(s.xb, 0, s.logits, 0, pool);
         }
+        if (eachLogits != null) {
+            eachLogits(s, n, eachLogits);
+        }
+    }
+
+    private static void plan(InferenceState s, LayerPlanner planner, boolean perToken) {
+        if (perToken) {
+            planner.planTokens(s, s.tokenMasks);
+        } else {
+            planner.plan(s, s.runBlock);
+        }
+    }
+
+    private void runBlock(InferenceState s, int layer, LayerWeights w, TokenRows rows) {
+        attentionBlock(s, layer, w, rows);
+        feedForwardBlock(s, w, rows);
+    }
+
+    /**
+     * One block under per-token masks: the rows that skip it first leave their KV slots as the policy says (a running
+     * row later in the call may attend to their positions), then the rows that selected it run as one compact batch
+     * whose residual rows are scattered back.
+     */
+    private void runBlockPerToken(InferenceState s, int layer, LayerWeights w) {
+        TokenRows all = s.allRows;
+        int layers = spec.blockCount();
+        int running = 0;
+        for (int t = 0; t < all.count; t++) {
+            running += s.tokenMasks[t * layers + layer] ? 1 : 0;
+        }
+        if (running == all.count) {
+            runBlock(s, layer, w, all);
+        } else if (running == 0) {
+            skippedBlock(s, layer, w, all);
+        } else {
+            skippedBlock(s, layer, w, gather(s, layer, false));
+            TokenRows subset = gather(s, layer, true);
+            runBlock(s, layer, w, subset);
+            int dim = spec.embeddingLength();
+            for (int r = 0; r < subset.count; r++) {
+                System.arraycopy(subset.x, r * dim, all.x, s.subsetIndex[r] * dim, dim);
+            }
+        }
+    }
+
+    /** Copies the call's rows whose mask entry for {@code layer} equals {@code running} into the subset rows. */
+    private TokenRows gather(InferenceState s, int layer, boolean running) {
+        int dim = spec.embeddingLength();
+        int pairs = rope.dimensions() / 2;
+        int layers = spec.blockCount();
+        TokenRows all = s.allRows;
+        TokenRows subset = s.subsetRows;
+        int m = 0;
+        for (int t = 0; t < all.count; t++) {
+            if (s.tokenMasks[t * layers + layer] == running) {
+                subset.copyRow(all, t, m, dim, pairs);
+                s.subsetIndex[m++] = t;
+            }
+        }
+        subset.count = m;
+        return subset;
+    }
+
+    /** Rows of logits the output head computes per GEMM when every token's logits are wanted. */
+    private static final int LOGIT_ROWS = 16;
+
+    private void eachLogits(InferenceState s, int n, LogitsConsumer consumer) {
+        int dim = spec.embeddingLength();
+        int vocab = spec.vocabSize();
+        float[] rows = s.logitRows(LOGIT_ROWS, vocab);
+        for (int from = 0; from < n; from += LOGIT_ROWS) {
+            int group = Math.min(LOGIT_ROWS, n - from);
+            for (int r = 0; r < group; r++) {
+                rmsNorm(s.xb, r * dim, s.x, (from + r) * dim, weights.outputNorm(), dim);
+            }
+            s.normedInputChanged();
+            project(weights.output(), s.xb, group, rows);
+            for (int r = 0; r < group; r++) {
+                consumer.accept(s.positions[from + r], rows, r * vocab);
+            }
+        }
     }
 
     /** x += wo · attention(rope(norm(x)·wq), rope(norm(x)·wk), norm(x)·wv), keys and values cached. */
-    private void attentionBlock(InferenceState s, int layer, LayerWeights w, int start, int n) {
+    private void attentionBlock(InferenceState s, int layer, LayerWeights w, TokenRows rows) {
         int dim = spec.embeddingLength();
+        int n = rows.count;
         for (int t = 0; t < n; t++) {
-            rmsNorm(s.xb, t * dim, s.x, t * dim, w.attentionNorm(), dim);
+            rmsNorm(s.xb, t * dim, rows.x, t * dim, w.attentionNorm(), dim);
         }
         s.normedInputChanged();
         projectNormed(s, w.wq(), n, s.q);
-        projectKeysAndValues(s, layer, w, start, n);
+        projectKeysAndValues(s, layer, w, rows);
         addBias(s.q, w.bq(), n);
         if (spec.qkNorm()) {
             normalizeHeads(s.q, w.qNorm(), n * spec.headCount());
         }
-        rotateHeads(s, s.q, spec.headCount(), n);
+        rotateHeads(rows, s.q, spec.headCount());
 
         s.callLayer = layer;
+        s.attending = rows;
         pool.forRange(spec.headCount(), s.attentionTask);
 
         project(w.wo(), s.attention, n, s.projected);
-        add(s.x, s.projected, n * dim);
+        add(rows.x, s.projected, n * dim);
     }
 
-    /** Keys and values of the new positions (bias, K norm, RoPE on keys), stored into the cache as valid rows. */
-    private void projectKeysAndValues(InferenceState s, int layer, LayerWeights w, int start, int n) {
+    /** Keys and values of the rows' positions (bias, K norm, RoPE on keys), stored into the cache as valid rows. */
+    private void projectKeysAndValues(InferenceState s, int layer, LayerWeights w, TokenRows rows) {
         int kvDim = spec.kvDim();
+        int n = rows.count;
         projectNormed(s, w.wk(), n, s.k);
         projectNormed(s, w.wv(), n, s.v);
         addBias(s.k, w.bk(), n);
@@ -165,59 +279,63 @@ public final class Transformer {
         if (spec.qkNorm()) {
             normalizeHeads(s.k, w.kNorm(), n * spec.headCountKv());
         }
-        rotateHeads(s, s.k, spec.headCountKv(), n);
+        rotateHeads(rows, s.k, spec.headCountKv());
         for (int t = 0; t < n; t++) {
-            s.kv.storeKey(layer, start + t, s.k, t * kvDim);
-            s.kv.storeValue(layer, start + t, s.v, t * kvDim);
-            s.kv.setValid(layer, start + t, true);
+            int position = rows.positions[t];
+            s.kv.storeKey(layer, position, s.k, t * kvDim);
+            s.kv.storeValue(layer, position, s.v, t * kvDim);
+            s.kv.setValid(layer, position, true);
         }
     }
 
     /** x += ffn_down · (silu(ffn_gate · norm(x)) * (ffn_up · norm(x))). */
-    private void feedForwardBlock(InferenceState s, LayerWeights w, int n) {
+    private void feedForwardBlock(InferenceState s, LayerWeights w, TokenRows rows) {
         int dim = spec.embeddingLength();
+        int n = rows.count;
         for (int t = 0; t < n; t++) {
-            rmsNorm(s.xb, t * dim, s.x, t * dim, w.ffnNorm(), dim);
+            rmsNorm(s.xb, t * dim, rows.x, t * dim, w.ffnNorm(), dim);
         }
         s.normedInputChanged();
         projectNormed(s, w.ffnUp(), n, s.up);
         projectNormed(s, w.ffnGate(), n, s.gate);
         GgmlMath.siluTimes(s.gate, s.up, n, spec.feedForwardLength());
         project(w.ffnDown(), s.gate, n, s.projected);
-        add(s.x, s.projected, n * dim);
+        add(rows.x, s.projected, n * dim);
     }
 
     /** A block the planner skipped: the residual passes unchanged; its KV slots follow the skipped-KV policy. */
-    private void skippedBlock(InferenceState s, int layer, LayerWeights w, int start, int n) {
+    private void skippedBlock(InferenceState s, int layer, LayerWeights w, TokenRows rows) {
+        int n = rows.count;
         switch (s.skippedKvPolicy()) {
             case ZEROS -> {
                 for (int t = 0; t < n; t++) {
-                    s.kv.zero(layer, start + t);
-                    s.kv.setValid(layer, start + t, true);
+                    s.kv.zero(layer, rows.positions[t]);
+                    s.kv.setValid(layer, rows.positions[t], true);
                 }
             }
             case MASK -> {
                 for (int t = 0; t < n; t++) {
-                    s.kv.setValid(layer, start + t, false);
+                    s.kv.setValid(layer, rows.positions[t], false);
                 }
             }
             case COMPUTE_KV -> {
                 int dim = spec.embeddingLength();
                 for (int t = 0; t < n; t++) {
-                    rmsNorm(s.xb, t * dim, s.x, t * dim, w.attentionNorm(), dim);
+                    rmsNorm(s.xb, t * dim, rows.x, t * dim, w.attentionNorm(), dim);
                 }
                 s.normedInputChanged();
-                projectKeysAndValues(s, layer, w, start, n);
+                projectKeysAndValues(s, layer, w, rows);
             }
         }
     }
 
     /**
-     * Causal attention for query heads [from, to) of every token in the call: token t sees positions 0..start+t,
-     * except those its layer marks invalid. Head h reads KV head h / groupSize (GQA).
+     * Causal attention for query heads [from, to) of every row being run: the row at position p sees positions
+     * 0..p, except those its layer marks invalid. Head h reads KV head h / groupSize (GQA).
      */
     void attendHeads(InferenceState s, int from, int to) {
         KvCache kv = s.kv;
+        TokenRows rows = s.attending;
         int layer = s.callLayer;
         int hd = spec.headDim();
         int qDim = spec.queryDim();
@@ -228,8 +346,8 @@ public final class Transformer {
         for (int h = from; h < to; h++) {
             int scoresOffset = h * context;
             int queryOffset = h * hd;
-            for (int t = 0; t < s.callTokens; t++) {
-                int positions = s.callStart + t + 1;
+            for (int t = 0; t < rows.count; t++) {
+                int positions = rows.positions[t] + 1;
                 kv.prepareQuery(s.q, t * qDim + h * hd, s.queries, queryOffset);
                 kv.keyScores(layer, h / group, s.queries, queryOffset, positions, attentionScale, s.scores,
                         scoresOffset, batch);
@@ -272,13 +390,13 @@ public final class Transformer {
         }
     }
 
-    /** Rotates every head of every token in {@code x} (rows of {@code heads × headDim}) by its position's angles. */
-    private void rotateHeads(InferenceState s, float[] x, int heads, int n) {
+    /** Rotates every head of every row in {@code x} (rows of {@code heads × headDim}) by its row's angles. */
+    private void rotateHeads(TokenRows rows, float[] x, int heads) {
         int hd = spec.headDim();
         int pairs = rope.dimensions() / 2;
-        for (int t = 0; t < n; t++) {
+        for (int t = 0; t < rows.count; t++) {
             for (int h = 0; h < heads; h++) {
-                rope.rotate(x, (t * heads + h) * hd, s.cos, s.sin, t * pairs);
+                rope.rotate(x, (t * heads + h) * hd, rows.cos, rows.sin, t * pairs);
             }
         }
     }

@@ -97,6 +97,75 @@ class GeneratorTest {
     }
 
     @Test
+    void aSuppliedBackendRunsEveryForwardPassAndItsLogitsDriveSampling() throws IOException {
+        int[] prompt = {1, 403, 407, 261, 378};
+        int[] plain;
+        try (Generator g = Generator.open(stories(), greedy())) {
+            plain = g.generate(prompt, 8, TokenListener.NONE).tokens();
+        }
+        try (dev.buddy.engine.model.Model model = dev.buddy.engine.model.Model.load(stories());
+                dev.buddy.engine.tensor.Parallel pool = new dev.buddy.engine.tensor.Parallel(1)) {
+            BannedTokenBackend backend = new BannedTokenBackend(model, pool, plain[0]);
+            GenerationResult r;
+            try (Generator g = Generator.of(model, greedy(), backend)) {
+                assertEquals(64, g.contextLength(), "the backend's context, not the options'");
+                r = g.generate(prompt, 8, TokenListener.NONE);
+            }
+            assertTrue(backend.closed, "the generator closes the backend it was given");
+            assertEquals(1, backend.resets);
+            // The prompt in one call at position 0, then one call per generated token but the last, in order.
+            List<Integer> expected = new ArrayList<>(List.of(0));
+            for (int i = 0; i + 1 < r.tokens().length; i++) {
+                expected.add(prompt.length + i);
+            }
+            assertEquals(expected, backend.starts);
+            assertTrue(r.tokens().length > 3, "too short a run to show anything: " + Arrays.toString(r.tokens()));
+            assertTrue(Arrays.stream(r.tokens()).noneMatch(t -> t == plain[0]), "the backend's logits were sampled");
+        }
+    }
+
+    /** The CPU forward pass with one token made impossible, recording how the generator drives it. */
+    private static final class BannedTokenBackend implements ForwardBackend {
+        private final dev.buddy.engine.model.Transformer transformer;
+        private final dev.buddy.engine.model.InferenceState state;
+        private final int banned;
+        final List<Integer> starts = new ArrayList<>();
+        int resets;
+        boolean closed;
+
+        BannedTokenBackend(dev.buddy.engine.model.Model model, dev.buddy.engine.tensor.Parallel pool, int banned) {
+            this.transformer = new dev.buddy.engine.model.Transformer(model, pool);
+            this.state = transformer.newState(64, KvCacheType.F32, 16, dev.buddy.engine.model.SkippedKvPolicy.ZEROS);
+            this.banned = banned;
+        }
+
+        @Override
+        public int contextLength() {
+            return state.contextLength();
+        }
+
+        @Override
+        public void reset() {
+            resets++;
+            state.reset();
+        }
+
+        @Override
+        public float[] forward(int[] tokens, int offset, int count, int startPosition,
+                dev.buddy.engine.model.LayerPlanner planner) {
+            starts.add(startPosition);
+            float[] logits = transformer.forward(state, tokens, offset, startPosition, count, planner, true);
+            logits[banned] = Float.NEGATIVE_INFINITY;
+            return logits;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    @Test
     void generationStopsCleanlyWhenTheContextIsFull() throws IOException {
         try (Generator g = Generator.open(stories(), greedy().withContextLength(12))) {
             GenerationResult r = g.generate(new int[] {1, 403, 407, 261, 378}, 100, TokenListener.NONE);

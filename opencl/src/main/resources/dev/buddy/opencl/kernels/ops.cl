@@ -21,10 +21,11 @@ __kernel void rms_norm(__global const float* x, __global const float* w, __globa
 // under COMPUTE_KV). Work-item (h, i) owns two elements of head h: pair i of the rotated part
 // (NORMAL: 2i, 2i+1; NEOX: i, i + ropeDims/2), or for i >= ropeDims/2 two elements of the unrotated tail. Key work-items
 // also copy the same two value elements into the cache. rope holds (cos, sin) per position and pair, computed on the
-// host exactly as the CPU backend does. Cache layout: [layer][position][kvHead][headDim], cacheOff = the layer's start.
+// host exactly as the CPU backend does. Cache layout: [layer][position][kvHead][headDim], cacheOff = the layer's start
+// (in elements). With kvHalf the caches hold halves, rounded to nearest even as the CPU's F16 cache stores them.
 __kernel void rope_kv(__global float* q, __global const float* k, __global const float* v, __global float* kCache,
         __global float* vCache, __global const float2* rope, int startPos, int nHeads, int qHeads, int nKvHeads,
-        int headDim, int ropeDims, int neox, long cacheOff) {
+        int headDim, int ropeDims, int neox, long cacheOff, int kvHalf) {
     const int gid = get_global_id(0);
     const int t = get_global_id(1);
     const int halfDim = headDim / 2;
@@ -63,10 +64,17 @@ __kernel void rope_kv(__global float* q, __global const float* k, __global const
             x1 = x0 * cs.y + x1 * cs.x;
             x0 = r0;
         }
-        kCache[dst + a] = x0;
-        kCache[dst + b] = x1;
-        vCache[dst + a] = v[src + a];
-        vCache[dst + b] = v[src + b];
+        if (kvHalf) {
+            vstore_half_rte(x0, dst + a, (__global half*) kCache);
+            vstore_half_rte(x1, dst + b, (__global half*) kCache);
+            vstore_half_rte(v[src + a], dst + a, (__global half*) vCache);
+            vstore_half_rte(v[src + b], dst + b, (__global half*) vCache);
+        } else {
+            kCache[dst + a] = x0;
+            kCache[dst + b] = x1;
+            vCache[dst + a] = v[src + a];
+            vCache[dst + b] = v[src + b];
+        }
     }
 }
 
@@ -131,6 +139,82 @@ __kernel void attention(__global const float* q, __global const float* kCache, _
         const int d = lid + j * wg;
         if (d < headDim) {
             o[d] = acc[j] / l;
+        }
+    }
+}
+
+// attention over a half cache, computed as the CPU backend's F16 cache does (after llama.cpp's CPU path): the query
+// rounded to half, scores = q.k * scale, softmax = exp(s - max) / sum, each weight rounded to half before it scales
+// the value rows. Two passes over the positions: the max and the sum (online, rescaled per chunk), then the weights
+// and the weighted values. Same work-group layout and masking as attention.
+__kernel void attention_f16(__global const float* q, __global const half* kCache, __global const half* vCache,
+        __global float* out, int startPos, int nHeads, int nKvHeads, int headDim, float scale, long cacheOff,
+        __global const int* valid, int useMask, __local float* red, __local float* p) {
+    const int h = get_group_id(0);
+    const int t = get_group_id(1);
+    const int lid = get_local_id(0);
+    const int wg = get_local_size(0);
+    const int kvDim = nKvHeads * headDim;
+    const int kh = h / (nHeads / nKvHeads);
+    const int nPos = startPos + t + 1;
+    __global const float* qh = q + (size_t) t * nHeads * headDim + h * headDim;
+    __global const half* kBase = kCache + cacheOff + kh * headDim;
+    __global const half* vBase = vCache + cacheOff + kh * headDim;
+    float m = -INFINITY;
+    float l = 0.0f;
+    for (int c0 = 0; c0 < nPos; c0 += wg) {
+        const int pos = c0 + lid;
+        float s = -INFINITY;
+        if (pos < nPos && (!useMask || valid[pos] != 0)) {
+            __global const half* kr = kBase + (size_t) pos * kvDim;
+            float d = 0.0f;
+            for (int e = 0; e < headDim; e++) {
+                d += round_to_half(qh[e]) * vload_half(e, kr);
+            }
+            s = d * scale;
+        }
+        const float mNew = fmax(m, wg_max(s, red));
+        const float e = s == -INFINITY ? 0.0f : exp(s - mNew);
+        const float correction = mNew == -INFINITY ? 1.0f : exp(m - mNew);
+        l = l * correction + wg_sum(e, red);
+        m = mNew;
+    }
+    const float inverse = 1.0f / l;
+    float acc[MAX_DPT];
+    for (int j = 0; j < MAX_DPT; j++) {
+        acc[j] = 0.0f;
+    }
+    for (int c0 = 0; c0 < nPos; c0 += wg) {
+        const int pos = c0 + lid;
+        float w = 0.0f;
+        if (pos < nPos && (!useMask || valid[pos] != 0)) {
+            __global const half* kr = kBase + (size_t) pos * kvDim;
+            float d = 0.0f;
+            for (int e = 0; e < headDim; e++) {
+                d += round_to_half(qh[e]) * vload_half(e, kr);
+            }
+            w = round_to_half(exp(d * scale - m) * inverse);
+        }
+        p[lid] = w;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        const int len = min(wg, nPos - c0);
+        for (int j = 0; j < MAX_DPT; j++) {
+            const int dd = lid + j * wg;
+            if (dd < headDim) {
+                float sum = 0.0f;
+                for (int c = 0; c < len; c++) {
+                    sum += p[c] * vload_half((size_t) (c0 + c) * kvDim + dd, vBase);
+                }
+                acc[j] += sum;
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE); // p[] is rewritten by the next chunk
+    }
+    __global float* o = out + (size_t) t * nHeads * headDim + h * headDim;
+    for (int j = 0; j < MAX_DPT; j++) {
+        const int dd = lid + j * wg;
+        if (dd < headDim) {
+            o[dd] = acc[j];
         }
     }
 }

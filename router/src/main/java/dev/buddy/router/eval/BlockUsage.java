@@ -18,9 +18,14 @@ public final class BlockUsage {
 
     /** {@code tokenCount} tokens each ran the blocks set in {@code runBlock} (entry 0 counted as run). */
     public void record(int tokenCount, boolean[] runBlock) {
+        record(tokenCount, runBlock, 0);
+    }
+
+    /** {@code tokenCount} tokens each ran the blocks set in {@code masks[offset, offset + L)}. */
+    public void record(int tokenCount, boolean[] masks, int offset) {
         int run = 1;
         for (int b = 1; b < layerCount; b++) {
-            run += runBlock[b] ? 1 : 0;
+            run += masks[offset + b] ? 1 : 0;
         }
         tokens += tokenCount;
         blocksRun += (long) run * tokenCount;

@@ -2,6 +2,7 @@ package dev.buddy.router.eval;
 
 import dev.buddy.engine.model.InferenceState;
 import dev.buddy.engine.model.LayerPlanner;
+import dev.buddy.engine.model.LogitsConsumer;
 import dev.buddy.engine.model.ModelSpec;
 import dev.buddy.engine.model.Transformer;
 
@@ -51,6 +52,15 @@ public final class EngineTokenModel implements TokenModel {
             state.reset();
         }
         return transformer.forward(state, tokens, offset, startPos, n, planner, true);
+    }
+
+    @Override
+    public void forwardEach(int[] tokens, int offset, int startPos, int n, LayerPlanner planner,
+            LogitsConsumer consumer) {
+        if (startPos == 0) {
+            state.reset();
+        }
+        transformer.forwardEachLogits(state, tokens, offset, startPos, n, planner, consumer);
     }
 
     @Override

@@ -107,7 +107,10 @@ public final class Evaluation {
         List<Router> routers = new ArrayList<>();
         Map<String, Integer> methodCount = new HashMap<>();
         for (Path path : options.routers()) {
-            Router router = RouterFile.load(path, info);
+            Router router = isRandom(path)
+                    ? dev.buddy.router.RandomRouter.create(info, 42, dev.buddy.router.FeatureSource.VALUE,
+                            dev.buddy.router.Pooling.MEAN, false)
+                    : RouterFile.load(path, info);
             log.println("router " + path.getFileName() + ": " + router.describe());
             routers.add(router);
             methodCount.merge(EvalReport.canonicalMethod(router.provenance().method()), 1, Integer::sum);
@@ -138,6 +141,12 @@ public final class Evaluation {
                     + " with buddy train-predictor); none of the --router files has one");
         }
         return out;
+    }
+
+    /** "random" names no file: an untrained router (seed 42), as {@code buddy generate --router random} makes. */
+    private static boolean isRandom(Path path) {
+        return path.getFileName() != null && path.getFileName().toString().equals("random")
+                && java.nio.file.Files.notExists(path);
     }
 
     private static String stem(Path p) {

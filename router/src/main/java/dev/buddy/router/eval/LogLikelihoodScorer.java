@@ -2,6 +2,8 @@ package dev.buddy.router.eval;
 
 import dev.buddy.engine.model.LayerPlanContext;
 import dev.buddy.engine.model.LayerPlanner;
+import dev.buddy.engine.model.LogitsConsumer;
+import dev.buddy.router.BuddyPlanner;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,16 +25,18 @@ import java.util.Objects;
  *
  * <h2>Shared context</h2>
  * The context is prefilled once; its last logits score every continuation's first token, and each continuation then
- * runs token by token from the position after the context. Running at a position overwrites the KV cache there and
- * attention never reads past the current position, so rewinding is only a matter of where the next continuation
- * starts (see {@link TokenModel}).
+ * runs as one batched call from the position after the context, the logits after each of its tokens scoring the next
+ * ({@link TokenModel#forwardEach}). Running at a position overwrites the KV cache there and attention never reads past
+ * the current position, so rewinding is only a matter of where the next continuation starts (see {@link TokenModel}).
  *
  * <h2>Routing ({@link RoutingMode})</h2>
- * The context prefill is routed as a prompt. In {@link RoutingMode#PER_TOKEN} every continuation token is a decode
- * step that reroutes, exactly as generation would; each continuation after the first gets a fresh planner that first
- * replays the context's prefill calls, reading the layer-0 rows still in the cache, so it is in exactly the state a
- * sequence that had only seen the context would be in. In {@link RoutingMode#PREFILL} the route of the last prefill
- * call is held for every continuation token.
+ * The context prefill is routed as a prompt. In {@link RoutingMode#PER_TOKEN} every continuation token gets the route
+ * a decode step would give it, exactly as generation would: the batched call plans per token
+ * ({@link BuddyPlanner#perToken()}), token t's route pooling the positions up to its own. Each continuation after the
+ * first gets a fresh planner that first replays the context's prefill calls, reading the layer-0 rows still in the
+ * cache, so it is in exactly the state a sequence that had only seen the context would be in. A planner that can only
+ * plan whole calls runs its continuation one decode call per token instead. In {@link RoutingMode#PREFILL} the route
+ * of the last prefill call is held for every continuation token.
  *
  * <p>Not thread-safe: one scorer drives one sequence state.
  */
@@ -50,6 +54,8 @@ public final class LogLikelihoodScorer implements ContinuationScorer {
     private final FixedMaskPlanner held;
     private final CountingPlanner counting;
     private final boolean[] scratchMask;
+    private final ContinuationScores continuation = new ContinuationScores();
+    private final boolean oneCallPerToken;
 
     /**
      * @param planners the configuration's planners; {@link PlannerSource#DENSE} for the full model
@@ -58,6 +64,16 @@ public final class LogLikelihoodScorer implements ContinuationScorer {
      */
     public LogLikelihoodScorer(TokenModel model, TextEncoder encoder, PlannerSource planners, RoutingMode mode,
             boolean addBos) {
+        this(model, encoder, planners, mode, addBos, false);
+    }
+
+    /**
+     * @param oneCallPerToken run continuations one forward call per token, as decoding does, instead of one batched
+     *                        call: the reference the batched scoring is tested against
+     */
+    LogLikelihoodScorer(TokenModel model, TextEncoder encoder, PlannerSource planners, RoutingMode mode,
+            boolean addBos, boolean oneCallPerToken) {
+        this.oneCallPerToken = oneCallPerToken;
         this.model = Objects.requireNonNull(model, "model");
         this.encoder = Objects.requireNonNull(encoder, "encoder");
         this.planners = Objects.requireNonNull(planners, "planners");
@@ -171,7 +187,7 @@ public final class LogLikelihoodScorer implements ContinuationScorer {
         double logNormalizer = logSumExp(logits);
         for (int i = 0; i < continuations.length; i++) {
             if (continuations[i].length > 0) {
-                out[i] = logProbability(logits, continuations[i][0], logNormalizer);
+                out[i] = logProbability(logits, 0, continuations[i][0], logNormalizer);
                 if (perToken != null) {
                     perToken[0] = out[i];
                 }
@@ -198,23 +214,51 @@ public final class LogLikelihoodScorer implements ContinuationScorer {
                     replayPrefill(steps);
                 }
             }
-            for (int j = 0; j + 1 < tokens.length; j++) {
-                if (steps == null) {
-                    logits = model.forward(tokens, j, contextLength + j, 1, null);
-                    usage.recordDense(1);
-                } else {
-                    counting.delegate = steps;
-                    logits = model.forward(tokens, j, contextLength + j, 1, counting);
-                }
-                double lp = logProbability(logits, tokens[j + 1], logSumExp(logits));
-                out[i] += lp;
-                if (perToken != null) {
-                    perToken[j + 1] = lp;
-                }
-            }
+            out[i] += scoreContinuation(tokens, contextLength, steps, perToken);
         }
         counting.delegate = null;
         return out;
+    }
+
+    /**
+     * The log-probabilities of {@code tokens[1..]}, each given the tokens before it, with {@code tokens[0]} at
+     * position {@code contextLength}: one batched call when the planner can route each token on its own (or need
+     * not), else one call per token.
+     */
+    private double scoreContinuation(int[] tokens, int contextLength, LayerPlanner steps, double[] perToken) {
+        int n = tokens.length - 1;
+        LayerPlanner planner = steps;
+        if (steps != null && mode == RoutingMode.PER_TOKEN) {
+            planner = steps instanceof BuddyPlanner buddy ? buddy.perToken() : null;
+        }
+        if (!oneCallPerToken && (steps == null || planner != null)) {
+            continuation.start(tokens, contextLength, perToken);
+            if (planner == null) {
+                model.forwardEach(tokens, 0, contextLength, n, null, continuation);
+                usage.recordDense(n);
+            } else {
+                counting.delegate = planner;
+                model.forwardEach(tokens, 0, contextLength, n, counting, continuation);
+            }
+            return continuation.sum;
+        }
+        double sum = 0;
+        for (int j = 0; j < n; j++) {
+            float[] logits;
+            if (steps == null) {
+                logits = model.forward(tokens, j, contextLength + j, 1, null);
+                usage.recordDense(1);
+            } else {
+                counting.delegate = steps;
+                logits = model.forward(tokens, j, contextLength + j, 1, counting);
+            }
+            double lp = logProbability(logits, 0, tokens[j + 1], logSumExp(logits));
+            sum += lp;
+            if (perToken != null) {
+                perToken[j + 1] = lp;
+            }
+        }
+        return sum;
     }
 
     /** Brings a fresh planner to the state it would have after planning the context's prefill calls. */
@@ -251,23 +295,54 @@ public final class LogLikelihoodScorer implements ContinuationScorer {
 
     /** log Σ exp(logits), in double, shifted by the maximum. */
     static double logSumExp(float[] logits) {
+        return logSumExp(logits, 0, logits.length);
+    }
+
+    /** log Σ exp over {@code logits[offset, offset + length)}. */
+    static double logSumExp(float[] logits, int offset, int length) {
         float max = Float.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
+        for (int i = offset; i < offset + length; i++) {
+            max = Math.max(max, logits[i]);
         }
         double sum = 0;
-        for (float l : logits) {
-            sum += Math.exp((double) l - max);
+        for (int i = offset; i < offset + length; i++) {
+            sum += Math.exp((double) logits[i] - max);
         }
         return max + Math.log(sum);
     }
 
-    private static double logProbability(float[] logits, int token, double logNormalizer) {
-        if (token < 0 || token >= logits.length) {
+    private double logProbability(float[] logits, int offset, int token, double logNormalizer) {
+        if (token < 0 || token >= model.vocabSize()) {
             throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of "
-                    + logits.length);
+                    + model.vocabSize());
         }
-        return logits[token] - logNormalizer;
+        return logits[offset + token] - logNormalizer;
+    }
+
+    /** Sums a continuation's log-probabilities as the batched call hands over the logits after each token. */
+    private final class ContinuationScores implements LogitsConsumer {
+        private int[] tokens;
+        private int contextLength;
+        private double[] perToken;
+        private double sum;
+
+        void start(int[] continuationTokens, int firstPosition, double[] perTokenOut) {
+            tokens = continuationTokens;
+            contextLength = firstPosition;
+            perToken = perTokenOut;
+            sum = 0;
+        }
+
+        @Override
+        public void accept(int position, float[] logits, int offset) {
+            int j = position - contextLength;
+            double lp = logProbability(logits, offset, tokens[j + 1],
+                    logSumExp(logits, offset, model.vocabSize()));
+            sum += lp;
+            if (perToken != null) {
+                perToken[j + 1] = lp;
+            }
+        }
     }
 
     // ---- planner plumbing ------------------------------------------------------------------------------------
@@ -339,6 +414,20 @@ public final class LogLikelihoodScorer implements ContinuationScorer {
         public void plan(LayerPlanContext ctx, boolean[] runBlock) {
             delegate.plan(ctx, runBlock);
             usage.record(ctx.tokenCount(), runBlock);
+        }
+
+        @Override
+        public boolean plansPerToken() {
+            return delegate.plansPerToken();
+        }
+
+        @Override
+        public void planTokens(LayerPlanContext ctx, boolean[] runBlocks) {
+            delegate.planTokens(ctx, runBlocks);
+            int layers = ctx.layerCount();
+            for (int t = 0; t < ctx.tokenCount(); t++) {
+                usage.record(1, runBlocks, t * layers);
+            }
         }
     }
 

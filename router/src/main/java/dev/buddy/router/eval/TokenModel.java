@@ -1,6 +1,7 @@
 package dev.buddy.router.eval;
 
 import dev.buddy.engine.model.LayerPlanner;
+import dev.buddy.engine.model.LogitsConsumer;
 
 /**
  * The causal language model that evaluation drives: one sequence whose positions are written in order. Running
@@ -28,6 +29,13 @@ public interface TokenModel {
      * @return the logits after the last token: an array owned by the model, valid until the next call
      */
     float[] forward(int[] tokens, int offset, int startPos, int n, LayerPlanner planner);
+
+    /**
+     * Runs {@code tokens[offset, offset+n)} at positions {@code startPos..} as {@link #forward} does, and hands the
+     * logits after each of them to {@code consumer} in position order: scoring a whole text in one batched pass. A
+     * planner that {@linkplain LayerPlanner#plansPerToken() plans per token} gives each token its own route.
+     */
+    void forwardEach(int[] tokens, int offset, int startPos, int n, LayerPlanner planner, LogitsConsumer consumer);
 
     /** Block 0's value row at a position that has been run (and not rewound past) into {@code dst}. */
     void layer0Value(int position, float[] dst, int dstOffset);

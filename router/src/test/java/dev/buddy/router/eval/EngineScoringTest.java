@@ -112,6 +112,35 @@ class EngineScoringTest {
         }
     }
 
+    /**
+     * On the engine, batched continuations (one call, a route per token) get the routes one decode call per token
+     * gets, and the same scores up to the SIMD kernels' GEMM-versus-GEMV rounding.
+     */
+    @Test
+    void batchedContinuationsRouteAndScoreAsOneCallPerToken() {
+        for (SkippedKvPolicy policy : SkippedKvPolicy.values()) {
+            List<String> batchedRoutes = new java.util.ArrayList<>();
+            List<String> steppedRoutes = new java.util.ArrayList<>();
+            double[] batched = recordingScorer(policy, batchedRoutes, false).logLikelihoods(STORY, ENDINGS);
+            double[] stepped = recordingScorer(policy, steppedRoutes, true).logLikelihoods(STORY, ENDINGS);
+            assertEquals(steppedRoutes, batchedRoutes, policy.name());
+            for (int i = 0; i < ENDINGS.size(); i++) {
+                assertEquals(stepped[i], batched[i], 1e-4, policy + " choice " + i);
+            }
+        }
+    }
+
+    /** A BUDDY scorer whose planners log every route as "position+count:mask". */
+    private static LogLikelihoodScorer recordingScorer(SkippedKvPolicy policy, List<String> routes,
+            boolean oneCallPerToken) {
+        InferenceState state = transformer.newState(CONTEXT, KvCacheType.F32, 16, policy);
+        PlannerSource planners = () -> dev.buddy.router.BuddyPlanner.open(buddy, Budget.fraction(0.6),
+                dev.buddy.router.Reroute.everyStep()).listener((start, count, phase, mask) ->
+                        routes.add(start + "+" + count + ":" + Arrays.toString(mask)));
+        return new LogLikelihoodScorer(new EngineTokenModel(transformer, state), encoder, planners,
+                RoutingMode.PER_TOKEN, false, oneCallPerToken);
+    }
+
     @Test
     void executedFractionFollowsTheBudget() {
         LogLikelihoodScorer s = scorer(Config.BUDDY_PER_TOKEN, SkippedKvPolicy.ZEROS, 64);

@@ -114,13 +114,16 @@ class LogLikelihoodScorerTest {
         int[] context = randomTokens(new SplittableRandom(3), 8); // three planner calls of at most 3 tokens
         int[][] choices = {randomTokens(new SplittableRandom(4), 5), randomTokens(new SplittableRandom(5), 4)};
         scorer(m, Config.BUDDY_PREFILL, false).logLikelihoods(context, choices);
-        assertEquals(3 + 4 + 3, m.calls.size());
+        // Continuations run batched: 4 tokens as calls of 3 and 1 (the toy's batch is 3), then 3 tokens as one call.
+        assertEquals(3 + 2 + 1, m.calls.size());
         boolean[] prefillRoute = (boolean[]) m.calls.get(2)[2];
         assertEquals(2, (int) m.calls.get(2)[1]);
+        int continuationTokens = 0;
         for (int c = 3; c < m.calls.size(); c++) {
-            assertEquals(1, (int) m.calls.get(c)[1], "continuation tokens run one at a time");
+            continuationTokens += (int) m.calls.get(c)[1];
             assertArrayEquals(prefillRoute, (boolean[]) m.calls.get(c)[2]);
         }
+        assertEquals(4 + 3, continuationTokens);
         int middle = 0;
         for (int b = 1; b < LAYERS - 1; b++) {
             middle += prefillRoute[b] ? 1 : 0;
@@ -142,6 +145,60 @@ class LogLikelihoodScorerTest {
         for (int s = 0; s < 5; s++) {
             assertEquals(freshSteps.get(s)[0], sharedSteps.get(s)[0]);
             assertArrayEquals((boolean[]) freshSteps.get(s)[2], (boolean[]) sharedSteps.get(s)[2], "step " + s);
+        }
+    }
+
+    /** Every position's mask, from the toy's call log (a per-call mask stands for each of its tokens). */
+    private static boolean[][] masksByPosition(ToyCausalModel m) {
+        boolean[][] masks = new boolean[CONTEXT][];
+        for (Object[] call : m.calls) {
+            for (int t = 0; t < (int) call[1]; t++) {
+                masks[(int) call[0] + t] = (boolean[]) call[2];
+            }
+        }
+        return masks;
+    }
+
+    /**
+     * Batched continuations (one call, a route per token) score, route and count exactly as one decode call per
+     * token does. The toy's logits hash every position's mask, so equal scores also mean equal routes everywhere.
+     */
+    @ParameterizedTest
+    @EnumSource(Config.class)
+    void batchedContinuationsEqualOneCallPerToken(Config config) {
+        SplittableRandom random = new SplittableRandom(31);
+        for (int trial = 0; trial < 20; trial++) {
+            int[] context = randomTokens(random, 1 + random.nextInt(12));
+            int[][] choices = new int[1 + random.nextInt(4)][];
+            for (int i = 0; i < choices.length; i++) {
+                choices[i] = randomTokens(random, 1 + random.nextInt(9));
+            }
+            ToyCausalModel batchedModel = model();
+            ToyCausalModel steppedModel = model();
+            LogLikelihoodScorer batched = scorer(batchedModel, config, false);
+            LogLikelihoodScorer stepped = new LogLikelihoodScorer(steppedModel, new ToyCausalModel.Encoder(VOCAB),
+                    config.planners(), config.mode(), false, true);
+            for (int i = 0; i < choices.length; i++) {
+                // One choice at a time, so the call log's last continuation is this one's.
+                double[] expected = stepped.logLikelihoods(context, new int[][] {choices[i]});
+                double[] actual = batched.logLikelihoods(context, new int[][] {choices[i]});
+                assertArrayEquals(expected, actual, "trial " + trial + " choice " + i);
+                boolean[][] want = masksByPosition(steppedModel);
+                boolean[][] got = masksByPosition(batchedModel);
+                for (int p = 0; p < context.length + choices[i].length - 1; p++) {
+                    assertArrayEquals(want[p], got[p], "trial " + trial + " choice " + i + " position " + p);
+                }
+            }
+            double[] perTokenStepped = new double[8];
+            double[] perTokenBatched = new double[8];
+            int[] target = randomTokens(random, 8);
+            assertEquals(stepped.scoreTokens(context, target, perTokenStepped),
+                    batched.scoreTokens(context, target, perTokenBatched));
+            assertArrayEquals(perTokenStepped, perTokenBatched);
+            assertEquals(stepped.usage().tokens(), batched.usage().tokens());
+            assertEquals(stepped.usage().blocksRun(), batched.usage().blocksRun());
+            // The 8-token target alone saves 6 invocations.
+            assertTrue(batchedModel.invocations < steppedModel.invocations);
         }
     }
 

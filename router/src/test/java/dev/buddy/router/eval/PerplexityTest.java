@@ -96,6 +96,15 @@ class PerplexityTest {
         }
 
         @Override
+        public void forwardEach(int[] tokens, int offset, int startPos, int n, LayerPlanner planner,
+                dev.buddy.engine.model.LogitsConsumer consumer) {
+            assertTrue(startPos + n <= contextLength());
+            for (int t = 0; t < n; t++) {
+                consumer.accept(startPos + t, logits, 0);
+            }
+        }
+
+        @Override
         public void layer0Value(int position, float[] dst, int dstOffset) {
             Arrays.fill(dst, dstOffset, dstOffset + 2, position);
         }

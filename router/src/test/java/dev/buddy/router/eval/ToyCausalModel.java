@@ -2,6 +2,7 @@ package dev.buddy.router.eval;
 
 import dev.buddy.engine.model.LayerPlanContext;
 import dev.buddy.engine.model.LayerPlanner;
+import dev.buddy.engine.model.LogitsConsumer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,10 +26,13 @@ final class ToyCausalModel implements TokenModel {
     private final float[][] values;
     private final float[] logits;
     private final boolean[] runBlock;
+    private final boolean[] runBlocks;
     private final Call call = new Call();
     /** Every forward call as (start, count, mask); for assertions about routing. */
     final List<Object[]> calls = new ArrayList<>();
     int forwardTokens;
+    /** forward / forwardEach invocations. */
+    int invocations;
 
     ToyCausalModel(int vocab, int layers, int kvDim, int context, int maxBatch) {
         this.vocab = vocab;
@@ -41,6 +45,7 @@ final class ToyCausalModel implements TokenModel {
         this.values = new float[context][kvDim];
         this.logits = new float[vocab];
         this.runBlock = new boolean[layers];
+        this.runBlocks = new boolean[maxBatch * layers];
         // Garbage where nothing was computed yet, so reading it by mistake shows.
         for (int p = 0; p < context; p++) {
             tokens[p] = (p * 7919) % vocab;
@@ -71,9 +76,28 @@ final class ToyCausalModel implements TokenModel {
 
     @Override
     public float[] forward(int[] in, int offset, int startPos, int n, LayerPlanner planner) {
+        run(in, offset, startPos, n, planner);
+        return logitsAfter(startPos + n - 1);
+    }
+
+    @Override
+    public void forwardEach(int[] in, int offset, int startPos, int n, LayerPlanner planner,
+            LogitsConsumer consumer) {
+        run(in, offset, startPos, n, planner);
+        for (int p = startPos; p < startPos + n; p++) {
+            consumer.accept(p, logitsAfter(p), 0);
+        }
+    }
+
+    /**
+     * Stores the tokens and what every block did at their positions. A per-token planner's rows are recorded per
+     * position, and every call is logged once per token with that token's mask (as one-token calls would be).
+     */
+    private void run(int[] in, int offset, int startPos, int n, LayerPlanner planner) {
         if (n < 1 || startPos < 0 || startPos + n > context) {
             throw new IllegalArgumentException("bad call: start " + startPos + ", " + n + " tokens");
         }
+        boolean perToken = planner != null && planner.plansPerToken();
         for (int done = 0; done < n; ) {
             int chunk = Math.min(maxBatch, n - done);
             int start = startPos + done;
@@ -86,21 +110,36 @@ final class ToyCausalModel implements TokenModel {
                     values[p][d] = (float) Math.sin(0.37 * tokens[p] + 0.11 * d + 0.05 * p) * (1 + d % 3);
                 }
             }
-            Arrays.fill(runBlock, true);
-            if (planner != null) {
-                call.start = start;
-                call.count = chunk;
-                planner.plan(call, runBlock);
-            }
-            calls.add(new Object[] {start, chunk, runBlock.clone()});
-            for (int t = 0; t < chunk; t++) {
-                System.arraycopy(runBlock, 0, ran[start + t], 0, layers);
-                ran[start + t][0] = true;
+            call.start = start;
+            call.count = chunk;
+            if (perToken) {
+                Arrays.fill(runBlocks, true);
+                planner.planTokens(call, runBlocks);
+                for (int t = 0; t < chunk; t++) {
+                    System.arraycopy(runBlocks, t * layers, ran[start + t], 0, layers);
+                    ran[start + t][0] = true;
+                    calls.add(new Object[] {start + t, 1, Arrays.copyOfRange(runBlocks, t * layers,
+                            (t + 1) * layers)});
+                }
+            } else {
+                Arrays.fill(runBlock, true);
+                if (planner != null) {
+                    planner.plan(call, runBlock);
+                }
+                calls.add(new Object[] {start, chunk, runBlock.clone()});
+                for (int t = 0; t < chunk; t++) {
+                    System.arraycopy(runBlock, 0, ran[start + t], 0, layers);
+                    ran[start + t][0] = true;
+                }
             }
             done += chunk;
         }
         forwardTokens += n;
-        int last = startPos + n - 1;
+        invocations++;
+    }
+
+    /** A hash of everything stored at positions 0..last (tokens and the blocks run there). */
+    private float[] logitsAfter(int last) {
         long h = 0x9E3779B97F4A7C15L;
         for (int p = 0; p <= last; p++) {
             h = mix(h ^ tokens[p] * 31L ^ (long) p << 20);
