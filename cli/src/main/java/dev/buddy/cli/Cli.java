@@ -12,6 +12,7 @@ import dev.buddy.cli.bench.BenchCommand;
 import dev.buddy.cli.bench.SynthCommand;
 import dev.buddy.cli.devices.DevicesCommand;
 import dev.buddy.cli.eval.EvalCommand;
+import dev.buddy.cli.eval.EvalMergeCommand;
 import dev.buddy.cli.info.InfoCommand;
 import dev.buddy.cli.prune.PruneCommand;
 import dev.buddy.cli.run.ChatCommand;
@@ -49,7 +50,7 @@ public final class Cli {
     /** Buddy's subcommands. */
     public static List<Command> standardCommands() {
         return List.of(new InfoCommand(), new GenerateCommand(), new ChatCommand(),
-                new EvalCommand(), new PruneCommand(), new PriorCliCommand(), new TrainRouterCliCommand(),
+                new EvalCommand(), new EvalMergeCommand(), new PruneCommand(), new PriorCliCommand(), new TrainRouterCliCommand(),
                 new TrainPredictorCliCommand(), new SynthCommand(), new BenchCommand(),
                 new DevicesCommand());
     }

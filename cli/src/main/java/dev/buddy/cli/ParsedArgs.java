@@ -66,7 +66,8 @@ public final class ParsedArgs {
             }
         }
         int max = spec.positionals().size();
-        if (!parsed.helpRequested && parsed.positionals.size() > max) {
+        boolean unbounded = max > 0 && spec.positionals().getLast().repeatable();
+        if (!parsed.helpRequested && !unbounded && parsed.positionals.size() > max) {
             String extra = parsed.positionals.get(max);
             throw parsed.usage("unexpected argument '" + extra + "'");
         }
