@@ -55,5 +55,5 @@ for policy in mask compute-kv; do
     -o "$OUT/buddy-$policy"
 done
 
-python3 scripts/merge-eval-summaries.py -o "$OUT/summary.json" "$OUT/static-a/summary.json" "$OUT/sleb/summary.json" \
-  "$OUT/prior/summary.json" "$OUT/buddy/summary.json" "$OUT/buddy-reuse/summary.json:buddy=buddy-reuse"
+./buddy eval-merge -o "$OUT/merged" "$OUT/static-a/summary.json" "$OUT/sleb/summary.json" "$OUT/prior/summary.json" \
+  "$OUT/buddy/summary.json" "$OUT/buddy-reuse/summary.json:buddy=buddy-reuse"
