@@ -50,7 +50,11 @@ class PredictorPolicyProperties {
         double numeric = scale * FiniteDifference.derivative(e -> reference(shape, params, direction, e, features, n,
                 chosen, advantages, beta), 1e-3);
         double error = FiniteDifference.relativeError(analytic, numeric, 1e-3);
-        assertTrue(error <= 1e-5, "analytic " + analytic + " vs numeric " + numeric);
+        // 1e-4, not 1e-5: the analytic gradient comes from the float32 policy, whose absolute error is about 1e-7;
+        // against a directional derivative of 4.4e-3 that alone is 1.7e-5 relative, and a CI run drew exactly that
+        // case (analytic 0.0044250573 vs numeric 0.0044251304). 1e-4 is still ten times tighter than the model-level
+        // gradient checks (OpGradientProperties, 1e-3), and a wrong term in the gradient is off by far more.
+        assertTrue(error <= 1e-4, "analytic " + analytic + " vs numeric " + numeric);
     }
 
     /** The loss at θ + e·direction, all in double. */
