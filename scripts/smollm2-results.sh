@@ -39,6 +39,12 @@ while [[ ! -f $OUT/buddy.router.gguf.ckpt ]] && kill -0 "$TRAIN" 2>/dev/null; do
 kill "$TRAIN" 2>/dev/null || true
 wait "$TRAIN" 2>/dev/null || true
 
+# A second router from the ΔPPL prior (RESULTS.md, "A second router"), 40 steps.
+./buddy prior -m "$MODEL" --method ppl --calib "$CALIB" --calib-tokens 256 -t "$THREADS" -o "$OUT/prior-dppl.gguf"
+./buddy train-router -m "$MODEL" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --steps 40 --lr 1e-3 --warmup 5 \
+  --batch 8 --max-tokens 256 --prior "$OUT/prior-dppl.gguf" --init prior --seed 42 -t "$THREADS" \
+  -o "$OUT/buddy-dppl.router.gguf"
+
 EVAL=(./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --tasks paper --limit "$LIMIT" --ppl wikitext2
       --ppl-tokens "$PPL_TOKENS" -t "$THREADS")
 # Static plans route the same way per token and per prompt, so they run in the faster prefill mode.
@@ -48,6 +54,8 @@ EVAL=(./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --tasks paper --lim
 # BUDDY: causal per-token rerouting (the default), and the paper's reuse ablation (the prompt's route is kept).
 "${EVAL[@]}" --router "$OUT/buddy.router.gguf" --budgets $BUDGETS --no-dense -o "$OUT/buddy"
 "${EVAL[@]}" --router "$OUT/buddy.router.gguf" --budgets $BUDGETS --routing prefill --no-dense -o "$OUT/buddy-reuse"
+"${EVAL[@]}" --router "$OUT/buddy-dppl.router.gguf,$OUT/prior-dppl.gguf" --budgets $BUDGETS --tasks none --no-dense \
+  -o "$OUT/buddy-dppl"
 # Skipped-KV policy ablation (perplexity only).
 for policy in mask compute-kv; do
   ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy.router.gguf" --budgets 0.875,0.75,0.5 \
