@@ -54,8 +54,8 @@ EVAL=(./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --tasks paper --lim
 # BUDDY: causal per-token rerouting (the default), and the paper's reuse ablation (the prompt's route is kept).
 "${EVAL[@]}" --router "$OUT/buddy.router.gguf" --budgets $BUDGETS --no-dense -o "$OUT/buddy"
 "${EVAL[@]}" --router "$OUT/buddy.router.gguf" --budgets $BUDGETS --routing prefill --no-dense -o "$OUT/buddy-reuse"
-"${EVAL[@]}" --router "$OUT/buddy-dppl.router.gguf,$OUT/prior-dppl.gguf" --budgets $BUDGETS --tasks none --no-dense \
-  -o "$OUT/buddy-dppl"
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-dppl.router.gguf,$OUT/prior-dppl.gguf" \
+  --budgets $BUDGETS --tasks none --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/buddy-dppl"
 # Skipped-KV policy ablation (perplexity only).
 for policy in mask compute-kv; do
   ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy.router.gguf" --budgets 0.875,0.75,0.5 \
