@@ -131,24 +131,9 @@ public final class BenchCommand implements Command {
             for (int t : threads) {
                 BuddyPlanner planner = router == null ? null : BuddyPlanner.open(router,
                         Budget.fraction(args.floatValue("--budget", Float.MIN_VALUE, 1f)), Reroute.everyStep());
-                if (device.openCl()) {
-                    try (BenchWorkload workload = openClWorkload(device, model, context, batchSize, kvType, policy,
-                            planner, io)) {
-                        for (int p : prompts) {
-                            if (p > 0) {
-                                results.add(runner.measure(workload, new BenchTest(BenchTest.Kind.PROMPT, p, t)));
-                            }
-                        }
-                        for (int n : generations) {
-                            if (n > 0) {
-                                results.add(runner.measure(workload, new BenchTest(BenchTest.Kind.GENERATION, n, t)));
-                            }
-                        }
-                    }
-                    continue;
-                }
-                try (TransformerWorkload workload = new TransformerWorkload(model, t, context, batchSize, kvType,
-                        planner, policy)) {
+                try (BenchWorkload workload = device.openCl()
+                        ? openClWorkload(device, model, context, batchSize, kvType, policy, planner, io)
+                        : new TransformerWorkload(model, t, context, batchSize, kvType, planner, policy)) {
                     for (int p : prompts) {
                         if (p > 0) {
                             measure(runner, workload, new BenchTest(BenchTest.Kind.PROMPT, p, t), planner, cpuTime,
@@ -183,16 +168,23 @@ public final class BenchCommand implements Command {
         return bos >= 0 ? bos : 0;
     }
 
-    private static void measure(BenchRunner runner, TransformerWorkload workload, BenchTest test,
+    /**
+     * Runs one test and records it. On the CPU backend it also reports thread CPU time (--cpu-time) and the router's
+     * share of the forward time; on any backend, the blocks run per token when routing.
+     */
+    private static void measure(BenchRunner runner, BenchWorkload workload, BenchTest test,
             BuddyPlanner planner, boolean cpuTime, List<BenchMeasurement> results, Io io) {
-        workload.routerShareSinceMark();
-        workload.cpuAndWallNanosSinceMark();
+        TransformerWorkload cpu = workload instanceof TransformerWorkload w ? w : null;
+        if (cpu != null) {
+            cpu.routerShareSinceMark();
+            cpu.cpuAndWallNanosSinceMark();
+        }
         long blocksBefore = planner == null ? 0 : Math.round(planner.stats().meanBlocksPerToken()
                 * planner.stats().tokens());
         long tokensBefore = planner == null ? 0 : planner.stats().tokens();
         BenchMeasurement measured = runner.measure(workload, test);
         results.add(measured);
-        long[] cpuWall = workload.cpuAndWallNanosSinceMark();
+        long[] cpuWall = cpu == null ? new long[2] : cpu.cpuAndWallNanosSinceMark();
         if (cpuTime && test.threads() == 1 && cpuWall[0] > 0) {
             double tokens = (double) test.tokens() * measured.samplesNs().length; // the timed runs
             io.err().printf(Locale.ROOT, "cpu %s (t=1): %.2f t/s of thread CPU time (wall %.2f t/s over the same"
@@ -201,9 +193,10 @@ public final class BenchCommand implements Command {
         if (planner != null) {
             long tokens = planner.stats().tokens() - tokensBefore;
             long blocks = Math.round(planner.stats().meanBlocksPerToken() * planner.stats().tokens()) - blocksBefore;
-            io.err().printf(Locale.ROOT, "routing %s (t=%d): %.2f of %d blocks per token, router %.3f%% of the"
-                            + " forward time%n", test.name(), test.threads(), blocks / (double) tokens,
-                    planner.stats().layerCount(), 100 * workload.routerShareSinceMark());
+            String share = cpu == null ? "" : String.format(Locale.ROOT, ", router %.3f%% of the forward time",
+                    100 * cpu.routerShareSinceMark());
+            io.err().printf(Locale.ROOT, "routing %s (t=%d): %.2f of %d blocks per token%s%n", test.name(),
+                    test.threads(), blocks / (double) tokens, planner.stats().layerCount(), share);
         }
     }
 
