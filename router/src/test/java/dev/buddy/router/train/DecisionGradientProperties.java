@@ -42,6 +42,12 @@ class DecisionGradientProperties {
         }
         DecisionModule module = new DecisionModule(layers, shape.toMlp(params), prior, omega, FeatureSource.VALUE,
                 pooling);
+        if (pooling == Pooling.MAX) {
+            // Max pooling has a kink wherever two tokens tie for a block's maximum; a central difference straddling
+            // it measures neither side's slope (a CI run drew such a case: analytic -0.1764, numeric -0.1818).
+            // Keep only inputs whose top two token scores per block are further apart than the step can move them.
+            net.jqwik.api.Assume.that(maxPoolingMargin(module, features, n, d, hidden, middle) > 2e-2);
+        }
         DecisionPass pass = new DecisionPass(shape, layers, 8);
         pass.forward(module, features, n, 2);
         double[] dFused = new double[middle];
@@ -58,6 +64,32 @@ class DecisionGradientProperties {
                 omega, pooling, relaxation, gates), 1e-4);
         double error = FiniteDifference.relativeError(analytic, numeric, 1e-3);
         assertTrue(error <= 1e-4, pooling + "/" + relaxation + ": analytic " + analytic + " vs numeric " + numeric);
+    }
+
+    /** The smallest gap, over blocks, between the largest and second-largest per-token score (∞ for one token). */
+    private static double maxPoolingMargin(DecisionModule module, float[] features, int n, int d, int hidden,
+                                           int middle) {
+        float[][] scores = new float[n][middle];
+        float[] h = new float[hidden];
+        for (int t = 0; t < n; t++) {
+            module.tokenScores(java.util.Arrays.copyOfRange(features, t * d, (t + 1) * d), 0, h, scores[t]);
+        }
+        double margin = Double.POSITIVE_INFINITY;
+        for (int j = 0; j < middle; j++) {
+            double first = Double.NEGATIVE_INFINITY;
+            double second = Double.NEGATIVE_INFINITY;
+            for (int t = 0; t < n; t++) {
+                double v = scores[t][j];
+                if (v > first) {
+                    second = first;
+                    first = v;
+                } else if (v > second) {
+                    second = v;
+                }
+            }
+            margin = Math.min(margin, first - second);
+        }
+        return margin;
     }
 
     /** Σ_j g_j·relax(s'_j) at θ + e·direction, all in double. */
