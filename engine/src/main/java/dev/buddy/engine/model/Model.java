@@ -52,6 +52,20 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /**
+     * This model with other weights over the same file, e.g. {@link ModelWeights#withLayerMatrices decorated} by a
+     * LoRA adapter. The result shares this model's file: close one of the two, and use only the result afterwards.
+     *
+     * @throws IllegalArgumentException when the weights have a different number of blocks
+     */
+    public Model withWeights(ModelWeights adapted) {
+        if (adapted.layers().length != spec.blockCount()) {
+            throw new IllegalArgumentException("weights of " + adapted.layers().length + " blocks for a "
+                    + spec.blockCount() + "-block model");
+        }
+        return new Model(gguf, spec, adapted, tokenizer);
+    }
+
     public ModelSpec spec() {
         return spec;
     }

@@ -58,6 +58,30 @@ public record ModelWeights(WeightMatrix tokenEmbedding, LayerWeights[] layers, f
         return new ModelWeights(embedding, layers, outputNorm, output);
     }
 
+    /** Replaces a block's projection matrix, e.g. by one with a low-rank adapter ({@link WeightMatrix#withAddend}). */
+    @FunctionalInterface
+    public interface LayerMatrixDecorator {
+        /** The matrix block {@code layer} uses instead of {@code base} (which it may return unchanged). */
+        WeightMatrix decorate(int layer, WeightMatrix base);
+    }
+
+    /**
+     * These weights with every block's seven projections (q, k, v, output, gate, up, down) passed through
+     * {@code decorator}; embeddings, norms, biases and the output head stay as they are. The mapped data is shared.
+     */
+    public ModelWeights withLayerMatrices(LayerMatrixDecorator decorator) {
+        LayerWeights[] decorated = new LayerWeights[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            LayerWeights w = layers[l];
+            decorated[l] = new LayerWeights(w.attentionNorm(),
+                    decorator.decorate(l, w.wq()), decorator.decorate(l, w.wk()), decorator.decorate(l, w.wv()),
+                    decorator.decorate(l, w.wo()), w.bq(), w.bk(), w.bv(), w.qNorm(), w.kNorm(), w.ffnNorm(),
+                    decorator.decorate(l, w.ffnGate()), decorator.decorate(l, w.ffnUp()),
+                    decorator.decorate(l, w.ffnDown()));
+        }
+        return new ModelWeights(tokenEmbedding, decorated, outputNorm, output);
+    }
+
     /** Looks tensors up by name and turns a wrong name, type or shape into a message naming the tensor. */
     private record Binder(GgufFile gguf, VectorWidth width) {
         TensorInfo find(String name, String expected) {

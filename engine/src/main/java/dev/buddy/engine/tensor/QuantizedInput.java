@@ -48,6 +48,14 @@ public final class QuantizedInput {
     /** Elements per parallel chunk of a conversion: below this, handing work to other threads costs more. */
     private static final int ELEMENTS_PER_CHUNK = 1 << 14;
 
+    /**
+     * The float rows of the last {@link #quantize} call (the caller's array, not a copy), for terms a matrix adds to
+     * its base product in full precision ({@link ProductAddend}); the caller keeps them unchanged while this input
+     * is in use, as the F32 format already requires.
+     */
+    private float[] origin;
+    private int originOffset;
+
     /** Source of the conversion in progress, read by the block task on every thread of the pool. */
     private float[] source;
     private int sourceOffset;
@@ -60,6 +68,15 @@ public final class QuantizedInput {
 
     public ActivationFormat format() {
         return format;
+    }
+
+    /** The float rows the last {@link #quantize} converted (token t at {@link #originOffset()} + t·cols). */
+    float[] origin() {
+        return origin;
+    }
+
+    int originOffset() {
+        return originOffset;
     }
 
     /** Elements per token of the last {@link #quantize} call. */
@@ -102,6 +119,8 @@ public final class QuantizedInput {
         this.cols = cols;
         this.tokens = tokens;
         this.floatsReady = false;
+        this.origin = x;
+        this.originOffset = xOffset;
         int n = Math.toIntExact(total);
         int blocks = n / blockSize;
         switch (format) {

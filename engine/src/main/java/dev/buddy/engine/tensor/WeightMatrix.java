@@ -56,6 +56,8 @@ public abstract sealed class WeightMatrix
     final MemorySegment data;
     final long rowBytes;
     final VectorWidth width;
+    /** Added after every product; null for a plain matrix. Set only by {@link #withAddend}, before publication. */
+    private ProductAddend addend;
 
     WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data, VectorWidth width) {
         this.name = name;
@@ -153,6 +155,21 @@ public abstract sealed class WeightMatrix
         return rowBytes * rows;
     }
 
+    /**
+     * A view of the same (mapped, unchanged) data whose every product, single-token or batched, also adds
+     * {@code addend}'s term: how a LoRA adapter is applied at load time. {@link #row} still returns the base row.
+     */
+    public final WeightMatrix withAddend(ProductAddend addend) {
+        WeightMatrix m = of(name, type, new long[] {cols, rows}, data, width);
+        m.addend = Objects.requireNonNull(addend, "addend");
+        return m;
+    }
+
+    /** The term {@link #withAddend} attached, or null. */
+    public final ProductAddend addend() {
+        return addend;
+    }
+
     /** The activation format this matrix's kernels consume; see {@link QuantizedInput}. */
     public abstract ActivationFormat activationFormat();
 
@@ -211,6 +228,9 @@ public abstract sealed class WeightMatrix
             pool.forRange(rows, grain, scratch);
         } finally {
             scratch.clear();
+        }
+        if (addend != null) {
+            addend.addTo(in.origin(), in.originOffset(), tokens, out, outOffset, pool);
         }
     }
 

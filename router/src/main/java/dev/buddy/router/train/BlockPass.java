@@ -6,6 +6,8 @@ import dev.buddy.engine.model.LayerWeights;
 import dev.buddy.engine.model.ModelSpec;
 import dev.buddy.engine.tensor.Parallel;
 import dev.buddy.engine.tensor.WeightMatrix;
+import dev.buddy.router.lora.LoraBlock;
+import dev.buddy.router.lora.LoraTarget;
 
 /**
  * Forward and backward of one pre-norm transformer block's residual branch over a whole sequence:
@@ -75,40 +77,55 @@ final class BlockPass {
         float eps = spec.rmsEps();
         RmsNorm.forward(tape.input, n, dim, w.attentionNorm(), eps, tape.attnNormed, tape.attnInvRms);
         if (spec.qkNorm()) {
-            project(w.wq(), w.bq(), tape.attnNormed, n, tape.queryRaw, pool);
-            project(w.wk(), w.bk(), tape.attnNormed, n, tape.keyRaw, pool);
+            project(w.wq(), w.bq(), tape.attnNormed, n, tape.queryRaw, tape.lora, LoraTarget.Q, pool);
+            project(w.wk(), w.bk(), tape.attnNormed, n, tape.keyRaw, tape.lora, LoraTarget.K, pool);
             RmsNorm.forward(tape.queryRaw, n * spec.headCount(), spec.headDim(), w.qNorm(), eps, tape.query,
                     tape.queryInvRms);
             RmsNorm.forward(tape.keyRaw, n * spec.headCountKv(), spec.headDim(), w.kNorm(), eps, tape.key,
                     tape.keyInvRms);
         } else {
-            project(w.wq(), w.bq(), tape.attnNormed, n, tape.query, pool);
-            project(w.wk(), w.bk(), tape.attnNormed, n, tape.key, pool);
+            project(w.wq(), w.bq(), tape.attnNormed, n, tape.query, tape.lora, LoraTarget.Q, pool);
+            project(w.wk(), w.bk(), tape.attnNormed, n, tape.key, tape.lora, LoraTarget.K, pool);
         }
-        project(w.wv(), w.bv(), tape.attnNormed, n, tape.value, pool);
+        project(w.wv(), w.bv(), tape.attnNormed, n, tape.value, tape.lora, LoraTarget.V, pool);
         rope.prepare(start, n);
         rope.forward(tape.query, n, spec.headCount(), spec.headDim());
         rope.forward(tape.key, n, spec.headCountKv(), spec.headDim());
         attention.forward(tape.query, tape.key, tape.value, n, tape.probs, tape.attention, pool);
         // a = Wo·attention goes to delta first; mid = h + a.
         w.wo().matmul(tape.attention, n, tape.delta, pool);
+        if (tape.lora != null) {
+            tape.lora.forward(LoraTarget.O, tape.attention, n, tape.delta, pool);
+        }
         for (int i = 0; i < n * dim; i++) {
             tape.mid[i] = tape.input[i] + tape.delta[i];
         }
         RmsNorm.forward(tape.mid, n, dim, w.ffnNorm(), eps, tape.ffnNormed, tape.ffnInvRms);
         w.ffnGate().matmul(tape.ffnNormed, n, tape.gate, pool);
         w.ffnUp().matmul(tape.ffnNormed, n, tape.up, pool);
+        if (tape.lora != null) {
+            tape.lora.forward(LoraTarget.GATE, tape.ffnNormed, n, tape.gate, pool);
+            tape.lora.forward(LoraTarget.UP, tape.ffnNormed, n, tape.up, pool);
+        }
         SwiGlu.forward(tape.gate, tape.up, n * ffn, tape.activation);
         // delta = a + f; f is written to dFfnNormed as scratch (free during forward).
         float[] f = dFfnNormed;
         w.ffnDown().matmul(tape.activation, n, f, pool);
+        if (tape.lora != null) {
+            tape.lora.forward(LoraTarget.DOWN, tape.activation, n, f, pool);
+        }
         for (int i = 0; i < n * dim; i++) {
             tape.delta[i] += f[i];
         }
     }
 
-    private static void project(WeightMatrix m, float[] bias, float[] x, int n, float[] out, Parallel pool) {
+    /** out = W·x (+ the LoRA term, added before the bias, in the order the engine's decorated matrices use) + b. */
+    private static void project(WeightMatrix m, float[] bias, float[] x, int n, float[] out, LoraBlock lora,
+                                LoraTarget target, Parallel pool) {
         m.matmul(x, n, out, pool);
+        if (lora != null) {
+            lora.forward(target, x, n, out, pool);
+        }
         if (bias != null) {
             int width = m.rows();
             for (int t = 0; t < n; t++) {
@@ -134,10 +151,17 @@ final class BlockPass {
         // FFN: u = J_fᵀ g lands in dMid.
         Arrays.fill(dActivation, 0, n * ffn, 0f);
         TransposedProduct.accumulate(w.ffnDown(), g, n, dActivation, pool);
+        if (tape.lora != null) {
+            tape.lora.backward(LoraTarget.DOWN, tape.activation, g, n, dActivation, pool);
+        }
         SwiGlu.backward(dActivation, tape.gate, tape.up, n * ffn, dGate, dUp);
         Arrays.fill(dFfnNormed, 0, n * dim, 0f);
         TransposedProduct.accumulate(w.ffnGate(), dGate, n, dFfnNormed, pool);
         TransposedProduct.accumulate(w.ffnUp(), dUp, n, dFfnNormed, pool);
+        if (tape.lora != null) {
+            tape.lora.backward(LoraTarget.GATE, tape.ffnNormed, dGate, n, dFfnNormed, pool);
+            tape.lora.backward(LoraTarget.UP, tape.ffnNormed, dUp, n, dFfnNormed, pool);
+        }
         Arrays.fill(dMid, 0, n * dim, 0f);
         RmsNorm.backward(dFfnNormed, tape.mid, tape.ffnInvRms, w.ffnNorm(), n, dim, dMid);
         // The result starts as u; the attention path then sees g + u.
@@ -147,6 +171,9 @@ final class BlockPass {
         }
         Arrays.fill(dAttention, 0, n * qDim, 0f);
         TransposedProduct.accumulate(w.wo(), dMid, n, dAttention, pool);
+        if (tape.lora != null) {
+            tape.lora.backward(LoraTarget.O, tape.attention, dMid, n, dAttention, pool);
+        }
         attention.backward(dAttention, tape.query, tape.key, tape.value, tape.probs, n, dQuery, dKey, dValue, pool);
         rope.prepare(start, n);
         rope.backward(dQuery, n, spec.headCount(), spec.headDim());
@@ -167,6 +194,11 @@ final class BlockPass {
         TransposedProduct.accumulate(w.wq(), dq, n, dAttnNormed, pool);
         TransposedProduct.accumulate(w.wk(), dk, n, dAttnNormed, pool);
         TransposedProduct.accumulate(w.wv(), dValue, n, dAttnNormed, pool);
+        if (tape.lora != null) {
+            tape.lora.backward(LoraTarget.Q, tape.attnNormed, dq, n, dAttnNormed, pool);
+            tape.lora.backward(LoraTarget.K, tape.attnNormed, dk, n, dAttnNormed, pool);
+            tape.lora.backward(LoraTarget.V, tape.attnNormed, dValue, n, dAttnNormed, pool);
+        }
         RmsNorm.backward(dAttnNormed, tape.input, tape.attnInvRms, w.attentionNorm(), n, dim, dInput);
     }
 }

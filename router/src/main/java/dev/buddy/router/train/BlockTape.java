@@ -34,6 +34,8 @@ final class BlockTape {
     final float[] activation;
     /** F(h) = block(h) − h: what the block adds to the residual stream, scaled by its gate. */
     final float[] delta;
+    /** This block's LoRA adapters while training with {@code --lora}, or null: the base block only. */
+    dev.buddy.router.lora.LoraBlock lora;
 
     BlockTape(ModelSpec spec, int capacity, int probabilitySize) {
         int dim = spec.embeddingLength();

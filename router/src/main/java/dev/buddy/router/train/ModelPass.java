@@ -264,6 +264,9 @@ final class ModelPass {
             boolean haveDelta = m != 0f || probed;
             gateGradients[l] = haveDelta ? Vec.dotDouble(grad, 0, tape.delta, 0, size) : 0.0;
             if (m != 0f && (l > lowestGate || toInput)) {
+                if (tape.lora != null) {
+                    tape.lora.setGate(m);
+                }
                 blockPass.backward(blocks[l], tape, grad, 0, n, dDelta, pool);
                 for (int i = 0; i < size; i++) {
                     grad[i] += m * dDelta[i];
@@ -297,6 +300,21 @@ final class ModelPass {
     /** Block l's F(h) from the last forward pass (valid when it ran or was probed). */
     float[] blockDelta(int l) {
         return tapes[l].delta;
+    }
+
+    // ---- LoRA (train-router --lora) -----------------------------------------------------------------------------
+
+    /**
+     * From now on every block runs with its adapters from {@code adapters} added to its projections, and backward
+     * passes through a block add its adapters' weight gradients into {@code gradient}. Only blocks the backward pass
+     * goes through get gradients: to train the adapters of every executed block, call
+     * {@link #backward} with {@code lowestGate = 0, toInput = true}.
+     */
+    void attachAdapters(dev.buddy.router.lora.LoraAdapters adapters, double[] gradient) {
+        var scratch = dev.buddy.router.lora.LoraLayer.Scratch.forLayer(adapters, capacity);
+        for (int l = 0; l < tapes.length; l++) {
+            tapes[l].lora = adapters.trainingBlock(l, capacity, gradient, scratch);
+        }
     }
 
     private void requireLength(int n) {
