@@ -29,7 +29,7 @@ public final class ChatCommand implements Command {
             (tokenizer.chat_template: ChatML for Qwen and SmolLM2, Llama 3, Llama 2). The conversation so far is
             kept. Type /exit or end the input (Ctrl-D) to stop; works with piped input too.""",
             List.of(),
-            RunOptions.concat(RunOptions.model(), List.of(DeviceOption.spec()),
+            RunOptions.concat(RunOptions.model(), List.of(DeviceOption.spec(), LoraOption.spec()),
                     List.of(OptionSpec.value(null, "--system", "TEXT", "a system message to start with", null),
                             OptionSpec.value("-n", "--n-predict", "N", "the most tokens per answer", "512")),
                     RunOptions.sampling(), RoutingOptions.specs()),
@@ -51,7 +51,8 @@ public final class ChatCommand implements Command {
         if (args.has("--system")) {
             conversation.add(new ChatMessage("system", args.string("--system")));
         }
-        try (Model model = Model.load(args.path("model", modelPath))) {
+        try (Model loaded = Model.load(args.path("model", modelPath))) {
+            Model model = LoraOption.apply(args, loaded, device);
             RoutingOptions.Routing routing = RoutingOptions.open(args, model, io.err());
             if (routing != null) {
                 options = options.withLayerPlanner(routing.planner(), routing.policy());

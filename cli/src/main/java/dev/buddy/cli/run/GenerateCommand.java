@@ -25,7 +25,7 @@ public final class GenerateCommand implements Command {
             prompt and generation speeds (tokens/s) go to stderr. With --router and --budget, only that fraction of
             the Transformer blocks runs for each token, chosen per token by the router from the context.""",
             List.of(),
-            RunOptions.concat(RunOptions.model(), List.of(DeviceOption.spec()),
+            RunOptions.concat(RunOptions.model(), List.of(DeviceOption.spec(), LoraOption.spec()),
                     List.of(OptionSpec.value("-p", "--prompt", "TEXT", "the prompt to continue (may be empty)", ""),
                             OptionSpec.value("-n", "--n-predict", "N", "the most tokens to generate", "128")),
                     RunOptions.sampling(), RoutingOptions.specs()),
@@ -46,7 +46,8 @@ public final class GenerateCommand implements Command {
         BackendChoice device = DeviceOption.choice(args);
         int maxTokens = args.intValue("--n-predict", 0, 1 << 24);
         String prompt = args.string("--prompt");
-        try (Model model = Model.load(args.path("model", modelPath))) {
+        try (Model loaded = Model.load(args.path("model", modelPath))) {
+            Model model = LoraOption.apply(args, loaded, device);
             RoutingOptions.Routing routing = RoutingOptions.open(args, model, io.err());
             if (routing != null) {
                 options = options.withLayerPlanner(routing.planner(), routing.policy());

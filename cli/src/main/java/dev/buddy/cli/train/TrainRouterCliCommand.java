@@ -10,6 +10,8 @@ import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
+import dev.buddy.router.lora.LoraConfig;
+import dev.buddy.router.lora.LoraTarget;
 import dev.buddy.router.train.RouterInit;
 import dev.buddy.router.train.TrainRouterCommand;
 
@@ -44,10 +46,20 @@ public final class TrainRouterCliCommand implements Command {
                             "router start: random (PyTorch default) or prior (output layer zero, so the untrained"
                             + " router routes as the prior alone)", "random"),
                     OptionSpec.flag(null, "--resume", "continue from the checkpoint beside --output"),
+                    OptionSpec.value(null, "--lora", "R",
+                            "also train rank-R LoRA adapters on the frozen model (written beside --output as"
+                            + " NAME.lora.gguf; apply with generate/chat --lora)", null),
+                    OptionSpec.value(null, "--lora-alpha", "A", "LoRA alpha; the update is scaled by alpha/R"
+                            + " (default 2R)", null),
+                    OptionSpec.value(null, "--lora-targets", "LIST",
+                            "projections to adapt: q,k,v,o,gate,up,down, attn, ffn or all", "all"),
+                    OptionSpec.value(null, "--lora-lr", "X", "the adapters' peak learning rate (default --lr)", null),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors()))),
             List.of("buddy train-router -m stories260K.gguf --data tinystories-valid-sample.txt --steps 300"
-                    + " -o stories.router.gguf"));
+                    + " -o stories.router.gguf",
+                    "buddy train-router -m stories260K.gguf --data tinystories-valid-sample.txt --steps 300 --lora 8"
+                    + " -o stories.router.gguf   (also writes stories.router.lora.gguf)"));
 
     @Override
     public CommandSpec spec() {
@@ -68,8 +80,22 @@ public final class TrainRouterCliCommand implements Command {
                 args.intValue("--max-tokens", 2, 1 << 20), args.intValue("--threads", 1, 1024), d.relaxation(),
                 args.string("--prior"), priorData, args.intValue("--prior-sequences", 1, 1 << 20),
                 d.checkpointEvery(), init(args.string("--init")));
-        TrainRouterCommand.run(options, io.out(), io.err());
+        TrainRouterCommand.run(options, lora(args), io.out(), io.err());
         return Cli.EXIT_OK;
+    }
+
+    /** The --lora settings, or null without --lora. */
+    private static LoraConfig lora(ParsedArgs args) {
+        if (args.string("--lora") == null) {
+            if (args.string("--lora-alpha") != null || args.string("--lora-lr") != null) {
+                throw new UsageException("--lora-alpha and --lora-lr need --lora R");
+            }
+            return null;
+        }
+        int rank = args.intValue("--lora", 1, 4096);
+        float alpha = args.string("--lora-alpha") == null ? 2f * rank : args.floatValue("--lora-alpha", 0f, 1e6f);
+        double lr = args.string("--lora-lr") == null ? Double.NaN : args.floatValue("--lora-lr", 0f, 1f);
+        return new LoraConfig(rank, alpha, LoraTarget.parse(args.string("--lora-targets")), lr);
     }
 
     private static RouterInit init(String name) {

@@ -15,6 +15,8 @@ import dev.buddy.router.DynamicRouter;
 import dev.buddy.router.Provenance;
 import dev.buddy.router.RandomRouter;
 import dev.buddy.router.RouterFile;
+import dev.buddy.router.lora.LoraConfig;
+import dev.buddy.router.lora.LoraFile;
 
 /**
  * Trains a BUDDY Decision Module on a frozen base model (paper §4.2.3, §5.1): next-token cross-entropy on the scored
@@ -57,8 +59,15 @@ public final class RouterTrainer {
     private final int middle;
     private final int featureDim;
     private final RouterParameters shape;
+    /** LoRA adapters trained alongside the router ({@code --lora}), or null. */
+    private final LoraConfig lora;
 
     private RouterTrainer(FrozenModel model, TrainingData data, TrainConfig config, Prior prior) {
+        this(model, data, config, prior, null);
+    }
+
+    private RouterTrainer(FrozenModel model, TrainingData data, TrainConfig config, Prior prior, LoraConfig lora) {
+        this.lora = lora;
         this.model = model;
         this.data = data;
         this.config = config;
@@ -92,6 +101,22 @@ public final class RouterTrainer {
     static Result train(FrozenModel model, TrainingData data, TrainConfig config, Prior prior, Path output,
                         boolean resume, PrintStream progress, int untilStep) throws IOException {
         return new RouterTrainer(model, data, config, prior).run(output, resume, progress, untilStep);
+    }
+
+    /**
+     * As {@link #train}, also training LoRA adapters on the frozen model's projections ({@code lora} not null): see
+     * {@link LoraTraining}. The adapters go to {@link LoraFile#besideRouter} of {@code output}, written with the
+     * router at every checkpoint.
+     */
+    public static Result train(FrozenModel model, TrainingData data, TrainConfig config, Prior prior, Path output,
+                               boolean resume, PrintStream progress, LoraConfig lora) throws IOException {
+        return train(model, data, config, prior, output, resume, progress, config.steps(), lora);
+    }
+
+    /** As {@link #train(FrozenModel, TrainingData, TrainConfig, Prior, Path, boolean, PrintStream, LoraConfig)}, stopping early. */
+    static Result train(FrozenModel model, TrainingData data, TrainConfig config, Prior prior, Path output,
+                        boolean resume, PrintStream progress, int untilStep, LoraConfig lora) throws IOException {
+        return new RouterTrainer(model, data, config, prior, lora).run(output, resume, progress, untilStep);
     }
 
     /** The router a run starts from: what {@link RandomRouter} makes with the run's seed, plus the prior. */
@@ -146,7 +171,7 @@ public final class RouterTrainer {
 
     private Result run(Path output, boolean resume, PrintStream progress, int untilStep) throws IOException {
         Path checkpointPath = TrainingCheckpoint.pathFor(output);
-        String runIdentity = TrainingCheckpoint.runIdentity(config);
+        String runIdentity = TrainingCheckpoint.runIdentity(config) + (lora == null ? "" : ", " + lora.describe());
         float[] params;
         AdamW adam = new AdamW(shape.size, config.weightDecay());
         double[] losses = new double[config.steps()];
@@ -165,6 +190,8 @@ public final class RouterTrainer {
         } else {
             params = initialParams();
         }
+        LoraTraining adapters = lora == null ? null
+                : new LoraTraining(model, lora, config, resume ? checkpointPath : null, firstStep);
         LearningRateSchedule schedule = new LearningRateSchedule(config.learningRate(), config.warmupSteps(),
                 config.steps());
         int capacity = config.maxTokens();
@@ -179,6 +206,9 @@ public final class RouterTrainer {
         }
         try (Parallel pool = new Parallel(config.threads())) {
             ModelPass pass = new ModelPass(model, capacity, pool);
+            if (adapters != null) {
+                adapters.attach(pass);
+            }
             DecisionPass decision = new DecisionPass(shape, layers, capacity);
             StepBuffers buffers = new StepBuffers(capacity, featureDim, layers, shape.size);
             int[] batch = new int[config.batchSize()];
@@ -191,6 +221,9 @@ public final class RouterTrainer {
                     targets += e.targetCount();
                 }
                 Arrays.fill(buffers.gradient, 0.0);
+                if (adapters != null) {
+                    adapters.zeroGradient();
+                }
                 double lossSum = 0;
                 if (targets > 0) {
                     float scale = (float) (1.0 / targets);
@@ -206,7 +239,13 @@ public final class RouterTrainer {
                         lossSum += exampleStep(pass, decision, module, params, e, k, scale, buffers);
                         stepTokens += e.length();
                     }
-                    clip(buffers.gradient, config.maxGradNorm());
+                    if (adapters != null) {
+                        // One global norm over the router's and the adapters' gradients, as one model's would be.
+                        adapters.clipWith(buffers.gradient, config.maxGradNorm());
+                        adapters.step(step);
+                    } else {
+                        clip(buffers.gradient, config.maxGradNorm());
+                    }
                     adam.step(params, buffers.gradient, schedule.rate(step));
                 } else {
                     skipped += batch.length;
@@ -218,7 +257,7 @@ public final class RouterTrainer {
                 boolean end = step + 1 == lastStep;
                 boolean due = config.checkpointEvery() > 0 && (step + 1) % config.checkpointEvery() == 0;
                 if (end || due) {
-                    save(output, checkpointPath, runIdentity, step + 1, tokens, params, adam, losses);
+                    save(output, checkpointPath, runIdentity, step + 1, tokens, params, adam, losses, adapters);
                 }
             }
         }
@@ -249,7 +288,8 @@ public final class RouterTrainer {
         pass.finishForward(b.gates, config.probeSkipped());
         e.targets(b.targets);
         double nll = pass.headLoss(b.targets, scale, true);
-        pass.backward(1, false, b.gateGradients);
+        // The adapters of blocks 0 and 1 need the backward pass to go through them too.
+        pass.backward(lora == null ? 1 : 0, lora != null, b.gateGradients);
         System.arraycopy(b.gateGradients, 1, b.middleGradients, 0, middle);
         config.relaxation().scoreGradient(decision.fused(), b.middleGradients, middle, b.scoreGradients);
         decision.backward(params, b.features, b.scoreGradients, b.gradient);
@@ -341,13 +381,16 @@ public final class RouterTrainer {
     }
 
     private void save(Path output, Path checkpointPath, String runIdentity, int stepsDone, long tokens,
-                      float[] params, AdamW adam, double[] losses) throws IOException {
+                      float[] params, AdamW adam, double[] losses, LoraTraining adapters) throws IOException {
         double[] history = Arrays.copyOf(losses, stepsDone);
-        // The router first: a checkpoint never claims more steps than the router file beside it holds.
+        // The router (and adapters) first: a checkpoint never claims more steps than the files beside it hold.
         RouterFile.write(router(params, true, routerName()), output);
+        if (adapters != null) {
+            adapters.writeAdapterFile(LoraFile.besideRouter(output), base.fingerprint());
+        }
         TrainingCheckpoint.write(checkpointPath, new TrainingCheckpoint.State(stepsDone, tokens, runIdentity,
                 data.describe(), base.fingerprint(), prior, params.clone(), adam.firstMoment().clone(),
-                adam.secondMoment().clone(), history));
+                adam.secondMoment().clone(), history), adapters == null ? null : adapters.checkpointState());
     }
 
     private String routerName() {

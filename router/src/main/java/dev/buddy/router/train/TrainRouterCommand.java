@@ -7,6 +7,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 
+import dev.buddy.router.lora.LoraConfig;
+import dev.buddy.router.lora.LoraFile;
+
 /**
  * {@code buddy train-router}: trains a BUDDY Decision Module for a model and writes a router file, ready for the CLI
  * to wire to its argument parser. Progress goes to {@code progress} (stderr), the summary to {@code out}.
@@ -78,16 +81,29 @@ public final class TrainRouterCommand {
     private TrainRouterCommand() {}
 
     public static Summary run(Options options, PrintStream out, PrintStream progress) throws IOException {
+        return run(options, null, out, progress);
+    }
+
+    /**
+     * As {@link #run(Options, PrintStream, PrintStream)}, also training LoRA adapters when {@code lora} is not null
+     * ({@code --lora R}); they are written beside the router as {@link LoraFile#besideRouter}.
+     */
+    public static Summary run(Options options, LoraConfig lora, PrintStream out, PrintStream progress)
+            throws IOException {
         TrainConfig config = options.config();
         try (FrozenModel model = FrozenModel.open(options.model())) {
             TrainingData data = TrainingData.open(options.data(), model.tokenizer(), config.maxTokens());
             Prior prior = prior(options, model);
             RouterTrainer.Result result = RouterTrainer.train(model, data, config, prior, options.output(),
-                    options.resume(), progress);
+                    options.resume(), progress, lora);
             double[] losses = result.stepLosses();
             int window = Math.max(1, Math.min(50, losses.length / 4));
             out.printf(Locale.ROOT, "wrote %s: %d-block router, prior %s %s%n", options.output(),
                     model.spec().blockCount(), prior.kind(), Arrays.toString(prior.values()));
+            if (lora != null) {
+                out.printf(Locale.ROOT, "wrote %s: LoRA rank %d, alpha %s on %s of every block%n",
+                        LoraFile.besideRouter(options.output()), lora.rank(), lora.alpha(), lora.targetList());
+            }
             out.printf(Locale.ROOT,
                     "training loss: first %d steps %.4f, last %d steps %.4f; %,d tokens, %.0f tok/s%s%n",
                     window, mean(losses, 0, window), window, mean(losses, losses.length - window, losses.length),

@@ -74,6 +74,11 @@ final class TrainingCheckpoint {
     }
 
     static void write(Path path, State s) throws IOException {
+        write(path, s, null);
+    }
+
+    /** As {@link #write(Path, State)}, with the LoRA adapters' state too when {@code lora} is not null. */
+    static void write(Path path, State s, LoraState lora) throws IOException {
         GgufWriter w = new GgufWriter();
         w.putString("general.architecture", ARCHITECTURE);
         w.putUInt32("buddy.checkpoint.format_version", FORMAT_VERSION);
@@ -95,6 +100,11 @@ final class TrainingCheckpoint {
             bytes.putDouble(v);
         }
         w.addTensor("loss.history", GgmlType.F64, new long[] {history.length}, bytes.array());
+        if (lora != null) {
+            w.addTensor(LORA_PARAMS, new long[] {lora.params().length}, lora.params());
+            w.addTensor(LORA_FIRST_MOMENT, new long[] {lora.firstMoment().length}, lora.firstMoment());
+            w.addTensor(LORA_SECOND_MOMENT, new long[] {lora.secondMoment().length}, lora.secondMoment());
+        }
         w.write(path);
     }
 
@@ -119,6 +129,33 @@ final class TrainingCheckpoint {
                     new Prior(f.getString("buddy.checkpoint.prior_kind"), f.getFloatArray("buddy.checkpoint.prior")),
                     floats(f, "router.params"), floats(f, "adam.first_moment"), floats(f, "adam.second_moment"),
                     Arrays.copyOf(doubles(f, "loss.history"), step));
+        } catch (GgufFormatException e) {
+            throw new CheckpointException("unreadable checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- LoRA (train-router --lora) -----------------------------------------------------------------------------
+    // The adapters' weights and AdamW moments ride along as three more F32 tensors; the LoRA settings are part of the
+    // run identity (RouterTrainer appends them), so a resume with other LoRA settings, or without LoRA, is refused.
+
+    private static final String LORA_PARAMS = "lora.params";
+    private static final String LORA_FIRST_MOMENT = "lora.adam.first_moment";
+    private static final String LORA_SECOND_MOMENT = "lora.adam.second_moment";
+
+    /** The LoRA adapters' part of a checkpoint, flat in {@link dev.buddy.router.lora.LoraAdapters}' layout. */
+    record LoraState(float[] params, float[] firstMoment, float[] secondMoment) {}
+
+    /**
+     * The LoRA state of a checkpoint.
+     *
+     * @throws CheckpointException when the checkpoint has none
+     */
+    static LoraState readLora(Path path) throws IOException {
+        try (GgufFile f = GgufFile.open(path)) {
+            if (f.findTensor(LORA_PARAMS).isEmpty()) {
+                throw new CheckpointException(path + " holds no LoRA adapters");
+            }
+            return new LoraState(floats(f, LORA_PARAMS), floats(f, LORA_FIRST_MOMENT), floats(f, LORA_SECOND_MOMENT));
         } catch (GgufFormatException e) {
             throw new CheckpointException("unreadable checkpoint: " + e.getMessage(), e);
         }
