@@ -1,7 +1,6 @@
 package dev.buddy.router.lora;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** The two vector kernels the adapters' small GEMMs are made of. Fixed summation order: results repeat bit for bit. */
@@ -18,7 +17,13 @@ final class LoraMath {
         for (; i + LANES <= n; i += LANES) {
             acc = FloatVector.fromArray(SPECIES, a, ao + i).fma(FloatVector.fromArray(SPECIES, b, bo + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        // The lanes in a fixed order: reduceLanes(ADD) leaves the order to the implementation, and the intrinsic and
+        // the Java fallback (running until C2 compiles the caller) can differ in the last bit, which would break
+        // bit-identical runs.
+        float s = 0f;
+        for (int lane = 0; lane < LANES; lane++) {
+            s += acc.lane(lane);
+        }
         for (; i < n; i++) {
             s += a[ao + i] * b[bo + i];
         }
