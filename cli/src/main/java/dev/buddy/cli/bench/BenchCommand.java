@@ -58,6 +58,7 @@ public final class BenchCommand implements Command {
             machine shared with other jobs disturbs far less than wall time.""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the GGUF model", null),
+                    dev.buddy.cli.run.LoraOption.spec(),
                     OptionSpec.value("-p", "--n-prompt", "N[,N...]", "prompt tokens per pp test (0 skips)", "512"),
                     OptionSpec.value("-n", "--n-gen", "N[,N...]", "tokens per tg test (0 skips)", "128"),
                     OptionSpec.value("-r", "--repetitions", "N", "timed runs per test", "5"),
@@ -119,7 +120,8 @@ public final class BenchCommand implements Command {
         List<BenchMeasurement> results = new ArrayList<>();
         BenchModelInfo info;
         String backend = "Buddy CPU";
-        try (Model model = TransformerWorkload.load(modelPath)) {
+        try (Model loaded = TransformerWorkload.load(modelPath)) {
+            Model model = dev.buddy.cli.run.LoraOption.apply(args, loaded, device);
             info = BenchModelInfo.of(model.gguf());
             BenchRunner runner = new BenchRunner(repetitions, 1234);
             Router router = router(args, model, io);

@@ -31,6 +31,7 @@ public final class EvalCommand implements Command {
             per token, as in generation (--routing prefill holds the context's route, the paper's mode).""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the GGUF model", null),
+                    dev.buddy.cli.run.LoraOption.spec(),
                     OptionSpec.value(null, "--router", "FILES",
                             "comma-separated router or static-plan files ('random': an untrained one; none: dense only)",
                             ""),
@@ -91,7 +92,8 @@ public final class EvalCommand implements Command {
                 .dense(!args.flag("--no-dense"))
                 .threads(args.intValue("--threads", 0, 1024))
                 .build();
-        Evaluation.run(options, io.err());
+        String lora = args.string(dev.buddy.cli.run.LoraOption.NAME);
+        Evaluation.run(options, io.err(), lora == null ? null : args.path("LoRA adapter", lora));
         io.err().println("reports written to " + options.outputDir().toAbsolutePath());
         return Cli.EXIT_OK;
     }

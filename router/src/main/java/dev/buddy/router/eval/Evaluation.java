@@ -40,9 +40,21 @@ public final class Evaluation {
      * @throws dev.buddy.router.RouterException for a router file that is invalid or belongs to another model
      */
     public static EvalReport run(EvalOptions options, PrintStream log) throws IOException {
+        return run(options, log, null);
+    }
+
+    /**
+     * As {@link #run(EvalOptions, PrintStream)}, with the LoRA adapters of {@code loraFile} applied to the model
+     * ({@code eval --lora FILE}) when it is not null.
+     *
+     * @throws dev.buddy.router.lora.LoraException for an adapter file that is invalid or belongs to another model
+     */
+    public static EvalReport run(EvalOptions options, PrintStream log, java.nio.file.Path loraFile)
+            throws IOException {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(log, "log");
-        try (Model model = Model.load(options.model())) {
+        try (Model loaded = Model.load(options.model())) {
+            Model model = loraFile == null ? loaded : dev.buddy.router.lora.LoraInference.apply(loaded, loraFile);
             ModelSpec spec = model.spec();
             int context = options.contextLength() > 0 ? options.contextLength()
                     : Math.min(spec.contextLength(), EvalOptions.DEFAULT_MAX_CONTEXT);

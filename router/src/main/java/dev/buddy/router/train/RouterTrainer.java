@@ -27,8 +27,9 @@ import dev.buddy.router.lora.LoraFile;
  * <p>Per example: embed, run block 0, read its layer-0 features, route them (exactly as inference routes a prefill),
  * run the remaining blocks gated by the mask (skipped blocks probed for their gate gradient), score the loss, back-
  * propagate to the gates of the middle blocks, and through the relaxation, pooling and MLP to the router's weights.
- * The base model is never updated. (The paper also trains LoRA adapters on the backbone; this trainer keeps the
- * backbone exactly as shipped, so the router works with the unmodified GGUF file.)
+ * The base model is never updated. (The paper also trains LoRA adapters on the backbone; by default this trainer
+ * keeps the backbone exactly as shipped, so the router works with the unmodified GGUF file. With a
+ * {@link LoraConfig} it trains adapters too, kept in their own file beside the router: see {@link LoraTraining}.)
  *
  * <p>The loss of a step is the mean over all scored tokens of its batch, as the Hugging Face Trainer computes it.
  * Example order is a fresh seeded permutation per epoch and every budget draw is a pure function of (seed, step,
