@@ -34,6 +34,7 @@ import dev.buddy.gguf.TensorInfo;
  * buddy.checkpoint.prior_kind    string
  * buddy.checkpoint.prior         f32[]
  * tensors: router.params, adam.first_moment, adam.second_moment [P] (F32); loss.history [steps] (F64)
+ * with --lora also: lora.params, lora.adam.first_moment, lora.adam.second_moment [LoRA weights] (F32)
  * </pre>
  */
 final class TrainingCheckpoint {
