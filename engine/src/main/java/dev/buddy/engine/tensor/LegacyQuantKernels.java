@@ -72,8 +72,18 @@ final class LegacyQuantKernels {
         return q - f.bias();
     }
 
-    /** The scalar reference: ggml's AVX2 order, written one lane at a time from the block definition. */
-    static float scalarDot(Layout f, MemorySegment w, long off, int blocks, QuantizedInput in, int token) {
+    /**
+     * The scalar reference: ggml's AVX2 order, written one lane at a time from the block definition; with
+     * {@code wholeBlockSums}, the order of the repacked Q4_0 kernels instead ({@code ggml_gemv_q4_0_8x8_q8_0} and
+     * {@code ggml_gemm_q4_0_8x8_q8_0}, which llama.cpp uses for Q4_0 matrices whose row count is a multiple of 8):
+     * one float accumulator per (row, token), {@code acc = fma((float) blockSum, d_w * d_x, acc)} with the exact
+     * integer sum of the whole block.
+     */
+    static float scalarDot(Layout f, MemorySegment w, long off, int blocks, QuantizedInput in, int token,
+            boolean wholeBlockSums) {
+        if (wholeBlockSums) {
+            return scalarDotWholeBlocks(f, w, off, blocks, in, token);
+        }
         short[] xq = in.qs;
         int xo = token * blocks * 32;
         int dOff = token * blocks;
@@ -97,6 +107,28 @@ final class LegacyQuantKernels {
         }
         float h = Q8_0Matrix.hsum8(a0, a1, a2, a3, a4, a5, a6, a7);
         return f.minOffset() >= 0 ? h + summs : h;
+    }
+
+    private static float scalarDotWholeBlocks(Layout f, MemorySegment w, long off, int blocks, QuantizedInput in,
+            int token) {
+        short[] xq = in.qs;
+        int xo = token * blocks * 32;
+        int dOff = token * blocks;
+        float acc = 0f;
+        float summs = 0f;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * f.bytes();
+            int e = xo + b * 32;
+            int sum = 0;
+            for (int k = 0; k < 32; k++) {
+                sum += quant(f, w, bo, k) * xq[e + k];
+            }
+            acc = Math.fma((float) sum, Halfs.f16ToFloat(w.get(HALF, bo)) * in.d[dOff + b], acc);
+            if (f.minOffset() >= 0) {
+                summs = Math.fma(Halfs.f16ToFloat(w.get(HALF, bo + f.minOffset())), in.s[dOff + b], summs);
+            }
+        }
+        return f.minOffset() >= 0 ? acc + summs : acc;
     }
 
     /** Lane j of ggml's 8: the integer dot of elements 4j..4j+3 with the input quants from {@code e}. */
@@ -129,13 +161,14 @@ final class LegacyQuantKernels {
         static final IntVector QH3 = QH0.add(3);
 
         static float dot(Layout f, MemorySegment w, long off, int blocks, float[] xp, int xo, float[] xd,
-                float[] xs, int dOff) {
+                float[] xs, int dOff, boolean wholeBlockSums) {
             int bytes = f.bytes();
             int qsOff = f.qsOffset();
             int qhOff = f.qhOffset();
             int bias = f.bias();
             int mOff = f.minOffset();
             FloatVector acc = FloatVector.zero(F);
+            float whole = 0f;
             float summs = 0f;
             for (int b = 0; b < blocks; b++) {
                 long bo = off + (long) b * bytes;
@@ -164,13 +197,18 @@ final class LegacyQuantKernels {
                 s = ((FloatVector) n2.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 16), s);
                 s = ((FloatVector) n3.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 24), s);
                 float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
-                acc = FloatVector.broadcast(F, d).fma(s, acc);
+                if (wholeBlockSums) {
+                    // integer partial sums below 2^24: the reduction is exact in any order
+                    whole = Math.fma(s.reduceLanes(VectorOperators.ADD), d, whole);
+                } else {
+                    acc = FloatVector.broadcast(F, d).fma(s, acc);
+                }
                 if (mOff >= 0) {
                     summs = Math.fma(Halfs.f16ToFloat(w.get(HALF, bo + mOff)), xs[dOff + b], summs);
                 }
             }
-            float h = Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
-                    acc.lane(6), acc.lane(7));
+            float h = wholeBlockSums ? whole : Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3),
+                    acc.lane(4), acc.lane(5), acc.lane(6), acc.lane(7));
             return mOff >= 0 ? h + summs : h;
         }
 
@@ -179,7 +217,7 @@ final class LegacyQuantKernels {
          * vectors meet every token's input, so each (row, token) result is the single-token dot's, bit for bit.
          */
         static void dot4(Layout f, MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
-                int outIndex, int outStride) {
+                int outIndex, int outStride, boolean wholeBlockSums) {
             int bytes = f.bytes();
             int qsOff = f.qsOffset();
             int qhOff = f.qhOffset();
@@ -201,6 +239,10 @@ final class LegacyQuantKernels {
             FloatVector acc1 = FloatVector.zero(F);
             FloatVector acc2 = FloatVector.zero(F);
             FloatVector acc3 = FloatVector.zero(F);
+            float whole0 = 0f;
+            float whole1 = 0f;
+            float whole2 = 0f;
+            float whole3 = 0f;
             float summs0 = 0f;
             float summs1 = 0f;
             float summs2 = 0f;
@@ -248,10 +290,17 @@ final class LegacyQuantKernels {
                 s1 = w3.fma(FloatVector.fromArray(F, xp, x1 + e + 24), s1);
                 s2 = w3.fma(FloatVector.fromArray(F, xp, x2 + e + 24), s2);
                 s3 = w3.fma(FloatVector.fromArray(F, xp, x3 + e + 24), s3);
-                acc0 = FloatVector.broadcast(F, dw * xd[d0 + b]).fma(s0, acc0);
-                acc1 = FloatVector.broadcast(F, dw * xd[d1 + b]).fma(s1, acc1);
-                acc2 = FloatVector.broadcast(F, dw * xd[d2 + b]).fma(s2, acc2);
-                acc3 = FloatVector.broadcast(F, dw * xd[d3 + b]).fma(s3, acc3);
+                if (wholeBlockSums) {
+                    whole0 = Math.fma(s0.reduceLanes(VectorOperators.ADD), dw * xd[d0 + b], whole0);
+                    whole1 = Math.fma(s1.reduceLanes(VectorOperators.ADD), dw * xd[d1 + b], whole1);
+                    whole2 = Math.fma(s2.reduceLanes(VectorOperators.ADD), dw * xd[d2 + b], whole2);
+                    whole3 = Math.fma(s3.reduceLanes(VectorOperators.ADD), dw * xd[d3 + b], whole3);
+                } else {
+                    acc0 = FloatVector.broadcast(F, dw * xd[d0 + b]).fma(s0, acc0);
+                    acc1 = FloatVector.broadcast(F, dw * xd[d1 + b]).fma(s1, acc1);
+                    acc2 = FloatVector.broadcast(F, dw * xd[d2 + b]).fma(s2, acc2);
+                    acc3 = FloatVector.broadcast(F, dw * xd[d3 + b]).fma(s3, acc3);
+                }
                 if (mOff >= 0) {
                     float m = Halfs.f16ToFloat(w.get(HALF, bo + mOff));
                     summs0 = Math.fma(m, xs[d0 + b], summs0);
@@ -260,14 +309,20 @@ final class LegacyQuantKernels {
                     summs3 = Math.fma(m, xs[d3 + b], summs3);
                 }
             }
-            float h0 = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
-                    acc0.lane(5), acc0.lane(6), acc0.lane(7));
-            float h1 = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3), acc1.lane(4),
-                    acc1.lane(5), acc1.lane(6), acc1.lane(7));
-            float h2 = Q8_0Matrix.hsum8(acc2.lane(0), acc2.lane(1), acc2.lane(2), acc2.lane(3), acc2.lane(4),
-                    acc2.lane(5), acc2.lane(6), acc2.lane(7));
-            float h3 = Q8_0Matrix.hsum8(acc3.lane(0), acc3.lane(1), acc3.lane(2), acc3.lane(3), acc3.lane(4),
-                    acc3.lane(5), acc3.lane(6), acc3.lane(7));
+            float h0 = whole0;
+            float h1 = whole1;
+            float h2 = whole2;
+            float h3 = whole3;
+            if (!wholeBlockSums) {
+                h0 = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
+                        acc0.lane(5), acc0.lane(6), acc0.lane(7));
+                h1 = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3), acc1.lane(4),
+                        acc1.lane(5), acc1.lane(6), acc1.lane(7));
+                h2 = Q8_0Matrix.hsum8(acc2.lane(0), acc2.lane(1), acc2.lane(2), acc2.lane(3), acc2.lane(4),
+                        acc2.lane(5), acc2.lane(6), acc2.lane(7));
+                h3 = Q8_0Matrix.hsum8(acc3.lane(0), acc3.lane(1), acc3.lane(2), acc3.lane(3), acc3.lane(4),
+                        acc3.lane(5), acc3.lane(6), acc3.lane(7));
+            }
             boolean withMin = mOff >= 0;
             out[outIndex] = withMin ? h0 + summs0 : h0;
             out[outIndex + outStride] = withMin ? h1 + summs1 : h1;
@@ -293,12 +348,13 @@ final class LegacyQuantKernels {
         static final IntVector QH_HI3 = QH_HI.add(3);
 
         static float dot(Layout f, MemorySegment w, long off, int blocks, float[] xp, int xo, float[] xd,
-                float[] xs, int dOff) {
+                float[] xs, int dOff, boolean wholeBlockSums) {
             int bytes = f.bytes();
             int qsOff = f.qsOffset();
             int qhOff = f.qhOffset();
             int bias = f.bias();
             int mOff = f.minOffset();
+            float whole = 0f;
             FloatVector accLo = FloatVector.zero(F);
             FloatVector accHi = FloatVector.zero(F);
             float summs = 0f;
@@ -345,15 +401,20 @@ final class LegacyQuantKernels {
                 sh = ((FloatVector) h2.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 20), sh);
                 sl = ((FloatVector) l3.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 24), sl);
                 sh = ((FloatVector) h3.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 28), sh);
-                FloatVector d = FloatVector.broadcast(F, Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b]);
-                accLo = d.fma(sl, accLo);
-                accHi = d.fma(sh, accHi);
+                float dScalar = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
+                if (wholeBlockSums) {
+                    whole = Math.fma(sl.add(sh).reduceLanes(VectorOperators.ADD), dScalar, whole);
+                } else {
+                    FloatVector d = FloatVector.broadcast(F, dScalar);
+                    accLo = d.fma(sl, accLo);
+                    accHi = d.fma(sh, accHi);
+                }
                 if (mOff >= 0) {
                     summs = Math.fma(Halfs.f16ToFloat(w.get(HALF, bo + mOff)), xs[dOff + b], summs);
                 }
             }
-            float h = Q8_0Matrix.hsum8(accLo.lane(0), accLo.lane(1), accLo.lane(2), accLo.lane(3), accHi.lane(0),
-                    accHi.lane(1), accHi.lane(2), accHi.lane(3));
+            float h = wholeBlockSums ? whole : Q8_0Matrix.hsum8(accLo.lane(0), accLo.lane(1), accLo.lane(2),
+                    accLo.lane(3), accHi.lane(0), accHi.lane(1), accHi.lane(2), accHi.lane(3));
             return mOff >= 0 ? h + summs : h;
         }
     }

@@ -21,8 +21,18 @@ final class Q4_0Matrix extends WeightMatrix {
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final int BLOCK = 18;
 
+    /**
+     * llama.cpp b4916 (x86 with AVX2) repacks a Q4_0 matrix whose row count is a multiple of 8 into
+     * {@code block_q4_0x8} and multiplies it with {@code ggml_gemv_q4_0_8x8_q8_0} / {@code ggml_gemm_q4_0_8x8_q8_0}:
+     * one accumulator per (row, token) fed with whole-block integer sums. Other row counts go through
+     * {@code ggml_vec_dot_q4_0_q8_0} (tinyBLAS for batches, same order). Measured on the synthetic llama model: with
+     * the vec_dot order every row-multiple-of-8 matrix left logits 1e-6 apart; with this split they are identical.
+     */
+    private final boolean wholeBlockSums;
+
     Q4_0Matrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q4_0, rows, cols, data, width);
+        this.wholeBlockSums = rows % 8 == 0;
     }
 
     @Override
@@ -56,7 +66,8 @@ final class Q4_0Matrix extends WeightMatrix {
 
     @Override
     float scalarDot(int r, QuantizedInput in, int token) {
-        return LegacyQuantKernels.scalarDot(LegacyQuantKernels.Layout.Q4_0, data, rowOffset(r), cols / 32, in, token);
+        return LegacyQuantKernels.scalarDot(LegacyQuantKernels.Layout.Q4_0, data, rowOffset(r), cols / 32, in, token,
+                wholeBlockSums);
     }
 
     @Override
@@ -64,9 +75,9 @@ final class Q4_0Matrix extends WeightMatrix {
         int blocks = cols / 32;
         return switch (width) {
             case W128 -> LegacyQuantKernels.V128.dot(LegacyQuantKernels.Layout.Q4_0, data, rowOffset(r), blocks,
-                    in.permuted, token * cols, in.d, in.s, token * blocks);
+                    in.permuted, token * cols, in.d, in.s, token * blocks, wholeBlockSums);
             case W256, W512 -> LegacyQuantKernels.V256.dot(LegacyQuantKernels.Layout.Q4_0, data, rowOffset(r), blocks,
-                    in.permuted, token * cols, in.d, in.s, token * blocks);
+                    in.permuted, token * cols, in.d, in.s, token * blocks, wholeBlockSums);
             case SCALAR -> scalarDot(r, in, token);
         };
     }
@@ -75,7 +86,7 @@ final class Q4_0Matrix extends WeightMatrix {
     void simdDot4(int r, QuantizedInput in, int token, float[] out, int outIndex) {
         switch (width) {
             case W256, W512 -> LegacyQuantKernels.V256.dot4(LegacyQuantKernels.Layout.Q4_0, data, rowOffset(r),
-                    cols / 32, in, token, out, outIndex, rows);
+                    cols / 32, in, token, out, outIndex, rows, wholeBlockSums);
             default -> super.simdDot4(r, in, token, out, outIndex);
         }
     }

@@ -60,7 +60,8 @@ final class Q5_1Matrix extends WeightMatrix {
 
     @Override
     float scalarDot(int r, QuantizedInput in, int token) {
-        return LegacyQuantKernels.scalarDot(LegacyQuantKernels.Layout.Q5_1, data, rowOffset(r), cols / 32, in, token);
+        return LegacyQuantKernels.scalarDot(LegacyQuantKernels.Layout.Q5_1, data, rowOffset(r), cols / 32, in, token,
+                false);
     }
 
     @Override
@@ -68,9 +69,9 @@ final class Q5_1Matrix extends WeightMatrix {
         int blocks = cols / 32;
         return switch (width) {
             case W128 -> LegacyQuantKernels.V128.dot(LegacyQuantKernels.Layout.Q5_1, data, rowOffset(r), blocks,
-                    in.permuted, token * cols, in.d, in.s, token * blocks);
+                    in.permuted, token * cols, in.d, in.s, token * blocks, false);
             case W256, W512 -> LegacyQuantKernels.V256.dot(LegacyQuantKernels.Layout.Q5_1, data, rowOffset(r), blocks,
-                    in.permuted, token * cols, in.d, in.s, token * blocks);
+                    in.permuted, token * cols, in.d, in.s, token * blocks, false);
             case SCALAR -> scalarDot(r, in, token);
         };
     }
@@ -79,7 +80,7 @@ final class Q5_1Matrix extends WeightMatrix {
     void simdDot4(int r, QuantizedInput in, int token, float[] out, int outIndex) {
         switch (width) {
             case W256, W512 -> LegacyQuantKernels.V256.dot4(LegacyQuantKernels.Layout.Q5_1, data, rowOffset(r),
-                    cols / 32, in, token, out, outIndex, rows);
+                    cols / 32, in, token, out, outIndex, rows, false);
             default -> super.simdDot4(r, in, token, out, outIndex);
         }
     }

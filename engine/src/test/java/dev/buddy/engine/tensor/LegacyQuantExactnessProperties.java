@@ -51,7 +51,7 @@ class LegacyQuantExactnessProperties {
 
     @Property(tries = 200)
     void scalarKernelIsGgmlsAvx2Order(@ForAll("legacyFormats") GgmlType type,
-            @ForAll @IntRange(min = 1, max = 4) int rows, @ForAll @IntRange(min = 0, max = 7) int misalign,
+            @ForAll @IntRange(min = 1, max = 16) int rows, @ForAll @IntRange(min = 0, max = 7) int misalign,
             @ForAll boolean codecQuantised, @ForAll long seed) {
         Random rnd = new Random(seed);
         int cols = 32 * (1 + rnd.nextInt(40));
@@ -62,7 +62,7 @@ class LegacyQuantExactnessProperties {
             QuantizedInput in = new QuantizedInput(m.activationFormat());
             in.quantize(x, 0, 1, cols);
             for (int r = 0; r < rows; r++) {
-                float expected = ggmlAvx2Dot(type, t, r, cols, in);
+                float expected = ggmlAvx2Dot(type, t, r, cols, in, type == GgmlType.Q4_0 && rows % 8 == 0);
                 float actual = m.scalarDot(r, in, 0);
                 assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual),
                         type + " row " + r + ": ggml " + expected + " scalar " + actual);
@@ -107,9 +107,12 @@ class LegacyQuantExactnessProperties {
      * ggml's AVX2 vec_dot, transcribed at byte level: the 32 bytes {@code bytes_from_nibbles_32} makes (plus the
      * fifth bits and the bias of the symmetric formats), {@code maddubs} pairs (checked not to saturate), {@code
      * madd} quads, one float product of the scales, {@code fmadd} per block, {@code hsum_float_8}, and for Q4_1/Q5_1
-     * {@code summs = fma(m, s, summs)} added last.
+     * {@code summs = fma(m, s, summs)} added last. With {@code repackedQ4_0}, the AVX2 {@code
+     * ggml_gemv_q4_0_8x8_q8_0} instead, which llama.cpp runs on Q4_0 matrices of 8k rows: the exact integer sum of
+     * each whole block, {@code acc = fma(sum, d_w * d_x, acc)} in one accumulator.
      */
-    static float ggmlAvx2Dot(GgmlType type, MemorySegment t, int r, int cols, QuantizedInput in) {
+    static float ggmlAvx2Dot(GgmlType type, MemorySegment t, int r, int cols, QuantizedInput in,
+            boolean repackedQ4_0) {
         int blockBytes = (int) type.byteSize(32);
         boolean withMin = type == GgmlType.Q4_1 || type == GgmlType.Q5_1;
         boolean fiveBit = type == GgmlType.Q5_0 || type == GgmlType.Q5_1;
@@ -117,6 +120,7 @@ class LegacyQuantExactnessProperties {
         int qsAt = (withMin ? 4 : 2) + (fiveBit ? 4 : 0);
         int bias = withMin ? 0 : (fiveBit ? 16 : 8);
         float[] acc = new float[8];
+        float whole = 0f;
         float summs = 0f;
         for (int b = 0; b < cols / 32; b++) {
             long bo = (long) r * type.byteSize(cols) + (long) b * blockBytes;
@@ -136,12 +140,18 @@ class LegacyQuantExactnessProperties {
                 assertTrue(pairs[k] >= Short.MIN_VALUE && pairs[k] <= Short.MAX_VALUE, "maddubs would saturate");
             }
             float d = Float.float16ToFloat(t.get(HALF, bo)) * in.d[b];
+            int blockSum = 0;
             for (int j = 0; j < 8; j++) {
                 acc[j] = Math.fma(d, (float) (pairs[2 * j] + pairs[2 * j + 1]), acc[j]);
+                blockSum += pairs[2 * j] + pairs[2 * j + 1];
             }
+            whole = Math.fma((float) blockSum, d, whole);
             if (withMin) {
                 summs = Math.fma(Float.float16ToFloat(t.get(HALF, bo + 2)), in.s[b], summs);
             }
+        }
+        if (repackedQ4_0) {
+            return whole;
         }
         float[] half = new float[4];
         for (int j = 0; j < 4; j++) {
