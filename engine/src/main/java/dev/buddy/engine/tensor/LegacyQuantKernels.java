@@ -22,17 +22,28 @@ import jdk.incubator.vector.VectorSpecies;
  *       {@code summs += m * s} into {@code vfmadd231ss}), with {@code s_x} Q8_1's fp16 block sum;</li>
  *   <li>result {@code hsum_float_8(acc)} ({@link Q8_0Matrix#hsum8}), plus {@code summs} for Q4_1/Q5_1.</li>
  * </ol>
- * llama.cpp's prompt path gives the same bits per (row, token): tinyBLAS (Q4_0, Q5_0) runs the same per-block lanes,
- * fma and {@code hsum}, and Q4_1/Q5_1, which tinyBLAS does not take on x86, call these very vec_dots.
+ * llama.cpp's prompt path gives the same bits per (row, token): the libjllama.so instantiates tinyBLAS only for
+ * Q4_0, Q5_0, IQ4_NL and Q8_0 (same per-block lanes, fma and {@code hsum}); Q4_1/Q5_1 call these very vec_dots per
+ * (row, token). One exception, from the same build's CPU "extra" buffer: Q4_0 matrices whose row count is a multiple
+ * of 8 are repacked to {@code block_q4_0x8} and run by {@code ggml_gemv/gemm_q4_0_8x8_q8_0}, which sum each whole
+ * block in integers and keep one accumulator per (row, token); {@code wholeBlockSums} selects that order.
  *
  * <p>SIMD (why float lanes): every partial sum of a lane is an integer below 2^24, so the lane can be formed in float
  * lanes exactly, in any order. The input is kept as floats permuted within each block
  * ({@link QuantizedInput#permuted}: sub-vector t holds element 4j+t in lane j), and the weight block is unpacked
  * with variable shifts straight into the same layout (the 16 quant bytes as 4 ints, duplicated to 8 lanes, shifted by
  * 8t for the low nibbles and 8t+4 for the high ones). A lane is then one multiply and three FMAs; the block scale is
- * one more FMA. Measured (JMH KernelBenchmark.decode, 1 thread, 2-core AVX2 machine under load): see
- * {@code BENCHMARKS.md} and the per-format classes. At 512 bits the 256-bit kernels run: ggml's 8 lanes fix the
- * accumulation order, so a wider vector cannot take two blocks at once without changing the bits.
+ * one more FMA. Batches run a 4-token tile that unpacks each weight block once, so a (row, token) result is the
+ * single-token dot's bit for bit; the dequantise-to-float GEMM these formats used before cannot give ggml's bits.
+ * At 512 bits the 256-bit kernels run: ggml's 8 lanes fix the accumulation order, so a wider vector cannot take two
+ * blocks at once without changing the bits.
+ *
+ * <p>Measured against the previous, inexact kernels (JMH {@code KernelBenchmark.decode|prefill}, 8192x2048, 1
+ * thread, 64-token prefill, {@code -wi 2 -i 3}, old and new jars alternated twice, medians of 6 iterations each, on
+ * the 2-core AVX2 VM at load average 14-20, so only the larger ratios mean anything): decode Q4_1 1.20x, Q5_1 0.77x,
+ * Q5_0 0.60x, Q4_0 (whole-block order, a tree reduction per block) 0.56x; prefill against the float GEMM Q4_1 0.68x,
+ * Q5_0 0.60x, Q5_1 0.87x, Q4_0 0.30x. Exactness wins over those losses; the Q4_0 whole-block order is the one
+ * to speed up next (e.g. eight rows in lanes, as ggml's repacked gemv does).
  */
 final class LegacyQuantKernels {
     private LegacyQuantKernels() {}
@@ -159,6 +170,10 @@ final class LegacyQuantKernels {
         static final IntVector QH1 = QH0.add(1);
         static final IntVector QH2 = QH0.add(2);
         static final IntVector QH3 = QH0.add(3);
+        /** Tree reduction of a block's 8 integer-valued lanes (exact in any order): halves, pairs, neighbours. */
+        static final VectorShuffle<Float> HALVES = VectorShuffle.fromValues(F, 4, 5, 6, 7, 0, 1, 2, 3);
+        static final VectorShuffle<Float> PAIRS = VectorShuffle.fromValues(F, 2, 3, 0, 1, 6, 7, 4, 5);
+        static final VectorShuffle<Float> NEIGHBOURS = VectorShuffle.fromValues(F, 1, 0, 3, 2, 5, 4, 7, 6);
 
         static float dot(Layout f, MemorySegment w, long off, int blocks, float[] xp, int xo, float[] xd,
                 float[] xs, int dOff, boolean wholeBlockSums) {
@@ -192,14 +207,17 @@ final class LegacyQuantKernels {
                     n2 = n2.sub(bias);
                     n3 = n3.sub(bias);
                 }
-                FloatVector s = ((FloatVector) n0.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, xp, e));
+                FloatVector s = ((FloatVector) n0.convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, e));
                 s = ((FloatVector) n1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 8), s);
                 s = ((FloatVector) n2.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 16), s);
                 s = ((FloatVector) n3.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 24), s);
                 float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
                 if (wholeBlockSums) {
                     // integer partial sums below 2^24: the reduction is exact in any order
-                    whole = Math.fma(s.reduceLanes(VectorOperators.ADD), d, whole);
+                    FloatVector r = s.add(s.rearrange(HALVES));
+                    r = r.add(r.rearrange(PAIRS));
+                    whole = Math.fma(r.add(r.rearrange(NEIGHBOURS)).lane(0), d, whole);
                 } else {
                     acc = FloatVector.broadcast(F, d).fma(s, acc);
                 }
@@ -291,10 +309,18 @@ final class LegacyQuantKernels {
                 s2 = w3.fma(FloatVector.fromArray(F, xp, x2 + e + 24), s2);
                 s3 = w3.fma(FloatVector.fromArray(F, xp, x3 + e + 24), s3);
                 if (wholeBlockSums) {
-                    whole0 = Math.fma(s0.reduceLanes(VectorOperators.ADD), dw * xd[d0 + b], whole0);
-                    whole1 = Math.fma(s1.reduceLanes(VectorOperators.ADD), dw * xd[d1 + b], whole1);
-                    whole2 = Math.fma(s2.reduceLanes(VectorOperators.ADD), dw * xd[d2 + b], whole2);
-                    whole3 = Math.fma(s3.reduceLanes(VectorOperators.ADD), dw * xd[d3 + b], whole3);
+                    FloatVector r0 = s0.add(s0.rearrange(HALVES));
+                    r0 = r0.add(r0.rearrange(PAIRS));
+                    whole0 = Math.fma(r0.add(r0.rearrange(NEIGHBOURS)).lane(0), dw * xd[d0 + b], whole0);
+                    FloatVector r1 = s1.add(s1.rearrange(HALVES));
+                    r1 = r1.add(r1.rearrange(PAIRS));
+                    whole1 = Math.fma(r1.add(r1.rearrange(NEIGHBOURS)).lane(0), dw * xd[d1 + b], whole1);
+                    FloatVector r2 = s2.add(s2.rearrange(HALVES));
+                    r2 = r2.add(r2.rearrange(PAIRS));
+                    whole2 = Math.fma(r2.add(r2.rearrange(NEIGHBOURS)).lane(0), dw * xd[d2 + b], whole2);
+                    FloatVector r3 = s3.add(s3.rearrange(HALVES));
+                    r3 = r3.add(r3.rearrange(PAIRS));
+                    whole3 = Math.fma(r3.add(r3.rearrange(NEIGHBOURS)).lane(0), dw * xd[d3 + b], whole3);
                 } else {
                     acc0 = FloatVector.broadcast(F, dw * xd[d0 + b]).fma(s0, acc0);
                     acc1 = FloatVector.broadcast(F, dw * xd[d1 + b]).fma(s1, acc1);
@@ -392,7 +418,8 @@ final class LegacyQuantKernels {
                     h2 = h2.sub(bias);
                     h3 = h3.sub(bias);
                 }
-                FloatVector sl = ((FloatVector) l0.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, xp, e));
+                FloatVector sl = ((FloatVector) l0.convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, e));
                 FloatVector sh = ((FloatVector) h0.convert(VectorOperators.I2F, 0))
                         .mul(FloatVector.fromArray(F, xp, e + 4));
                 sl = ((FloatVector) l1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 8), sl);

@@ -11,9 +11,10 @@ import java.nio.ByteOrder;
  * ggml_vec_dot_q4_0_q8_0}: the input is quantised to Q8_0, each block is an exact integer dot of the unpacked quants
  * with the input quants, scaled by {@code d_w * d_x} and summed in float.
  *
- * <p>Kernels: {@link LegacyQuantKernels}, in ggml's AVX2 order bit for bit (8 lanes of 4-element integer sums,
- * {@code fma} with {@code d_w * d_x}, {@code hsum_float_8}), at every width and for
- * any number of tokens.
+ * <p>Kernels: {@link LegacyQuantKernels} (scalar reference, float-lane SIMD at 128/256 bits, the 256-bit kernels at
+ * 512), in ggml's AVX2 order bit for bit (the vec_dot order, or for 8k rows the repacked gemv/gemm order, see
+ * {@link #wholeBlockSums}), at every width and for any number of tokens; why float lanes, and what they cost
+ * against the earlier (inexact) kernels, is measured there.
  */
 final class Q4_0Matrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;

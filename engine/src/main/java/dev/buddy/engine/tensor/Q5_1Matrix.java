@@ -11,9 +11,9 @@ import java.nio.ByteOrder;
  * an exact integer dot of the unpacked quants with the input quants, scaled by {@code d_w * d_x}, plus {@code m_w *
  * s_x} for the block offset ({@code s_x} is Q8_1's fp16 {@code d * sum(q)}).
  *
- * <p>Kernels: {@link LegacyQuantKernels}, in ggml's AVX2 order bit for bit (8 lanes of 4-element integer sums,
- * {@code fma} with {@code d_w * d_x}, {@code hsum_float_8}, plus the {@code fma}-accumulated {@code m_w * s_x} block offsets), at every width and for
- * any number of tokens.
+ * <p>Kernels: {@link LegacyQuantKernels} (scalar reference, float-lane SIMD at 128/256 bits, the 256-bit kernels at
+ * 512), in ggml's AVX2 order bit for bit, at every width and for any number of tokens; why float lanes, and what
+ * they cost against the earlier (inexact) kernels, is measured there.
  */
 final class Q5_1Matrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
