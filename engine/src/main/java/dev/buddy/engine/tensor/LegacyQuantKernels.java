@@ -39,11 +39,12 @@ import jdk.incubator.vector.VectorSpecies;
  * blocks at once without changing the bits.
  *
  * <p>Measured against the previous, inexact kernels (JMH {@code KernelBenchmark.decode|prefill}, 8192x2048, 1
- * thread, 64-token prefill, {@code -wi 2 -i 3}, old and new jars alternated twice, medians of 6 iterations each, on
- * the 2-core AVX2 VM at load average 14-20, so only the larger ratios mean anything): decode Q4_1 1.20x, Q5_1 0.77x,
- * Q5_0 0.60x, Q4_0 (whole-block order, a tree reduction per block) 0.56x; prefill against the float GEMM Q4_1 0.68x,
- * Q5_0 0.60x, Q5_1 0.87x, Q4_0 0.30x. Exactness wins over those losses; the Q4_0 whole-block order is the one
- * to speed up next (e.g. eight rows in lanes, as ggml's repacked gemv does).
+ * thread, 64-token prefill, {@code -wi 2 -i 3}; two sessions, each running main's jar and this one alternately twice;
+ * medians of 6 iterations per session; 2-core AVX2 VM at load average 14-20, so only large ratios mean anything):
+ * decode Q4_1 0.90-1.20x, Q5_0 0.60-0.72x, Q5_1 0.53-0.77x, Q4_0 (whole-block order) 0.56-0.72x; prefill against the
+ * float GEMM Q4_1 0.68-1.04x, Q5_0 0.60-0.89x, Q5_1 0.50-0.87x, Q4_0 0.26-0.30x. Exactness wins over those losses;
+ * the Q4_0 whole-block order (one 8-lane reduction per block and token) is the one to speed up next, e.g. with eight
+ * rows in lanes as ggml's repacked gemv does.
  */
 final class LegacyQuantKernels {
     private LegacyQuantKernels() {}
