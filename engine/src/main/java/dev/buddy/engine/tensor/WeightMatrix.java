@@ -206,6 +206,9 @@ public abstract sealed class WeightMatrix
         if (usesFloatGemm(tokens)) {
             in.prepareFloats(); // once, on this thread, before the workers read it
         }
+        if (width != VectorWidth.SCALAR && readsPermutedInput()) {
+            in.preparePermuted(); // likewise
+        }
         scratch.prepare(this, in, out, outOffset);
         try {
             pool.forRange(rows, grain, scratch);
@@ -265,6 +268,9 @@ public abstract sealed class WeightMatrix
         batch.quantize(x, 0, gemmTokens, warmCols);
         if (gemm) {
             batch.prepareFloats();
+        }
+        if (readsPermutedInput()) {
+            in.preparePermuted();
         }
         float[] out = new float[4];
         float[] gemmOut = new float[2 * gemmTokens];
@@ -378,6 +384,11 @@ public abstract sealed class WeightMatrix
                         true);
             }
         }
+    }
+
+    /** Whether the SIMD kernels read {@link QuantizedInput#permuted} (the legacy 4/5-bit formats). */
+    boolean readsPermutedInput() {
+        return false;
     }
 
     /** Whether this format implements {@link #dequantizeBlocks} and so runs long prefill batches as a float GEMM. */
