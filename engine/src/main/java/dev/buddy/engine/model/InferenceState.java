@@ -9,7 +9,8 @@ import dev.buddy.engine.tensor.QuantizedInput;
 /**
  * Everything one sequence needs while running: its KV cache and every activation buffer, sized once for up to
  * {@code maxBatch} tokens per forward call, so a forward pass allocates nothing. Made by
- * {@link Transformer#newState}; not thread-safe (one sequence, one caller).
+ * {@link Transformer#newState}; not thread-safe (one sequence, one caller). A {@link SequenceBatch} holds one more,
+ * without a cache of its own, for the activations of all its sequences' rows.
  */
 public final class InferenceState implements LayerPlanContext {
     final KvCache kv;
