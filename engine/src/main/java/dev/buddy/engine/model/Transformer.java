@@ -127,10 +127,10 @@ public final class Transformer {
             loadRow(s, t, tokens[offset + t], start + t, s.kv, batchOrder);
         }
         s.allRows.count = n;
-        runLayers(s, planner, planner != null && planner.plansPerToken(), null);
+        int logitsRow = runLayers(s, planner, planner != null && planner.plansPerToken(), null, eachLogits == null,
+                wantLogits);
         if (wantLogits) {
-            int last = (n - 1) * dim;
-            rmsNorm(s.xb, 0, s.x, last, weights.outputNorm(), dim);
+            rmsNorm(s.xb, 0, s.x, logitsRow * dim, weights.outputNorm(), dim);
             s.normedInputChanged();
             weights.output().matvec(s.xb, 0, s.logits, 0, pool);
         }
@@ -168,7 +168,7 @@ public final class Transformer {
         s.callStart = 0;
         s.callTokens = rows;
         s.allRows.count = rows;
-        runLayers(s, null, true, batch);
+        runLayers(s, null, true, batch, false, true);
         logitsOfRows(s, batch.lastRows, batch.sequenceIndex, batch.size(), batch.logitsSink);
     }
 
@@ -187,12 +187,18 @@ public final class Transformer {
      * Every block over the call's rows. The plan is made after block 0 has run: by {@code planner} for a one-sequence
      * call, by each sequence's own planner for a {@code batch}. Under per-token masks each block runs on the rows that
      * selected it.
+     *
+     * @param lastRowOnly only the last row's output is read (if at all): a last block that runs on every row may run
+     *                    its feed-forward half on that row alone (see {@link #lastBlockForOutputs})
+     * @return the row of {@code x} that holds the last row's final residual
      */
-    private void runLayers(InferenceState s, LayerPlanner planner, boolean perToken, SequenceBatch batch) {
+    private int runLayers(InferenceState s, LayerPlanner planner, boolean perToken, SequenceBatch batch,
+            boolean lastRowOnly, boolean wantLogits) {
         int dim = spec.embeddingLength();
         int layers = spec.blockCount();
         int n = s.allRows.count;
         boolean planned = planner != null || batch != null;
+        int outputRow = n - 1;
         Arrays.fill(s.runBlock, true);
         Arrays.fill(s.rowsRun, 0);
         if (perToken) {
@@ -206,7 +212,11 @@ public final class Transformer {
                 s.residualObserver.observe(layer, s.x, s.callStart, n, dim);
             }
             LayerWeights w = weights.layers()[layer];
-            if (layer == 0 || (!perToken && s.runBlock[layer])) {
+            boolean everyRow = layer == 0 || (!perToken && s.runBlock[layer]);
+            if (everyRow && lastRowOnly && layer == layers - 1 && n > 1 && s.residualObserver == null) {
+                lastBlockForOutputs(s, layer, w, s.allRows, wantLogits);
+                outputRow = 0;
+            } else if (everyRow) {
                 runBlock(s, layer, w, s.allRows);
             } else if (perToken) {
                 runBlockPerToken(s, layer, w);
@@ -220,6 +230,7 @@ public final class Transformer {
         if (planned && layers == 1) {
             plan(s, planner, perToken, batch); // nothing left to skip, but the hook is still called once per call
         }
+        return outputRow;
     }
 
     private static void plan(InferenceState s, LayerPlanner planner, boolean perToken, SequenceBatch batch) {
@@ -367,6 +378,28 @@ public final class Transformer {
         GgmlMath.siluTimes(s.gate, s.up, n, spec.feedForwardLength());
         project(w.ffnDown(), s.gate, n, s.projected);
         add(rows.x, s.projected, n * dim);
+    }
+
+    /**
+     * The last block of a call whose only output is the logits after its last row (or nothing, for a prompt chunk
+     * before the last): attention runs on every row, because its keys and values are cached for later tokens, but
+     * the feed-forward half runs on the one row whose logits are read, moved to row 0 first. This is llama.cpp's
+     * "skip computing output for unused tokens" ({@code ggml_get_rows} by {@code inp_out_ids} after the last
+     * block's attention), so the row also goes through the same one-token kernels there as here, which for the float
+     * weight formats sum in a different order than the batch kernels.
+     */
+    private void lastBlockForOutputs(InferenceState s, int layer, LayerWeights w, TokenRows all, boolean wantLogits) {
+        s.rowsRun[layer] += all.count;
+        attentionBlock(s, layer, w, all);
+        if (!wantLogits) {
+            return;
+        }
+        int dim = spec.embeddingLength();
+        int n = all.count;
+        System.arraycopy(s.x, (n - 1) * dim, s.x, 0, dim);
+        all.count = 1;
+        feedForwardBlock(s, w, all);
+        all.count = n;
     }
 
     /** A block the planner skipped: the residual passes unchanged; its KV slots follow the skipped-KV policy. */

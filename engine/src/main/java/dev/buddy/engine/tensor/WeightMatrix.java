@@ -19,7 +19,7 @@ import java.util.Objects;
  * overloads quantise into scratch owned by the calling thread (allocated once per thread and format).
  */
 public abstract sealed class WeightMatrix
-        permits F32Matrix, F16Matrix, BF16Matrix, Q8_0Matrix, Q4_0Matrix, Q4_1Matrix, Q5_0Matrix, Q5_1Matrix,
+        permits FloatFormatMatrix, Q8_0Matrix, Q4_0Matrix, Q4_1Matrix, Q5_0Matrix, Q5_1Matrix,
         Q4_KMatrix, Q5_KMatrix, Q6_KMatrix {
 
     /** Roughly how many weight elements (times tokens) a parallel chunk should cover to be worth a hand-off. */
@@ -413,6 +413,17 @@ public abstract sealed class WeightMatrix
         for (int k = 0; k < 4; k++) {
             out[outIndex + k * rows] = simdDot(r, in, token + k);
         }
+    }
+
+    /**
+     * Whether llama.cpp b4916 runs a product with {@code tokens} input columns through llamafile's tinyBLAS rather
+     * than one {@code ggml_vec_dot_*} per row and token; it matters for the float formats (F32, F16, BF16), whose two
+     * kernels sum in different orders. {@code llamafile_sgemm} declines single-token products ("only enable sgemm
+     * for prompt processing") and {@code tinyBLAS::matmul} declines shapes its tiles do not cover: rows not a
+     * multiple of 4 (its RM) or columns not a multiple of 8 (its KN), in which case ggml falls back to vec_dot.
+     */
+    final boolean tinyBlasOrder(int tokens) {
+        return tokens >= 2 && rows % 4 == 0 && cols % 8 == 0;
     }
 
     /** Byte offset of row {@code r} in {@link #data}. */

@@ -20,7 +20,17 @@ final class KnownGaps {
             + " (Q5_1), against 0 for Q8_0 and ~2e-6 for Q4_0/Q5_0); SmolLM2's logits differ by 0.08-0.49 already"
             + " after the batched prompt, so greedy runs part at llama.cpp top-2 margins of 0.03-0.23.";
 
+    /** Shared cause of the llama-shaped F32/F16-weight cases of FloatWeightsExactLogitsTest. */
+    private static final String FLOAT_LLAMA = "the float kernels follow ggml's vec_dot and tinyBLAS orders bit for bit"
+            + " (FloatFormatOrderProperties) and BF16 weights and the qwen2 F16 model match llama.cpp exactly, but on"
+            + " the llama-shaped synthetic model (tied F16/F32 embeddings, RoPE frequency factors, 3 blocks) F32"
+            + " weights still differ by up to 1e-5 and F16 weights by up to 6e-3 (an F16 rounding flip), mostly at"
+            + " later decode steps; ruled out: RoPE's cosf/sinf (calling the C library's gave the same figures) and"
+            + " tinyBLAS for one token (much worse). The op that still differs is not found yet.";
+
     private static final Map<String, String> GAPS = Map.of(
+            "exact llama-F32", FLOAT_LLAMA,
+            "exact llama-F16", FLOAT_LLAMA,
             "llama-Q6_K",
             "the SIMD Q6_K x Q8_K kernel accumulates 8 float lanes that hold different byte groups than ggml's AVX2"
                     + " ggml_vec_dot_q6_K_q8_K (4 consecutive bytes per lane, then hsum_float_8); on a random-weight"
