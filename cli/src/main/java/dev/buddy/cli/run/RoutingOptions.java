@@ -57,7 +57,25 @@ public final class RoutingOptions {
         return args.has("--router") || args.has("--budget") || args.has("--drop");
     }
 
+    /** What the routing options ask for, before any planner exists: one per sequence can then be opened. */
+    record Choice(Router router, Budget budget, Reroute reroute, SkippedKvPolicy policy, boolean autoBudget,
+            boolean trace) {
+    }
+
     static Routing open(ParsedArgs args, Model model, PrintStream err) throws IOException {
+        Choice c = choice(args, model, err);
+        if (c == null) {
+            return null;
+        }
+        BuddyPlanner planner = BuddyPlanner.open(c.router(), c.budget(), c.reroute());
+        if (c.trace()) {
+            planner.listener(PathTrace.printer(err::println));
+        }
+        return new Routing(planner, c.router(), c.policy(), c.autoBudget());
+    }
+
+    /** The router, budget, reroute and KV policy the options ask for; null when the run is dense. */
+    static Choice choice(ParsedArgs args, Model model, PrintStream err) throws IOException {
         if (!requested(args)) {
             return null;
         }
@@ -83,11 +101,8 @@ public final class RoutingOptions {
         boolean auto = "auto".equalsIgnoreCase(args.string("--budget"));
         Budget budget = auto ? null : budget(args);
         Reroute reroute = Reroute.parse(args.string("--reroute"));
-        BuddyPlanner planner = BuddyPlanner.open(router, budget, reroute);
-        if (args.flag("--route-trace")) {
-            planner.listener(PathTrace.printer(err::println));
-        }
-        return new Routing(planner, router, policy(args.string("--kv-policy")), auto);
+        return new Choice(router, budget, reroute, policy(args.string("--kv-policy")), auto,
+                args.flag("--route-trace"));
     }
 
     private static Budget budget(ParsedArgs args) {
@@ -111,7 +126,13 @@ public final class RoutingOptions {
 
     /** The end-of-run routing summary (stderr): blocks per token, distinct paths, router share of the time. */
     static void printSummary(Routing routing, int layerCount, long totalNanos, PrintStream err) {
+        printSummary("", routing, layerCount, totalNanos, err);
+    }
+
+    /** As {@link #printSummary(Routing, int, long, PrintStream)}, the line starting with {@code prefix}. */
+    static void printSummary(String prefix, Routing routing, int layerCount, long totalNanos, PrintStream err) {
         RoutingStats s = routing.stats();
+        err.print(prefix);
         err.printf(Locale.ROOT, "routing: %s, %.2f of %d blocks per token (%.1f%%), %d distinct path(s), router %.2f%% of"
                         + " the time%s%n",
                 routing.router().name(), s.meanBlocksPerToken(), layerCount,

@@ -117,6 +117,11 @@ public abstract sealed class KvCache permits F32KvCache, F16KvCache {
 
     /** Floats of working memory {@link #weightedValues} needs per concurrent call. */
     public final int valueScratchSize() {
+        return valueScratchSize(headDim);
+    }
+
+    /** {@link #valueScratchSize()} of any cache with heads of {@code headDim}. */
+    public static int valueScratchSize(int headDim) {
         return 32 * headDim;
     }
 

@@ -9,12 +9,14 @@ import dev.buddy.engine.tensor.QuantizedInput;
 /**
  * Everything one sequence needs while running: its KV cache and every activation buffer, sized once for up to
  * {@code maxBatch} tokens per forward call, so a forward pass allocates nothing. Made by
- * {@link Transformer#newState}; not thread-safe (one sequence, one caller).
+ * {@link Transformer#newState}; not thread-safe (one sequence, one caller). A {@link SequenceBatch} holds one more,
+ * without a cache of its own, for the activations of all its sequences' rows.
  */
 public final class InferenceState implements LayerPlanContext {
     final KvCache kv;
     final int maxBatch;
     private SkippedKvPolicy skippedKvPolicy;
+    private AttentionOrder attentionOrder = AttentionOrder.LLAMA_CPP;
     ResidualObserver residualObserver; // null: nobody looks at hidden states
 
     // Activations, row-major [token][feature] for the tokens of one forward call.
@@ -34,6 +36,7 @@ public final class InferenceState implements LayerPlanContext {
     final float[] queries;  // queries as the cache's dot product sees them [headCount][headDim]
     final float[] valueScratch; // the cache's working memory for softmax·V [headCount][valueScratchSize]
     final boolean[] runBlock;
+    final int[] rowsRun;    // rows each block ran attention and FFN on in the last forward call [blockCount]
     final int[] positions;  // position of each row of the call [maxBatch]
     final TokenRows allRows; // every token of the call: x, cos, sin, positions
     // Per-token plans: one mask row per token, and the compact copy of the rows that run (or skip) one block.
@@ -55,6 +58,17 @@ public final class InferenceState implements LayerPlanContext {
     final Parallel.RangeTask attentionTask;
 
     InferenceState(Transformer transformer, ModelSpec spec, KvCache kv, int maxBatch, SkippedKvPolicy policy) {
+        this(transformer, spec, kv, kv.contextLength(), kv.valueScratchSize(), maxBatch, policy);
+    }
+
+    /**
+     * @param kv                this sequence's cache; null for the shared activations of a {@link SequenceBatch},
+     *                          whose rows each use their own sequence's cache
+     * @param attentionContext  most positions one row attends to (sizes the score rows)
+     * @param valueScratchSize  {@link KvCache#valueScratchSize()} of the caches the rows attend to
+     */
+    InferenceState(Transformer transformer, ModelSpec spec, KvCache kv, int attentionContext, int valueScratchSize,
+            int maxBatch, SkippedKvPolicy policy) {
         if (maxBatch <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
         }
@@ -80,10 +94,11 @@ public final class InferenceState implements LayerPlanContext {
         logits = new float[spec.vocabSize()];
         cos = new float[maxBatch * spec.rope().dimensions() / 2];
         sin = new float[maxBatch * spec.rope().dimensions() / 2];
-        scores = new float[spec.headCount() * kv.contextLength()];
+        scores = new float[spec.headCount() * attentionContext];
         queries = new float[qDim];
-        valueScratch = new float[spec.headCount() * kv.valueScratchSize()];
+        valueScratch = new float[spec.headCount() * valueScratchSize];
         runBlock = new boolean[spec.blockCount()];
+        rowsRun = new int[spec.blockCount()];
         positions = new int[maxBatch];
         allRows = new TokenRows(x, cos, sin, positions);
         attending = allRows;
@@ -114,6 +129,20 @@ public final class InferenceState implements LayerPlanContext {
     /** Changes what skipped blocks leave in the cache from the next forward call on. */
     public void setSkippedKvPolicy(SkippedKvPolicy policy) {
         this.skippedKvPolicy = java.util.Objects.requireNonNull(policy);
+    }
+
+    public AttentionOrder attentionOrder() {
+        return attentionOrder;
+    }
+
+    /** Changes the summation order of this sequence's attention from the next forward call on. */
+    public void setAttentionOrder(AttentionOrder order) {
+        this.attentionOrder = java.util.Objects.requireNonNull(order);
+    }
+
+    /** Rows (tokens) block {@code block} ran attention and feed-forward on in the last forward call. */
+    public int rowsRun(int block) {
+        return rowsRun[block];
     }
 
     /** Shows the residual stream at every block boundary of the following forward calls; null turns it off. */

@@ -11,8 +11,10 @@ import dev.buddy.engine.tensor.WeightMatrix;
 
 /**
  * The forward pass shared by every supported family (llama, qwen2, qwen3); the {@link ModelSpec} flags switch on the
- * family-specific steps (Q/K/V bias, per-head Q/K norm, RoPE style). One call runs a batch of consecutive tokens:
- * a prompt chunk (prefill) or a single token (decode).
+ * family-specific steps (Q/K/V bias, per-head Q/K norm, RoPE style). One call runs a batch of consecutive tokens of
+ * one sequence (a prompt chunk or a single decode token), or the next tokens of several sequences at once
+ * ({@link #forward(SequenceBatch)}); both go through the same layer loop, where a per-token plan runs each block on
+ * the rows that selected it.
  *
  * <p>The arithmetic follows llama.cpp's CPU graph step by step (RMSNorm summed in double then scaled, then multiplied
  * by the weight; softmax as {@code exp(s - max)} summed in double; RoPE angles by repeated float multiplication), so
@@ -118,60 +120,123 @@ public final class Transformer {
     private void forwardChunk(InferenceState s, int[] tokens, int offset, int start, int n, LayerPlanner planner,
             boolean wantLogits, LogitsConsumer eachLogits) {
         int dim = spec.embeddingLength();
-        int layers = spec.blockCount();
         s.callStart = start;
         s.callTokens = n;
-        TokenRows all = s.allRows;
-        all.count = n;
+        boolean batchOrder = n > 1 && s.attentionOrder() == AttentionOrder.LLAMA_CPP;
         for (int t = 0; t < n; t++) {
-            weights.tokenEmbedding().row(tokens[offset + t], s.x, t * dim);
-            rope.angles(start + t, s.cos, s.sin, t * rope.dimensions() / 2);
-            s.positions[t] = start + t;
+            loadRow(s, t, tokens[offset + t], start + t, s.kv, batchOrder);
         }
-        boolean perToken = planner != null && planner.plansPerToken();
-        Arrays.fill(s.runBlock, true);
-        if (perToken) {
-            Arrays.fill(s.tokenMasks, 0, n * layers, true);
-        }
-        int logitsRow = n - 1;
-        for (int layer = 0; layer < layers; layer++) {
-            if (layer == 1 && planner != null) {
-                plan(s, planner, perToken); // block 0 has run for these positions: its keys and values exist
-            }
-            if (s.residualObserver != null) {
-                s.residualObserver.observe(layer, s.x, start, n, dim);
-            }
-            LayerWeights w = weights.layers()[layer];
-            if (layer == layers - 1 && n > 1 && eachLogits == null && s.residualObserver == null
-                    && (layer == 0 || (!perToken && s.runBlock[layer]))) {
-                lastBlockForOutputs(s, layer, w, all, wantLogits);
-                logitsRow = 0;
-            } else if (layer == 0 || (!perToken && s.runBlock[layer])) {
-                runBlock(s, layer, w, all);
-            } else if (perToken) {
-                runBlockPerToken(s, layer, w);
-            } else {
-                skippedBlock(s, layer, w, all);
-            }
-        }
-        if (s.residualObserver != null) {
-            s.residualObserver.observe(layers, s.x, start, n, dim);
-        }
-        if (planner != null && layers == 1) {
-            plan(s, planner, perToken); // nothing left to skip, but the hook is still called once per forward call
-        }
+        s.allRows.count = n;
+        int logitsRow = runLayers(s, planner, planner != null && planner.plansPerToken(), null, eachLogits == null,
+                wantLogits);
         if (wantLogits) {
             rmsNorm(s.xb, 0, s.x, logitsRow * dim, weights.outputNorm(), dim);
             s.normedInputChanged();
             weights.output().matvec(s.xb, 0, s.logits, 0, pool);
         }
         if (eachLogits != null) {
-            eachLogits(s, n, eachLogits);
+            logitsOfRows(s, null, s.positions, n, eachLogits);
         }
     }
 
-    private static void plan(InferenceState s, LayerPlanner planner, boolean perToken) {
+    /**
+     * Advances every sequence of {@code batch} by its tokens in one forward call: each block's matrix products run
+     * once over the rows of the sequences whose plans selected it, attention runs per row over its own sequence's
+     * cache, and the logits after each sequence's last token land in {@link SequenceBatch#logits(int)}. Each
+     * sequence computes what a forward call of its own tokens alone would (see {@link SequenceBatch}).
+     *
+     * @throws IllegalArgumentException when the batch is empty
+     */
+    public void forward(SequenceBatch batch) {
+        if (batch.size() == 0) {
+            throw new IllegalArgumentException("a batched forward call needs at least one sequence");
+        }
+        InferenceState s = batch.work;
+        int rows = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            InferenceState member = batch.members[i];
+            int start = batch.starts[i];
+            int n = batch.counts[i];
+            member.callStart = start;
+            member.callTokens = n;
+            boolean batchOrder = n > 1 && member.attentionOrder() == AttentionOrder.LLAMA_CPP;
+            for (int t = 0; t < n; t++) {
+                loadRow(s, rows++, batch.tokens[i][batch.offsets[i] + t], start + t, member.kv, batchOrder);
+            }
+            batch.lastRows[i] = rows - 1;
+        }
+        s.callStart = 0;
+        s.callTokens = rows;
+        s.allRows.count = rows;
+        runLayers(s, null, true, batch, false, true);
+        logitsOfRows(s, batch.lastRows, batch.sequenceIndex, batch.size(), batch.logitsSink);
+    }
+
+    /** Row {@code row} of the call: the token's embedding, its RoPE angles, its position, cache and attention order. */
+    private void loadRow(InferenceState s, int row, int token, int position, dev.buddy.engine.kv.KvCache cache,
+            boolean batchOrder) {
+        TokenRows all = s.allRows;
+        weights.tokenEmbedding().row(token, all.x, row * spec.embeddingLength());
+        rope.angles(position, all.cos, all.sin, row * rope.dimensions() / 2);
+        all.positions[row] = position;
+        all.caches[row] = cache;
+        all.batchOrder[row] = batchOrder;
+    }
+
+    /**
+     * Every block over the call's rows. The plan is made after block 0 has run: by {@code planner} for a one-sequence
+     * call, by each sequence's own planner for a {@code batch}. Under per-token masks each block runs on the rows that
+     * selected it.
+     *
+     * @param lastRowOnly only the last row's output is read (if at all): a last block that runs on every row may run
+     *                    its feed-forward half on that row alone (see {@link #lastBlockForOutputs})
+     * @return the row of {@code x} that holds the last row's final residual
+     */
+    private int runLayers(InferenceState s, LayerPlanner planner, boolean perToken, SequenceBatch batch,
+            boolean lastRowOnly, boolean wantLogits) {
+        int dim = spec.embeddingLength();
+        int layers = spec.blockCount();
+        int n = s.allRows.count;
+        boolean planned = planner != null || batch != null;
+        int outputRow = n - 1;
+        Arrays.fill(s.runBlock, true);
+        Arrays.fill(s.rowsRun, 0);
         if (perToken) {
+            Arrays.fill(s.tokenMasks, 0, n * layers, true);
+        }
+        for (int layer = 0; layer < layers; layer++) {
+            if (layer == 1 && planned) {
+                plan(s, planner, perToken, batch); // block 0 has run for these positions: its keys and values exist
+            }
+            if (s.residualObserver != null) {
+                s.residualObserver.observe(layer, s.x, s.callStart, n, dim);
+            }
+            LayerWeights w = weights.layers()[layer];
+            boolean everyRow = layer == 0 || (!perToken && s.runBlock[layer]);
+            if (everyRow && lastRowOnly && layer == layers - 1 && n > 1 && s.residualObserver == null) {
+                lastBlockForOutputs(s, layer, w, s.allRows, wantLogits);
+                outputRow = 0;
+            } else if (everyRow) {
+                runBlock(s, layer, w, s.allRows);
+            } else if (perToken) {
+                runBlockPerToken(s, layer, w);
+            } else {
+                skippedBlock(s, layer, w, s.allRows);
+            }
+        }
+        if (s.residualObserver != null) {
+            s.residualObserver.observe(layers, s.x, s.callStart, n, dim);
+        }
+        if (planned && layers == 1) {
+            plan(s, planner, perToken, batch); // nothing left to skip, but the hook is still called once per call
+        }
+        return outputRow;
+    }
+
+    private static void plan(InferenceState s, LayerPlanner planner, boolean perToken, SequenceBatch batch) {
+        if (batch != null) {
+            batch.plan(s.tokenMasks);
+        } else if (perToken) {
             planner.planTokens(s, s.tokenMasks);
         } else {
             planner.plan(s, s.runBlock);
@@ -179,6 +244,7 @@ public final class Transformer {
     }
 
     private void runBlock(InferenceState s, int layer, LayerWeights w, TokenRows rows) {
+        s.rowsRun[layer] += rows.count;
         attentionBlock(s, layer, w, rows);
         feedForwardBlock(s, w, rows);
     }
@@ -231,19 +297,25 @@ public final class Transformer {
     /** Rows of logits the output head computes per GEMM when every token's logits are wanted. */
     private static final int LOGIT_ROWS = 16;
 
-    private void eachLogits(InferenceState s, int n, LogitsConsumer consumer) {
+    /**
+     * The logits of {@code n} rows of the call, handed to {@code consumer} with their labels: row r is
+     * {@code rows[r]} ({@code r} when {@code rows} is null), announced as {@code labels[r]}. The output head runs as
+     * a GEMM over groups of rows.
+     */
+    private void logitsOfRows(InferenceState s, int[] rows, int[] labels, int n, LogitsConsumer consumer) {
         int dim = spec.embeddingLength();
         int vocab = spec.vocabSize();
-        float[] rows = s.logitRows(LOGIT_ROWS, vocab);
+        float[] out = s.logitRows(LOGIT_ROWS, vocab);
         for (int from = 0; from < n; from += LOGIT_ROWS) {
             int group = Math.min(LOGIT_ROWS, n - from);
             for (int r = 0; r < group; r++) {
-                rmsNorm(s.xb, r * dim, s.x, (from + r) * dim, weights.outputNorm(), dim);
+                int row = rows == null ? from + r : rows[from + r];
+                rmsNorm(s.xb, r * dim, s.x, row * dim, weights.outputNorm(), dim);
             }
             s.normedInputChanged();
-            project(weights.output(), s.xb, group, rows);
+            project(weights.output(), s.xb, group, out);
             for (int r = 0; r < group; r++) {
-                consumer.accept(s.positions[from + r], rows, r * vocab);
+                consumer.accept(labels[from + r], out, r * vocab);
             }
         }
     }
@@ -286,9 +358,10 @@ public final class Transformer {
         rotateHeads(rows, s.k, spec.headCountKv());
         for (int t = 0; t < n; t++) {
             int position = rows.positions[t];
-            s.kv.storeKey(layer, position, s.k, t * kvDim);
-            s.kv.storeValue(layer, position, s.v, t * kvDim);
-            s.kv.setValid(layer, position, true);
+            KvCache kv = rows.caches[t];
+            kv.storeKey(layer, position, s.k, t * kvDim);
+            kv.storeValue(layer, position, s.v, t * kvDim);
+            kv.setValid(layer, position, true);
         }
     }
 
@@ -316,6 +389,7 @@ public final class Transformer {
      * weight formats sum in a different order than the batch kernels.
      */
     private void lastBlockForOutputs(InferenceState s, int layer, LayerWeights w, TokenRows all, boolean wantLogits) {
+        s.rowsRun[layer] += all.count;
         attentionBlock(s, layer, w, all);
         if (!wantLogits) {
             return;
@@ -334,13 +408,13 @@ public final class Transformer {
         switch (s.skippedKvPolicy()) {
             case ZEROS -> {
                 for (int t = 0; t < n; t++) {
-                    s.kv.zero(layer, rows.positions[t]);
-                    s.kv.setValid(layer, rows.positions[t], true);
+                    rows.caches[t].zero(layer, rows.positions[t]);
+                    rows.caches[t].setValid(layer, rows.positions[t], true);
                 }
             }
             case MASK -> {
                 for (int t = 0; t < n; t++) {
-                    s.kv.setValid(layer, rows.positions[t], false);
+                    rows.caches[t].setValid(layer, rows.positions[t], false);
                 }
             }
             case COMPUTE_KV -> {
@@ -356,27 +430,27 @@ public final class Transformer {
 
     /**
      * Causal attention for query heads [from, to) of every row being run: the row at position p sees positions
-     * 0..p, except those its layer marks invalid. Head h reads KV head h / groupSize (GQA).
+     * 0..p of its own sequence's cache, except those its layer marks invalid, summed in the row's order (see
+     * {@link AttentionOrder}). Head h reads KV head h / groupSize (GQA).
      */
     void attendHeads(InferenceState s, int from, int to) {
-        KvCache kv = s.kv;
         TokenRows rows = s.attending;
         int layer = s.callLayer;
         int hd = spec.headDim();
         int qDim = spec.queryDim();
         int group = spec.groupSize();
-        int context = kv.contextLength();
-        boolean masked = kv.hasInvalid(layer);
-        boolean batch = s.callTokens > 1; // llama.cpp sums attention differently for a batch (tinyBLAS)
+        int context = s.scores.length / spec.headCount();
         for (int h = from; h < to; h++) {
             int scoresOffset = h * context;
             int queryOffset = h * hd;
             for (int t = 0; t < rows.count; t++) {
+                KvCache kv = rows.caches[t];
+                boolean batch = rows.batchOrder[t];
                 int positions = rows.positions[t] + 1;
                 kv.prepareQuery(s.q, t * qDim + h * hd, s.queries, queryOffset);
                 kv.keyScores(layer, h / group, s.queries, queryOffset, positions, attentionScale, s.scores,
                         scoresOffset, batch);
-                if (masked) {
+                if (kv.hasInvalid(layer)) {
                     for (int p = 0; p < positions; p++) {
                         if (!kv.isValid(layer, p)) {
                             s.scores[scoresOffset + p] = Float.NEGATIVE_INFINITY;
