@@ -8,6 +8,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -73,29 +74,46 @@ final class Q6_KMatrix extends WeightMatrix {
         }
     }
 
+    /**
+     * The scalar transcription of ggml's AVX2 {@code ggml_vec_dot_q6_K_q8_K} (b4916): per super-block, 32-bit lane
+     * j of 8 holds the exact integer {@code sum scale * ((q - 32) . x)} over bytes 4j..4j+3 of each of the eight
+     * 32-element planes (lanes 0-3 take the plane's first 16-element scale, lanes 4-7 its second, as the
+     * {@code madd} with the shuffled scales does), converted to float and accumulated as
+     * {@code fma(d_x * d, lane, acc_j)}; the lanes are reduced as {@code hsum_float_8}.
+     */
     @Override
     float scalarDot(int r, QuantizedInput in, int token) {
         long off = rowOffset(r);
         int blocks = cols / 256;
-        short[] xq = in.qs;
-        float sum = 0f;
+        float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f, a4 = 0f, a5 = 0f, a6 = 0f, a7 = 0f;
         for (int sb = 0; sb < blocks; sb++) {
             long bo = off + (long) sb * BLOCK;
-            int e = token * cols + sb * 256;
-            int isum = 0;
-            for (int n = 0; n < 2; n++) {
-                for (int g = 0; g < 8; g++) {
-                    // group g: plane k = g / 2, bytes l = 16 * (g % 2) .. +16
-                    int k = g / 2;
-                    int group = 0;
-                    for (int i = 0; i < 16; i++) {
-                        int l = 16 * (g % 2) + i;
-                        group += quant(bo, n, l, k) * xq[e + 128 * n + 32 * k + l];
-                    }
-                    isum += scale(bo, 8 * n + 2 * k + g % 2) * group;
+            int db = token * blocks + sb;
+            float d = in.d[db] * Halfs.f16ToFloat(data.get(HALF, bo + 208));
+            int e = db * 256;
+            a0 = Math.fma(d, lane(bo, in.qs, e, 0), a0);
+            a1 = Math.fma(d, lane(bo, in.qs, e, 1), a1);
+            a2 = Math.fma(d, lane(bo, in.qs, e, 2), a2);
+            a3 = Math.fma(d, lane(bo, in.qs, e, 3), a3);
+            a4 = Math.fma(d, lane(bo, in.qs, e, 4), a4);
+            a5 = Math.fma(d, lane(bo, in.qs, e, 5), a5);
+            a6 = Math.fma(d, lane(bo, in.qs, e, 6), a6);
+            a7 = Math.fma(d, lane(bo, in.qs, e, 7), a7);
+        }
+        return Q8_0Matrix.hsum8(a0, a1, a2, a3, a4, a5, a6, a7);
+    }
+
+    /** Integer lane {@code j} of one super-block (see {@link #scalarDot}). */
+    private int lane(long bo, short[] xq, int e, int j) {
+        int sum = 0;
+        for (int n = 0; n < 2; n++) {
+            for (int k = 0; k < 4; k++) {
+                int dot = 0;
+                for (int b = 4 * j; b < 4 * j + 4; b++) {
+                    dot += quant(bo, n, b, k) * xq[e + 128 * n + 32 * k + b];
                 }
+                sum += scale(bo, 8 * n + 2 * k + j / 4) * dot;
             }
-            sum += Halfs.f16ToFloat(data.get(HALF, bo + 208)) * in.d[token * blocks + sb] * isum;
         }
         return sum;
     }
@@ -117,117 +135,65 @@ final class Q6_KMatrix extends WeightMatrix {
         }
     }
 
+    /**
+     * Q4_K's float-lane scheme (see there): 32-byte runs of ql and qh read as eight 32-bit lanes put bytes
+     * 4j..4j+3 in lane j, and the four 6-bit planes are assembled for all four bytes of a lane at once (mask, shift,
+     * or). XOR-ing 0x20 into a 6-bit quant and sign-extending the 6-bit field gives {@code q - 32} (q >= 32 loses
+     * bit 5; q < 32 gains it and turns negative), so one shift pair takes byte k of every lane, already centred.
+     * Products and partial sums stay integers of at most 32 * 32 * 128 * 127 < 2^24 per lane, so exact.
+     */
     // One method per kernel, vectors only in locals: a vector passed to a call C2 does not inline gets boxed.
-    // The single-token kernels write the four bit planes and eight groups of a half out in full (1.7x faster than a
-    // loop over planes, measured). The 4-token tile loops over planes instead: written out, it was too big for C1
-    // ("out of virtual registers"), so it never reached C2 and ran boxed Vector API code indefinitely.
-    @Override
-    boolean hasFloatGemm() {
-        return true;
-    }
-
-    /** Prefill: {@link #row} ({@code d * scale * q}) for super-blocks {@code [blockFrom, blockTo)}. */
-    @Override
-    void dequantizeBlocks(int r, int blockFrom, int blockTo, float[] dst, int dstOffset) {
-        long off = rowOffset(r);
-        for (int sb = blockFrom; sb < blockTo; sb++) {
-            long bo = off + (long) sb * BLOCK;
-            float d = Halfs.f16ToFloat(data.get(HALF, bo + 208));
-            for (int n = 0; n < 2; n++) {
-                int y = dstOffset + (sb - blockFrom) * 256 + 128 * n;
-                for (int g = 0; g < 2; g++) {
-                    int is = 8 * n + g;
-                    float d0 = d * scale(bo, is);
-                    float d1 = d * scale(bo, is + 2);
-                    float d2 = d * scale(bo, is + 4);
-                    float d3 = d * scale(bo, is + 6);
-                    for (int l = 16 * g; l < 16 * g + 16; l++) {
-                        int ql0 = data.get(BYTE, bo + 64L * n + l) & 0xFF;
-                        int ql1 = data.get(BYTE, bo + 64L * n + l + 32) & 0xFF;
-                        int qh = data.get(BYTE, bo + 128 + 32L * n + l) & 0xFF;
-                        dst[y + l] = d0 * (((ql0 & 0xF) | ((qh & 3) << 4)) - 32);
-                        dst[y + l + 32] = d1 * (((ql1 & 0xF) | (((qh >> 2) & 3) << 4)) - 32);
-                        dst[y + l + 64] = d2 * (((ql0 >> 4) | (((qh >> 4) & 3) << 4)) - 32);
-                        dst[y + l + 96] = d3 * (((ql1 >> 4) | (((qh >> 6) & 3) << 4)) - 32);
-                    }
-                }
-            }
-        }
-    }
-
     private static final class V256 {
-        static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
-        static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+        /** Lanes 4-7: they take a plane's second 16-element scale. */
+        static final VectorMask<Float> UPPER = VectorMask.fromValues(F, false, false, false, false, true, true, true,
+                true);
 
         static float dot(MemorySegment w, long off, int blocks, QuantizedInput in, int token) {
-            short[] xq = in.qs;
+            float[] xl = in.lanes;
             FloatVector acc = FloatVector.zero(F);
             for (int sb = 0; sb < blocks; sb++) {
                 long bo = off + (long) sb * BLOCK;
-                IntVector isum = IntVector.zero(I);
+                int db = token * blocks + sb;
+                FloatVector sum = FloatVector.zero(F);
                 for (int n = 0; n < 2; n++) {
-                    ByteVector l0 = ByteVector.fromMemorySegment(B, w, bo + 64L * n, LE);
-                    ByteVector l1 = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32, LE);
-                    ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 128 + 32L * n, LE);
-                    ByteVector q1 = l0.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4)
-                            .reinterpretAsBytes().and((byte) 0x30))
-                            .sub((byte) 32);
-                    ByteVector q2 = l1.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2)
-                            .reinterpretAsBytes().and((byte) 0x30))
-                            .sub((byte) 32);
-                    ByteVector q3 = l0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F).or(h.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4 = l1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F)
-                            .or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes()
-                                    .and((byte) 0x30)).sub((byte) 32);
-                    int x = (token * blocks + sb) * 256 + 128 * n;
-                    long sc = bo + 192 + 8L * n;
-                    IntVector p0 = ((ShortVector) q1.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 0)).reinterpretAsInts();
-                    isum = isum.add(p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p0.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 0)));
-                    IntVector p1 = ((ShortVector) q1.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, x + 16)).reinterpretAsInts();
-                    isum = isum.add(p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 1)));
-                    IntVector p2 = ((ShortVector) q2.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 32)).reinterpretAsInts();
-                    isum = isum.add(p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p2.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 2)));
-                    IntVector p3 = ((ShortVector) q2.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, x + 48)).reinterpretAsInts();
-                    isum = isum.add(p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p3.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 3)));
-                    IntVector p4 = ((ShortVector) q3.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 64)).reinterpretAsInts();
-                    isum = isum.add(p4.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p4.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 4)));
-                    IntVector p5 = ((ShortVector) q3.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, x + 80)).reinterpretAsInts();
-                    isum = isum.add(p5.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p5.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 5)));
-                    IntVector p6 = ((ShortVector) q4.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 96)).reinterpretAsInts();
-                    isum = isum.add(p6.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p6.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 6)));
-                    IntVector p7 = ((ShortVector) q4.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, x + 112)).reinterpretAsInts();
-                    isum = isum.add(p7.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p7.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 7)));
+                    IntVector l1 = IntVector.fromMemorySegment(I, w, bo + 64L * n, LE);
+                    IntVector l2 = IntVector.fromMemorySegment(I, w, bo + 64L * n + 32, LE);
+                    IntVector h = IntVector.fromMemorySegment(I, w, bo + 128 + 32L * n, LE);
+                    for (int k = 0; k < 4; k++) {
+                        IntVector low = (k & 1) == 0 ? l1 : l2;
+                        IntVector p = low.lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F0F0F0F)
+                                .or((k < 2 ? h.lanewise(VectorOperators.LSHL, 4 - 2 * k)
+                                        : h.lanewise(VectorOperators.LSHR, 2 * k - 4)).and(0x30303030))
+                                .lanewise(VectorOperators.XOR, 0x20202020);
+                        int x = db * 256 + 128 * n + 32 * k;
+                        FloatVector a = ((FloatVector) p.lanewise(VectorOperators.LSHL, 26)
+                                .lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0))
+                                .mul(FloatVector.fromArray(F, xl, x));
+                        a = ((FloatVector) p.lanewise(VectorOperators.LSHL, 18).lanewise(VectorOperators.ASHR, 26)
+                                .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 8), a);
+                        a = ((FloatVector) p.lanewise(VectorOperators.LSHL, 10).lanewise(VectorOperators.ASHR, 26)
+                                .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 16), a);
+                        a = ((FloatVector) p.lanewise(VectorOperators.LSHL, 2).lanewise(VectorOperators.ASHR, 26)
+                                .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 24), a);
+                        long sc = bo + 192 + 8L * n + 2 * k;
+                        FloatVector scale = FloatVector.broadcast(F, (float) w.get(BYTE, sc))
+                                .blend((float) w.get(BYTE, sc + 1), UPPER);
+                        sum = a.fma(scale, sum);
+                    }
                 }
-                float d = Halfs.f16ToFloat(w.get(HALF, bo + 208)) * in.d[token * blocks + sb];
-                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+                float d = in.d[db] * Halfs.f16ToFloat(w.get(HALF, bo + 208));
+                acc = sum.fma(FloatVector.broadcast(F, d), acc);
             }
-            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6)
-                    + acc.lane(7));
+            return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
+                    acc.lane(6), acc.lane(7));
         }
 
+        /** Four tokens against one row, each weight vector unpacked and scaled once. */
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
                 int outIndex, int outStride) {
-            short[] xq = in.qs;
+            float[] xl = in.lanes;
             int cols = blocks * 256;
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
@@ -235,169 +201,102 @@ final class Q6_KMatrix extends WeightMatrix {
             FloatVector acc3 = FloatVector.zero(F);
             for (int sb = 0; sb < blocks; sb++) {
                 long bo = off + (long) sb * BLOCK;
-                IntVector i0 = IntVector.zero(I);
-                IntVector i1 = IntVector.zero(I);
-                IntVector i2 = IntVector.zero(I);
-                IntVector i3 = IntVector.zero(I);
+                int db = token * blocks + sb;
+                FloatVector s0 = FloatVector.zero(F);
+                FloatVector s1 = FloatVector.zero(F);
+                FloatVector s2 = FloatVector.zero(F);
+                FloatVector s3 = FloatVector.zero(F);
                 for (int n = 0; n < 2; n++) {
-                    ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 128 + 32L * n, LE);
+                    IntVector h = IntVector.fromMemorySegment(I, w, bo + 128 + 32L * n, LE);
                     for (int k = 0; k < 4; k++) {
-                        ByteVector l = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32 * (k & 1), LE);
-                        ByteVector q = l.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4 * (k >> 1))
-                                .reinterpretAsBytes().and((byte) 0x0F)
-                                .or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2 * k)
-                                        .lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30))
-                                .sub((byte) 32);
-                        ShortVector wa = (ShortVector) q.convertShape(VectorOperators.B2S, S, 0);
-                        ShortVector wb = (ShortVector) q.convertShape(VectorOperators.B2S, S, 1);
+                        IntVector low = IntVector.fromMemorySegment(I, w, bo + 64L * n + 32 * (k & 1), LE);
+                        IntVector p = low.lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F0F0F0F)
+                                .or((k < 2 ? h.lanewise(VectorOperators.LSHL, 4 - 2 * k)
+                                        : h.lanewise(VectorOperators.LSHR, 2 * k - 4)).and(0x30303030))
+                                .lanewise(VectorOperators.XOR, 0x20202020);
                         long sc = bo + 192 + 8L * n + 2 * k;
-                        int sa = w.get(BYTE, sc);
-                        int sbScale = w.get(BYTE, sc + 1);
-                        int x0 = token * cols + sb * 256 + 128 * n + 32 * k;
-                        int x1 = x0 + cols;
-                        int x2 = x1 + cols;
-                        int x3 = x2 + cols;
-                        IntVector pa = wa.mul(ShortVector.fromArray(S, xq, x0)).reinterpretAsInts();
-                        IntVector pb = wb.mul(ShortVector.fromArray(S, xq, x0 + 16)).reinterpretAsInts();
-                        i0 = i0.add(pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .add(pa.lanewise(VectorOperators.ASHR, 16)).mul(sa))
-                                .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                        .add(pb.lanewise(VectorOperators.ASHR, 16)).mul(sbScale));
-                        pa = wa.mul(ShortVector.fromArray(S, xq, x1)).reinterpretAsInts();
-                        pb = wb.mul(ShortVector.fromArray(S, xq, x1 + 16)).reinterpretAsInts();
-                        i1 = i1.add(pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .add(pa.lanewise(VectorOperators.ASHR, 16)).mul(sa))
-                                .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                        .add(pb.lanewise(VectorOperators.ASHR, 16)).mul(sbScale));
-                        pa = wa.mul(ShortVector.fromArray(S, xq, x2)).reinterpretAsInts();
-                        pb = wb.mul(ShortVector.fromArray(S, xq, x2 + 16)).reinterpretAsInts();
-                        i2 = i2.add(pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .add(pa.lanewise(VectorOperators.ASHR, 16)).mul(sa))
-                                .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                        .add(pb.lanewise(VectorOperators.ASHR, 16)).mul(sbScale));
-                        pa = wa.mul(ShortVector.fromArray(S, xq, x3)).reinterpretAsInts();
-                        pb = wb.mul(ShortVector.fromArray(S, xq, x3 + 16)).reinterpretAsInts();
-                        i3 = i3.add(pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .add(pa.lanewise(VectorOperators.ASHR, 16)).mul(sa))
-                                .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                        .add(pb.lanewise(VectorOperators.ASHR, 16)).mul(sbScale));
+                        FloatVector scale = FloatVector.broadcast(F, (float) w.get(BYTE, sc))
+                                .blend((float) w.get(BYTE, sc + 1), UPPER);
+                        for (int b = 0; b < 4; b++) {
+                            FloatVector q = ((FloatVector) p.lanewise(VectorOperators.LSHL, 26 - 8 * b)
+                                    .lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0)).mul(scale);
+                            int x = db * 256 + 128 * n + 32 * k + 8 * b;
+                            s0 = q.fma(FloatVector.fromArray(F, xl, x), s0);
+                            s1 = q.fma(FloatVector.fromArray(F, xl, x + cols), s1);
+                            s2 = q.fma(FloatVector.fromArray(F, xl, x + 2 * cols), s2);
+                            s3 = q.fma(FloatVector.fromArray(F, xl, x + 3 * cols), s3);
+                        }
                     }
                 }
                 float dw = Halfs.f16ToFloat(w.get(HALF, bo + 208));
-                int db = token * blocks + sb;
-                acc0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F, dw * in.d[db]), acc0);
-                acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F, dw * in.d[db + blocks]), acc1);
-                acc2 = ((FloatVector) i2.convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F, dw * in.d[db + 2 * blocks]), acc2);
-                acc3 = ((FloatVector) i3.convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F, dw * in.d[db + 3 * blocks]), acc3);
+                acc0 = s0.fma(FloatVector.broadcast(F, in.d[db] * dw), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(F, in.d[db + blocks] * dw), acc1);
+                acc2 = s2.fma(FloatVector.broadcast(F, in.d[db + 2 * blocks] * dw), acc2);
+                acc3 = s3.fma(FloatVector.broadcast(F, in.d[db + 3 * blocks] * dw), acc3);
             }
-            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5)
-                    + acc0.lane(6) + acc0.lane(7));
-            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4)
-                    + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
-            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4)
-                    + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
-            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4)
-                    + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
+            out[outIndex] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
+                    acc0.lane(5), acc0.lane(6), acc0.lane(7));
+            out[outIndex + outStride] = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3),
+                    acc1.lane(4), acc1.lane(5), acc1.lane(6), acc1.lane(7));
+            out[outIndex + 2 * outStride] = Q8_0Matrix.hsum8(acc2.lane(0), acc2.lane(1), acc2.lane(2), acc2.lane(3),
+                    acc2.lane(4), acc2.lane(5), acc2.lane(6), acc2.lane(7));
+            out[outIndex + 3 * outStride] = Q8_0Matrix.hsum8(acc3.lane(0), acc3.lane(1), acc3.lane(2), acc3.lane(3),
+                    acc3.lane(4), acc3.lane(5), acc3.lane(6), acc3.lane(7));
         }
     }
 
+    /** 128-bit lanes: ggml's lanes 0-3 and 4-7 as two accumulators, each with one scale per plane. */
     private static final class V128 {
-        static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-        static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
 
         static float dot(MemorySegment w, long off, int blocks, QuantizedInput in, int token) {
-            short[] xq = in.qs;
-            FloatVector acc = FloatVector.zero(F);
+            float[] xl = in.lanes;
+            FloatVector accA = FloatVector.zero(F);
+            FloatVector accB = FloatVector.zero(F);
             for (int sb = 0; sb < blocks; sb++) {
                 long bo = off + (long) sb * BLOCK;
-                IntVector isum = IntVector.zero(I);
+                int db = token * blocks + sb;
+                FloatVector sumA = FloatVector.zero(F);
+                FloatVector sumB = FloatVector.zero(F);
                 for (int n = 0; n < 2; n++) {
-                    ByteVector l0a = ByteVector.fromMemorySegment(B, w, bo + 64L * n, LE);
-                    ByteVector l1a = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32, LE);
-                    ByteVector ha = ByteVector.fromMemorySegment(B, w, bo + 128 + 32L * n, LE);
-                    ByteVector q1a = l0a.and((byte) 0x0F).or(ha.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32);
-                    ByteVector q2a = l1a.and((byte) 0x0F).or(ha.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2))
-                            .sub((byte) 32);
-                    ByteVector q3a = l0a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F).or(ha.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4a = l1a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F)
-                            .or(ha.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
-                    ByteVector l0b = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 16, LE);
-                    ByteVector l1b = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 48, LE);
-                    ByteVector hb = ByteVector.fromMemorySegment(B, w, bo + 144 + 32L * n, LE);
-                    ByteVector q1b = l0b.and((byte) 0x0F).or(hb.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32);
-                    ByteVector q2b = l1b.and((byte) 0x0F).or(hb.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2))
-                            .sub((byte) 32);
-                    ByteVector q3b = l0b.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F).or(hb.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4b = l1b.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F)
-                            .or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
-                    int x = (token * blocks + sb) * 256 + 128 * n;
-                    long sc = bo + 192 + 8L * n;
-                    // group g covers elements 16g..16g+15 of this half: plane g/2, byte half g%2 (suffix a/b)
-                    IntVector p0 = ((ShortVector) q1a.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 0))
-                            .add(((ShortVector) q1a.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 8))).reinterpretAsInts();
-                    isum = isum.add(p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p0.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 0)));
-                    IntVector p1 = ((ShortVector) q1b.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 16))
-                            .add(((ShortVector) q1b.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 24))).reinterpretAsInts();
-                    isum = isum.add(p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 1)));
-                    IntVector p2 = ((ShortVector) q2a.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 32))
-                            .add(((ShortVector) q2a.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 40))).reinterpretAsInts();
-                    isum = isum.add(p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p2.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 2)));
-                    IntVector p3 = ((ShortVector) q2b.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 48))
-                            .add(((ShortVector) q2b.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 56))).reinterpretAsInts();
-                    isum = isum.add(p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p3.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 3)));
-                    IntVector p4 = ((ShortVector) q3a.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 64))
-                            .add(((ShortVector) q3a.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 72))).reinterpretAsInts();
-                    isum = isum.add(p4.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p4.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 4)));
-                    IntVector p5 = ((ShortVector) q3b.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 80))
-                            .add(((ShortVector) q3b.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 88))).reinterpretAsInts();
-                    isum = isum.add(p5.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p5.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 5)));
-                    IntVector p6 = ((ShortVector) q4a.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 96))
-                            .add(((ShortVector) q4a.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 104))).reinterpretAsInts();
-                    isum = isum.add(p6.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p6.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 6)));
-                    IntVector p7 = ((ShortVector) q4b.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 112))
-                            .add(((ShortVector) q4b.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 120))).reinterpretAsInts();
-                    isum = isum.add(p7.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p7.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 7)));
+                    IntVector ha = IntVector.fromMemorySegment(I, w, bo + 128 + 32L * n, LE);
+                    IntVector hb = IntVector.fromMemorySegment(I, w, bo + 144 + 32L * n, LE);
+                    for (int k = 0; k < 4; k++) {
+                        long lo = bo + 64L * n + 32 * (k & 1);
+                        IntVector pa = IntVector.fromMemorySegment(I, w, lo, LE)
+                                .lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F0F0F0F)
+                                .or((k < 2 ? ha.lanewise(VectorOperators.LSHL, 4 - 2 * k)
+                                        : ha.lanewise(VectorOperators.LSHR, 2 * k - 4)).and(0x30303030))
+                                .lanewise(VectorOperators.XOR, 0x20202020);
+                        IntVector pb = IntVector.fromMemorySegment(I, w, lo + 16, LE)
+                                .lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F0F0F0F)
+                                .or((k < 2 ? hb.lanewise(VectorOperators.LSHL, 4 - 2 * k)
+                                        : hb.lanewise(VectorOperators.LSHR, 2 * k - 4)).and(0x30303030))
+                                .lanewise(VectorOperators.XOR, 0x20202020);
+                        int x = db * 256 + 128 * n + 32 * k;
+                        FloatVector a = FloatVector.zero(F);
+                        FloatVector b = FloatVector.zero(F);
+                        for (int byteIndex = 0; byteIndex < 4; byteIndex++) {
+                            int shift = 26 - 8 * byteIndex;
+                            a = ((FloatVector) pa.lanewise(VectorOperators.LSHL, shift)
+                                    .lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0))
+                                    .fma(FloatVector.fromArray(F, xl, x + 8 * byteIndex), a);
+                            b = ((FloatVector) pb.lanewise(VectorOperators.LSHL, shift)
+                                    .lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0))
+                                    .fma(FloatVector.fromArray(F, xl, x + 8 * byteIndex + 4), b);
+                        }
+                        long sc = bo + 192 + 8L * n + 2 * k;
+                        sumA = a.fma(FloatVector.broadcast(F, (float) w.get(BYTE, sc)), sumA);
+                        sumB = b.fma(FloatVector.broadcast(F, (float) w.get(BYTE, sc + 1)), sumB);
+                    }
                 }
-                float d = Halfs.f16ToFloat(w.get(HALF, bo + 208)) * in.d[token * blocks + sb];
-                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+                FloatVector d = FloatVector.broadcast(F, in.d[db] * Halfs.f16ToFloat(w.get(HALF, bo + 208)));
+                accA = sumA.fma(d, accA);
+                accB = sumB.fma(d, accB);
             }
-            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3));
+            return Q8_0Matrix.hsum8(accA.lane(0), accA.lane(1), accA.lane(2), accA.lane(3), accB.lane(0),
+                    accB.lane(1), accB.lane(2), accB.lane(3));
         }
     }
 }

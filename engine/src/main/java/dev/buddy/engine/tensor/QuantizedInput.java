@@ -38,6 +38,13 @@ public final class QuantizedInput {
     /** Q8_K only: sums of 16 consecutive quants; token t starts at t*(cols/16). */
     int[] bsums = new int[0];
     /**
+     * Q8_K only, for the K-quant kernels: the quants as floats, each 32-quant chunk transposed so that
+     * {@code lanes[32c + 8k + j] = qs[32c + 4j + k]}; token t starts at t*cols. Float lane j of row k then holds one
+     * element of the 4-byte group that ggml's AVX2 {@code maddubs}+{@code madd} sum into 32-bit lane j, and the
+     * weight kernels can take byte k of every 32-bit weight lane with one shift (see {@link Q4_KMatrix}).
+     */
+    float[] lanes = new float[0];
+    /**
      * Q8 formats, for the prefill GEMM: each quant times its block scale, {@code qs[i] * d[i / blockSize]}, made by
      * {@link #prepareFloats()}; token t starts at t*cols. The product is exact in float (8-bit quant times an fp16 or
      * float scale), so these are the very values the integer kernels multiply, already scaled.
@@ -128,6 +135,9 @@ public final class QuantizedInput {
                 }
                 if (format == ActivationFormat.Q8_K && bsums.length < n / 16) {
                     bsums = new int[n / 16];
+                }
+                if (format == ActivationFormat.Q8_K && lanes.length < n) {
+                    lanes = new float[n];
                 }
             }
         }
@@ -233,6 +243,7 @@ public final class QuantizedInput {
                 d[b] = 0f;
                 java.util.Arrays.fill(q, b * 256, b * 256 + 256, (short) 0);
                 java.util.Arrays.fill(bsums, b * 16, b * 16 + 16, 0);
+                java.util.Arrays.fill(lanes, b * 256, b * 256 + 256, 0f);
                 continue;
             }
             float iscale = -127f / max;
@@ -248,6 +259,20 @@ public final class QuantizedInput {
                 bsums[b * 16 + g] = sum;
             }
             d[b] = 1f / iscale;
+            transposeLanes(b);
+        }
+    }
+
+    /** Fills {@link #lanes} for Q8_K block {@code b} from its quants. */
+    private void transposeLanes(int b) {
+        short[] q = qs;
+        float[] l = lanes;
+        for (int c = b * 256; c < b * 256 + 256; c += 32) {
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < 8; j++) {
+                    l[c + 8 * k + j] = q[c + 4 * j + k];
+                }
+            }
         }
     }
 
