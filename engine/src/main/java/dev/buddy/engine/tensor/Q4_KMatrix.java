@@ -218,42 +218,42 @@ final class Q4_KMatrix extends WeightMatrix {
      */
     // One method per kernel, vectors only in locals: a vector passed to a call C2 does not inline gets boxed.
     private static final class V256 {
+        static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
 
+        /**
+         * Single token, in integer lanes: a run read as sixteen 16-bit lanes holds elements 2i and 2i+1 in lane i;
+         * multiplying the even and the odd nibbles by {@link QuantizedInput#pairs} and adding gives pair sums (at
+         * most 2 * 15 * 127), and adding neighbouring 16-bit lanes ({@code (p + (p << 16)) >> 16}, exact while the
+         * sum fits 16 bits) gives 32-bit lane j = bytes 4j..4j+3, ggml's {@code maddubs}+{@code madd} lanes.
+         */
         static float dot(MemorySegment w, long off, int blocks, QuantizedInput in, int token) {
-            float[] xl = in.lanes;
+            short[] xp = in.pairs;
             FloatVector acc = FloatVector.zero(F);
             for (int sb = 0; sb < blocks; sb++) {
                 long bo = off + (long) sb * BLOCK;
                 int db = token * blocks + sb;
                 int sc03 = scales0to3(w, bo);
                 int sc47 = scales4to7(w, bo);
-                FloatVector sum = FloatVector.zero(F);
+                IntVector isum = IntVector.zero(I);
                 for (int c = 0; c < 4; c++) {
-                    IntVector v = IntVector.fromMemorySegment(I, w, bo + 16 + 32L * c, LE);
+                    ShortVector s = ShortVector.fromMemorySegment(S, w, bo + 16 + 32L * c, LE);
                     int x = db * 256 + 64 * c;
-                    FloatVector lo = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0))
-                            .mul(FloatVector.fromArray(F, xl, x));
-                    lo = ((FloatVector) v.lanewise(VectorOperators.LSHR, 8).and(0xF).convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.fromArray(F, xl, x + 8), lo);
-                    lo = ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(0xF)
-                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 16), lo);
-                    lo = ((FloatVector) v.lanewise(VectorOperators.LSHR, 24).and(0xF)
-                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 24), lo);
-                    FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xF)
-                            .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, xl, x + 32));
-                    hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 12).and(0xF)
-                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 40), hi);
-                    hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 20).and(0xF)
-                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 48), hi);
-                    hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.fromArray(F, xl, x + 56), hi);
-                    sum = lo.fma(FloatVector.broadcast(F, (float) pick(sc03, sc47, 2 * c)), sum);
-                    sum = hi.fma(FloatVector.broadcast(F, (float) pick(sc03, sc47, 2 * c + 1)), sum);
+                    IntVector lo = s.and((short) 0x000F).mul(ShortVector.fromArray(S, xp, x))
+                            .add(s.lanewise(VectorOperators.LSHR, 8).and((short) 0x000F)
+                                    .mul(ShortVector.fromArray(S, xp, x + 16)))
+                            .reinterpretAsInts();
+                    IntVector hi = s.lanewise(VectorOperators.LSHR, 4).and((short) 0x000F)
+                            .mul(ShortVector.fromArray(S, xp, x + 32))
+                            .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S, xp, x + 48)))
+                            .reinterpretAsInts();
+                    lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    isum = isum.add(lo.mul(pick(sc03, sc47, 2 * c))).add(hi.mul(pick(sc03, sc47, 2 * c + 1)));
                 }
                 float d = in.d[db] * Halfs.f16ToFloat(w.get(HALF, bo));
-                acc = sum.fma(FloatVector.broadcast(F, d), acc);
+                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
             return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
                     acc.lane(6), acc.lane(7));
@@ -282,18 +282,25 @@ final class Q4_KMatrix extends WeightMatrix {
                 FloatVector s2 = FloatVector.zero(F);
                 FloatVector s3 = FloatVector.zero(F);
                 for (int c = 0; c < 4; c++) {
+                    // byte k of every lane comes from a running shift by a constant 8: shift counts that vary with
+                    // the loop variable made this tile 5x slower
                     IntVector v = IntVector.fromMemorySegment(I, w, bo + 16 + 32L * c, LE);
-                    for (int p = 0; p < 8; p++) {
-                        // plane p: byte p % 4 of each lane, low (p < 4) or high nibble
-                        int shift = 8 * (p & 3) + 4 * (p >> 2);
-                        float scale = pick(sc03, sc47, 2 * c + (p >> 2));
-                        FloatVector q = ((FloatVector) v.lanewise(VectorOperators.LSHR, shift).and(0xF)
-                                .convert(VectorOperators.I2F, 0)).mul(scale);
-                        int x = db * 256 + 64 * c + 32 * (p >> 2) + 8 * (p & 3);
-                        s0 = q.fma(FloatVector.fromArray(F, xl, x), s0);
-                        s1 = q.fma(FloatVector.fromArray(F, xl, x + cols), s1);
-                        s2 = q.fma(FloatVector.fromArray(F, xl, x + 2 * cols), s2);
-                        s3 = q.fma(FloatVector.fromArray(F, xl, x + 3 * cols), s3);
+                    float scaleLo = pick(sc03, sc47, 2 * c);
+                    float scaleHi = pick(sc03, sc47, 2 * c + 1);
+                    for (int k = 0; k < 4; k++) {
+                        FloatVector lo = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).mul(scaleLo);
+                        FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xF)
+                                .convert(VectorOperators.I2F, 0)).mul(scaleHi);
+                        int x = db * 256 + 64 * c + 8 * k;
+                        s0 = lo.fma(FloatVector.fromArray(F, xl, x), s0);
+                        s1 = lo.fma(FloatVector.fromArray(F, xl, x + cols), s1);
+                        s2 = lo.fma(FloatVector.fromArray(F, xl, x + 2 * cols), s2);
+                        s3 = lo.fma(FloatVector.fromArray(F, xl, x + 3 * cols), s3);
+                        s0 = hi.fma(FloatVector.fromArray(F, xl, x + 32), s0);
+                        s1 = hi.fma(FloatVector.fromArray(F, xl, x + 32 + cols), s1);
+                        s2 = hi.fma(FloatVector.fromArray(F, xl, x + 32 + 2 * cols), s2);
+                        s3 = hi.fma(FloatVector.fromArray(F, xl, x + 32 + 3 * cols), s3);
+                        v = v.lanewise(VectorOperators.LSHR, 8);
                     }
                 }
                 float dw = Halfs.f16ToFloat(w.get(HALF, bo));

@@ -177,47 +177,46 @@ final class Q5_KMatrix extends WeightMatrix {
      */
     // One method per kernel, vectors only in locals: a vector passed to a call C2 does not inline gets boxed.
     private static final class V256 {
+        static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
 
+        /**
+         * Single token, in integer lanes as Q4_K's: each run's 5-bit quants are assembled two per 16-bit lane (low
+         * byte the even element, high byte the odd one), split with a mask and a shift, multiplied by
+         * {@link QuantizedInput#pairs}; pair sums (at most 2 * 31 * 127) and their neighbour sums fit 16 bits.
+         */
         static float dot(MemorySegment w, long off, int blocks, QuantizedInput in, int token) {
-            float[] xl = in.lanes;
+            short[] xp = in.pairs;
             FloatVector acc = FloatVector.zero(F);
             for (int sb = 0; sb < blocks; sb++) {
                 long bo = off + (long) sb * BLOCK;
                 int db = token * blocks + sb;
                 int sc03 = scales0to3(w, bo);
                 int sc47 = scales4to7(w, bo);
-                IntVector qh = IntVector.fromMemorySegment(I, w, bo + 16, LE);
-                FloatVector sum = FloatVector.zero(F);
+                // qh shifted by a constant 2 per run: a shift count that varies with c ran 1.5x slower
+                ShortVector h = ShortVector.fromMemorySegment(S, w, bo + 16, LE);
+                IntVector isum = IntVector.zero(I);
                 for (int c = 0; c < 4; c++) {
-                    IntVector v = IntVector.fromMemorySegment(I, w, bo + 48 + 32L * c, LE);
-                    IntVector h = qh.lanewise(VectorOperators.LSHR, 2 * c);
-                    IntVector ql = v.and(0x0F0F0F0F).or(h.lanewise(VectorOperators.LSHL, 4).and(0x10101010));
-                    IntVector qu = v.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F)
-                            .or(h.lanewise(VectorOperators.LSHL, 3).and(0x10101010));
+                    ShortVector s = ShortVector.fromMemorySegment(S, w, bo + 48 + 32L * c, LE);
+                    ShortVector ql = s.and((short) 0x0F0F)
+                            .or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x1010));
+                    ShortVector qu = s.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
+                            .or(h.lanewise(VectorOperators.LSHL, 3).and((short) 0x1010));
                     int x = db * 256 + 64 * c;
-                    FloatVector lo = ((FloatVector) ql.and(0xFF).convert(VectorOperators.I2F, 0))
-                            .mul(FloatVector.fromArray(F, xl, x));
-                    lo = ((FloatVector) ql.lanewise(VectorOperators.LSHR, 8).and(0xFF)
-                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 8), lo);
-                    lo = ((FloatVector) ql.lanewise(VectorOperators.LSHR, 16).and(0xFF)
-                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 16), lo);
-                    lo = ((FloatVector) ql.lanewise(VectorOperators.LSHR, 24).convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.fromArray(F, xl, x + 24), lo);
-                    FloatVector hi = ((FloatVector) qu.and(0xFF).convert(VectorOperators.I2F, 0))
-                            .mul(FloatVector.fromArray(F, xl, x + 32));
-                    hi = ((FloatVector) qu.lanewise(VectorOperators.LSHR, 8).and(0xFF)
-                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 40), hi);
-                    hi = ((FloatVector) qu.lanewise(VectorOperators.LSHR, 16).and(0xFF)
-                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 48), hi);
-                    hi = ((FloatVector) qu.lanewise(VectorOperators.LSHR, 24).convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.fromArray(F, xl, x + 56), hi);
-                    sum = lo.fma(FloatVector.broadcast(F, (float) pick(sc03, sc47, 2 * c)), sum);
-                    sum = hi.fma(FloatVector.broadcast(F, (float) pick(sc03, sc47, 2 * c + 1)), sum);
+                    IntVector lo = ql.and((short) 0x00FF).mul(ShortVector.fromArray(S, xp, x))
+                            .add(ql.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, xp, x + 16)))
+                            .reinterpretAsInts();
+                    IntVector hi = qu.and((short) 0x00FF).mul(ShortVector.fromArray(S, xp, x + 32))
+                            .add(qu.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, xp, x + 48)))
+                            .reinterpretAsInts();
+                    lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    isum = isum.add(lo.mul(pick(sc03, sc47, 2 * c))).add(hi.mul(pick(sc03, sc47, 2 * c + 1)));
+                    h = h.lanewise(VectorOperators.LSHR, 2);
                 }
                 float d = in.d[db] * Halfs.f16ToFloat(w.get(HALF, bo));
-                acc = sum.fma(FloatVector.broadcast(F, d), acc);
+                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
             return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
                     acc.lane(6), acc.lane(7));
@@ -242,24 +241,31 @@ final class Q5_KMatrix extends WeightMatrix {
                 FloatVector s1 = FloatVector.zero(F);
                 FloatVector s2 = FloatVector.zero(F);
                 FloatVector s3 = FloatVector.zero(F);
+                IntVector h = qh;
                 for (int c = 0; c < 4; c++) {
+                    // running shifts by constants only: shift counts that vary with a loop variable ran 5x slower
                     IntVector v = IntVector.fromMemorySegment(I, w, bo + 48 + 32L * c, LE);
-                    IntVector h = qh.lanewise(VectorOperators.LSHR, 2 * c);
-                    for (int n = 0; n < 2; n++) {
-                        // n = 0: low nibbles and bit 2c; n = 1: high nibbles and bit 2c+1
-                        IntVector q5 = v.lanewise(VectorOperators.LSHR, 4 * n).and(0x0F0F0F0F)
-                                .or(h.lanewise(VectorOperators.LSHL, 4 - n).and(0x10101010));
-                        float scale = pick(sc03, sc47, 2 * c + n);
-                        for (int k = 0; k < 4; k++) {
-                            FloatVector q = ((FloatVector) q5.lanewise(VectorOperators.LSHR, 8 * k).and(0xFF)
-                                    .convert(VectorOperators.I2F, 0)).mul(scale);
-                            int x = db * 256 + 64 * c + 32 * n + 8 * k;
-                            s0 = q.fma(FloatVector.fromArray(F, xl, x), s0);
-                            s1 = q.fma(FloatVector.fromArray(F, xl, x + cols), s1);
-                            s2 = q.fma(FloatVector.fromArray(F, xl, x + 2 * cols), s2);
-                            s3 = q.fma(FloatVector.fromArray(F, xl, x + 3 * cols), s3);
-                        }
+                    IntVector ql = v.and(0x0F0F0F0F).or(h.lanewise(VectorOperators.LSHL, 4).and(0x10101010));
+                    IntVector qu = v.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F)
+                            .or(h.lanewise(VectorOperators.LSHL, 3).and(0x10101010));
+                    float scaleLo = pick(sc03, sc47, 2 * c);
+                    float scaleHi = pick(sc03, sc47, 2 * c + 1);
+                    for (int k = 0; k < 4; k++) {
+                        FloatVector lo = ((FloatVector) ql.and(0xFF).convert(VectorOperators.I2F, 0)).mul(scaleLo);
+                        FloatVector hi = ((FloatVector) qu.and(0xFF).convert(VectorOperators.I2F, 0)).mul(scaleHi);
+                        int x = db * 256 + 64 * c + 8 * k;
+                        s0 = lo.fma(FloatVector.fromArray(F, xl, x), s0);
+                        s1 = lo.fma(FloatVector.fromArray(F, xl, x + cols), s1);
+                        s2 = lo.fma(FloatVector.fromArray(F, xl, x + 2 * cols), s2);
+                        s3 = lo.fma(FloatVector.fromArray(F, xl, x + 3 * cols), s3);
+                        s0 = hi.fma(FloatVector.fromArray(F, xl, x + 32), s0);
+                        s1 = hi.fma(FloatVector.fromArray(F, xl, x + 32 + cols), s1);
+                        s2 = hi.fma(FloatVector.fromArray(F, xl, x + 32 + 2 * cols), s2);
+                        s3 = hi.fma(FloatVector.fromArray(F, xl, x + 32 + 3 * cols), s3);
+                        ql = ql.lanewise(VectorOperators.LSHR, 8);
+                        qu = qu.lanewise(VectorOperators.LSHR, 8);
                     }
+                    h = h.lanewise(VectorOperators.LSHR, 2);
                 }
                 float dw = Halfs.f16ToFloat(w.get(HALF, bo));
                 acc0 = s0.fma(FloatVector.broadcast(F, in.d[db] * dw), acc0);

@@ -127,14 +127,6 @@ final class Q6_KMatrix extends WeightMatrix {
         };
     }
 
-    @Override
-    void simdDot4(int r, QuantizedInput in, int token, float[] out, int outIndex) {
-        switch (width) {
-            case W256, W512 -> V256.dot4(data, rowOffset(r), cols / 256, in, token, out, outIndex, rows);
-            default -> super.simdDot4(r, in, token, out, outIndex);
-        }
-    }
-
     /**
      * Q4_K's float-lane scheme (see there): 32-byte runs of ql and qh read as eight 32-bit lanes put bytes
      * 4j..4j+3 in lane j, and the four 6-bit planes are assembled for all four bytes of a lane at once (mask, shift,
@@ -144,104 +136,85 @@ final class Q6_KMatrix extends WeightMatrix {
      */
     // One method per kernel, vectors only in locals: a vector passed to a call C2 does not inline gets boxed.
     private static final class V256 {
+        static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
         /** Lanes 4-7: they take a plane's second 16-element scale. */
         static final VectorMask<Float> UPPER = VectorMask.fromValues(F, false, false, false, false, true, true, true,
                 true);
+        static final VectorMask<Integer> UPPER_INT = UPPER.cast(I);
 
+        /**
+         * Single token, in integer lanes as Q4_K's: each plane's 6-bit quants are assembled two per 16-bit lane,
+         * centred by the XOR/sign-extension trick, multiplied by {@link QuantizedInput#pairs}; pair sums (at most
+         * 2 * 32 * 127) and their neighbour sums (4 * 32 * 127 = 16256) fit 16 bits. Lanes 0-3 and 4-7 of a plane
+         * take different scales, so the scale is a two-valued integer vector.
+         */
         static float dot(MemorySegment w, long off, int blocks, QuantizedInput in, int token) {
-            float[] xl = in.lanes;
+            short[] xp = in.pairs;
             FloatVector acc = FloatVector.zero(F);
             for (int sb = 0; sb < blocks; sb++) {
                 long bo = off + (long) sb * BLOCK;
                 int db = token * blocks + sb;
-                FloatVector sum = FloatVector.zero(F);
+                IntVector isum = IntVector.zero(I);
                 for (int n = 0; n < 2; n++) {
-                    IntVector l1 = IntVector.fromMemorySegment(I, w, bo + 64L * n, LE);
-                    IntVector l2 = IntVector.fromMemorySegment(I, w, bo + 64L * n + 32, LE);
-                    IntVector h = IntVector.fromMemorySegment(I, w, bo + 128 + 32L * n, LE);
-                    for (int k = 0; k < 4; k++) {
-                        IntVector low = (k & 1) == 0 ? l1 : l2;
-                        IntVector p = low.lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F0F0F0F)
-                                .or((k < 2 ? h.lanewise(VectorOperators.LSHL, 4 - 2 * k)
-                                        : h.lanewise(VectorOperators.LSHR, 2 * k - 4)).and(0x30303030))
-                                .lanewise(VectorOperators.XOR, 0x20202020);
-                        int x = db * 256 + 128 * n + 32 * k;
-                        FloatVector a = ((FloatVector) p.lanewise(VectorOperators.LSHL, 26)
-                                .lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0))
-                                .mul(FloatVector.fromArray(F, xl, x));
-                        a = ((FloatVector) p.lanewise(VectorOperators.LSHL, 18).lanewise(VectorOperators.ASHR, 26)
-                                .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 8), a);
-                        a = ((FloatVector) p.lanewise(VectorOperators.LSHL, 10).lanewise(VectorOperators.ASHR, 26)
-                                .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 16), a);
-                        a = ((FloatVector) p.lanewise(VectorOperators.LSHL, 2).lanewise(VectorOperators.ASHR, 26)
-                                .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 24), a);
-                        long sc = bo + 192 + 8L * n + 2 * k;
-                        FloatVector scale = FloatVector.broadcast(F, (float) w.get(BYTE, sc))
-                                .blend((float) w.get(BYTE, sc + 1), UPPER);
-                        sum = a.fma(scale, sum);
-                    }
+                    // planes written out with constant shifts: as a loop over planes (variable shift counts) this
+                    // kernel ran 1.5x slower
+                    ShortVector l1 = ShortVector.fromMemorySegment(S, w, bo + 64L * n, LE);
+                    ShortVector l2 = ShortVector.fromMemorySegment(S, w, bo + 64L * n + 32, LE);
+                    ShortVector h = ShortVector.fromMemorySegment(S, w, bo + 128 + 32L * n, LE);
+                    ShortVector p0 = l1.and((short) 0x0F0F)
+                            .or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x3030))
+                            .lanewise(VectorOperators.XOR, (short) 0x2020);
+                    ShortVector p1 = l2.and((short) 0x0F0F)
+                            .or(h.lanewise(VectorOperators.LSHL, 2).and((short) 0x3030))
+                            .lanewise(VectorOperators.XOR, (short) 0x2020);
+                    ShortVector p2 = l1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
+                            .or(h.and((short) 0x3030))
+                            .lanewise(VectorOperators.XOR, (short) 0x2020);
+                    ShortVector p3 = l2.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x3030))
+                            .lanewise(VectorOperators.XOR, (short) 0x2020);
+                    int x = db * 256 + 128 * n;
+                    long sc = bo + 192 + 8L * n;
+                    IntVector q0 = p0.lanewise(VectorOperators.LSHL, 10).lanewise(VectorOperators.ASHR, 10)
+                            .mul(ShortVector.fromArray(S, xp, x))
+                            .add(p0.lanewise(VectorOperators.LSHL, 2).lanewise(VectorOperators.ASHR, 10)
+                                    .mul(ShortVector.fromArray(S, xp, x + 16)))
+                            .reinterpretAsInts();
+                    IntVector q1 = p1.lanewise(VectorOperators.LSHL, 10).lanewise(VectorOperators.ASHR, 10)
+                            .mul(ShortVector.fromArray(S, xp, x + 32))
+                            .add(p1.lanewise(VectorOperators.LSHL, 2).lanewise(VectorOperators.ASHR, 10)
+                                    .mul(ShortVector.fromArray(S, xp, x + 48)))
+                            .reinterpretAsInts();
+                    IntVector q2 = p2.lanewise(VectorOperators.LSHL, 10).lanewise(VectorOperators.ASHR, 10)
+                            .mul(ShortVector.fromArray(S, xp, x + 64))
+                            .add(p2.lanewise(VectorOperators.LSHL, 2).lanewise(VectorOperators.ASHR, 10)
+                                    .mul(ShortVector.fromArray(S, xp, x + 80)))
+                            .reinterpretAsInts();
+                    IntVector q3 = p3.lanewise(VectorOperators.LSHL, 10).lanewise(VectorOperators.ASHR, 10)
+                            .mul(ShortVector.fromArray(S, xp, x + 96))
+                            .add(p3.lanewise(VectorOperators.LSHL, 2).lanewise(VectorOperators.ASHR, 10)
+                                    .mul(ShortVector.fromArray(S, xp, x + 112)))
+                            .reinterpretAsInts();
+                    q0 = q0.add(q0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    q1 = q1.add(q1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    q2 = q2.add(q2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    q3 = q3.add(q3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    isum = isum.add(q0.mul(IntVector.broadcast(I, w.get(BYTE, sc)).blend(w.get(BYTE, sc + 1),
+                            UPPER_INT)));
+                    isum = isum.add(q1.mul(IntVector.broadcast(I, w.get(BYTE, sc + 2)).blend(w.get(BYTE, sc + 3),
+                            UPPER_INT)));
+                    isum = isum.add(q2.mul(IntVector.broadcast(I, w.get(BYTE, sc + 4)).blend(w.get(BYTE, sc + 5),
+                            UPPER_INT)));
+                    isum = isum.add(q3.mul(IntVector.broadcast(I, w.get(BYTE, sc + 6)).blend(w.get(BYTE, sc + 7),
+                            UPPER_INT)));
                 }
                 float d = in.d[db] * Halfs.f16ToFloat(w.get(HALF, bo + 208));
-                acc = sum.fma(FloatVector.broadcast(F, d), acc);
+                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
             return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
                     acc.lane(6), acc.lane(7));
-        }
-
-        /** Four tokens against one row, each weight vector unpacked and scaled once. */
-        static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
-                int outIndex, int outStride) {
-            float[] xl = in.lanes;
-            int cols = blocks * 256;
-            FloatVector acc0 = FloatVector.zero(F);
-            FloatVector acc1 = FloatVector.zero(F);
-            FloatVector acc2 = FloatVector.zero(F);
-            FloatVector acc3 = FloatVector.zero(F);
-            for (int sb = 0; sb < blocks; sb++) {
-                long bo = off + (long) sb * BLOCK;
-                int db = token * blocks + sb;
-                FloatVector s0 = FloatVector.zero(F);
-                FloatVector s1 = FloatVector.zero(F);
-                FloatVector s2 = FloatVector.zero(F);
-                FloatVector s3 = FloatVector.zero(F);
-                for (int n = 0; n < 2; n++) {
-                    IntVector h = IntVector.fromMemorySegment(I, w, bo + 128 + 32L * n, LE);
-                    for (int k = 0; k < 4; k++) {
-                        IntVector low = IntVector.fromMemorySegment(I, w, bo + 64L * n + 32 * (k & 1), LE);
-                        IntVector p = low.lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F0F0F0F)
-                                .or((k < 2 ? h.lanewise(VectorOperators.LSHL, 4 - 2 * k)
-                                        : h.lanewise(VectorOperators.LSHR, 2 * k - 4)).and(0x30303030))
-                                .lanewise(VectorOperators.XOR, 0x20202020);
-                        long sc = bo + 192 + 8L * n + 2 * k;
-                        FloatVector scale = FloatVector.broadcast(F, (float) w.get(BYTE, sc))
-                                .blend((float) w.get(BYTE, sc + 1), UPPER);
-                        for (int b = 0; b < 4; b++) {
-                            FloatVector q = ((FloatVector) p.lanewise(VectorOperators.LSHL, 26 - 8 * b)
-                                    .lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0)).mul(scale);
-                            int x = db * 256 + 128 * n + 32 * k + 8 * b;
-                            s0 = q.fma(FloatVector.fromArray(F, xl, x), s0);
-                            s1 = q.fma(FloatVector.fromArray(F, xl, x + cols), s1);
-                            s2 = q.fma(FloatVector.fromArray(F, xl, x + 2 * cols), s2);
-                            s3 = q.fma(FloatVector.fromArray(F, xl, x + 3 * cols), s3);
-                        }
-                    }
-                }
-                float dw = Halfs.f16ToFloat(w.get(HALF, bo + 208));
-                acc0 = s0.fma(FloatVector.broadcast(F, in.d[db] * dw), acc0);
-                acc1 = s1.fma(FloatVector.broadcast(F, in.d[db + blocks] * dw), acc1);
-                acc2 = s2.fma(FloatVector.broadcast(F, in.d[db + 2 * blocks] * dw), acc2);
-                acc3 = s3.fma(FloatVector.broadcast(F, in.d[db + 3 * blocks] * dw), acc3);
-            }
-            out[outIndex] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
-                    acc0.lane(5), acc0.lane(6), acc0.lane(7));
-            out[outIndex + outStride] = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3),
-                    acc1.lane(4), acc1.lane(5), acc1.lane(6), acc1.lane(7));
-            out[outIndex + 2 * outStride] = Q8_0Matrix.hsum8(acc2.lane(0), acc2.lane(1), acc2.lane(2), acc2.lane(3),
-                    acc2.lane(4), acc2.lane(5), acc2.lane(6), acc2.lane(7));
-            out[outIndex + 3 * outStride] = Q8_0Matrix.hsum8(acc3.lane(0), acc3.lane(1), acc3.lane(2), acc3.lane(3),
-                    acc3.lane(4), acc3.lane(5), acc3.lane(6), acc3.lane(7));
         }
     }
 
@@ -266,13 +239,13 @@ final class Q6_KMatrix extends WeightMatrix {
                         long lo = bo + 64L * n + 32 * (k & 1);
                         IntVector pa = IntVector.fromMemorySegment(I, w, lo, LE)
                                 .lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F0F0F0F)
-                                .or((k < 2 ? ha.lanewise(VectorOperators.LSHL, 4 - 2 * k)
-                                        : ha.lanewise(VectorOperators.LSHR, 2 * k - 4)).and(0x30303030))
+                                .or(ha.lanewise(VectorOperators.LSHR, 2 * k).lanewise(VectorOperators.LSHL, 4)
+                                        .and(0x30303030))
                                 .lanewise(VectorOperators.XOR, 0x20202020);
                         IntVector pb = IntVector.fromMemorySegment(I, w, lo + 16, LE)
                                 .lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F0F0F0F)
-                                .or((k < 2 ? hb.lanewise(VectorOperators.LSHL, 4 - 2 * k)
-                                        : hb.lanewise(VectorOperators.LSHR, 2 * k - 4)).and(0x30303030))
+                                .or(hb.lanewise(VectorOperators.LSHR, 2 * k).lanewise(VectorOperators.LSHL, 4)
+                                        .and(0x30303030))
                                 .lanewise(VectorOperators.XOR, 0x20202020);
                         int x = db * 256 + 128 * n + 32 * k;
                         FloatVector a = FloatVector.zero(F);

@@ -45,6 +45,13 @@ public final class QuantizedInput {
      */
     float[] lanes = new float[0];
     /**
+     * Q8_K only, for the single-token K-quant kernels: each 32-quant run's even elements, then its odd ones,
+     * {@code pairs[32c + i] = qs[32c + 2i]}, {@code pairs[32c + 16 + i] = qs[32c + 2i + 1]}; token t starts at
+     * t*cols. A weight run read as 16-bit lanes holds elements 2i and 2i+1 in lane i, so two 16-bit multiplies give
+     * pair sums whose neighbours add up to ggml's 4-byte groups (see {@link Q4_KMatrix}).
+     */
+    short[] pairs = new short[0];
+    /**
      * Q8 formats, for the prefill GEMM: each quant times its block scale, {@code qs[i] * d[i / blockSize]}, made by
      * {@link #prepareFloats()}; token t starts at t*cols. The product is exact in float (8-bit quant times an fp16 or
      * float scale), so these are the very values the integer kernels multiply, already scaled.
@@ -138,6 +145,7 @@ public final class QuantizedInput {
                 }
                 if (format == ActivationFormat.Q8_K && lanes.length < n) {
                     lanes = new float[n];
+                    pairs = new short[n];
                 }
             }
         }
@@ -244,6 +252,7 @@ public final class QuantizedInput {
                 java.util.Arrays.fill(q, b * 256, b * 256 + 256, (short) 0);
                 java.util.Arrays.fill(bsums, b * 16, b * 16 + 16, 0);
                 java.util.Arrays.fill(lanes, b * 256, b * 256 + 256, 0f);
+                java.util.Arrays.fill(pairs, b * 256, b * 256 + 256, (short) 0);
                 continue;
             }
             float iscale = -127f / max;
@@ -263,7 +272,7 @@ public final class QuantizedInput {
         }
     }
 
-    /** Fills {@link #lanes} for Q8_K block {@code b} from its quants. */
+    /** Fills {@link #lanes} and {@link #pairs} for Q8_K block {@code b} from its quants. */
     private void transposeLanes(int b) {
         short[] q = qs;
         float[] l = lanes;
@@ -272,6 +281,10 @@ public final class QuantizedInput {
                 for (int j = 0; j < 8; j++) {
                     l[c + 8 * k + j] = q[c + 4 * j + k];
                 }
+            }
+            for (int i = 0; i < 16; i++) {
+                pairs[c + i] = q[c + 2 * i];
+                pairs[c + 16 + i] = q[c + 2 * i + 1];
             }
         }
     }
