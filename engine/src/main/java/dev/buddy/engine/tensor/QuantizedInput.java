@@ -52,6 +52,12 @@ public final class QuantizedInput {
      */
     short[] pairs = new short[0];
     /**
+     * Q8_K only, for the single-token Q6_K kernel: 32 times the sum of each 4-quant group,
+     * {@code offsets32[8c + j] = 32 * (qs[32c + 4j] + .. + qs[32c + 4j + 3])}, token t starting at t*cols/4; what
+     * the centring {@code q - 32} of Q6_K's quants takes off ggml's 32-bit lane j (see {@link Q6_KMatrix}).
+     */
+    int[] offsets32 = new int[0];
+    /**
      * Q8 formats, for the prefill GEMM: each quant times its block scale, {@code qs[i] * d[i / blockSize]}, made by
      * {@link #prepareFloats()}; token t starts at t*cols. The product is exact in float (8-bit quant times an fp16 or
      * float scale), so these are the very values the integer kernels multiply, already scaled.
@@ -146,6 +152,7 @@ public final class QuantizedInput {
                 if (format == ActivationFormat.Q8_K && lanes.length < n) {
                     lanes = new float[n];
                     pairs = new short[n];
+                    offsets32 = new int[n / 4];
                 }
             }
         }
@@ -253,6 +260,7 @@ public final class QuantizedInput {
                 java.util.Arrays.fill(bsums, b * 16, b * 16 + 16, 0);
                 java.util.Arrays.fill(lanes, b * 256, b * 256 + 256, 0f);
                 java.util.Arrays.fill(pairs, b * 256, b * 256 + 256, (short) 0);
+                java.util.Arrays.fill(offsets32, b * 64, b * 64 + 64, 0);
                 continue;
             }
             float iscale = -127f / max;
@@ -272,7 +280,7 @@ public final class QuantizedInput {
         }
     }
 
-    /** Fills {@link #lanes} and {@link #pairs} for Q8_K block {@code b} from its quants. */
+    /** Fills {@link #lanes}, {@link #pairs} and {@link #offsets32} for Q8_K block {@code b} from its quants. */
     private void transposeLanes(int b) {
         short[] q = qs;
         float[] l = lanes;
@@ -285,6 +293,9 @@ public final class QuantizedInput {
             for (int i = 0; i < 16; i++) {
                 pairs[c + i] = q[c + 2 * i];
                 pairs[c + 16 + i] = q[c + 2 * i + 1];
+            }
+            for (int j = 0; j < 8; j++) {
+                offsets32[c / 4 + j] = 32 * (q[c + 4 * j] + q[c + 4 * j + 1] + q[c + 4 * j + 2] + q[c + 4 * j + 3]);
             }
         }
     }
