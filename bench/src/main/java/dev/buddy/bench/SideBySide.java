@@ -20,8 +20,9 @@ import dev.buddy.engine.reference.LlamaCppReference;
  * <h2>Method</h2>
  * Each of the {@code -r} pairs runs Buddy, then llama.cpp, each in a fresh child JVM (so neither inherits the other's
  * caches, JIT state or heap): Buddy as {@code buddy bench -r 1 -o json} from the CLI jar, llama.cpp as
- * {@link LlamaCppWorker} over {@link LlamaCppReference} (llama.cpp b4916 in process through FFM). Both do one untimed
- * warm-up run of each test, then one timed run: pp = one batch of P random tokens from an empty KV cache, tg = N
+ * {@link LlamaCppWorker} over {@link LlamaCppReference} (llama.cpp b4916 in process through FFM). Both warm up
+ * untimed first (llama.cpp once, as llama-bench does; Buddy until its JIT has settled, see {@code buddy bench --help}),
+ * then do one timed run: pp = one batch of P random tokens from an empty KV cache, tg = N
  * single-token forward passes from BOS on an empty cache (llama-bench's tests). llama.cpp is timed by its own
  * counters (llama_perf_context), Buddy by {@code System.nanoTime} around its forward calls. The report gives every
  * pair's Buddy/llama.cpp ratio and the medians.
@@ -180,8 +181,8 @@ public final class SideBySide {
 
     private static String environment(Config c) {
         return String.format(Locale.ROOT, "Machine: %d logical CPUs (%s %s), Java %s; llama.cpp %s; %d pairs,"
-                        + " each engine in a fresh JVM (Buddy first, then llama.cpp), one warm-up and one timed run"
-                        + " per test per child.", Runtime.getRuntime().availableProcessors(),
+                        + " each engine in a fresh JVM (Buddy first, then llama.cpp), untimed warm-up (llama.cpp"
+                        + " once, Buddy until two runs agree within 10%%) and one timed run per test per child.", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.name"), System.getProperty("os.arch"), System.getProperty("java.version"),
                 LlamaCppReference.llamaCppVersion(), c.pairs());
     }

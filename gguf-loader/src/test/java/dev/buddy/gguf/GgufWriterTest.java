@@ -38,6 +38,18 @@ class GgufWriterTest {
                 });
     }
 
+    /** A written model gets the permissions of any new file (the umask's), not a temporary file's owner-only ones. */
+    @Test
+    void aWrittenFileHasTheDefaultPermissionsOfANewFile() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"),
+                "POSIX permissions only");
+        Path plain = Files.createFile(dir.resolve("plain"));
+        Path target = dir.resolve("model.gguf");
+        new GgufWriter().putString("general.architecture", "llama").write(target);
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(target));
+        assertEquals(List.of(target, plain), filesIn(dir));
+    }
+
     @Test
     void anIoFailureMidwayLeavesNoTargetAndNoTemporaryFile() throws IOException {
         IOException failure = new IOException("disk on fire");

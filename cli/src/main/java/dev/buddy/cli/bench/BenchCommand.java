@@ -35,7 +35,7 @@ import dev.buddy.router.RouterFile;
 
 /**
  * {@code buddy bench}: llama-bench for Buddy. Prompt processing ({@code ppN}) and generation ({@code tgN}) are
- * separate tests, each from an empty KV cache on random token ids, with a warm-up run before the timed repetitions;
+ * separate tests, each from an empty KV cache on random token ids, with warm-up runs before the timed repetitions;
  * the result is mean ± sample standard deviation of tokens per second.
  */
 public final class BenchCommand implements Command {
@@ -46,8 +46,9 @@ public final class BenchCommand implements Command {
             """
             Measures Buddy's forward pass like llama.cpp's llama-bench: 'pp' tests process a prompt of N random
             tokens in one call (logits of the last token only), 'tg' tests generate N tokens one forward pass at a
-            time starting from BOS; both start from an empty KV cache, sample nothing, and run once untimed to warm
-            up (JIT and caches) before the timed repetitions. Reports mean ± standard deviation of tokens per second.
+            time starting from BOS; both start from an empty KV cache, sample nothing, and run untimed to warm up
+            (caches, and the JIT: repeated until two runs agree within 10%, at most 5) before the timed
+            repetitions. Reports mean ± standard deviation of tokens per second.
             -p, -n and -t take comma-separated lists; every combination runs. Peak RSS (VmHWM) is in the csv and
             json outputs. With --device opencl the model is uploaded once and every pass reads its logits back;
             -t does not apply (the OpenCL runtime schedules the device), so each test runs once and the threads

@@ -3,10 +3,18 @@ package dev.buddy.cli.bench;
 import java.util.SplittableRandom;
 
 /**
- * Runs one test the way llama-bench does: an untimed warm-up run first (for the JIT as much as for caches), then
- * {@code repetitions} timed runs, each from an empty KV cache, on random token ids drawn from a fixed seed.
+ * Runs one test the way llama-bench does, untimed warm-up first, then {@code repetitions} timed runs, each from an
+ * empty KV cache, on random token ids drawn from a fixed seed. llama-bench warms up once, which settles a native
+ * engine's caches; a JVM engine also waits for C2 to compile its vector kernels, which can outlast one run (a
+ * profile of a SmolLM2 tg64 warm-up showed the decode kernels compiled 7-14 s into it on a loaded machine), so the
+ * warm-up repeats until two consecutive runs agree within {@value #SETTLED} (at most {@value #MAX_WARM_UPS} runs).
  */
 final class BenchRunner {
+    /** Relative difference under which two consecutive warm-up runs count as settled. */
+    static final double SETTLED = 0.10;
+    /** Most warm-up runs, settled or not. */
+    static final int MAX_WARM_UPS = 5;
+
     private final int repetitions;
     private final SplittableRandom random;
 
@@ -20,7 +28,15 @@ final class BenchRunner {
 
     BenchMeasurement measure(BenchWorkload workload, BenchTest test) {
         int[] tokens = randomTokens(workload.vocabularySize(), test.tokens());
-        run(workload, test, tokens); // warm-up
+        long previous = run(workload, test, tokens);
+        for (int warm = 1; warm < MAX_WARM_UPS; warm++) {
+            long current = run(workload, test, tokens);
+            boolean settled = Math.abs(current - previous) <= SETTLED * previous;
+            previous = current;
+            if (settled) {
+                break;
+            }
+        }
         long[] samples = new long[repetitions];
         for (int r = 0; r < repetitions; r++) {
             samples[r] = run(workload, test, tokens);

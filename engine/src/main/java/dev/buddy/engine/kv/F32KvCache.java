@@ -1,5 +1,6 @@
 package dev.buddy.engine.kv;
 
+import dev.buddy.engine.tensor.GgmlSums;
 import java.util.Arrays;
 
 /** KV rows as 32-bit floats. */

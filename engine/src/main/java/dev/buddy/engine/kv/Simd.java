@@ -1,5 +1,6 @@
 package dev.buddy.engine.kv;
 
+import dev.buddy.engine.tensor.GgmlSums;
 import dev.buddy.engine.tensor.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;

@@ -133,6 +133,7 @@ public final class Transformer {
         if (perToken) {
             Arrays.fill(s.tokenMasks, 0, n * layers, true);
         }
+        int logitsRow = n - 1;
         for (int layer = 0; layer < layers; layer++) {
             if (layer == 1 && planner != null) {
                 plan(s, planner, perToken); // block 0 has run for these positions: its keys and values exist
@@ -141,7 +142,11 @@ public final class Transformer {
                 s.residualObserver.observe(layer, s.x, start, n, dim);
             }
             LayerWeights w = weights.layers()[layer];
-            if (layer == 0 || (!perToken && s.runBlock[layer])) {
+            if (layer == layers - 1 && n > 1 && eachLogits == null && s.residualObserver == null
+                    && (layer == 0 || (!perToken && s.runBlock[layer]))) {
+                lastBlockForOutputs(s, layer, w, all, wantLogits);
+                logitsRow = 0;
+            } else if (layer == 0 || (!perToken && s.runBlock[layer])) {
                 runBlock(s, layer, w, all);
             } else if (perToken) {
                 runBlockPerToken(s, layer, w);
@@ -156,8 +161,7 @@ public final class Transformer {
             plan(s, planner, perToken); // nothing left to skip, but the hook is still called once per forward call
         }
         if (wantLogits) {
-            int last = (n - 1) * dim;
-            rmsNorm(s.xb, 0, s.x, last, weights.outputNorm(), dim);
+            rmsNorm(s.xb, 0, s.x, logitsRow * dim, weights.outputNorm(), dim);
             s.normedInputChanged();
             weights.output().matvec(s.xb, 0, s.logits, 0, pool);
         }
@@ -301,6 +305,27 @@ public final class Transformer {
         GgmlMath.siluTimes(s.gate, s.up, n, spec.feedForwardLength());
         project(w.ffnDown(), s.gate, n, s.projected);
         add(rows.x, s.projected, n * dim);
+    }
+
+    /**
+     * The last block of a call whose only output is the logits after its last row (or nothing, for a prompt chunk
+     * before the last): attention runs on every row, because its keys and values are cached for later tokens, but
+     * the feed-forward half runs on the one row whose logits are read, moved to row 0 first. This is llama.cpp's
+     * "skip computing output for unused tokens" ({@code ggml_get_rows} by {@code inp_out_ids} after the last
+     * block's attention), so the row also goes through the same one-token kernels there as here, which for the float
+     * weight formats sum in a different order than the batch kernels.
+     */
+    private void lastBlockForOutputs(InferenceState s, int layer, LayerWeights w, TokenRows all, boolean wantLogits) {
+        attentionBlock(s, layer, w, all);
+        if (!wantLogits) {
+            return;
+        }
+        int dim = spec.embeddingLength();
+        int n = all.count;
+        System.arraycopy(s.x, (n - 1) * dim, s.x, 0, dim);
+        all.count = 1;
+        feedForwardBlock(s, w, all);
+        all.count = n;
     }
 
     /** A block the planner skipped: the residual passes unchanged; its KV slots follow the skipped-KV policy. */

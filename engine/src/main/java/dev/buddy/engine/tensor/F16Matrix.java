@@ -11,11 +11,17 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * F16 weights. As in ggml-cpu ({@code vec_dot_type} F16) the input is rounded to fp16 first, then the products are
- * taken in float: the SIMD kernels widen the fp16 weights to float lanes with integer bit moves (the Vector API has
- * no vector fp16 conversion in JDK 25) and accumulate with FMA.
+ * F16 weights. As in ggml-cpu ({@code vec_dot_type} F16) the input is rounded to fp16 first; fp16 lanes widen to float
+ * by moving exponent and mantissa into place and rescaling by 2^112 (exact for normal and subnormal halves; weights
+ * are finite, and an fp16 inf/NaN would come out as a large finite value, which the scalar path decodes exactly). Both
+ * of llama.cpp's summation orders are reproduced bit for bit (see {@link GgmlSums}): a single token goes through
+ * {@code ggml_vec_dot_f16}: 4 × 8 FMA lanes over the first {@code cols & ~31} elements (products of two fp16 values
+ * are exact in float), reduced as {@code GGML_F32x8_REDUCE}, then the remaining products added in double; a prompt
+ * batch goes through tinyBLAS (one 8-lane FMA accumulator, then its {@code hsum}) when {@link #tinyBlasOrder} says
+ * llama.cpp would use it. 128-bit kernels hold each 8-lane ggml register as two halves; at 512 bits the 256-bit
+ * kernels run.
  */
-final class F16Matrix extends WeightMatrix {
+final class F16Matrix extends FloatFormatMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
@@ -33,198 +39,230 @@ final class F16Matrix extends WeightMatrix {
     }
 
     @Override
-    public void row(int r, float[] dst, int dstOffset) {
-        long off = rowOffset(r);
-        for (int i = 0; i < cols; i++) {
-            dst[dstOffset + i] = weight(data, off, i);
-        }
+    float element(long off, int i) {
+        return weight(data, off, i);
     }
 
-    /** Products in float, summed in double: ggml's scalar {@code ggml_vec_dot_*} accumulates in ggml_float. */
     @Override
-    float scalarDot(int r, QuantizedInput in, int token) {
-        long off = rowOffset(r);
-        float[] x = in.values;
-        int xo = in.valuesOffset + token * cols;
-        double sum = 0;
-        for (int i = 0; i < cols; i++) {
-            sum += weight(data, off, i) * x[xo + i];
+    float finishVecDot(long off, float[] x, int xo, int np, float l0, float l1, float l2, float l3, float l4,
+            float l5, float l6, float l7) {
+        return tail(data, off, x, xo, np, cols, GgmlSums.finishReduce(l0, l1, l2, l3, l4, l5, l6, l7));
+    }
+
+    /** The vec_dot tail: the reduced lanes and every remaining (exact) product summed in double. */
+    static float tail(MemorySegment w, long off, float[] x, int xo, int i, int n, float lanes) {
+        double sum = lanes;
+        for (; i < n; i++) {
+            sum += weight(w, off, i) * x[xo + i];
         }
         return (float) sum;
     }
 
     @Override
-    float simdDot(int r, QuantizedInput in, int token) {
-        long off = rowOffset(r);
-        int xo = in.valuesOffset + token * cols;
-        return switch (width) {
-            case W128 -> V128.dot(data, off, cols, in.values, xo);
-            case W256 -> V256.dot(data, off, cols, in.values, xo);
-            case W512 -> V512.dot(data, off, cols, in.values, xo);
-            case SCALAR -> scalarDot(r, in, token);
-        };
+    float vecDot128(long off, float[] x, int xo) {
+        return V128.vecDot(data, off, cols, x, xo);
     }
 
     @Override
-    void simdDot4(int r, QuantizedInput in, int token, float[] out, int outIndex) {
-        long off = rowOffset(r);
-        int xo = in.valuesOffset + token * cols;
-        switch (width) {
-            case W128 -> V128.dot4(data, off, cols, in.values, xo, cols, out, outIndex, rows);
-            case W256 -> V256.dot4(data, off, cols, in.values, xo, cols, out, outIndex, rows);
-            case W512 -> V512.dot4(data, off, cols, in.values, xo, cols, out, outIndex, rows);
-            case SCALAR -> super.simdDot4(r, in, token, out, outIndex);
-        }
+    float vecDot256(long off, float[] x, int xo) {
+        return V256.vecDot(data, off, cols, x, xo);
     }
 
-    /** 128-bit kernels. */
+    @Override
+    float tinyBlas128(long off, float[] x, int xo) {
+        return V128.tinyBlas(data, off, cols, x, xo);
+    }
+
+    @Override
+    float tinyBlas256(long off, float[] x, int xo) {
+        return V256.tinyBlas(data, off, cols, x, xo);
+    }
+
+    @Override
+    void tinyBlas4x128(long off, float[] x, int xo, float[] out, int outIndex) {
+        V128.tinyBlas4(data, off, cols, x, xo, cols, out, outIndex, rows);
+    }
+
+    @Override
+    void tinyBlas4x256(long off, float[] x, int xo, float[] out, int outIndex) {
+        V256.tinyBlas4(data, off, cols, x, xo, cols, out, outIndex, rows);
+    }
+
+    /** 128-bit kernels: each 8-lane ggml register is a low (lanes 0-3) and a high (lanes 4-7) half. */
     private static final class V128 {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
         static final VectorSpecies<Short> S = ShortVector.SPECIES_64;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
-        static final int L = 4;
 
-        // fp16 lanes widen to float by moving exponent and mantissa into place and rescaling by 2^112, which
-        // also makes fp16 subnormals exact; the sign bit rides along. Weights are finite: an fp16 inf/NaN
-        // would come out as a large finite value here (the scalar path decodes it exactly).
-        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
-        static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
-            int i = 0;
-            for (; i + 4 * L <= n; i += 4 * L) {
-                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+        // Widening is written out in each kernel: a vector returned from a helper that C2 declines to inline is
+        // boxed, which made decode allocate (ForwardPassTest.decodingAllocatesNothingPerToken).
+        static float vecDot(MemorySegment w, long off, int n, float[] x, int xo) {
+            FloatVector a0l = FloatVector.zero(F), a0h = FloatVector.zero(F);
+            FloatVector a1l = FloatVector.zero(F), a1h = FloatVector.zero(F);
+            FloatVector a2l = FloatVector.zero(F), a2h = FloatVector.zero(F);
+            FloatVector a3l = FloatVector.zero(F), a3h = FloatVector.zero(F);
+            int np = n & ~31;
+            for (int i = 0; i < np; i += 32) {
+                IntVector hwa0l = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 0), LE)
                         .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
+                FloatVector wa0l = hwa0l.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwa0l.and(0x80000000))
                         .reinterpretAsFloats().mul(0x1p112f);
-                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)
+                a0l = wa0l.fma(FloatVector.fromArray(F, x, xo + i + 0), a0l);
+                IntVector hwa0h = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 4), LE)
                         .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector w1 = hw1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw1.and(0x80000000))
+                FloatVector wa0h = hwa0h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwa0h.and(0x80000000))
                         .reinterpretAsFloats().mul(0x1p112f);
-                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)
+                a0h = wa0h.fma(FloatVector.fromArray(F, x, xo + i + 4), a0h);
+                IntVector hwa1l = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 8), LE)
                         .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector w2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw2.and(0x80000000))
+                FloatVector wa1l = hwa1l.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwa1l.and(0x80000000))
                         .reinterpretAsFloats().mul(0x1p112f);
-                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)
+                a1l = wa1l.fma(FloatVector.fromArray(F, x, xo + i + 8), a1l);
+                IntVector hwa1h = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 12), LE)
                         .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector w3 = hw3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw3.and(0x80000000))
+                FloatVector wa1h = hwa1h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwa1h.and(0x80000000))
                         .reinterpretAsFloats().mul(0x1p112f);
-                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                a1h = wa1h.fma(FloatVector.fromArray(F, x, xo + i + 12), a1h);
+                IntVector hwa2l = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 16), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wa2l = hwa2l.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwa2l.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a2l = wa2l.fma(FloatVector.fromArray(F, x, xo + i + 16), a2l);
+                IntVector hwa2h = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 20), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wa2h = hwa2h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwa2h.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a2h = wa2h.fma(FloatVector.fromArray(F, x, xo + i + 20), a2h);
+                IntVector hwa3l = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 24), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wa3l = hwa3l.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwa3l.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a3l = wa3l.fma(FloatVector.fromArray(F, x, xo + i + 24), a3l);
+                IntVector hwa3h = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 28), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wa3h = hwa3h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwa3h.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                a3h = wa3h.fma(FloatVector.fromArray(F, x, xo + i + 28), a3h);
             }
-            for (; i + L <= n; i += L) {
-                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
-                        .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
-                        .reinterpretAsFloats().mul(0x1p112f);
-                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
-            }
-            FloatVector total = a0.add(a1).add(a2.add(a3));
-            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3));
-            for (; i < n; i++) {
-                sum += weight(w, off, i) * x[xo + i];
-            }
-            return sum;
+            FloatVector lo = a0l.add(a2l).add(a1l.add(a3l));
+            FloatVector hi = a0h.add(a2h).add(a1h.add(a3h));
+            float lanes = GgmlSums.finishReduce(lo.lane(0), lo.lane(1), lo.lane(2), lo.lane(3), hi.lane(0),
+                    hi.lane(1), hi.lane(2), hi.lane(3));
+            return tail(w, off, x, xo, np, n, lanes);
         }
 
-        static void dot4(MemorySegment w, long off, int n, float[] x, int xo, int stride, float[] out,
+        static float tinyBlas(MemorySegment w, long off, int n, float[] x, int xo) {
+            FloatVector lo = FloatVector.zero(F);
+            FloatVector hi = FloatVector.zero(F);
+            for (int i = 0; i < n; i += 8) {
+                IntVector hwl = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * i, LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wl = hwl.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwl.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                IntVector hwh = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 4), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wh = hwh.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwh.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                lo = wl.fma(FloatVector.fromArray(F, x, xo + i), lo);
+                hi = wh.fma(FloatVector.fromArray(F, x, xo + i + 4), hi);
+            }
+            return GgmlSums.tinyBlasHsum(lo.lane(0), lo.lane(1), lo.lane(2), lo.lane(3), hi.lane(0), hi.lane(1),
+                    hi.lane(2), hi.lane(3));
+        }
+
+        static void tinyBlas4(MemorySegment w, long off, int n, float[] x, int xo, int stride, float[] out,
                 int outIndex, int outStride) {
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
+            FloatVector l0 = FloatVector.zero(F), h0 = FloatVector.zero(F);
+            FloatVector l1 = FloatVector.zero(F), h1 = FloatVector.zero(F);
+            FloatVector l2 = FloatVector.zero(F), h2 = FloatVector.zero(F);
+            FloatVector l3 = FloatVector.zero(F), h3 = FloatVector.zero(F);
             int x1 = xo + stride;
             int x2 = xo + 2 * stride;
             int x3 = xo + 3 * stride;
-            int i = 0;
-            for (; i + L <= n; i += L) {
-                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+            for (int i = 0; i < n; i += 8) {
+                IntVector hwl = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * i, LE)
                         .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector wv = hwv.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwv.and(0x80000000))
+                FloatVector wl = hwl.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwl.and(0x80000000))
                         .reinterpretAsFloats().mul(0x1p112f);
-                a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
-                a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
-                a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+                IntVector hwh = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 4), LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wh = hwh.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwh.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                l0 = wl.fma(FloatVector.fromArray(F, x, xo + i), l0);
+                h0 = wh.fma(FloatVector.fromArray(F, x, xo + i + 4), h0);
+                l1 = wl.fma(FloatVector.fromArray(F, x, x1 + i), l1);
+                h1 = wh.fma(FloatVector.fromArray(F, x, x1 + i + 4), h1);
+                l2 = wl.fma(FloatVector.fromArray(F, x, x2 + i), l2);
+                h2 = wh.fma(FloatVector.fromArray(F, x, x2 + i + 4), h2);
+                l3 = wl.fma(FloatVector.fromArray(F, x, x3 + i), l3);
+                h3 = wh.fma(FloatVector.fromArray(F, x, x3 + i + 4), h3);
             }
-            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3));
-            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3));
-            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3));
-            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3));
-            for (; i < n; i++) {
-                float wi = weight(w, off, i);
-                s0 += wi * x[xo + i];
-                s1 += wi * x[x1 + i];
-                s2 += wi * x[x2 + i];
-                s3 += wi * x[x3 + i];
-            }
-            out[outIndex] = s0;
-            out[outIndex + outStride] = s1;
-            out[outIndex + 2 * outStride] = s2;
-            out[outIndex + 3 * outStride] = s3;
+            out[outIndex] = GgmlSums.tinyBlasHsum(l0.lane(0), l0.lane(1), l0.lane(2), l0.lane(3),
+                    h0.lane(0), h0.lane(1), h0.lane(2), h0.lane(3));
+            out[outIndex + outStride] = GgmlSums.tinyBlasHsum(l1.lane(0), l1.lane(1), l1.lane(2), l1.lane(3),
+                    h1.lane(0), h1.lane(1), h1.lane(2), h1.lane(3));
+            out[outIndex + 2 * outStride] = GgmlSums.tinyBlasHsum(l2.lane(0), l2.lane(1), l2.lane(2), l2.lane(3),
+                    h2.lane(0), h2.lane(1), h2.lane(2), h2.lane(3));
+            out[outIndex + 3 * outStride] = GgmlSums.tinyBlasHsum(l3.lane(0), l3.lane(1), l3.lane(2), l3.lane(3),
+                    h3.lane(0), h3.lane(1), h3.lane(2), h3.lane(3));
         }
     }
 
-    /** 256-bit kernels. */
+    /** 256-bit kernels: one vector is one ggml register. */
     private static final class V256 {
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
         static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-        static final int L = 8;
 
-        // fp16 lanes widen to float by moving exponent and mantissa into place and rescaling by 2^112, which
-        // also makes fp16 subnormals exact; the sign bit rides along. Weights are finite: an fp16 inf/NaN
-        // would come out as a large finite value here (the scalar path decodes it exactly).
-        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
-        static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
+        // Widening is written out in each kernel, as in V128.
+        static float vecDot(MemorySegment w, long off, int n, float[] x, int xo) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
             FloatVector a2 = FloatVector.zero(F);
             FloatVector a3 = FloatVector.zero(F);
-            int i = 0;
-            for (; i + 4 * L <= n; i += 4 * L) {
-                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+            int np = n & ~31;
+            for (int i = 0; i < np; i += 32) {
+                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 0), LE)
                         .convertShape(VectorOperators.S2I, I, 0);
                 FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
                         .reinterpretAsFloats().mul(0x1p112f);
-                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)
+                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i + 0), a0);
+                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 8), LE)
                         .convertShape(VectorOperators.S2I, I, 0);
                 FloatVector w1 = hw1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw1.and(0x80000000))
                         .reinterpretAsFloats().mul(0x1p112f);
-                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)
+                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 8), a1);
+                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 16), LE)
                         .convertShape(VectorOperators.S2I, I, 0);
                 FloatVector w2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw2.and(0x80000000))
                         .reinterpretAsFloats().mul(0x1p112f);
-                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)
+                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 16), a2);
+                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 24), LE)
                         .convertShape(VectorOperators.S2I, I, 0);
                 FloatVector w3 = hw3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw3.and(0x80000000))
                         .reinterpretAsFloats().mul(0x1p112f);
-                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 24), a3);
             }
-            for (; i + L <= n; i += L) {
-                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
-                        .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
-                        .reinterpretAsFloats().mul(0x1p112f);
-                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
-            }
-            FloatVector total = a0.add(a1).add(a2.add(a3));
-            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5)
-                    + total.lane(6) + total.lane(7));
-            for (; i < n; i++) {
-                sum += weight(w, off, i) * x[xo + i];
-            }
-            return sum;
+            FloatVector v = a0.add(a2).add(a1.add(a3));
+            float lanes = GgmlSums.finishReduce(v.lane(0), v.lane(1), v.lane(2), v.lane(3), v.lane(4), v.lane(5),
+                    v.lane(6), v.lane(7));
+            return tail(w, off, x, xo, np, n, lanes);
         }
 
-        static void dot4(MemorySegment w, long off, int n, float[] x, int xo, int stride, float[] out,
+        static float tinyBlas(MemorySegment w, long off, int n, float[] x, int xo) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = 0; i < n; i += 8) {
+                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * i, LE)
+                        .convertShape(VectorOperators.S2I, I, 0);
+                FloatVector wv = hwv.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwv.and(0x80000000))
+                        .reinterpretAsFloats().mul(0x1p112f);
+                acc = wv.fma(FloatVector.fromArray(F, x, xo + i), acc);
+            }
+            return GgmlSums.tinyBlasHsum(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4),
+                    acc.lane(5), acc.lane(6), acc.lane(7));
+        }
+
+        static void tinyBlas4(MemorySegment w, long off, int n, float[] x, int xo, int stride, float[] out,
                 int outIndex, int outStride) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -233,9 +271,8 @@ final class F16Matrix extends WeightMatrix {
             int x1 = xo + stride;
             int x2 = xo + 2 * stride;
             int x3 = xo + 3 * stride;
-            int i = 0;
-            for (; i + L <= n; i += L) {
-                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
+            for (int i = 0; i < n; i += 8) {
+                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * i, LE)
                         .convertShape(VectorOperators.S2I, I, 0);
                 FloatVector wv = hwv.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwv.and(0x80000000))
                         .reinterpretAsFloats().mul(0x1p112f);
@@ -244,127 +281,14 @@ final class F16Matrix extends WeightMatrix {
                 a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
                 a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
             }
-            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3) + a0.lane(4) + a0.lane(5) + a0.lane(6)
-                    + a0.lane(7));
-            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3) + a1.lane(4) + a1.lane(5) + a1.lane(6)
-                    + a1.lane(7));
-            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3) + a2.lane(4) + a2.lane(5) + a2.lane(6)
-                    + a2.lane(7));
-            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3) + a3.lane(4) + a3.lane(5) + a3.lane(6)
-                    + a3.lane(7));
-            for (; i < n; i++) {
-                float wi = weight(w, off, i);
-                s0 += wi * x[xo + i];
-                s1 += wi * x[x1 + i];
-                s2 += wi * x[x2 + i];
-                s3 += wi * x[x3 + i];
-            }
-            out[outIndex] = s0;
-            out[outIndex + outStride] = s1;
-            out[outIndex + 2 * outStride] = s2;
-            out[outIndex + 3 * outStride] = s3;
-        }
-    }
-
-    /** 512-bit kernels. */
-    private static final class V512 {
-        static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-        static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
-        static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
-        static final int L = 16;
-
-        // fp16 lanes widen to float by moving exponent and mantissa into place and rescaling by 2^112, which
-        // also makes fp16 subnormals exact; the sign bit rides along. Weights are finite: an fp16 inf/NaN
-        // would come out as a large finite value here (the scalar path decodes it exactly).
-        // Conversions are written inline: a vector crossing a call C2 does not inline gets boxed.
-        static float dot(MemorySegment w, long off, int n, float[] x, int xo) {
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
-            int i = 0;
-            for (; i + 4 * L <= n; i += 4 * L) {
-                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
-                        .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
-                        .reinterpretAsFloats().mul(0x1p112f);
-                IntVector hw1 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 1 * L), LE)
-                        .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector w1 = hw1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw1.and(0x80000000))
-                        .reinterpretAsFloats().mul(0x1p112f);
-                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 2 * L), LE)
-                        .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector w2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw2.and(0x80000000))
-                        .reinterpretAsFloats().mul(0x1p112f);
-                IntVector hw3 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i + 3 * L), LE)
-                        .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector w3 = hw3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw3.and(0x80000000))
-                        .reinterpretAsFloats().mul(0x1p112f);
-                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = w1.fma(FloatVector.fromArray(F, x, xo + i + 1 * L), a1);
-                a2 = w2.fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-                a3 = w3.fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
-            }
-            for (; i + L <= n; i += L) {
-                IntVector hw0 = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
-                        .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector w0 = hw0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hw0.and(0x80000000))
-                        .reinterpretAsFloats().mul(0x1p112f);
-                a0 = w0.fma(FloatVector.fromArray(F, x, xo + i), a0);
-            }
-            FloatVector total = a0.add(a1).add(a2.add(a3));
-            float sum = (total.lane(0) + total.lane(1) + total.lane(2) + total.lane(3) + total.lane(4) + total.lane(5)
-                    + total.lane(6) + total.lane(7) + total.lane(8) + total.lane(9) + total.lane(10) + total.lane(11)
-                    + total.lane(12) + total.lane(13) + total.lane(14) + total.lane(15));
-            for (; i < n; i++) {
-                sum += weight(w, off, i) * x[xo + i];
-            }
-            return sum;
-        }
-
-        static void dot4(MemorySegment w, long off, int n, float[] x, int xo, int stride, float[] out,
-                int outIndex, int outStride) {
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
-            int x1 = xo + stride;
-            int x2 = xo + 2 * stride;
-            int x3 = xo + 3 * stride;
-            int i = 0;
-            for (; i + L <= n; i += L) {
-                IntVector hwv = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * (i), LE)
-                        .convertShape(VectorOperators.S2I, I, 0);
-                FloatVector wv = hwv.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(hwv.and(0x80000000))
-                        .reinterpretAsFloats().mul(0x1p112f);
-                a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
-                a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
-                a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
-                a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
-            }
-            float s0 = (a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3) + a0.lane(4) + a0.lane(5) + a0.lane(6)
-                    + a0.lane(7) + a0.lane(8) + a0.lane(9) + a0.lane(10) + a0.lane(11) + a0.lane(12) + a0.lane(13)
-                    + a0.lane(14) + a0.lane(15));
-            float s1 = (a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3) + a1.lane(4) + a1.lane(5) + a1.lane(6)
-                    + a1.lane(7) + a1.lane(8) + a1.lane(9) + a1.lane(10) + a1.lane(11) + a1.lane(12) + a1.lane(13)
-                    + a1.lane(14) + a1.lane(15));
-            float s2 = (a2.lane(0) + a2.lane(1) + a2.lane(2) + a2.lane(3) + a2.lane(4) + a2.lane(5) + a2.lane(6)
-                    + a2.lane(7) + a2.lane(8) + a2.lane(9) + a2.lane(10) + a2.lane(11) + a2.lane(12) + a2.lane(13)
-                    + a2.lane(14) + a2.lane(15));
-            float s3 = (a3.lane(0) + a3.lane(1) + a3.lane(2) + a3.lane(3) + a3.lane(4) + a3.lane(5) + a3.lane(6)
-                    + a3.lane(7) + a3.lane(8) + a3.lane(9) + a3.lane(10) + a3.lane(11) + a3.lane(12) + a3.lane(13)
-                    + a3.lane(14) + a3.lane(15));
-            for (; i < n; i++) {
-                float wi = weight(w, off, i);
-                s0 += wi * x[xo + i];
-                s1 += wi * x[x1 + i];
-                s2 += wi * x[x2 + i];
-                s3 += wi * x[x3 + i];
-            }
-            out[outIndex] = s0;
-            out[outIndex + outStride] = s1;
-            out[outIndex + 2 * outStride] = s2;
-            out[outIndex + 3 * outStride] = s3;
+            out[outIndex] = GgmlSums.tinyBlasHsum(a0.lane(0), a0.lane(1), a0.lane(2), a0.lane(3),
+                    a0.lane(4), a0.lane(5), a0.lane(6), a0.lane(7));
+            out[outIndex + outStride] = GgmlSums.tinyBlasHsum(a1.lane(0), a1.lane(1), a1.lane(2), a1.lane(3),
+                    a1.lane(4), a1.lane(5), a1.lane(6), a1.lane(7));
+            out[outIndex + 2 * outStride] = GgmlSums.tinyBlasHsum(a2.lane(0), a2.lane(1), a2.lane(2), a2.lane(3),
+                    a2.lane(4), a2.lane(5), a2.lane(6), a2.lane(7));
+            out[outIndex + 3 * outStride] = GgmlSums.tinyBlasHsum(a3.lane(0), a3.lane(1), a3.lane(2), a3.lane(3),
+                    a3.lane(4), a3.lane(5), a3.lane(6), a3.lane(7));
         }
     }
 }

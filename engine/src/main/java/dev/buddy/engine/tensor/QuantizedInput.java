@@ -64,6 +64,13 @@ public final class QuantizedInput {
      */
     float[] floats = new float[0];
     private boolean floatsReady;
+    /**
+     * Q8_0/Q8_1, for the legacy 4/5-bit kernels ({@link LegacyQuantKernels}): the quants as floats, permuted within
+     * each 32-block so that position {@code 8t + j} holds element {@code 4j + t} (sub-vector t, lane j), made by
+     * {@link #preparePermuted()}; token t starts at t*cols.
+     */
+    float[] permuted = new float[0];
+    private boolean permutedReady;
 
     /** Elements per parallel chunk of a conversion: below this, handing work to other threads costs more. */
     private static final int ELEMENTS_PER_CHUNK = 1 << 14;
@@ -122,6 +129,7 @@ public final class QuantizedInput {
         this.cols = cols;
         this.tokens = tokens;
         this.floatsReady = false;
+        this.permutedReady = false;
         int n = Math.toIntExact(total);
         int blocks = n / blockSize;
         switch (format) {
@@ -195,6 +203,33 @@ public final class QuantizedInput {
             }
         }
         floatsReady = true;
+    }
+
+    /**
+     * Fills {@link #permuted} from the quants of the last {@link #quantize} call, once per call however many matrices
+     * read it. Call from the thread that quantised, before handing the input to other threads.
+     */
+    void preparePermuted() {
+        if (permutedReady) {
+            return;
+        }
+        if (format != ActivationFormat.Q8_0 && format != ActivationFormat.Q8_1) {
+            throw new IllegalStateException(format + " input has no 32-quant blocks to permute");
+        }
+        int n = tokens * cols;
+        if (permuted.length < n) {
+            permuted = new float[n];
+        }
+        short[] q = qs;
+        float[] p = permuted;
+        for (int base = 0; base < n; base += 32) {
+            for (int t = 0; t < 4; t++) {
+                for (int j = 0; j < 8; j++) {
+                    p[base + 8 * t + j] = q[base + 4 * j + t];
+                }
+            }
+        }
+        permutedReady = true;
     }
 
     /** Converts blocks {@code [from, to)} of the current source (one element per block for F16/BF16). */

@@ -19,7 +19,7 @@ import java.util.Objects;
  * overloads quantise into scratch owned by the calling thread (allocated once per thread and format).
  */
 public abstract sealed class WeightMatrix
-        permits F32Matrix, F16Matrix, BF16Matrix, Q8_0Matrix, Q4_0Matrix, Q4_1Matrix, Q5_0Matrix, Q5_1Matrix,
+        permits FloatFormatMatrix, Q8_0Matrix, Q4_0Matrix, Q4_1Matrix, Q5_0Matrix, Q5_1Matrix,
         Q4_KMatrix, Q5_KMatrix, Q6_KMatrix {
 
     /** Roughly how many weight elements (times tokens) a parallel chunk should cover to be worth a hand-off. */
@@ -206,6 +206,9 @@ public abstract sealed class WeightMatrix
         if (usesFloatGemm(tokens)) {
             in.prepareFloats(); // once, on this thread, before the workers read it
         }
+        if (width != VectorWidth.SCALAR && readsPermutedInput()) {
+            in.preparePermuted(); // likewise
+        }
         scratch.prepare(this, in, out, outOffset);
         try {
             pool.forRange(rows, grain, scratch);
@@ -265,6 +268,9 @@ public abstract sealed class WeightMatrix
         batch.quantize(x, 0, gemmTokens, warmCols);
         if (gemm) {
             batch.prepareFloats();
+        }
+        if (readsPermutedInput()) {
+            in.preparePermuted();
         }
         float[] out = new float[4];
         float[] gemmOut = new float[2 * gemmTokens];
@@ -380,6 +386,11 @@ public abstract sealed class WeightMatrix
         }
     }
 
+    /** Whether the SIMD kernels read {@link QuantizedInput#permuted} (the legacy 4/5-bit formats). */
+    boolean readsPermutedInput() {
+        return false;
+    }
+
     /** Whether this format implements {@link #dequantizeBlocks} and so runs long prefill batches as a float GEMM. */
     boolean hasFloatGemm() {
         return false;
@@ -413,6 +424,17 @@ public abstract sealed class WeightMatrix
         for (int k = 0; k < 4; k++) {
             out[outIndex + k * rows] = simdDot(r, in, token + k);
         }
+    }
+
+    /**
+     * Whether llama.cpp b4916 runs a product with {@code tokens} input columns through llamafile's tinyBLAS rather
+     * than one {@code ggml_vec_dot_*} per row and token; it matters for the float formats (F32, F16, BF16), whose two
+     * kernels sum in different orders. {@code llamafile_sgemm} declines single-token products ("only enable sgemm
+     * for prompt processing") and {@code tinyBLAS::matmul} declines shapes its tiles do not cover: rows not a
+     * multiple of 4 (its RM) or columns not a multiple of 8 (its KN), in which case ggml falls back to vec_dot.
+     */
+    final boolean tinyBlasOrder(int tokens) {
+        return tokens >= 2 && rows % 4 == 0 && cols % 8 == 0;
     }
 
     /** Byte offset of row {@code r} in {@link #data}. */

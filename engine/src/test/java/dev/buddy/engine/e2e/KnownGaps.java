@@ -14,11 +14,24 @@ import org.junit.jupiter.api.Assumptions;
 final class KnownGaps {
     private KnownGaps() {}
 
-    /** Shared cause of the opt-in SmolLM2-135M-Instruct Q4_1 comparison (SmolLm2GreedyTest). */
-    private static final String SMOLLM2_Q4_1 = "the Q4_1 x Q8_1 dot products do not follow ggml's AVX2 order yet"
-            + " (on the synthetic llama model the Q8_1 formats still differ by max |Δlogit| 0.105 (Q4_1) and 0.101"
-            + " (Q5_1), against 0 for Q8_0 and ~2e-6 for Q4_0/Q5_0); SmolLM2's logits differ by 0.08-0.49 already"
-            + " after the batched prompt, so greedy runs part at llama.cpp top-2 margins of 0.03-0.23.";
+    /**
+     * Shared cause of the opt-in SmolLM2-135M-Instruct Q4_1 comparison (SmolLm2GreedyTest). The Q4_1 x Q8_1 dots now
+     * follow ggml's AVX2 order bit for bit (LegacyQuantExactLogitsTest: max |Δlogit| 0 on the synthetic llama model,
+     * all four legacy formats, both KV types), yet the real model still parts from llama.cpp.
+     */
+    private static final String SMOLLM2_Q4_1 = "not in the Q4_1 dot products any more (bit-exact against ggml's AVX2"
+            + " vec_dot and, on synthetic models, against llama.cpp): on the real file a 1-token prompt (\"Hi\") gives"
+            + " identical logits for two positions and differs by 0.67 at the third, and a SmolLM2-shaped synthetic"
+            + " model with Q4_1 everywhere matches for 12 positions, then differs by 0.06; the op that first differs"
+            + " is not located yet. Greedy runs part at llama.cpp top-2 margins of 0.03-0.21.";
+
+    /** Shared cause of the llama-shaped F32/F16-weight cases of FloatWeightsExactLogitsTest. */
+    private static final String FLOAT_LLAMA = "the float kernels follow ggml's vec_dot and tinyBLAS orders bit for bit"
+            + " (FloatFormatOrderProperties) and BF16 weights and the qwen2 F16 model match llama.cpp exactly, but on"
+            + " the llama-shaped synthetic model (tied F16/F32 embeddings, RoPE frequency factors, 3 blocks) F32"
+            + " weights still differ by up to 1e-5 and F16 weights by up to 6e-3 (an F16 rounding flip), mostly at"
+            + " later decode steps; ruled out: RoPE's cosf/sinf (calling the C library's gave the same figures) and"
+            + " tinyBLAS for one token (much worse). The op that still differs is not found yet.";
 
     /**
      * Shared cause of the two bit-exactness cases of KQuantExactLogitsTest that fail: not the K-quant dots, which
@@ -32,6 +45,8 @@ final class KnownGaps {
             + " last bit now and then, and requantising the next activation to 8 bits amplifies it.";
 
     private static final Map<String, String> GAPS = Map.of(
+            "exact llama-F32", FLOAT_LLAMA,
+            "exact llama-F16", FLOAT_LLAMA,
             "llama-Q5_K F32 KV exact", DIM_256_DECODE,
             "llama-Q6_K F16 KV exact", DIM_256_DECODE,
             "SmolLM2 F32", SMOLLM2_Q4_1,

@@ -1,5 +1,6 @@
 package dev.buddy.router.eval;
 
+import dev.buddy.gguf.TempFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +32,7 @@ public final class AtomicFiles {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+        Path temp = TempFiles.newSibling(absolute);
         try {
             try (OutputStream out = Files.newOutputStream(temp)) {
                 content.writeTo(out);

@@ -1,7 +1,8 @@
-package dev.buddy.engine.kv;
+package dev.buddy.engine.tensor;
 
 /**
- * The summation orders of llama.cpp's CPU attention (ggml b4916, x86 AVX2/FMA/F16C build), as scalar code. Which
+ * The summation orders of llama.cpp's float matrix products (ggml b4916, x86 AVX2/FMA/F16C build), as scalar code:
+ * attention (a product with the K/V cache) and F32/F16/BF16 weights go through the same kernels. Which
  * kernel ggml runs depends on the batch: one token goes through {@code ggml_vec_dot_f32}/{@code ggml_vec_dot_f16};
  * a batch of two or more goes through llamafile's tinyBLAS wherever it accepts the shapes (it declines single-column
  * products). The orders differ, and with an F16 cache a last-bit difference in a sum can flip the F16 rounding of
@@ -18,11 +19,11 @@ package dev.buddy.engine.kv;
  *       reduced by its {@code hsum}.</li>
  * </ul>
  */
-final class GgmlSums {
+public final class GgmlSums {
     private GgmlSums() {}
 
     /** {@code GGML_F32x8_REDUCE} of 4 × 8 lanes held as 32 slots (slot = accumulator * 8 + lane). */
-    static float reduce32(float[] s, int o, int stride) {
+    public static float reduce32(float[] s, int o, int stride) {
         float l0 = (s[o] + s[o + 16 * stride]) + (s[o + 8 * stride] + s[o + 24 * stride]);
         float l1 = (s[o + stride] + s[o + 17 * stride]) + (s[o + 9 * stride] + s[o + 25 * stride]);
         float l2 = (s[o + 2 * stride] + s[o + 18 * stride]) + (s[o + 10 * stride] + s[o + 26 * stride]);
@@ -35,7 +36,7 @@ final class GgmlSums {
     }
 
     /** The end of {@code GGML_F32x8_REDUCE}: 128-bit halves added lane-wise, then two {@code hadd}s. */
-    static float finishReduce(float l0, float l1, float l2, float l3, float l4, float l5, float l6, float l7) {
+    public static float finishReduce(float l0, float l1, float l2, float l3, float l4, float l5, float l6, float l7) {
         float t0 = l0 + l4;
         float t1 = l1 + l5;
         float t2 = l2 + l6;
@@ -44,7 +45,7 @@ final class GgmlSums {
     }
 
     /** tinyBLAS's {@code hsum(__m256)}: halves added lane-wise, then {@code movehl} and {@code movehdup} steps. */
-    static float tinyBlasHsum(float l0, float l1, float l2, float l3, float l4, float l5, float l6, float l7) {
+    public static float tinyBlasHsum(float l0, float l1, float l2, float l3, float l4, float l5, float l6, float l7) {
         float t0 = l0 + l4;
         float t1 = l1 + l5;
         float t2 = l2 + l6;
@@ -53,7 +54,7 @@ final class GgmlSums {
     }
 
     /** The scalar tail of {@code ggml_vec_dot_f32} from element {@code i}, as GCC 10 vectorised it. */
-    static float tailF32(float[] x, int xo, float[] y, int yo, int i, int n, float sum) {
+    public static float tailF32(float[] x, int xo, float[] y, int yo, int i, int n, float sum) {
         for (; n - i >= 8; i += 8) {
             for (int j = i; j < i + 8; j++) {
                 sum += x[xo + j] * y[yo + j];

@@ -1,0 +1,449 @@
+package dev.buddy.engine.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Dot kernels of ggml's "legacy" 4/5-bit formats (Q4_0, Q4_1, Q5_0, Q5_1) against Q8_0/Q8_1 input, in the exact
+ * arithmetic order of ggml-cpu's AVX2 {@code ggml_vec_dot_q4_0_q8_0}, {@code _q4_1_q8_1}, {@code _q5_0_q8_0} and
+ * {@code _q5_1_q8_1} (llama.cpp b4916, checked against the disassembly of the libjllama.so Buddy tests against):
+ * <ol>
+ *   <li>per 32-block, {@code bytes_from_nibbles_32} puts elements 0-15 (low nibbles) in bytes 0-15 and elements 16-31
+ *       (high nibbles) in bytes 16-31; {@code maddubs} + {@code madd} then give 8 int32 lanes, lane j the exact sum of
+ *       elements 4j..4j+3 times the input quants; converted to float;</li>
+ *   <li>{@code acc = fma(d_w * d_x, lanes, acc)} with {@code d_w * d_x} one float product of the two fp16 scales;</li>
+ *   <li>Q4_1/Q5_1 only: {@code summs = fma(m_w, s_x, summs)} per block (the compiler contracts
+ *       {@code summs += m * s} into {@code vfmadd231ss}), with {@code s_x} Q8_1's fp16 block sum;</li>
+ *   <li>result {@code hsum_float_8(acc)} ({@link Q8_0Matrix#hsum8}), plus {@code summs} for Q4_1/Q5_1.</li>
+ * </ol>
+ * llama.cpp's prompt path gives the same bits per (row, token): the libjllama.so instantiates tinyBLAS only for
+ * Q4_0, Q5_0, IQ4_NL and Q8_0 (same per-block lanes, fma and {@code hsum}); Q4_1/Q5_1 call these very vec_dots per
+ * (row, token). One exception, from the same build's CPU "extra" buffer: Q4_0 matrices whose row count is a multiple
+ * of 8 are repacked to {@code block_q4_0x8} and run by {@code ggml_gemv/gemm_q4_0_8x8_q8_0}, which sum each whole
+ * block in integers and keep one accumulator per (row, token); {@code wholeBlockSums} selects that order.
+ *
+ * <p>SIMD (why float lanes): every partial sum of a lane is an integer below 2^24, so the lane can be formed in float
+ * lanes exactly, in any order. The input is kept as floats permuted within each block
+ * ({@link QuantizedInput#permuted}: sub-vector t holds element 4j+t in lane j), and the weight block is unpacked
+ * with variable shifts straight into the same layout (the 16 quant bytes as 4 ints, duplicated to 8 lanes, shifted by
+ * 8t for the low nibbles and 8t+4 for the high ones). A lane is then one multiply and three FMAs; the block scale is
+ * one more FMA. Batches run a 4-token tile that unpacks each weight block once, so a (row, token) result is the
+ * single-token dot's bit for bit; the dequantise-to-float GEMM these formats used before cannot give ggml's bits.
+ * At 512 bits the 256-bit kernels run: ggml's 8 lanes fix the accumulation order, so a wider vector cannot take two
+ * blocks at once without changing the bits.
+ *
+ * <p>Measured against the previous, inexact kernels (JMH {@code KernelBenchmark.decode|prefill}, 8192x2048, 1
+ * thread, 64-token prefill, {@code -wi 2 -i 3}; two sessions, each running main's jar and this one alternately twice;
+ * medians of 6 iterations per session; 2-core AVX2 VM at load average 14-20, so only large ratios mean anything):
+ * decode Q4_1 0.90-1.20x, Q5_0 0.60-0.72x, Q5_1 0.53-0.77x, Q4_0 (whole-block order) 0.56-0.72x; prefill against the
+ * float GEMM Q4_1 0.68-1.04x, Q5_0 0.60-0.89x, Q5_1 0.50-0.87x, Q4_0 0.26-0.30x. Exactness wins over those losses;
+ * the Q4_0 whole-block order (one 8-lane reduction per block and token) is the one to speed up next, e.g. with eight
+ * rows in lanes as ggml's repacked gemv does.
+ */
+final class LegacyQuantKernels {
+    private LegacyQuantKernels() {}
+
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+
+    /**
+     * Where a format keeps its fields inside a block, and the bias its quants carry.
+     *
+     * @param bytes block size in bytes
+     * @param qsOffset offset of the 16 nibble bytes
+     * @param qhOffset offset of the 32 fifth bits (a little-endian uint32), or -1 for the 4-bit formats
+     * @param bias subtracted from every unpacked quant (8 for Q4_0, 16 for Q5_0, 0 for the formats with a minimum)
+     * @param minOffset offset of the fp16 block minimum {@code m}, or -1 for the symmetric formats
+     */
+    record Layout(int bytes, int qsOffset, int qhOffset, int bias, int minOffset) {
+        /** {@code block_q4_0}: fp16 d, qs[16]. */
+        static final Layout Q4_0 = new Layout(18, 2, -1, 8, -1);
+        /** {@code block_q4_1}: fp16 d, fp16 m, qs[16]. */
+        static final Layout Q4_1 = new Layout(20, 4, -1, 0, 2);
+        /** {@code block_q5_0}: fp16 d, qh[4], qs[16]. */
+        static final Layout Q5_0 = new Layout(22, 6, 2, 16, -1);
+        /** {@code block_q5_1}: fp16 d, fp16 m, qh[4], qs[16]. */
+        static final Layout Q5_1 = new Layout(24, 8, 4, 0, 2);
+    }
+
+    /** Element {@code e} (0..31) of the block at {@code bo}, with its bias subtracted: the byte ggml multiplies. */
+    static int quant(Layout f, MemorySegment w, long bo, int e) {
+        int b = w.get(BYTE, bo + f.qsOffset() + (e & 15));
+        int q = e < 16 ? b & 0x0F : (b >> 4) & 0x0F;
+        if (f.qhOffset() >= 0) {
+            q |= ((w.get(INT, bo + f.qhOffset()) >>> e) & 1) << 4;
+        }
+        return q - f.bias();
+    }
+
+    /**
+     * The scalar reference: ggml's AVX2 order, written one lane at a time from the block definition; with
+     * {@code wholeBlockSums}, the order of the repacked Q4_0 kernels instead ({@code ggml_gemv_q4_0_8x8_q8_0} and
+     * {@code ggml_gemm_q4_0_8x8_q8_0}, which llama.cpp uses for Q4_0 matrices whose row count is a multiple of 8):
+     * one float accumulator per (row, token), {@code acc = fma((float) blockSum, d_w * d_x, acc)} with the exact
+     * integer sum of the whole block.
+     */
+    static float scalarDot(Layout f, MemorySegment w, long off, int blocks, QuantizedInput in, int token,
+            boolean wholeBlockSums) {
+        if (wholeBlockSums) {
+            return scalarDotWholeBlocks(f, w, off, blocks, in, token);
+        }
+        short[] xq = in.qs;
+        int xo = token * blocks * 32;
+        int dOff = token * blocks;
+        float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f, a4 = 0f, a5 = 0f, a6 = 0f, a7 = 0f;
+        float summs = 0f;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * f.bytes();
+            int e = xo + b * 32;
+            float d = Halfs.f16ToFloat(w.get(HALF, bo)) * in.d[dOff + b];
+            a0 = Math.fma(d, lane(f, w, bo, xq, e, 0), a0);
+            a1 = Math.fma(d, lane(f, w, bo, xq, e, 1), a1);
+            a2 = Math.fma(d, lane(f, w, bo, xq, e, 2), a2);
+            a3 = Math.fma(d, lane(f, w, bo, xq, e, 3), a3);
+            a4 = Math.fma(d, lane(f, w, bo, xq, e, 4), a4);
+            a5 = Math.fma(d, lane(f, w, bo, xq, e, 5), a5);
+            a6 = Math.fma(d, lane(f, w, bo, xq, e, 6), a6);
+            a7 = Math.fma(d, lane(f, w, bo, xq, e, 7), a7);
+            if (f.minOffset() >= 0) {
+                summs = Math.fma(Halfs.f16ToFloat(w.get(HALF, bo + f.minOffset())), in.s[dOff + b], summs);
+            }
+        }
+        float h = Q8_0Matrix.hsum8(a0, a1, a2, a3, a4, a5, a6, a7);
+        return f.minOffset() >= 0 ? h + summs : h;
+    }
+
+    private static float scalarDotWholeBlocks(Layout f, MemorySegment w, long off, int blocks, QuantizedInput in,
+            int token) {
+        short[] xq = in.qs;
+        int xo = token * blocks * 32;
+        int dOff = token * blocks;
+        float acc = 0f;
+        float summs = 0f;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * f.bytes();
+            int e = xo + b * 32;
+            int sum = 0;
+            for (int k = 0; k < 32; k++) {
+                sum += quant(f, w, bo, k) * xq[e + k];
+            }
+            acc = Math.fma((float) sum, Halfs.f16ToFloat(w.get(HALF, bo)) * in.d[dOff + b], acc);
+            if (f.minOffset() >= 0) {
+                summs = Math.fma(Halfs.f16ToFloat(w.get(HALF, bo + f.minOffset())), in.s[dOff + b], summs);
+            }
+        }
+        return f.minOffset() >= 0 ? acc + summs : acc;
+    }
+
+    /** Lane j of ggml's 8: the integer dot of elements 4j..4j+3 with the input quants from {@code e}. */
+    private static int lane(Layout f, MemorySegment w, long bo, short[] xq, int e, int j) {
+        int sum = 0;
+        for (int k = 4 * j; k < 4 * j + 4; k++) {
+            sum += quant(f, w, bo, k) * xq[e + k];
+        }
+        return sum;
+    }
+
+    // One method per kernel, vectors only in locals: a vector passed to or returned from a call that C2 declines to
+    // inline is boxed. The format's constants are read once into locals; the branches on them are loop-invariant.
+    static final class V256 {
+        static final VectorSpecies<Integer> I4 = IntVector.SPECIES_128;
+        static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+        /** The 4 ints of quant bytes in both halves: lanes 0-3 give the low nibbles, lanes 4-7 the high ones. */
+        static final VectorShuffle<Integer> TWICE = VectorShuffle.fromValues(I, 0, 1, 2, 3, 0, 1, 2, 3);
+        /** Shifts that bring byte t of each int (low nibble in lanes 0-3, high nibble in 4-7) to bits 0-3. */
+        static final IntVector NIB0 = IntVector.fromArray(I, new int[] {0, 0, 0, 0, 4, 4, 4, 4}, 0);
+        static final IntVector NIB1 = NIB0.add(8);
+        static final IntVector NIB2 = NIB0.add(16);
+        static final IntVector NIB3 = NIB0.add(24);
+        /** qh pre-shift: lane 0 moved up by 4 so that one right shift per t brings bit 4j+t to bit 4 everywhere. */
+        static final IntVector QH_PRE = IntVector.fromArray(I, new int[] {4, 0, 0, 0, 0, 0, 0, 0}, 0);
+        static final IntVector QH0 = IntVector.fromArray(I, new int[] {0, 0, 4, 8, 12, 16, 20, 24}, 0);
+        static final IntVector QH1 = QH0.add(1);
+        static final IntVector QH2 = QH0.add(2);
+        static final IntVector QH3 = QH0.add(3);
+        /** Tree reduction of a block's 8 integer-valued lanes (exact in any order): halves, pairs, neighbours. */
+        static final VectorShuffle<Float> HALVES = VectorShuffle.fromValues(F, 4, 5, 6, 7, 0, 1, 2, 3);
+        static final VectorShuffle<Float> PAIRS = VectorShuffle.fromValues(F, 2, 3, 0, 1, 6, 7, 4, 5);
+        static final VectorShuffle<Float> NEIGHBOURS = VectorShuffle.fromValues(F, 1, 0, 3, 2, 5, 4, 7, 6);
+
+        static float dot(Layout f, MemorySegment w, long off, int blocks, float[] xp, int xo, float[] xd,
+                float[] xs, int dOff, boolean wholeBlockSums) {
+            int bytes = f.bytes();
+            int qsOff = f.qsOffset();
+            int qhOff = f.qhOffset();
+            int bias = f.bias();
+            int mOff = f.minOffset();
+            FloatVector acc = FloatVector.zero(F);
+            float whole = 0f;
+            float summs = 0f;
+            for (int b = 0; b < blocks; b++) {
+                long bo = off + (long) b * bytes;
+                int e = xo + b * 32;
+                IntVector q = ((IntVector) IntVector.fromMemorySegment(I4, w, bo + qsOff, LE)
+                        .reinterpretShape(I, 0)).rearrange(TWICE);
+                IntVector n0 = q.lanewise(VectorOperators.LSHR, NIB0).and(0x0F);
+                IntVector n1 = q.lanewise(VectorOperators.LSHR, NIB1).and(0x0F);
+                IntVector n2 = q.lanewise(VectorOperators.LSHR, NIB2).and(0x0F);
+                IntVector n3 = q.lanewise(VectorOperators.LSHR, NIB3).and(0x0F);
+                if (qhOff >= 0) {
+                    IntVector h = IntVector.broadcast(I, w.get(INT, bo + qhOff)).lanewise(VectorOperators.LSHL, QH_PRE);
+                    n0 = n0.or(h.lanewise(VectorOperators.LSHR, QH0).and(0x10));
+                    n1 = n1.or(h.lanewise(VectorOperators.LSHR, QH1).and(0x10));
+                    n2 = n2.or(h.lanewise(VectorOperators.LSHR, QH2).and(0x10));
+                    n3 = n3.or(h.lanewise(VectorOperators.LSHR, QH3).and(0x10));
+                }
+                if (bias != 0) {
+                    n0 = n0.sub(bias);
+                    n1 = n1.sub(bias);
+                    n2 = n2.sub(bias);
+                    n3 = n3.sub(bias);
+                }
+                FloatVector s = ((FloatVector) n0.convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, e));
+                s = ((FloatVector) n1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 8), s);
+                s = ((FloatVector) n2.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 16), s);
+                s = ((FloatVector) n3.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 24), s);
+                float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
+                if (wholeBlockSums) {
+                    // integer partial sums below 2^24: the reduction is exact in any order
+                    FloatVector r = s.add(s.rearrange(HALVES));
+                    r = r.add(r.rearrange(PAIRS));
+                    whole = Math.fma(r.add(r.rearrange(NEIGHBOURS)).lane(0), d, whole);
+                } else {
+                    acc = FloatVector.broadcast(F, d).fma(s, acc);
+                }
+                if (mOff >= 0) {
+                    summs = Math.fma(Halfs.f16ToFloat(w.get(HALF, bo + mOff)), xs[dOff + b], summs);
+                }
+            }
+            float h = wholeBlockSums ? whole : Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3),
+                    acc.lane(4), acc.lane(5), acc.lane(6), acc.lane(7));
+            return mOff >= 0 ? h + summs : h;
+        }
+
+        /**
+         * Tokens {@code token .. token+3} against one row: each weight block is unpacked once and its four lane
+         * vectors meet every token's input, so each (row, token) result is the single-token dot's, bit for bit.
+         */
+        static void dot4(Layout f, MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
+                int outIndex, int outStride, boolean wholeBlockSums) {
+            int bytes = f.bytes();
+            int qsOff = f.qsOffset();
+            int qhOff = f.qhOffset();
+            int bias = f.bias();
+            int mOff = f.minOffset();
+            float[] xp = in.permuted;
+            float[] xd = in.d;
+            float[] xs = in.s;
+            int cols = blocks * 32;
+            int x0 = token * cols;
+            int x1 = x0 + cols;
+            int x2 = x1 + cols;
+            int x3 = x2 + cols;
+            int d0 = token * blocks;
+            int d1 = d0 + blocks;
+            int d2 = d1 + blocks;
+            int d3 = d2 + blocks;
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            FloatVector acc2 = FloatVector.zero(F);
+            FloatVector acc3 = FloatVector.zero(F);
+            float whole0 = 0f;
+            float whole1 = 0f;
+            float whole2 = 0f;
+            float whole3 = 0f;
+            float summs0 = 0f;
+            float summs1 = 0f;
+            float summs2 = 0f;
+            float summs3 = 0f;
+            for (int b = 0; b < blocks; b++) {
+                long bo = off + (long) b * bytes;
+                int e = b * 32;
+                IntVector q = ((IntVector) IntVector.fromMemorySegment(I4, w, bo + qsOff, LE)
+                        .reinterpretShape(I, 0)).rearrange(TWICE);
+                IntVector n0 = q.lanewise(VectorOperators.LSHR, NIB0).and(0x0F);
+                IntVector n1 = q.lanewise(VectorOperators.LSHR, NIB1).and(0x0F);
+                IntVector n2 = q.lanewise(VectorOperators.LSHR, NIB2).and(0x0F);
+                IntVector n3 = q.lanewise(VectorOperators.LSHR, NIB3).and(0x0F);
+                if (qhOff >= 0) {
+                    IntVector h = IntVector.broadcast(I, w.get(INT, bo + qhOff)).lanewise(VectorOperators.LSHL, QH_PRE);
+                    n0 = n0.or(h.lanewise(VectorOperators.LSHR, QH0).and(0x10));
+                    n1 = n1.or(h.lanewise(VectorOperators.LSHR, QH1).and(0x10));
+                    n2 = n2.or(h.lanewise(VectorOperators.LSHR, QH2).and(0x10));
+                    n3 = n3.or(h.lanewise(VectorOperators.LSHR, QH3).and(0x10));
+                }
+                if (bias != 0) {
+                    n0 = n0.sub(bias);
+                    n1 = n1.sub(bias);
+                    n2 = n2.sub(bias);
+                    n3 = n3.sub(bias);
+                }
+                FloatVector w0 = (FloatVector) n0.convert(VectorOperators.I2F, 0);
+                FloatVector w1 = (FloatVector) n1.convert(VectorOperators.I2F, 0);
+                FloatVector w2 = (FloatVector) n2.convert(VectorOperators.I2F, 0);
+                FloatVector w3 = (FloatVector) n3.convert(VectorOperators.I2F, 0);
+                float dw = Halfs.f16ToFloat(w.get(HALF, bo));
+                FloatVector s0 = w0.mul(FloatVector.fromArray(F, xp, x0 + e));
+                FloatVector s1 = w0.mul(FloatVector.fromArray(F, xp, x1 + e));
+                FloatVector s2 = w0.mul(FloatVector.fromArray(F, xp, x2 + e));
+                FloatVector s3 = w0.mul(FloatVector.fromArray(F, xp, x3 + e));
+                s0 = w1.fma(FloatVector.fromArray(F, xp, x0 + e + 8), s0);
+                s1 = w1.fma(FloatVector.fromArray(F, xp, x1 + e + 8), s1);
+                s2 = w1.fma(FloatVector.fromArray(F, xp, x2 + e + 8), s2);
+                s3 = w1.fma(FloatVector.fromArray(F, xp, x3 + e + 8), s3);
+                s0 = w2.fma(FloatVector.fromArray(F, xp, x0 + e + 16), s0);
+                s1 = w2.fma(FloatVector.fromArray(F, xp, x1 + e + 16), s1);
+                s2 = w2.fma(FloatVector.fromArray(F, xp, x2 + e + 16), s2);
+                s3 = w2.fma(FloatVector.fromArray(F, xp, x3 + e + 16), s3);
+                s0 = w3.fma(FloatVector.fromArray(F, xp, x0 + e + 24), s0);
+                s1 = w3.fma(FloatVector.fromArray(F, xp, x1 + e + 24), s1);
+                s2 = w3.fma(FloatVector.fromArray(F, xp, x2 + e + 24), s2);
+                s3 = w3.fma(FloatVector.fromArray(F, xp, x3 + e + 24), s3);
+                if (wholeBlockSums) {
+                    FloatVector r0 = s0.add(s0.rearrange(HALVES));
+                    r0 = r0.add(r0.rearrange(PAIRS));
+                    whole0 = Math.fma(r0.add(r0.rearrange(NEIGHBOURS)).lane(0), dw * xd[d0 + b], whole0);
+                    FloatVector r1 = s1.add(s1.rearrange(HALVES));
+                    r1 = r1.add(r1.rearrange(PAIRS));
+                    whole1 = Math.fma(r1.add(r1.rearrange(NEIGHBOURS)).lane(0), dw * xd[d1 + b], whole1);
+                    FloatVector r2 = s2.add(s2.rearrange(HALVES));
+                    r2 = r2.add(r2.rearrange(PAIRS));
+                    whole2 = Math.fma(r2.add(r2.rearrange(NEIGHBOURS)).lane(0), dw * xd[d2 + b], whole2);
+                    FloatVector r3 = s3.add(s3.rearrange(HALVES));
+                    r3 = r3.add(r3.rearrange(PAIRS));
+                    whole3 = Math.fma(r3.add(r3.rearrange(NEIGHBOURS)).lane(0), dw * xd[d3 + b], whole3);
+                } else {
+                    acc0 = FloatVector.broadcast(F, dw * xd[d0 + b]).fma(s0, acc0);
+                    acc1 = FloatVector.broadcast(F, dw * xd[d1 + b]).fma(s1, acc1);
+                    acc2 = FloatVector.broadcast(F, dw * xd[d2 + b]).fma(s2, acc2);
+                    acc3 = FloatVector.broadcast(F, dw * xd[d3 + b]).fma(s3, acc3);
+                }
+                if (mOff >= 0) {
+                    float m = Halfs.f16ToFloat(w.get(HALF, bo + mOff));
+                    summs0 = Math.fma(m, xs[d0 + b], summs0);
+                    summs1 = Math.fma(m, xs[d1 + b], summs1);
+                    summs2 = Math.fma(m, xs[d2 + b], summs2);
+                    summs3 = Math.fma(m, xs[d3 + b], summs3);
+                }
+            }
+            float h0 = whole0;
+            float h1 = whole1;
+            float h2 = whole2;
+            float h3 = whole3;
+            if (!wholeBlockSums) {
+                h0 = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
+                        acc0.lane(5), acc0.lane(6), acc0.lane(7));
+                h1 = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3), acc1.lane(4),
+                        acc1.lane(5), acc1.lane(6), acc1.lane(7));
+                h2 = Q8_0Matrix.hsum8(acc2.lane(0), acc2.lane(1), acc2.lane(2), acc2.lane(3), acc2.lane(4),
+                        acc2.lane(5), acc2.lane(6), acc2.lane(7));
+                h3 = Q8_0Matrix.hsum8(acc3.lane(0), acc3.lane(1), acc3.lane(2), acc3.lane(3), acc3.lane(4),
+                        acc3.lane(5), acc3.lane(6), acc3.lane(7));
+            }
+            boolean withMin = mOff >= 0;
+            out[outIndex] = withMin ? h0 + summs0 : h0;
+            out[outIndex + outStride] = withMin ? h1 + summs1 : h1;
+            out[outIndex + 2 * outStride] = withMin ? h2 + summs2 : h2;
+            out[outIndex + 3 * outStride] = withMin ? h3 + summs3 : h3;
+        }
+    }
+
+    /** 128-bit lanes: ggml's 8 lanes as two 4-lane accumulators (lanes 0-3 low nibbles, 4-7 high nibbles). */
+    static final class V128 {
+        static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
+        static final IntVector QH_PRE = IntVector.fromArray(I, new int[] {4, 0, 0, 0}, 0);
+        /** Lanes 0-3: bit 4j+t brought to bit 4 (after {@link #QH_PRE}); t is added per sub-vector. */
+        static final IntVector QH_LO = IntVector.fromArray(I, new int[] {0, 0, 4, 8}, 0);
+        /** Lanes 4-7: bit 16+4j'+t brought to bit 4. */
+        static final IntVector QH_HI = IntVector.fromArray(I, new int[] {12, 16, 20, 24}, 0);
+        static final IntVector QH_LO1 = QH_LO.add(1);
+        static final IntVector QH_LO2 = QH_LO.add(2);
+        static final IntVector QH_LO3 = QH_LO.add(3);
+        static final IntVector QH_HI1 = QH_HI.add(1);
+        static final IntVector QH_HI2 = QH_HI.add(2);
+        static final IntVector QH_HI3 = QH_HI.add(3);
+
+        static float dot(Layout f, MemorySegment w, long off, int blocks, float[] xp, int xo, float[] xd,
+                float[] xs, int dOff, boolean wholeBlockSums) {
+            int bytes = f.bytes();
+            int qsOff = f.qsOffset();
+            int qhOff = f.qhOffset();
+            int bias = f.bias();
+            int mOff = f.minOffset();
+            float whole = 0f;
+            FloatVector accLo = FloatVector.zero(F);
+            FloatVector accHi = FloatVector.zero(F);
+            float summs = 0f;
+            for (int b = 0; b < blocks; b++) {
+                long bo = off + (long) b * bytes;
+                int e = xo + b * 32;
+                IntVector q = IntVector.fromMemorySegment(I, w, bo + qsOff, LE);
+                IntVector l0 = q.and(0x0F);
+                IntVector h0 = q.lanewise(VectorOperators.LSHR, 4).and(0x0F);
+                IntVector l1 = q.lanewise(VectorOperators.LSHR, 8).and(0x0F);
+                IntVector h1 = q.lanewise(VectorOperators.LSHR, 12).and(0x0F);
+                IntVector l2 = q.lanewise(VectorOperators.LSHR, 16).and(0x0F);
+                IntVector h2 = q.lanewise(VectorOperators.LSHR, 20).and(0x0F);
+                IntVector l3 = q.lanewise(VectorOperators.LSHR, 24).and(0x0F);
+                IntVector h3 = q.lanewise(VectorOperators.LSHR, 28).and(0x0F);
+                if (qhOff >= 0) {
+                    IntVector qh = IntVector.broadcast(I, w.get(INT, bo + qhOff));
+                    IntVector lo = qh.lanewise(VectorOperators.LSHL, QH_PRE);
+                    l0 = l0.or(lo.lanewise(VectorOperators.LSHR, QH_LO).and(0x10));
+                    l1 = l1.or(lo.lanewise(VectorOperators.LSHR, QH_LO1).and(0x10));
+                    l2 = l2.or(lo.lanewise(VectorOperators.LSHR, QH_LO2).and(0x10));
+                    l3 = l3.or(lo.lanewise(VectorOperators.LSHR, QH_LO3).and(0x10));
+                    h0 = h0.or(qh.lanewise(VectorOperators.LSHR, QH_HI).and(0x10));
+                    h1 = h1.or(qh.lanewise(VectorOperators.LSHR, QH_HI1).and(0x10));
+                    h2 = h2.or(qh.lanewise(VectorOperators.LSHR, QH_HI2).and(0x10));
+                    h3 = h3.or(qh.lanewise(VectorOperators.LSHR, QH_HI3).and(0x10));
+                }
+                if (bias != 0) {
+                    l0 = l0.sub(bias);
+                    l1 = l1.sub(bias);
+                    l2 = l2.sub(bias);
+                    l3 = l3.sub(bias);
+                    h0 = h0.sub(bias);
+                    h1 = h1.sub(bias);
+                    h2 = h2.sub(bias);
+                    h3 = h3.sub(bias);
+                }
+                FloatVector sl = ((FloatVector) l0.convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, e));
+                FloatVector sh = ((FloatVector) h0.convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, e + 4));
+                sl = ((FloatVector) l1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 8), sl);
+                sh = ((FloatVector) h1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 12), sh);
+                sl = ((FloatVector) l2.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 16), sl);
+                sh = ((FloatVector) h2.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 20), sh);
+                sl = ((FloatVector) l3.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 24), sl);
+                sh = ((FloatVector) h3.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 28), sh);
+                float dScalar = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
+                if (wholeBlockSums) {
+                    whole = Math.fma(sl.add(sh).reduceLanes(VectorOperators.ADD), dScalar, whole);
+                } else {
+                    FloatVector d = FloatVector.broadcast(F, dScalar);
+                    accLo = d.fma(sl, accLo);
+                    accHi = d.fma(sh, accHi);
+                }
+                if (mOff >= 0) {
+                    summs = Math.fma(Halfs.f16ToFloat(w.get(HALF, bo + mOff)), xs[dOff + b], summs);
+                }
+            }
+            float h = wholeBlockSums ? whole : Q8_0Matrix.hsum8(accLo.lane(0), accLo.lane(1), accLo.lane(2),
+                    accLo.lane(3), accHi.lane(0), accHi.lane(1), accHi.lane(2), accHi.lane(3));
+            return mOff >= 0 ? h + summs : h;
+        }
+    }
+}
