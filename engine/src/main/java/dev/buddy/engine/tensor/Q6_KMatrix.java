@@ -4,10 +4,10 @@ import dev.buddy.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,12 +17,14 @@ import jdk.incubator.vector.VectorSpecies;
  * yields elements l, l+32, l+64, l+96 (low nibble of ql[l] / ql[l+32], high nibble of ql[l] / ql[l+32], with qh bit
  * pairs 0-1, 2-3, 4-5, 6-7 on top), each minus 32; every 16 elements share one signed scale.
  *
- * <p>Products follow {@code ggml_vec_dot_q6_K_q8_K}: Q8_K input, the exact integer sum of
- * {@code scale_j * dot(q, x_q)} over the sixteen 16-element groups, times {@code d * d_x} in float.
+ * <p>Every width computes exactly what llama.cpp b4916's AVX2 {@code ggml_vec_dot_q6_K_q8_K} computes (see
+ * {@link #scalarDot}), for decode and prefill alike; prefill runs the single-token kernel per token.
  *
- * <p>SIMD: the four 6-bit planes are assembled in byte lanes (mask, shift, or, minus 32), widened to 16-bit lanes and
- * multiplied with the pre-widened input (products of at most 32*128 fit), adjacent products summed into 32-bit lanes
- * and multiplied by the group scale there. At 512 bits the 256-bit kernels run.
+ * <p>SIMD choice, measured as in Q4_K (8192x2048, one thread, best of many calls on the loaded 2-core machine): the
+ * single-token kernel in 16-bit integer lanes with the four planes written out and the centring taken off per lane
+ * takes 2.3-2.6 ms per matvec against 2.9 ms for main's non-exact kernel; the same lanes in float took 4.3-4.5 ms,
+ * the integer kernel with a loop over planes (variable shift counts) 4.6 ms. A 4-token float tile (650 ms for 64
+ * tokens) lost to the earlier single-token kernel per token (522 ms).
  */
 final class Q6_KMatrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -73,29 +75,46 @@ final class Q6_KMatrix extends WeightMatrix {
         }
     }
 
+    /**
+     * The scalar transcription of ggml's AVX2 {@code ggml_vec_dot_q6_K_q8_K} (b4916): per super-block, 32-bit lane
+     * j of 8 holds the exact integer {@code sum scale * ((q - 32) . x)} over bytes 4j..4j+3 of each of the eight
+     * 32-element planes (lanes 0-3 take the plane's first 16-element scale, lanes 4-7 its second, as the
+     * {@code madd} with the shuffled scales does), converted to float and accumulated as
+     * {@code fma(d_x * d, lane, acc_j)}; the lanes are reduced as {@code hsum_float_8}.
+     */
     @Override
     float scalarDot(int r, QuantizedInput in, int token) {
         long off = rowOffset(r);
         int blocks = cols / 256;
-        short[] xq = in.qs;
-        float sum = 0f;
+        float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f, a4 = 0f, a5 = 0f, a6 = 0f, a7 = 0f;
         for (int sb = 0; sb < blocks; sb++) {
             long bo = off + (long) sb * BLOCK;
-            int e = token * cols + sb * 256;
-            int isum = 0;
-            for (int n = 0; n < 2; n++) {
-                for (int g = 0; g < 8; g++) {
-                    // group g: plane k = g / 2, bytes l = 16 * (g % 2) .. +16
-                    int k = g / 2;
-                    int group = 0;
-                    for (int i = 0; i < 16; i++) {
-                        int l = 16 * (g % 2) + i;
-                        group += quant(bo, n, l, k) * xq[e + 128 * n + 32 * k + l];
-                    }
-                    isum += scale(bo, 8 * n + 2 * k + g % 2) * group;
+            int db = token * blocks + sb;
+            float d = in.d[db] * Halfs.f16ToFloat(data.get(HALF, bo + 208));
+            int e = db * 256;
+            a0 = Math.fma(d, lane(bo, in.qs, e, 0), a0);
+            a1 = Math.fma(d, lane(bo, in.qs, e, 1), a1);
+            a2 = Math.fma(d, lane(bo, in.qs, e, 2), a2);
+            a3 = Math.fma(d, lane(bo, in.qs, e, 3), a3);
+            a4 = Math.fma(d, lane(bo, in.qs, e, 4), a4);
+            a5 = Math.fma(d, lane(bo, in.qs, e, 5), a5);
+            a6 = Math.fma(d, lane(bo, in.qs, e, 6), a6);
+            a7 = Math.fma(d, lane(bo, in.qs, e, 7), a7);
+        }
+        return Q8_0Matrix.hsum8(a0, a1, a2, a3, a4, a5, a6, a7);
+    }
+
+    /** Integer lane {@code j} of one super-block (see {@link #scalarDot}). */
+    private int lane(long bo, short[] xq, int e, int j) {
+        int sum = 0;
+        for (int n = 0; n < 2; n++) {
+            for (int k = 0; k < 4; k++) {
+                int dot = 0;
+                for (int b = 4 * j; b < 4 * j + 4; b++) {
+                    dot += quant(bo, n, b, k) * xq[e + 128 * n + 32 * k + b];
                 }
+                sum += scale(bo, 8 * n + 2 * k + j / 4) * dot;
             }
-            sum += Halfs.f16ToFloat(data.get(HALF, bo + 208)) * in.d[token * blocks + sb] * isum;
         }
         return sum;
     }
@@ -109,295 +128,144 @@ final class Q6_KMatrix extends WeightMatrix {
         };
     }
 
-    @Override
-    void simdDot4(int r, QuantizedInput in, int token, float[] out, int outIndex) {
-        switch (width) {
-            case W256, W512 -> V256.dot4(data, rowOffset(r), cols / 256, in, token, out, outIndex, rows);
-            default -> super.simdDot4(r, in, token, out, outIndex);
-        }
-    }
-
+    /**
+     * Q4_K's schemes (see there), the 128-bit kernel in float lanes: 32-byte runs of ql and qh read as eight
+     * 32-bit lanes put bytes 4j..4j+3 in lane j, and the four 6-bit planes are assembled for all four bytes of a lane
+     * at once (mask, shift, or). XOR-ing 0x20 into a 6-bit quant and sign-extending the 6-bit field gives
+     * {@code q - 32} (q >= 32 loses bit 5; q < 32 gains it and turns negative), so one shift pair takes byte k of
+     * every lane, already centred.
+     * Products and partial sums stay integers of at most 32 * 32 * 128 * 127 < 2^24 per lane, so exact.
+     */
     // One method per kernel, vectors only in locals: a vector passed to a call C2 does not inline gets boxed.
-    // The single-token kernels write the four bit planes and eight groups of a half out in full (1.7x faster than a
-    // loop over planes, measured). The 4-token tile loops over planes instead: written out, it was too big for C1
-    // ("out of virtual registers"), so it never reached C2 and ran boxed Vector API code indefinitely.
-    @Override
-    boolean hasFloatGemm() {
-        return true;
-    }
-
-    /** Prefill: {@link #row} ({@code d * scale * q}) for super-blocks {@code [blockFrom, blockTo)}. */
-    @Override
-    void dequantizeBlocks(int r, int blockFrom, int blockTo, float[] dst, int dstOffset) {
-        long off = rowOffset(r);
-        for (int sb = blockFrom; sb < blockTo; sb++) {
-            long bo = off + (long) sb * BLOCK;
-            float d = Halfs.f16ToFloat(data.get(HALF, bo + 208));
-            for (int n = 0; n < 2; n++) {
-                int y = dstOffset + (sb - blockFrom) * 256 + 128 * n;
-                for (int g = 0; g < 2; g++) {
-                    int is = 8 * n + g;
-                    float d0 = d * scale(bo, is);
-                    float d1 = d * scale(bo, is + 2);
-                    float d2 = d * scale(bo, is + 4);
-                    float d3 = d * scale(bo, is + 6);
-                    for (int l = 16 * g; l < 16 * g + 16; l++) {
-                        int ql0 = data.get(BYTE, bo + 64L * n + l) & 0xFF;
-                        int ql1 = data.get(BYTE, bo + 64L * n + l + 32) & 0xFF;
-                        int qh = data.get(BYTE, bo + 128 + 32L * n + l) & 0xFF;
-                        dst[y + l] = d0 * (((ql0 & 0xF) | ((qh & 3) << 4)) - 32);
-                        dst[y + l + 32] = d1 * (((ql1 & 0xF) | (((qh >> 2) & 3) << 4)) - 32);
-                        dst[y + l + 64] = d2 * (((ql0 >> 4) | (((qh >> 4) & 3) << 4)) - 32);
-                        dst[y + l + 96] = d3 * (((ql1 >> 4) | (((qh >> 6) & 3) << 4)) - 32);
-                    }
-                }
-            }
-        }
-    }
-
     private static final class V256 {
-        static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
         static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+        /** Lanes 4-7: they take a plane's second 16-element scale. */
+        static final VectorMask<Integer> UPPER_INT = VectorMask.fromValues(I, false, false, false, false, true, true,
+                true, true);
 
+        /**
+         * Single token, in integer lanes as Q4_K's: each plane's 6-bit quants are assembled two per 16-bit lane and
+         * multiplied uncentred by {@link QuantizedInput#pairs}: pair sums (at most 2 * 63 * 127) and their neighbour
+         * sums (4 * 63 * 127 = 32004) still fit 16 bits. The centring ({@code q - 32}) then comes off each 32-bit lane
+         * as 32 times the input's 4-element sum ({@link QuantizedInput#offsets32}): one subtraction per plane instead
+         * of sign-extending every quant (2.3-2.6 ms per 8192x2048 matvec instead of 3.1-3.2 ms). Lanes 0-3 and 4-7
+         * of a plane take different scales, so the scale is a two-valued integer vector.
+         */
         static float dot(MemorySegment w, long off, int blocks, QuantizedInput in, int token) {
-            short[] xq = in.qs;
+            short[] xp = in.pairs;
+            int[] x32 = in.offsets32;
             FloatVector acc = FloatVector.zero(F);
             for (int sb = 0; sb < blocks; sb++) {
                 long bo = off + (long) sb * BLOCK;
+                int db = token * blocks + sb;
                 IntVector isum = IntVector.zero(I);
                 for (int n = 0; n < 2; n++) {
-                    ByteVector l0 = ByteVector.fromMemorySegment(B, w, bo + 64L * n, LE);
-                    ByteVector l1 = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32, LE);
-                    ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 128 + 32L * n, LE);
-                    ByteVector q1 = l0.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4)
-                            .reinterpretAsBytes().and((byte) 0x30))
-                            .sub((byte) 32);
-                    ByteVector q2 = l1.and((byte) 0x0F).or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2)
-                            .reinterpretAsBytes().and((byte) 0x30))
-                            .sub((byte) 32);
-                    ByteVector q3 = l0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F).or(h.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4 = l1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F)
-                            .or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes()
-                                    .and((byte) 0x30)).sub((byte) 32);
-                    int x = (token * blocks + sb) * 256 + 128 * n;
+                    // planes written out with constant shifts: as a loop over planes (variable shift counts) this
+                    // kernel ran 1.5x slower
+                    ShortVector l1 = ShortVector.fromMemorySegment(S, w, bo + 64L * n, LE);
+                    ShortVector l2 = ShortVector.fromMemorySegment(S, w, bo + 64L * n + 32, LE);
+                    ShortVector h = ShortVector.fromMemorySegment(S, w, bo + 128 + 32L * n, LE);
+                    ShortVector p0 = l1.and((short) 0x0F0F)
+                            .or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x3030));
+                    ShortVector p1 = l2.and((short) 0x0F0F)
+                            .or(h.lanewise(VectorOperators.LSHL, 2).and((short) 0x3030));
+                    ShortVector p2 = l1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
+                            .or(h.and((short) 0x3030));
+                    ShortVector p3 = l2.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x3030));
+                    int x = db * 256 + 128 * n;
                     long sc = bo + 192 + 8L * n;
-                    IntVector p0 = ((ShortVector) q1.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 0)).reinterpretAsInts();
-                    isum = isum.add(p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p0.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 0)));
-                    IntVector p1 = ((ShortVector) q1.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, x + 16)).reinterpretAsInts();
-                    isum = isum.add(p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 1)));
-                    IntVector p2 = ((ShortVector) q2.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 32)).reinterpretAsInts();
-                    isum = isum.add(p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p2.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 2)));
-                    IntVector p3 = ((ShortVector) q2.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, x + 48)).reinterpretAsInts();
-                    isum = isum.add(p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p3.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 3)));
-                    IntVector p4 = ((ShortVector) q3.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 64)).reinterpretAsInts();
-                    isum = isum.add(p4.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p4.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 4)));
-                    IntVector p5 = ((ShortVector) q3.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, x + 80)).reinterpretAsInts();
-                    isum = isum.add(p5.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p5.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 5)));
-                    IntVector p6 = ((ShortVector) q4.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 96)).reinterpretAsInts();
-                    isum = isum.add(p6.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p6.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 6)));
-                    IntVector p7 = ((ShortVector) q4.convertShape(VectorOperators.B2S, S, 1))
-                            .mul(ShortVector.fromArray(S, xq, x + 112)).reinterpretAsInts();
-                    isum = isum.add(p7.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p7.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 7)));
+                    IntVector q0 = p0.and((short) 0x00FF).mul(ShortVector.fromArray(S, xp, x))
+                            .add(p0.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, xp, x + 16)))
+                            .reinterpretAsInts();
+                    IntVector q1 = p1.and((short) 0x00FF).mul(ShortVector.fromArray(S, xp, x + 32))
+                            .add(p1.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, xp, x + 48)))
+                            .reinterpretAsInts();
+                    IntVector q2 = p2.and((short) 0x00FF).mul(ShortVector.fromArray(S, xp, x + 64))
+                            .add(p2.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, xp, x + 80)))
+                            .reinterpretAsInts();
+                    IntVector q3 = p3.and((short) 0x00FF).mul(ShortVector.fromArray(S, xp, x + 96))
+                            .add(p3.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, xp, x + 112)))
+                            .reinterpretAsInts();
+                    q0 = q0.add(q0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .sub(IntVector.fromArray(I, x32, x / 4 + 0));
+                    q1 = q1.add(q1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .sub(IntVector.fromArray(I, x32, x / 4 + 8));
+                    q2 = q2.add(q2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .sub(IntVector.fromArray(I, x32, x / 4 + 16));
+                    q3 = q3.add(q3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .sub(IntVector.fromArray(I, x32, x / 4 + 24));
+                    isum = isum.add(q0.mul(IntVector.broadcast(I, w.get(BYTE, sc)).blend(w.get(BYTE, sc + 1),
+                            UPPER_INT)));
+                    isum = isum.add(q1.mul(IntVector.broadcast(I, w.get(BYTE, sc + 2)).blend(w.get(BYTE, sc + 3),
+                            UPPER_INT)));
+                    isum = isum.add(q2.mul(IntVector.broadcast(I, w.get(BYTE, sc + 4)).blend(w.get(BYTE, sc + 5),
+                            UPPER_INT)));
+                    isum = isum.add(q3.mul(IntVector.broadcast(I, w.get(BYTE, sc + 6)).blend(w.get(BYTE, sc + 7),
+                            UPPER_INT)));
                 }
-                float d = Halfs.f16ToFloat(w.get(HALF, bo + 208)) * in.d[token * blocks + sb];
+                float d = in.d[db] * Halfs.f16ToFloat(w.get(HALF, bo + 208));
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
-            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5) + acc.lane(6)
-                    + acc.lane(7));
-        }
-
-        static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
-                int outIndex, int outStride) {
-            short[] xq = in.qs;
-            int cols = blocks * 256;
-            FloatVector acc0 = FloatVector.zero(F);
-            FloatVector acc1 = FloatVector.zero(F);
-            FloatVector acc2 = FloatVector.zero(F);
-            FloatVector acc3 = FloatVector.zero(F);
-            for (int sb = 0; sb < blocks; sb++) {
-                long bo = off + (long) sb * BLOCK;
-                IntVector i0 = IntVector.zero(I);
-                IntVector i1 = IntVector.zero(I);
-                IntVector i2 = IntVector.zero(I);
-                IntVector i3 = IntVector.zero(I);
-                for (int n = 0; n < 2; n++) {
-                    ByteVector h = ByteVector.fromMemorySegment(B, w, bo + 128 + 32L * n, LE);
-                    for (int k = 0; k < 4; k++) {
-                        ByteVector l = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32 * (k & 1), LE);
-                        ByteVector q = l.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4 * (k >> 1))
-                                .reinterpretAsBytes().and((byte) 0x0F)
-                                .or(h.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2 * k)
-                                        .lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30))
-                                .sub((byte) 32);
-                        ShortVector wa = (ShortVector) q.convertShape(VectorOperators.B2S, S, 0);
-                        ShortVector wb = (ShortVector) q.convertShape(VectorOperators.B2S, S, 1);
-                        long sc = bo + 192 + 8L * n + 2 * k;
-                        int sa = w.get(BYTE, sc);
-                        int sbScale = w.get(BYTE, sc + 1);
-                        int x0 = token * cols + sb * 256 + 128 * n + 32 * k;
-                        int x1 = x0 + cols;
-                        int x2 = x1 + cols;
-                        int x3 = x2 + cols;
-                        IntVector pa = wa.mul(ShortVector.fromArray(S, xq, x0)).reinterpretAsInts();
-                        IntVector pb = wb.mul(ShortVector.fromArray(S, xq, x0 + 16)).reinterpretAsInts();
-                        i0 = i0.add(pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .add(pa.lanewise(VectorOperators.ASHR, 16)).mul(sa))
-                                .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                        .add(pb.lanewise(VectorOperators.ASHR, 16)).mul(sbScale));
-                        pa = wa.mul(ShortVector.fromArray(S, xq, x1)).reinterpretAsInts();
-                        pb = wb.mul(ShortVector.fromArray(S, xq, x1 + 16)).reinterpretAsInts();
-                        i1 = i1.add(pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .add(pa.lanewise(VectorOperators.ASHR, 16)).mul(sa))
-                                .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                        .add(pb.lanewise(VectorOperators.ASHR, 16)).mul(sbScale));
-                        pa = wa.mul(ShortVector.fromArray(S, xq, x2)).reinterpretAsInts();
-                        pb = wb.mul(ShortVector.fromArray(S, xq, x2 + 16)).reinterpretAsInts();
-                        i2 = i2.add(pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .add(pa.lanewise(VectorOperators.ASHR, 16)).mul(sa))
-                                .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                        .add(pb.lanewise(VectorOperators.ASHR, 16)).mul(sbScale));
-                        pa = wa.mul(ShortVector.fromArray(S, xq, x3)).reinterpretAsInts();
-                        pb = wb.mul(ShortVector.fromArray(S, xq, x3 + 16)).reinterpretAsInts();
-                        i3 = i3.add(pa.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .add(pa.lanewise(VectorOperators.ASHR, 16)).mul(sa))
-                                .add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                        .add(pb.lanewise(VectorOperators.ASHR, 16)).mul(sbScale));
-                    }
-                }
-                float dw = Halfs.f16ToFloat(w.get(HALF, bo + 208));
-                int db = token * blocks + sb;
-                acc0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F, dw * in.d[db]), acc0);
-                acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F, dw * in.d[db + blocks]), acc1);
-                acc2 = ((FloatVector) i2.convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F, dw * in.d[db + 2 * blocks]), acc2);
-                acc3 = ((FloatVector) i3.convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F, dw * in.d[db + 3 * blocks]), acc3);
-            }
-            out[outIndex] = (acc0.lane(0) + acc0.lane(1) + acc0.lane(2) + acc0.lane(3) + acc0.lane(4) + acc0.lane(5)
-                    + acc0.lane(6) + acc0.lane(7));
-            out[outIndex + outStride] = (acc1.lane(0) + acc1.lane(1) + acc1.lane(2) + acc1.lane(3) + acc1.lane(4)
-                    + acc1.lane(5) + acc1.lane(6) + acc1.lane(7));
-            out[outIndex + 2 * outStride] = (acc2.lane(0) + acc2.lane(1) + acc2.lane(2) + acc2.lane(3) + acc2.lane(4)
-                    + acc2.lane(5) + acc2.lane(6) + acc2.lane(7));
-            out[outIndex + 3 * outStride] = (acc3.lane(0) + acc3.lane(1) + acc3.lane(2) + acc3.lane(3) + acc3.lane(4)
-                    + acc3.lane(5) + acc3.lane(6) + acc3.lane(7));
+            return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
+                    acc.lane(6), acc.lane(7));
         }
     }
 
+    /** 128-bit lanes: ggml's lanes 0-3 and 4-7 as two accumulators, each with one scale per plane. */
     private static final class V128 {
-        static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-        static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
 
         static float dot(MemorySegment w, long off, int blocks, QuantizedInput in, int token) {
-            short[] xq = in.qs;
-            FloatVector acc = FloatVector.zero(F);
+            float[] xl = in.lanes;
+            FloatVector accA = FloatVector.zero(F);
+            FloatVector accB = FloatVector.zero(F);
             for (int sb = 0; sb < blocks; sb++) {
                 long bo = off + (long) sb * BLOCK;
-                IntVector isum = IntVector.zero(I);
+                int db = token * blocks + sb;
+                FloatVector sumA = FloatVector.zero(F);
+                FloatVector sumB = FloatVector.zero(F);
                 for (int n = 0; n < 2; n++) {
-                    ByteVector l0a = ByteVector.fromMemorySegment(B, w, bo + 64L * n, LE);
-                    ByteVector l1a = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 32, LE);
-                    ByteVector ha = ByteVector.fromMemorySegment(B, w, bo + 128 + 32L * n, LE);
-                    ByteVector q1a = l0a.and((byte) 0x0F).or(ha.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32);
-                    ByteVector q2a = l1a.and((byte) 0x0F).or(ha.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2))
-                            .sub((byte) 32);
-                    ByteVector q3a = l0a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F).or(ha.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4a = l1a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F)
-                            .or(ha.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
-                    ByteVector l0b = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 16, LE);
-                    ByteVector l1b = ByteVector.fromMemorySegment(B, w, bo + 64L * n + 48, LE);
-                    ByteVector hb = ByteVector.fromMemorySegment(B, w, bo + 144 + 32L * n, LE);
-                    ByteVector q1b = l0b.and((byte) 0x0F).or(hb.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32);
-                    ByteVector q2b = l1b.and((byte) 0x0F).or(hb.and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2))
-                            .sub((byte) 32);
-                    ByteVector q3b = l0b.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F).or(hb.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4b = l1b.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F)
-                            .or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
-                    int x = (token * blocks + sb) * 256 + 128 * n;
-                    long sc = bo + 192 + 8L * n;
-                    // group g covers elements 16g..16g+15 of this half: plane g/2, byte half g%2 (suffix a/b)
-                    IntVector p0 = ((ShortVector) q1a.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 0))
-                            .add(((ShortVector) q1a.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 8))).reinterpretAsInts();
-                    isum = isum.add(p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p0.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 0)));
-                    IntVector p1 = ((ShortVector) q1b.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 16))
-                            .add(((ShortVector) q1b.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 24))).reinterpretAsInts();
-                    isum = isum.add(p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 1)));
-                    IntVector p2 = ((ShortVector) q2a.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 32))
-                            .add(((ShortVector) q2a.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 40))).reinterpretAsInts();
-                    isum = isum.add(p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p2.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 2)));
-                    IntVector p3 = ((ShortVector) q2b.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 48))
-                            .add(((ShortVector) q2b.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 56))).reinterpretAsInts();
-                    isum = isum.add(p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p3.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 3)));
-                    IntVector p4 = ((ShortVector) q3a.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 64))
-                            .add(((ShortVector) q3a.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 72))).reinterpretAsInts();
-                    isum = isum.add(p4.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p4.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 4)));
-                    IntVector p5 = ((ShortVector) q3b.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 80))
-                            .add(((ShortVector) q3b.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 88))).reinterpretAsInts();
-                    isum = isum.add(p5.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p5.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 5)));
-                    IntVector p6 = ((ShortVector) q4a.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 96))
-                            .add(((ShortVector) q4a.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 104))).reinterpretAsInts();
-                    isum = isum.add(p6.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p6.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 6)));
-                    IntVector p7 = ((ShortVector) q4b.convertShape(VectorOperators.B2S, S, 0))
-                            .mul(ShortVector.fromArray(S, xq, x + 112))
-                            .add(((ShortVector) q4b.convertShape(VectorOperators.B2S, S, 1))
-                                    .mul(ShortVector.fromArray(S, xq, x + 120))).reinterpretAsInts();
-                    isum = isum.add(p7.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(p7.lanewise(VectorOperators.ASHR, 16)).mul(w.get(BYTE, sc + 7)));
+                    IntVector ha = IntVector.fromMemorySegment(I, w, bo + 128 + 32L * n, LE);
+                    IntVector hb = IntVector.fromMemorySegment(I, w, bo + 144 + 32L * n, LE);
+                    for (int k = 0; k < 4; k++) {
+                        long lo = bo + 64L * n + 32 * (k & 1);
+                        IntVector pa = IntVector.fromMemorySegment(I, w, lo, LE)
+                                .lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F0F0F0F)
+                                .or(ha.lanewise(VectorOperators.LSHR, 2 * k).lanewise(VectorOperators.LSHL, 4)
+                                        .and(0x30303030))
+                                .lanewise(VectorOperators.XOR, 0x20202020);
+                        IntVector pb = IntVector.fromMemorySegment(I, w, lo + 16, LE)
+                                .lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and(0x0F0F0F0F)
+                                .or(hb.lanewise(VectorOperators.LSHR, 2 * k).lanewise(VectorOperators.LSHL, 4)
+                                        .and(0x30303030))
+                                .lanewise(VectorOperators.XOR, 0x20202020);
+                        int x = db * 256 + 128 * n + 32 * k;
+                        FloatVector a = FloatVector.zero(F);
+                        FloatVector b = FloatVector.zero(F);
+                        for (int byteIndex = 0; byteIndex < 4; byteIndex++) {
+                            int shift = 26 - 8 * byteIndex;
+                            a = ((FloatVector) pa.lanewise(VectorOperators.LSHL, shift)
+                                    .lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0))
+                                    .fma(FloatVector.fromArray(F, xl, x + 8 * byteIndex), a);
+                            b = ((FloatVector) pb.lanewise(VectorOperators.LSHL, shift)
+                                    .lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0))
+                                    .fma(FloatVector.fromArray(F, xl, x + 8 * byteIndex + 4), b);
+                        }
+                        long sc = bo + 192 + 8L * n + 2 * k;
+                        sumA = a.fma(FloatVector.broadcast(F, (float) w.get(BYTE, sc)), sumA);
+                        sumB = b.fma(FloatVector.broadcast(F, (float) w.get(BYTE, sc + 1)), sumB);
+                    }
                 }
-                float d = Halfs.f16ToFloat(w.get(HALF, bo + 208)) * in.d[token * blocks + sb];
-                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+                FloatVector d = FloatVector.broadcast(F, in.d[db] * Halfs.f16ToFloat(w.get(HALF, bo + 208)));
+                accA = sumA.fma(d, accA);
+                accB = sumB.fma(d, accB);
             }
-            return (acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3));
+            return Q8_0Matrix.hsum8(accA.lane(0), accA.lane(1), accA.lane(2), accA.lane(3), accB.lane(0),
+                    accB.lane(1), accB.lane(2), accB.lane(3));
         }
     }
 }

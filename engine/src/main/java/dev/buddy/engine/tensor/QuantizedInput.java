@@ -38,6 +38,26 @@ public final class QuantizedInput {
     /** Q8_K only: sums of 16 consecutive quants; token t starts at t*(cols/16). */
     int[] bsums = new int[0];
     /**
+     * Q8_K only, for the K-quant kernels: the quants as floats, each 32-quant chunk transposed so that
+     * {@code lanes[32c + 8k + j] = qs[32c + 4j + k]}; token t starts at t*cols. Float lane j of row k then holds one
+     * element of the 4-byte group that ggml's AVX2 {@code maddubs}+{@code madd} sum into 32-bit lane j, and the
+     * weight kernels can take byte k of every 32-bit weight lane with one shift (see {@link Q4_KMatrix}).
+     */
+    float[] lanes = new float[0];
+    /**
+     * Q8_K only, for the single-token K-quant kernels: each 32-quant run's even elements, then its odd ones,
+     * {@code pairs[32c + i] = qs[32c + 2i]}, {@code pairs[32c + 16 + i] = qs[32c + 2i + 1]}; token t starts at
+     * t*cols. A weight run read as 16-bit lanes holds elements 2i and 2i+1 in lane i, so two 16-bit multiplies give
+     * pair sums whose neighbours add up to ggml's 4-byte groups (see {@link Q4_KMatrix}).
+     */
+    short[] pairs = new short[0];
+    /**
+     * Q8_K only, for the single-token Q6_K kernel: 32 times the sum of each 4-quant group,
+     * {@code offsets32[8c + j] = 32 * (qs[32c + 4j] + .. + qs[32c + 4j + 3])}, token t starting at t*cols/4; what
+     * the centring {@code q - 32} of Q6_K's quants takes off ggml's 32-bit lane j (see {@link Q6_KMatrix}).
+     */
+    int[] offsets32 = new int[0];
+    /**
      * Q8 formats, for the prefill GEMM: each quant times its block scale, {@code qs[i] * d[i / blockSize]}, made by
      * {@link #prepareFloats()}; token t starts at t*cols. The product is exact in float (8-bit quant times an fp16 or
      * float scale), so these are the very values the integer kernels multiply, already scaled.
@@ -155,6 +175,11 @@ public final class QuantizedInput {
                 }
                 if (format == ActivationFormat.Q8_K && bsums.length < n / 16) {
                     bsums = new int[n / 16];
+                }
+                if (format == ActivationFormat.Q8_K && lanes.length < n) {
+                    lanes = new float[n];
+                    pairs = new short[n];
+                    offsets32 = new int[n / 4];
                 }
             }
         }
@@ -287,6 +312,9 @@ public final class QuantizedInput {
                 d[b] = 0f;
                 java.util.Arrays.fill(q, b * 256, b * 256 + 256, (short) 0);
                 java.util.Arrays.fill(bsums, b * 16, b * 16 + 16, 0);
+                java.util.Arrays.fill(lanes, b * 256, b * 256 + 256, 0f);
+                java.util.Arrays.fill(pairs, b * 256, b * 256 + 256, (short) 0);
+                java.util.Arrays.fill(offsets32, b * 64, b * 64 + 64, 0);
                 continue;
             }
             float iscale = -127f / max;
@@ -302,6 +330,27 @@ public final class QuantizedInput {
                 bsums[b * 16 + g] = sum;
             }
             d[b] = 1f / iscale;
+            transposeLanes(b);
+        }
+    }
+
+    /** Fills {@link #lanes}, {@link #pairs} and {@link #offsets32} for Q8_K block {@code b} from its quants. */
+    private void transposeLanes(int b) {
+        short[] q = qs;
+        float[] l = lanes;
+        for (int c = b * 256; c < b * 256 + 256; c += 32) {
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < 8; j++) {
+                    l[c + 8 * k + j] = q[c + 4 * j + k];
+                }
+            }
+            for (int i = 0; i < 16; i++) {
+                pairs[c + i] = q[c + 2 * i];
+                pairs[c + 16 + i] = q[c + 2 * i + 1];
+            }
+            for (int j = 0; j < 8; j++) {
+                offsets32[c / 4 + j] = 32 * (q[c + 4 * j] + q[c + 4 * j + 1] + q[c + 4 * j + 2] + q[c + 4 * j + 3]);
+            }
         }
     }
 

@@ -33,14 +33,22 @@ final class KnownGaps {
             + " later decode steps; ruled out: RoPE's cosf/sinf (calling the C library's gave the same figures) and"
             + " tinyBLAS for one token (much worse). The op that still differs is not found yet.";
 
+    /**
+     * Shared cause of the two bit-exactness cases of KQuantExactLogitsTest that fail: not the K-quant dots, which
+     * match ggml's own machine code bit for bit (KQuantGgmlAgreementProperties); the same model shape with Q8_0
+     * weights (whose dots are exact too) diverges the same way.
+     */
+    private static final String DIM_256_DECODE = "a rare flip on the 256-wide synthetic llama shape outside the K-quant"
+            + " kernels: with Q8_0 weights at the same shape (dim 256, head dim 64) the logits also jump by 0.13-0.24"
+            + " at decode steps 4-10 after agreeing exactly, while the batched prompt and most steps agree bit for"
+            + " bit; some non-matmul op there (norm, RoPE, attention or KV conversion) still differs from ggml in the"
+            + " last bit now and then, and requantising the next activation to 8 bits amplifies it.";
+
     private static final Map<String, String> GAPS = Map.of(
             "exact llama-F32", FLOAT_LLAMA,
             "exact llama-F16", FLOAT_LLAMA,
-            "llama-Q6_K",
-            "the SIMD Q6_K x Q8_K kernel accumulates 8 float lanes that hold different byte groups than ggml's AVX2"
-                    + " ggml_vec_dot_q6_K_q8_K (4 consecutive bytes per lane, then hsum_float_8); on a random-weight"
-                    + " model the difference is amplified by re-quantising activations, giving 89/92 top-1. The scalar"
-                    + " kernel (-Dbuddy.vector.bits=0) agrees at 92/92.",
+            "llama-Q5_K F32 KV exact", DIM_256_DECODE,
+            "llama-Q6_K F16 KV exact", DIM_256_DECODE,
             "SmolLM2 F32", SMOLLM2_Q4_1,
             "SmolLM2 F16", SMOLLM2_Q4_1);
 

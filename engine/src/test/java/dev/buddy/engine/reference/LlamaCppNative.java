@@ -264,7 +264,7 @@ final class LlamaCppNative {
         }
     }
 
-    private static MethodHandle bind(String symbol, FunctionDescriptor descriptor) {
+    static MethodHandle bind(String symbol, FunctionDescriptor descriptor) {
         MemorySegment address = LIBRARY.find(symbol).orElseThrow(
                 () -> new LlamaCppException("llama.cpp library lacks symbol " + symbol + " (unexpected build)"));
         return LINKER.downcallHandle(address, descriptor);
