@@ -81,6 +81,8 @@ EVAL=(./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --tasks paper --lim
   --budgets $BUDGETS --tasks none --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/buddy-sleb"
 ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/plan-sleb.gguf" --budgets $BUDGETS \
   --routing prefill --tasks none --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/sleb-ppl"
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-sleb.router.best.gguf" --budgets $BUDGETS \
+  --tasks paper --limit "$LIMIT" --ppl none --no-dense -t "$THREADS" -o "$OUT/buddy-sleb-acc"
 # Skipped-KV policy ablation (perplexity only).
 for policy in mask compute-kv; do
   ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy.router.gguf" --budgets 0.875,0.75,0.5 \
