@@ -45,6 +45,26 @@ wait "$TRAIN" 2>/dev/null || true
   --batch 8 --max-tokens 256 --prior "$OUT/prior-dppl.gguf" --init prior --seed 42 -t "$THREADS" \
   -o "$OUT/buddy-dppl.router.gguf"
 
+# A third router from the SLEB-order prior (RESULTS.md, "A third router"): SLEB's removal order as the prior, so the
+# untrained router (--init prior) is exactly SLEB's plan; held-out selection on the last 64 KiB of WikiText-2 test
+# (never scored: the evaluation scores the first PPL_TOKENS tokens; the calibration windows are the first tokens of
+# the last 256 KiB). The run was stopped after its step-SLEB_STEPS scoring; --steps 60 sets its schedule.
+SLEB_STEPS=${SLEB_STEPS:-10}
+VAL=$OUT/wiki-test-val.txt
+tail -c 65536 "$SHARED/datasets/wikitext/wikitext-2-raw/wiki.test.raw" > "$VAL"
+./buddy prior -m "$MODEL" --method sleb --sleb-plan "$OUT/plan-sleb.gguf" --calib "$CALIB" --calib-tokens 128 \
+  --window 128 -t "$THREADS" -o "$OUT/prior-sleb.gguf"
+./buddy train-router -m "$MODEL" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --steps 60 --lr 1e-3 --warmup 5 \
+  --batch 8 --max-tokens 256 --prior "$OUT/prior-sleb.gguf" --init prior --seed 42 --checkpoint-every 5 \
+  --val "$VAL" --val-every 10 --val-tokens 512 -t "$THREADS" -o "$OUT/buddy-sleb.router.gguf" \
+  2> "$OUT/buddy-sleb.train.err" &
+TRAIN=$!
+while kill -0 "$TRAIN" 2>/dev/null && ! grep -q "validation at step $SLEB_STEPS:" "$OUT/buddy-sleb.train.err" 2>/dev/null; do
+  sleep 10
+done 2>/dev/null
+kill "$TRAIN" 2>/dev/null || true
+wait "$TRAIN" 2>/dev/null || true
+
 EVAL=(./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --tasks paper --limit "$LIMIT" --ppl wikitext2
       --ppl-tokens "$PPL_TOKENS" -t "$THREADS")
 # Static plans route the same way per token and per prompt, so they run in the faster prefill mode.
@@ -56,6 +76,13 @@ EVAL=(./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --tasks paper --lim
 "${EVAL[@]}" --router "$OUT/buddy.router.gguf" --budgets $BUDGETS --routing prefill --no-dense -o "$OUT/buddy-reuse"
 ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-dppl.router.gguf,$OUT/prior-dppl.gguf" \
   --budgets $BUDGETS --tasks none --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/buddy-dppl"
+# The SLEB-prior router kept by held-out selection, and SLEB re-measured with the same code (prefill; see RESULTS.md).
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-sleb.router.best.gguf" \
+  --budgets $BUDGETS --tasks none --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/buddy-sleb"
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/plan-sleb.gguf" --budgets $BUDGETS \
+  --routing prefill --tasks none --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/sleb-ppl"
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-sleb.router.best.gguf" --budgets $BUDGETS \
+  --tasks paper --limit "$LIMIT" --ppl none --no-dense -t "$THREADS" -o "$OUT/buddy-sleb-acc"
 # Skipped-KV policy ablation (perplexity only).
 for policy in mask compute-kv; do
   ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy.router.gguf" --budgets 0.875,0.75,0.5 \

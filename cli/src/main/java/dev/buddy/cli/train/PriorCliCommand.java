@@ -20,12 +20,17 @@ public final class PriorCliCommand implements Command {
     static final String WIKITEXT_RELATIVE = "datasets/wikitext/wikitext-2-raw/wiki.test.raw";
 
     private static final CommandSpec SPEC = new CommandSpec("prior",
-            "measure BUDDY's per-block prior (taylor, ppl or cosine) and write it as a prior file",
+            "measure BUDDY's per-block prior (taylor, ppl, cosine or sleb) and write it as a prior file",
             """
             Runs the model over the first N tokens of the calibration text in independent windows and scores every
             middle block: taylor (the paper's default: |dL/dm| of the block's residual gate at full depth), ppl
-            (perplexity increase with the block removed) or cosine (1 - cos of the block's input and output). The
-            scores go through the paper's normalisation (log1p, robust z by median/IQR, rank to (0,1), standardise).
+            (perplexity increase with the block removed), cosine (1 - cos of the block's input and output) or sleb
+            (SLEB's greedy removal order as a ranking: removed first = least important, never-removed blocks above
+            all removed ones, ordered by their ppl increase; --max-drop sets the search depth, --sleb-plan reuses the
+            order of a 'buddy prune --method sleb' plan made on the same calibration; with --init prior the untrained
+            router then routes exactly SLEB's plan at every budget the search covered). The scores go through the
+            paper's normalisation (log1p, except for cosine and sleb; robust z by median/IQR, rank to (0,1),
+            standardise).
             Prints the table with a bar plot and writes a router-format file (atomically) holding the prior and the
             ranking: 'train-router --prior FILE' reuses the prior, and 'eval --router FILE' runs it as the
             prior-only static baseline. --calib wikitext-2 is $BUDDY_DATA/datasets/wikitext/wikitext-2-raw/
@@ -33,9 +38,12 @@ public final class PriorCliCommand implements Command {
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
                     OptionSpec.value(null, "--calib", "TEXT", "wikitext-2 or a UTF-8 text file", "wikitext-2"),
-                    OptionSpec.value(null, "--method", "NAME", "taylor, ppl or cosine", "taylor"),
+                    OptionSpec.value(null, "--method", "NAME", "taylor, ppl, cosine or sleb", "taylor"),
                     OptionSpec.value(null, "--calib-tokens", "N", "calibration tokens (the text's first N)", "4096"),
                     OptionSpec.value(null, "--window", "N", "tokens per independent window", "256"),
+                    OptionSpec.value(null, "--max-drop", "N", "sleb: blocks the search removes (a number or all)",
+                            "all"),
+                    OptionSpec.value(null, "--sleb-plan", "FILE", "sleb: reuse this SLEB plan's removal order", null),
                     OptionSpec.value("-o", "--output", "FILE", "the prior file to write (a router GGUF)", null),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors()))),
@@ -59,7 +67,7 @@ public final class PriorCliCommand implements Command {
             kind = PriorKind.fromName(args.string("--method"));
         } catch (IllegalArgumentException e) {
             throw new UsageException("invalid --method '" + args.string("--method")
-                    + "': expected taylor, ppl or cosine");
+                    + "': expected taylor, ppl, cosine or sleb");
         }
         int tokens = args.intValue("--calib-tokens", 2, 1 << 24);
         int window = args.intValue("--window", 2, 1 << 20);
@@ -76,9 +84,34 @@ public final class PriorCliCommand implements Command {
         if (output != null && Files.exists(output) && Files.exists(model) && Files.isSameFile(output, model)) {
             throw new UsageException("-o " + output + " is the model itself; choose another output file");
         }
-        PriorCommand.run(new PriorCommand.Options(model, calib, kind, tokens, window, threads, output), io.out(),
-                io.err());
+        int maxDrop = maxDrop(args.string("--max-drop"));
+        Path slebPlan = args.has("--sleb-plan") ? args.path("sleb-plan", args.string("--sleb-plan")) : null;
+        if (kind != PriorKind.SLEB && (slebPlan != null || maxDrop != 0)) {
+            throw new UsageException("--max-drop and --sleb-plan apply only to --method sleb");
+        }
+        if (slebPlan != null && !Files.isRegularFile(slebPlan)) {
+            throw new UsageException("--sleb-plan " + slebPlan + " does not exist");
+        }
+        PriorCommand.run(new PriorCommand.Options(model, calib, kind, tokens, window, threads, output, maxDrop,
+                slebPlan), io.out(), io.err());
         return Cli.EXIT_OK;
+    }
+
+    /** {@code all} is 0 (the search runs to one block); a number must be at least 1 (the model bounds it later). */
+    static int maxDrop(String text) {
+        String t = text.strip().toLowerCase(Locale.ROOT);
+        if (t.equals("all")) {
+            return 0;
+        }
+        try {
+            int n = Integer.parseInt(t);
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("invalid --max-drop '" + text + "': expected a positive number or all");
     }
 
     private static boolean isWikitext(String name) {

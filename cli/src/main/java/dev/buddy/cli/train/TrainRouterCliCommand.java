@@ -1,5 +1,6 @@
 package dev.buddy.cli.train;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -13,6 +14,7 @@ import dev.buddy.cli.UsageException;
 import dev.buddy.router.lora.LoraConfig;
 import dev.buddy.router.lora.LoraTarget;
 import dev.buddy.router.train.RouterInit;
+import dev.buddy.router.train.TrainConfig;
 import dev.buddy.router.train.TrainRouterCommand;
 
 /** {@code buddy train-router}: trains one BUDDY router for every budget, on the CPU, with the base model frozen. */
@@ -45,6 +47,15 @@ public final class TrainRouterCliCommand implements Command {
                     OptionSpec.value(null, "--init", "KIND",
                             "router start: random (PyTorch default) or prior (output layer zero, so the untrained"
                             + " router routes as the prior alone)", "random"),
+                    OptionSpec.value(null, "--val", "FILE",
+                            "held-out text: score the router on it every --val-every steps at each training budget"
+                            + " below 1 and keep the best (geometric-mean perplexity) in OUTPUT.best.gguf", null),
+                    OptionSpec.value(null, "--val-every", "N", "steps between held-out scorings", "10"),
+                    OptionSpec.value(null, "--val-tokens", "N",
+                            "held-out tokens (the text's first N, in windows of --max-tokens)", "1024"),
+                    OptionSpec.value(null, "--checkpoint-every", "N",
+                            "write the checkpoint and router every N steps (0: only at the end)",
+                            Integer.toString(TrainConfig.defaults(1).checkpointEvery())),
                     OptionSpec.flag(null, "--resume", "continue from the checkpoint beside --output"),
                     OptionSpec.value(null, "--lora", "R",
                             "also train rank-R LoRA adapters on the frozen model (written beside --output as"
@@ -73,13 +84,18 @@ public final class TrainRouterCliCommand implements Command {
         Path output = required(args, "--output", "output");
         Path priorData = args.string("--prior-data") == null ? null : args.path("prior data", args.string("--prior-data"));
         TrainRouterCommand.Options d = TrainRouterCommand.Options.defaults(model, data, output);
+        Path validation = args.string("--val") == null ? null : args.path("validation text", args.string("--val"));
+        if (validation != null && !Files.isRegularFile(validation)) {
+            throw new UsageException("--val " + validation + " does not exist");
+        }
         TrainRouterCommand.Options options = new TrainRouterCommand.Options(model, data, output,
                 budgets(args.string("--budgets")), args.intValue("--steps", 1, 10_000_000),
                 args.floatValue("--lr", 0f, 1f), args.intValue("--warmup", 0, 10_000_000),
                 args.intValue("--batch", 1, 4096), args.longValue("--seed"), args.flag("--resume"),
                 args.intValue("--max-tokens", 2, 1 << 20), args.intValue("--threads", 1, 1024), d.relaxation(),
                 args.string("--prior"), priorData, args.intValue("--prior-sequences", 1, 1 << 20),
-                d.checkpointEvery(), init(args.string("--init")));
+                args.intValue("--checkpoint-every", 0, 10_000_000), init(args.string("--init")), validation,
+                args.intValue("--val-every", 1, 10_000_000), args.intValue("--val-tokens", 2, 1 << 24));
         TrainRouterCommand.run(options, lora(args), io.out(), io.err());
         return Cli.EXIT_OK;
     }

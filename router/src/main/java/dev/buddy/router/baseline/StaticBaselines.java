@@ -171,7 +171,7 @@ public final class StaticBaselines {
      * When the search ran to a single block, that is a full ranking too (the last survivor first, then the removals
      * in reverse), stored alongside the sets.
      */
-    static StaticPlan slebPlan(String name, int layerCount, SlebResult result, Provenance provenance) {
+    public static StaticPlan slebPlan(String name, int layerCount, SlebResult result, Provenance provenance) {
         int middle = layerCount - 2;
         int[] order = result.removalOrder();
         boolean[] removed = new boolean[layerCount];

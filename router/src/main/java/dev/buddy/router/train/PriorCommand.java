@@ -8,12 +8,22 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
+import dev.buddy.engine.model.Model;
+import dev.buddy.router.BaseModelInfo;
+import dev.buddy.router.Router;
+import dev.buddy.router.RouterFile;
+import dev.buddy.router.RouterFormatException;
+import dev.buddy.router.StaticPlan;
+import dev.buddy.router.baseline.BaselineMethod;
+import dev.buddy.router.baseline.CalibrationRunner;
 import dev.buddy.router.baseline.CalibrationTokens;
+import dev.buddy.router.baseline.StaticBaselines;
 import dev.buddy.router.eval.ProgressBar;
 import dev.buddy.router.eval.ProgressListener;
 
 /**
- * {@code buddy prior}: estimates a per-block importance indicator (taylor, dppl or cosine) on the first N tokens of a
+ * {@code buddy prior}: estimates a per-block importance indicator (taylor, dppl, cosine, or sleb: SLEB's removal
+ * order as a ranking, see {@link SlebPrior}) on the first N tokens of a
  * calibration text in independent windows (the convention of {@code buddy prune}: no BOS, each window from position
  * 0), normalises it with the paper's pipeline, prints the raw and normalised value of every middle block with a bar
  * plot, and writes a {@link PriorFile} (a static prior-only plan that also carries p̃ for {@code train-router}).
@@ -34,13 +44,27 @@ public final class PriorCommand {
      * @param output      prior file to write, or null
      */
     public record Options(Path model, Path calibration, PriorKind kind, int tokens, int window, int threads,
-                          Path output) {
+                          Path output, int slebMaxDrop, Path slebPlan) {
+        /**
+         * @param slebMaxDrop for {@code sleb}: how many blocks the search removes (0: all but one)
+         * @param slebPlan    for {@code sleb}: a plan from {@code buddy prune --method sleb} whose removal order to
+         *                    reuse instead of searching again, or null
+         */
         public Options {
-            if (tokens < CalibrationTokens.MIN_TOKENS || window < 2 || threads < 1) {
-                throw new InvalidTrainingOptionException("calibration tokens and window must be at least 2 and"
-                        + " threads at least 1; got " + tokens + " tokens, window " + window + ", " + threads
-                        + " threads");
+            if (tokens < CalibrationTokens.MIN_TOKENS || window < 2 || threads < 1 || slebMaxDrop < 0) {
+                throw new InvalidTrainingOptionException("calibration tokens and window must be at least 2,"
+                        + " threads at least 1 and SLEB's removals at least 0; got " + tokens + " tokens, window "
+                        + window + ", " + threads + " threads, " + slebMaxDrop + " removals");
             }
+            if (slebPlan != null && kind != PriorKind.SLEB) {
+                throw new InvalidTrainingOptionException("a SLEB plan only feeds the sleb prior, not " + kind.fileName());
+            }
+        }
+
+        /** Options for the one-pass indicators (taylor, dppl, cosine), or a full SLEB search. */
+        public Options(Path model, Path calibration, PriorKind kind, int tokens, int window, int threads,
+                       Path output) {
+            this(model, calibration, kind, tokens, window, threads, output, 0, null);
         }
     }
 
@@ -54,6 +78,9 @@ public final class PriorCommand {
      */
     public static PriorEstimator.Estimate run(Options options, PrintStream out, PrintStream progress)
             throws IOException {
+        if (options.kind() == PriorKind.SLEB) {
+            return runSleb(options, out, progress);
+        }
         try (FrozenModel model = FrozenModel.open(options.model())) {
             int layers = model.spec().blockCount();
             dev.buddy.router.Budget.requireRoutableDepth(layers);
@@ -80,6 +107,94 @@ public final class PriorCommand {
                         + " train-router --prior " + options.output() + " or eval --router " + options.output());
             }
             return estimate;
+        }
+    }
+
+    /**
+     * The SLEB-order prior: SLEB's removal order (searched here on the calibration windows, or read from a SLEB plan
+     * made on them), the never-removed blocks ordered by their ΔPPL on the same windows ({@link SlebPrior}).
+     * Perplexities come from the inference engine ({@link CalibrationRunner}), exactly as {@code buddy prune}
+     * measures them, so a search here and {@code prune --method sleb} with the same text, tokens and window agree.
+     */
+    private static PriorEstimator.Estimate runSleb(Options options, PrintStream out, PrintStream progress)
+            throws IOException {
+        try (Model model = Model.load(options.model())) {
+            int layers = model.spec().blockCount();
+            dev.buddy.router.Budget.requireRoutableDepth(layers);
+            int middle = layers - 2;
+            BaseModelInfo base = BaseModelInfo.of(model.spec(), model.gguf());
+            int[] tokens = CalibrationTokens.load(options.calibration(), model.tokenizer(), options.tokens());
+            int[] order = null;
+            String source;
+            if (options.slebPlan() != null) {
+                Router router = RouterFile.load(options.slebPlan(), base);
+                if (!(router instanceof StaticPlan plan)
+                        || !BaselineMethod.SLEB.fileMethod().equals(plan.provenance().method())) {
+                    throw new RouterFormatException(options.slebPlan() + " is not a SLEB plan (method "
+                            + router.provenance().method() + "); write one with buddy prune --method sleb");
+                }
+                order = SlebPrior.removalOrder(plan);
+                source = "removal order from " + options.slebPlan().getFileName();
+            } else {
+                source = "SLEB search";
+            }
+            int maxDrop = order != null ? order.length
+                    : options.slebMaxDrop() == 0 ? middle - 1 : options.slebMaxDrop();
+            if (maxDrop > middle - 1) {
+                throw new InvalidTrainingOptionException("SLEB can remove 1.." + (middle - 1) + " blocks of this "
+                        + layers + "-block model, asked for " + maxDrop);
+            }
+            try (CalibrationRunner runner = new CalibrationRunner(model, tokens, options.window(), options.threads())) {
+                int window = Math.min(options.window(), Math.min(tokens.length, model.spec().contextLength()));
+                int windows = (tokens.length + window - 1) / window;
+                String calibration = String.format(Locale.ROOT, "%s, first %d tokens in %d windows of %d; %s",
+                        options.calibration().getFileName(), tokens.length, windows, window, source);
+                if (progress != null) {
+                    progress.printf(Locale.ROOT, "prior: sleb on %s (%d blocks), %s%n",
+                            options.model().getFileName(), layers, calibration);
+                }
+                // The search (unless reused), then the full model and each never-removed block alone for ΔPPL.
+                long passes = (order == null ? StaticBaselines.passes(BaselineMethod.SLEB, layers, maxDrop) : 0)
+                        + 1 + (middle - maxDrop);
+                double[] delta = new double[middle];
+                try (ProgressBar bar = progress == null ? null
+                        : new ProgressBar("sleb prior", passes, progress, System::nanoTime)) {
+                    ProgressListener listener = bar == null ? ProgressListener.NONE : bar;
+                    if (order == null) {
+                        order = new StaticBaselines(runner, (done, total) -> listener.advance(1)).sleb(maxDrop)
+                                .removalOrder();
+                    }
+                    boolean[] removed = new boolean[layers];
+                    double full = runner.perplexity(removed);
+                    listener.advance(1);
+                    for (int b : order) {
+                        removed[b] = true;
+                    }
+                    for (int b = 1; b <= middle; b++) {
+                        if (!removed[b]) {
+                            boolean[] alone = new boolean[layers];
+                            alone[b] = true;
+                            delta[b - 1] = Math.max(0.0, runner.perplexity(alone) - full);
+                            listener.advance(1);
+                        }
+                    }
+                }
+                double[] raw = SlebPrior.indicator(middle, order, delta);
+                PriorEstimator.Estimate estimate = new PriorEstimator.Estimate(PriorKind.SLEB, raw,
+                        SlebPrior.prior(raw), runner.predictedTokens(), windows);
+                printTable(estimate, options, tokens.length, out);
+                StringBuilder removals = new StringBuilder();
+                for (int b : order) {
+                    removals.append(removals.isEmpty() ? "" : " ").append(b);
+                }
+                out.println("SLEB removal order (first removed first): " + removals);
+                if (options.output() != null) {
+                    PriorFile.write(estimate, base, calibration, options.output());
+                    out.println("wrote " + options.output() + " (prior file and prior-only static plan); use it with"
+                            + " train-router --prior " + options.output() + " --init prior to start at SLEB's plan");
+                }
+                return estimate;
+            }
         }
     }
 

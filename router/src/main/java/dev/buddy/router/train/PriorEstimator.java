@@ -78,6 +78,8 @@ public final class PriorEstimator {
             case TAYLOR -> taylor(pass, data, layers, tokens, progress);
             case PPL -> deltaPerplexity(pass, data, layers, tokens, progress);
             case COSINE -> cosine(pass, data, layers, progress);
+            case SLEB -> throw new IllegalArgumentException("the SLEB prior comes from a SLEB search (buddy prior"
+                    + " --method sleb), not from a one-pass estimate");
         };
         return new Estimate(kind, raw, new Prior(kind.fileName(), Priors.normalize(raw, kind.heavyTail())), tokens,
                 data.size());

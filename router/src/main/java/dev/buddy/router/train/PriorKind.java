@@ -16,7 +16,13 @@ public enum PriorKind {
      * Cosine distance between a block's input and output hidden states at full depth,
      * {@code 1 − cos(h_l, h_{l+1})} averaged over tokens (ShortGPT's block influence); lies in [0, 2].
      */
-    COSINE("cosine", false);
+    COSINE("cosine", false),
+    /**
+     * SLEB's greedy removal order as a ranking ({@link SlebPrior}): removed first = least important, never removed
+     * above all removed blocks (ordered by ΔPPL). Comes from a SLEB search, not from {@link PriorEstimator}; a rank,
+     * so no log1p.
+     */
+    SLEB("sleb", false);
 
     private final String fileName;
     private final boolean heavyTail;
@@ -36,7 +42,7 @@ public enum PriorKind {
         return heavyTail;
     }
 
-    /** Parses {@code taylor}, {@code dppl} (or {@code ppl}) and {@code cosine}, case-insensitively. */
+    /** Parses {@code taylor}, {@code dppl} (or {@code ppl}), {@code cosine} and {@code sleb}, case-insensitively. */
     public static PriorKind fromName(String name) {
         for (PriorKind k : values()) {
             if (k.fileName.equalsIgnoreCase(name)) {
@@ -46,6 +52,6 @@ public enum PriorKind {
         if ("ppl".equalsIgnoreCase(name)) {
             return PPL;
         }
-        throw new IllegalArgumentException("unknown prior '" + name + "': expected taylor, dppl (ppl) or cosine");
+        throw new IllegalArgumentException("unknown prior '" + name + "': expected taylor, dppl (ppl), cosine or sleb");
     }
 }

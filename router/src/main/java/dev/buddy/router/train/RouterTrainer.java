@@ -2,8 +2,13 @@ package dev.buddy.router.train;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.SplittableRandom;
 
@@ -47,9 +52,19 @@ public final class RouterTrainer {
      * @param tokensPerSecond throughput of this process's steps
      * @param firstStep       the step this process started at (0 unless resumed)
      * @param skippedExamples examples with no scored token (skipped) in this process's steps
+     * @param validation      this process's held-out scorings, in order (empty without {@link Validation})
      */
     public record Result(DynamicRouter router, double[] stepLosses, long tokens, double tokensPerSecond,
-                         int firstStep, int skippedExamples) {}
+                         int firstStep, int skippedExamples, List<Validation.Point> validation) {
+        public Result {
+            validation = List.copyOf(validation);
+        }
+
+        /** The best held-out scoring of this process, if any. */
+        public Optional<Validation.Point> bestValidation() {
+            return validation.stream().min(Comparator.comparingDouble(Validation.Point::score));
+        }
+    }
 
     private final FrozenModel model;
     private final TrainingData data;
@@ -95,13 +110,35 @@ public final class RouterTrainer {
      */
     public static Result train(FrozenModel model, TrainingData data, TrainConfig config, Prior prior, Path output,
                                boolean resume, PrintStream progress) throws IOException {
-        return train(model, data, config, prior, output, resume, progress, config.steps());
+        return train(model, data, config, prior, output, resume, progress, (Validation) null);
+    }
+
+    /**
+     * As {@link #train}, also scoring the router on held-out text every {@link Validation#every()} steps (and at the
+     * start and the end) and keeping the best so far in {@link Validation#bestPathFor}, written atomically. A
+     * resumed run rescores the best file it finds, so the selection continues where it stopped. The scoring never
+     * changes the training itself: the same seed gives the same final router with or without it.
+     *
+     * @param validation held-out selection, or null for none
+     */
+    public static Result train(FrozenModel model, TrainingData data, TrainConfig config, Prior prior, Path output,
+                               boolean resume, PrintStream progress, Validation validation) throws IOException {
+        return new RouterTrainer(model, data, config, prior).run(output, resume, progress, config.steps(),
+                validation);
     }
 
     /** As {@link #train}, stopping after step {@code untilStep} (exclusive) as an interrupted run would. */
     static Result train(FrozenModel model, TrainingData data, TrainConfig config, Prior prior, Path output,
                         boolean resume, PrintStream progress, int untilStep) throws IOException {
-        return new RouterTrainer(model, data, config, prior).run(output, resume, progress, untilStep);
+        return new RouterTrainer(model, data, config, prior).run(output, resume, progress, untilStep, null);
+    }
+
+    /** As {@link #train(FrozenModel, TrainingData, TrainConfig, Prior, Path, boolean, PrintStream, Validation)},
+     * stopping after step {@code untilStep} (exclusive). */
+    static Result train(FrozenModel model, TrainingData data, TrainConfig config, Prior prior, Path output,
+                        boolean resume, PrintStream progress, int untilStep, Validation validation)
+            throws IOException {
+        return new RouterTrainer(model, data, config, prior).run(output, resume, progress, untilStep, validation);
     }
 
     /**
@@ -117,7 +154,15 @@ public final class RouterTrainer {
     /** As {@link #train(FrozenModel, TrainingData, TrainConfig, Prior, Path, boolean, PrintStream, LoraConfig)}, stopping early. */
     static Result train(FrozenModel model, TrainingData data, TrainConfig config, Prior prior, Path output,
                         boolean resume, PrintStream progress, int untilStep, LoraConfig lora) throws IOException {
-        return new RouterTrainer(model, data, config, prior, lora).run(output, resume, progress, untilStep);
+        return new RouterTrainer(model, data, config, prior, lora).run(output, resume, progress, untilStep, null);
+    }
+
+    /** LoRA adapters ({@code lora}, or null for none) and held-out selection ({@code validation}, or null) together. */
+    public static Result train(FrozenModel model, TrainingData data, TrainConfig config, Prior prior, Path output,
+                               boolean resume, PrintStream progress, LoraConfig lora, Validation validation)
+            throws IOException {
+        return new RouterTrainer(model, data, config, prior, lora).run(output, resume, progress, config.steps(),
+                validation);
     }
 
     /** The router a run starts from: what {@link RandomRouter} makes with the run's seed, plus the prior. */
@@ -170,7 +215,8 @@ public final class RouterTrainer {
         return new DynamicRouter(name, module, Optional.empty(), provenance);
     }
 
-    private Result run(Path output, boolean resume, PrintStream progress, int untilStep) throws IOException {
+    private Result run(Path output, boolean resume, PrintStream progress, int untilStep, Validation validation)
+            throws IOException {
         Path checkpointPath = TrainingCheckpoint.pathFor(output);
         String runIdentity = TrainingCheckpoint.runIdentity(config) + (lora == null ? "" : ", " + lora.describe());
         float[] params;
@@ -205,7 +251,13 @@ public final class RouterTrainer {
                 progress.println("resuming at step " + firstStep + " from " + checkpointPath);
             }
         }
+        List<Validation.Point> scorings = new ArrayList<>();
         try (Parallel pool = new Parallel(config.threads())) {
+            Selection selection = validation == null ? null
+                    : new Selection(validation, output, pool, progress, scorings);
+            if (selection != null) {
+                selection.start(firstStep, params);
+            }
             ModelPass pass = new ModelPass(model, capacity, pool);
             if (adapters != null) {
                 adapters.attach(pass);
@@ -260,6 +312,9 @@ public final class RouterTrainer {
                 if (end || due) {
                     save(output, checkpointPath, runIdentity, step + 1, tokens, params, adam, losses, adapters);
                 }
+                if (selection != null && (end || (step + 1) % validation.every() == 0)) {
+                    selection.score(step + 1, params);
+                }
             }
         }
         if (progress != null && firstStep >= lastStep) {
@@ -267,7 +322,68 @@ public final class RouterTrainer {
         }
         DynamicRouter router = router(params, true, routerName());
         return new Result(router, Arrays.copyOf(losses, Math.max(firstStep, lastStep)), tokens,
-                bar.tokensPerSecond(), firstStep, skipped);
+                bar.tokensPerSecond(), firstStep, skipped, scorings);
+    }
+
+    /** Held-out scoring and the best-so-far file of one run. */
+    private final class Selection {
+        private final Validation validation;
+        private final Path bestPath;
+        private final Parallel pool;
+        private final PrintStream progress;
+        private final List<Validation.Point> scorings;
+        private double bestScore = Double.POSITIVE_INFINITY;
+
+        Selection(Validation validation, Path output, Parallel pool, PrintStream progress,
+                  List<Validation.Point> scorings) {
+            this.validation = validation;
+            this.bestPath = Validation.bestPathFor(output);
+            this.pool = pool;
+            this.progress = progress;
+            this.scorings = scorings;
+        }
+
+        /** A fresh run scores its start; a resumed one rescores the best file it left, if any. */
+        void start(int firstStep, float[] params) throws IOException {
+            if (firstStep == 0) {
+                score(0, params);
+            } else if (Files.isRegularFile(bestPath)) {
+                DynamicRouter best = (DynamicRouter) RouterFile.load(bestPath, base);
+                bestScore = score(best).score();
+                if (progress != null) {
+                    progress.printf(Locale.ROOT, "best so far: %s, held-out geometric-mean perplexity %.4f%n",
+                            bestPath, bestScore);
+                }
+            }
+        }
+
+        void score(int step, float[] params) throws IOException {
+            DynamicRouter router = router(params, true, routerName() + ", step " + step);
+            Validation.Point p = score(router);
+            boolean best = p.score() < bestScore;
+            p = new Validation.Point(step, p.perplexity(), p.score(), best);
+            if (best) {
+                bestScore = p.score();
+                RouterFile.write(router, bestPath);
+            }
+            scorings.add(p);
+            if (progress != null) {
+                progress.println(p.describe(validation.budgets()));
+            }
+        }
+
+        private Validation.Point score(DynamicRouter router) {
+            double[] budgets = validation.budgets();
+            double[] perplexity = new double[budgets.length];
+            double nll = 0;
+            for (int i = 0; i < budgets.length; i++) {
+                RoutedEvaluation.Result r = RoutedEvaluation.evaluate(model, validation.data(),
+                        SequenceRouting.of(router), Budget.fraction(budgets[i]), pool);
+                perplexity[i] = r.perplexity();
+                nll += r.meanNll();
+            }
+            return new Validation.Point(-1, perplexity, Math.exp(nll / budgets.length), false);
+        }
     }
 
     /** One example's forward and backward pass; returns its summed NLL and accumulates the router gradient. */

@@ -40,13 +40,21 @@ public final class TrainRouterCommand {
      * @param priorSequences  calibration sequences
      * @param checkpointEvery checkpoint interval in steps (0: only at the end)
      * @param init            how the Decision Module starts (random, or prior: output layer zero)
+     * @param validation      held-out text for checkpoint selection ({@link Validation}), or null for none
+     * @param validationEvery steps between held-out scorings
+     * @param validationTokens held-out tokens: the text's first N, in windows of {@code maxTokens}
      */
     public record Options(Path model, Path data, Path output, double[] budgets, int steps, double learningRate,
                           int warmupSteps, int batchSize, long seed, boolean resume, int maxTokens, int threads,
                           GateRelaxation relaxation, String prior, Path priorData, int priorSequences,
-                          int checkpointEvery, RouterInit init) {
+                          int checkpointEvery, RouterInit init, Path validation, int validationEvery,
+                          int validationTokens) {
         public Options {
             budgets = budgets.clone();
+            if (validation != null && (validationEvery < 1 || validationTokens < 2)) {
+                throw new InvalidTrainingOptionException("validation needs an interval of at least 1 step and at"
+                        + " least 2 tokens; got every " + validationEvery + ", " + validationTokens + " tokens");
+            }
         }
 
         /** The paper's settings (see {@link TrainConfig#defaults}) with a Taylor prior on 64 sequences. */
@@ -54,7 +62,7 @@ public final class TrainRouterCommand {
             TrainConfig d = TrainConfig.defaults(1000);
             return new Options(model, data, output, d.budgets(), d.steps(), d.learningRate(), d.warmupSteps(),
                     d.batchSize(), d.seed(), false, d.maxTokens(), d.threads(), d.relaxation(),
-                    PriorKind.TAYLOR.fileName(), null, 64, d.checkpointEvery(), d.init());
+                    PriorKind.TAYLOR.fileName(), null, 64, d.checkpointEvery(), d.init(), null, 10, 1024);
         }
 
         @Override
@@ -94,8 +102,9 @@ public final class TrainRouterCommand {
         try (FrozenModel model = FrozenModel.open(options.model())) {
             TrainingData data = TrainingData.open(options.data(), model.tokenizer(), config.maxTokens());
             Prior prior = prior(options, model);
+            Validation validation = validation(options, model, config);
             RouterTrainer.Result result = RouterTrainer.train(model, data, config, prior, options.output(),
-                    options.resume(), progress, lora);
+                    options.resume(), progress, lora, validation);
             double[] losses = result.stepLosses();
             int window = Math.max(1, Math.min(50, losses.length / 4));
             out.printf(Locale.ROOT, "wrote %s: %d-block router, prior %s %s%n", options.output(),
@@ -110,8 +119,24 @@ public final class TrainRouterCommand {
                     result.tokens(), result.tokensPerSecond(),
                     result.skippedExamples() > 0 ? "; " + result.skippedExamples()
                             + " examples had no scored token within the length limit and were skipped" : "");
+            result.bestValidation().ifPresent(best -> out.printf(Locale.ROOT,
+                    "best held-out router: step %d, geometric-mean perplexity %.4f over budgets %s; wrote %s%n",
+                    best.step(), best.score(), Arrays.toString(validation.budgets()),
+                    Validation.bestPathFor(options.output())));
             return new Summary(result, prior, options.output());
         }
+    }
+
+    /** The held-out windows: the text's first N tokens in windows of the training length, scored at b < 1. */
+    private static Validation validation(Options options, FrozenModel model, TrainConfig config) throws IOException {
+        if (options.validation() == null) {
+            return null;
+        }
+        int[] tokens = dev.buddy.router.baseline.CalibrationTokens.load(options.validation(), model.tokenizer(),
+                options.validationTokens());
+        TrainingData windows = PriorCommand.windows(tokens, config.maxTokens(),
+                options.validation().getFileName().toString());
+        return new Validation(windows, Validation.routedBudgets(config.budgets()), options.validationEvery());
     }
 
     private static Prior prior(Options options, FrozenModel model) throws IOException {
@@ -129,6 +154,10 @@ public final class TrainRouterCommand {
             return PriorFile.read(priorFile, model.baseInfo());
         }
         PriorKind kind = PriorKind.fromName(options.prior());
+        if (kind == PriorKind.SLEB) {
+            throw new InvalidTrainingOptionException("--prior sleb needs SLEB's search: write a prior file with"
+                    + " buddy prior --method sleb -o FILE and pass --prior FILE");
+        }
         Path source = options.priorData() != null ? options.priorData() : options.data();
         TrainingData all = TrainingData.open(source, model.tokenizer(), options.maxTokens());
         TrainingData calibration = all.slice(0, Math.min(all.size(), Math.max(1, options.priorSequences())));
