@@ -1,7 +1,6 @@
 package dev.buddy.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,6 +13,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>{@code gemm} computes, for weight rows {@code i < rowCount} and tokens {@code t < tokens},
  * {@code out[outIndex + t*outStride + i] (+)= sum_k w[i*wStride + k] * x[xOffset + t*xStride + k]} over
  * {@code k < len}: it overwrites on the first column chunk and accumulates on later ones.
+ *
+ * <p>Accumulator lanes are summed in a fixed order ({@link GgmlSums#tinyBlasHsum}'s), never with
+ * {@code reduceLanes(ADD)}: that leaves the order to the implementation, and its Java fallback (before C2 compiles a
+ * kernel) and its intrinsic add the lanes differently, so the same evaluation gave different last bits depending on
+ * how warm the process was (two runs of one router file: WikiText-2 perplexity 328.19 and 327.90).
  */
 final class FloatGemm {
     private FloatGemm() {}
@@ -122,14 +126,22 @@ final class FloatGemm {
                 a03 = v0.fma(y, a03);
                 a13 = v1.fma(y, a13);
             }
-            float s00 = a00.reduceLanes(VectorOperators.ADD);
-            float s01 = a01.reduceLanes(VectorOperators.ADD);
-            float s02 = a02.reduceLanes(VectorOperators.ADD);
-            float s03 = a03.reduceLanes(VectorOperators.ADD);
-            float s10 = a10.reduceLanes(VectorOperators.ADD);
-            float s11 = a11.reduceLanes(VectorOperators.ADD);
-            float s12 = a12.reduceLanes(VectorOperators.ADD);
-            float s13 = a13.reduceLanes(VectorOperators.ADD);
+            float s00 = GgmlSums.tinyBlasHsum(a00.lane(0), a00.lane(1), a00.lane(2), a00.lane(3),
+                    a00.lane(4), a00.lane(5), a00.lane(6), a00.lane(7));
+            float s01 = GgmlSums.tinyBlasHsum(a01.lane(0), a01.lane(1), a01.lane(2), a01.lane(3),
+                    a01.lane(4), a01.lane(5), a01.lane(6), a01.lane(7));
+            float s02 = GgmlSums.tinyBlasHsum(a02.lane(0), a02.lane(1), a02.lane(2), a02.lane(3),
+                    a02.lane(4), a02.lane(5), a02.lane(6), a02.lane(7));
+            float s03 = GgmlSums.tinyBlasHsum(a03.lane(0), a03.lane(1), a03.lane(2), a03.lane(3),
+                    a03.lane(4), a03.lane(5), a03.lane(6), a03.lane(7));
+            float s10 = GgmlSums.tinyBlasHsum(a10.lane(0), a10.lane(1), a10.lane(2), a10.lane(3),
+                    a10.lane(4), a10.lane(5), a10.lane(6), a10.lane(7));
+            float s11 = GgmlSums.tinyBlasHsum(a11.lane(0), a11.lane(1), a11.lane(2), a11.lane(3),
+                    a11.lane(4), a11.lane(5), a11.lane(6), a11.lane(7));
+            float s12 = GgmlSums.tinyBlasHsum(a12.lane(0), a12.lane(1), a12.lane(2), a12.lane(3),
+                    a12.lane(4), a12.lane(5), a12.lane(6), a12.lane(7));
+            float s13 = GgmlSums.tinyBlasHsum(a13.lane(0), a13.lane(1), a13.lane(2), a13.lane(3),
+                    a13.lane(4), a13.lane(5), a13.lane(6), a13.lane(7));
             for (; k < len; k++) {
                 float v0 = w[w0 + k];
                 float v1 = w[w1 + k];
@@ -163,7 +175,9 @@ final class FloatGemm {
             for (; k + 8 <= len; k += 8) {
                 a0 = FloatVector.fromArray(F, w, w0 + k).fma(FloatVector.fromArray(F, x, x0 + k), a0);
             }
-            float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            FloatVector a0a1 = a0.add(a1);
+            float sum = GgmlSums.tinyBlasHsum(a0a1.lane(0), a0a1.lane(1), a0a1.lane(2), a0a1.lane(3),
+                    a0a1.lane(4), a0a1.lane(5), a0a1.lane(6), a0a1.lane(7));
             for (; k < len; k++) {
                 sum += w[w0 + k] * x[x0 + k];
             }
@@ -206,14 +220,14 @@ final class FloatGemm {
                 a03 = v0.fma(y, a03);
                 a13 = v1.fma(y, a13);
             }
-            float s00 = a00.reduceLanes(VectorOperators.ADD);
-            float s01 = a01.reduceLanes(VectorOperators.ADD);
-            float s02 = a02.reduceLanes(VectorOperators.ADD);
-            float s03 = a03.reduceLanes(VectorOperators.ADD);
-            float s10 = a10.reduceLanes(VectorOperators.ADD);
-            float s11 = a11.reduceLanes(VectorOperators.ADD);
-            float s12 = a12.reduceLanes(VectorOperators.ADD);
-            float s13 = a13.reduceLanes(VectorOperators.ADD);
+            float s00 = (a00.lane(0) + a00.lane(2)) + (a00.lane(1) + a00.lane(3));
+            float s01 = (a01.lane(0) + a01.lane(2)) + (a01.lane(1) + a01.lane(3));
+            float s02 = (a02.lane(0) + a02.lane(2)) + (a02.lane(1) + a02.lane(3));
+            float s03 = (a03.lane(0) + a03.lane(2)) + (a03.lane(1) + a03.lane(3));
+            float s10 = (a10.lane(0) + a10.lane(2)) + (a10.lane(1) + a10.lane(3));
+            float s11 = (a11.lane(0) + a11.lane(2)) + (a11.lane(1) + a11.lane(3));
+            float s12 = (a12.lane(0) + a12.lane(2)) + (a12.lane(1) + a12.lane(3));
+            float s13 = (a13.lane(0) + a13.lane(2)) + (a13.lane(1) + a13.lane(3));
             for (; k < len; k++) {
                 float v0 = w[w0 + k];
                 float v1 = w[w1 + k];
@@ -242,7 +256,7 @@ final class FloatGemm {
             for (; k + 4 <= len; k += 4) {
                 a0 = FloatVector.fromArray(F, w, w0 + k).fma(FloatVector.fromArray(F, x, x0 + k), a0);
             }
-            float sum = a0.reduceLanes(VectorOperators.ADD);
+            float sum = (a0.lane(0) + a0.lane(2)) + (a0.lane(1) + a0.lane(3));
             for (; k < len; k++) {
                 sum += w[w0 + k] * x[x0 + k];
             }
@@ -285,14 +299,38 @@ final class FloatGemm {
                 a03 = v0.fma(y, a03);
                 a13 = v1.fma(y, a13);
             }
-            float s00 = a00.reduceLanes(VectorOperators.ADD);
-            float s01 = a01.reduceLanes(VectorOperators.ADD);
-            float s02 = a02.reduceLanes(VectorOperators.ADD);
-            float s03 = a03.reduceLanes(VectorOperators.ADD);
-            float s10 = a10.reduceLanes(VectorOperators.ADD);
-            float s11 = a11.reduceLanes(VectorOperators.ADD);
-            float s12 = a12.reduceLanes(VectorOperators.ADD);
-            float s13 = a13.reduceLanes(VectorOperators.ADD);
+            float s00 = GgmlSums.tinyBlasHsum(a00.lane(0), a00.lane(1), a00.lane(2), a00.lane(3),
+                    a00.lane(4), a00.lane(5), a00.lane(6), a00.lane(7))
+                    + GgmlSums.tinyBlasHsum(a00.lane(8), a00.lane(9), a00.lane(10), a00.lane(11),
+                            a00.lane(12), a00.lane(13), a00.lane(14), a00.lane(15));
+            float s01 = GgmlSums.tinyBlasHsum(a01.lane(0), a01.lane(1), a01.lane(2), a01.lane(3),
+                    a01.lane(4), a01.lane(5), a01.lane(6), a01.lane(7))
+                    + GgmlSums.tinyBlasHsum(a01.lane(8), a01.lane(9), a01.lane(10), a01.lane(11),
+                            a01.lane(12), a01.lane(13), a01.lane(14), a01.lane(15));
+            float s02 = GgmlSums.tinyBlasHsum(a02.lane(0), a02.lane(1), a02.lane(2), a02.lane(3),
+                    a02.lane(4), a02.lane(5), a02.lane(6), a02.lane(7))
+                    + GgmlSums.tinyBlasHsum(a02.lane(8), a02.lane(9), a02.lane(10), a02.lane(11),
+                            a02.lane(12), a02.lane(13), a02.lane(14), a02.lane(15));
+            float s03 = GgmlSums.tinyBlasHsum(a03.lane(0), a03.lane(1), a03.lane(2), a03.lane(3),
+                    a03.lane(4), a03.lane(5), a03.lane(6), a03.lane(7))
+                    + GgmlSums.tinyBlasHsum(a03.lane(8), a03.lane(9), a03.lane(10), a03.lane(11),
+                            a03.lane(12), a03.lane(13), a03.lane(14), a03.lane(15));
+            float s10 = GgmlSums.tinyBlasHsum(a10.lane(0), a10.lane(1), a10.lane(2), a10.lane(3),
+                    a10.lane(4), a10.lane(5), a10.lane(6), a10.lane(7))
+                    + GgmlSums.tinyBlasHsum(a10.lane(8), a10.lane(9), a10.lane(10), a10.lane(11),
+                            a10.lane(12), a10.lane(13), a10.lane(14), a10.lane(15));
+            float s11 = GgmlSums.tinyBlasHsum(a11.lane(0), a11.lane(1), a11.lane(2), a11.lane(3),
+                    a11.lane(4), a11.lane(5), a11.lane(6), a11.lane(7))
+                    + GgmlSums.tinyBlasHsum(a11.lane(8), a11.lane(9), a11.lane(10), a11.lane(11),
+                            a11.lane(12), a11.lane(13), a11.lane(14), a11.lane(15));
+            float s12 = GgmlSums.tinyBlasHsum(a12.lane(0), a12.lane(1), a12.lane(2), a12.lane(3),
+                    a12.lane(4), a12.lane(5), a12.lane(6), a12.lane(7))
+                    + GgmlSums.tinyBlasHsum(a12.lane(8), a12.lane(9), a12.lane(10), a12.lane(11),
+                            a12.lane(12), a12.lane(13), a12.lane(14), a12.lane(15));
+            float s13 = GgmlSums.tinyBlasHsum(a13.lane(0), a13.lane(1), a13.lane(2), a13.lane(3),
+                    a13.lane(4), a13.lane(5), a13.lane(6), a13.lane(7))
+                    + GgmlSums.tinyBlasHsum(a13.lane(8), a13.lane(9), a13.lane(10), a13.lane(11),
+                            a13.lane(12), a13.lane(13), a13.lane(14), a13.lane(15));
             for (; k < len; k++) {
                 float v0 = w[w0 + k];
                 float v1 = w[w1 + k];
@@ -321,7 +359,10 @@ final class FloatGemm {
             for (; k + 16 <= len; k += 16) {
                 a0 = FloatVector.fromArray(F, w, w0 + k).fma(FloatVector.fromArray(F, x, x0 + k), a0);
             }
-            float sum = a0.reduceLanes(VectorOperators.ADD);
+            float sum = GgmlSums.tinyBlasHsum(a0.lane(0), a0.lane(1), a0.lane(2), a0.lane(3),
+                    a0.lane(4), a0.lane(5), a0.lane(6), a0.lane(7))
+                    + GgmlSums.tinyBlasHsum(a0.lane(8), a0.lane(9), a0.lane(10), a0.lane(11),
+                            a0.lane(12), a0.lane(13), a0.lane(14), a0.lane(15));
             for (; k < len; k++) {
                 sum += w[w0 + k] * x[x0 + k];
             }
