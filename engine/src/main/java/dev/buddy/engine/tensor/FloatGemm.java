@@ -4,7 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The register-tiled float micro-kernels behind the quantised formats' prefill GEMM (see
+ * The register-tiled float micro-kernels behind Q8_0's prefill GEMM (the one format left on it; see
  * {@link WeightMatrix#simdRows}): a few weight rows, already dequantised into scratch, against many tokens' scaled
  * activations. A 2-row x 4-token tile keeps eight accumulators in registers and loads each weight vector once for four
  * tokens and each activation vector once for two rows, so the loop is bound by FMA throughput rather than by loads

@@ -395,14 +395,6 @@ public abstract sealed class WeightMatrix
                 FloatGemm.gemm(width, w, len, n, x, b0 * blockSize, cols, tokens, len, out, outOffset + r0, rows,
                         b0 > 0);
             }
-            if (hasBlockOffsets()) {
-                float[] m = scratch.offsets(n * blocks);
-                for (int i = 0; i < n; i++) {
-                    blockOffsets(r0 + i, m, i * blocks);
-                }
-                FloatGemm.gemm(width, m, blocks, n, in.s, 0, blocks, tokens, blocks, out, outOffset + r0, rows,
-                        true);
-            }
         }
     }
 
@@ -418,22 +410,11 @@ public abstract sealed class WeightMatrix
 
     /**
      * Prefill: blocks {@code [blockFrom, blockTo)} of row {@code r} as the floats that multiply
-     * {@link QuantizedInput#floats}, into {@code dst[dstOffset ..]}. Formats whose blocks carry an offset (Q4_1, Q5_1)
-     * leave it out here and supply it through {@link #blockOffsets}, so that it meets the input's fp16 block sums
-     * exactly as in llama.cpp.
+     * {@link QuantizedInput#floats}, into {@code dst[dstOffset ..]}. Only Q8_0 has this path now: the other
+     * quantised formats run prompts in llama.cpp's per-(row, token) order, which a dequantised float GEMM cannot give.
      */
     void dequantizeBlocks(int r, int blockFrom, int blockTo, float[] dst, int dstOffset) {
         throw new UnsupportedOperationException(type + " has no float GEMM path");
-    }
-
-    /** Whether blocks carry an offset {@code m} that multiplies the input's block sums ({@code QuantizedInput.s}). */
-    boolean hasBlockOffsets() {
-        return false;
-    }
-
-    /** The offset {@code m} of every block of row {@code r}, into {@code dst[dstOffset ..]}. */
-    void blockOffsets(int r, float[] dst, int dstOffset) {
-        throw new UnsupportedOperationException(type + " blocks have no offsets");
     }
 
     /**
@@ -470,20 +451,12 @@ public abstract sealed class WeightMatrix
     /** Per-thread dequantised weights of the float GEMM, grown on first use and then reused. */
     private static final class GemmScratch {
         private float[] weights = new float[0];
-        private float[] offsets = new float[0];
 
         float[] weights(int size) {
             if (weights.length < size) {
                 weights = new float[size];
             }
             return weights;
-        }
-
-        float[] offsets(int size) {
-            if (offsets.length < size) {
-                offsets = new float[size];
-            }
-            return offsets;
         }
     }
 
