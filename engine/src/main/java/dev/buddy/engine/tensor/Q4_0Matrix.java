@@ -96,4 +96,37 @@ final class Q4_0Matrix extends WeightMatrix {
     boolean readsPermutedInput() {
         return true;
     }
+
+    @Override
+    boolean readsBlockSums() {
+        return wholeBlockSums;
+    }
+
+    /** Per-thread scale scratch of the 8-row kernel, so that a decode step allocates nothing. */
+    private static final ThreadLocal<float[]> GROUP_SCALES = ThreadLocal.withInitial(() -> new float[8]);
+
+    /**
+     * Tokens that the 4-token tile does not take (every token of a decode step) run eight rows at a time through
+     * {@link Q4_0RowGroups} when this matrix sums whole blocks; its per-row results are the single-row kernel's bits.
+     */
+    @Override
+    void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        int tokens = in.tokens();
+        if (!wholeBlockSums || width == VectorWidth.W128 || tokens >= 4) {
+            super.simdRows(in, rowFrom, rowTo, out, outOffset);
+            return;
+        }
+        int blocks = cols / 32;
+        float[] scales = GROUP_SCALES.get();
+        for (int t = 0; t < tokens; t++) {
+            int r = rowFrom;
+            for (; r + Q4_0RowGroups.ROWS <= rowTo; r += Q4_0RowGroups.ROWS) {
+                Q4_0RowGroups.dot8(data, rowOffset(r), rowBytes, blocks, in.qs, t * cols, in.d, in.blockSums,
+                        t * blocks, scales, out, outOffset + t * rows + r);
+            }
+            for (; r < rowTo; r++) {
+                out[outOffset + t * rows + r] = simdDot(r, in, t);
+            }
+        }
+    }
 }

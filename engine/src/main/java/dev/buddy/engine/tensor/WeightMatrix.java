@@ -226,6 +226,9 @@ public abstract sealed class WeightMatrix
         if (width != VectorWidth.SCALAR && readsPermutedInput()) {
             in.preparePermuted(); // likewise
         }
+        if (width != VectorWidth.SCALAR && readsBlockSums()) {
+            in.prepareBlockSums(); // likewise
+        }
         scratch.prepare(this, in, out, outOffset);
         try {
             pool.forRange(rows, grain, scratch);
@@ -277,6 +280,10 @@ public abstract sealed class WeightMatrix
         WeightMatrix pair = gemm
                 ? of(name, type, new long[] {warmCols, 2}, data.asSlice(0, 2 * type.byteSize(warmCols)), width)
                 : null;
+        // eight rows and one token, for formats whose decode driver runs row groups (Q4_0 of 8k rows)
+        WeightMatrix group = rows >= 8
+                ? of(name, type, new long[] {warmCols, 8}, data.asSlice(0, 8 * type.byteSize(warmCols)), width)
+                : null;
         int gemmTokens = FLOAT_GEMM_MIN_TOKENS;
         float[] x = new float[gemmTokens * warmCols];
         for (int i = 0; i < x.length; i++) {
@@ -292,6 +299,15 @@ public abstract sealed class WeightMatrix
         if (readsPermutedInput()) {
             in.preparePermuted();
         }
+        QuantizedInput single = new QuantizedInput(activationFormat());
+        single.quantize(x, 0, 1, warmCols);
+        if (group != null && group.readsBlockSums()) {
+            single.prepareBlockSums();
+        }
+        if (group != null && group.readsPermutedInput()) {
+            single.preparePermuted();
+        }
+        float[] groupOut = new float[8];
         float[] out = new float[4];
         float[] gemmOut = new float[2 * gemmTokens];
         long compiledNanos = gemm ? 2 * COMPILED_CALL_NANOS : COMPILED_CALL_NANOS;
@@ -307,6 +323,9 @@ public abstract sealed class WeightMatrix
                 head.simdDot4(0, in, 0, out, 0);
                 if (pair != null) {
                     pair.floatGemmRows(batch, 0, 2, gemmOut, 0);
+                }
+                if (group != null && (i & 7) == 0) {
+                    group.simdRows(single, 0, 8, groupOut, 0);
                 }
             }
             long end = System.nanoTime();
@@ -400,6 +419,11 @@ public abstract sealed class WeightMatrix
 
     /** Whether the SIMD kernels read {@link QuantizedInput#permuted} (the legacy 4/5-bit formats). */
     boolean readsPermutedInput() {
+        return false;
+    }
+
+    /** Whether the SIMD kernels read {@link QuantizedInput#blockSums} (the 8-row Q4_0 kernel). */
+    boolean readsBlockSums() {
         return false;
     }
 

@@ -1,0 +1,109 @@
+package dev.buddy.engine.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.buddy.gguf.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.lifecycle.AfterContainer;
+
+/**
+ * The 8-row Q4_0 decode kernel ({@link Q4_0RowGroups}) on matrices of 8k rows, where llama.cpp runs the repacked
+ * gemv: every row's result has the bits of the scalar whole-block reference and of an independent transcription of
+ * ggml's repacked order, also on blocks built to push the 16-bit wrap-around sums to their limits (all nibbles 0 or
+ * 15, inputs whose quants are all +-127) and with row ranges split across threads at arbitrary boundaries.
+ */
+class Q4_0RowGroupsProperties {
+    private static final Parallel SERIAL = new Parallel(1);
+    private static final Parallel POOL = new Parallel(3);
+    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    @AfterContainer
+    static void closePools() {
+        SERIAL.close();
+        POOL.close();
+    }
+
+    @Provide
+    Arbitrary<VectorWidth> wideWidths() {
+        return Arbitraries.of(VectorWidth.W256, VectorWidth.W512);
+    }
+
+    @Property(tries = 150)
+    void eightRowDecodeGivesTheScalarBits(@ForAll("wideWidths") VectorWidth width,
+            @ForAll @IntRange(min = 1, max = 6) int groups, @ForAll @IntRange(min = 1, max = 24) int blocks,
+            @ForAll @IntRange(min = 0, max = 3) int nibbleMode, @ForAll @IntRange(min = 0, max = 2) int inputMode,
+            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll boolean threaded, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int rows = 8 * groups;
+        int cols = 32 * blocks;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = tensor(rows, cols, nibbleMode, misalign, rnd, arena);
+            long[] dims = {cols, rows};
+            WeightMatrix simd = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, width);
+            WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, VectorWidth.SCALAR);
+            float[] x = input(cols, inputMode, rnd);
+            float[] expected = new float[rows];
+            float[] actual = new float[rows];
+            scalar.matvec(x, 0, expected, 0, SERIAL);
+            simd.matvec(x, 0, actual, 0, threaded ? POOL : SERIAL);
+            QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_0);
+            in.quantize(x, 0, 1, cols);
+            for (int r = 0; r < rows; r++) {
+                float ggml = LegacyQuantExactnessProperties.ggmlAvx2Dot(GgmlType.Q4_0, t, r, cols, in, true);
+                String where = width + " row " + r + " of " + rows + ", " + cols + " columns";
+                assertEquals(Float.floatToRawIntBits(ggml), Float.floatToRawIntBits(expected[r]),
+                        where + ": ggml " + ggml + " scalar " + expected[r]);
+                assertEquals(Float.floatToRawIntBits(expected[r]), Float.floatToRawIntBits(actual[r]),
+                        where + ": scalar " + expected[r] + " simd " + actual[r]);
+            }
+        }
+    }
+
+    /**
+     * Q4_0 blocks with random fp16 scales; nibbles random (mode 0), all 15 (1), all 0 (2), or each block all 0 or
+     * all 15 at random (3): the largest positive and negative products of the biased quants.
+     */
+    private static MemorySegment tensor(int rows, int cols, int nibbleMode, int misalign, Random rnd, Arena arena) {
+        long bytes = (long) rows * cols / 32 * 18;
+        MemorySegment whole = arena.allocate(bytes + misalign + 64, 64);
+        MemorySegment t = whole.asSlice(misalign, bytes);
+        for (long bo = 0; bo < bytes; bo += 18) {
+            float magnitude = (float) Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(5e-2)));
+            t.set(HALF, bo, Float.floatToFloat16(rnd.nextBoolean() ? magnitude : -magnitude));
+            int fill = switch (nibbleMode) {
+                case 1 -> 0xFF;
+                case 2 -> 0x00;
+                case 3 -> rnd.nextBoolean() ? 0xFF : 0x00;
+                default -> -1;
+            };
+            for (int j = 0; j < 16; j++) {
+                t.set(ValueLayout.JAVA_BYTE, bo + 2 + j, (byte) (fill < 0 ? rnd.nextInt(256) : fill));
+            }
+        }
+        return t;
+    }
+
+    /** Random activations (mode 0), or blocks of one value each, so every quant is +127 or -127 (modes 1, 2). */
+    private static float[] input(int cols, int inputMode, Random rnd) {
+        if (inputMode == 0) {
+            return TestTensors.randomInput(cols, rnd);
+        }
+        float[] x = new float[cols];
+        for (int b = 0; b < cols / 32; b++) {
+            float v = (float) Math.exp(rnd.nextDouble(Math.log(1e-3), Math.log(30)));
+            boolean negative = inputMode == 2 || rnd.nextBoolean();
+            java.util.Arrays.fill(x, b * 32, b * 32 + 32, negative ? -v : v);
+        }
+        return x;
+    }
+}
