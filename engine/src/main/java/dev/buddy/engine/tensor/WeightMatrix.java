@@ -324,7 +324,7 @@ public abstract sealed class WeightMatrix
                 if (pair != null) {
                     pair.floatGemmRows(batch, 0, 2, gemmOut, 0);
                 }
-                if (group != null && (i & 7) == 0) {
+                if (group != null) {
                     group.simdRows(single, 0, 8, groupOut, 0);
                 }
             }
