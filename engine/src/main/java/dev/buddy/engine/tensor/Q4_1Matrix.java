@@ -67,8 +67,8 @@ final class Q4_1Matrix extends WeightMatrix {
         return switch (width) {
             case W128 -> LegacyQuantKernels.V128.dot(LegacyQuantKernels.Layout.Q4_1, data, rowOffset(r), blocks,
                     in.permuted, token * cols, in.d, in.s, token * blocks, false);
-            case W256, W512 -> LegacyQuantKernels.V256.dot(LegacyQuantKernels.Layout.Q4_1, data, rowOffset(r), blocks,
-                    in.permuted, token * cols, in.d, in.s, token * blocks, false);
+            case W256, W512 -> LegacyQuantKernels.V256.dotQ4_1(data, rowOffset(r), blocks, in.qs, token * cols, in.d,
+                    in.s, token * blocks);
             case SCALAR -> scalarDot(r, in, token);
         };
     }

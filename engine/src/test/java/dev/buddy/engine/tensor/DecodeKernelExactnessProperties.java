@@ -17,12 +17,16 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 
 /**
- * The 8-row Q4_0 decode kernel ({@link Q4_0RowGroups}) on matrices of 8k rows, where llama.cpp runs the repacked
- * gemv: every row's result has the bits of the scalar whole-block reference and of an independent transcription of
- * ggml's repacked order, also on blocks built to push the 16-bit wrap-around sums to their limits (all nibbles 0 or
- * 15, inputs whose quants are all +-127) and with row ranges split across threads at arbitrary boundaries.
+ * The single-token kernels that sum in 16-bit lanes, bit for bit against the scalar references, also on blocks built
+ * to push those sums to their limits (all quants at the extreme, inputs whose quants are all +-127), with row ranges
+ * split across threads at arbitrary boundaries:
+ * <ul>
+ *   <li>the 8-row Q4_0 kernel ({@link Q4_0RowGroups}) on matrices of 8k rows, where llama.cpp runs the repacked
+ *       gemv, also against an independent transcription of ggml's repacked order;</li>
+ *   <li>the Q8_0 and Q4_1 single-row kernels (ggml's vec_dot lanes), at every SIMD width.</li>
+ * </ul>
  */
-class Q4_0RowGroupsProperties {
+class DecodeKernelExactnessProperties {
     private static final Parallel SERIAL = new Parallel(1);
     private static final Parallel POOL = new Parallel(3);
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -47,7 +51,7 @@ class Q4_0RowGroupsProperties {
         int rows = 8 * groups;
         int cols = 32 * blocks;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment t = tensor(rows, cols, nibbleMode, misalign, rnd, arena);
+            MemorySegment t = q4_0Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
             long[] dims = {cols, rows};
             WeightMatrix simd = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, width);
             WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, VectorWidth.SCALAR);
@@ -69,11 +73,81 @@ class Q4_0RowGroupsProperties {
         }
     }
 
+    @Provide
+    Arbitrary<VectorWidth> simdWidths() {
+        return Arbitraries.of(VectorWidth.W128, VectorWidth.W256, VectorWidth.W512);
+    }
+
+    @Provide
+    Arbitrary<GgmlType> pairSumFormats() {
+        return Arbitraries.of(GgmlType.Q8_0, GgmlType.Q4_1);
+    }
+
+    @Property(tries = 200)
+    void singleRowDecodeGivesTheScalarBits(@ForAll("pairSumFormats") GgmlType type,
+            @ForAll("simdWidths") VectorWidth width, @ForAll @IntRange(min = 1, max = 21) int rows,
+            @ForAll @IntRange(min = 1, max = 24) int blocks, @ForAll @IntRange(min = 0, max = 3) int quantMode,
+            @ForAll @IntRange(min = 0, max = 2) int inputMode, @ForAll @IntRange(min = 0, max = 7) int misalign,
+            @ForAll boolean threaded, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int cols = 32 * blocks;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = extremeTensor(type, rows, cols, quantMode, misalign, rnd, arena);
+            long[] dims = {cols, rows};
+            WeightMatrix simd = WeightMatrix.of("w", type, dims, t, width);
+            WeightMatrix scalar = WeightMatrix.of("w", type, dims, t, VectorWidth.SCALAR);
+            float[] x = input(cols, inputMode, rnd);
+            float[] expected = new float[rows];
+            float[] actual = new float[rows];
+            scalar.matvec(x, 0, expected, 0, SERIAL);
+            simd.matvec(x, 0, actual, 0, threaded ? POOL : SERIAL);
+            for (int r = 0; r < rows; r++) {
+                assertEquals(Float.floatToRawIntBits(expected[r]), Float.floatToRawIntBits(actual[r]),
+                        type + " " + width + " row " + r + " of " + rows + ", " + cols + " columns: scalar "
+                                + expected[r] + " simd " + actual[r]);
+            }
+        }
+    }
+
+    /**
+     * Q8_0 or Q4_1 blocks with random fp16 scales (and minimums); quant bytes random (mode 0), all at the largest
+     * magnitude (1: -128 for Q8_0, nibbles 15 for Q4_1), all at the other end (2: 127, nibbles 0), or each block one
+     * of the two at random (3).
+     */
+    private static MemorySegment extremeTensor(GgmlType type, int rows, int cols, int quantMode, int misalign,
+            Random rnd, Arena arena) {
+        boolean q8 = type == GgmlType.Q8_0;
+        int blockBytes = q8 ? 34 : 20;
+        int quantAt = q8 ? 2 : 4;
+        int quantBytes = q8 ? 32 : 16;
+        long bytes = (long) rows * cols / 32 * blockBytes;
+        MemorySegment whole = arena.allocate(bytes + misalign + 64, 64);
+        MemorySegment t = whole.asSlice(misalign, bytes);
+        int largest = q8 ? 0x80 : 0xFF;
+        int other = q8 ? 0x7F : 0x00;
+        for (long bo = 0; bo < bytes; bo += blockBytes) {
+            for (int h = 0; h < quantAt; h += 2) {
+                float magnitude = (float) Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(5e-2)));
+                t.set(HALF, bo + h, Float.floatToFloat16(rnd.nextBoolean() ? magnitude : -magnitude));
+            }
+            int fill = switch (quantMode) {
+                case 1 -> largest;
+                case 2 -> other;
+                case 3 -> rnd.nextBoolean() ? largest : other;
+                default -> -1;
+            };
+            for (int j = 0; j < quantBytes; j++) {
+                t.set(ValueLayout.JAVA_BYTE, bo + quantAt + j, (byte) (fill < 0 ? rnd.nextInt(256) : fill));
+            }
+        }
+        return t;
+    }
+
     /**
      * Q4_0 blocks with random fp16 scales; nibbles random (mode 0), all 15 (1), all 0 (2), or each block all 0 or
      * all 15 at random (3): the largest positive and negative products of the biased quants.
      */
-    private static MemorySegment tensor(int rows, int cols, int nibbleMode, int misalign, Random rnd, Arena arena) {
+    private static MemorySegment q4_0Tensor(int rows, int cols, int nibbleMode, int misalign, Random rnd, Arena arena) {
         long bytes = (long) rows * cols / 32 * 18;
         MemorySegment whole = arena.allocate(bytes + misalign + 64, 64);
         MemorySegment t = whole.asSlice(misalign, bytes);
