@@ -50,6 +50,8 @@ final class Q4_0RowGroups {
     static final VectorShuffle<Integer> SWAP_INTS = VectorShuffle.fromValues(I, 1, 0, 3, 2, 5, 4, 7, 6);
     static final VectorShuffle<Integer> SWAP_PAIRS = VectorShuffle.fromValues(I, 2, 3, 0, 1, 6, 7, 4, 5);
     static final VectorShuffle<Integer> SWAP_HALVES = VectorShuffle.fromValues(I, 4, 5, 6, 7, 0, 1, 2, 3);
+    /** {@code (lo + hi * 2^16) * (1 + 2^16)} leaves {@code lo + hi} (mod 2^16) in a 32-bit lane's high half. */
+    static final int PAIR_SUM = 0x10001;
 
     /**
      * Rows {@code r .. r+7} (row r at byte {@code off}, the next ones {@code rowBytes} apart) against one token:
@@ -76,7 +78,10 @@ final class Q4_0RowGroups {
             int e = xo + b * 32;
             ShortVector xlo = ShortVector.fromArray(S, xq, e);
             ShortVector xhi = ShortVector.fromArray(S, xq, e + 16);
-            // per row: 16 lanes, lane j = q_j * x_j + q_{j+16} * x_{j+16} (mod 2^16, nibbles unbiased)
+            // per row: 16 lanes, lane j = q_j * x_j + q_{j+16} * x_{j+16} (mod 2^16, nibbles unbiased), from the
+            // byte b = q_j + 16 q_{j+16} as b * x_j + (b >> 4) * (x_{j+16} - 16 x_j), which saves masking b; then
+            // each pair of lanes summed into the high half of its 32-bit lane
+            ShortVector xhi16 = xhi.sub(xlo.lanewise(VectorOperators.LSHL, 4));
             ShortVector s0 = (ShortVector) ByteVector.fromMemorySegment(B, w, o0 + bb + 2, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             ShortVector s1 = (ShortVector) ByteVector.fromMemorySegment(B, w, o1 + bb + 2, LE)
@@ -93,36 +98,31 @@ final class Q4_0RowGroups {
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             ShortVector s7 = (ShortVector) ByteVector.fromMemorySegment(B, w, o7 + bb + 2, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            IntVector p0 = s0.and((short) 0x0F).mul(xlo).add(s0.lanewise(VectorOperators.LSHR, 4).mul(xhi))
-                    .reinterpretAsInts();
-            IntVector p1 = s1.and((short) 0x0F).mul(xlo).add(s1.lanewise(VectorOperators.LSHR, 4).mul(xhi))
-                    .reinterpretAsInts();
-            IntVector p2 = s2.and((short) 0x0F).mul(xlo).add(s2.lanewise(VectorOperators.LSHR, 4).mul(xhi))
-                    .reinterpretAsInts();
-            IntVector p3 = s3.and((short) 0x0F).mul(xlo).add(s3.lanewise(VectorOperators.LSHR, 4).mul(xhi))
-                    .reinterpretAsInts();
-            IntVector p4 = s4.and((short) 0x0F).mul(xlo).add(s4.lanewise(VectorOperators.LSHR, 4).mul(xhi))
-                    .reinterpretAsInts();
-            IntVector p5 = s5.and((short) 0x0F).mul(xlo).add(s5.lanewise(VectorOperators.LSHR, 4).mul(xhi))
-                    .reinterpretAsInts();
-            IntVector p6 = s6.and((short) 0x0F).mul(xlo).add(s6.lanewise(VectorOperators.LSHR, 4).mul(xhi))
-                    .reinterpretAsInts();
-            IntVector p7 = s7.and((short) 0x0F).mul(xlo).add(s7.lanewise(VectorOperators.LSHR, 4).mul(xhi))
-                    .reinterpretAsInts();
-            // merge 1: neighbouring 16-bit lanes added (the low half of each 32-bit lane for the even row of a
-            // pair, the high half for the odd row; the carry of a 32-bit add only spoils the half not kept)
-            IntVector c01 = p0.add(p0.lanewise(VectorOperators.LSHR, 16)).reinterpretAsShorts()
-                    .blend(p1.add(p1.lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts(), ODD_SHORTS)
-                    .reinterpretAsInts();
-            IntVector c23 = p2.add(p2.lanewise(VectorOperators.LSHR, 16)).reinterpretAsShorts()
-                    .blend(p3.add(p3.lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts(), ODD_SHORTS)
-                    .reinterpretAsInts();
-            IntVector c45 = p4.add(p4.lanewise(VectorOperators.LSHR, 16)).reinterpretAsShorts()
-                    .blend(p5.add(p5.lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts(), ODD_SHORTS)
-                    .reinterpretAsInts();
-            IntVector c67 = p6.add(p6.lanewise(VectorOperators.LSHR, 16)).reinterpretAsShorts()
-                    .blend(p7.add(p7.lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts(), ODD_SHORTS)
-                    .reinterpretAsInts();
+            IntVector p0 = s0.mul(xlo).add(s0.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                    .mul(PAIR_SUM);
+            IntVector p1 = s1.mul(xlo).add(s1.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                    .mul(PAIR_SUM);
+            IntVector p2 = s2.mul(xlo).add(s2.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                    .mul(PAIR_SUM);
+            IntVector p3 = s3.mul(xlo).add(s3.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                    .mul(PAIR_SUM);
+            IntVector p4 = s4.mul(xlo).add(s4.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                    .mul(PAIR_SUM);
+            IntVector p5 = s5.mul(xlo).add(s5.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                    .mul(PAIR_SUM);
+            IntVector p6 = s6.mul(xlo).add(s6.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                    .mul(PAIR_SUM);
+            IntVector p7 = s7.mul(xlo).add(s7.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                    .mul(PAIR_SUM);
+            // merge 1: the even row's pair sums moved to the low halves, the odd row's kept in the high halves
+            IntVector c01 = p0.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
+                    .blend(p1.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
+            IntVector c23 = p2.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
+                    .blend(p3.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
+            IntVector c45 = p4.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
+                    .blend(p5.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
+            IntVector c67 = p6.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
+                    .blend(p7.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
             // merge 2 (32-bit lanes): even lanes rows 0/1 (4/5), odd lanes rows 2/3 (6/7); adds in 16-bit lanes
             IntVector d0123 = c01.blend(c23, ODD_INTS).reinterpretAsShorts()
                     .add(c23.blend(c01, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts();
