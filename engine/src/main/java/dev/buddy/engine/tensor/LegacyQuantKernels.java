@@ -45,9 +45,10 @@ import jdk.incubator.vector.VectorSpecies;
  * thread, 64-token prefill, {@code -wi 2 -i 3}; two sessions, each running main's jar and this one alternately twice;
  * medians of 6 iterations per session; 2-core AVX2 VM at load average 14-20, so only large ratios mean anything):
  * decode Q4_1 0.90-1.20x, Q5_0 0.60-0.72x, Q5_1 0.53-0.77x, Q4_0 (whole-block order) 0.56-0.72x; prefill against the
- * float GEMM Q4_1 0.68-1.04x, Q5_0 0.60-0.89x, Q5_1 0.50-0.87x, Q4_0 0.26-0.30x. Exactness wins over those losses;
- * the Q4_0 whole-block order (one 8-lane reduction per block and token) is the one to speed up next, e.g. with eight
- * rows in lanes as ggml's repacked gemv does.
+ * float GEMM Q4_1 0.68-1.04x, Q5_0 0.60-0.89x, Q5_1 0.50-0.87x, Q4_0 0.26-0.30x. Exactness wins over those losses.
+ * Single-token decode has faster kernels since: Q4_0 in the whole-block order runs eight rows at a time in 16-bit
+ * lanes ({@link Q4_0RowGroups}), and Q4_1 forms ggml's lanes in 16-bit lanes ({@link V256#dotQ4_1}); the kernels
+ * here remain for the 4-token tiles, the other formats and widths.
  */
 final class LegacyQuantKernels {
     private LegacyQuantKernels() {}

@@ -14,7 +14,8 @@ import java.nio.ByteOrder;
  * <p>Kernels: {@link LegacyQuantKernels} (scalar reference, float-lane SIMD at 128/256 bits, the 256-bit kernels at
  * 512), in ggml's AVX2 order bit for bit (the vec_dot order, or for 8k rows the repacked gemv/gemm order, see
  * {@link #wholeBlockSums}), at every width and for any number of tokens; why float lanes, and what they cost
- * against the earlier (inexact) kernels, is measured there.
+ * against the earlier (inexact) kernels, is measured there. Single tokens on matrices of 8k rows run eight rows at a
+ * time through {@link Q4_0RowGroups}, one accumulator lane per row as in ggml's repacked gemv.
  */
 final class Q4_0Matrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
