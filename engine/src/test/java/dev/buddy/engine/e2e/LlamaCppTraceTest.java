@@ -10,12 +10,16 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.buddy.engine.kv.KvCache;
 import dev.buddy.engine.kv.KvCacheType;
+import dev.buddy.engine.model.ModelSpec;
+import dev.buddy.engine.tensor.GgmlMath;
 import dev.buddy.engine.model.InferenceState;
 import dev.buddy.engine.model.Model;
 import dev.buddy.engine.model.Rope;
@@ -39,9 +43,20 @@ class LlamaCppTraceTest {
 
     static Stream<Arguments> models() {
         return Stream.of(
-                Arguments.of(SyntheticModels.llama(GgmlType.Q4_K), KvCacheType.F16),
-                Arguments.of(SyntheticModels.llama(GgmlType.Q4_K), KvCacheType.F32),
-                Arguments.of(SyntheticModels.qwen2(GgmlType.Q4_K), KvCacheType.F16));
+                model(SyntheticModels.llama(GgmlType.Q4_K), KvCacheType.F16),
+                model(SyntheticModels.llama(GgmlType.Q4_K), KvCacheType.F32),
+                model(SyntheticModels.qwen2(GgmlType.Q4_K), KvCacheType.F16));
+    }
+
+    private static Arguments model(SyntheticModels.Spec spec, KvCacheType kvType) {
+        return Arguments.of(Named.of(spec.label(), spec), kvType);
+    }
+
+    /** The models above, plus 16-wide heads, where ggml's dot products over a head fall entirely in their tails. */
+    static Stream<Arguments> attentionModels() {
+        return Stream.concat(models(), Stream.of(
+                model(SyntheticModels.llama(GgmlType.Q8_0), KvCacheType.F16),
+                model(SyntheticModels.llama(GgmlType.Q8_0), KvCacheType.F32)));
     }
 
     /**
@@ -49,8 +64,8 @@ class LlamaCppTraceTest {
      * at every position of the prompt and the steps after it. (glibc's cosf/sinf and GCC's fused multiply-adds in
      * ggml's rotation decide the last bits; a one-bit difference here once moved the real SmolLM2's logits by 0.67.)
      */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("models")
+    @ParameterizedTest(name = "{0} with {1} KV cache")
+    @MethodSource("attentionModels")
     void ropeRotatesAsLlamaCpp(SyntheticModels.Spec spec, KvCacheType kvType, @TempDir Path dir) throws IOException {
         Path path = SyntheticModels.write(spec, dir.resolve(spec.label() + ".gguf"));
         TensorTrace trace = new TensorTrace();
@@ -73,7 +88,7 @@ class LlamaCppTraceTest {
     }
 
     /** Every block's output (the residual after it) equals llama.cpp's {@code l_out} at every step, bit for bit. */
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0} with {1} KV cache")
     @MethodSource("models")
     void everyBlockOutputIsLlamaCpps(SyntheticModels.Spec spec, KvCacheType kvType, @TempDir Path dir)
             throws IOException {
@@ -103,6 +118,91 @@ class LlamaCppTraceTest {
                 position++;
             }
         }
+    }
+
+    /**
+     * Layer 0's attention computed by Buddy's KV cache kernels from llama.cpp's own rotated queries, keys and values
+     * equals llama.cpp's raw scores (K·q), its softmax and its weighted values, bit for bit, for the batched prompt
+     * (tinyBLAS order) and every single-token step (ggml_vec_dot order).
+     */
+    @ParameterizedTest(name = "{0} with {1} KV cache")
+    @MethodSource("attentionModels")
+    void attentionMatchesLlamaCppOpByOp(SyntheticModels.Spec spec, KvCacheType kvType, @TempDir Path dir)
+            throws IOException {
+        Path path = SyntheticModels.write(spec, dir.resolve(spec.label() + ".gguf"));
+        TensorTrace trace = new TensorTrace();
+        try (LlamaCppReference llama = LlamaCppReference.open(path, options(kvType), trace);
+                Model model = Model.load(path)) {
+            ModelSpec ms = model.spec();
+            KvCache cache = KvCache.allocate(kvType, 1, 128, ms.headCountKv(), ms.headDim());
+            int[] tokens = llama.tokenize(PROMPT, true);
+            llama.clearCache();
+            float[] logits = llama.decodeAt(tokens, 0);
+            checkAttention(trace, cache, ms, 0, tokens.length, "prompt");
+            int position = tokens.length;
+            for (int step = 0; step < STEPS; step++) {
+                logits = llama.decodeAt(new int[] {argMax(logits)}, position);
+                checkAttention(trace, cache, ms, position, 1, "step " + step);
+                position++;
+            }
+        }
+    }
+
+    private static void checkAttention(TensorTrace trace, KvCache cache, ModelSpec ms, int first, int n, String when) {
+        int hd = ms.headDim();
+        int heads = ms.headCount();
+        int kvDim = ms.headCountKv() * hd;
+        float[] q = rotated(trace, "Qcur-0").data();
+        float[] k = rotated(trace, "Kcur-0").data();
+        float[] v = trace.versions("Vcur-0").getLast().data();
+        for (int t = 0; t < n; t++) {
+            cache.storeKey(0, first + t, k, t * kvDim);
+            cache.storeValue(0, first + t, v, t * kvDim);
+        }
+        List<TensorTrace.Tensor> all = trace.computed();
+        int softmaxAt = 0;
+        while (!all.get(softmaxAt).op().equals("SOFT_MAX")) {
+            softmaxAt++;
+        }
+        TensorTrace.Tensor softmax = all.get(softmaxAt);
+        TensorTrace.Tensor scores = trace.sourceOf(softmax);
+        TensorTrace.Tensor weighted = all.subList(softmaxAt, all.size()).stream()
+                .filter(x -> x.op().equals("MUL_MAT")).findFirst().orElseThrow();
+        float scale = 1.0f / (float) Math.sqrt(hd);
+        boolean batch = n > 1;
+        float[] query = new float[hd];
+        float[] row = new float[first + n];
+        float[] out = new float[hd];
+        float[] scratch = new float[cache.valueScratchSize()];
+        for (int t = 0; t < n; t++) {
+            int positions = first + t + 1;
+            for (int h = 0; h < heads; h++) {
+                cache.prepareQuery(q, (t * heads + h) * hd, query, 0);
+                cache.keyScores(0, h / (heads / ms.headCountKv()), query, 0, positions, 1.0f, row, 0, batch);
+                for (int p = 0; p < positions; p++) {
+                    assertBits(scores.at(p, t, h), row[p], when + " K·q head " + h + " row " + t + " key " + p);
+                }
+                cache.keyScores(0, h / (heads / ms.headCountKv()), query, 0, positions, scale, row, 0, batch);
+                GgmlMath.softmax(row, 0, positions);
+                for (int p = 0; p < positions; p++) {
+                    assertBits(softmax.at(p, t, h), row[p], when + " softmax head " + h + " row " + t + " key " + p);
+                }
+                cache.weightedValues(0, h / (heads / ms.headCountKv()), row, 0, positions, out, 0, scratch, 0,
+                        batch);
+                for (int i = 0; i < hd; i++) {
+                    assertBits(weighted.at(i, t, h), out[i], when + " V·softmax head " + h + " row " + t + " dim " + i);
+                }
+            }
+        }
+    }
+
+    private static TensorTrace.Tensor rotated(TensorTrace trace, String name) {
+        return trace.versions(name).stream().filter(t -> t.op().equals("ROPE")).findFirst().orElseThrow();
+    }
+
+    private static void assertBits(float expected, float actual, String what) {
+        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual),
+                () -> what + ": llama.cpp " + expected + ", Buddy " + actual);
     }
 
     private static LlamaCppReference.Options options(KvCacheType kvType) {

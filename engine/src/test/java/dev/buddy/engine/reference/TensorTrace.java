@@ -78,6 +78,11 @@ public final class TensorTrace {
         return latest.get(name);
     }
 
+    /** Every tensor of the last decode, in computation order. */
+    public synchronized List<Tensor> computed() {
+        return List.copyOf(computed);
+    }
+
     /** Every tensor of the last decode named {@code name}, in computation order. */
     public synchronized List<Tensor> versions(String name) {
         return computed.stream().filter(t -> t.name().equals(name)).toList();
