@@ -67,24 +67,13 @@ class LlamaCppTraceTest {
     @ParameterizedTest(name = "{0} with {1} KV cache")
     @MethodSource("attentionModels")
     void ropeRotatesAsLlamaCpp(SyntheticModels.Spec spec, KvCacheType kvType, @TempDir Path dir) throws IOException {
-        Path path = SyntheticModels.write(spec, dir.resolve(spec.label() + ".gguf"));
-        TensorTrace trace = new TensorTrace();
-        try (LlamaCppReference llama = LlamaCppReference.open(path, options(kvType), trace);
-                Model model = Model.load(path)) {
+        int[] checked = {0};
+        walk(spec, kvType, dir, (model, trace) -> {
             Rope rope = new Rope(model.spec().rope());
-            int headDim = model.spec().headDim();
-            int[] tokens = llama.tokenize(PROMPT, true);
-            llama.clearCache();
-            float[] logits = llama.decodeAt(tokens, 0);
-            int checked = checkRotations(trace, rope, headDim, 0, model.spec().blockCount());
-            int position = tokens.length;
-            for (int step = 0; step < STEPS; step++) {
-                logits = llama.decodeAt(new int[] {argMax(logits)}, position);
-                checked += checkRotations(trace, rope, headDim, position, model.spec().blockCount());
-                position++;
-            }
-            System.out.println(spec.label() + " " + kvType + ": " + checked + " rotated heads equal llama.cpp's");
-        }
+            return (tokens, first, when) -> checked[0] += checkRotations(trace, rope, model.spec().headDim(), first,
+                    model.spec().blockCount());
+        });
+        System.out.println(spec.label() + " " + kvType + ": " + checked[0] + " rotated heads equal llama.cpp's");
     }
 
     /** Every block's output (the residual after it) equals llama.cpp's {@code l_out} at every step, bit for bit. */
@@ -92,31 +81,19 @@ class LlamaCppTraceTest {
     @MethodSource("models")
     void everyBlockOutputIsLlamaCpps(SyntheticModels.Spec spec, KvCacheType kvType, @TempDir Path dir)
             throws IOException {
-        Path path = SyntheticModels.write(spec, dir.resolve(spec.label() + ".gguf"));
-        TensorTrace trace = new TensorTrace();
-        try (LlamaCppReference llama = LlamaCppReference.open(path, options(kvType), trace);
-                Model model = Model.load(path);
-                Parallel pool = new Parallel(1)) {
-            Transformer tf = new Transformer(model, pool);
-            int blocks = tf.spec().blockCount();
-            InferenceState state = tf.newState(128, kvType, 32, SkippedKvPolicy.ZEROS);
-            List<float[]> boundaries = new ArrayList<>();
-            state.setResidualObserver((boundary, x, start, n, dim) ->
-                    boundaries.add(Arrays.copyOfRange(x, (n - 1) * dim, n * dim)));
-            int[] tokens = llama.tokenize(PROMPT, true);
-            llama.clearCache();
-            float[] logits = llama.decodeAt(tokens, 0);
-            tf.forward(state, tokens, 0, tokens.length, null, true);
-            checkBlockOutputs(trace, boundaries, blocks, "prompt");
-            int position = tokens.length;
-            for (int step = 0; step < STEPS; step++) {
-                int next = argMax(logits);
-                boundaries.clear();
-                logits = llama.decodeAt(new int[] {next}, position);
-                tf.forward(state, new int[] {next}, position, 1, null, true);
-                checkBlockOutputs(trace, boundaries, blocks, "step " + step);
-                position++;
-            }
+        try (Parallel pool = new Parallel(1)) {
+            walk(spec, kvType, dir, (model, trace) -> {
+                Transformer tf = new Transformer(model, pool);
+                InferenceState state = tf.newState(128, kvType, 32, SkippedKvPolicy.ZEROS);
+                List<float[]> boundaries = new ArrayList<>();
+                state.setResidualObserver((boundary, x, start, n, dim) ->
+                        boundaries.add(Arrays.copyOfRange(x, (n - 1) * dim, n * dim)));
+                return (tokens, first, when) -> {
+                    boundaries.clear();
+                    tf.forward(state, tokens, first, tokens.length, null, true);
+                    checkBlockOutputs(trace, boundaries, tf.spec().blockCount(), when);
+                };
+            });
         }
     }
 
@@ -129,20 +106,41 @@ class LlamaCppTraceTest {
     @MethodSource("attentionModels")
     void attentionMatchesLlamaCppOpByOp(SyntheticModels.Spec spec, KvCacheType kvType, @TempDir Path dir)
             throws IOException {
+        walk(spec, kvType, dir, (model, trace) -> {
+            KvCache cache = KvCache.allocate(kvType, 1, 128, model.spec().headCountKv(), model.spec().headDim());
+            return (tokens, first, when) -> checkAttention(trace, cache, model.spec(), first, tokens.length, when);
+        });
+    }
+
+    /** What a test checks after each llama.cpp decode call, with that call's tensors in the trace. */
+    private interface CallCheck {
+        void check(int[] tokens, int firstPosition, String when);
+    }
+
+    private interface CheckFactory {
+        CallCheck create(Model model, TensorTrace trace);
+    }
+
+    /**
+     * Writes the model, then feeds llama.cpp the prompt as one batch and {@value #STEPS} greedy tokens one at a time,
+     * running the check after every call.
+     */
+    private static void walk(SyntheticModels.Spec spec, KvCacheType kvType, Path dir, CheckFactory checks)
+            throws IOException {
         Path path = SyntheticModels.write(spec, dir.resolve(spec.label() + ".gguf"));
         TensorTrace trace = new TensorTrace();
         try (LlamaCppReference llama = LlamaCppReference.open(path, options(kvType), trace);
                 Model model = Model.load(path)) {
-            ModelSpec ms = model.spec();
-            KvCache cache = KvCache.allocate(kvType, 1, 128, ms.headCountKv(), ms.headDim());
+            CallCheck check = checks.create(model, trace);
             int[] tokens = llama.tokenize(PROMPT, true);
             llama.clearCache();
             float[] logits = llama.decodeAt(tokens, 0);
-            checkAttention(trace, cache, ms, 0, tokens.length, "prompt");
+            check.check(tokens, 0, "prompt");
             int position = tokens.length;
             for (int step = 0; step < STEPS; step++) {
-                logits = llama.decodeAt(new int[] {argMax(logits)}, position);
-                checkAttention(trace, cache, ms, position, 1, "step " + step);
+                int[] next = {argMax(logits)};
+                logits = llama.decodeAt(next, position);
+                check.check(next, position, "step " + step);
                 position++;
             }
         }
