@@ -45,7 +45,7 @@ class LlamaCppTraceTest {
         return Stream.of(
                 model(SyntheticModels.llama(GgmlType.Q4_K), KvCacheType.F16),
                 model(SyntheticModels.llama(GgmlType.Q4_K), KvCacheType.F32),
-                model(SyntheticModels.qwen2(GgmlType.Q4_K), KvCacheType.F16));
+                model(SyntheticModels.qwen2(GgmlType.Q4_K), KvCacheType.F16), model(SyntheticModels.llama(GgmlType.Q8_0), KvCacheType.F16));
     }
 
     private static Arguments model(SyntheticModels.Spec spec, KvCacheType kvType) {
