@@ -1,8 +1,11 @@
 package dev.buddy.engine.model;
 
+import dev.buddy.engine.tensor.GlibcTrig;
+
 /**
  * Rotary position embedding, computed as ggml's CPU rope does so that angles round the same way: the angle of pair i
- * starts at {@code theta = position} and is multiplied by {@code freqBase^(-2/n)} once per pair, in float.
+ * starts at {@code theta = position} and is multiplied by {@code freqBase^(-2/n)} once per pair, in float; its cosine
+ * and sine are glibc's {@code cosf}/{@code sinf} ({@link GlibcTrig}), which ggml calls.
  */
 public final class Rope {
     private final RopeStyle style;
@@ -61,8 +64,8 @@ public final class Rope {
                 angle = interpolated * (1 - rampMix) + extrapolated * rampMix;
                 magnitude *= 1.0f + 0.1f * (float) Math.log(1.0f / freqScale);
             }
-            cos[offset + i] = (float) Math.cos(angle) * magnitude;
-            sin[offset + i] = (float) Math.sin(angle) * magnitude;
+            cos[offset + i] = GlibcTrig.cos(angle) * magnitude;
+            sin[offset + i] = GlibcTrig.sin(angle) * magnitude;
             theta *= thetaScale;
         }
     }
@@ -79,8 +82,10 @@ public final class Rope {
                 int a = offset + 2 * i;
                 float x0 = x[a];
                 float x1 = x[a + 1];
+                // ggml's x0*cos - x1*sin and x0*sin + x1*cos, with the multiply-adds GCC fused (found by comparing
+                // llama.cpp's rotated queries bit for bit).
                 x[a] = Math.fma(x0, c, -(x1 * s));
-                x[a + 1] = Math.fma(x1, c, x0 * s);
+                x[a + 1] = Math.fma(x0, s, x1 * c);
             }
         } else {
             for (int i = 0; i < pairs; i++) {
@@ -90,8 +95,8 @@ public final class Rope {
                 int b = a + pairs;
                 float x0 = x[a];
                 float x1 = x[b];
-                x[a] = x0 * c - x1 * s;
-                x[b] = x0 * s + x1 * c;
+                x[a] = Math.fma(x0, c, -(x1 * s)); // as in the NORMAL case
+                x[b] = Math.fma(x0, s, x1 * c);
             }
         }
     }

@@ -117,8 +117,9 @@ final class Q8_0Matrix extends WeightMatrix {
         }
     }
 
+    /** The 4-token prompt tile reads the permuted input (the one-token dot keeps the integer path). */
     @Override
-    boolean hasFloatGemm() {
+    boolean readsPermutedInput() {
         return true;
     }
 
@@ -205,9 +206,17 @@ final class Q8_0Matrix extends WeightMatrix {
                     acc.lane(7));
         }
 
+        /**
+         * Tokens {@code token .. token+3} against one row, in float lanes on the permuted input
+         * ({@link QuantizedInput#permuted}: sub-vector t holds element 4j+t in lane j). The block's 32 quants, read
+         * as 8 ints, hold elements 4j..4j+3 in int j, so shifting byte t to the top and back sign-extends element
+         * 4j+t into lane j: four weight vectors per block, shared by the four tokens. Lane j's sum of four products
+         * is an integer below 2^24 and so exact in float in any order; the scale FMA and {@code hsum_float_8} then
+         * give the single-token dot's bits (and tinyBLAS's, llama.cpp's Q8_0 prompt kernel).
+         */
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
                 int outIndex, int outStride) {
-            short[] xq = in.qs;
+            float[] xp = in.permuted;
             float[] xd = in.d;
             int cols = blocks * 32;
             int x0 = token * cols;
@@ -224,43 +233,36 @@ final class Q8_0Matrix extends WeightMatrix {
             FloatVector acc3 = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 long bo = off + (long) b * BLOCK;
-                ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2, LE);
-                ShortVector lo = (ShortVector) q.convertShape(VectorOperators.B2S, S, 0);
-                ShortVector hi = (ShortVector) q.convertShape(VectorOperators.B2S, S, 1);
-                float dw = Halfs.f16ToFloat(w.get(HALF, bo));
                 int e = b * 32;
-                IntVector l0 = lo.mul(ShortVector.fromArray(S, xq, x0 + e)).reinterpretAsInts();
-                IntVector h0 = hi.mul(ShortVector.fromArray(S, xq, x0 + e + 16)).reinterpretAsInts();
-                IntVector l1 = lo.mul(ShortVector.fromArray(S, xq, x1 + e)).reinterpretAsInts();
-                IntVector h1 = hi.mul(ShortVector.fromArray(S, xq, x1 + e + 16)).reinterpretAsInts();
-                IntVector l2 = lo.mul(ShortVector.fromArray(S, xq, x2 + e)).reinterpretAsInts();
-                IntVector h2 = hi.mul(ShortVector.fromArray(S, xq, x2 + e + 16)).reinterpretAsInts();
-                IntVector l3 = lo.mul(ShortVector.fromArray(S, xq, x3 + e)).reinterpretAsInts();
-                IntVector h3 = hi.mul(ShortVector.fromArray(S, xq, x3 + e + 16)).reinterpretAsInts();
-                l0 = l0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(l0.lanewise(VectorOperators.ASHR, 16));
-                h0 = h0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(h0.lanewise(VectorOperators.ASHR, 16));
-                l1 = l1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(l1.lanewise(VectorOperators.ASHR, 16));
-                h1 = h1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(h1.lanewise(VectorOperators.ASHR, 16));
-                l2 = l2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(l2.lanewise(VectorOperators.ASHR, 16));
-                h2 = h2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(h2.lanewise(VectorOperators.ASHR, 16));
-                l3 = l3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(l3.lanewise(VectorOperators.ASHR, 16));
-                h3 = h3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(h3.lanewise(VectorOperators.ASHR, 16));
-                acc0 = FloatVector.broadcast(F, dw * xd[d0 + b]).fma((FloatVector) l0.rearrange(EVEN, h0)
-                        .add(l0.rearrange(ODD, h0)).convert(VectorOperators.I2F, 0), acc0);
-                acc1 = FloatVector.broadcast(F, dw * xd[d1 + b]).fma((FloatVector) l1.rearrange(EVEN, h1)
-                        .add(l1.rearrange(ODD, h1)).convert(VectorOperators.I2F, 0), acc1);
-                acc2 = FloatVector.broadcast(F, dw * xd[d2 + b]).fma((FloatVector) l2.rearrange(EVEN, h2)
-                        .add(l2.rearrange(ODD, h2)).convert(VectorOperators.I2F, 0), acc2);
-                acc3 = FloatVector.broadcast(F, dw * xd[d3 + b]).fma((FloatVector) l3.rearrange(EVEN, h3)
-                        .add(l3.rearrange(ODD, h3)).convert(VectorOperators.I2F, 0), acc3);
+                IntVector q = IntVector.fromMemorySegment(I, w, bo + 2, LE);
+                FloatVector w0 = (FloatVector) q.lanewise(VectorOperators.LSHL, 24)
+                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector w1 = (FloatVector) q.lanewise(VectorOperators.LSHL, 16)
+                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector w2 = (FloatVector) q.lanewise(VectorOperators.LSHL, 8)
+                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector w3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                float dw = Halfs.f16ToFloat(w.get(HALF, bo));
+                FloatVector s0 = w0.mul(FloatVector.fromArray(F, xp, x0 + e));
+                FloatVector s1 = w0.mul(FloatVector.fromArray(F, xp, x1 + e));
+                FloatVector s2 = w0.mul(FloatVector.fromArray(F, xp, x2 + e));
+                FloatVector s3 = w0.mul(FloatVector.fromArray(F, xp, x3 + e));
+                s0 = w1.fma(FloatVector.fromArray(F, xp, x0 + e + 8), s0);
+                s1 = w1.fma(FloatVector.fromArray(F, xp, x1 + e + 8), s1);
+                s2 = w1.fma(FloatVector.fromArray(F, xp, x2 + e + 8), s2);
+                s3 = w1.fma(FloatVector.fromArray(F, xp, x3 + e + 8), s3);
+                s0 = w2.fma(FloatVector.fromArray(F, xp, x0 + e + 16), s0);
+                s1 = w2.fma(FloatVector.fromArray(F, xp, x1 + e + 16), s1);
+                s2 = w2.fma(FloatVector.fromArray(F, xp, x2 + e + 16), s2);
+                s3 = w2.fma(FloatVector.fromArray(F, xp, x3 + e + 16), s3);
+                s0 = w3.fma(FloatVector.fromArray(F, xp, x0 + e + 24), s0);
+                s1 = w3.fma(FloatVector.fromArray(F, xp, x1 + e + 24), s1);
+                s2 = w3.fma(FloatVector.fromArray(F, xp, x2 + e + 24), s2);
+                s3 = w3.fma(FloatVector.fromArray(F, xp, x3 + e + 24), s3);
+                acc0 = FloatVector.broadcast(F, dw * xd[d0 + b]).fma(s0, acc0);
+                acc1 = FloatVector.broadcast(F, dw * xd[d1 + b]).fma(s1, acc1);
+                acc2 = FloatVector.broadcast(F, dw * xd[d2 + b]).fma(s2, acc2);
+                acc3 = FloatVector.broadcast(F, dw * xd[d3 + b]).fma(s3, acc3);
             }
             out[outIndex] = hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
                     acc0.lane(5), acc0.lane(6), acc0.lane(7));

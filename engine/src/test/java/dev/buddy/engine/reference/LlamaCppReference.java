@@ -138,6 +138,7 @@ public final class LlamaCppReference implements AutoCloseable {
 
     private final Path modelPath;
     private final Options options;
+    private final TensorTrace trace;
     private final Arena arena = Arena.ofShared();
     private MemorySegment model;
     private MemorySegment context;
@@ -163,18 +164,30 @@ public final class LlamaCppReference implements AutoCloseable {
         if (!Files.isRegularFile(gguf)) {
             throw new LlamaCppException("model file not found: " + gguf);
         }
-        return new LlamaCppReference(gguf, options);
+        return new LlamaCppReference(gguf, options, null);
     }
 
-    private LlamaCppReference(Path gguf, Options options) {
+    /**
+     * As {@link #open(Path, Options)}, with every decode's intermediate tensors captured into {@code trace} (cleared
+     * at the start of each decode call), for locating the first op where Buddy parts from llama.cpp.
+     */
+    public static LlamaCppReference open(Path gguf, Options options, TensorTrace trace) {
+        if (!Files.isRegularFile(gguf)) {
+            throw new LlamaCppException("model file not found: " + gguf);
+        }
+        return new LlamaCppReference(gguf, options, trace);
+    }
+
+    private LlamaCppReference(Path gguf, Options options, TensorTrace trace) {
         this.modelPath = gguf;
         this.options = options;
+        this.trace = trace;
         LlamaCppNative.ensureLoaded();
         LlamaCppNative.installQuietLogger();
         LlamaCppNative.clearRecentProblems();
         try (Arena call = Arena.ofConfined()) {
             model = loadModel(call, gguf);
-            context = createContext(call, model, options);
+            context = createContext(call, model, options, trace);
             vocab = (MemorySegment) LlamaCppNative.MODEL_GET_VOCAB.invokeExact(model);
             vocabularySize = (int) LlamaCppNative.VOCAB_N_TOKENS.invokeExact(vocab);
             contextSize = (int) LlamaCppNative.N_CTX.invokeExact(context);
@@ -207,7 +220,8 @@ public final class LlamaCppReference implements AutoCloseable {
         return loaded;
     }
 
-    private static MemorySegment createContext(Arena call, MemorySegment model, Options options) throws Throwable {
+    private static MemorySegment createContext(Arena call, MemorySegment model, Options options, TensorTrace trace)
+            throws Throwable {
         MemorySegment params = (MemorySegment) LlamaCppNative.CONTEXT_DEFAULT_PARAMS.invokeExact((SegmentAllocator) call);
         params.set(JAVA_INT, offset(CONTEXT_PARAMS, "n_ctx"), options.contextSize());
         // A whole prompt (or a whole teacher-forced sequence) always fits in one llama_decode call.
@@ -222,6 +236,9 @@ public final class LlamaCppReference implements AutoCloseable {
         params.set(JAVA_BYTE, offset(CONTEXT_PARAMS, "flash_attn"), (byte) 0);
         // llama.cpp defaults no_perf to true, which would leave every timing counter at zero.
         params.set(JAVA_BYTE, offset(CONTEXT_PARAMS, "no_perf"), (byte) 0);
+        if (trace != null) {
+            params.set(ADDRESS, offset(CONTEXT_PARAMS, "cb_eval"), trace.attach());
+        }
         MemorySegment created = (MemorySegment) LlamaCppNative.INIT_FROM_MODEL.invokeExact(model, params);
         if (created.equals(MemorySegment.NULL)) {
             throw new LlamaCppException("llama.cpp could not create a context (n_ctx " + options.contextSize() + "): "
@@ -418,6 +435,28 @@ public final class LlamaCppReference implements AutoCloseable {
         return logitsOf(-1).toArray(JAVA_FLOAT);
     }
 
+    /** Empties the KV cache, so that the next {@link #decodeAt} starts a new sequence. */
+    public synchronized void clearCache() {
+        ensureOpen();
+        startFresh();
+    }
+
+    /**
+     * One llama_decode of {@code tokens} at positions {@code firstPosition...} on top of what the cache holds, the
+     * way generation feeds a prompt batch and then single tokens; returns the logits after the last token. With a
+     * {@link TensorTrace}, the trace then holds this call's intermediate tensors.
+     */
+    public synchronized float[] decodeAt(int[] tokens, int firstPosition) {
+        ensureOpen();
+        checkSequence(tokens);
+        if (firstPosition < 0 || firstPosition + tokens.length > contextSize) {
+            throw new IllegalArgumentException(tokens.length + " tokens at position " + firstPosition
+                    + " exceed the context of " + contextSize + " tokens");
+        }
+        decode(tokens, firstPosition, false);
+        return logitsOf(-1).toArray(JAVA_FLOAT);
+    }
+
     /** The k most probable next tokens after {@code tokens}, most probable first. */
     public synchronized List<TokenProbability> nextTokenDistribution(int[] tokens, int k) {
         return topK(nextTokenLogits(tokens), k);
@@ -556,6 +595,9 @@ public final class LlamaCppReference implements AutoCloseable {
             batchWantsLogits.set(JAVA_BYTE, i, (byte) (logitsForAll || i == tokens.length - 1 ? 1 : 0));
         }
         batch.set(JAVA_INT, offset(BATCH, "n_tokens"), tokens.length);
+        if (trace != null) {
+            trace.clear();
+        }
         int status = call(() -> (int) LlamaCppNative.DECODE.invokeExact(context, batch));
         if (status != 0) {
             throw new LlamaCppException("llama_decode returned " + status + " for " + tokens.length

@@ -23,7 +23,8 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * Bit-exactness of the legacy 4/5-bit kernels (Q4_0, Q4_1, Q5_0, Q5_1): the scalar kernel is an independent
  * byte-level emulation of ggml-cpu's AVX2 vec_dot ({@code bytes_from_nibbles_32}, {@code maddubs}, {@code madd},
  * per-block {@code fmadd}, {@code hsum_float_8}, fma-accumulated {@code summs}), and every SIMD width, for decode and
- * for multi-token batches of any length, gives the scalar kernel's float bits.
+ * for multi-token batches of any length, gives the scalar kernel's float bits (Q8_0's too: its prompt tile reads the
+ * same permuted input).
  */
 class LegacyQuantExactnessProperties {
     private static final Parallel SERIAL = new Parallel(1);
@@ -40,6 +41,12 @@ class LegacyQuantExactnessProperties {
     @Provide
     Arbitrary<GgmlType> legacyFormats() {
         return Arbitraries.of(GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1);
+    }
+
+    /** The batch property also covers Q8_0, whose 4-token prompt tile reads the same permuted input. */
+    @Provide
+    Arbitrary<GgmlType> permutedInputFormats() {
+        return Arbitraries.of(GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0);
     }
 
     /** Every SIMD width, the 512-bit one even where the Vector API has to emulate it. */
@@ -71,7 +78,7 @@ class LegacyQuantExactnessProperties {
     }
 
     @Property(tries = 250)
-    void everyWidthAndBatchGivesTheScalarBits(@ForAll("legacyFormats") GgmlType type,
+    void everyWidthAndBatchGivesTheScalarBits(@ForAll("permutedInputFormats") GgmlType type,
             @ForAll("simdWidths") VectorWidth width, @ForAll @IntRange(min = 1, max = 37) int rows,
             @ForAll @IntRange(min = 1, max = 19) int tokens, @ForAll @IntRange(min = 0, max = 7) int misalign,
             @ForAll boolean codecQuantised, @ForAll boolean threaded, @ForAll long seed) {
