@@ -158,19 +158,13 @@ final class Q8_0Matrix extends WeightMatrix {
     }
 
     /**
-     * Lane layout of the 4-token tile: 16-bit products of 16 consecutive elements, reinterpreted as 32-bit lanes,
-     * give pair sums (low half sign-extended plus high half); pair sums of elements 0-15 and 16-31 then go through
-     * one two-vector shuffle of even and odd lanes, so that 32-bit lane j holds elements 4j..4j+3 as in ggml. The
-     * single-token kernel forms the same lanes more cheaply in another order (see {@link #dot}).
+     * ggml's lanes two ways: the single-token kernel in 16-bit integer lanes ({@link #dot}), the 4-token tile in
+     * float lanes on the permuted input ({@link #dot4}).
      */
     private static final class V256 {
-        static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
         static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-        static final VectorShuffle<Integer> EVEN = VectorShuffle.fromValues(I, 0, 2, 4, 6, 8, 10, 12, 14);
-        static final VectorShuffle<Integer> ODD = VectorShuffle.fromValues(I, 1, 3, 5, 7, 9, 11, 13, 15);
-
         static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
         static final VectorMask<Integer> ODD_INTS = VectorMask.fromLong(I, 0xAAL);
         static final VectorShuffle<Integer> SWAP_INTS = VectorShuffle.fromValues(I, 1, 0, 3, 2, 5, 4, 7, 6);
