@@ -24,8 +24,8 @@ import dev.buddy.engine.tokenizer.Tokenizer;
  * batch size, exactly as {@link Generator} runs it.
  *
  * <p>Each sequence generates what a {@link Generator} with the same options and planner generates for its prompt
- * alone: bit for bit with the scalar kernels, and with the SIMD kernels while fewer than 8 sequences share a matrix
- * product (from 8 rows on the float GEMM rounds differently; see {@link SequenceBatch}). Buffers and caches for {@code maxSequences} sequences are allocated
+ * alone: bit for bit for quantised weights (F32/F16/BF16 weights sum a product shared by several sequences in
+ * tinyBLAS's order; see {@link SequenceBatch}). Buffers and caches for {@code maxSequences} sequences are allocated
  * when the generator opens. Not thread-safe: one run at a time.
  */
 public final class BatchGenerator implements AutoCloseable {

@@ -9,7 +9,8 @@ package dev.buddy.engine.model;
  * says so, each token of the call its own mask ({@link #planTokens}). With per-token masks every block runs only on
  * the rows that selected it, so a call of n tokens computes what n one-token calls with the same masks would: bit for
  * bit when the state sums attention in {@link AttentionOrder#ONE_TOKEN} order and the matrix kernels do not depend on
- * the row count (scalar kernels, or SIMD below the float GEMM's 8 rows); by default a call of several tokens sums
+ * the row count (every quantised format; F32/F16/BF16 weights sum several rows in tinyBLAS's order, as llama.cpp
+ * does); by default a call of several tokens sums
  * attention in llama.cpp's batch order, which differs from the one-token order in the last bits.
  */
 @FunctionalInterface

@@ -14,10 +14,10 @@ import dev.buddy.engine.kv.KvCache;
  *
  * <p>Each sequence computes what a forward call of its tokens alone would compute with the same plan: its attention
  * sums in the order its own call size gives it (one token: the one-token order, as a decode step alone), and a row's
- * matrix products do not depend on which rows share them, bit for bit with the scalar kernels and with SIMD integer
- * tiles that sum blocks as the GEMV does; from 8 rows on, a format with a float GEMM multiplies dequantised weights
- * and rounds each product once more, so a block that 8 or more rows run agrees with a lone row only to rounding. The
- * logits after each sequence's last token are computed as one GEMM over those rows.
+ * matrix products do not depend on which rows share them, bit for bit for every quantised format (their prompt tiles
+ * sum each row and token as the single-token dot does); F32, F16 and BF16 weights sum a product of two or more rows
+ * in tinyBLAS's order, as llama.cpp does, so there a block that several rows run agrees with a lone row only to
+ * rounding. The logits after each sequence's last token are computed as one GEMM over those rows.
  *
  * <p>Use: {@link #clear()}, {@link #add} each sequence's tokens, {@link Transformer#forward(SequenceBatch)}, then read
  * {@link #logits(int)}. Sizes are fixed at construction; a step allocates nothing. Not thread-safe.

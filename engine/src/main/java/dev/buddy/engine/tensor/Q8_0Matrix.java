@@ -123,40 +123,6 @@ final class Q8_0Matrix extends WeightMatrix {
         return true;
     }
 
-    /** Prefill dequantisation ({@code q * d}); 8 quants at a time widened straight to float lanes. */
-    @Override
-    void dequantizeBlocks(int r, int blockFrom, int blockTo, float[] dst, int dstOffset) {
-        long off = rowOffset(r);
-        if (width == VectorWidth.W256 || width == VectorWidth.W512) {
-            Dequantize256.blocks(data, off, blockFrom, blockTo, dst, dstOffset);
-            return;
-        }
-        for (int b = blockFrom; b < blockTo; b++) {
-            long bo = off + (long) b * BLOCK;
-            float d = Halfs.f16ToFloat(data.get(HALF, bo));
-            int o = dstOffset + (b - blockFrom) * 32;
-            for (int j = 0; j < 32; j++) {
-                dst[o + j] = data.get(BYTE, bo + 2 + j) * d;
-            }
-        }
-    }
-
-    private static final class Dequantize256 {
-        static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
-        static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-
-        static void blocks(MemorySegment w, long off, int blockFrom, int blockTo, float[] dst, int dstOffset) {
-            for (int b = blockFrom, o = dstOffset; b < blockTo; b++, o += 32) {
-                long bo = off + (long) b * BLOCK;
-                FloatVector d = FloatVector.broadcast(F, Halfs.f16ToFloat(w.get(HALF, bo)));
-                for (int j = 0; j < 32; j += 8) {
-                    ((FloatVector) ByteVector.fromMemorySegment(B, w, bo + 2 + j, LE)
-                            .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, o + j);
-                }
-            }
-        }
-    }
-
     /**
      * ggml's lanes two ways: the single-token kernel in 16-bit integer lanes ({@link #dot}), the 4-token tile in
      * float lanes on the permuted input ({@link #dot4}).

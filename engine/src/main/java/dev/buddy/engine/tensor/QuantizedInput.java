@@ -58,13 +58,6 @@ public final class QuantizedInput {
      */
     int[] offsets32 = new int[0];
     /**
-     * Q8 formats, for the prefill GEMM: each quant times its block scale, {@code qs[i] * d[i / blockSize]}, made by
-     * {@link #prepareFloats()}; token t starts at t*cols. The product is exact in float (8-bit quant times an fp16 or
-     * float scale), so these are the very values the integer kernels multiply, already scaled.
-     */
-    float[] floats = new float[0];
-    private boolean floatsReady;
-    /**
      * Q8_0/Q8_1, for the legacy 4/5-bit kernels ({@link LegacyQuantKernels}): the quants as floats, permuted within
      * each 32-block so that position {@code 8t + j} holds element {@code 4j + t} (sub-vector t, lane j), made by
      * {@link #preparePermuted()}; token t starts at t*cols.
@@ -152,7 +145,6 @@ public final class QuantizedInput {
         }
         this.cols = cols;
         this.tokens = tokens;
-        this.floatsReady = false;
         this.permutedReady = false;
         this.blockSumsReady = false;
         this.origin = x;
@@ -202,34 +194,6 @@ public final class QuantizedInput {
         } finally {
             source = null;
         }
-    }
-
-    /**
-     * Fills {@link #floats} from the quants of the last {@link #quantize} call, once per call however many matrices
-     * read it. Call from the thread that quantised, before handing the input to other threads.
-     */
-    void prepareFloats() {
-        if (floatsReady) {
-            return;
-        }
-        int blockSize = format.blockSize();
-        if (blockSize == 1) {
-            throw new IllegalStateException(format + " input has no quants to scale");
-        }
-        int n = tokens * cols;
-        if (floats.length < n) {
-            floats = new float[n];
-        }
-        short[] q = qs;
-        float[] f = floats;
-        for (int b = 0, blocks = n / blockSize; b < blocks; b++) {
-            float scale = d[b];
-            int base = b * blockSize;
-            for (int j = base; j < base + blockSize; j++) {
-                f[j] = q[j] * scale;
-            }
-        }
-        floatsReady = true;
     }
 
     /**

@@ -35,18 +35,6 @@ public abstract sealed class WeightMatrix
     /** Rows per cache block of the prefill driver. */
     private static final int ROW_BLOCK = 16;
 
-    /**
-     * Tokens from which a format with {@link #hasFloatGemm()} runs prefill as a float GEMM on dequantised weights;
-     * below it the per-block integer tiles win, because dequantising a row costs about as much as a few tokens.
-     */
-    static final int FLOAT_GEMM_MIN_TOKENS = 8;
-    /** Weight rows dequantised together: with {@link #GEMM_CHUNK_COLS} columns, 64 KiB of floats that stay in L2. */
-    private static final int GEMM_ROWS = 16;
-    /** Columns per pass of the float GEMM, so that a 4-token slice of the input (16 KiB) stays in L1. */
-    private static final int GEMM_CHUNK_COLS = 1024;
-
-    private static final ThreadLocal<GemmScratch> GEMM_SCRATCH = ThreadLocal.withInitial(GemmScratch::new);
-
     private static final ThreadLocal<CallScratch> SCRATCH = ThreadLocal.withInitial(CallScratch::new);
 
     final String name;
@@ -220,11 +208,8 @@ public abstract sealed class WeightMatrix
                     + " does not fit an array of " + out.length);
         }
         int grain = Math.max(1, ELEMENTS_PER_CHUNK / Math.max(1, cols * Math.min(tokens, 64)));
-        if (usesFloatGemm(tokens)) {
-            in.prepareFloats(); // once, on this thread, before the workers read it
-        }
         if (width != VectorWidth.SCALAR && readsPermutedInput()) {
-            in.preparePermuted(); // likewise
+            in.preparePermuted(); // once, on this thread, before the workers read it
         }
         if (width != VectorWidth.SCALAR && readsBlockSums()) {
             in.prepareBlockSums(); // likewise
@@ -275,27 +260,16 @@ public abstract sealed class WeightMatrix
         int blockSize = type.blockSize();
         int warmCols = blockSize == 1 ? Math.min(cols, 128) : blockSize * Math.min(cols / blockSize, 3);
         WeightMatrix head = of(name, type, new long[] {warmCols, 1}, data.asSlice(0, type.byteSize(warmCols)), width);
-        // two rows and a prefill-sized batch for the float GEMM's tile, where the matrix holds two such rows
-        boolean gemm = hasFloatGemm() && data.byteSize() >= 2 * type.byteSize(warmCols);
-        WeightMatrix pair = gemm
-                ? of(name, type, new long[] {warmCols, 2}, data.asSlice(0, 2 * type.byteSize(warmCols)), width)
-                : null;
         // eight rows and one token, for formats whose decode driver runs row groups (Q4_0 of 8k rows)
         WeightMatrix group = rows >= 8
                 ? of(name, type, new long[] {warmCols, 8}, data.asSlice(0, 8 * type.byteSize(warmCols)), width)
                 : null;
-        int gemmTokens = FLOAT_GEMM_MIN_TOKENS;
-        float[] x = new float[gemmTokens * warmCols];
+        float[] x = new float[4 * warmCols];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) Math.sin(i * 0.37);
         }
         QuantizedInput in = new QuantizedInput(activationFormat());
         in.quantize(x, 0, 4, warmCols);
-        QuantizedInput batch = new QuantizedInput(activationFormat());
-        batch.quantize(x, 0, gemmTokens, warmCols);
-        if (gemm) {
-            batch.prepareFloats();
-        }
         if (readsPermutedInput()) {
             in.preparePermuted();
         }
@@ -309,8 +283,7 @@ public abstract sealed class WeightMatrix
         }
         float[] groupOut = new float[8];
         float[] out = new float[4];
-        float[] gemmOut = new float[2 * gemmTokens];
-        long compiledNanos = gemm ? 2 * COMPILED_CALL_NANOS : COMPILED_CALL_NANOS;
+        long compiledNanos = COMPILED_CALL_NANOS;
         // Counting calls is not enough: C2 compiles on a background thread, which may lag far behind on a busy
         // machine. Keep calling until the kernels run at compiled speed (a pair of calls on <= 3 blocks takes well
         // under a microsecond compiled, tens of microseconds before), or give up after a time limit.
@@ -321,9 +294,6 @@ public abstract sealed class WeightMatrix
             for (int i = 0; i < WARM_UP_BATCH; i++) {
                 out[i & 3] += head.simdDot(0, in, i & 3);
                 head.simdDot4(0, in, 0, out, 0);
-                if (pair != null) {
-                    pair.floatGemmRows(batch, 0, 2, gemmOut, 0);
-                }
                 if (group != null) {
                     group.simdRows(single, 0, 8, groupOut, 0);
                 }
@@ -357,14 +327,11 @@ public abstract sealed class WeightMatrix
      * SIMD driver: rows {@code [rowFrom, rowTo)} for every token; out is token-major. Rows go in blocks so that a
      * block's weights stay in L2 while groups of four tokens (which stay in L1) sweep over them; each group runs
      * the format's register-tiled kernel, which unpacks a weight block once for all four tokens. Long prefill
-     * batches of formats with {@link #hasFloatGemm()} take {@link #floatGemmRows} instead.
+     * Every (row, token) result is the single-token dot's bit for bit, as in llama.cpp's prompt kernels, which is why
+     * prompts are not run as a float GEMM on dequantised weights (that would round each product once more).
      */
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         int tokens = in.tokens();
-        if (usesFloatGemm(tokens)) {
-            floatGemmRows(in, rowFrom, rowTo, out, outOffset);
-            return;
-        }
         for (int blockStart = rowFrom; blockStart < rowTo; blockStart += ROW_BLOCK) {
             int blockEnd = Math.min(rowTo, blockStart + ROW_BLOCK);
             int t = 0;
@@ -384,39 +351,6 @@ public abstract sealed class WeightMatrix
     /** SIMD kernel: row {@code r} against token {@code token}. */
     abstract float simdDot(int r, QuantizedInput in, int token);
 
-    private boolean usesFloatGemm(int tokens) {
-        return tokens >= FLOAT_GEMM_MIN_TOKENS && width != VectorWidth.SCALAR && hasFloatGemm();
-    }
-
-    /**
-     * Prefill as a float GEMM: a tile of {@link #GEMM_ROWS} rows is dequantised once per column chunk into scratch,
-     * then {@link FloatGemm}'s register tiles run every token against it. Unpacking a block costs about as much as
-     * one token's integer dot over it, so doing it once for the whole batch instead of once per four tokens leaves
-     * the loop bound by FMA throughput. The activations are {@link QuantizedInput#floats}, the Q8 quants times their
-     * scales (exact), so each product is the one llama.cpp's integer kernels form, rounded once more in float.
-     */
-    private void floatGemmRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
-        int tokens = in.tokens();
-        int blockSize = type.blockSize();
-        int blocks = cols / blockSize;
-        int chunkBlocks = Math.max(1, GEMM_CHUNK_COLS / blockSize);
-        GemmScratch scratch = GEMM_SCRATCH.get();
-        float[] w = scratch.weights(GEMM_ROWS * Math.min(blocks, chunkBlocks) * blockSize);
-        float[] x = in.floats;
-        for (int r0 = rowFrom; r0 < rowTo; r0 += GEMM_ROWS) {
-            int n = Math.min(GEMM_ROWS, rowTo - r0);
-            for (int b0 = 0; b0 < blocks; b0 += chunkBlocks) {
-                int b1 = Math.min(blocks, b0 + chunkBlocks);
-                int len = (b1 - b0) * blockSize;
-                for (int i = 0; i < n; i++) {
-                    dequantizeBlocks(r0 + i, b0, b1, w, i * len);
-                }
-                FloatGemm.gemm(width, w, len, n, x, b0 * blockSize, cols, tokens, len, out, outOffset + r0, rows,
-                        b0 > 0);
-            }
-        }
-    }
-
     /** Whether the SIMD kernels read {@link QuantizedInput#permuted} (the legacy 4/5-bit formats). */
     boolean readsPermutedInput() {
         return false;
@@ -425,20 +359,6 @@ public abstract sealed class WeightMatrix
     /** Whether the SIMD kernels read {@link QuantizedInput#blockSums} (the 8-row Q4_0 kernel). */
     boolean readsBlockSums() {
         return false;
-    }
-
-    /** Whether this format implements {@link #dequantizeBlocks} and so runs long prefill batches as a float GEMM. */
-    boolean hasFloatGemm() {
-        return false;
-    }
-
-    /**
-     * Prefill: blocks {@code [blockFrom, blockTo)} of row {@code r} as the floats that multiply
-     * {@link QuantizedInput#floats}, into {@code dst[dstOffset ..]}. Only Q8_0 has this path now: the other
-     * quantised formats run prompts in llama.cpp's per-(row, token) order, which a dequantised float GEMM cannot give.
-     */
-    void dequantizeBlocks(int r, int blockFrom, int blockTo, float[] dst, int dstOffset) {
-        throw new UnsupportedOperationException(type + " has no float GEMM path");
     }
 
     /**
@@ -470,18 +390,6 @@ public abstract sealed class WeightMatrix
     @Override
     public String toString() {
         return getClass().getSimpleName() + "[" + name + ", " + rows + "x" + cols + ", " + width + "]";
-    }
-
-    /** Per-thread dequantised weights of the float GEMM, grown on first use and then reused. */
-    private static final class GemmScratch {
-        private float[] weights = new float[0];
-
-        float[] weights(int size) {
-            if (weights.length < size) {
-                weights = new float[size];
-            }
-            return weights;
-        }
     }
 
     /** Per-thread scratch: one input per activation format, and the reusable parallel task (no per-call lambda). */

@@ -31,8 +31,8 @@ import dev.buddy.gguf.GgmlType;
 /**
  * Several sequences advanced by one {@link Transformer#forward(SequenceBatch)} call compute exactly what each computes
  * alone with the same plan: the same logits after every call and the same KV cache. Like is compared with like: the
- * scalar kernels, whose row results do not depend on how many rows share a GEMM (the SIMD float GEMM from 8 rows on
- * rounds differently, see PerTokenPlanProperties), and each sequence's attention sums in the order of its own token
+ * scalar kernels, whose row results do not depend on how many rows share a GEMM (the SIMD F32/F16/BF16 kernels sum batches of
+ * several rows in tinyBLAS's order), and each sequence's attention sums in the order of its own token
  * count in both runs (a prompt of several tokens in the batch order, a decode token in the one-token order), so the
  * sequences run alone in exactly the calls they get in the batch.
  */

@@ -82,7 +82,7 @@ class ProductAddendProperties {
             decorated.matvec(x, xo, actual, 0, pool);
             assertArrayEquals(expected, actual, 0f, "matvec(float[])");
 
-            // Batched, from floats (float GEMM from 8 tokens for the formats that have it).
+            // Batched, from floats.
             expected = new float[tokens * rows];
             base.matmul(x, tokens, expected, pool);
             probe.expect(x, 0, tokens, expected, 0);

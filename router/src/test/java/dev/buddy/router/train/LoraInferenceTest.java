@@ -36,8 +36,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * An adapter file applied at load ({@link LoraInference}, the engine's decorated matrices) must be the model the
- * adapters were trained in: the engine's logits after a prefill (batched products, the float GEMM path from 8
- * tokens) and after one decoded token (single-token products) against {@link ModelPass} with the same adapters, on the
+ * adapters were trained in: the engine's logits after a prefill (batched products) and after one decoded token (single-token products) against {@link ModelPass} with the same adapters, on the
  * engine's synthetic llama, qwen2 and qwen3 models in F32 and Q8_0. Fresh adapters (B = 0) change nothing, bit for
  * bit; the file round-trips exactly; an adapter for another model is refused.
  */
