@@ -94,7 +94,7 @@ final class Q4_0Matrix extends WeightMatrix {
     }
 
     @Override
-    boolean readsPermutedInput() {
+    boolean readsPermutedInput(int tokens) {
         return true;
     }
 

@@ -83,7 +83,7 @@ final class Q4_1Matrix extends WeightMatrix {
     }
 
     @Override
-    boolean readsPermutedInput() {
+    boolean readsPermutedInput(int tokens) {
         return true;
     }
 }

@@ -85,7 +85,7 @@ final class Q5_0Matrix extends WeightMatrix {
     }
 
     @Override
-    boolean readsPermutedInput() {
+    boolean readsPermutedInput(int tokens) {
         return true;
     }
 }

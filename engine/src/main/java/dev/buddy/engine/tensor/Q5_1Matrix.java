@@ -86,7 +86,7 @@ final class Q5_1Matrix extends WeightMatrix {
     }
 
     @Override
-    boolean readsPermutedInput() {
+    boolean readsPermutedInput(int tokens) {
         return true;
     }
 }

@@ -117,10 +117,10 @@ final class Q8_0Matrix extends WeightMatrix {
         }
     }
 
-    /** The 4-token prompt tile reads the permuted input (the one-token dot keeps the integer path). */
+    /** Only the 4-token prompt tile reads the permuted input; the one-token dot keeps the integer path. */
     @Override
-    boolean readsPermutedInput() {
-        return true;
+    boolean readsPermutedInput(int tokens) {
+        return tokens >= 4;
     }
 
     /**

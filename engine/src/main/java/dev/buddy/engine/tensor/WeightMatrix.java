@@ -208,7 +208,7 @@ public abstract sealed class WeightMatrix
                     + " does not fit an array of " + out.length);
         }
         int grain = Math.max(1, ELEMENTS_PER_CHUNK / Math.max(1, cols * Math.min(tokens, 64)));
-        if (width != VectorWidth.SCALAR && readsPermutedInput()) {
+        if (width != VectorWidth.SCALAR && readsPermutedInput(tokens)) {
             in.preparePermuted(); // once, on this thread, before the workers read it
         }
         if (width != VectorWidth.SCALAR && readsBlockSums()) {
@@ -270,7 +270,7 @@ public abstract sealed class WeightMatrix
         }
         QuantizedInput in = new QuantizedInput(activationFormat());
         in.quantize(x, 0, 4, warmCols);
-        if (readsPermutedInput()) {
+        if (readsPermutedInput(4)) {
             in.preparePermuted();
         }
         QuantizedInput single = new QuantizedInput(activationFormat());
@@ -278,12 +278,11 @@ public abstract sealed class WeightMatrix
         if (group != null && group.readsBlockSums()) {
             single.prepareBlockSums();
         }
-        if (group != null && group.readsPermutedInput()) {
+        if (group != null && group.readsPermutedInput(1)) {
             single.preparePermuted();
         }
         float[] groupOut = new float[8];
         float[] out = new float[4];
-        long compiledNanos = COMPILED_CALL_NANOS;
         // Counting calls is not enough: C2 compiles on a background thread, which may lag far behind on a busy
         // machine. Keep calling until the kernels run at compiled speed (a pair of calls on <= 3 blocks takes well
         // under a microsecond compiled, tens of microseconds before), or give up after a time limit.
@@ -300,7 +299,7 @@ public abstract sealed class WeightMatrix
             }
             long end = System.nanoTime();
             calls += WARM_UP_BATCH;
-            boolean fast = (end - start) / WARM_UP_BATCH < compiledNanos;
+            boolean fast = (end - start) / WARM_UP_BATCH < COMPILED_CALL_NANOS;
             if ((fast && calls >= WARM_UP_CALLS) || end > deadline) {
                 return;
             }
@@ -351,8 +350,11 @@ public abstract sealed class WeightMatrix
     /** SIMD kernel: row {@code r} against token {@code token}. */
     abstract float simdDot(int r, QuantizedInput in, int token);
 
-    /** Whether the SIMD kernels read {@link QuantizedInput#permuted} (the legacy 4/5-bit formats). */
-    boolean readsPermutedInput() {
+    /**
+     * Whether the SIMD kernels read {@link QuantizedInput#permuted} for a call of {@code tokens} tokens (the legacy
+     * 4/5-bit formats always, Q8_0 only in its 4-token prompt tile), so that it is prepared only when read.
+     */
+    boolean readsPermutedInput(int tokens) {
         return false;
     }
 
