@@ -67,7 +67,9 @@ public final class QuantizedInput {
     /**
      * Q8_0/Q8_1, for the 8-row Q4_0 kernel ({@link Q4_0RowGroups}): the sum of each 32-quant block's quants, made by
      * {@link #prepareBlockSums()}; token t starts at t*(cols/32). The kernel multiplies the unbiased nibbles and
-     * takes {@code 8 * sum} off afterwards, once per block for eight rows instead of once per row.
+     * takes {@code 8 * sum} off afterwards, once per block for eight rows instead of once per row. Q8_K, for the
+     * Q4_K/Q5_K min terms ({@link Q4_KMatrix}): the same sums of each 32-quant run, ggml's {@code hadd} of
+     * {@link #bsums}, so that one vector of eight of them meets the eight mins of a super-block.
      */
     int[] blockSums = new int[0];
     private boolean blockSumsReady;
@@ -231,7 +233,7 @@ public final class QuantizedInput {
         if (blockSumsReady) {
             return;
         }
-        if (format != ActivationFormat.Q8_0 && format != ActivationFormat.Q8_1) {
+        if (format != ActivationFormat.Q8_0 && format != ActivationFormat.Q8_1 && format != ActivationFormat.Q8_K) {
             throw new IllegalStateException(format + " input has no 32-quant blocks to sum");
         }
         int blocks = tokens * cols / 32;

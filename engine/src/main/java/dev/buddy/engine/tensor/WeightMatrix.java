@@ -273,6 +273,9 @@ public abstract sealed class WeightMatrix
         if (readsPermutedInput(4)) {
             in.preparePermuted();
         }
+        if (readsBlockSums()) {
+            in.prepareBlockSums();
+        }
         QuantizedInput single = new QuantizedInput(activationFormat());
         single.quantize(x, 0, 1, warmCols);
         if (group != null && group.readsBlockSums()) {
