@@ -25,6 +25,13 @@ import jdk.incubator.vector.VectorSpecies;
  * takes 2.3-2.6 ms per matvec against 2.9 ms for main's non-exact kernel; the same lanes in float took 4.3-4.5 ms,
  * the integer kernel with a loop over planes (variable shift counts) 4.6 ms. A 4-token float tile (650 ms for 64
  * tokens) lost to the earlier single-token kernel per token (522 ms).
+ *
+ * <p>Tried for decode and kept out, for want of a measurable gain (8192x2048, one thread, old and new alternated in
+ * one JVM, best of 60 matvecs: 2.08-2.16 ms either way): the eight scales of a half as one sign-extended vector with
+ * one lane shuffle per plane instead of two byte loads, a broadcast and a blend; the neighbour sum as one multiply by
+ * {@code 0x10001}; each plane consumed as soon as it is built. Removing work outright (the centring, the scale
+ * shuffles, the plane assembly) barely moved the time either, while a loop that only loads the same weight bytes
+ * block by block already takes 1.2 ms: this kernel is bound by its block walk, not by its integer arithmetic.
  */
 final class Q6_KMatrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
