@@ -20,19 +20,20 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 
 /**
- * The Q4_K single-token kernel that sums in 16-bit lanes with wrap-around (low nibbles against {@code x_odd - 256
- * x_even}) and forms ggml's min lanes in vector lanes, bit for bit against the scalar ggml-order kernel: random
- * blocks and blocks built to push the 16-bit pair sums and the 32-bit scaled sums to their limits (all nibbles 15
- * or 0, every 6-bit scale and min 63, inputs whose quants are all -127 or a mix of +-127), any row count (so that
- * the work splits at arbitrary rows across threads), misaligned row starts, every SIMD width (512 bits emulated
- * where the hardware stops at 256), and token counts that run the single-token kernel, the 4-token tile (whose min
- * term is the vector one too), or both.
+ * The Q4_K and Q5_K single-token kernels, which sum in 16-bit lanes with wrap-around (Q4_K's low nibbles against
+ * {@code x_odd - 256 x_even}) and form ggml's min terms from a vector of mins times the 32-quant sums in the same
+ * pass, bit for bit against the scalar ggml-order kernels: random blocks and blocks built to push the 16-bit pair
+ * sums and the 32-bit scaled sums to their limits (all quants at their largest or 0, every 6-bit scale and min 63,
+ * inputs whose quants are all -127 or a mix of +-127), any row count (so that the work splits at arbitrary rows
+ * across threads), misaligned row starts, every SIMD width (512 bits emulated where the hardware stops at 256), and
+ * token counts that run the single-token kernel, the 4-token tile (whose Q4_K min term is the vector one too), or
+ * both.
  */
-class Q4_KDecodeKernelProperties {
+class KQuantDecodeKernelProperties {
     private static final Parallel SERIAL = new Parallel(1);
     private static final Parallel POOL = new Parallel(3);
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final int BLOCK = 144;
+    private static final int Q4_K_BLOCK = 144;
 
     @AfterContainer
     static void closePools() {
@@ -50,18 +51,24 @@ class Q4_KDecodeKernelProperties {
         return Arbitraries.of(widths);
     }
 
-    @Property(tries = 200)
-    void decodeGivesTheScalarBits(@ForAll("simdWidths") VectorWidth width, @ForAll @IntRange(min = 1, max = 21) int rows,
+    @Provide
+    Arbitrary<GgmlType> minFormats() {
+        return Arbitraries.of(GgmlType.Q4_K, GgmlType.Q5_K);
+    }
+
+    @Property(tries = 300)
+    void decodeGivesTheScalarBits(@ForAll("minFormats") GgmlType type, @ForAll("simdWidths") VectorWidth width,
+            @ForAll @IntRange(min = 1, max = 21) int rows,
             @ForAll @IntRange(min = 1, max = 8) int superBlocks, @ForAll @IntRange(min = 1, max = 6) int tokens,
             @ForAll @IntRange(min = 0, max = 4) int blockMode, @ForAll @IntRange(min = 0, max = 2) int inputMode,
             @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll boolean threaded, @ForAll long seed) {
         Random rnd = new Random(seed);
         int cols = 256 * superBlocks;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment t = q4_KTensor(rows, cols, blockMode, misalign, rnd, arena);
+            MemorySegment t = kQuantTensor(type, rows, cols, blockMode, misalign, rnd, arena);
             long[] dims = {cols, rows};
-            WeightMatrix simd = WeightMatrix.of("w", GgmlType.Q4_K, dims, t, width);
-            WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_K, dims, t, VectorWidth.SCALAR);
+            WeightMatrix simd = WeightMatrix.of("w", type, dims, t, width);
+            WeightMatrix scalar = WeightMatrix.of("w", type, dims, t, VectorWidth.SCALAR);
             float[] x = input(tokens * cols, inputMode, rnd);
             float[] expected = new float[tokens * rows];
             float[] actual = new float[tokens * rows];
@@ -69,7 +76,7 @@ class Q4_KDecodeKernelProperties {
             simd.matmul(x, tokens, actual, threaded ? POOL : SERIAL);
             for (int i = 0; i < expected.length; i++) {
                 assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
-                        width + " " + rows + "x" + cols + ", " + tokens + " tokens, block mode " + blockMode
+                        type + " " + width + " " + rows + "x" + cols + ", " + tokens + " tokens, block mode " + blockMode
                                 + ", output " + i + ": scalar " + expected[i] + " simd " + actual[i]);
             }
         }
@@ -85,7 +92,7 @@ class Q4_KDecodeKernelProperties {
         int cols = 256 * superBlocks;
         int rows = 3;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment t = q4_KTensor(rows, cols, blockMode, misalign, rnd, arena);
+            MemorySegment t = kQuantTensor(GgmlType.Q4_K, rows, cols, blockMode, misalign, rnd, arena);
             QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_K);
             in.quantize(input(tokens * cols, inputMode, rnd), 0, tokens, cols);
             in.prepareBlockSums();
@@ -93,7 +100,7 @@ class Q4_KDecodeKernelProperties {
             for (int r = 0; r < rows; r++) {
                 for (int token = 0; token < tokens; token++) {
                     float expected = Q4_KMatrix.minTerm(t, r * rowBytes, superBlocks, in, token);
-                    float actual = Q4_KMatrix.minTermV256(t, r * rowBytes, BLOCK, superBlocks, in, token);
+                    float actual = Q4_KMatrix.minTermV256(t, r * rowBytes, Q4_K_BLOCK, superBlocks, in, token);
                     assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual),
                             "row " + r + " token " + token + ", block mode " + blockMode + ": scalar " + expected
                                     + " vector " + actual);
@@ -103,16 +110,18 @@ class Q4_KDecodeKernelProperties {
     }
 
     /**
-     * Q4_K super-blocks with random fp16 d and dmin of either sign; mode 0 random scale and quant bytes, 1 every
-     * scale and min 63 and every nibble 15 (the largest products), 2 scales and mins 63 with nibbles 0, 3 each
-     * super-block one of those two at random, 4 random scale bytes with every nibble 15.
+     * Q4_K or Q5_K super-blocks with random fp16 d and dmin of either sign; mode 0 random scale and quant bytes, 1
+     * every scale and min 63 and every quant at its largest (nibbles 15, Q5_K's fifth bits set: the largest
+     * products), 2 scales and mins 63 with quants 0, 3 each super-block one of those two at random, 4 random scale
+     * bytes with every quant at its largest. Q5_K's qh[32] sits between the scales and qs[128].
      */
-    private static MemorySegment q4_KTensor(int rows, int cols, int blockMode, int misalign, Random rnd,
-            Arena arena) {
-        long bytes = (long) rows * cols / 256 * BLOCK;
+    private static MemorySegment kQuantTensor(GgmlType type, int rows, int cols, int blockMode, int misalign,
+            Random rnd, Arena arena) {
+        int blockBytes = type.bytesPerBlock();
+        long bytes = (long) rows * cols / 256 * blockBytes;
         MemorySegment whole = arena.allocate(bytes + misalign + 64, 64);
         MemorySegment t = whole.asSlice(misalign, bytes);
-        for (long bo = 0; bo < bytes; bo += BLOCK) {
+        for (long bo = 0; bo < bytes; bo += blockBytes) {
             for (int h = 0; h < 4; h += 2) {
                 float magnitude = (float) Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(5e-2)));
                 t.set(HALF, bo + h, Float.floatToFloat16(rnd.nextBoolean() ? magnitude : -magnitude));
@@ -122,13 +131,14 @@ class Q4_KDecodeKernelProperties {
                 int scaleByte = mode == 1 || mode == 2 ? 0xFF : rnd.nextInt(256);
                 t.set(ValueLayout.JAVA_BYTE, bo + 4 + j, (byte) scaleByte);
             }
-            for (int j = 0; j < 128; j++) {
+            // Q4_K: qs[128] from byte 16; Q5_K: qh[32] from byte 16, then qs[128]
+            for (long j = bo + 16; j < bo + blockBytes; j++) {
                 int quantByte = switch (mode) {
                     case 1, 4 -> 0xFF;
                     case 2 -> 0x00;
                     default -> rnd.nextInt(256);
                 };
-                t.set(ValueLayout.JAVA_BYTE, bo + 16 + j, (byte) quantByte);
+                t.set(ValueLayout.JAVA_BYTE, j, (byte) quantByte);
             }
         }
         return t;
