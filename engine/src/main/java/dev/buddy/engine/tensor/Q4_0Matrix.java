@@ -93,9 +93,13 @@ final class Q4_0Matrix extends WeightMatrix {
         }
     }
 
+    /**
+     * Only the float-lane kernels read the permuted input; matrices of 8k rows run every token count through the
+     * integer row-group kernels at 256 bits and up (the 128-bit width keeps the float-lane ones).
+     */
     @Override
     boolean readsPermutedInput(int tokens) {
-        return true;
+        return !groupedRows();
     }
 
     @Override
@@ -103,31 +107,90 @@ final class Q4_0Matrix extends WeightMatrix {
         return wholeBlockSums;
     }
 
-    /** Per-thread scale scratch of the 8-row kernel, so that a decode step allocates nothing. */
-    private static final ThreadLocal<float[]> GROUP_SCALES = ThreadLocal.withInitial(() -> new float[8]);
+    /** Whether {@link #simdRows} runs this matrix through {@link Q4_0RowGroups}. */
+    private boolean groupedRows() {
+        return wholeBlockSums && (width == VectorWidth.W256 || width == VectorWidth.W512);
+    }
+
+    /** Tokens per prompt tile of {@link Q4_0RowGroups#dotTokens}. */
+    static final int TILE_TOKENS = Integer.getInteger("buddy.q4_0.tile", 4);
+    /** Rows per cache block of the prompt driver: a multiple of 8, so only a chunk's last group can be partial. */
+    static final int TILE_ROW_BLOCK = Integer.getInteger("buddy.q4_0.rowblock", 16);
+
+    /** Per-thread scratch of the row-group kernels, so that neither decode nor prefill allocates per call. */
+    private static final class GroupScratch {
+        final float[] scales = new float[8];
+        final float[] acc = new float[8 * Q4_0RowGroups.MAX_TOKENS];
+        /** Outputs of a group that overhangs the caller's row range, of which only some rows are copied out. */
+        final float[] window = new float[8 * Q4_0RowGroups.MAX_TOKENS];
+    }
+
+    private static final ThreadLocal<GroupScratch> GROUP_SCRATCH = ThreadLocal.withInitial(GroupScratch::new);
 
     /**
-     * Tokens that the 4-token tile does not take (every token of a decode step) run eight rows at a time through
-     * {@link Q4_0RowGroups} when this matrix sums whole blocks; its per-row results are the single-row kernel's bits.
+     * Matrices of 8k rows run eight rows at a time through {@link Q4_0RowGroups}, one accumulator lane per row as in
+     * ggml's repacked gemv/gemm, whose per-row results are the single-row kernel's bits: single tokens (decode) with
+     * {@link Q4_0RowGroups#dot8}, prompts in tiles of {@link #TILE_TOKENS} tokens with
+     * {@link Q4_0RowGroups#dotTokens}, row blocks of {@link #TILE_ROW_BLOCK} rows staying in cache while the token
+     * tiles sweep over them. A range that does not end on a group boundary (parallel chunks split rows anywhere)
+     * computes its last group over the eight rows that end there, or start at the range's last rows when the matrix
+     * ends first, and keeps only the rows it owns, so that no call needs the float-lane kernels' permuted input.
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
-        int tokens = in.tokens();
-        if (!wholeBlockSums || width == VectorWidth.W128 || tokens >= 4) {
+        if (!groupedRows()) {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
             return;
         }
+        int tokens = in.tokens();
+        GroupScratch scratch = GROUP_SCRATCH.get();
+        if (tokens < 4) {
+            for (int t = 0; t < tokens; t++) {
+                decodeRows(in, t, rowFrom, rowTo, scratch, out, outOffset + t * rows);
+            }
+            return;
+        }
+        for (int blockStart = rowFrom; blockStart < rowTo; blockStart += TILE_ROW_BLOCK) {
+            int blockEnd = Math.min(rowTo, blockStart + TILE_ROW_BLOCK);
+            for (int t = 0; t < tokens; t += TILE_TOKENS) {
+                int n = Math.min(TILE_TOKENS, tokens - t);
+                int r = blockStart;
+                for (; r + Q4_0RowGroups.ROWS <= blockEnd; r += Q4_0RowGroups.ROWS) {
+                    tile(in, r, t, n, scratch, out, outOffset + t * rows + r, rows);
+                }
+                if (r < blockEnd) {
+                    int start = Math.min(r, rows - Q4_0RowGroups.ROWS);
+                    tile(in, start, t, n, scratch, scratch.window, 0, Q4_0RowGroups.ROWS);
+                    for (int k = 0; k < n; k++) {
+                        System.arraycopy(scratch.window, k * Q4_0RowGroups.ROWS + r - start, out,
+                                outOffset + (t + k) * rows + r, blockEnd - r);
+                    }
+                }
+            }
+        }
+    }
+
+    private void tile(QuantizedInput in, int r, int token, int tokens, GroupScratch scratch, float[] out,
+            int outIndex, int outStride) {
         int blocks = cols / 32;
-        float[] scales = GROUP_SCALES.get();
-        for (int t = 0; t < tokens; t++) {
-            int r = rowFrom;
-            for (; r + Q4_0RowGroups.ROWS <= rowTo; r += Q4_0RowGroups.ROWS) {
-                Q4_0RowGroups.dot8(data, rowOffset(r), rowBytes, blocks, in.qs, t * cols, in.d, in.blockSums,
-                        t * blocks, scales, out, outOffset + t * rows + r);
-            }
-            for (; r < rowTo; r++) {
-                out[outOffset + t * rows + r] = simdDot(r, in, t);
-            }
+        Q4_0RowGroups.dotTokens(data, rowOffset(r), rowBytes, blocks, tokens, in.qs, token * cols, in.d,
+                in.blockSums, token * blocks, scratch.scales, scratch.acc, out, outIndex, outStride);
+    }
+
+    /** Rows {@code [rowFrom, rowTo)} of one token with {@link Q4_0RowGroups#dot8}; {@code out} is that token's. */
+    private void decodeRows(QuantizedInput in, int t, int rowFrom, int rowTo, GroupScratch scratch, float[] out,
+            int outIndex) {
+        int blocks = cols / 32;
+        int r = rowFrom;
+        for (; r + Q4_0RowGroups.ROWS <= rowTo; r += Q4_0RowGroups.ROWS) {
+            Q4_0RowGroups.dot8(data, rowOffset(r), rowBytes, blocks, in.qs, t * cols, in.d, in.blockSums,
+                    t * blocks, scratch.scales, out, outIndex + r);
+        }
+        if (r < rowTo) {
+            int start = Math.min(r, rows - Q4_0RowGroups.ROWS);
+            Q4_0RowGroups.dot8(data, rowOffset(start), rowBytes, blocks, in.qs, t * cols, in.d, in.blockSums,
+                    t * blocks, scratch.scales, scratch.window, 0);
+            System.arraycopy(scratch.window, r - start, out, outIndex + r, rowTo - r);
         }
     }
 }

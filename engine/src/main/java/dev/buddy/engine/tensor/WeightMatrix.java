@@ -260,7 +260,7 @@ public abstract sealed class WeightMatrix
         int blockSize = type.blockSize();
         int warmCols = blockSize == 1 ? Math.min(cols, 128) : blockSize * Math.min(cols / blockSize, 3);
         WeightMatrix head = of(name, type, new long[] {warmCols, 1}, data.asSlice(0, type.byteSize(warmCols)), width);
-        // eight rows and one token, for formats whose decode driver runs row groups (Q4_0 of 8k rows)
+        // eight rows, one token and four, for formats whose drivers run row groups (Q4_0 of 8k rows)
         WeightMatrix group = rows >= 8
                 ? of(name, type, new long[] {warmCols, 8}, data.asSlice(0, 8 * type.byteSize(warmCols)), width)
                 : null;
@@ -270,18 +270,20 @@ public abstract sealed class WeightMatrix
         }
         QuantizedInput in = new QuantizedInput(activationFormat());
         in.quantize(x, 0, 4, warmCols);
-        if (readsPermutedInput(4)) {
+        if (head.readsPermutedInput(4) || (group != null && group.readsPermutedInput(4))) {
             in.preparePermuted();
         }
         QuantizedInput single = new QuantizedInput(activationFormat());
         single.quantize(x, 0, 1, warmCols);
         if (group != null && group.readsBlockSums()) {
             single.prepareBlockSums();
+            in.prepareBlockSums();
         }
         if (group != null && group.readsPermutedInput(1)) {
             single.preparePermuted();
         }
         float[] groupOut = new float[8];
+        float[] groupTileOut = new float[4 * 8];
         float[] out = new float[4];
         // Counting calls is not enough: C2 compiles on a background thread, which may lag far behind on a busy
         // machine. Keep calling until the kernels run at compiled speed (a pair of calls on <= 3 blocks takes well
@@ -295,6 +297,7 @@ public abstract sealed class WeightMatrix
                 head.simdDot4(0, in, 0, out, 0);
                 if (group != null) {
                     group.simdRows(single, 0, 8, groupOut, 0);
+                    group.simdRows(in, 0, 8, groupTileOut, 0);
                 }
             }
             long end = System.nanoTime();
