@@ -156,12 +156,17 @@ final class Q4_0RowGroups {
 
     /**
      * Rows {@code r .. r+7} (as in {@link #dot8}) against {@code tokens} consecutive tokens at once, for prompts: each
-     * weight block is loaded, widened and shifted once and then meets every token of the tile, so the weight
-     * unpacking and the eight scales are paid once per tile instead of once per token. Per token the integer sums,
+     * weight block is loaded and widened once and then meets every token of the tile, so the weight unpacking and the
+     * eight scales are paid once per tile instead of once per token. Per token the integer sums,
      * the bias correction, the scale product and the FMA are {@link #dot8}'s operations in {@link #dot8}'s order, so
      * every (row, token) result is {@link #dot8}'s bit for bit. The accumulators live in {@code acc} (eight lanes per
      * token) between blocks, which keeps the token loop a loop: a vector cannot be held in an array of locals, and an
-     * L1 load and store per token and block is cheaper than spilling the sixteen weight vectors.
+     * L1 load and store per token and block is cheaper than spilling.
+     *
+     * <p>AVX2 has sixteen vector registers, so register pressure decides the speed: holding both the widened bytes
+     * and their {@code >> 4} copies for all eight rows (sixteen vectors) across the token loop made the tile 1.1-1.6x
+     * slower than shifting again per token, and each pair of rows is merged as soon as its sums exist rather than
+     * after all eight (fewer live vectors; same operations, so the same bits).
      *
      * <p>Token k's quants start at {@code xo + k * 32 * blocks}, its block scales and sums at
      * {@code dOff + k * blocks}; its eight results go to {@code out[outIndex + k * outStride ..]}.
@@ -201,14 +206,6 @@ final class Q4_0RowGroups {
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             ShortVector s7 = (ShortVector) ByteVector.fromMemorySegment(B, w, o7 + bb + 2, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector h0 = s0.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h1 = s1.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h2 = s2.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h3 = s3.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h4 = s4.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h5 = s5.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h6 = s6.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h7 = s7.lanewise(VectorOperators.LSHR, 4);
             scales[0] = Halfs.f16ToFloat(w.get(HALF, o0 + bb));
             scales[1] = Halfs.f16ToFloat(w.get(HALF, o1 + bb));
             scales[2] = Halfs.f16ToFloat(w.get(HALF, o2 + bb));
@@ -224,24 +221,32 @@ final class Q4_0RowGroups {
                 // dot8's block sums, lane for lane (see there)
                 ShortVector xlo = ShortVector.fromArray(S, xq, e);
                 ShortVector xhi16 = ShortVector.fromArray(S, xq, e + 16).sub(xlo.lanewise(VectorOperators.LSHL, 4));
-                IntVector p0 = s0.mul(xlo).add(h0.mul(xhi16)).reinterpretAsInts().mul(PAIR_SUM);
-                IntVector p1 = s1.mul(xlo).add(h1.mul(xhi16)).reinterpretAsInts().mul(PAIR_SUM);
-                IntVector p2 = s2.mul(xlo).add(h2.mul(xhi16)).reinterpretAsInts().mul(PAIR_SUM);
-                IntVector p3 = s3.mul(xlo).add(h3.mul(xhi16)).reinterpretAsInts().mul(PAIR_SUM);
-                IntVector p4 = s4.mul(xlo).add(h4.mul(xhi16)).reinterpretAsInts().mul(PAIR_SUM);
-                IntVector p5 = s5.mul(xlo).add(h5.mul(xhi16)).reinterpretAsInts().mul(PAIR_SUM);
-                IntVector p6 = s6.mul(xlo).add(h6.mul(xhi16)).reinterpretAsInts().mul(PAIR_SUM);
-                IntVector p7 = s7.mul(xlo).add(h7.mul(xhi16)).reinterpretAsInts().mul(PAIR_SUM);
+                IntVector p0 = s0.mul(xlo).add(s0.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector p1 = s1.mul(xlo).add(s1.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
                 IntVector c01 = p0.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
                         .blend(p1.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
+                IntVector p2 = s2.mul(xlo).add(s2.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector p3 = s3.mul(xlo).add(s3.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
                 IntVector c23 = p2.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
                         .blend(p3.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
-                IntVector c45 = p4.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
-                        .blend(p5.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
-                IntVector c67 = p6.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
-                        .blend(p7.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
                 IntVector d0123 = c01.blend(c23, ODD_INTS).reinterpretAsShorts()
                         .add(c23.blend(c01, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts();
+                IntVector p4 = s4.mul(xlo).add(s4.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector p5 = s5.mul(xlo).add(s5.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector c45 = p4.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
+                        .blend(p5.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
+                IntVector p6 = s6.mul(xlo).add(s6.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector p7 = s7.mul(xlo).add(s7.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector c67 = p6.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
+                        .blend(p7.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
                 IntVector d4567 = c45.blend(c67, ODD_INTS).reinterpretAsShorts()
                         .add(c67.blend(c45, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts();
                 IntVector f = d0123.blend(d4567, ODD_PAIRS).reinterpretAsShorts()
