@@ -103,12 +103,20 @@ final class Q4_0Matrix extends WeightMatrix {
         return wholeBlockSums;
     }
 
-    /** Per-thread scale scratch of the 8-row kernel, so that a decode step allocates nothing. */
-    private static final ThreadLocal<float[]> GROUP_SCALES = ThreadLocal.withInitial(() -> new float[8]);
+    /**
+     * Per-thread scratch of the 8-row kernel, so that a decode step allocates nothing: its block scales in
+     * {@code [0, 8)}, its eight results in {@code [8, 16)}.
+     */
+    private static final ThreadLocal<float[]> GROUP_SCRATCH = ThreadLocal.withInitial(() -> new float[16]);
 
     /**
      * Tokens that the 4-token tile does not take (every token of a decode step) run eight rows at a time through
      * {@link Q4_0RowGroups} when this matrix sums whole blocks; its per-row results are the single-row kernel's bits.
+     *
+     * <p>The eight rows of a group are spread over the range, {@code (rowTo - rowFrom) / 8} rows apart, not
+     * adjacent: eight adjacent rows are eight streams a few hundred bytes to a page apart, which this machine's
+     * prefetchers follow badly. Measured with the kernel alone on 8192x2048 Q4_0 (one thread, alternating runs,
+     * thread CPU time): adjacent rows 2.67 GB/s, rows 1024 apart 3.77 GB/s (1.41x), rows 8 apart 3.45 GB/s.
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
@@ -118,15 +126,21 @@ final class Q4_0Matrix extends WeightMatrix {
             return;
         }
         int blocks = cols / 32;
-        float[] scales = GROUP_SCALES.get();
+        float[] scratch = GROUP_SCRATCH.get();
+        int groups = (rowTo - rowFrom) / Q4_0RowGroups.ROWS;
+        long stride = groups * rowBytes;
         for (int t = 0; t < tokens; t++) {
-            int r = rowFrom;
-            for (; r + Q4_0RowGroups.ROWS <= rowTo; r += Q4_0RowGroups.ROWS) {
-                Q4_0RowGroups.dot8(data, rowOffset(r), rowBytes, blocks, in.qs, t * cols, in.d, in.blockSums,
-                        t * blocks, scales, out, outOffset + t * rows + r);
+            int base = outOffset + t * rows;
+            for (int g = 0; g < groups; g++) {
+                int r = rowFrom + g;
+                Q4_0RowGroups.dot8(data, rowOffset(r), stride, blocks, in.qs, t * cols, in.d, in.blockSums,
+                        t * blocks, scratch, scratch, Q4_0RowGroups.ROWS);
+                for (int k = 0; k < Q4_0RowGroups.ROWS; k++) {
+                    out[base + r + k * groups] = scratch[Q4_0RowGroups.ROWS + k];
+                }
             }
-            for (; r < rowTo; r++) {
-                out[outOffset + t * rows + r] = simdDot(r, in, t);
+            for (int r = rowFrom + groups * Q4_0RowGroups.ROWS; r < rowTo; r++) {
+                out[base + r] = simdDot(r, in, t);
             }
         }
     }
