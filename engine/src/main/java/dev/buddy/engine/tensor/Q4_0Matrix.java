@@ -183,21 +183,34 @@ final class Q4_0Matrix extends WeightMatrix {
                 in.blockSums, token * blocks, scratch.scales, scratch.acc, out, outIndex, outStride);
     }
 
-    /** Rows {@code [rowFrom, rowTo)} of a one-token input with {@link Q4_0RowGroups#dot8}. */
+    /**
+     * Rows {@code [rowFrom, rowTo)} of a one-token input with {@link Q4_0RowGroups#dot8}. The eight rows of a group
+     * are spread over the range, {@code (rowTo - rowFrom) / 8} rows apart, not adjacent: eight adjacent rows are
+     * eight streams a few hundred bytes to a page apart, which this machine's prefetchers follow badly. Measured with
+     * the kernel alone on 8192x2048 Q4_0 (one thread, alternating runs, thread CPU time): adjacent rows 2.67 GB/s,
+     * rows 1024 apart 3.77 GB/s (1.41x), rows 8 apart 3.45 GB/s. The rows left over (fewer than eight) run as one
+     * overhanging group of adjacent rows.
+     */
     private void decodeRows(QuantizedInput in, int rowFrom, int rowTo, GroupScratch scratch, float[] out,
             int outIndex) {
-        int t = 0;
         int blocks = cols / 32;
-        int r = rowFrom;
-        for (; r + Q4_0RowGroups.ROWS <= rowTo; r += Q4_0RowGroups.ROWS) {
-            Q4_0RowGroups.dot8(data, rowOffset(r), rowBytes, blocks, in.qs, t * cols, in.d, in.blockSums,
-                    t * blocks, scratch.scales, out, outIndex + r);
+        int groups = (rowTo - rowFrom) / Q4_0RowGroups.ROWS;
+        long stride = groups * rowBytes;
+        float[] results = scratch.window;
+        for (int g = 0; g < groups; g++) {
+            int r = rowFrom + g;
+            Q4_0RowGroups.dot8(data, rowOffset(r), stride, blocks, in.qs, 0, in.d, in.blockSums, 0, scratch.scales,
+                    results, 0);
+            for (int k = 0; k < Q4_0RowGroups.ROWS; k++) {
+                out[outIndex + r + k * groups] = results[k];
+            }
         }
+        int r = rowFrom + groups * Q4_0RowGroups.ROWS;
         if (r < rowTo) {
             int start = Math.min(r, rows - Q4_0RowGroups.ROWS);
-            Q4_0RowGroups.dot8(data, rowOffset(start), rowBytes, blocks, in.qs, t * cols, in.d, in.blockSums,
-                    t * blocks, scratch.scales, scratch.window, 0);
-            System.arraycopy(scratch.window, r - start, out, outIndex + r, rowTo - r);
+            Q4_0RowGroups.dot8(data, rowOffset(start), rowBytes, blocks, in.qs, 0, in.d, in.blockSums, 0,
+                    scratch.scales, results, 0);
+            System.arraycopy(results, r - start, out, outIndex + r, rowTo - r);
         }
     }
 }
