@@ -29,6 +29,9 @@ public final class InferenceState implements LayerPlanContext {
     final float[] projected; // output of wo / ffn_down  [maxBatch][dim]
     final float[] gate;     // FFN gate, then silu(gate) * up [maxBatch][ffn]
     final float[] up;       // FFN up                    [maxBatch][ffn]
+    final float[][] queryKeyValueOut; // {q, k, v}, {k, v}, {up, gate}: outputs of the grouped projections
+    final float[][] keyValueOut;
+    final float[][] upGateOut;
     final float[] logits;   // [vocab]
     final float[] cos;      // RoPE angles               [maxBatch][ropeDims/2]
     final float[] sin;
@@ -91,6 +94,9 @@ public final class InferenceState implements LayerPlanContext {
         projected = new float[maxBatch * dim];
         gate = new float[maxBatch * ffn];
         up = new float[maxBatch * ffn];
+        queryKeyValueOut = new float[][] {q, k, v};
+        keyValueOut = new float[][] {k, v};
+        upGateOut = new float[][] {up, gate};
         logits = new float[spec.vocabSize()];
         cos = new float[maxBatch * spec.rope().dimensions() / 2];
         sin = new float[maxBatch * spec.rope().dimensions() / 2];

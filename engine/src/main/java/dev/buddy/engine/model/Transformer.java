@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import dev.buddy.engine.kv.KvCache;
 import dev.buddy.engine.kv.KvCacheType;
+import dev.buddy.engine.tensor.ActivationFormat;
 import dev.buddy.engine.tensor.GgmlMath;
 import dev.buddy.engine.tensor.Parallel;
 import dev.buddy.engine.tensor.QuantizedInput;
@@ -26,6 +27,10 @@ public final class Transformer {
     private final Parallel pool;
     private final Rope rope;
     private final float attentionScale;
+    // Per block, the matrices that read one normed input, run as one parallel region (see projectNormed).
+    private final WeightMatrix[][] queryKeyValue;
+    private final WeightMatrix[][] keyValue;
+    private final WeightMatrix[][] upGate;
 
     public Transformer(Model model, Parallel pool) {
         this.spec = model.spec();
@@ -33,6 +38,16 @@ public final class Transformer {
         this.pool = pool;
         this.rope = new Rope(spec.rope());
         this.attentionScale = 1.0f / (float) Math.sqrt(spec.headDim());
+        int layers = spec.blockCount();
+        this.queryKeyValue = new WeightMatrix[layers][];
+        this.keyValue = new WeightMatrix[layers][];
+        this.upGate = new WeightMatrix[layers][];
+        for (int l = 0; l < layers; l++) {
+            LayerWeights w = weights.layers()[l];
+            queryKeyValue[l] = new WeightMatrix[] {w.wq(), w.wk(), w.wv()};
+            keyValue[l] = new WeightMatrix[] {w.wk(), w.wv()};
+            upGate[l] = new WeightMatrix[] {w.ffnUp(), w.ffnGate()};
+        }
     }
 
     public ModelSpec spec() {
@@ -246,7 +261,7 @@ public final class Transformer {
     private void runBlock(InferenceState s, int layer, LayerWeights w, TokenRows rows) {
         s.rowsRun[layer] += rows.count;
         attentionBlock(s, layer, w, rows);
-        feedForwardBlock(s, w, rows);
+        feedForwardBlock(s, layer, w, rows);
     }
 
     /**
@@ -328,8 +343,8 @@ public final class Transformer {
             rmsNorm(s.xb, t * dim, rows.x, t * dim, w.attentionNorm(), dim);
         }
         s.normedInputChanged();
-        projectNormed(s, w.wq(), n, s.q);
-        projectKeysAndValues(s, layer, w, rows);
+        projectNormed(s, queryKeyValue[layer], s.queryKeyValueOut, n);
+        finishKeysAndValues(s, layer, w, rows);
         addBias(s.q, w.bq(), n);
         if (spec.qkNorm()) {
             normalizeHeads(s.q, w.qNorm(), n * spec.headCount());
@@ -344,12 +359,13 @@ public final class Transformer {
         add(rows.x, s.projected, n * dim);
     }
 
-    /** Keys and values of the rows' positions (bias, K norm, RoPE on keys), stored into the cache as valid rows. */
-    private void projectKeysAndValues(InferenceState s, int layer, LayerWeights w, TokenRows rows) {
+    /**
+     * The projected keys and values of the rows' positions finished (bias, K norm, RoPE on keys) and stored into the
+     * cache as valid rows.
+     */
+    private void finishKeysAndValues(InferenceState s, int layer, LayerWeights w, TokenRows rows) {
         int kvDim = spec.kvDim();
         int n = rows.count;
-        projectNormed(s, w.wk(), n, s.k);
-        projectNormed(s, w.wv(), n, s.v);
         addBias(s.k, w.bk(), n);
         addBias(s.v, w.bv(), n);
         if (spec.qkNorm()) {
@@ -366,15 +382,14 @@ public final class Transformer {
     }
 
     /** x += ffn_down · (silu(ffn_gate · norm(x)) * (ffn_up · norm(x))). */
-    private void feedForwardBlock(InferenceState s, LayerWeights w, TokenRows rows) {
+    private void feedForwardBlock(InferenceState s, int layer, LayerWeights w, TokenRows rows) {
         int dim = spec.embeddingLength();
         int n = rows.count;
         for (int t = 0; t < n; t++) {
             rmsNorm(s.xb, t * dim, rows.x, t * dim, w.ffnNorm(), dim);
         }
         s.normedInputChanged();
-        projectNormed(s, w.ffnUp(), n, s.up);
-        projectNormed(s, w.ffnGate(), n, s.gate);
+        projectNormed(s, upGate[layer], s.upGateOut, n);
         GgmlMath.siluTimes(s.gate, s.up, n, spec.feedForwardLength());
         project(w.ffnDown(), s.gate, n, s.projected);
         add(rows.x, s.projected, n * dim);
@@ -398,7 +413,7 @@ public final class Transformer {
         int n = all.count;
         System.arraycopy(s.x, (n - 1) * dim, s.x, 0, dim);
         all.count = 1;
-        feedForwardBlock(s, w, all);
+        feedForwardBlock(s, layer, w, all);
         all.count = n;
     }
 
@@ -423,7 +438,8 @@ public final class Transformer {
                     rmsNorm(s.xb, t * dim, rows.x, t * dim, w.attentionNorm(), dim);
                 }
                 s.normedInputChanged();
-                projectKeysAndValues(s, layer, w, rows);
+                projectNormed(s, keyValue[layer], s.keyValueOut, n);
+                finishKeysAndValues(s, layer, w, rows);
             }
         }
     }
@@ -467,17 +483,34 @@ public final class Transformer {
     // ---- building blocks --------------------------------------------------------------------------------------
 
     /**
-     * out = W · xb for the n normed rows in xb. The rows are converted to W's activation format once per sub-block
-     * and reused by every matrix of that format reading them; the kernels then run exactly as {@link #project} would.
+     * outs[i] = ms[i] · xb for the n normed rows in xb. The rows are converted to the activation format once per
+     * sub-block and reused by every matrix of that format reading them; matrices sharing one format (as Q, K and V,
+     * or gate and up, nearly always do) run as one parallel region. The kernels run exactly as {@link #project}
+     * would.
      */
-    private void projectNormed(InferenceState s, WeightMatrix w, int n, float[] out) {
-        int format = w.activationFormat().ordinal();
-        QuantizedInput in = s.normedInputs[format];
-        if (!s.normedInputFresh[format]) {
-            in.quantize(s.xb, 0, n, spec.embeddingLength(), pool);
-            s.normedInputFresh[format] = true;
+    private void projectNormed(InferenceState s, WeightMatrix[] ms, float[][] outs, int n) {
+        ActivationFormat format = ms[0].activationFormat();
+        boolean shared = true;
+        for (WeightMatrix m : ms) {
+            shared &= m.activationFormat() == format;
         }
-        w.matmul(in, out, 0, pool);
+        if (shared) {
+            WeightMatrix.matmulAll(normedInput(s, format, n), ms, outs, pool);
+        } else {
+            for (int i = 0; i < ms.length; i++) {
+                ms[i].matmul(normedInput(s, ms[i].activationFormat(), n), outs[i], 0, pool);
+            }
+        }
+    }
+
+    /** xb's n rows in {@code format}, converted on first use after xb changed. */
+    private QuantizedInput normedInput(InferenceState s, ActivationFormat format, int n) {
+        QuantizedInput in = s.normedInputs[format.ordinal()];
+        if (!s.normedInputFresh[format.ordinal()]) {
+            in.quantize(s.xb, 0, n, spec.embeddingLength(), pool);
+            s.normedInputFresh[format.ordinal()] = true;
+        }
+        return in;
     }
 
     /** out = W · in for n rows of in: a GEMV for one token, a GEMM for a batch. */

@@ -150,4 +150,117 @@ final class Q4_0RowGroups {
         }
         acc.intoArray(out, outIndex);
     }
+
+    /** Most tokens one {@link #dotTokens} call takes: the size of the per-thread accumulator scratch. */
+    static final int MAX_TOKENS = 8;
+
+    /**
+     * Rows {@code r .. r+7} (as in {@link #dot8}) against {@code tokens} consecutive tokens at once, for prompts: each
+     * weight block is loaded and widened once and then meets every token of the tile, so the weight unpacking and the
+     * eight scales are paid once per tile instead of once per token. Per token the integer sums,
+     * the bias correction, the scale product and the FMA are {@link #dot8}'s operations in {@link #dot8}'s order, so
+     * every (row, token) result is {@link #dot8}'s bit for bit. The accumulators live in {@code acc} (eight lanes per
+     * token) between blocks, which keeps the token loop a loop: a vector cannot be held in an array of locals, and an
+     * L1 load and store per token and block is cheaper than spilling.
+     *
+     * <p>AVX2 has sixteen vector registers, so register pressure decides the speed: holding both the widened bytes
+     * and their {@code >> 4} copies for all eight rows (sixteen vectors) across the token loop made the tile 1.1-1.6x
+     * slower than shifting again per token, and each pair of rows is merged as soon as its sums exist rather than
+     * after all eight (fewer live vectors; same operations, so the same bits).
+     *
+     * <p>Token k's quants start at {@code xo + k * 32 * blocks}, its block scales and sums at
+     * {@code dOff + k * blocks}; its eight results go to {@code out[outIndex + k * outStride ..]}.
+     *
+     * @param tokens 1 to {@link #MAX_TOKENS}
+     * @param scales scratch of at least 8 floats, owned by the calling thread
+     * @param acc scratch of at least {@code 8 * tokens} floats, owned by the calling thread
+     */
+    static void dotTokens(MemorySegment w, long off, long rowBytes, int blocks, int tokens, short[] xq, int xo,
+            float[] xd, int[] xsum, int dOff, float[] scales, float[] acc, float[] out, int outIndex,
+            int outStride) {
+        long o0 = off;
+        long o1 = o0 + rowBytes;
+        long o2 = o1 + rowBytes;
+        long o3 = o2 + rowBytes;
+        long o4 = o3 + rowBytes;
+        long o5 = o4 + rowBytes;
+        long o6 = o5 + rowBytes;
+        long o7 = o6 + rowBytes;
+        int cols = blocks * 32;
+        java.util.Arrays.fill(acc, 0, 8 * tokens, 0f);
+        for (int b = 0; b < blocks; b++) {
+            long bb = (long) b * BLOCK;
+            ShortVector s0 = (ShortVector) ByteVector.fromMemorySegment(B, w, o0 + bb + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector s1 = (ShortVector) ByteVector.fromMemorySegment(B, w, o1 + bb + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector s2 = (ShortVector) ByteVector.fromMemorySegment(B, w, o2 + bb + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector s3 = (ShortVector) ByteVector.fromMemorySegment(B, w, o3 + bb + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector s4 = (ShortVector) ByteVector.fromMemorySegment(B, w, o4 + bb + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector s5 = (ShortVector) ByteVector.fromMemorySegment(B, w, o5 + bb + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector s6 = (ShortVector) ByteVector.fromMemorySegment(B, w, o6 + bb + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector s7 = (ShortVector) ByteVector.fromMemorySegment(B, w, o7 + bb + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            scales[0] = Halfs.f16ToFloat(w.get(HALF, o0 + bb));
+            scales[1] = Halfs.f16ToFloat(w.get(HALF, o1 + bb));
+            scales[2] = Halfs.f16ToFloat(w.get(HALF, o2 + bb));
+            scales[3] = Halfs.f16ToFloat(w.get(HALF, o3 + bb));
+            scales[4] = Halfs.f16ToFloat(w.get(HALF, o4 + bb));
+            scales[5] = Halfs.f16ToFloat(w.get(HALF, o5 + bb));
+            scales[6] = Halfs.f16ToFloat(w.get(HALF, o6 + bb));
+            scales[7] = Halfs.f16ToFloat(w.get(HALF, o7 + bb));
+            FloatVector dw = FloatVector.fromArray(F, scales, 0);
+            for (int k = 0; k < tokens; k++) {
+                int e = xo + k * cols + b * 32;
+                int db = dOff + k * blocks + b;
+                // dot8's block sums, lane for lane (see there)
+                ShortVector xlo = ShortVector.fromArray(S, xq, e);
+                ShortVector xhi16 = ShortVector.fromArray(S, xq, e + 16).sub(xlo.lanewise(VectorOperators.LSHL, 4));
+                IntVector p0 = s0.mul(xlo).add(s0.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector p1 = s1.mul(xlo).add(s1.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector c01 = p0.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
+                        .blend(p1.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
+                IntVector p2 = s2.mul(xlo).add(s2.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector p3 = s3.mul(xlo).add(s3.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector c23 = p2.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
+                        .blend(p3.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
+                IntVector d0123 = c01.blend(c23, ODD_INTS).reinterpretAsShorts()
+                        .add(c23.blend(c01, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts();
+                IntVector p4 = s4.mul(xlo).add(s4.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector p5 = s5.mul(xlo).add(s5.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector c45 = p4.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
+                        .blend(p5.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
+                IntVector p6 = s6.mul(xlo).add(s6.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector p7 = s7.mul(xlo).add(s7.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
+                        .mul(PAIR_SUM);
+                IntVector c67 = p6.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
+                        .blend(p7.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
+                IntVector d4567 = c45.blend(c67, ODD_INTS).reinterpretAsShorts()
+                        .add(c67.blend(c45, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts();
+                IntVector f = d0123.blend(d4567, ODD_PAIRS).reinterpretAsShorts()
+                        .add(d4567.blend(d0123, ODD_PAIRS).rearrange(SWAP_PAIRS).reinterpretAsShorts())
+                        .reinterpretAsInts();
+                ShortVector sums = f.reinterpretAsShorts().add(f.rearrange(SWAP_HALVES).reinterpretAsShorts())
+                        .sub((short) (8 * xsum[db]));
+                FloatVector blockSums = (FloatVector) ((IntVector) sums.convertShape(VectorOperators.S2I, I, 0))
+                        .convert(VectorOperators.I2F, 0);
+                blockSums.fma(dw.mul(xd[db]), FloatVector.fromArray(F, acc, 8 * k)).intoArray(acc, 8 * k);
+            }
+        }
+        for (int k = 0; k < tokens; k++) {
+            System.arraycopy(acc, 8 * k, out, outIndex + k * outStride, ROWS);
+        }
+    }
 }

@@ -36,6 +36,7 @@ public abstract sealed class WeightMatrix
     private static final int ROW_BLOCK = 16;
 
     private static final ThreadLocal<CallScratch> SCRATCH = ThreadLocal.withInitial(CallScratch::new);
+    private static final ThreadLocal<GroupCall> GROUP_CALL = ThreadLocal.withInitial(GroupCall::new);
 
     final String name;
     final GgmlType type;
@@ -194,6 +195,50 @@ public abstract sealed class WeightMatrix
     }
 
     private void run(CallScratch scratch, QuantizedInput in, float[] out, int outOffset, Parallel pool) {
+        checkCall(in, out, outOffset);
+        prepareInput(in);
+        scratch.prepare(this, in, out, outOffset);
+        try {
+            pool.forRange(rows, grain(in.tokens()), scratch);
+        } finally {
+            scratch.clear();
+        }
+        addAddend(in, out, outOffset, pool);
+    }
+
+    /**
+     * {@code outs[i] = ms[i] · in} (token-major from offset 0, as {@link #matmul(QuantizedInput, float[], int,
+     * Parallel)} writes) for matrices that read the same converted input, such as Q, K and V, or gate and up: one
+     * parallel region over all their rows instead of one region per matrix, which halves the hand-offs (and the
+     * waits for the slower thread) of a decode step. Every product is computed by the same kernels, bit for bit.
+     *
+     * @throws IllegalArgumentException when a matrix needs another input format or column count than {@code in}
+     */
+    public static void matmulAll(QuantizedInput in, WeightMatrix[] ms, float[][] outs, Parallel pool) {
+        if (ms.length != outs.length) {
+            throw new IllegalArgumentException(ms.length + " matrices but " + outs.length + " outputs");
+        }
+        int totalRows = 0;
+        int grain = Integer.MAX_VALUE;
+        for (int i = 0; i < ms.length; i++) {
+            ms[i].checkCall(in, outs[i], 0);
+            ms[i].prepareInput(in);
+            totalRows += ms[i].rows;
+            grain = Math.min(grain, ms[i].grain(in.tokens()));
+        }
+        GroupCall call = GROUP_CALL.get();
+        call.prepare(in, ms, outs);
+        try {
+            pool.forRange(totalRows, grain, call);
+        } finally {
+            call.clear();
+        }
+        for (int i = 0; i < ms.length; i++) {
+            ms[i].addAddend(in, outs[i], 0, pool);
+        }
+    }
+
+    private void checkCall(QuantizedInput in, float[] out, int outOffset) {
         if (in.format() != activationFormat()) {
             throw new IllegalArgumentException("matrix '" + name + "' (" + type + ") needs " + activationFormat()
                     + " input, got " + in.format());
@@ -207,21 +252,26 @@ public abstract sealed class WeightMatrix
             throw new IndexOutOfBoundsException("output of " + tokens + "x" + rows + " at offset " + outOffset
                     + " does not fit an array of " + out.length);
         }
-        int grain = Math.max(1, ELEMENTS_PER_CHUNK / Math.max(1, cols * Math.min(tokens, 64)));
-        if (width != VectorWidth.SCALAR && readsPermutedInput(tokens)) {
-            in.preparePermuted(); // once, on this thread, before the workers read it
+    }
+
+    /** Rows per parallel chunk, at least: enough weights times tokens to be worth a hand-off. */
+    private int grain(int tokens) {
+        return Math.max(1, ELEMENTS_PER_CHUNK / Math.max(1, cols * Math.min(tokens, 64)));
+    }
+
+    /** The input forms this matrix's kernels read, made once on the calling thread before the workers read them. */
+    private void prepareInput(QuantizedInput in) {
+        if (width != VectorWidth.SCALAR && readsPermutedInput(in.tokens())) {
+            in.preparePermuted();
         }
         if (width != VectorWidth.SCALAR && readsBlockSums()) {
-            in.prepareBlockSums(); // likewise
+            in.prepareBlockSums();
         }
-        scratch.prepare(this, in, out, outOffset);
-        try {
-            pool.forRange(rows, grain, scratch);
-        } finally {
-            scratch.clear();
-        }
+    }
+
+    private void addAddend(QuantizedInput in, float[] out, int outOffset, Parallel pool) {
         if (addend != null) {
-            addend.addTo(in.origin(), in.originOffset(), tokens, out, outOffset, pool);
+            addend.addTo(in.origin(), in.originOffset(), in.tokens(), out, outOffset, pool);
         }
     }
 
@@ -260,7 +310,7 @@ public abstract sealed class WeightMatrix
         int blockSize = type.blockSize();
         int warmCols = blockSize == 1 ? Math.min(cols, 128) : blockSize * Math.min(cols / blockSize, 3);
         WeightMatrix head = of(name, type, new long[] {warmCols, 1}, data.asSlice(0, type.byteSize(warmCols)), width);
-        // eight rows and one token, for formats whose decode driver runs row groups (Q4_0 of 8k rows)
+        // eight rows, one token and four, for formats whose drivers run row groups (Q4_0 of 8k rows)
         WeightMatrix group = rows >= 8
                 ? of(name, type, new long[] {warmCols, 8}, data.asSlice(0, 8 * type.byteSize(warmCols)), width)
                 : null;
@@ -270,7 +320,7 @@ public abstract sealed class WeightMatrix
         }
         QuantizedInput in = new QuantizedInput(activationFormat());
         in.quantize(x, 0, 4, warmCols);
-        if (readsPermutedInput(4)) {
+        if (head.readsPermutedInput(4) || (group != null && group.readsPermutedInput(4))) {
             in.preparePermuted();
         }
         if (readsBlockSums()) {
@@ -280,11 +330,13 @@ public abstract sealed class WeightMatrix
         single.quantize(x, 0, 1, warmCols);
         if (group != null && group.readsBlockSums()) {
             single.prepareBlockSums();
+            in.prepareBlockSums();
         }
         if (group != null && group.readsPermutedInput(1)) {
             single.preparePermuted();
         }
         float[] groupOut = new float[8];
+        float[] groupTileOut = new float[4 * 8];
         float[] out = new float[4];
         // Counting calls is not enough: C2 compiles on a background thread, which may lag far behind on a busy
         // machine. Keep calling until the kernels run at compiled speed (a pair of calls on <= 3 blocks takes well
@@ -298,6 +350,7 @@ public abstract sealed class WeightMatrix
                 head.simdDot4(0, in, 0, out, 0);
                 if (group != null) {
                     group.simdRows(single, 0, 8, groupOut, 0);
+                    group.simdRows(in, 0, 8, groupTileOut, 0);
                 }
             }
             long end = System.nanoTime();
@@ -430,6 +483,42 @@ public abstract sealed class WeightMatrix
         @Override
         public void run(int from, int to) {
             matrix.computeRows(input, from, to, out, outOffset);
+        }
+    }
+
+    /**
+     * The parallel task of {@link #matmulAll}: the matrices' rows numbered one after another, each chunk split at
+     * matrix boundaries and handed to each matrix's own row driver.
+     */
+    private static final class GroupCall implements Parallel.RangeTask {
+        private WeightMatrix[] matrices;
+        private float[][] outs;
+        private QuantizedInput input;
+
+        void prepare(QuantizedInput in, WeightMatrix[] ms, float[][] o) {
+            input = in;
+            matrices = ms;
+            outs = o;
+        }
+
+        void clear() {
+            input = null;
+            matrices = null;
+            outs = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            int start = 0;
+            for (int i = 0; i < matrices.length && start < to; i++) {
+                WeightMatrix m = matrices[i];
+                int lo = Math.max(from, start);
+                int hi = Math.min(to, start + m.rows);
+                if (lo < hi) {
+                    m.computeRows(input, lo - start, hi - start, outs[i], 0);
+                }
+                start += m.rows;
+            }
         }
     }
 }

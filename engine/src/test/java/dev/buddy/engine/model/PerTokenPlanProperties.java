@@ -29,7 +29,8 @@ import dev.buddy.gguf.GgmlType;
  * bit for bit; with the SIMD kernels the 4-row GEMM tile sums blocks in another order than the GEMV, and the test
  * bounds the difference that leaves (see {@link #simdKernelsAgreeWithinRounding}).
  *
- * <p>Like is compared with like: the batched states use {@link AttentionOrder#ONE_TOKEN}. By default a call of two or
+ * <p>Like is compared with like: both prefill the prompt in the default order, then the batched states switch to
+ * {@link AttentionOrder#ONE_TOKEN} for the generated tokens. By default a call of two or
  * more tokens sums attention in llama.cpp's batch order (tinyBLAS) and a one-token call in its one-token order
  * (ggml_vec_dot), as llama.cpp does; with an F16 cache the last-bit difference between the two can flip the F16
  * rounding of a softmax weight and moves this random model's logits by up to about 0.1. That difference is the
@@ -129,10 +130,16 @@ class PerTokenPlanProperties {
         return logits;
     }
 
+    /**
+     * The prompt prefilled densely in the default order, as {@link #oneCallPerToken} does it (a prompt of several
+     * tokens sums attention in llama.cpp's batch order there too), then every later token in one call, in the
+     * one-token order that the one-token calls use.
+     */
     private static float[][] oneBatchedCall(Transformer tf, InferenceState s, int[] tokens, int prompt,
             MaskTable masks) {
         float[][] logits = new float[tokens.length][];
         logits[prompt - 1] = tf.forward(s, tokens, 0, prompt, null, true).clone();
+        s.setAttentionOrder(AttentionOrder.ONE_TOKEN);
         int vocab = tf.spec().vocabSize();
         tf.forwardEachLogits(s, tokens, prompt, prompt, tokens.length - prompt, masks.perToken(),
                 (position, row, offset) -> logits[position] = java.util.Arrays.copyOfRange(row, offset,
@@ -153,7 +160,6 @@ class PerTokenPlanProperties {
 
         InferenceState sequential = tf.newState(CONTEXT, type, maxBatch, policy);
         InferenceState batched = tf.newState(CONTEXT, type, maxBatch, policy);
-        batched.setAttentionOrder(AttentionOrder.ONE_TOKEN);
         float[][] expected = oneCallPerToken(tf, sequential, tokens, prompt, masks);
         float[][] actual = oneBatchedCall(tf, batched, tokens, prompt, masks);
         for (int p = prompt - 1; p < tokens.length; p++) {
@@ -211,7 +217,6 @@ class PerTokenPlanProperties {
                         float[][] expected = oneCallPerToken(tf, tf.newState(CONTEXT, type, maxBatch, policy),
                                 tokens, prompt, masks);
                         InferenceState batched = tf.newState(CONTEXT, type, maxBatch, policy);
-                        batched.setAttentionOrder(AttentionOrder.ONE_TOKEN);
                         float[][] actual = oneBatchedCall(tf, batched, tokens, prompt, masks);
                         for (int p = prompt - 1; p < tokens.length; p++) {
                             assertArrayEquals(expected[p], actual[p], policy + ", batch " + maxBatch + ", seed "
@@ -277,7 +282,6 @@ class PerTokenPlanProperties {
                 float[][] expected = oneCallPerToken(tf, tf.newState(CONTEXT, type, 32, policy), tokens, prompt,
                         masks);
                 InferenceState batched = tf.newState(CONTEXT, type, 32, policy);
-                batched.setAttentionOrder(AttentionOrder.ONE_TOKEN);
                 float[][] actual = oneBatchedCall(tf, batched, tokens, prompt, masks);
                 for (int p = prompt - 1; p < tokens.length; p++) {
                     assertArrayEquals(expected[p], actual[p], policy + (half ? ", F16" : ", F32")

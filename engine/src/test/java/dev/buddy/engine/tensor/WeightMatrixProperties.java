@@ -292,4 +292,35 @@ class WeightMatrixProperties {
             assertEquals(cols, m.cols());
         }
     }
+
+    /**
+     * Matrices sharing one input run as one parallel region ({@link WeightMatrix#matmulAll}, Q/K/V and gate/up) and
+     * give each matrix's own product bit for bit, whatever the row counts (so chunks straddle matrices anywhere),
+     * the token count and the thread count.
+     */
+    @Property(tries = 60)
+    void groupedProductsEqualSeparateProducts(@ForAll("formats") GgmlType type, @ForAll("allWidths") VectorWidth width,
+            @ForAll @IntRange(min = 1, max = 40) int rowsA, @ForAll @IntRange(min = 1, max = 40) int rowsB,
+            @ForAll @IntRange(min = 1, max = 6) int tokens, @ForAll boolean threaded, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int cols = type.blockSize() == 1 ? 64 : 2 * type.blockSize();
+        Parallel pool = threaded ? POOL : SERIAL;
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix a = WeightMatrix.of("a", type, new long[] {cols, rowsA},
+                    TestTensors.randomTensor(type, rowsA, cols, 0, rnd, arena), width);
+            WeightMatrix b = WeightMatrix.of("b", type, new long[] {cols, rowsB},
+                    TestTensors.randomTensor(type, rowsB, cols, 1, rnd, arena), width);
+            float[] x = TestTensors.randomInput(tokens * cols, rnd);
+            QuantizedInput in = new QuantizedInput(a.activationFormat());
+            in.quantize(x, 0, tokens, cols);
+            float[] expectedA = new float[tokens * rowsA];
+            float[] expectedB = new float[tokens * rowsB];
+            a.matmul(in, expectedA, 0, SERIAL);
+            b.matmul(in, expectedB, 0, SERIAL);
+            float[][] outs = {new float[tokens * rowsA], new float[tokens * rowsB]};
+            WeightMatrix.matmulAll(in, new WeightMatrix[] {a, b}, outs, pool);
+            assertArrayEquals(expectedA, outs[0], type + " " + width + " first matrix");
+            assertArrayEquals(expectedB, outs[1], type + " " + width + " second matrix");
+        }
+    }
 }
