@@ -414,7 +414,10 @@ public abstract sealed class WeightMatrix
         return false;
     }
 
-    /** Whether the SIMD kernels read {@link QuantizedInput#blockSums} (the 8-row Q4_0 kernel). */
+    /**
+     * Whether the SIMD kernels read {@link QuantizedInput#blockSums} (the 8-row Q4_0 kernel, the Q4_K and Q5_K min
+     * terms).
+     */
     boolean readsBlockSums() {
         return false;
     }
