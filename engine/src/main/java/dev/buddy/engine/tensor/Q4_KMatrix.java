@@ -32,8 +32,10 @@ import jdk.incubator.vector.VectorSpecies;
  * matvecs): the single-token kernel with its min term in vector lanes and fused into the same pass, every helper
  * written out, runs 1.33x faster than the previous one with its scalar min term on one L3-resident matrix (3.59
  * against 4.77 ms under load) and 1.19x faster cycling through eight (75 MB, streamed from memory: 4.49 against
- * 5.34 ms). Rejected: four or two rows per pass sharing the activation loads (as {@link Q4_0RowGroups}) ran 1.6x
- * slower per row than one row per pass, even with no calls left in the loop.
+ * 5.34 ms). Rejected: four or two adjacent rows per pass sharing the activation loads ran 1.6x slower per row than
+ * one row per pass, even with no calls left in the loop (adjacent rows are close streams the prefetchers follow
+ * badly, as {@link Q4_0RowGroups} found); with the rows spread half a matrix apart, two rows per pass came out only
+ * about 5% ahead of one (1.68-1.71 against 1.75-1.83 ms, L3-resident), four rows level.
  */
 final class Q4_KMatrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
