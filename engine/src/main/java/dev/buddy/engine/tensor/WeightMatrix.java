@@ -209,8 +209,9 @@ public abstract sealed class WeightMatrix
     /**
      * {@code outs[i] = ms[i] · in} (token-major from offset 0, as {@link #matmul(QuantizedInput, float[], int,
      * Parallel)} writes) for matrices that read the same converted input, such as Q, K and V, or gate and up: one
-     * parallel region over all their rows instead of one region per matrix, which halves the hand-offs (and the
-     * waits for the slower thread) of a decode step. Every product is computed by the same kernels, bit for bit.
+     * parallel region over all their rows instead of one region per matrix, so a decode step pays five hand-offs
+     * (and waits for the slower thread) per block instead of eight. Every product is computed by the same kernels,
+     * bit for bit.
      *
      * @throws IllegalArgumentException when a matrix needs another input format or column count than {@code in}
      */
