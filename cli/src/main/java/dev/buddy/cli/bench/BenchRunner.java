@@ -37,6 +37,7 @@ final class BenchRunner {
                 break;
             }
         }
+        workload.timedRunsStart();
         long[] samples = new long[repetitions];
         for (int r = 0; r < repetitions; r++) {
             samples[r] = run(workload, test, tokens);

@@ -20,6 +20,10 @@ interface BenchWorkload extends AutoCloseable {
      */
     long generationNanos(int first, int[] next, int count);
 
+    /** Called after the warm-up, right before the timed runs, so that per-run accounting can start there. */
+    default void timedRunsStart() {
+    }
+
     @Override
     void close();
 }

@@ -23,7 +23,6 @@ final class TransformerWorkload implements BenchWorkload {
     private long timedNanos;
     private long cpuNanos;
     private long countedWallNanos;
-    private boolean skipNextRun;
     private final java.lang.management.ThreadMXBean threadBean =
             java.lang.management.ManagementFactory.getThreadMXBean();
     private long routerNanosAtMark;
@@ -64,25 +63,27 @@ final class TransformerWorkload implements BenchWorkload {
     }
 
     /**
-     * The calling thread's CPU time over the runs since the previous call, leaving out the first of them (the
-     * warm-up, which the JIT slows), with the wall time those runs took. With one thread the whole forward pass runs
-     * on the caller, so on a machine shared with other jobs the CPU time shows the work itself, where wall time also
-     * counts the waits for a core.
+     * The calling thread's CPU time over the timed runs since the previous call (the warm-up runs, which the JIT
+     * slows, are left out: {@link #timedRunsStart} restarts the count), with the wall time those runs took. With one
+     * thread the whole forward pass runs on the caller, so on a machine shared with other jobs the CPU time shows the
+     * work itself, where wall time also counts the waits for a core.
      */
     long[] cpuAndWallNanosSinceMark() {
         long[] out = {cpuNanos, countedWallNanos};
         cpuNanos = 0;
         countedWallNanos = 0;
-        skipNextRun = true;
         return out;
+    }
+
+    /** Restarts the CPU and wall count: warm-up runs, however many there were, must not dilute the timed ones. */
+    @Override
+    public void timedRunsStart() {
+        cpuNanos = 0;
+        countedWallNanos = 0;
     }
 
     private void count(long cpu, long wall) {
         timedNanos += wall;
-        if (skipNextRun) {
-            skipNextRun = false;
-            return;
-        }
         cpuNanos += cpu;
         countedWallNanos += wall;
     }

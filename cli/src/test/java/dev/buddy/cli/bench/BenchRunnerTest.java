@@ -49,6 +49,11 @@ class BenchRunnerTest {
         }
 
         @Override
+        public void timedRunsStart() {
+            calls.add("timed");
+        }
+
+        @Override
         public void close() {}
     }
 
@@ -57,7 +62,8 @@ class BenchRunnerTest {
         // warm-up: 999 (JIT still compiling), 400 (not settled: 60% faster), 380 (within 10%: settled)
         ScriptedWorkload w = new ScriptedWorkload(999, 400, 380, 1_000_000_000L, 500_000_000L, 250_000_000L);
         BenchMeasurement m = new BenchRunner(3, 1).measure(w, new BenchTest(BenchTest.Kind.PROMPT, 64, 2));
-        assertEquals(List.of("pp64", "pp64", "pp64", "pp64", "pp64", "pp64"), w.calls);
+        // the timed-run mark falls after the third warm-up run, so per-run accounting (--cpu-time) skips all three
+        assertEquals(List.of("pp64", "pp64", "pp64", "timed", "pp64", "pp64", "pp64"), w.calls);
         assertArrayEquals(new long[] {1_000_000_000L, 500_000_000L, 250_000_000L}, m.samplesNs());
         assertArrayEquals(new double[] {64, 128, 256}, m.samplesTokensPerSecond(), 1e-9);
         double mean = (64 + 128 + 256) / 3.0;
@@ -71,7 +77,8 @@ class BenchRunnerTest {
     void warmUpStopsAfterItsLimitEvenIfNeverSettled() {
         ScriptedWorkload w = new ScriptedWorkload(1000, 500, 1000, 500, 1000, 7);
         BenchMeasurement m = new BenchRunner(1, 1).measure(w, new BenchTest(BenchTest.Kind.PROMPT, 8, 1));
-        assertEquals(BenchRunner.MAX_WARM_UPS + 1, w.calls.size());
+        assertEquals(BenchRunner.MAX_WARM_UPS + 2, w.calls.size());
+        assertEquals("timed", w.calls.get(BenchRunner.MAX_WARM_UPS));
         assertArrayEquals(new long[] {7}, m.samplesNs());
     }
 
@@ -79,7 +86,7 @@ class BenchRunnerTest {
     void generationStartsFromTheStartToken() {
         ScriptedWorkload w = new ScriptedWorkload(5, 5, 5);
         BenchMeasurement m = new BenchRunner(1, 1).measure(w, new BenchTest(BenchTest.Kind.GENERATION, 16, 1));
-        assertEquals(List.of("tg16", "tg16", "tg16"), w.calls);
+        assertEquals(List.of("tg16", "tg16", "timed", "tg16"), w.calls);
         assertEquals(0, m.stddevTokensPerSecond());
         assertEquals("tg16", m.test().name());
     }
