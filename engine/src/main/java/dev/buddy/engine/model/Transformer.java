@@ -28,9 +28,23 @@ public final class Transformer {
     private final Rope rope;
     private final float attentionScale;
     // Per block, the matrices that read one normed input, run as one parallel region (see projectNormed).
-    private final WeightMatrix[][] queryKeyValue;
-    private final WeightMatrix[][] keyValue;
-    private final WeightMatrix[][] upGate;
+    private final Projections[] queryKeyValue;
+    private final Projections[] keyValue;
+    private final Projections[] upGate;
+
+    /**
+     * Matrices that read the same normed input; {@code shared} when they all take one activation format, so that one
+     * converted input and one parallel region serve them all (decided at load, not per token).
+     */
+    private record Projections(WeightMatrix[] matrices, boolean shared) {
+        static Projections of(WeightMatrix... matrices) {
+            boolean shared = true;
+            for (WeightMatrix m : matrices) {
+                shared &= m.activationFormat() == matrices[0].activationFormat();
+            }
+            return new Projections(matrices, shared);
+        }
+    }
 
     public Transformer(Model model, Parallel pool) {
         this.spec = model.spec();
@@ -39,14 +53,14 @@ public final class Transformer {
         this.rope = new Rope(spec.rope());
         this.attentionScale = 1.0f / (float) Math.sqrt(spec.headDim());
         int layers = spec.blockCount();
-        this.queryKeyValue = new WeightMatrix[layers][];
-        this.keyValue = new WeightMatrix[layers][];
-        this.upGate = new WeightMatrix[layers][];
+        this.queryKeyValue = new Projections[layers];
+        this.keyValue = new Projections[layers];
+        this.upGate = new Projections[layers];
         for (int l = 0; l < layers; l++) {
             LayerWeights w = weights.layers()[l];
-            queryKeyValue[l] = new WeightMatrix[] {w.wq(), w.wk(), w.wv()};
-            keyValue[l] = new WeightMatrix[] {w.wk(), w.wv()};
-            upGate[l] = new WeightMatrix[] {w.ffnUp(), w.ffnGate()};
+            queryKeyValue[l] = Projections.of(w.wq(), w.wk(), w.wv());
+            keyValue[l] = Projections.of(w.wk(), w.wv());
+            upGate[l] = Projections.of(w.ffnUp(), w.ffnGate());
         }
     }
 
@@ -483,19 +497,15 @@ public final class Transformer {
     // ---- building blocks --------------------------------------------------------------------------------------
 
     /**
-     * outs[i] = ms[i] · xb for the n normed rows in xb. The rows are converted to the activation format once per
-     * sub-block and reused by every matrix of that format reading them; matrices sharing one format (as Q, K and V,
-     * or gate and up, nearly always do) run as one parallel region. The kernels run exactly as {@link #project}
-     * would.
+     * outs[i] = the group's matrix i · xb for the n normed rows in xb. The rows are converted to the activation
+     * format once per sub-block and reused by every matrix of that format reading them; a group sharing one format
+     * (as Q, K and V, or gate and up, nearly always do) runs as one parallel region. The kernels run exactly as
+     * {@link #project} would.
      */
-    private void projectNormed(InferenceState s, WeightMatrix[] ms, float[][] outs, int n) {
-        ActivationFormat format = ms[0].activationFormat();
-        boolean shared = true;
-        for (WeightMatrix m : ms) {
-            shared &= m.activationFormat() == format;
-        }
-        if (shared) {
-            WeightMatrix.matmulAll(normedInput(s, format, n), ms, outs, pool);
+    private void projectNormed(InferenceState s, Projections group, float[][] outs, int n) {
+        WeightMatrix[] ms = group.matrices();
+        if (group.shared()) {
+            WeightMatrix.matmulAll(normedInput(s, ms[0].activationFormat(), n), ms, outs, pool);
         } else {
             for (int i = 0; i < ms.length; i++) {
                 ms[i].matmul(normedInput(s, ms[i].activationFormat(), n), outs[i], 0, pool);
