@@ -51,11 +51,11 @@ class DecodeKernelExactnessProperties {
         int rows = 8 * groups;
         int cols = 32 * blocks;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment t = q4_0Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
+            MemorySegment t = TestTensors.q4_0Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
             long[] dims = {cols, rows};
             WeightMatrix simd = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, width);
             WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, VectorWidth.SCALAR);
-            float[] x = input(cols, inputMode, rnd);
+            float[] x = TestTensors.q8Input(cols, inputMode, rnd);
             float[] expected = new float[rows];
             float[] actual = new float[rows];
             scalar.matvec(x, 0, expected, 0, SERIAL);
@@ -96,7 +96,7 @@ class DecodeKernelExactnessProperties {
             long[] dims = {cols, rows};
             WeightMatrix simd = WeightMatrix.of("w", type, dims, t, width);
             WeightMatrix scalar = WeightMatrix.of("w", type, dims, t, VectorWidth.SCALAR);
-            float[] x = input(cols, inputMode, rnd);
+            float[] x = TestTensors.q8Input(cols, inputMode, rnd);
             float[] expected = new float[rows];
             float[] actual = new float[rows];
             scalar.matvec(x, 0, expected, 0, SERIAL);
@@ -143,41 +143,4 @@ class DecodeKernelExactnessProperties {
         return t;
     }
 
-    /**
-     * Q4_0 blocks with random fp16 scales; nibbles random (mode 0), all 15 (1), all 0 (2), or each block all 0 or
-     * all 15 at random (3): the largest positive and negative products of the biased quants.
-     */
-    private static MemorySegment q4_0Tensor(int rows, int cols, int nibbleMode, int misalign, Random rnd, Arena arena) {
-        long bytes = (long) rows * cols / 32 * 18;
-        MemorySegment whole = arena.allocate(bytes + misalign + 64, 64);
-        MemorySegment t = whole.asSlice(misalign, bytes);
-        for (long bo = 0; bo < bytes; bo += 18) {
-            float magnitude = (float) Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(5e-2)));
-            t.set(HALF, bo, Float.floatToFloat16(rnd.nextBoolean() ? magnitude : -magnitude));
-            int fill = switch (nibbleMode) {
-                case 1 -> 0xFF;
-                case 2 -> 0x00;
-                case 3 -> rnd.nextBoolean() ? 0xFF : 0x00;
-                default -> -1;
-            };
-            for (int j = 0; j < 16; j++) {
-                t.set(ValueLayout.JAVA_BYTE, bo + 2 + j, (byte) (fill < 0 ? rnd.nextInt(256) : fill));
-            }
-        }
-        return t;
-    }
-
-    /** Random activations (mode 0), or blocks of one value each, so every quant is +127 or -127 (modes 1, 2). */
-    private static float[] input(int cols, int inputMode, Random rnd) {
-        if (inputMode == 0) {
-            return TestTensors.randomInput(cols, rnd);
-        }
-        float[] x = new float[cols];
-        for (int b = 0; b < cols / 32; b++) {
-            float v = (float) Math.exp(rnd.nextDouble(Math.log(1e-3), Math.log(30)));
-            boolean negative = inputMode == 2 || rnd.nextBoolean();
-            java.util.Arrays.fill(x, b * 32, b * 32 + 32, negative ? -v : v);
-        }
-        return x;
-    }
 }

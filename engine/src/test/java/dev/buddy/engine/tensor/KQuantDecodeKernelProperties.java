@@ -7,9 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -43,12 +41,7 @@ class KQuantDecodeKernelProperties {
 
     @Provide
     Arbitrary<VectorWidth> simdWidths() {
-        List<VectorWidth> widths = new ArrayList<>(VectorWidth.available());
-        widths.remove(VectorWidth.SCALAR);
-        if (!widths.contains(VectorWidth.W512)) {
-            widths.add(VectorWidth.W512);
-        }
-        return Arbitraries.of(widths);
+        return TestTensors.simdWidthsWith512();
     }
 
     @Provide

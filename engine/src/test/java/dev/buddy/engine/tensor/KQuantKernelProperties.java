@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.buddy.gguf.GgmlType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -39,12 +37,7 @@ class KQuantKernelProperties {
 
     @Provide
     Arbitrary<VectorWidth> simdWidths() {
-        List<VectorWidth> widths = new ArrayList<>(VectorWidth.available());
-        widths.remove(VectorWidth.SCALAR);
-        if (!widths.contains(VectorWidth.W512)) {
-            widths.add(VectorWidth.W512);
-        }
-        return Arbitraries.of(widths);
+        return TestTensors.simdWidthsWith512();
     }
 
     @Property(tries = 150)

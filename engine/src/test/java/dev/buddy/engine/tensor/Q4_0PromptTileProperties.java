@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.buddy.gguf.GgmlType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Random;
 import net.jqwik.api.Arbitraries;
@@ -28,7 +26,6 @@ import net.jqwik.api.lifecycle.AfterContainer;
 class Q4_0PromptTileProperties {
     private static final Parallel SERIAL = new Parallel(1);
     private static final Parallel POOL = new Parallel(3);
-    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @AfterContainer
     static void closePools() {
@@ -55,7 +52,7 @@ class Q4_0PromptTileProperties {
         int rows = wholeGroups ? 8 * groups : 8 * groups - 1 - rnd.nextInt(7);
         int cols = 32 * blocks;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment t = q4_0Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
+            MemorySegment t = TestTensors.q4_0Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
             long[] dims = {cols, rows};
             WeightMatrix simd = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, width);
             WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, VectorWidth.SCALAR);
@@ -63,7 +60,7 @@ class Q4_0PromptTileProperties {
                     "only matrices outside the row groups read the permuted input");
             float[] x = new float[tokens * cols];
             for (int k = 0; k < tokens; k++) {
-                System.arraycopy(input(cols, inputMode, rnd), 0, x, k * cols, cols);
+                System.arraycopy(TestTensors.q8Input(cols, inputMode, rnd), 0, x, k * cols, cols);
             }
             float[] expected = new float[tokens * rows];
             float[] actual = new float[tokens * rows];
@@ -102,13 +99,13 @@ class Q4_0PromptTileProperties {
         int rows = 8 * groups;
         int cols = 32 * blocks;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment t = q4_0Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
+            MemorySegment t = TestTensors.q4_0Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
             WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_0, new long[] {cols, rows}, t, VectorWidth.SCALAR);
             // a leading token the tile skips, so token and block offsets are not zero
             int allTokens = tokens + 1;
             float[] x = new float[allTokens * cols];
             for (int k = 0; k < allTokens; k++) {
-                System.arraycopy(input(cols, Math.min(inputMode, 2), rnd), 0, x, k * cols, cols);
+                System.arraycopy(TestTensors.q8Input(cols, Math.min(inputMode, 2), rnd), 0, x, k * cols, cols);
             }
             QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_0);
             in.quantize(x, 0, allTokens, cols);
@@ -163,41 +160,4 @@ class Q4_0PromptTileProperties {
         assertTrue(wide.readsBlockSums());
     }
 
-    /**
-     * Q4_0 blocks with random fp16 scales; nibbles random (mode 0), all 15 (1), all 0 (2), or each block all 0 or
-     * all 15 at random (3): the largest positive and negative products of the biased quants.
-     */
-    private static MemorySegment q4_0Tensor(int rows, int cols, int nibbleMode, int misalign, Random rnd, Arena arena) {
-        long bytes = (long) rows * cols / 32 * 18;
-        MemorySegment whole = arena.allocate(bytes + misalign + 64, 64);
-        MemorySegment t = whole.asSlice(misalign, bytes);
-        for (long bo = 0; bo < bytes; bo += 18) {
-            float magnitude = (float) Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(5e-2)));
-            t.set(HALF, bo, Float.floatToFloat16(rnd.nextBoolean() ? magnitude : -magnitude));
-            int fill = switch (nibbleMode) {
-                case 1 -> 0xFF;
-                case 2 -> 0x00;
-                case 3 -> rnd.nextBoolean() ? 0xFF : 0x00;
-                default -> -1;
-            };
-            for (int j = 0; j < 16; j++) {
-                t.set(ValueLayout.JAVA_BYTE, bo + 2 + j, (byte) (fill < 0 ? rnd.nextInt(256) : fill));
-            }
-        }
-        return t;
-    }
-
-    /** Random activations (mode 0), or blocks of one value each, so every quant is +127 or -127 (modes 1, 2). */
-    private static float[] input(int cols, int inputMode, Random rnd) {
-        if (inputMode == 0) {
-            return TestTensors.randomInput(cols, rnd);
-        }
-        float[] x = new float[cols];
-        for (int b = 0; b < cols / 32; b++) {
-            float v = (float) Math.exp(rnd.nextDouble(Math.log(1e-3), Math.log(30)));
-            boolean negative = inputMode == 2 || rnd.nextBoolean();
-            Arrays.fill(x, b * 32, b * 32 + 32, negative ? -v : v);
-        }
-        return x;
-    }
 }

@@ -6,7 +6,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
 
 /**
  * Test tensors: random GGUF blocks (every quant bit pattern is valid, only the fp16 scale fields are forced to
@@ -300,5 +305,59 @@ final class TestTensors {
 
     private static int s8(MemorySegment t, long o) {
         return t.get(ValueLayout.JAVA_BYTE, o);
+    }
+
+    /**
+     * Q4_0 blocks with random fp16 scales; nibbles random (mode 0), all 15 (1), all 0 (2), or each block all 0 or
+     * all 15 at random (3): the largest positive and negative products of the biased quants.
+     */
+    static MemorySegment q4_0Tensor(int rows, int cols, int nibbleMode, int misalign, Random rnd, Arena arena) {
+        long bytes = (long) rows * cols / 32 * 18;
+        MemorySegment whole = arena.allocate(bytes + misalign + 64, 64);
+        MemorySegment t = whole.asSlice(misalign, bytes);
+        for (long bo = 0; bo < bytes; bo += 18) {
+            float magnitude = (float) Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(5e-2)));
+            t.set(HALF, bo, Float.floatToFloat16(rnd.nextBoolean() ? magnitude : -magnitude));
+            int fill = switch (nibbleMode) {
+                case 1 -> 0xFF;
+                case 2 -> 0x00;
+                case 3 -> rnd.nextBoolean() ? 0xFF : 0x00;
+                default -> -1;
+            };
+            for (int j = 0; j < 16; j++) {
+                t.set(ValueLayout.JAVA_BYTE, bo + 2 + j, (byte) (fill < 0 ? rnd.nextInt(256) : fill));
+            }
+        }
+        return t;
+    }
+
+
+
+    /**
+     * Activations for Q8_0 blocks: random (mode 0), or blocks of one value each, so every quant is +127 or -127 (mode 1
+     * random signs, mode 2 all negative).
+     */
+    static float[] q8Input(int cols, int inputMode, Random rnd) {
+        if (inputMode == 0) {
+            return TestTensors.randomInput(cols, rnd);
+        }
+        float[] x = new float[cols];
+        for (int b = 0; b < cols / 32; b++) {
+            float v = (float) Math.exp(rnd.nextDouble(Math.log(1e-3), Math.log(30)));
+            boolean negative = inputMode == 2 || rnd.nextBoolean();
+            Arrays.fill(x, b * 32, b * 32 + 32, negative ? -v : v);
+        }
+        return x;
+    }
+
+
+    /** Every SIMD width this machine runs, plus the 512-bit kernels (emulated in Java where AVX-512 is missing). */
+    static Arbitrary<VectorWidth> simdWidthsWith512() {
+        List<VectorWidth> widths = new ArrayList<>(VectorWidth.available());
+        widths.remove(VectorWidth.SCALAR);
+        if (!widths.contains(VectorWidth.W512)) {
+            widths.add(VectorWidth.W512);
+        }
+        return Arbitraries.of(widths);
     }
 }
