@@ -24,8 +24,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>SIMD choice, measured on the shared 2-core AVX2 Zen 3 machine (8192x2048, one thread, best of several hundred
  * calls under load 11-20; a throwaway timing loop): single-token kernels in 16-bit integer lanes (2.4-2.5 ms per
  * matvec, against 2.8 ms for main's non-exact kernel) beat the same lanes computed in float from
- * {@link QuantizedInput#lanes} (4.5 ms); the 4-token tile uses the float form, which costs one FMA per 8 elements and
- * token once the weights are unpacked (435 ms for 64 tokens, against 482 ms for the integer kernel per token).
+ * {@link QuantizedInput#lanes} (4.5 ms). Prompts of 4 or more tokens at 256/512 bits run {@link KQuantPromptGemm}
+ * (float lanes over weights dequantised once to exact integers): 64 tokens in 86-92 ms against 146 ms for the
+ * previous 4-token tile (JMH {@code KernelBenchmark.prefill}, one thread).
  * Shift counts must be constants: counts that varied with a loop variable made the kernels 1.5-5x slower.
  *
  * <p>Decode, second round (same matrix and machine, the old and new kernel alternated in one JVM, medians of 300
@@ -37,7 +38,7 @@ import jdk.incubator.vector.VectorSpecies;
  * badly, as {@link Q4_0RowGroups} found); with the rows spread half a matrix apart, two rows per pass came out only
  * about 5% ahead of one (1.68-1.71 against 1.75-1.83 ms, L3-resident), four rows level.
  */
-final class Q4_KMatrix extends WeightMatrix {
+final class Q4_KMatrix extends KQuantMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
@@ -46,11 +47,6 @@ final class Q4_KMatrix extends WeightMatrix {
 
     Q4_KMatrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q4_K, rows, cols, data, width);
-    }
-
-    @Override
-    public ActivationFormat activationFormat() {
-        return ActivationFormat.Q8_K;
     }
 
     // The 12 scale bytes unpacked four at a time into ints holding one 6-bit value per byte, as ggml's utmp trick.
@@ -73,6 +69,24 @@ final class Q4_KMatrix extends WeightMatrix {
     /** Mins 4-7: high nibbles of bytes 8-11, top two bits from bytes 4-7. */
     static int mins4to7(MemorySegment w, long bo) {
         return ((w.get(INT, bo + 12) >>> 4) & 0x0f0f0f0f) | (((w.get(INT, bo + 8) >>> 6) & 0x03030303) << 4);
+    }
+
+    /**
+     * The eight mins of super-blocks {@code [sb, sb + count)} of the row at {@code off} into {@code mins[at + 8s ..]}
+     * and their dmin into {@code dmins[dAt + s]}, for Q4_K and Q5_K blocks ({@code blockBytes} 144 or 176: both
+     * start with d, dmin and the 12 scale bytes).
+     */
+    static void mins(MemorySegment w, long off, int blockBytes, int sb, int count, int[] mins, int at, float[] dmins,
+            int dAt) {
+        for (int s = 0; s < count; s++) {
+            long bo = off + (long) (sb + s) * blockBytes;
+            int mn03 = mins0to3(w, bo);
+            int mn47 = mins4to7(w, bo);
+            for (int j = 0; j < 8; j++) {
+                mins[at + 8 * s + j] = pick(mn03, mn47, j);
+            }
+            dmins[dAt + s] = Halfs.f16ToFloat(w.get(HALF, bo + 2));
+        }
     }
 
     /** Byte {@code j % 4} of the packed value {@code j < 4 ? low : high}. */
@@ -140,14 +154,6 @@ final class Q4_KMatrix extends WeightMatrix {
             m3 = Math.fma(dmin, minPair(mn03, mn47, bs, b16, 3), m3);
         }
         return (m0 + m2) + (m1 + m3);
-    }
-
-    /**
-     * {@link #minTerm} in 256-bit vector lanes, the same bits (see {@code V256.minTerm}); for Q4_K and Q5_K blocks
-     * ({@code blockBytes} 144 or 176), with {@link QuantizedInput#blockSums} prepared.
-     */
-    static float minTermV256(MemorySegment w, long off, int blockBytes, int blocks, QuantizedInput in, int token) {
-        return V256.minTerm(w, off, blockBytes, blocks, in, token);
     }
 
     /** ggml's reduction of its four min lanes: {@code movehl} then {@code movehdup}, i.e. (m0 + m2) + (m1 + m3). */
@@ -220,19 +226,15 @@ final class Q4_KMatrix extends WeightMatrix {
     }
 
     @Override
-    void simdDot4(int r, QuantizedInput in, int token, float[] out, int outIndex) {
-        switch (width) {
-            case W256, W512 -> {
-                int blocks = cols / 256;
-                long off = rowOffset(r);
-                V256.dot4(data, off, blocks, in, token, out, outIndex, rows);
-                for (int k = 0; k < 4; k++) {
-                    out[outIndex + k * rows] += V256.minTerm(data, off, BLOCK, blocks, in, token + k);
-                }
-            }
-            default -> super.simdDot4(r, in, token, out, outIndex);
-        }
+    void laneWeights(int r, int sb, int count, float[] dst, int off, float[] ds, int dOff) {
+        V256.laneWeights(data, rowOffset(r), sb, count, dst, off, ds, dOff);
     }
+
+    @Override
+    int minLaneCount() {
+        return 4;
+    }
+
 
     /** The 256-bit kernels take the min term's 32-quant sums from {@link QuantizedInput#blockSums}. */
     @Override
@@ -241,12 +243,13 @@ final class Q4_KMatrix extends WeightMatrix {
     }
 
     /**
-     * Two ways to ggml's integer lanes. Single token: 16-bit lanes (see {@link V256#dot}). Tile: in float lanes; a
-     * 32-byte run of quants read as eight 32-bit lanes puts bytes 4j..4j+3 in lane j, exactly ggml's grouping, so
-     * byte k of every lane is one shift and mask away, and {@link QuantizedInput#lanes} holds the matching activation
-     * of byte k of every lane as one float vector. Every product and partial sum is an integer below 2^24 (at most
-     * 32 * 15 * 63 * 127 per lane and super-block), so float FMAs compute ggml's integer lanes exactly, in any order.
-     * The 128-bit kernel uses the float form too (two 4-lane halves).
+     * Two ways to ggml's integer lanes. Single token: 16-bit lanes (see {@link V256#dot}). Prompts: in float lanes
+     * ({@link #laneWeights} for {@link KQuantPromptGemm}); a 32-byte run of quants read as eight 32-bit lanes puts
+     * bytes 4j..4j+3 in lane j, exactly ggml's grouping, so byte k of every lane is one shift and mask away, and
+     * {@link QuantizedInput#lanes} holds the matching activation of byte k of every lane as one float vector. Every
+     * product and partial sum is an integer below 2^24 (at most 32 * 15 * 63 * 127 per lane and super-block), so
+     * float FMAs compute ggml's integer lanes exactly, in any order. The 128-bit kernel uses the float form too (two
+     * 4-lane halves).
      */
     // One method per kernel, vectors only in locals: a vector passed to a call C2 does not inline gets boxed.
     private static final class V256 {
@@ -329,92 +332,31 @@ final class Q4_KMatrix extends WeightMatrix {
         }
 
         /**
-         * ggml's min term of one row over super-blocks {@code [0, blocks)} (as {@link Q4_KMatrix#minTerm}) in vector
-         * lanes; needs {@link QuantizedInput#blockSums}. The eight 6-bit mins of a super-block become one int vector
-         * (a broadcast of each packed int, a variable shift, a mask), multiplied by the eight 32-quant sums, and
-         * neighbouring products are added within 64-bit lanes, so that int lane 2k holds ggml's min lane k
-         * ({@code m_2k * s_2k + m_2k+1 * s_2k+1}); the odd lanes are ignored. Q5_K shares the layout of dmin,
-         * scales and mins at the start of its blocks, so {@code blockBytes} selects the format. About half the
-         * time of the scalar min term (0.62-0.77 ms against 1.19-1.49 ms over 8192x2048 rows).
+         * Super-blocks {@code [sb, sb + count)} as exact integer weights {@code q * scale} in lane order (see
+         * {@link KQuantMatrix#laneWeights}): a 32-byte quant run read as eight 32-bit lanes puts bytes
+         * 4j..4j+3 in lane j, so byte k of every lane is a running shift by the constant 8 away.
          */
-        static float minTerm(MemorySegment w, long off, int blockBytes, int blocks, QuantizedInput in, int token) {
-            int[] xs = in.blockSums;
-            float[] xd = in.d;
-            FloatVector min = FloatVector.zero(F);
-            for (int sb = 0; sb < blocks; sb++) {
-                long bo = off + (long) sb * blockBytes;
-                int db = token * blocks + sb;
-                int packed8 = w.get(INT, bo + 8);
-                int packed12 = w.get(INT, bo + 12);
-                LongVector products = IntVector.broadcast(I, packed8 & 0x3f3f3f3f)
-                        .blend(((packed12 >>> 4) & 0x0f0f0f0f) | (((packed8 >>> 6) & 0x03030303) << 4), UPPER)
-                        .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF)
-                        .mul(IntVector.fromArray(I, xs, db * 8)).reinterpretAsLongs();
-                min = ((FloatVector) products.add(products.lanewise(VectorOperators.LSHR, 32)).reinterpretAsInts()
-                        .convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F, -xd[db] * Float.float16ToFloat(w.get(HALF, bo + 2))), min);
-            }
-            return minLanes(min.lane(0), min.lane(2), min.lane(4), min.lane(6));
-        }
-
-        /**
-         * Four tokens against one row, each weight vector unpacked once: scaled by its sub-block scale (exact, at
-         * most 15 * 63) and FMA-ed into each token's lanes. Writes the lanes' {@code hsum_float_8} without the min
-         * term.
-         */
-        static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
-                int outIndex, int outStride) {
-            float[] xl = in.lanes;
-            int cols = blocks * 256;
-            FloatVector acc0 = FloatVector.zero(F);
-            FloatVector acc1 = FloatVector.zero(F);
-            FloatVector acc2 = FloatVector.zero(F);
-            FloatVector acc3 = FloatVector.zero(F);
-            for (int sb = 0; sb < blocks; sb++) {
-                long bo = off + (long) sb * BLOCK;
-                int db = token * blocks + sb;
+        static void laneWeights(MemorySegment w, long off, int sb, int count, float[] dst, int at, float[] ds,
+                int dAt) {
+            for (int s = 0; s < count; s++) {
+                long bo = off + (long) (sb + s) * BLOCK;
                 int sc03 = scales0to3(w, bo);
                 int sc47 = scales4to7(w, bo);
-                FloatVector s0 = FloatVector.zero(F);
-                FloatVector s1 = FloatVector.zero(F);
-                FloatVector s2 = FloatVector.zero(F);
-                FloatVector s3 = FloatVector.zero(F);
+                ds[dAt + s] = Halfs.f16ToFloat(w.get(HALF, bo));
                 for (int c = 0; c < 4; c++) {
-                    // byte k of every lane comes from a running shift by a constant 8: shift counts that vary with
-                    // the loop variable made this tile 5x slower
                     IntVector v = IntVector.fromMemorySegment(I, w, bo + 16 + 32L * c, LE);
                     float scaleLo = pick(sc03, sc47, 2 * c);
                     float scaleHi = pick(sc03, sc47, 2 * c + 1);
+                    int y = at + 256 * s + 64 * c;
                     for (int k = 0; k < 4; k++) {
-                        FloatVector lo = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).mul(scaleLo);
-                        FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xF)
-                                .convert(VectorOperators.I2F, 0)).mul(scaleHi);
-                        int x = db * 256 + 64 * c + 8 * k;
-                        s0 = lo.fma(FloatVector.fromArray(F, xl, x), s0);
-                        s1 = lo.fma(FloatVector.fromArray(F, xl, x + cols), s1);
-                        s2 = lo.fma(FloatVector.fromArray(F, xl, x + 2 * cols), s2);
-                        s3 = lo.fma(FloatVector.fromArray(F, xl, x + 3 * cols), s3);
-                        s0 = hi.fma(FloatVector.fromArray(F, xl, x + 32), s0);
-                        s1 = hi.fma(FloatVector.fromArray(F, xl, x + 32 + cols), s1);
-                        s2 = hi.fma(FloatVector.fromArray(F, xl, x + 32 + 2 * cols), s2);
-                        s3 = hi.fma(FloatVector.fromArray(F, xl, x + 32 + 3 * cols), s3);
+                        ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).mul(scaleLo)
+                                .intoArray(dst, y + 8 * k);
+                        ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0))
+                                .mul(scaleHi).intoArray(dst, y + 32 + 8 * k);
                         v = v.lanewise(VectorOperators.LSHR, 8);
                     }
                 }
-                float dw = Halfs.f16ToFloat(w.get(HALF, bo));
-                acc0 = s0.fma(FloatVector.broadcast(F, in.d[db] * dw), acc0);
-                acc1 = s1.fma(FloatVector.broadcast(F, in.d[db + blocks] * dw), acc1);
-                acc2 = s2.fma(FloatVector.broadcast(F, in.d[db + 2 * blocks] * dw), acc2);
-                acc3 = s3.fma(FloatVector.broadcast(F, in.d[db + 3 * blocks] * dw), acc3);
             }
-            out[outIndex] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
-                    acc0.lane(5), acc0.lane(6), acc0.lane(7));
-            out[outIndex + outStride] = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3),
-                    acc1.lane(4), acc1.lane(5), acc1.lane(6), acc1.lane(7));
-            out[outIndex + 2 * outStride] = Q8_0Matrix.hsum8(acc2.lane(0), acc2.lane(1), acc2.lane(2), acc2.lane(3),
-                    acc2.lane(4), acc2.lane(5), acc2.lane(6), acc2.lane(7));
-            out[outIndex + 3 * outStride] = Q8_0Matrix.hsum8(acc3.lane(0), acc3.lane(1), acc3.lane(2), acc3.lane(3),
-                    acc3.lane(4), acc3.lane(5), acc3.lane(6), acc3.lane(7));
         }
     }
 

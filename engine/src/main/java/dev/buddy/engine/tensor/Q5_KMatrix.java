@@ -25,10 +25,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Every width computes exactly what llama.cpp b4916's AVX2 {@code ggml_vec_dot_q5_K_q8_K} computes (see
  * {@link #scalarDot}), for decode and prefill alike. SIMD choice as Q4_K (measured the same way: single-token
- * integer kernel 3.5-3.8 ms per 8192x2048 matvec against 3.5 ms for main's non-exact kernel; 4-token float tile
- * 391 ms for 64 tokens against 650 ms for the integer kernel per token).
+ * integer kernel 3.5-3.8 ms per 8192x2048 matvec against 3.5 ms for main's non-exact kernel). Prompts of 4 or more
+ * tokens at 256/512 bits run {@link KQuantPromptGemm}: 64 tokens in 82-87 ms against 183 ms for the previous 4-token
+ * tile (JMH {@code KernelBenchmark.prefill}, one thread).
  */
-final class Q5_KMatrix extends WeightMatrix {
+final class Q5_KMatrix extends KQuantMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
@@ -37,11 +38,6 @@ final class Q5_KMatrix extends WeightMatrix {
 
     Q5_KMatrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q5_K, rows, cols, data, width);
-    }
-
-    @Override
-    public ActivationFormat activationFormat() {
-        return ActivationFormat.Q8_K;
     }
 
     /** {@code dequantize_row_q5_K}. */
@@ -153,19 +149,15 @@ final class Q5_KMatrix extends WeightMatrix {
     }
 
     @Override
-    void simdDot4(int r, QuantizedInput in, int token, float[] out, int outIndex) {
-        switch (width) {
-            case W256, W512 -> {
-                int blocks = cols / 256;
-                long off = rowOffset(r);
-                V256.dot4(data, off, blocks, in, token, out, outIndex, rows);
-                for (int k = 0; k < 4; k++) {
-                    out[outIndex + k * rows] += minTerm(data, off, blocks, in, token + k);
-                }
-            }
-            default -> super.simdDot4(r, in, token, out, outIndex);
-        }
+    void laneWeights(int r, int sb, int count, float[] dst, int off, float[] ds, int dOff) {
+        V256.laneWeights(data, rowOffset(r), sb, count, dst, off, ds, dOff);
     }
+
+    @Override
+    int minLaneCount() {
+        return 1;
+    }
+
 
     /** The 256-bit single-token kernel takes the min term's 32-quant sums from {@link QuantizedInput#blockSums}. */
     @Override
@@ -252,65 +244,38 @@ final class Q5_KMatrix extends WeightMatrix {
                     acc.lane(6), acc.lane(7)) + summs;
         }
 
-        /** Four tokens against one row, each weight vector unpacked and scaled once; without the min term. */
-        static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
-                int outIndex, int outStride) {
-            float[] xl = in.lanes;
-            int cols = blocks * 256;
-            FloatVector acc0 = FloatVector.zero(F);
-            FloatVector acc1 = FloatVector.zero(F);
-            FloatVector acc2 = FloatVector.zero(F);
-            FloatVector acc3 = FloatVector.zero(F);
-            for (int sb = 0; sb < blocks; sb++) {
-                long bo = off + (long) sb * BLOCK;
-                int db = token * blocks + sb;
+        /**
+         * Super-blocks {@code [sb, sb + count)} as exact integer weights {@code q * scale} in lane order (see
+         * {@link KQuantMatrix#laneWeights}); the fifth bits of run c are bits 2c and 2c+1 of the same
+         * bytes of qh, brought into place by running shifts by constants.
+         */
+        static void laneWeights(MemorySegment w, long off, int sb, int count, float[] dst, int at, float[] ds,
+                int dAt) {
+            for (int s = 0; s < count; s++) {
+                long bo = off + (long) (sb + s) * BLOCK;
                 int sc03 = scales0to3(w, bo);
                 int sc47 = scales4to7(w, bo);
-                IntVector qh = IntVector.fromMemorySegment(I, w, bo + 16, LE);
-                FloatVector s0 = FloatVector.zero(F);
-                FloatVector s1 = FloatVector.zero(F);
-                FloatVector s2 = FloatVector.zero(F);
-                FloatVector s3 = FloatVector.zero(F);
-                IntVector h = qh;
+                ds[dAt + s] = Halfs.f16ToFloat(w.get(HALF, bo));
+                IntVector h = IntVector.fromMemorySegment(I, w, bo + 16, LE);
                 for (int c = 0; c < 4; c++) {
-                    // running shifts by constants only: shift counts that vary with a loop variable ran 5x slower
                     IntVector v = IntVector.fromMemorySegment(I, w, bo + 48 + 32L * c, LE);
                     IntVector ql = v.and(0x0F0F0F0F).or(h.lanewise(VectorOperators.LSHL, 4).and(0x10101010));
                     IntVector qu = v.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F)
                             .or(h.lanewise(VectorOperators.LSHL, 3).and(0x10101010));
                     float scaleLo = pick(sc03, sc47, 2 * c);
                     float scaleHi = pick(sc03, sc47, 2 * c + 1);
+                    int y = at + 256 * s + 64 * c;
                     for (int k = 0; k < 4; k++) {
-                        FloatVector lo = ((FloatVector) ql.and(0xFF).convert(VectorOperators.I2F, 0)).mul(scaleLo);
-                        FloatVector hi = ((FloatVector) qu.and(0xFF).convert(VectorOperators.I2F, 0)).mul(scaleHi);
-                        int x = db * 256 + 64 * c + 8 * k;
-                        s0 = lo.fma(FloatVector.fromArray(F, xl, x), s0);
-                        s1 = lo.fma(FloatVector.fromArray(F, xl, x + cols), s1);
-                        s2 = lo.fma(FloatVector.fromArray(F, xl, x + 2 * cols), s2);
-                        s3 = lo.fma(FloatVector.fromArray(F, xl, x + 3 * cols), s3);
-                        s0 = hi.fma(FloatVector.fromArray(F, xl, x + 32), s0);
-                        s1 = hi.fma(FloatVector.fromArray(F, xl, x + 32 + cols), s1);
-                        s2 = hi.fma(FloatVector.fromArray(F, xl, x + 32 + 2 * cols), s2);
-                        s3 = hi.fma(FloatVector.fromArray(F, xl, x + 32 + 3 * cols), s3);
+                        ((FloatVector) ql.and(0xFF).convert(VectorOperators.I2F, 0)).mul(scaleLo)
+                                .intoArray(dst, y + 8 * k);
+                        ((FloatVector) qu.and(0xFF).convert(VectorOperators.I2F, 0)).mul(scaleHi)
+                                .intoArray(dst, y + 32 + 8 * k);
                         ql = ql.lanewise(VectorOperators.LSHR, 8);
                         qu = qu.lanewise(VectorOperators.LSHR, 8);
                     }
                     h = h.lanewise(VectorOperators.LSHR, 2);
                 }
-                float dw = Halfs.f16ToFloat(w.get(HALF, bo));
-                acc0 = s0.fma(FloatVector.broadcast(F, in.d[db] * dw), acc0);
-                acc1 = s1.fma(FloatVector.broadcast(F, in.d[db + blocks] * dw), acc1);
-                acc2 = s2.fma(FloatVector.broadcast(F, in.d[db + 2 * blocks] * dw), acc2);
-                acc3 = s3.fma(FloatVector.broadcast(F, in.d[db + 3 * blocks] * dw), acc3);
             }
-            out[outIndex] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
-                    acc0.lane(5), acc0.lane(6), acc0.lane(7));
-            out[outIndex + outStride] = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3),
-                    acc1.lane(4), acc1.lane(5), acc1.lane(6), acc1.lane(7));
-            out[outIndex + 2 * outStride] = Q8_0Matrix.hsum8(acc2.lane(0), acc2.lane(1), acc2.lane(2), acc2.lane(3),
-                    acc2.lane(4), acc2.lane(5), acc2.lane(6), acc2.lane(7));
-            out[outIndex + 3 * outStride] = Q8_0Matrix.hsum8(acc3.lane(0), acc3.lane(1), acc3.lane(2), acc3.lane(3),
-                    acc3.lane(4), acc3.lane(5), acc3.lane(6), acc3.lane(7));
         }
     }
 

@@ -18,13 +18,16 @@ import jdk.incubator.vector.VectorSpecies;
  * pairs 0-1, 2-3, 4-5, 6-7 on top), each minus 32; every 16 elements share one signed scale.
  *
  * <p>Every width computes exactly what llama.cpp b4916's AVX2 {@code ggml_vec_dot_q6_K_q8_K} computes (see
- * {@link #scalarDot}), for decode and prefill alike; prefill runs the single-token kernel per token.
+ * {@link #scalarDot}), for decode and prefill alike; prompts of 4 or more tokens at 256/512 bits run
+ * {@link KQuantPromptGemm} (64 tokens in 76-96 ms against 183-203 ms for the single-token kernel per token, JMH
+ * {@code KernelBenchmark.prefill}, one thread).
  *
  * <p>SIMD choice, measured as in Q4_K (8192x2048, one thread, best of many calls on the loaded 2-core machine): the
  * single-token kernel in 16-bit integer lanes with the four planes written out and the centring taken off per lane
  * takes 2.3-2.6 ms per matvec against 2.9 ms for main's non-exact kernel; the same lanes in float took 4.3-4.5 ms,
  * the integer kernel with a loop over planes (variable shift counts) 4.6 ms. A 4-token float tile (650 ms for 64
- * tokens) lost to the earlier single-token kernel per token (522 ms).
+ * tokens) lost to the earlier single-token kernel per token (522 ms); dequantising once for up to 64 tokens is what
+ * made float lanes win.
  *
  * <p>Tried for decode and kept out, for want of a measurable gain (8192x2048, one thread, old and new alternated in
  * one JVM, best of 60 matvecs: 2.08-2.16 ms either way): the eight scales of a half as one sign-extended vector with
@@ -33,7 +36,7 @@ import jdk.incubator.vector.VectorSpecies;
  * shuffles, the plane assembly) barely moved the time either, while a loop that only loads the same weight bytes
  * block by block already takes 1.2 ms: this kernel is bound by its block walk, not by its integer arithmetic.
  */
-final class Q6_KMatrix extends WeightMatrix {
+final class Q6_KMatrix extends KQuantMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -41,11 +44,6 @@ final class Q6_KMatrix extends WeightMatrix {
 
     Q6_KMatrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q6_K, rows, cols, data, width);
-    }
-
-    @Override
-    public ActivationFormat activationFormat() {
-        return ActivationFormat.Q8_K;
     }
 
     /**
@@ -135,6 +133,17 @@ final class Q6_KMatrix extends WeightMatrix {
         };
     }
 
+    @Override
+    void laneWeights(int r, int sb, int count, float[] dst, int off, float[] ds, int dOff) {
+        V256.laneWeights(data, rowOffset(r), sb, count, dst, off, ds, dOff);
+    }
+
+    @Override
+    int minLaneCount() {
+        return 0;
+    }
+
+
     /**
      * Q4_K's schemes (see there), the 128-bit kernel in float lanes: 32-byte runs of ql and qh read as eight
      * 32-bit lanes put bytes 4j..4j+3 in lane j, and the four 6-bit planes are assembled for all four bytes of a lane
@@ -218,6 +227,56 @@ final class Q6_KMatrix extends WeightMatrix {
             }
             return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
                     acc.lane(6), acc.lane(7));
+        }
+
+        /** Float lanes 4-7: they take a plane's second 16-element scale. */
+        static final VectorMask<Float> UPPER_FLOAT = VectorMask.fromLong(F, 0xF0L);
+
+        /**
+         * Super-blocks {@code [sb, sb + count)} as exact integer weights {@code (q - 32) * scale} in lane order (see
+         * {@link KQuantMatrix#laneWeights}): the four 6-bit planes of a half assembled four bytes per
+         * 32-bit lane as in {@link #dot}, byte b of each lane then a constant shift away; lanes 0-3 and 4-7 of a
+         * plane take its two 16-element scales.
+         */
+        static void laneWeights(MemorySegment w, long off, int sb, int count, float[] dst, int at, float[] ds,
+                int dAt) {
+            for (int s = 0; s < count; s++) {
+                long bo = off + (long) (sb + s) * BLOCK;
+                ds[dAt + s] = Halfs.f16ToFloat(w.get(HALF, bo + 208));
+                for (int n = 0; n < 2; n++) {
+                    IntVector a = IntVector.fromMemorySegment(I, w, bo + 64L * n, LE);
+                    IntVector b = IntVector.fromMemorySegment(I, w, bo + 64L * n + 32, LE);
+                    IntVector h = IntVector.fromMemorySegment(I, w, bo + 128 + 32L * n, LE);
+                    IntVector p0 = a.and(0x0F0F0F0F).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30303030));
+                    IntVector p1 = b.and(0x0F0F0F0F).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30303030));
+                    IntVector p2 = a.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).or(h.and(0x30303030));
+                    IntVector p3 = b.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2).and(0x30303030));
+                    long sc = bo + 192 + 8L * n;
+                    FloatVector s0 = FloatVector.broadcast(F, w.get(BYTE, sc)).blend(w.get(BYTE, sc + 1), UPPER_FLOAT);
+                    FloatVector s1 = FloatVector.broadcast(F, w.get(BYTE, sc + 2)).blend(w.get(BYTE, sc + 3),
+                            UPPER_FLOAT);
+                    FloatVector s2 = FloatVector.broadcast(F, w.get(BYTE, sc + 4)).blend(w.get(BYTE, sc + 5),
+                            UPPER_FLOAT);
+                    FloatVector s3 = FloatVector.broadcast(F, w.get(BYTE, sc + 6)).blend(w.get(BYTE, sc + 7),
+                            UPPER_FLOAT);
+                    int y = at + 256 * s + 128 * n;
+                    for (int k = 0; k < 4; k++) {
+                        ((FloatVector) p0.and(0xFF).sub(32).convert(VectorOperators.I2F, 0)).mul(s0)
+                                .intoArray(dst, y + 8 * k);
+                        ((FloatVector) p1.and(0xFF).sub(32).convert(VectorOperators.I2F, 0)).mul(s1)
+                                .intoArray(dst, y + 32 + 8 * k);
+                        ((FloatVector) p2.and(0xFF).sub(32).convert(VectorOperators.I2F, 0)).mul(s2)
+                                .intoArray(dst, y + 64 + 8 * k);
+                        ((FloatVector) p3.and(0xFF).sub(32).convert(VectorOperators.I2F, 0)).mul(s3)
+                                .intoArray(dst, y + 96 + 8 * k);
+                        p0 = p0.lanewise(VectorOperators.LSHR, 8);
+                        p1 = p1.lanewise(VectorOperators.LSHR, 8);
+                        p2 = p2.lanewise(VectorOperators.LSHR, 8);
+                        p3 = p3.lanewise(VectorOperators.LSHR, 8);
+                    }
+                }
+            }
         }
     }
 

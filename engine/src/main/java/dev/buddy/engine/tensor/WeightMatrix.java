@@ -19,8 +19,7 @@ import java.util.Objects;
  * overloads quantise into scratch owned by the calling thread (allocated once per thread and format).
  */
 public abstract sealed class WeightMatrix
-        permits FloatFormatMatrix, Q8_0Matrix, Q4_0Matrix, Q4_1Matrix, Q5_0Matrix, Q5_1Matrix,
-        Q4_KMatrix, Q5_KMatrix, Q6_KMatrix {
+        permits FloatFormatMatrix, Q8_0Matrix, Q4_0Matrix, Q4_1Matrix, Q5_0Matrix, Q5_1Matrix, KQuantMatrix {
 
     /** Roughly how many weight elements (times tokens) a parallel chunk should cover to be worth a hand-off. */
     private static final int ELEMENTS_PER_CHUNK = 1 << 15;

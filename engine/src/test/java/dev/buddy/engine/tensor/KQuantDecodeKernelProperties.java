@@ -24,8 +24,8 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * sums and the 32-bit scaled sums to their limits (all quants at their largest or 0, every 6-bit scale and min 63,
  * inputs whose quants are all -127 or a mix of +-127), any row count (so that the work splits at arbitrary rows
  * across threads), misaligned row starts, every SIMD width (512 bits emulated where the hardware stops at 256), and
- * token counts that run the single-token kernel, the 4-token tile (whose Q4_K min term is the vector one too), or
- * both.
+ * token counts that run the single-token kernel, the prompt GEMM ({@link KQuantPromptGemm}, whose min terms are
+ * vector ones too), or both.
  */
 class KQuantDecodeKernelProperties {
     private static final Parallel SERIAL = new Parallel(1);
@@ -75,40 +75,13 @@ class KQuantDecodeKernelProperties {
         }
     }
 
-    /** The vector min term alone, against the scalar transcription of ggml's four min lanes. */
-    @Property(tries = 200)
-    void vectorMinTermGivesTheScalarBits(@ForAll @IntRange(min = 1, max = 12) int superBlocks,
-            @ForAll @IntRange(min = 1, max = 3) int tokens, @ForAll @IntRange(min = 0, max = 4) int blockMode,
-            @ForAll @IntRange(min = 0, max = 2) int inputMode, @ForAll @IntRange(min = 0, max = 7) int misalign,
-            @ForAll long seed) {
-        Random rnd = new Random(seed);
-        int cols = 256 * superBlocks;
-        int rows = 3;
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment t = kQuantTensor(GgmlType.Q4_K, rows, cols, blockMode, misalign, rnd, arena);
-            QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_K);
-            in.quantize(input(tokens * cols, inputMode, rnd), 0, tokens, cols);
-            in.prepareBlockSums();
-            long rowBytes = GgmlType.Q4_K.byteSize(cols);
-            for (int r = 0; r < rows; r++) {
-                for (int token = 0; token < tokens; token++) {
-                    float expected = Q4_KMatrix.minTerm(t, r * rowBytes, superBlocks, in, token);
-                    float actual = Q4_KMatrix.minTermV256(t, r * rowBytes, Q4_K_BLOCK, superBlocks, in, token);
-                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual),
-                            "row " + r + " token " + token + ", block mode " + blockMode + ": scalar " + expected
-                                    + " vector " + actual);
-                }
-            }
-        }
-    }
-
     /**
      * Q4_K or Q5_K super-blocks with random fp16 d and dmin of either sign; mode 0 random scale and quant bytes, 1
      * every scale and min 63 and every quant at its largest (nibbles 15, Q5_K's fifth bits set: the largest
      * products), 2 scales and mins 63 with quants 0, 3 each super-block one of those two at random, 4 random scale
      * bytes with every quant at its largest. Q5_K's qh[32] sits between the scales and qs[128].
      */
-    private static MemorySegment kQuantTensor(GgmlType type, int rows, int cols, int blockMode, int misalign,
+    static MemorySegment kQuantTensor(GgmlType type, int rows, int cols, int blockMode, int misalign,
             Random rnd, Arena arena) {
         int blockBytes = type.bytesPerBlock();
         long bytes = (long) rows * cols / 256 * blockBytes;
@@ -141,7 +114,7 @@ class KQuantDecodeKernelProperties {
      * Random activations (mode 0); or super-blocks of one value each, which Q8_K quantises to all -127 (mode 1);
      * or super-blocks of one magnitude with random signs, quantised to a mix of +127 and -127 (mode 2).
      */
-    private static float[] input(int n, int inputMode, Random rnd) {
+    static float[] input(int n, int inputMode, Random rnd) {
         if (inputMode == 0) {
             return TestTensors.randomInput(n, rnd);
         }

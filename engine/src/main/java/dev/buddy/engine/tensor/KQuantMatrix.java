@@ -1,0 +1,53 @@
+package dev.buddy.engine.tensor;
+
+import dev.buddy.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What the K-quant formats (Q4_K, Q5_K, Q6_K) share: Q8_K activations, and prompts of at least
+ * {@link KQuantPromptGemm#MIN_TOKENS} tokens at 256/512 bits run through {@link KQuantPromptGemm}, for which each
+ * format supplies its weights as exact integers in ggml's lane order and, where it has one, its min term's inputs.
+ */
+abstract sealed class KQuantMatrix extends WeightMatrix permits Q4_KMatrix, Q5_KMatrix, Q6_KMatrix {
+
+    KQuantMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data, VectorWidth width) {
+        super(name, type, rows, cols, data, width);
+    }
+
+    @Override
+    public final ActivationFormat activationFormat() {
+        return ActivationFormat.Q8_K;
+    }
+
+    @Override
+    final void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        if ((width == VectorWidth.W256 || width == VectorWidth.W512)
+                && in.tokens() >= KQuantPromptGemm.MIN_TOKENS) {
+            KQuantPromptGemm.rows(this, in, rowFrom, rowTo, out, outOffset);
+        } else {
+            super.simdRows(in, rowFrom, rowTo, out, outOffset);
+        }
+    }
+
+    /**
+     * Writes super-blocks {@code [sb, sb + count)} of row {@code r} as exact integer weights in lane order
+     * ({@code dst[off + 256 s + 32 g + 8 k + j]} = element {@code 4j + k} of 32-element group g of super-block
+     * {@code sb + s}, times its integer scale) and their fp16 {@code d} as float into {@code ds[dOff + s]}.
+     */
+    abstract void laneWeights(int r, int sb, int count, float[] dst, int off, float[] ds, int dOff);
+
+    /**
+     * How many float lanes ggml accumulates the min term in: 4 for Q4_K (lane k takes groups 2k and 2k+1, reduced
+     * as {@code (m0 + m2) + (m1 + m3)}), 1 for Q5_K (one scalar over all eight groups), 0 for Q6_K.
+     */
+    abstract int minLaneCount();
+
+    /**
+     * Writes the eight 6-bit mins of super-blocks {@code [sb, sb + count)} of row {@code r} into
+     * {@code mins[off + 8 s ..]} and their fp16 {@code dmin} as float into {@code dmins[dOff + s]}; only called where
+     * {@link #minLaneCount()} is positive. Q4_K and Q5_K blocks both start with d, dmin and the 12 scale bytes.
+     */
+    void mins(int r, int sb, int count, int[] mins, int off, float[] dmins, int dOff) {
+        Q4_KMatrix.mins(data, rowOffset(r), type.bytesPerBlock(), sb, count, mins, off, dmins, dOff);
+    }
+}
