@@ -36,7 +36,8 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link QuantizedInput#permuted}: sub-vector t holds element 4j+t in lane j), and the weight block is unpacked
  * with variable shifts straight into the same layout (the 16 quant bytes as 4 ints, duplicated to 8 lanes, shifted by
  * 8t for the low nibbles and 8t+4 for the high ones). A lane is then one multiply and three FMAs; the block scale is
- * one more FMA. Batches run a 4-token tile that unpacks each weight block once, so a (row, token) result is the
+ * one more FMA. Prompts unpack a block of rows once into these lane vectors ({@link V256#laneWeights},
+ * {@link LanePrompt}) and run four tokens at a time over them ({@link V256#lanes4}), so a (row, token) result is the
  * single-token dot's bit for bit; the dequantise-to-float GEMM these formats used before cannot give ggml's bits.
  * At 512 bits the 256-bit kernels run: ggml's 8 lanes fix the accumulation order, so a wider vector cannot take two
  * blocks at once without changing the bits.
@@ -48,7 +49,7 @@ import jdk.incubator.vector.VectorSpecies;
  * float GEMM Q4_1 0.68-1.04x, Q5_0 0.60-0.89x, Q5_1 0.50-0.87x, Q4_0 0.26-0.30x. Exactness wins over those losses.
  * Single-token decode has faster kernels since: Q4_0 in the whole-block order runs eight rows at a time in 16-bit
  * lanes ({@link Q4_0RowGroups}), and Q4_1 forms ggml's lanes in 16-bit lanes ({@link V256#dotQ4_1}); the kernels
- * here remain for the 4-token tiles, the other formats and widths.
+ * here remain for prompts, the other formats and widths.
  */
 final class LegacyQuantKernels {
     private LegacyQuantKernels() {}
@@ -278,16 +279,55 @@ final class LegacyQuantKernels {
         }
 
         /**
-         * Tokens {@code token .. token+3} against one row: each weight block is unpacked once and its four lane
-         * vectors meet every token's input, so each (row, token) result is the single-token dot's, bit for bit.
+         * The blocks of the row at {@code off} unpacked once into exact integer lane vectors, as {@link #dot}
+         * unpacks them ({@code dst[at + 32b + 8t + j]} = element {@code 4j + t} of block b, bias taken off), with
+         * each block's fp16 d (and m, for the formats with one) as float in {@code ds} and {@code ms} from
+         * {@code dAt}: what {@link #lanes4} reads for every group of four prompt tokens. The shifts bring byte t of
+         * each int to bits 0-3 (low nibbles in lanes 0-3, high nibbles in lanes 4-7), qh's bit 4j+t to bit 4.
          */
-        static void dot4(Layout f, MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
-                int outIndex, int outStride, boolean wholeBlockSums) {
+        // The unpacking is #dot's, written out again: a helper returning vectors would box them (see above).
+        static void laneWeights(Layout f, MemorySegment w, long off, int blocks, float[] dst, int at, float[] ds,
+                float[] ms, int dAt) {
             int bytes = f.bytes();
             int qsOff = f.qsOffset();
             int qhOff = f.qhOffset();
             int bias = f.bias();
             int mOff = f.minOffset();
+            for (int b = 0; b < blocks; b++) {
+                long bo = off + (long) b * bytes;
+                IntVector q = ((IntVector) IntVector.fromMemorySegment(I4, w, bo + qsOff, LE)
+                        .reinterpretShape(I, 0)).rearrange(TWICE);
+                IntVector n0 = q.lanewise(VectorOperators.LSHR, NIB0).and(0x0F);
+                IntVector n1 = q.lanewise(VectorOperators.LSHR, NIB1).and(0x0F);
+                IntVector n2 = q.lanewise(VectorOperators.LSHR, NIB2).and(0x0F);
+                IntVector n3 = q.lanewise(VectorOperators.LSHR, NIB3).and(0x0F);
+                if (qhOff >= 0) {
+                    IntVector h = IntVector.broadcast(I, w.get(INT, bo + qhOff)).lanewise(VectorOperators.LSHL, QH_PRE);
+                    n0 = n0.or(h.lanewise(VectorOperators.LSHR, QH0).and(0x10));
+                    n1 = n1.or(h.lanewise(VectorOperators.LSHR, QH1).and(0x10));
+                    n2 = n2.or(h.lanewise(VectorOperators.LSHR, QH2).and(0x10));
+                    n3 = n3.or(h.lanewise(VectorOperators.LSHR, QH3).and(0x10));
+                }
+                int y = at + 32 * b;
+                ((FloatVector) n0.sub(bias).convert(VectorOperators.I2F, 0)).intoArray(dst, y);
+                ((FloatVector) n1.sub(bias).convert(VectorOperators.I2F, 0)).intoArray(dst, y + 8);
+                ((FloatVector) n2.sub(bias).convert(VectorOperators.I2F, 0)).intoArray(dst, y + 16);
+                ((FloatVector) n3.sub(bias).convert(VectorOperators.I2F, 0)).intoArray(dst, y + 24);
+                ds[dAt + b] = Halfs.f16ToFloat(w.get(HALF, bo));
+                if (mOff >= 0) {
+                    ms[dAt + b] = Halfs.f16ToFloat(w.get(HALF, bo + mOff));
+                }
+            }
+        }
+
+        /**
+         * Tokens {@code token .. token+3} against one row already unpacked by {@link #laneWeights} (or Q8_0's), on
+         * the permuted input: each lane vector meets every token's, lane sums of four products per block are exact
+         * integers, then {@link #dot}'s scale FMA, reduction and min term (without whole-block sums), so every
+         * (row, token) result is the single-token dot's, bit for bit.
+         */
+        static void lanes4(float[] wl, int w0, float[] ds, float[] ms, int dAt, boolean withMin, int blocks,
+                QuantizedInput in, int token, float[] out, int outIndex, int outStride) {
             float[] xp = in.permuted;
             float[] xd = in.d;
             float[] xs = in.s;
@@ -304,104 +344,59 @@ final class LegacyQuantKernels {
             FloatVector acc1 = FloatVector.zero(F);
             FloatVector acc2 = FloatVector.zero(F);
             FloatVector acc3 = FloatVector.zero(F);
-            float whole0 = 0f;
-            float whole1 = 0f;
-            float whole2 = 0f;
-            float whole3 = 0f;
             float summs0 = 0f;
             float summs1 = 0f;
             float summs2 = 0f;
             float summs3 = 0f;
             for (int b = 0; b < blocks; b++) {
-                long bo = off + (long) b * bytes;
                 int e = b * 32;
-                IntVector q = ((IntVector) IntVector.fromMemorySegment(I4, w, bo + qsOff, LE)
-                        .reinterpretShape(I, 0)).rearrange(TWICE);
-                IntVector n0 = q.lanewise(VectorOperators.LSHR, NIB0).and(0x0F);
-                IntVector n1 = q.lanewise(VectorOperators.LSHR, NIB1).and(0x0F);
-                IntVector n2 = q.lanewise(VectorOperators.LSHR, NIB2).and(0x0F);
-                IntVector n3 = q.lanewise(VectorOperators.LSHR, NIB3).and(0x0F);
-                if (qhOff >= 0) {
-                    IntVector h = IntVector.broadcast(I, w.get(INT, bo + qhOff)).lanewise(VectorOperators.LSHL, QH_PRE);
-                    n0 = n0.or(h.lanewise(VectorOperators.LSHR, QH0).and(0x10));
-                    n1 = n1.or(h.lanewise(VectorOperators.LSHR, QH1).and(0x10));
-                    n2 = n2.or(h.lanewise(VectorOperators.LSHR, QH2).and(0x10));
-                    n3 = n3.or(h.lanewise(VectorOperators.LSHR, QH3).and(0x10));
-                }
-                if (bias != 0) {
-                    n0 = n0.sub(bias);
-                    n1 = n1.sub(bias);
-                    n2 = n2.sub(bias);
-                    n3 = n3.sub(bias);
-                }
-                FloatVector w0 = (FloatVector) n0.convert(VectorOperators.I2F, 0);
-                FloatVector w1 = (FloatVector) n1.convert(VectorOperators.I2F, 0);
-                FloatVector w2 = (FloatVector) n2.convert(VectorOperators.I2F, 0);
-                FloatVector w3 = (FloatVector) n3.convert(VectorOperators.I2F, 0);
-                float dw = Halfs.f16ToFloat(w.get(HALF, bo));
-                FloatVector s0 = w0.mul(FloatVector.fromArray(F, xp, x0 + e));
-                FloatVector s1 = w0.mul(FloatVector.fromArray(F, xp, x1 + e));
-                FloatVector s2 = w0.mul(FloatVector.fromArray(F, xp, x2 + e));
-                FloatVector s3 = w0.mul(FloatVector.fromArray(F, xp, x3 + e));
-                s0 = w1.fma(FloatVector.fromArray(F, xp, x0 + e + 8), s0);
-                s1 = w1.fma(FloatVector.fromArray(F, xp, x1 + e + 8), s1);
-                s2 = w1.fma(FloatVector.fromArray(F, xp, x2 + e + 8), s2);
-                s3 = w1.fma(FloatVector.fromArray(F, xp, x3 + e + 8), s3);
-                s0 = w2.fma(FloatVector.fromArray(F, xp, x0 + e + 16), s0);
-                s1 = w2.fma(FloatVector.fromArray(F, xp, x1 + e + 16), s1);
-                s2 = w2.fma(FloatVector.fromArray(F, xp, x2 + e + 16), s2);
-                s3 = w2.fma(FloatVector.fromArray(F, xp, x3 + e + 16), s3);
-                s0 = w3.fma(FloatVector.fromArray(F, xp, x0 + e + 24), s0);
-                s1 = w3.fma(FloatVector.fromArray(F, xp, x1 + e + 24), s1);
-                s2 = w3.fma(FloatVector.fromArray(F, xp, x2 + e + 24), s2);
-                s3 = w3.fma(FloatVector.fromArray(F, xp, x3 + e + 24), s3);
-                if (wholeBlockSums) {
-                    FloatVector r0 = s0.add(s0.rearrange(HALVES));
-                    r0 = r0.add(r0.rearrange(PAIRS));
-                    whole0 = Math.fma(r0.add(r0.rearrange(NEIGHBOURS)).lane(0), dw * xd[d0 + b], whole0);
-                    FloatVector r1 = s1.add(s1.rearrange(HALVES));
-                    r1 = r1.add(r1.rearrange(PAIRS));
-                    whole1 = Math.fma(r1.add(r1.rearrange(NEIGHBOURS)).lane(0), dw * xd[d1 + b], whole1);
-                    FloatVector r2 = s2.add(s2.rearrange(HALVES));
-                    r2 = r2.add(r2.rearrange(PAIRS));
-                    whole2 = Math.fma(r2.add(r2.rearrange(NEIGHBOURS)).lane(0), dw * xd[d2 + b], whole2);
-                    FloatVector r3 = s3.add(s3.rearrange(HALVES));
-                    r3 = r3.add(r3.rearrange(PAIRS));
-                    whole3 = Math.fma(r3.add(r3.rearrange(NEIGHBOURS)).lane(0), dw * xd[d3 + b], whole3);
-                } else {
-                    acc0 = FloatVector.broadcast(F, dw * xd[d0 + b]).fma(s0, acc0);
-                    acc1 = FloatVector.broadcast(F, dw * xd[d1 + b]).fma(s1, acc1);
-                    acc2 = FloatVector.broadcast(F, dw * xd[d2 + b]).fma(s2, acc2);
-                    acc3 = FloatVector.broadcast(F, dw * xd[d3 + b]).fma(s3, acc3);
-                }
-                if (mOff >= 0) {
-                    float m = Halfs.f16ToFloat(w.get(HALF, bo + mOff));
+                FloatVector v0 = FloatVector.fromArray(F, wl, w0 + e);
+                FloatVector v1 = FloatVector.fromArray(F, wl, w0 + e + 8);
+                FloatVector v2 = FloatVector.fromArray(F, wl, w0 + e + 16);
+                FloatVector v3 = FloatVector.fromArray(F, wl, w0 + e + 24);
+                FloatVector s0 = v0.mul(FloatVector.fromArray(F, xp, x0 + e));
+                FloatVector s1 = v0.mul(FloatVector.fromArray(F, xp, x1 + e));
+                FloatVector s2 = v0.mul(FloatVector.fromArray(F, xp, x2 + e));
+                FloatVector s3 = v0.mul(FloatVector.fromArray(F, xp, x3 + e));
+                s0 = v1.fma(FloatVector.fromArray(F, xp, x0 + e + 8), s0);
+                s1 = v1.fma(FloatVector.fromArray(F, xp, x1 + e + 8), s1);
+                s2 = v1.fma(FloatVector.fromArray(F, xp, x2 + e + 8), s2);
+                s3 = v1.fma(FloatVector.fromArray(F, xp, x3 + e + 8), s3);
+                s0 = v2.fma(FloatVector.fromArray(F, xp, x0 + e + 16), s0);
+                s1 = v2.fma(FloatVector.fromArray(F, xp, x1 + e + 16), s1);
+                s2 = v2.fma(FloatVector.fromArray(F, xp, x2 + e + 16), s2);
+                s3 = v2.fma(FloatVector.fromArray(F, xp, x3 + e + 16), s3);
+                s0 = v3.fma(FloatVector.fromArray(F, xp, x0 + e + 24), s0);
+                s1 = v3.fma(FloatVector.fromArray(F, xp, x1 + e + 24), s1);
+                s2 = v3.fma(FloatVector.fromArray(F, xp, x2 + e + 24), s2);
+                s3 = v3.fma(FloatVector.fromArray(F, xp, x3 + e + 24), s3);
+                float dw = ds[dAt + b];
+                acc0 = FloatVector.broadcast(F, dw * xd[d0 + b]).fma(s0, acc0);
+                acc1 = FloatVector.broadcast(F, dw * xd[d1 + b]).fma(s1, acc1);
+                acc2 = FloatVector.broadcast(F, dw * xd[d2 + b]).fma(s2, acc2);
+                acc3 = FloatVector.broadcast(F, dw * xd[d3 + b]).fma(s3, acc3);
+                if (withMin) {
+                    float m = ms[dAt + b];
                     summs0 = Math.fma(m, xs[d0 + b], summs0);
                     summs1 = Math.fma(m, xs[d1 + b], summs1);
                     summs2 = Math.fma(m, xs[d2 + b], summs2);
                     summs3 = Math.fma(m, xs[d3 + b], summs3);
                 }
             }
-            float h0 = whole0;
-            float h1 = whole1;
-            float h2 = whole2;
-            float h3 = whole3;
-            if (!wholeBlockSums) {
-                h0 = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
-                        acc0.lane(5), acc0.lane(6), acc0.lane(7));
-                h1 = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3), acc1.lane(4),
-                        acc1.lane(5), acc1.lane(6), acc1.lane(7));
-                h2 = Q8_0Matrix.hsum8(acc2.lane(0), acc2.lane(1), acc2.lane(2), acc2.lane(3), acc2.lane(4),
-                        acc2.lane(5), acc2.lane(6), acc2.lane(7));
-                h3 = Q8_0Matrix.hsum8(acc3.lane(0), acc3.lane(1), acc3.lane(2), acc3.lane(3), acc3.lane(4),
-                        acc3.lane(5), acc3.lane(6), acc3.lane(7));
-            }
-            boolean withMin = mOff >= 0;
+            float h0 = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
+                    acc0.lane(5), acc0.lane(6), acc0.lane(7));
+            float h1 = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3), acc1.lane(4),
+                    acc1.lane(5), acc1.lane(6), acc1.lane(7));
+            float h2 = Q8_0Matrix.hsum8(acc2.lane(0), acc2.lane(1), acc2.lane(2), acc2.lane(3), acc2.lane(4),
+                    acc2.lane(5), acc2.lane(6), acc2.lane(7));
+            float h3 = Q8_0Matrix.hsum8(acc3.lane(0), acc3.lane(1), acc3.lane(2), acc3.lane(3), acc3.lane(4),
+                    acc3.lane(5), acc3.lane(6), acc3.lane(7));
             out[outIndex] = withMin ? h0 + summs0 : h0;
             out[outIndex + outStride] = withMin ? h1 + summs1 : h1;
             out[outIndex + 2 * outStride] = withMin ? h2 + summs2 : h2;
             out[outIndex + 3 * outStride] = withMin ? h3 + summs3 : h3;
         }
+
     }
 
     /** 128-bit lanes: ggml's 8 lanes as two 4-lane accumulators (lanes 0-3 low nibbles, 4-7 high nibbles). */

@@ -18,7 +18,7 @@ import java.nio.ByteOrder;
  * {@link Q4_0RowGroups} at 256 bits and up, one accumulator lane per row as in ggml's repacked gemv/gemm, single
  * tokens and prompts alike (prompts in multi-token tiles that unpack each weight block once per tile).
  */
-final class Q4_0Matrix extends WeightMatrix {
+final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -86,12 +86,14 @@ final class Q4_0Matrix extends WeightMatrix {
     }
 
     @Override
-    void simdDot4(int r, QuantizedInput in, int token, float[] out, int outIndex) {
-        switch (width) {
-            case W256, W512 -> LegacyQuantKernels.V256.dot4(LegacyQuantKernels.Layout.Q4_0, data, rowOffset(r),
-                    cols / 32, in, token, out, outIndex, rows, wholeBlockSums);
-            default -> super.simdDot4(r, in, token, out, outIndex);
-        }
+    public void laneRow(int r, float[] dst, int at, float[] d, float[] m, int dAt) {
+        LegacyQuantKernels.V256.laneWeights(LegacyQuantKernels.Layout.Q4_0, data, rowOffset(r), cols / 32, dst, at, d, m,
+                dAt);
+    }
+
+    @Override
+    public boolean laneMin() {
+        return false;
     }
 
     /**
@@ -147,6 +149,7 @@ final class Q4_0Matrix extends WeightMatrix {
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         if (!groupedRows()) {
+            // rows not a multiple of 8 (ggml does not repack them): the float-lane kernels, prompts via LanePrompt
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
             return;
         }

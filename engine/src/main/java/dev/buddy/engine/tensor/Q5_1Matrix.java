@@ -15,7 +15,7 @@ import java.nio.ByteOrder;
  * 512), in ggml's AVX2 order bit for bit, at every width and for any number of tokens; why float lanes, and what
  * they cost against the earlier (inexact) kernels, is measured there.
  */
-final class Q5_1Matrix extends WeightMatrix {
+final class Q5_1Matrix extends WeightMatrix implements LanePrompt.Rows {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
@@ -77,12 +77,14 @@ final class Q5_1Matrix extends WeightMatrix {
     }
 
     @Override
-    void simdDot4(int r, QuantizedInput in, int token, float[] out, int outIndex) {
-        switch (width) {
-            case W256, W512 -> LegacyQuantKernels.V256.dot4(LegacyQuantKernels.Layout.Q5_1, data, rowOffset(r),
-                    cols / 32, in, token, out, outIndex, rows, false);
-            default -> super.simdDot4(r, in, token, out, outIndex);
-        }
+    public void laneRow(int r, float[] dst, int at, float[] d, float[] m, int dAt) {
+        LegacyQuantKernels.V256.laneWeights(LegacyQuantKernels.Layout.Q5_1, data, rowOffset(r), cols / 32, dst, at, d, m,
+                dAt);
+    }
+
+    @Override
+    public boolean laneMin() {
+        return true;
     }
 
     @Override

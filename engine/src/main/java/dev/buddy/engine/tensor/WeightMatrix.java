@@ -379,14 +379,20 @@ public abstract sealed class WeightMatrix
     abstract float scalarDot(int r, QuantizedInput in, int token);
 
     /**
-     * SIMD driver: rows {@code [rowFrom, rowTo)} for every token; out is token-major. Rows go in blocks so that a
-     * block's weights stay in L2 while groups of four tokens (which stay in L1) sweep over them; each group runs
-     * the format's register-tiled kernel, which unpacks a weight block once for all four tokens. Long prefill
+     * SIMD driver: rows {@code [rowFrom, rowTo)} for every token; out is token-major. Prompts of the formats that
+     * unpack a block of rows once ({@link LanePrompt.Rows}) run {@link LanePrompt} at 256/512 bits. Otherwise rows go
+     * in blocks so that a block's weights stay in L2 while groups of four tokens (which stay in L1) sweep over them;
+     * each group runs the format's register-tiled kernel, which unpacks a weight block once for all four tokens.
      * Every (row, token) result is the single-token dot's bit for bit, as in llama.cpp's prompt kernels, which is why
      * prompts are not run as a float GEMM on dequantised weights (that would round each product once more).
      */
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         int tokens = in.tokens();
+        if (this instanceof LanePrompt.Rows && (width == VectorWidth.W256 || width == VectorWidth.W512)
+                && tokens >= LanePrompt.MIN_TOKENS) {
+            LanePrompt.rows(this, (LanePrompt.Rows) this, in, rowFrom, rowTo, out, outOffset);
+            return;
+        }
         for (int blockStart = rowFrom; blockStart < rowTo; blockStart += ROW_BLOCK) {
             int blockEnd = Math.min(rowTo, blockStart + ROW_BLOCK);
             int t = 0;

@@ -83,7 +83,8 @@ class LegacyQuantExactnessProperties {
             @ForAll @IntRange(min = 1, max = 19) int tokens, @ForAll @IntRange(min = 0, max = 7) int misalign,
             @ForAll boolean codecQuantised, @ForAll boolean threaded, @ForAll long seed) {
         Random rnd = new Random(seed);
-        int cols = 32 * (1 + rnd.nextInt(24));
+        // up to 3,072 columns a quarter of the time: Q4_1's prompt path unpacks fewer rows per block for wide rows
+        int cols = 32 * (1 + rnd.nextInt(rnd.nextInt(4) == 0 ? 96 : 24));
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = TestTensors.tensor(codecQuantised, type, rows, cols, misalign, rnd, arena);
             long[] dims = {cols, rows};
