@@ -1,14 +1,17 @@
 package dev.buddy.engine.tensor;
 
 /**
- * The prompt driver of the 32-element block formats that sum ggml's lanes in float lanes (Q8_0, Q4_1, Q5_0, Q5_1, and
+ * The prompt driver of the 4- and 5-bit block formats that sum ggml's lanes in float lanes (Q4_1, Q5_0, Q5_1, and
  * Q4_0 matrices whose rows ggml does not repack) at 256/512 bits: a block of rows is unpacked once into exact integer
  * lane vectors ({@link Rows#laneRow}), then every group of four tokens runs over them
  * ({@link LegacyQuantKernels.V256#lanes4}); the tokens left over run the single-token kernel. The 4-token tiles unpacked every block again for each group of four tokens; the lane sums,
  * scale FMAs, reduction and min terms are the same, so every (row, token) keeps the single-token kernel's bits.
  * Measured (throwaway harness: two builds in one JVM through two class loaders, alternated round by round, one
  * thread, 64 tokens, median of per-round ratios, machine under load), against the 4-token tiles: Q4_1 1.15x on
- * 8192x2048, 1.34x on SmolLM2's 1536x576 (gate, up) and 1.51x on its 576x1536 (down); Q8_0 1.16x and 1.12x.
+ * 8192x2048, 1.34x on SmolLM2's 1536x576 (gate, up) and 1.51x on its 576x1536 (down); SmolLM2 pp512 end to end
+ * 1.16x at one thread. Q8_0 keeps its 4-token tile: unpacked to floats its weights take four times their bytes, and
+ * although one matmul alone ran 1.12-1.16x faster, the Llama-3.2-1B-shaped Q8_0 prompt end to end did not (pp128,
+ * base / new t/s: one thread 13.9 / 12.5, 11.0 / 11.0; two threads 21.3 / 20.1, 22.4 / 17.5, 18.7 / 19.7).
  *
  * <p>Scratch is per thread, allocated once and grown to the widest row seen, so nothing is allocated per token.
  */

@@ -321,7 +321,7 @@ final class LegacyQuantKernels {
         }
 
         /**
-         * Tokens {@code token .. token+3} against one row already unpacked by {@link #laneWeights} (or Q8_0's), on
+         * Tokens {@code token .. token+3} against one row already unpacked by {@link #laneWeights}, on
          * the permuted input: each lane vector meets every token's, lane sums of four products per block are exact
          * integers, then {@link #dot}'s scale FMA, reduction and min term (without whole-block sums), so every
          * (row, token) result is the single-token dot's, bit for bit.

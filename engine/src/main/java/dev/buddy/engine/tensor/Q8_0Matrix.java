@@ -27,7 +27,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>At 512 bits the 256-bit kernels run: one 32-quant block is exactly one 256-bit byte vector, and without a
  * byte multiply-add in the Vector API a 512-bit layout would need cross-block shuffles that cost more than they save.
  */
-final class Q8_0Matrix extends WeightMatrix implements LanePrompt.Rows {
+final class Q8_0Matrix extends WeightMatrix {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -110,19 +110,16 @@ final class Q8_0Matrix extends WeightMatrix implements LanePrompt.Rows {
     }
 
     @Override
-    public void laneRow(int r, float[] dst, int at, float[] d, float[] m, int dAt) {
-        V256.laneWeights(data, rowOffset(r), cols / 32, dst, at, d, dAt);
-    }
-
-    @Override
-    public boolean laneMin() {
-        return false;
+    void simdDot4(int r, QuantizedInput in, int token, float[] out, int outIndex) {
+        switch (width) {
+            case W256, W512 -> V256.dot4(data, rowOffset(r), cols / 32, in, token, out, outIndex, rows);
+            default -> super.simdDot4(r, in, token, out, outIndex);
+        }
     }
 
     /**
-     * Prompts of at least four tokens at 256/512 bits unpack each block of rows once ({@link LanePrompt}), in the
-     * lanes of the former 4-token tile (which tinyBLAS, llama.cpp's Q8_0 prompt kernel, sums in too). Fewer tokens
-     * (every decode step) run two rows per pass at 256/512 bits: row {@code r} with row {@code r + (rowTo - rowFrom) / 2}, half the range apart, sharing the input's loads
+     * Tokens that the 4-token tile does not take (every token of a decode step) run two rows per pass at 256/512
+     * bits: row {@code r} with row {@code r + (rowTo - rowFrom) / 2}, half the range apart, sharing the input's loads
      * ({@link V256#dot2}, each row's bits those of {@link V256#dot}). Two adjacent rows per pass ran slower than one
      * (close streams, see {@code Q4_0Matrix.decodeRows}); spread half a matrix apart they gained 7.6% in a quiet
      * one-thread measurement (throwaway harness, 8192x2048, four copies cycled, 40 alternating rounds, median GB/s of
@@ -131,7 +128,7 @@ final class Q8_0Matrix extends WeightMatrix implements LanePrompt.Rows {
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         int tokens = in.tokens();
-        if (width == VectorWidth.W128 || tokens >= LanePrompt.MIN_TOKENS) {
+        if (width == VectorWidth.W128 || tokens >= 4) {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
             return;
         }
@@ -157,8 +154,8 @@ final class Q8_0Matrix extends WeightMatrix implements LanePrompt.Rows {
     }
 
     /**
-     * ggml's lanes two ways: the single-token kernel in 16-bit integer lanes ({@link #dot}), prompts in float lanes
-     * on the permuted input ({@link #laneWeights} for {@link LanePrompt}).
+     * ggml's lanes two ways: the single-token kernel in 16-bit integer lanes ({@link #dot}), the 4-token tile in
+     * float lanes on the permuted input ({@link #dot4}).
      */
     private static final class V256 {
         static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
@@ -240,28 +237,71 @@ final class Q8_0Matrix extends WeightMatrix implements LanePrompt.Rows {
         }
 
         /**
-         * The row at {@code off} unpacked for {@link LanePrompt} (see {@link LanePrompt.Rows#laneRow}): a block's
-         * 32 quants read as 8 ints hold elements 4j..4j+3 in int j, so shifting byte t to the top and back
-         * sign-extends element 4j+t into lane j, matching {@link QuantizedInput#permuted} (sub-vector t holds element
-         * 4j+t in lane j). Lane j's sum of four products is an integer below 2^24 and so exact in float in any order;
-         * the scale FMA and {@code hsum_float_8} then give the single-token dot's bits (and tinyBLAS's, llama.cpp's
-         * Q8_0 prompt kernel).
+         * Tokens {@code token .. token+3} against one row, in float lanes on the permuted input
+         * ({@link QuantizedInput#permuted}: sub-vector t holds element 4j+t in lane j). The block's 32 quants, read
+         * as 8 ints, hold elements 4j..4j+3 in int j, so shifting byte t to the top and back sign-extends element
+         * 4j+t into lane j: four weight vectors per block, shared by the four tokens. Lane j's sum of four products
+         * is an integer below 2^24 and so exact in float in any order; the scale FMA and {@code hsum_float_8} then
+         * give the single-token dot's bits (and tinyBLAS's, llama.cpp's Q8_0 prompt kernel).
          */
-        static void laneWeights(MemorySegment w, long off, int blocks, float[] dst, int at, float[] ds, int dAt) {
+        static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
+                int outIndex, int outStride) {
+            float[] xp = in.permuted;
+            float[] xd = in.d;
+            int cols = blocks * 32;
+            int x0 = token * cols;
+            int x1 = x0 + cols;
+            int x2 = x1 + cols;
+            int x3 = x2 + cols;
+            int d0 = token * blocks;
+            int d1 = d0 + blocks;
+            int d2 = d1 + blocks;
+            int d3 = d2 + blocks;
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            FloatVector acc2 = FloatVector.zero(F);
+            FloatVector acc3 = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 long bo = off + (long) b * BLOCK;
+                int e = b * 32;
                 IntVector q = IntVector.fromMemorySegment(I, w, bo + 2, LE);
-                int y = at + 32 * b;
-                ((FloatVector) q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
-                        .convert(VectorOperators.I2F, 0)).intoArray(dst, y);
-                ((FloatVector) q.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24)
-                        .convert(VectorOperators.I2F, 0)).intoArray(dst, y + 8);
-                ((FloatVector) q.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24)
-                        .convert(VectorOperators.I2F, 0)).intoArray(dst, y + 16);
-                ((FloatVector) q.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0))
-                        .intoArray(dst, y + 24);
-                ds[dAt + b] = Halfs.f16ToFloat(w.get(HALF, bo));
+                FloatVector w0 = (FloatVector) q.lanewise(VectorOperators.LSHL, 24)
+                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector w1 = (FloatVector) q.lanewise(VectorOperators.LSHL, 16)
+                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector w2 = (FloatVector) q.lanewise(VectorOperators.LSHL, 8)
+                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector w3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                float dw = Halfs.f16ToFloat(w.get(HALF, bo));
+                FloatVector s0 = w0.mul(FloatVector.fromArray(F, xp, x0 + e));
+                FloatVector s1 = w0.mul(FloatVector.fromArray(F, xp, x1 + e));
+                FloatVector s2 = w0.mul(FloatVector.fromArray(F, xp, x2 + e));
+                FloatVector s3 = w0.mul(FloatVector.fromArray(F, xp, x3 + e));
+                s0 = w1.fma(FloatVector.fromArray(F, xp, x0 + e + 8), s0);
+                s1 = w1.fma(FloatVector.fromArray(F, xp, x1 + e + 8), s1);
+                s2 = w1.fma(FloatVector.fromArray(F, xp, x2 + e + 8), s2);
+                s3 = w1.fma(FloatVector.fromArray(F, xp, x3 + e + 8), s3);
+                s0 = w2.fma(FloatVector.fromArray(F, xp, x0 + e + 16), s0);
+                s1 = w2.fma(FloatVector.fromArray(F, xp, x1 + e + 16), s1);
+                s2 = w2.fma(FloatVector.fromArray(F, xp, x2 + e + 16), s2);
+                s3 = w2.fma(FloatVector.fromArray(F, xp, x3 + e + 16), s3);
+                s0 = w3.fma(FloatVector.fromArray(F, xp, x0 + e + 24), s0);
+                s1 = w3.fma(FloatVector.fromArray(F, xp, x1 + e + 24), s1);
+                s2 = w3.fma(FloatVector.fromArray(F, xp, x2 + e + 24), s2);
+                s3 = w3.fma(FloatVector.fromArray(F, xp, x3 + e + 24), s3);
+                acc0 = FloatVector.broadcast(F, dw * xd[d0 + b]).fma(s0, acc0);
+                acc1 = FloatVector.broadcast(F, dw * xd[d1 + b]).fma(s1, acc1);
+                acc2 = FloatVector.broadcast(F, dw * xd[d2 + b]).fma(s2, acc2);
+                acc3 = FloatVector.broadcast(F, dw * xd[d3 + b]).fma(s3, acc3);
             }
+            out[outIndex] = hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
+                    acc0.lane(5), acc0.lane(6), acc0.lane(7));
+            out[outIndex + outStride] = hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3), acc1.lane(4),
+                    acc1.lane(5), acc1.lane(6), acc1.lane(7));
+            out[outIndex + 2 * outStride] = hsum8(acc2.lane(0), acc2.lane(1), acc2.lane(2), acc2.lane(3),
+                    acc2.lane(4), acc2.lane(5), acc2.lane(6), acc2.lane(7));
+            out[outIndex + 3 * outStride] = hsum8(acc3.lane(0), acc3.lane(1), acc3.lane(2), acc3.lane(3),
+                    acc3.lane(4), acc3.lane(5), acc3.lane(6), acc3.lane(7));
         }
     }
 
