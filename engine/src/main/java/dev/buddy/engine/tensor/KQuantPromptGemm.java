@@ -270,7 +270,11 @@ final class KQuantPromptGemm {
         /** {@code dT[sb * TOKEN_BLOCK + t]}: the Q8_K scale of token t, super-block sb. */
         float[] dT = new float[0];
 
-        /** Tokens {@code [t0, t0 + nt)}'s block sums and scales, token-minor; tokens past nt read as 0. */
+        /**
+         * Tokens {@code [t0, t0 + nt)}'s block sums and scales, token-minor; tokens past nt read as 0. Each parallel
+         * chunk redoes this for its own token block (at most 64 x blocks x 8 ints, against millions of FMAs per
+         * chunk), which keeps the token-minor layout out of {@link QuantizedInput}.
+         */
         void transposeTokens(QuantizedInput in, int blocks, int t0, int nt) {
             if (dT.length < blocks * TOKEN_BLOCK) {
                 blockSumsT = new int[blocks * 8 * TOKEN_BLOCK];

@@ -290,8 +290,9 @@ public abstract sealed class WeightMatrix
     }
 
     /**
-     * Runs this format's SIMD kernels (single-token and 4-token tile) on a few blocks of row 0 until the JIT has had
-     * reason to compile them. Vector API code only runs fast once C2 has compiled it; before that every vector
+     * Runs this format's SIMD kernels (single-token, and the prompt path: its 4-token tile, {@link LanePrompt} or
+     * {@link KQuantPromptGemm}, through the eight-row call) on a few blocks until the JIT has had reason to compile
+     * them. Vector API code only runs fast once C2 has compiled it; before that every vector
      * operation allocates, and a kernel is 100-1000x slower. Without a warm-up the first prefill of a large model
      * spends seconds to minutes in that state, because the big tiled kernels are invoked comparatively rarely.
      * Kernels are shared by all matrices of one format and width, so warming one matrix per format is enough; it
@@ -388,9 +389,9 @@ public abstract sealed class WeightMatrix
      */
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         int tokens = in.tokens();
-        if (this instanceof LanePrompt.Rows && (width == VectorWidth.W256 || width == VectorWidth.W512)
+        if (this instanceof LanePrompt.Rows lanes && (width == VectorWidth.W256 || width == VectorWidth.W512)
                 && tokens >= LanePrompt.MIN_TOKENS) {
-            LanePrompt.rows(this, (LanePrompt.Rows) this, in, rowFrom, rowTo, out, outOffset);
+            LanePrompt.rows(this, lanes, in, rowFrom, rowTo, out, outOffset);
             return;
         }
         for (int blockStart = rowFrom; blockStart < rowTo; blockStart += ROW_BLOCK) {
