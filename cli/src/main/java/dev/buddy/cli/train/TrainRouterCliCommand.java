@@ -33,7 +33,8 @@ public final class TrainRouterCliCommand implements Command {
                     OptionSpec.value("-o", "--output", "FILE", "the router file to write", null),
                     OptionSpec.value(null, "--budgets", "LIST", "training budgets", "0.5,0.625,0.75,0.875,1.0"),
                     OptionSpec.value(null, "--steps", "N", "optimiser steps", "1000"),
-                    OptionSpec.value(null, "--lr", "X", "peak learning rate (the paper's 1e-4)", "1e-4"),
+                    OptionSpec.value(null, "--lr", "X", "peak learning rate (the paper's 1e-4); 0 freezes the router so only"
+                            + " --lora adapters train (a static plan's LoRA baseline with --init prior)", "1e-4"),
                     OptionSpec.value(null, "--warmup", "N", "warm-up steps (the paper's 100)", "100"),
                     OptionSpec.value(null, "--batch", "N", "examples per step (the paper's 8)", "8"),
                     OptionSpec.value(null, "--seed", "N", "run seed", "42"),
@@ -96,7 +97,12 @@ public final class TrainRouterCliCommand implements Command {
                 args.string("--prior"), priorData, args.intValue("--prior-sequences", 1, 1 << 20),
                 args.intValue("--checkpoint-every", 0, 10_000_000), init(args.string("--init")), validation,
                 args.intValue("--val-every", 1, 10_000_000), args.intValue("--val-tokens", 2, 1 << 24));
-        TrainRouterCommand.run(options, lora(args), io.out(), io.err());
+        LoraConfig lora = lora(args);
+        if (options.learningRate() == 0 && (lora == null || !(lora.learningRate(0) > 0))) {
+            throw new UsageException("--lr 0 freezes the router, so it needs --lora R and a positive --lora-lr to"
+                    + " train anything");
+        }
+        TrainRouterCommand.run(options, lora, io.out(), io.err());
         return Cli.EXIT_OK;
     }
 

@@ -1,6 +1,7 @@
 package dev.buddy.cli.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -65,5 +66,15 @@ class LoraCliTest {
                 dir.resolve("r.gguf").toString()).assertUserError("--lora-alpha and --lora-lr need --lora R");
         CliRun.run("train-router", "-m", model().toString(), "--data", text().toString(), "--lora", "2",
                 "--lora-targets", "q,x", "-o", dir.resolve("r.gguf").toString()).assertUserError("unknown LoRA target");
+    }
+
+    @Test
+    void aFrozenRouterNeedsAdaptersWithTheirOwnRate() {
+        String expected = "--lr 0 freezes the router, so it needs --lora R and a positive --lora-lr";
+        CliRun.run("train-router", "-m", model().toString(), "--data", text().toString(), "--lr", "0", "-o",
+                dir.resolve("r.gguf").toString()).assertUserError(expected);
+        CliRun.run("train-router", "-m", model().toString(), "--data", text().toString(), "--lr", "0", "--lora",
+                "2", "-o", dir.resolve("r.gguf").toString()).assertUserError(expected);
+        assertFalse(Files.exists(dir.resolve("r.gguf")), "a refused run wrote a router");
     }
 }

@@ -4,6 +4,7 @@ import java.util.Locale;
 
 import dev.buddy.engine.tensor.Parallel;
 import dev.buddy.router.Budget;
+import dev.buddy.router.lora.LoraAdapters;
 
 /**
  * Teacher-forced perplexity of a frozen model under a routing and budget, on the scored tokens of a data set: each
@@ -46,6 +47,12 @@ public final class RoutedEvaluation {
 
     static Result evaluate(FrozenModel model, TrainingData data, SequenceRouting routing, Budget budget,
                            Parallel pool) {
+        return evaluate(model, data, routing, budget, pool, null);
+    }
+
+    /** As above, with LoRA adapters ({@code adapters}, or null for none) applied to the projections. */
+    static Result evaluate(FrozenModel model, TrainingData data, SequenceRouting routing, Budget budget,
+                           Parallel pool, LoraAdapters adapters) {
         int layers = model.spec().blockCount();
         int k = budget.middleBlocks(layers);
         int capacity = 1;
@@ -53,6 +60,10 @@ public final class RoutedEvaluation {
             capacity = Math.max(capacity, data.example(i).length());
         }
         ModelPass pass = new ModelPass(model, capacity, pool);
+        if (adapters != null) {
+            // Forward only: the gradient buffer the training blocks need is never written here.
+            pass.attachAdapters(adapters, new double[adapters.params().length]);
+        }
         int kvDim = model.spec().kvDim();
         float[] features = new float[capacity * kvDim];
         int[] targets = new int[capacity];

@@ -20,6 +20,7 @@ import dev.buddy.router.DynamicRouter;
 import dev.buddy.router.Provenance;
 import dev.buddy.router.RandomRouter;
 import dev.buddy.router.RouterFile;
+import dev.buddy.router.lora.LoraAdapters;
 import dev.buddy.router.lora.LoraConfig;
 import dev.buddy.router.lora.LoraFile;
 
@@ -254,7 +255,7 @@ public final class RouterTrainer {
         List<Validation.Point> scorings = new ArrayList<>();
         try (Parallel pool = new Parallel(config.threads())) {
             Selection selection = validation == null ? null
-                    : new Selection(validation, output, pool, progress, scorings);
+                    : new Selection(validation, output, pool, progress, scorings, adapters);
             if (selection != null) {
                 selection.start(firstStep, params);
             }
@@ -291,6 +292,10 @@ public final class RouterTrainer {
                         int k = Budget.fraction(budgetFor(step, slot)).middleBlocks(layers);
                         lossSum += exampleStep(pass, decision, module, params, e, k, scale, buffers);
                         stepTokens += e.length();
+                    }
+                    if (config.learningRate() == 0) {
+                        // A frozen router takes no step, so its gradient must not shrink the adapters' clip either.
+                        Arrays.fill(buffers.gradient, 0.0);
                     }
                     if (adapters != null) {
                         // One global norm over the router's and the adapters' gradients, as one model's would be.
@@ -332,11 +337,14 @@ public final class RouterTrainer {
         private final Parallel pool;
         private final PrintStream progress;
         private final List<Validation.Point> scorings;
+        /** The adapters trained with the router, or null: scored with it and kept beside the best file. */
+        private final LoraTraining adapters;
         private double bestScore = Double.POSITIVE_INFINITY;
 
         Selection(Validation validation, Path output, Parallel pool, PrintStream progress,
-                  List<Validation.Point> scorings) {
+                  List<Validation.Point> scorings, LoraTraining adapters) {
             this.validation = validation;
+            this.adapters = adapters;
             this.bestPath = Validation.bestPathFor(output);
             this.pool = pool;
             this.progress = progress;
@@ -349,7 +357,11 @@ public final class RouterTrainer {
                 score(0, params);
             } else if (Files.isRegularFile(bestPath)) {
                 DynamicRouter best = (DynamicRouter) RouterFile.load(bestPath, base);
-                bestScore = score(best).score();
+                // The best router is scored with the adapters saved beside it, not the resumed ones.
+                Path bestAdapters = LoraFile.besideRouter(bestPath);
+                LoraAdapters with = adapters == null ? null
+                        : LoraFile.read(bestAdapters, model.spec(), base.fingerprint());
+                bestScore = score(best, with).score();
                 if (progress != null) {
                     progress.printf(Locale.ROOT, "best so far: %s, held-out geometric-mean perplexity %.4f%n",
                             bestPath, bestScore);
@@ -359,12 +371,15 @@ public final class RouterTrainer {
 
         void score(int step, float[] params) throws IOException {
             DynamicRouter router = router(params, true, routerName() + ", step " + step);
-            Validation.Point p = score(router);
+            Validation.Point p = score(router, adapters == null ? null : adapters.adapters());
             boolean best = p.score() < bestScore;
             p = new Validation.Point(step, p.perplexity(), p.score(), best);
             if (best) {
                 bestScore = p.score();
                 RouterFile.write(router, bestPath);
+                if (adapters != null) {
+                    adapters.writeAdapterFile(LoraFile.besideRouter(bestPath), base.fingerprint());
+                }
             }
             scorings.add(p);
             if (progress != null) {
@@ -372,13 +387,13 @@ public final class RouterTrainer {
             }
         }
 
-        private Validation.Point score(DynamicRouter router) {
+        private Validation.Point score(DynamicRouter router, LoraAdapters with) {
             double[] budgets = validation.budgets();
             double[] perplexity = new double[budgets.length];
             double nll = 0;
             for (int i = 0; i < budgets.length; i++) {
                 RoutedEvaluation.Result r = RoutedEvaluation.evaluate(model, validation.data(),
-                        SequenceRouting.of(router), Budget.fraction(budgets[i]), pool);
+                        SequenceRouting.of(router), Budget.fraction(budgets[i]), pool, with);
                 perplexity[i] = r.perplexity();
                 nll += r.meanNll();
             }

@@ -13,7 +13,9 @@ import dev.buddy.router.Pooling;
  *
  * @param budgets          budgets b a training example may draw (uniformly); each in (0, 1]
  * @param steps            optimiser steps of the whole run (the schedule decays to 0 at the last)
- * @param learningRate     peak learning rate
+ * @param learningRate     peak learning rate; 0 keeps the router exactly as initialised, so a run with LoRA adapters
+ *                         trains only them (with {@link RouterInit#PRIOR} from a static plan's order: that plan with
+ *                         the same LoRA training, the paper's fair baseline)
  * @param warmupSteps      linear warm-up steps
  * @param batchSize        examples per optimiser step
  * @param seed             seeds the initial weights (as {@link dev.buddy.router.RandomRouter} with this seed), data
@@ -61,7 +63,7 @@ public record TrainConfig(double[] budgets, int steps, double learningRate, int 
         if (maxTokens < 2) {
             throw new IllegalArgumentException("maximum sequence length must be at least 2 tokens, got " + maxTokens);
         }
-        if (!(learningRate > 0) || warmupSteps < 0 || weightDecay < 0 || maxGradNorm < 0 || checkpointEvery < 0
+        if (!(learningRate >= 0) || warmupSteps < 0 || weightDecay < 0 || maxGradNorm < 0 || checkpointEvery < 0
                 || !Float.isFinite(omega)) {
             throw new IllegalArgumentException("invalid training settings: lr " + learningRate + ", warm-up "
                     + warmupSteps + ", weight decay " + weightDecay + ", max grad norm " + maxGradNorm

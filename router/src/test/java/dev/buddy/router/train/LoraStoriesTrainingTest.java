@@ -1,5 +1,7 @@
 package dev.buddy.router.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -59,6 +61,81 @@ class LoraStoriesTrainingTest {
                     adapted, withLora.tokensPerSecond());
             assertTrue(adapted < before, "held-out NLL with LoRA did not fall: " + before + " -> " + adapted);
             assertTrue(adapted < plain, "router + LoRA " + adapted + " is not below the router alone " + plain);
+        }
+    }
+
+    /**
+     * {@code --lr 0 --lora R}: the router keeps its initial weights bit for bit (with {@code --init prior}, the
+     * prior's static plan) while the adapters train, so a static plan gets the same LoRA training as BUDDY.
+     */
+    @Test
+    void aFrozenRouterTrainsOnlyTheAdapters(@TempDir Path tmp) throws IOException {
+        Path modelFile = TestData.require("models/stories260K.gguf");
+        Path text = TestData.require("datasets/tinystories/tinystories-valid-sample.txt");
+        try (FrozenModel model = FrozenModel.open(modelFile)) {
+            TrainingData stories = TrainingData.open(text, model.tokenizer(), 128);
+            TrainingData validation = stories.slice(0, 20);
+            TrainConfig config = TrainConfig.defaults(10).withOptimizer(0, 2, 4).withMaxTokens(128)
+                    .withThreads(THREADS).withCheckpointEvery(0).withSeed(5).withInit(RouterInit.PRIOR);
+            Prior prior = new Prior("dppl", new float[] {0.4f, -1.1f, 0.7f});
+            LoraConfig lora = new LoraConfig(4, 8f, EnumSet.allOf(LoraTarget.class), 1e-2);
+            DynamicRouter start = RouterTrainer.initialRouter(model, config, prior);
+            Path out = tmp.resolve("frozen.gguf");
+            RouterTrainer.train(model, stories.slice(100, 300), config, prior, out, false, null, lora);
+
+            DynamicRouter kept = (DynamicRouter) RouterFile.load(out, model.baseInfo());
+            assertArrayEquals(start.decision().mlp().w1(), kept.decision().mlp().w1());
+            assertArrayEquals(start.decision().mlp().b1(), kept.decision().mlp().b1());
+            assertArrayEquals(start.decision().mlp().w2(), kept.decision().mlp().w2());
+            assertArrayEquals(start.decision().mlp().b2(), kept.decision().mlp().b2());
+            LoraAdapters adapters = LoraFile.read(LoraFile.besideRouter(out), model.spec(),
+                    model.baseInfo().fingerprint());
+            double plain = budgetMixNll(model, validation, kept, null, config.budgets());
+            double adapted = budgetMixNll(model, validation, kept, adapters, config.budgets());
+            assertTrue(adapted < plain, "the adapters did not lower held-out NLL on the frozen route: " + plain
+                    + " -> " + adapted);
+        }
+    }
+
+    /**
+     * Held-out selection ({@code --val}) with {@code --lora}: each scoring applies the adapters as trained so far, and
+     * the best router's adapters are written beside it, so the kept pair scores what its scoring said.
+     */
+    @Test
+    void heldOutSelectionScoresTheRouterWithItsAdapters(@TempDir Path tmp) throws IOException {
+        Path modelFile = TestData.require("models/stories260K.gguf");
+        Path text = TestData.require("datasets/tinystories/tinystories-valid-sample.txt");
+        try (FrozenModel model = FrozenModel.open(modelFile)) {
+            TrainingData stories = TrainingData.open(text, model.tokenizer(), 128);
+            TrainingData heldOut = stories.slice(0, 10);
+            TrainConfig config = TrainConfig.defaults(4).withOptimizer(1e-2, 1, 4).withMaxTokens(128)
+                    .withThreads(THREADS).withCheckpointEvery(0).withSeed(7).withInit(RouterInit.PRIOR);
+            Prior prior = new Prior("dppl", new float[] {0.4f, -1.1f, 0.7f});
+            LoraConfig lora = new LoraConfig(4, 8f, EnumSet.allOf(LoraTarget.class), 1e-2);
+            Validation validation = new Validation(heldOut, Validation.routedBudgets(config.budgets()), 2);
+            Path out = tmp.resolve("r.gguf");
+            RouterTrainer.Result result = RouterTrainer.train(model, stories.slice(100, 200), config, prior, out,
+                    false, null, lora, validation);
+            double[] budgets = validation.budgets();
+
+            Validation.Point last = result.validation().getLast();
+            assertEquals(4, last.step());
+            DynamicRouter finalRouter = (DynamicRouter) RouterFile.load(out, model.baseInfo());
+            LoraAdapters finalAdapters = LoraFile.read(LoraFile.besideRouter(out), model.spec(),
+                    model.baseInfo().fingerprint());
+            double withAdapters = budgetMixNll(model, heldOut, finalRouter, finalAdapters, budgets);
+            double without = budgetMixNll(model, heldOut, finalRouter, null, budgets);
+            assertEquals(withAdapters, Math.log(last.score()), 1e-9);
+            assertTrue(Math.abs(without - withAdapters) > 1e-4, "the adapters changed nothing, so this test could"
+                    + " not tell them apart: " + without + " vs " + withAdapters);
+
+            Path bestPath = Validation.bestPathFor(out);
+            Validation.Point best = result.bestValidation().orElseThrow();
+            DynamicRouter bestRouter = (DynamicRouter) RouterFile.load(bestPath, model.baseInfo());
+            LoraAdapters bestAdapters = LoraFile.read(LoraFile.besideRouter(bestPath), model.spec(),
+                    model.baseInfo().fingerprint());
+            assertEquals(Math.log(best.score()), budgetMixNll(model, heldOut, bestRouter, bestAdapters, budgets),
+                    1e-9);
         }
     }
 
