@@ -28,13 +28,14 @@ import org.junit.jupiter.api.io.TempDir;
  * LoRA is refused.
  */
 class LoraTrainerTest {
-    private static Path dir;
+    /** JUnit deletes it after {@code @AfterAll} has closed the mapped model, so no run leaves files in /tmp. */
+    @TempDir
+    static Path dir;
     private static FrozenModel model;
     private static TrainingData data;
 
     @BeforeAll
     static void setUp() throws IOException {
-        dir = Files.createTempDirectory("buddy-lora-trainer");
         SyntheticModel shape = new SyntheticModel("llama", 5, 32, 4, 2, 8, 64, 40, false, dev.buddy.gguf.GgmlType.F32);
         model = FrozenModel.open(shape.write(dir, 7));
         data = ListData.random(11, 40, 12, 40, 4);

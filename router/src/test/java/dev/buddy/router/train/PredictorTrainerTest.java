@@ -28,14 +28,15 @@ import org.junit.jupiter.api.io.TempDir;
  * output is the input router (decision module, prior, fingerprint, provenance) plus the trained predictor.
  */
 class PredictorTrainerTest {
-    private static Path dir;
+    /** JUnit deletes it after {@code @AfterAll} has closed the mapped model, so no run leaves files in /tmp. */
+    @TempDir
+    static Path dir;
     private static FrozenModel model;
     private static TrainingData data;
     private static DynamicRouter router;
 
     @BeforeAll
     static void setUp() throws IOException {
-        dir = Files.createTempDirectory("buddy-grpo");
         SyntheticModel shape = new SyntheticModel("llama", 6, 32, 4, 2, 8, 64, 40, false, dev.buddy.gguf.GgmlType.F32);
         model = FrozenModel.open(shape.write(dir, 3));
         data = ListData.random(17, 30, 14, 40, 5);

@@ -32,13 +32,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PriorEstimatorTest {
     private static final int SILENT = 2;
-    private static Path dir;
+    /** JUnit deletes it after {@code @AfterAll} has closed the mapped model, so no run leaves files in /tmp. */
+    @TempDir
+    static Path dir;
     private static FrozenModel model;
     private static TrainingData data;
 
     @BeforeAll
     static void setUp() throws IOException {
-        dir = Files.createTempDirectory("buddy-prior");
         SyntheticModel shape = new SyntheticModel("qwen2", 5, 32, 4, 2, 8, 64, 40, false, GgmlType.F32);
         model = FrozenModel.open(shape.write(dir, 3, SILENT));
         data = ListData.random(21, 12, 10, 40, 1);
