@@ -28,9 +28,9 @@ final class BenchReport {
      * One benchmark result in inference terms.
      *
      * @param benchmark e.g. {@code decode}, {@code prefill}, {@code bandwidth}
-     * @param format weight type, or "-" for the bandwidth benchmark
+     * @param format weight type (the KV cache's for attention), or "-" for the bandwidth benchmark
      * @param shape rows x cols, or the buffer size
-     * @param tokens activations per operation (1 for decode)
+     * @param tokens activations per operation (1 for decode; the query heads sharing the KV head for attention)
      * @param threads threads used
      * @param opsPerSecond JMH's score
      * @param opsError JMH's 99.9% confidence half-width
@@ -46,6 +46,9 @@ final class BenchReport {
 
     static Work work(BenchmarkParams params) {
         String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
+        if (params.getBenchmark().contains(AttentionBenchmark.class.getSimpleName() + ".")) {
+            return attentionWork(method, params);
+        }
         int threads = ThreadCount.parse(params.getParam("threads"));
         if (method.equals("read")) {
             int sizeMiB = Integer.parseInt(params.getParam("sizeMiB"));
@@ -59,6 +62,19 @@ final class BenchReport {
         int tokens = method.equals("prefill") ? Integer.parseInt(params.getParam("tokens")) : 1;
         return new Work(method, type.name(), shape, tokens, threads, type.byteSize(rows * cols),
                 2 * rows * cols * tokens);
+    }
+
+    /**
+     * An {@link AttentionBenchmark} call streams one KV head's keys or values once ({@code positions x headDim} in
+     * the cache's type) and does 2 flops per element per query head of the group.
+     */
+    static Work attentionWork(String method, BenchmarkParams params) {
+        int headDim = Integer.parseInt(params.getParam("headDim"));
+        int group = Integer.parseInt(params.getParam("group"));
+        int positions = Integer.parseInt(params.getParam("positions"));
+        GgmlType type = GgmlType.valueOf(params.getParam("kvType"));
+        return new Work(method, type.name(), positions + " x " + headDim, group, 1,
+                type.byteSize((long) positions * headDim), 2L * positions * headDim * group);
     }
 
     static List<Row> rows(Collection<RunResult> results) {

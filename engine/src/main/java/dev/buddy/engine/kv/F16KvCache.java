@@ -100,6 +100,69 @@ final class F16KvCache extends KvCache {
         }
     }
 
+    /**
+     * A batch's scores for a GQA group four queries at a time, each key row widened once per four queries
+     * ({@link Simd#tinyBlasScoresF16x4}); other cases, and a lone query, as {@link #keyScores}.
+     */
+    @Override
+    public void keyScoresGroup(int layer, int kvHead, float[] queries, int queryOffset, int count, int positions,
+            float scale, float[] scores, int scoresOffset, int scoresStride, boolean batch) {
+        if (!(batch && headDim % 8 == 0 && Simd.ENABLED) || count < 2) {
+            super.keyScoresGroup(layer, kvHead, queries, queryOffset, count, positions, scale, scores, scoresOffset,
+                    scoresStride, batch);
+            return;
+        }
+        checkLength(positions, contextLength);
+        int hd = headDim;
+        for (int j = 0; j < count; j += 4) {
+            // Queries past the group's end repeat its last one: the same score, written twice.
+            int q0 = queryOffset + j * hd;
+            int q1 = queryOffset + Math.min(j + 1, count - 1) * hd;
+            int q2 = queryOffset + Math.min(j + 2, count - 1) * hd;
+            int q3 = queryOffset + Math.min(j + 3, count - 1) * hd;
+            int s0 = scoresOffset + j * scoresStride;
+            int s1 = scoresOffset + Math.min(j + 1, count - 1) * scoresStride;
+            int s2 = scoresOffset + Math.min(j + 2, count - 1) * scoresStride;
+            int s3 = scoresOffset + Math.min(j + 3, count - 1) * scoresStride;
+            Simd.tinyBlasScoresF16x4(keys[layer], kvHead * hd, kvDim, positions, hd, queries, q0, q1, q2, q3, scale,
+                    scores, s0, s1, s2, s3);
+        }
+    }
+
+    /**
+     * A batch's softmax·V for a GQA group four queries at a time, each value row widened once per four queries
+     * ({@link Simd#addScaledHalfRowsx4}); other cases, and a lone query, as {@link #weightedValues}.
+     */
+    @Override
+    public void weightedValuesGroup(int layer, int kvHead, float[] weights, int weightsOffset, int weightsStride,
+            int count, int positions, float[] out, int outOffset, float[] scratch, int scratchOffset, boolean batch) {
+        if (!(batch && headDim % 8 == 0 && Simd.ENABLED) || count < 2) {
+            super.weightedValuesGroup(layer, kvHead, weights, weightsOffset, weightsStride, count, positions, out,
+                    outOffset, scratch, scratchOffset, batch);
+            return;
+        }
+        checkLength(positions, contextLength);
+        int hd = headDim;
+        int stride = valueScratchSize();
+        for (int j = 0; j < count; j++) {
+            Arrays.fill(scratch, scratchOffset + j * stride, scratchOffset + j * stride + 8 * hd, 0f);
+        }
+        for (int j = 0; j < count; j += 4) {
+            int j1 = Math.min(j + 1, count - 1);
+            int j2 = Math.min(j + 2, count - 1);
+            int j3 = Math.min(j + 3, count - 1);
+            // Past the group's end the last query repeats, inactive (weight zero), so nothing is added twice.
+            Simd.addScaledHalfRowsx4(values[layer], kvHead * hd, kvDim, positions, hd, 7, weights,
+                    Math.min(4, count - j), weightsOffset + j * weightsStride, weightsOffset + j1 * weightsStride,
+                    weightsOffset + j2 * weightsStride, weightsOffset + j3 * weightsStride, scratch,
+                    scratchOffset + j * stride, scratchOffset + j1 * stride, scratchOffset + j2 * stride,
+                    scratchOffset + j3 * stride);
+        }
+        for (int j = 0; j < count; j++) {
+            reduceSlots(scratch, scratchOffset + j * stride, out, outOffset + j * hd, true);
+        }
+    }
+
     /** tinyBLAS's F16 dot: 8 lanes over n (a multiple of 8) elements, then its hsum. */
     static float tinyBlasDot(short[] x, int xo, float[] y, int yo, int n) {
         // Eight named accumulators, not a float[8]: this runs once per key and query, and must not allocate.

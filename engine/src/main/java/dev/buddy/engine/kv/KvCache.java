@@ -115,6 +115,34 @@ public abstract sealed class KvCache permits F32KvCache, F16KvCache {
     public abstract void keyScores(int layer, int kvHead, float[] query, int queryOffset, int positions, float scale,
             float[] scores, int scoresOffset, boolean batch);
 
+    /**
+     * {@link #keyScores(int, int, float[], int, int, float, float[], int, boolean)} for {@code count} queries that
+     * share one KV head (the query heads of one GQA group): query j at {@code queryOffset + j * headDim}, its scores
+     * at {@code scoresOffset + j * scoresStride}. Every score has the bits the one-query call gives; a cache may
+     * read each key once for the whole group.
+     */
+    public void keyScoresGroup(int layer, int kvHead, float[] queries, int queryOffset, int count, int positions,
+            float scale, float[] scores, int scoresOffset, int scoresStride, boolean batch) {
+        for (int j = 0; j < count; j++) {
+            keyScores(layer, kvHead, queries, queryOffset + j * headDim, positions, scale, scores,
+                    scoresOffset + j * scoresStride, batch);
+        }
+    }
+
+    /**
+     * {@link #weightedValues(int, int, float[], int, int, float[], int, float[], int, boolean)} for {@code count}
+     * queries that share one KV head: weights j at {@code weightsOffset + j * weightsStride}, output j at
+     * {@code outOffset + j * headDim}, scratch j at {@code scratchOffset + j * valueScratchSize()}. Every output has
+     * the bits the one-query call gives; a cache may read each value row once for the whole group.
+     */
+    public void weightedValuesGroup(int layer, int kvHead, float[] weights, int weightsOffset, int weightsStride,
+            int count, int positions, float[] out, int outOffset, float[] scratch, int scratchOffset, boolean batch) {
+        for (int j = 0; j < count; j++) {
+            weightedValues(layer, kvHead, weights, weightsOffset + j * weightsStride, positions, out,
+                    outOffset + j * headDim, scratch, scratchOffset + j * valueScratchSize(), batch);
+        }
+    }
+
     /** Floats of working memory {@link #weightedValues} needs per concurrent call. */
     public final int valueScratchSize() {
         return valueScratchSize(headDim);
@@ -156,6 +184,10 @@ public abstract sealed class KvCache permits F32KvCache, F16KvCache {
      */
     protected final void reduceSlots(float[] s, int o, float[] out, int outOffset, boolean batch) {
         int hd = headDim;
+        if (batch && hd % 8 == 0 && Simd.ENABLED) {
+            Simd.tinyBlasSlotSums(s, o, hd, out, outOffset);
+            return;
+        }
         for (int i = 0; i < hd; i++) {
             int b = o + i;
             out[outOffset + i] = batch

@@ -6,6 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -25,6 +26,8 @@ final class Simd {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
+    private static final VectorShuffle<Float> SWAP_HALVES = VectorShuffle.fromValues(F, 4, 5, 6, 7, 0, 1, 2, 3);
+    private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromValues(F, 2, 3, 0, 1, 6, 7, 4, 5);
 
     /** {@link F32KvCache#vecDotF32Lanes}. */
     static float vecDotF32Lanes(float[] x, int xo, float[] y, int yo, int np) {
@@ -92,13 +95,117 @@ final class Simd {
     static float tinyBlasDotF16(short[] x, int xo, float[] y, int yo, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < n; i += 8) {
-            IntVector h = (IntVector) ShortVector.fromArray(S, x, xo + i).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector f = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(h.and(0x80000000))
-                    .reinterpretAsFloats().mul(0x1p112f);
-            acc = f.fma(FloatVector.fromArray(F, y, yo + i), acc);
+            acc = half8(x, xo + i).fma(FloatVector.fromArray(F, y, yo + i), acc);
         }
-        return GgmlSums.tinyBlasHsum(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
-                acc.lane(6), acc.lane(7));
+        return hsum(acc);
+    }
+
+    /**
+     * Four queries' {@link #tinyBlasDotF16} against each key row in turn: {@code scores[sj + p] = dot(K_p, q_j) *
+     * scale} for p in [0, positions), K_p the n halves (n a multiple of 8) from {@code kBase + p * kStride}. Each key
+     * chunk is widened once for all four queries, and each query keeps its own accumulator with exactly
+     * tinyBlasDotF16's lanes and order, so every score has its bits. A group of fewer than four queries repeats one
+     * (same offsets, same score written twice): measured, that costs less than leaving the fourth query out behind
+     * a branch, which made a three-query group's scores slower.
+     */
+    static void tinyBlasScoresF16x4(short[] k, int kBase, int kStride, int positions, int n, float[] q, int q0,
+            int q1, int q2, int q3, float scale, float[] scores, int s0, int s1, int s2, int s3) {
+        for (int p = 0; p < positions; p++) {
+            int base = kBase + p * kStride;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            for (int i = 0; i < n; i += 8) {
+                FloatVector f = half8(k, base + i);
+                a0 = f.fma(FloatVector.fromArray(F, q, q0 + i), a0);
+                a1 = f.fma(FloatVector.fromArray(F, q, q1 + i), a1);
+                a2 = f.fma(FloatVector.fromArray(F, q, q2 + i), a2);
+                a3 = f.fma(FloatVector.fromArray(F, q, q3 + i), a3);
+            }
+            scores[s0 + p] = hsum(a0) * scale;
+            scores[s1 + p] = hsum(a1) * scale;
+            scores[s2 + p] = hsum(a2) * scale;
+            scores[s3 + p] = hsum(a3) * scale;
+        }
+    }
+
+    /**
+     * Up to four queries' {@link #addScaledHalfRow} per value row: for p in [0, positions), the weight w_j[p] =
+     * half(w[wj + p]) (rounded to F16 as llama.cpp converts the softmax to the V cache's type) and {@code
+     * acc[cj + slot(p) * n + i] += w_j[p] * half(V_p[i])}, slot(p) = p & slotMask, V_p the n halves (n a multiple of
+     * 8) from {@code vBase + p * vStride}. Each value chunk is widened once for all queries. Queries from
+     * {@code active} on get weight zero (their offsets may repeat an active one's): a zero weight adds {@code 0 * v},
+     * which leaves a slot's bits unchanged, since slots start at +0, sums of exact F16 products never reach -0, and
+     * widened halves are finite. A position whose weights are all zero is skipped outright, and with {@code active}
+     * below 4 the fourth query's rows are not touched at all.
+     */
+    static void addScaledHalfRowsx4(short[] v, int vBase, int vStride, int positions, int n, int slotMask,
+            float[] w, int active, int w0, int w1, int w2, int w3, float[] acc, int c0, int c1, int c2, int c3) {
+        boolean four = active > 3;
+        for (int p = 0; p < positions; p++) {
+            float x0 = half(w[w0 + p]);
+            float x1 = active > 1 ? half(w[w1 + p]) : 0f;
+            float x2 = active > 2 ? half(w[w2 + p]) : 0f;
+            float x3 = active > 3 ? half(w[w3 + p]) : 0f;
+            if (x0 == 0f && x1 == 0f && x2 == 0f && x3 == 0f) {
+                continue;
+            }
+            FloatVector b0 = FloatVector.broadcast(F, x0);
+            FloatVector b1 = FloatVector.broadcast(F, x1);
+            FloatVector b2 = FloatVector.broadcast(F, x2);
+            FloatVector b3 = FloatVector.broadcast(F, x3);
+            int base = vBase + p * vStride;
+            int slot = (p & slotMask) * n;
+            for (int i = 0; i < n; i += 8) {
+                FloatVector f = half8(v, base + i);
+                int o = slot + i;
+                b0.fma(f, FloatVector.fromArray(F, acc, c0 + o)).intoArray(acc, c0 + o);
+                b1.fma(f, FloatVector.fromArray(F, acc, c1 + o)).intoArray(acc, c1 + o);
+                b2.fma(f, FloatVector.fromArray(F, acc, c2 + o)).intoArray(acc, c2 + o);
+                if (four) {
+                    b3.fma(f, FloatVector.fromArray(F, acc, c3 + o)).intoArray(acc, c3 + o);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code out[outOffset + i] = tinyBlasHsum(slot 0..7 of dimension i)} for i in [0, n), slot j of dimension i at
+     * {@code s[o + j * n + i]}, n a multiple of 8: the eight slots of eight dimensions are eight vectors, so the hsum's
+     * additions run lane-wise, each lane one dimension's, in its order.
+     */
+    static void tinyBlasSlotSums(float[] s, int o, int n, float[] out, int outOffset) {
+        for (int i = 0; i < n; i += 8) {
+            int b = o + i;
+            FloatVector t0 = FloatVector.fromArray(F, s, b).add(FloatVector.fromArray(F, s, b + 4 * n));
+            FloatVector t1 = FloatVector.fromArray(F, s, b + n).add(FloatVector.fromArray(F, s, b + 5 * n));
+            FloatVector t2 = FloatVector.fromArray(F, s, b + 2 * n).add(FloatVector.fromArray(F, s, b + 6 * n));
+            FloatVector t3 = FloatVector.fromArray(F, s, b + 3 * n).add(FloatVector.fromArray(F, s, b + 7 * n));
+            t0.add(t2).add(t1.add(t3)).intoArray(out, outOffset + i);
+        }
+    }
+
+    /** Eight halves from {@code h[o]} widened to floats (exact; see the class comment on infinities). */
+    private static FloatVector half8(short[] h, int o) {
+        IntVector x = (IntVector) ShortVector.fromArray(S, h, o).convertShape(VectorOperators.S2I, I, 0);
+        return x.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(x.and(0x80000000)).reinterpretAsFloats()
+                .mul(0x1p112f);
+    }
+
+    private static float half(float x) {
+        return Float.float16ToFloat(Float.floatToFloat16(x));
+    }
+
+    /**
+     * tinyBLAS's hsum of one 8-lane accumulator, in its own vector steps: the two 128-bit halves added (t_i = l_i +
+     * l_{i+4}), then t's halves ((t0 + t2), (t1 + t3)), then those two: {@link GgmlSums#tinyBlasHsum}'s additions,
+     * without extracting eight lanes.
+     */
+    private static float hsum(FloatVector a) {
+        FloatVector t = a.add(a.rearrange(SWAP_HALVES));
+        FloatVector u = t.add(t.rearrange(SWAP_PAIRS));
+        return u.lane(0) + u.lane(1);
     }
 
     /** {@code acc[ao + i] += w * half(v[vo + i])} for i in [0, n) (the product of two F16 values is exact). */
@@ -106,10 +213,7 @@ final class Simd {
         FloatVector wv = FloatVector.broadcast(F, w);
         int i = 0;
         for (; i + 8 <= n; i += 8) {
-            IntVector h = (IntVector) ShortVector.fromArray(S, v, vo + i).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector f = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(h.and(0x80000000))
-                    .reinterpretAsFloats().mul(0x1p112f);
-            wv.fma(f, FloatVector.fromArray(F, acc, ao + i)).intoArray(acc, ao + i);
+            wv.fma(half8(v, vo + i), FloatVector.fromArray(F, acc, ao + i)).intoArray(acc, ao + i);
         }
         for (; i < n; i++) {
             acc[ao + i] += w * Float.float16ToFloat(v[vo + i]);

@@ -461,7 +461,8 @@ public final class Transformer {
     /**
      * Causal attention for query heads [from, to) of every row being run: the row at position p sees positions
      * 0..p of its own sequence's cache, except those its layer marks invalid, summed in the row's order (see
-     * {@link AttentionOrder}). Head h reads KV head h / groupSize (GQA).
+     * {@link AttentionOrder}). Head h reads KV head h / groupSize (GQA); the heads of [from, to) that share a KV head
+     * go to the cache together, so it can read each key and value row once for all of them.
      */
     void attendHeads(InferenceState s, int from, int to) {
         TokenRows rows = s.attending;
@@ -470,27 +471,36 @@ public final class Transformer {
         int qDim = spec.queryDim();
         int group = spec.groupSize();
         int context = s.scores.length / spec.headCount();
-        for (int h = from; h < to; h++) {
-            int scoresOffset = h * context;
-            int queryOffset = h * hd;
+        for (int first = from; first < to; ) {
+            int kvHead = first / group;
+            int end = Math.min(to, (kvHead + 1) * group);
+            int count = end - first;
+            int scoresOffset = first * context;
+            int queryOffset = first * hd;
             for (int t = 0; t < rows.count; t++) {
                 KvCache kv = rows.caches[t];
                 boolean batch = rows.batchOrder[t];
                 int positions = rows.positions[t] + 1;
-                kv.prepareQuery(s.q, t * qDim + h * hd, s.queries, queryOffset);
-                kv.keyScores(layer, h / group, s.queries, queryOffset, positions, attentionScale, s.scores,
-                        scoresOffset, batch);
-                if (kv.hasInvalid(layer)) {
-                    for (int p = 0; p < positions; p++) {
-                        if (!kv.isValid(layer, p)) {
-                            s.scores[scoresOffset + p] = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < count; j++) {
+                    kv.prepareQuery(s.q, t * qDim + (first + j) * hd, s.queries, queryOffset + j * hd);
+                }
+                kv.keyScoresGroup(layer, kvHead, s.queries, queryOffset, count, positions, attentionScale, s.scores,
+                        scoresOffset, context, batch);
+                for (int j = 0; j < count; j++) {
+                    int scores = scoresOffset + j * context;
+                    if (kv.hasInvalid(layer)) {
+                        for (int p = 0; p < positions; p++) {
+                            if (!kv.isValid(layer, p)) {
+                                s.scores[scores + p] = Float.NEGATIVE_INFINITY;
+                            }
                         }
                     }
+                    softmax(s.scores, scores, positions);
                 }
-                softmax(s.scores, scoresOffset, positions);
-                kv.weightedValues(layer, h / group, s.scores, scoresOffset, positions, s.attention,
-                        t * qDim + h * hd, s.valueScratch, h * kv.valueScratchSize(), batch);
+                kv.weightedValuesGroup(layer, kvHead, s.scores, scoresOffset, context, count, positions,
+                        s.attention, t * qDim + first * hd, s.valueScratch, first * kv.valueScratchSize(), batch);
             }
+            first = end;
         }
     }
 

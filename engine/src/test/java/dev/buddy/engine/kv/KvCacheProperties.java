@@ -72,6 +72,72 @@ class KvCacheProperties {
         return out;
     }
 
+    /**
+     * The group calls (one KV head's queries together, as GQA prefill runs them) give every score and output the
+     * bits of the one-query calls, for both cache types, batch and single-token orders, groups of 1-9 queries
+     * (partial tiles of four), head sizes that are and are not multiples of 8, and weights with zeros in them (masked
+     * or underflowed positions) and past the positions attended.
+     */
+    @Property(tries = 150)
+    void groupCallsMatchOneQueryAtATime(@ForAll long seed, @ForAll @IntRange(min = 1, max = 70) int positions,
+            @ForAll @IntRange(min = 1, max = 9) int count, @ForAll @IntRange(min = 1, max = 3) int kvHeads,
+            @ForAll @IntRange(min = 1, max = 17) int headDimQuarters, @ForAll boolean half, @ForAll boolean batch) {
+        int hd = 4 * headDimQuarters;
+        int kvDim = kvHeads * hd;
+        Random r = new Random(seed);
+        KvCache cache = KvCache.allocate(half ? KvCacheType.F16 : KvCacheType.F32, 2, 80, kvHeads, hd);
+        for (int p = 0; p < positions; p++) {
+            cache.storeKey(1, p, gaussian(r, kvDim, Math.exp(r.nextGaussian())), 0);
+            cache.storeValue(1, p, gaussian(r, kvDim, Math.exp(r.nextGaussian())), 0);
+        }
+        int kvHead = r.nextInt(kvHeads);
+        int queryOffset = r.nextInt(5);
+        float[] queries = new float[queryOffset + count * hd];
+        float[] raw = gaussian(r, count * hd, 1.0);
+        for (int j = 0; j < count; j++) {
+            cache.prepareQuery(raw, j * hd, queries, queryOffset + j * hd);
+        }
+        int stride = positions + r.nextInt(4);
+        int scoresOffset = r.nextInt(3);
+        float scale = (float) (1 / Math.sqrt(hd));
+        float[] expectedScores = new float[scoresOffset + count * stride];
+        float[] actualScores = expectedScores.clone();
+        for (int j = 0; j < count; j++) {
+            cache.keyScores(1, kvHead, queries, queryOffset + j * hd, positions, scale, expectedScores,
+                    scoresOffset + j * stride, batch);
+        }
+        cache.keyScoresGroup(1, kvHead, queries, queryOffset, count, positions, scale, actualScores, scoresOffset,
+                stride, batch);
+        for (int i = 0; i < expectedScores.length; i++) {
+            assertEquals(Float.floatToRawIntBits(expectedScores[i]), Float.floatToRawIntBits(actualScores[i]),
+                    "score " + i);
+        }
+
+        float[] weights = new float[scoresOffset + count * stride];
+        for (int i = 0; i < weights.length; i++) {
+            double u = r.nextDouble();
+            // Zeros, F16 subnormals that round to zero or not, and ordinary softmax-sized weights.
+            weights[i] = u < 0.2 ? 0f : u < 0.3 ? (float) (r.nextDouble() * 1e-7) : (float) r.nextDouble() / 8;
+        }
+        float[] weightsBefore = weights.clone();
+        int outOffset = r.nextInt(3);
+        int scratchOffset = r.nextInt(3);
+        float[] expected = new float[outOffset + count * hd];
+        float[] actual = expected.clone();
+        float[] scratch = new float[scratchOffset + count * cache.valueScratchSize()];
+        for (int j = 0; j < count; j++) {
+            cache.weightedValues(1, kvHead, weights, scoresOffset + j * stride, positions, expected,
+                    outOffset + j * hd, scratch, scratchOffset + j * cache.valueScratchSize(), batch);
+        }
+        java.util.Arrays.fill(scratch, Float.NaN); // the group call must not depend on what the scratch held
+        cache.weightedValuesGroup(1, kvHead, weights, scoresOffset, stride, count, positions, actual, outOffset,
+                scratch, scratchOffset, batch);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]), "output " + i);
+        }
+        assertTrue(java.util.Arrays.equals(weightsBefore, weights), "the group call changed its weights");
+    }
+
     @Property(tries = 60)
     void f32AndF16AttentionAgreeWithDirectFormula(@ForAll long seed, @ForAll @IntRange(min = 1, max = 64) int positions,
             @ForAll @IntRange(min = 1, max = 4) int kvHeads, @ForAll @IntRange(min = 1, max = 5) int headDimPairs) {
