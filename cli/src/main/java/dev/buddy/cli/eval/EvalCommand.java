@@ -71,7 +71,8 @@ public final class EvalCommand implements Command {
         }
         List<Path> routers = new ArrayList<>();
         for (String r : args.string("--router").split(",")) {
-            if (!r.isBlank()) {
+            // 'none', as --help says, evaluates the dense model alone (as an empty list does).
+            if (!r.isBlank() && !r.strip().equalsIgnoreCase("none")) {
                 routers.add(args.path("router", r.strip()));
             }
         }

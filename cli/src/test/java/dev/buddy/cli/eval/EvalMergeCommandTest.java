@@ -29,6 +29,7 @@ class EvalMergeCommandTest {
     @TempDir
     static Path runs;
     private static Path dense;
+    private static Path denseByNone;
     private static Path perToken;
     private static Path prefill;
 
@@ -50,6 +51,7 @@ class EvalMergeCommandTest {
         List<String> common = List.of("eval", "-m", model, "--tasks", "arc_easy", "--limit", "4", "--ppl",
                 "tinystories", "--ppl-tokens", "256", "-t", "1", "--datasets", datasets);
         dense = summary(common, "dense");
+        denseByNone = summary(common, "dense-none", "--router", "none");
         perToken = summary(common, "per-token", "--router", plan.toString(), "--budgets", "0.6", "--no-dense");
         prefill = summary(common, "prefill", "--router", plan.toString(), "--budgets", "0.6", "--no-dense",
                 "--routing", "prefill");
@@ -72,6 +74,12 @@ class EvalMergeCommandTest {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> methods(Path file) throws IOException {
         return (Map<String, Object>) read(file).get("methods");
+    }
+
+    @Test
+    void routerNoneEvaluatesTheDenseModelAlone() throws IOException {
+        assertEquals(List.of("dense"), List.copyOf(methods(denseByNone).keySet()));
+        assertEquals(JsonText.write(methods(dense).get("dense")), JsonText.write(methods(denseByNone).get("dense")));
     }
 
     @Test
