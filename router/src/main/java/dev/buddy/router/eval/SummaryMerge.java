@@ -24,8 +24,10 @@ import java.util.TreeSet;
  * routing modes, KV policies, each run in its own process) into one report: a merged {@code summary.json} of the same
  * shape, a {@code results.md} with a method × budget table and a per-task table, and the accuracy–compute plot.
  *
- * <p>Inputs are merged in order; when two files hold the same method at the same budget the later one wins (and
- * {@link #replacements()} says so). Each input may rename methods first ({@code FILE:buddy=buddy-reuse}), so the same
+ * <p>Inputs are merged in order, field by field: when two files hold the same method at the same budget, each field
+ * the later one measured wins (and {@link #replacements()} says so when it overwrote a measured score), and a field it
+ * left unmeasured (null, or no tasks) keeps the earlier value, so an accuracy-only run and a perplexity-only run of
+ * one router combine into one entry. Each input may rename methods first ({@code FILE:buddy=buddy-reuse}), so the same
  * router evaluated under another setting becomes its own method. Budget labels are normalised with
  * {@link EvalReport#budgetLabel} so {@code "0.60"} and {@code "0.6"} are the same budget.
  */
@@ -142,13 +144,42 @@ public final class SummaryMerge {
             Map<String, Map<String, Map<String, Object>>> methods = renamed(input, methodsOf(input.file(), root));
             methods.forEach((method, budgets) -> budgets.forEach((budget, entry) -> {
                 Path previous = origin.put(method + '\0' + budget, input.file());
-                if (previous != null) {
+                Map<String, Map<String, Object>> byBudget = merged.computeIfAbsent(method, m -> new LinkedHashMap<>());
+                Map<String, Object> earlier = byBudget.get(budget);
+                if (earlier != null && overwritesAScore(earlier, entry)) {
                     replacements.add(new Replacement(method, budget, previous, input.file()));
                 }
-                merged.computeIfAbsent(method, m -> new LinkedHashMap<>()).put(budget, entry);
+                byBudget.put(budget, earlier == null ? entry : combined(earlier, entry));
             }));
         }
         return new SummaryMerge(model, inputs, sorted(merged), replacements);
+    }
+
+    /** A field's value counts as measured unless it is null (read as NaN) or an empty task map. */
+    private static boolean measured(Object value) {
+        return value != null && !(value instanceof Double d && d.isNaN())
+                && !(value instanceof Map<?, ?> m && m.isEmpty());
+    }
+
+    /** True when {@code later} has a measured score (not the executed fraction) that {@code earlier} measured too. */
+    private static boolean overwritesAScore(Map<String, Object> earlier, Map<String, Object> later) {
+        for (Map.Entry<String, Object> e : later.entrySet()) {
+            if (!e.getKey().equals("executed_fraction") && measured(e.getValue()) && measured(earlier.get(e.getKey()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code earlier}'s fields, each replaced by {@code later}'s where that one is measured; in earlier's order. */
+    private static Map<String, Object> combined(Map<String, Object> earlier, Map<String, Object> later) {
+        Map<String, Object> out = new LinkedHashMap<>(earlier);
+        later.forEach((key, value) -> {
+            if (measured(value) || !out.containsKey(key)) {
+                out.put(key, value);
+            }
+        });
+        return out;
     }
 
     public String model() {

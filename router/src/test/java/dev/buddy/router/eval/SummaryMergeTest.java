@@ -118,6 +118,29 @@ class SummaryMergeTest {
     }
 
     @Test
+    void anAccuracyRunAndAPerplexityRunOfOneRouterCombine() throws IOException {
+        ConfigurationResult both = config("buddy", 0.75, 195, 2370, 8.25);
+        ConfigurationResult accuracyOnly = new ConfigurationResult("buddy", both.budget(), 0.75, both.executedFraction(),
+                both.tasks(), Map.of());
+        ConfigurationResult perplexityOnly = new ConfigurationResult("buddy", both.budget(), 0.75,
+                both.executedFraction(), Map.of(), both.perplexities());
+        Path acc = write("acc", accuracyOnly);
+        Path ppl = write("ppl", perplexityOnly);
+        Path whole = write("whole", both);
+
+        for (List<Path> order : List.of(List.of(acc, ppl), List.of(ppl, acc))) {
+            SummaryMerge merge = SummaryMerge.merge(order.stream().map(f -> SummaryMerge.Input.parse(f.toString()))
+                    .toList());
+            assertTrue(merge.replacements().isEmpty(), "disjoint fields replaced nothing: " + merge.replacements());
+            assertSameEntry(entry(read(whole), "buddy", "0.75"), entry(merge.summary(), "buddy", "0.75"));
+        }
+        // A later measured score still wins, and is noted.
+        SummaryMerge again = SummaryMerge.merge(List.of(SummaryMerge.Input.parse(whole.toString()),
+                SummaryMerge.Input.parse(acc.toString())));
+        assertEquals(1, again.replacements().size());
+    }
+
+    @Test
     void budgetLabelsAreNormalisedAndAutoGoesLast() throws IOException {
         Path f = dir.resolve("s.json");
         Files.writeString(f, """
