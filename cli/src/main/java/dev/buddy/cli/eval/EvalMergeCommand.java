@@ -24,8 +24,9 @@ public final class EvalMergeCommand implements Command {
             "combine the summary.json files of several eval runs into one report and plot",
             """
             Reads the summary.json that each 'buddy eval' run wrote (all for the same model) and merges their methods
-            and budgets; when two files hold the same method at the same budget, the later file wins (noted on
-            stderr and in results.md). Append :OLD=NEW to a file to rename one of its methods first, so the same
+            and budgets; when two files hold the same method at the same budget, each score the later file measured
+            wins (noted on stderr and in results.md) and one it did not measure keeps the earlier value, so an
+            accuracy-only and a perplexity-only run of one router combine. Append :OLD=NEW to a file to rename one of its methods first, so the same
             router evaluated under another setting appears as its own method (several: :a=b,c=d). Writes
             summary.json (same shape), results.md (methods × budgets, then accuracy per task) and
             accuracy_compute.svg/.png (one line per method, dense as the reference) into the output folder.""",

@@ -125,7 +125,7 @@ class EvalMergeCommandTest {
     void helpExplainsItselfWithAnExample() {
         CliRun run = CliRun.run("eval-merge", "--help").assertOk();
         assertTrue(run.out().startsWith("Usage: buddy eval-merge [options] SUMMARY.json[:OLD=NEW]..."), run.out());
-        assertTrue(run.out().contains("later file wins"), run.out());
+        assertTrue(run.out().contains("one it did not measure keeps the earlier value"), run.out());
         assertTrue(run.out().contains("buddy eval-merge -o merged"), run.out());
         assertTrue(CliRun.run("--help").assertOk().out().contains("eval-merge"));
     }

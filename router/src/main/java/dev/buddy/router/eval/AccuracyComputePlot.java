@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 import javax.imageio.ImageIO;
@@ -77,20 +78,30 @@ public final class AccuracyComputePlot {
         return geometry.height;
     }
 
-    /** Fixed colours for the known methods so every report draws a method the same way. */
-    static Color color(String method, int index) {
-        return switch (method) {
-            case "dense" -> new Color(0x222222);
-            case "buddy" -> new Color(0xD62728);
-            case "shortgpt" -> new Color(0x1F77B4);
-            case "ppl" -> new Color(0x2CA02C);
-            case "sleb" -> new Color(0xFF7F0E);
-            case "prior" -> new Color(0x9467BD);
-            default -> {
-                int[] extra = {0x8C564B, 0xE377C2, 0x7F7F7F, 0xBCBD22, 0x17BECF};
-                yield new Color(extra[Math.floorMod(index, extra.length)]);
+    /** The known methods' fixed colours, so every report draws a method the same way. */
+    private static final Map<String, Color> KNOWN = Map.of("dense", new Color(0x222222), "buddy", new Color(0xD62728),
+            "shortgpt", new Color(0x1F77B4), "ppl", new Color(0x2CA02C), "sleb", new Color(0xFF7F0E),
+            "prior", new Color(0x9467BD));
+    /** Other methods' colours in order of appearance, most distinct from the known ones first. */
+    private static final int[] EXTRA = {0xE377C2, 0x17BECF, 0x8C564B, 0xBCBD22, 0x7F7F7F, 0x393B79, 0x843C39, 0x7B4173,
+            0x637939, 0x8C6D31, 0x3182BD, 0x31A354};
+
+    /**
+     * Series i's colour: a known method's own, else the next of {@link #EXTRA} by how many other methods come before
+     * it, so a merged report of every variant (LoRA, reuse, priors) keeps twelve more lines apart.
+     */
+    static Color color(List<Series> series, int i) {
+        Color known = KNOWN.get(series.get(i).name());
+        if (known != null) {
+            return known;
+        }
+        int ordinal = 0;
+        for (int j = 0; j < i; j++) {
+            if (!KNOWN.containsKey(series.get(j).name())) {
+                ordinal++;
             }
-        };
+        }
+        return new Color(EXTRA[ordinal % EXTRA.length]);
     }
 
     /** The dense model is one point; a dashed line at its accuracy is the reference the other methods approach. */
@@ -174,7 +185,7 @@ public final class AccuracyComputePlot {
 
         for (int i = 0; i < series.size(); i++) {
             Series s = series.get(i);
-            String color = hex(color(s.name(), i));
+            String color = hex(color(series, i));
             sb.append("  <g class=\"series\" data-method=\"").append(escape(s.name())).append("\">\n");
             if (isReference(s)) {
                 double y = g.py(s.points().getFirst().accuracy());
@@ -202,7 +213,7 @@ public final class AccuracyComputePlot {
         sb.append("  <g id=\"legend\">\n");
         for (int i = 0; i < series.size(); i++) {
             Series s = series.get(i);
-            String color = hex(color(s.name(), i));
+            String color = hex(color(series, i));
             double ly = g.plotTop() + 10 + 20 * i;
             double lx = g.legendLeft();
             sb.append("    <line x1=\"").append(num(lx)).append("\" y1=\"").append(num(ly)).append("\" x2=\"")
@@ -286,7 +297,7 @@ public final class AccuracyComputePlot {
 
             for (int i = 0; i < series.size(); i++) {
                 Series s = series.get(i);
-                gr.setColor(color(s.name(), i));
+                gr.setColor(color(series, i));
                 if (isReference(s)) {
                     double y = g.py(s.points().getFirst().accuracy());
                     gr.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,

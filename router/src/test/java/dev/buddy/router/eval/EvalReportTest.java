@@ -179,4 +179,19 @@ class EvalReportTest {
         PlotGeometry.Axis c = PlotGeometry.nice(1.0, 1.0, 6);
         assertTrue(c.min() < 1.0 && c.max() > 1.0);
     }
+
+    /** A merged report of session 7's twelve methods (six known, six more) draws every line in its own colour. */
+    @Test
+    void everyMethodOfABigMergedReportHasItsOwnColour() {
+        List<String> methods = List.of("dense", "buddy", "shortgpt", "ppl", "sleb", "prior", "buddy-lora",
+                "buddy-reuse", "dense-buddy-lora", "dense-sleb256-lora", "sleb256", "sleb256-lora", "a", "b", "c", "d",
+                "e", "f");
+        List<AccuracyComputePlot.Series> series = methods.stream()
+                .map(m -> new AccuracyComputePlot.Series(m, List.of(new AccuracyComputePlot.Point(0.5, 40)))).toList();
+        java.util.Set<Integer> colours = new java.util.HashSet<>();
+        for (int i = 0; i < series.size(); i++) {
+            colours.add(AccuracyComputePlot.color(series, i).getRGB());
+        }
+        assertEquals(methods.size(), colours.size(), "colours repeat among " + methods);
+    }
 }
