@@ -92,3 +92,35 @@ done
 
 ./buddy eval-merge -o "$OUT/merged" "$OUT/static-a/summary.json" "$OUT/sleb/summary.json" "$OUT/prior/summary.json" \
   "$OUT/buddy/summary.json" "$OUT/buddy-reuse/summary.json:buddy=buddy-reuse"
+
+# A fourth router (RESULTS.md, "A fourth router"): SLEB on 256 calibration tokens, its order as the prior, 20 steps
+# with held-out selection every 5 (the kept router was step 0, i.e. the plan itself).
+./buddy prune -m "$MODEL" --method sleb --calib "$CALIB" --calib-tokens 256 --window 256 --max-drop 15 -t "$THREADS" \
+  -o "$OUT/plan-sleb256.gguf"
+./buddy prior -m "$MODEL" --method sleb --sleb-plan "$OUT/plan-sleb256.gguf" --calib "$CALIB" --calib-tokens 256 \
+  --window 256 -t "$THREADS" -o "$OUT/prior-sleb256.gguf"
+./buddy train-router -m "$MODEL" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --steps 20 --lr 1e-3 --warmup 5 \
+  --batch 8 --max-tokens 256 --prior "$OUT/prior-sleb256.gguf" --init prior --seed 42 --checkpoint-every 5 \
+  --val "$VAL" --val-every 5 --val-tokens 512 -t "$THREADS" -o "$OUT/buddy-sleb256.router.gguf"
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" \
+  --router "$OUT/buddy-sleb256.router.best.gguf,$OUT/plan-sleb256.gguf,$OUT/plan-ppl.gguf,$OUT/plan-shortgpt.gguf" \
+  --budgets $BUDGETS --routing prefill --tasks none --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense \
+  -t "$THREADS" -o "$OUT/sleb256-ppl"
+
+# BUDDY with LoRA against the best static plan with the same LoRA (RESULTS.md, "LoRA for both"): the same run
+# twice from the SLEB-256 prior, rank-8 adapters on every projection; --lr 0 freezes the router, so the second run is
+# SLEB-256's plan with LoRA. Held-out selection (router and adapters together) every 10 steps.
+for run in buddy-lora:1e-3 sleb-lora:0; do
+  name=${run%%:*}
+  ./buddy train-router -m "$MODEL" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --steps 60 --warmup 5 \
+    --batch 8 --max-tokens 256 --prior "$OUT/prior-sleb256.gguf" --init prior --seed 42 --lora 8 --lora-lr 1e-3 \
+    --lr "${run##*:}" --checkpoint-every 10 --val "$VAL" --val-every 10 --val-tokens 512 -t "$THREADS" \
+    -o "$OUT/$name.router.gguf"
+  routing=per-token; [[ $name == sleb-lora ]] && routing=prefill   # a frozen prior-only router is a static plan
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/$name.router.best.gguf" \
+    --lora "$OUT/$name.router.best.lora.gguf" --budgets $BUDGETS --routing $routing --tasks none --ppl wikitext2 \
+    --ppl-tokens "$PPL_TOKENS" -t "$THREADS" -o "$OUT/$name-ppl"
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/$name.router.best.gguf" \
+    --lora "$OUT/$name.router.best.lora.gguf" --budgets $BUDGETS --routing $routing --tasks paper --limit "$LIMIT" \
+    --ppl none --no-dense -t "$THREADS" -o "$OUT/$name-acc"
+done
