@@ -51,6 +51,23 @@ class LoraCliTest {
     }
 
     @Test
+    void heldOutSelectionKeepsTheBestRouterWithItsAdapters() throws IOException {
+        Path out = dir.resolve("sel.router.gguf");
+        Path held = dir.resolve("held.txt");
+        Files.writeString(held, Files.readString(text()).substring(0, 4000));
+        CliRun train = CliRun.run("train-router", "-m", model().toString(), "--data", text().toString(), "--steps",
+                "2", "--batch", "2", "--max-tokens", "64", "--prior", "none", "--lr", "0", "--lora", "2", "--lora-lr",
+                "1e-2", "--val", held.toString(), "--val-every", "1", "--val-tokens", "128", "-t", "1", "-o",
+                out.toString());
+        assertEquals(0, train.exit(), train.err());
+        Path best = dir.resolve("sel.router.best.gguf");
+        Path bestAdapters = dir.resolve("sel.router.best.lora.gguf");
+        assertTrue(Files.exists(best) && Files.exists(bestAdapters), "best router or its adapters missing");
+        assertTrue(train.out().contains("(scored with its adapters); wrote " + best + " and " + bestAdapters),
+                train.out());
+    }
+
+    @Test
     void anAdapterForAnotherModelIsOneLineAndExitTwo() throws IOException {
         Path foreign = dir.resolve("foreign.lora.gguf");
         try (Model m = Model.load(model())) {

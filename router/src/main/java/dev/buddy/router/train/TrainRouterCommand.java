@@ -119,10 +119,12 @@ public final class TrainRouterCommand {
                     result.tokens(), result.tokensPerSecond(),
                     result.skippedExamples() > 0 ? "; " + result.skippedExamples()
                             + " examples had no scored token within the length limit and were skipped" : "");
-            result.bestValidation().ifPresent(best -> out.printf(Locale.ROOT,
-                    "best held-out router: step %d, geometric-mean perplexity %.4f over budgets %s; wrote %s%n",
-                    best.step(), best.score(), Arrays.toString(validation.budgets()),
-                    Validation.bestPathFor(options.output())));
+            Path best = Validation.bestPathFor(options.output());
+            result.bestValidation().ifPresent(point -> out.printf(Locale.ROOT,
+                    "best held-out router: step %d, geometric-mean perplexity %.4f over budgets %s%s; wrote %s%s%n",
+                    point.step(), point.score(), Arrays.toString(validation.budgets()),
+                    lora == null ? "" : " (scored with its adapters)", best,
+                    lora == null ? "" : " and " + LoraFile.besideRouter(best)));
             return new Summary(result, prior, options.output());
         }
     }
