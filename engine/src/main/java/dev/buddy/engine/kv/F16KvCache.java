@@ -100,6 +100,11 @@ final class F16KvCache extends KvCache {
         }
     }
 
+    /** The group kernels serve a batch's (tinyBLAS) order, 8-wide heads, 256-bit vectors and two or more queries. */
+    private boolean groupKernels(boolean batch, int count) {
+        return batch && headDim % 8 == 0 && Simd.ENABLED && count > 1;
+    }
+
     /**
      * A batch's scores for a GQA group four queries at a time, each key row widened once per four queries
      * ({@link Simd#tinyBlasScoresF16x4}); other cases, and a lone query, as {@link #keyScores}.
@@ -107,7 +112,7 @@ final class F16KvCache extends KvCache {
     @Override
     public void keyScoresGroup(int layer, int kvHead, float[] queries, int queryOffset, int count, int positions,
             float scale, float[] scores, int scoresOffset, int scoresStride, boolean batch) {
-        if (!(batch && headDim % 8 == 0 && Simd.ENABLED) || count < 2) {
+        if (!groupKernels(batch, count)) {
             super.keyScoresGroup(layer, kvHead, queries, queryOffset, count, positions, scale, scores, scoresOffset,
                     scoresStride, batch);
             return;
@@ -136,7 +141,7 @@ final class F16KvCache extends KvCache {
     @Override
     public void weightedValuesGroup(int layer, int kvHead, float[] weights, int weightsOffset, int weightsStride,
             int count, int positions, float[] out, int outOffset, float[] scratch, int scratchOffset, boolean batch) {
-        if (!(batch && headDim % 8 == 0 && Simd.ENABLED) || count < 2) {
+        if (!groupKernels(batch, count)) {
             super.weightedValuesGroup(layer, kvHead, weights, weightsOffset, weightsStride, count, positions, out,
                     outOffset, scratch, scratchOffset, batch);
             return;

@@ -66,25 +66,10 @@ final class Simd {
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
         for (int i = 0; i < np; i += 32) {
-            IntVector h0 = (IntVector) ShortVector.fromArray(S, x, xo + i).convertShape(VectorOperators.S2I, I, 0);
-            IntVector h1 = (IntVector) ShortVector.fromArray(S, x, xo + i + 8)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            IntVector h2 = (IntVector) ShortVector.fromArray(S, x, xo + i + 16)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            IntVector h3 = (IntVector) ShortVector.fromArray(S, x, xo + i + 24)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            FloatVector f0 = h0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(h0.and(0x80000000))
-                    .reinterpretAsFloats().mul(0x1p112f);
-            FloatVector f1 = h1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(h1.and(0x80000000))
-                    .reinterpretAsFloats().mul(0x1p112f);
-            FloatVector f2 = h2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(h2.and(0x80000000))
-                    .reinterpretAsFloats().mul(0x1p112f);
-            FloatVector f3 = h3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(h3.and(0x80000000))
-                    .reinterpretAsFloats().mul(0x1p112f);
-            a0 = f0.fma(FloatVector.fromArray(F, y, yo + i), a0);
-            a1 = f1.fma(FloatVector.fromArray(F, y, yo + i + 8), a1);
-            a2 = f2.fma(FloatVector.fromArray(F, y, yo + i + 16), a2);
-            a3 = f3.fma(FloatVector.fromArray(F, y, yo + i + 24), a3);
+            a0 = half8(x, xo + i).fma(FloatVector.fromArray(F, y, yo + i), a0);
+            a1 = half8(x, xo + i + 8).fma(FloatVector.fromArray(F, y, yo + i + 8), a1);
+            a2 = half8(x, xo + i + 16).fma(FloatVector.fromArray(F, y, yo + i + 16), a2);
+            a3 = half8(x, xo + i + 24).fma(FloatVector.fromArray(F, y, yo + i + 24), a3);
         }
         FloatVector v = a0.add(a2).add(a1.add(a3));
         return GgmlSums.finishReduce(v.lane(0), v.lane(1), v.lane(2), v.lane(3), v.lane(4), v.lane(5), v.lane(6),
