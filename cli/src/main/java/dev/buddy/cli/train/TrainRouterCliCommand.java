@@ -97,12 +97,7 @@ public final class TrainRouterCliCommand implements Command {
                 args.string("--prior"), priorData, args.intValue("--prior-sequences", 1, 1 << 20),
                 args.intValue("--checkpoint-every", 0, 10_000_000), init(args.string("--init")), validation,
                 args.intValue("--val-every", 1, 10_000_000), args.intValue("--val-tokens", 2, 1 << 24));
-        LoraConfig lora = lora(args);
-        if (options.learningRate() == 0 && (lora == null || !(lora.learningRate(0) > 0))) {
-            throw new UsageException("--lr 0 freezes the router, so it needs --lora R and a positive --lora-lr to"
-                    + " train anything");
-        }
-        TrainRouterCommand.run(options, lora, io.out(), io.err());
+        TrainRouterCommand.run(options, lora(args), io.out(), io.err());
         return Cli.EXIT_OK;
     }
 

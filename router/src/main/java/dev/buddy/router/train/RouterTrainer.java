@@ -79,6 +79,18 @@ public final class RouterTrainer {
     /** LoRA adapters trained alongside the router ({@code --lora}), or null. */
     private final LoraConfig lora;
 
+    /**
+     * A learning rate of 0 freezes the router, which only makes sense while adapters train at a rate of their own.
+     *
+     * @throws InvalidTrainingOptionException for a run that would train nothing
+     */
+    static void requireSomethingTrains(TrainConfig config, LoraConfig lora) {
+        if (config.learningRate() == 0 && (lora == null || !(lora.learningRate(0) > 0))) {
+            throw new InvalidTrainingOptionException("--lr 0 freezes the router, so it needs --lora R and a positive"
+                    + " --lora-lr to train anything");
+        }
+    }
+
     private RouterTrainer(FrozenModel model, TrainingData data, TrainConfig config, Prior prior) {
         this(model, data, config, prior, null);
     }
@@ -218,6 +230,7 @@ public final class RouterTrainer {
 
     private Result run(Path output, boolean resume, PrintStream progress, int untilStep, Validation validation)
             throws IOException {
+        requireSomethingTrains(config, lora);
         Path checkpointPath = TrainingCheckpoint.pathFor(output);
         String runIdentity = TrainingCheckpoint.runIdentity(config) + (lora == null ? "" : ", " + lora.describe());
         float[] params;

@@ -99,6 +99,7 @@ public final class TrainRouterCommand {
     public static Summary run(Options options, LoraConfig lora, PrintStream out, PrintStream progress)
             throws IOException {
         TrainConfig config = options.config();
+        RouterTrainer.requireSomethingTrains(config, lora); // before the model, data and prior cost anything
         try (FrozenModel model = FrozenModel.open(options.model())) {
             TrainingData data = TrainingData.open(options.data(), model.tokenizer(), config.maxTokens());
             Prior prior = prior(options, model);
