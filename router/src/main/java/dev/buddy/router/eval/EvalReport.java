@@ -198,6 +198,28 @@ public final class EvalReport {
                 });
             }
         }
+        List<ComputeMatch> matches = ComputeMatch.of(results);
+        if (!matches.isEmpty()) {
+            sb.append("\nBudget Predictor against the same method's fixed budgets at the same compute (the fixed"
+                    + " budgets' mean accuracy interpolated linearly at auto's executed fraction; ± one standard"
+                    + " error, configurations treated as independent):\n\n");
+            sb.append("| Method | auto executed | auto mean | fixed budgets around it | fixed at that compute |"
+                    + " auto − fixed |\n|---|---:|---:|---|---:|---:|\n");
+            for (ComputeMatch m : matches) {
+                sb.append("| ").append(m.method()).append(" | ").append(fixed(m.autoFraction(), 3)).append(" | ")
+                        .append(fixed(m.autoAccuracy(), 2)).append(" ± ").append(fixed(m.autoStderr(), 2))
+                        .append(" | ");
+                if (m.matched()) {
+                    sb.append(m.lowerBudget()).append(" – ").append(m.upperBudget()).append(" | ")
+                            .append(fixed(m.matchedAccuracy(), 2)).append(" ± ").append(fixed(m.matchedStderr(), 2))
+                            .append(" | ").append(String.format(Locale.ROOT, "%+.2f ± %.2f", m.difference(),
+                                    m.differenceStderr())).append(" |\n");
+                } else {
+                    sb.append("outside the measured budgets (").append(m.lowerBudget() == null
+                            ? "all above" : "all below").append(") | | |\n");
+                }
+            }
+        }
         if (!corpora.isEmpty()) {
             sb.append("\nPerplexity windows:\n\n");
             sb.append("| Method | Budget | Text | Tokens scored | Window | Stride | PPL |\n");
@@ -296,6 +318,22 @@ public final class EvalReport {
             list.add(entry);
         }
         root.put("results", list);
+        List<Object> matched = new ArrayList<>();
+        for (ComputeMatch m : ComputeMatch.of(results)) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("method", m.method());
+            entry.put("auto_executed_fraction", m.autoFraction());
+            entry.put("auto_mean_acc", rounded(m.autoAccuracy(), 4));
+            entry.put("auto_mean_acc_stderr", rounded(m.autoStderr(), 4));
+            entry.put("lower_budget", m.lowerBudget());
+            entry.put("upper_budget", m.upperBudget());
+            entry.put("fixed_mean_acc_at_same_compute", rounded(m.matchedAccuracy(), 4));
+            entry.put("fixed_mean_acc_at_same_compute_stderr", rounded(m.matchedStderr(), 4));
+            matched.add(entry);
+        }
+        if (!matched.isEmpty()) {
+            root.put("auto_against_fixed_at_same_compute", matched);
+        }
         return root;
     }
 
@@ -353,7 +391,9 @@ public final class EvalReport {
         Map<String, List<AccuracyComputePlot.Point>> byMethod = new LinkedHashMap<>();
         for (ConfigurationResult r : results) {
             if (!r.tasks().isEmpty()) {
-                byMethod.computeIfAbsent(r.method(), m -> new ArrayList<>())
+                // auto is one point of its own: a line through it and the fixed budgets would mix two curves.
+                String name = r.budget().equals(EvalConfiguration.AUTO) ? r.method() + " auto" : r.method();
+                byMethod.computeIfAbsent(name, m -> new ArrayList<>())
                         .add(new AccuracyComputePlot.Point(r.computeFraction(), r.meanAccuracyPercent()));
             }
         }

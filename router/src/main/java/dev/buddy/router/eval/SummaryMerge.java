@@ -510,9 +510,12 @@ public final class SummaryMerge {
         List<AccuracyComputePlot.Series> series = new ArrayList<>();
         methods.forEach((method, byBudget) -> {
             List<AccuracyComputePlot.Point> points = new ArrayList<>();
-            byBudget.values().forEach(e -> points.add(new AccuracyComputePlot.Point(field(e, "executed_fraction"),
-                    field(e, "mean_acc"))));
+            List<AccuracyComputePlot.Point> auto = new ArrayList<>();
+            byBudget.forEach((budget, e) -> (budget.equals(EvalConfiguration.AUTO) ? auto : points)
+                    .add(new AccuracyComputePlot.Point(field(e, "executed_fraction"), field(e, "mean_acc"))));
             series.add(new AccuracyComputePlot.Series(method, points)); // the plot drops series with no finite point
+            // auto is one point of its own, as in EvalReport's plot.
+            series.add(new AccuracyComputePlot.Series(method + " auto", auto));
         });
         return new AccuracyComputePlot("Mean accuracy vs. compute: " + model, series);
     }

@@ -194,4 +194,72 @@ class EvalReportTest {
         }
         assertEquals(methods.size(), colours.size(), "colours repeat among " + methods);
     }
+
+    private static ConfigurationResult auto(String method, double executed, int obqaNorm, int piqaNorm, int boolq) {
+        ConfigurationResult r = config(method, 0.5, obqaNorm, piqaNorm, boolq, 7.0);
+        return new ConfigurationResult(method, EvalConfiguration.AUTO, Double.NaN, executed, r.tasks(),
+                r.perplexities());
+    }
+
+    @Test
+    void autoIsComparedWithTheFixedBudgetsAtItsOwnCompute() {
+        List<ConfigurationResult> results = new ArrayList<>();
+        results.add(config("dense", 1.0, 221, 1454, 2541, 5.47));
+        ConfigurationResult b875 = config("buddy", 0.875, 215, 1420, 2500, 6.0);
+        ConfigurationResult b75 = config("buddy", 0.75, 195, 1345, 2370, 8.25);
+        results.add(b875);
+        results.add(b75);
+        results.add(config("shortgpt", 0.8, 100, 1000, 1000, 9.0)); // another method: not on buddy's curve
+        results.add(auto("buddy", 0.8, 210, 1400, 2450));
+        EvalReport report = new EvalReport("m.gguf", Map.of(), results);
+
+        List<ComputeMatch> matches = ComputeMatch.of(report.results());
+        assertEquals(1, matches.size());
+        ComputeMatch m = matches.get(0);
+        assertEquals("0.75", m.lowerBudget());
+        assertEquals("0.875", m.upperBudget());
+        double w = (0.8 - 0.75) / 0.125;
+        double expected = (1 - w) * b75.meanAccuracyPercent() + w * b875.meanAccuracyPercent();
+        assertEquals(expected, m.matchedAccuracy(), 1e-9);
+        // auto's own mean, task by task, minus the interpolated curve.
+        double autoMean = 100 * (210 / 500.0 + 1400 / 1838.0 + 2450 / 3270.0) / 3;
+        assertEquals(autoMean - expected, m.difference(), 1e-9);
+        double se875 = ComputeMatch.meanStderr(b875);
+        double se75 = ComputeMatch.meanStderr(b75);
+        assertEquals(Math.sqrt(Math.pow((1 - w) * se75, 2) + Math.pow(w * se875, 2)), m.matchedStderr(), 1e-12);
+        double obqa = 100 * Math.sqrt(0.43 * 0.57 / 499); // 215/500 acc_norm, sample standard error
+        assertTrue(se875 > obqa / 3 && se875 < obqa, "mean's error " + se875 + " against one task's " + obqa);
+
+        String md = report.markdown();
+        assertTrue(md.contains("Budget Predictor against the same method's fixed budgets"), md);
+        assertTrue(md.contains(String.format(java.util.Locale.ROOT, "| buddy | 0.800 | %.2f", autoMean)), md);
+        assertTrue(md.contains("0.75 – 0.875"), md);
+        Map<?, ?> json = (Map<?, ?>) Json.parse(JsonText.write(report.json()));
+        Map<?, ?> entry = (Map<?, ?>) ((List<?>) json.get("auto_against_fixed_at_same_compute")).get(0);
+        assertEquals(Math.round(expected * 1e4) / 1e4, ((Number) entry.get("fixed_mean_acc_at_same_compute"))
+                .doubleValue(), 1e-9);
+        // The plot draws auto as a point of its own, not as a vertex of buddy's fixed-budget line.
+        assertTrue(report.plot().svg().contains("data-method=\"buddy auto\""));
+    }
+
+    @Test
+    void autoOutsideTheMeasuredBudgetsIsNotExtrapolated() {
+        List<ConfigurationResult> results = new ArrayList<>();
+        results.add(config("buddy", 0.875, 215, 1420, 2500, 6.0));
+        results.add(config("buddy", 0.75, 195, 1345, 2370, 8.25));
+        results.add(auto("buddy", 0.6, 190, 1300, 2300));
+        EvalReport report = new EvalReport("m.gguf", Map.of(), results);
+        ComputeMatch m = ComputeMatch.of(report.results()).get(0);
+        assertFalse(m.matched());
+        assertNull(m.lowerBudget());
+        assertEquals("0.75", m.upperBudget());
+        assertTrue(report.markdown().contains("outside the measured budgets (all above)"), report.markdown());
+        // Dense at 1.0 extends the curve when the auto point lies above the top fixed budget.
+        results.add(config("dense", 1.0, 221, 1454, 2541, 5.47));
+        results.set(2, auto("buddy", 0.95, 218, 1440, 2520));
+        ComputeMatch top = ComputeMatch.of(new EvalReport("m.gguf", Map.of(), results).results()).get(0);
+        assertTrue(top.matched());
+        assertEquals("0.875", top.lowerBudget());
+        assertEquals("dense", top.upperBudget());
+    }
 }

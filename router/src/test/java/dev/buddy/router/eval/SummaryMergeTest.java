@@ -152,6 +152,22 @@ class SummaryMergeTest {
     }
 
     @Test
+    void thePlotDrawsAutoApartFromTheFixedBudgetLine() throws IOException {
+        Path f = dir.resolve("s.json");
+        Files.writeString(f, """
+                {"model": "m", "methods": {"buddy": {"auto": {"executed_fraction": 0.7, "mean_acc": 45},
+                  "0.5": {"executed_fraction": 0.5, "mean_acc": 40}, "0.875": {"executed_fraction": 0.875,
+                  "mean_acc": 50}}}}""");
+        String svg = SummaryMerge.merge(List.of(SummaryMerge.Input.parse(f.toString()))).plot().svg();
+        assertTrue(svg.contains("data-method=\"buddy\""), svg);
+        assertTrue(svg.contains("data-method=\"buddy auto\""), svg);
+        // buddy's line joins its two fixed budgets only: one polyline of two points.
+        int at = svg.indexOf("data-method=\"buddy\"");
+        String line = svg.substring(svg.indexOf("points=\"", at) + 8, svg.indexOf('"', svg.indexOf("points=\"", at) + 8));
+        assertEquals(2, line.trim().split(" ").length, line);
+    }
+
+    @Test
     void renameArgumentsAreParsed() {
         SummaryMerge.Input plain = SummaryMerge.Input.parse("runs/a/summary.json");
         assertEquals(Path.of("runs/a/summary.json"), plain.file());
