@@ -246,9 +246,11 @@ final class LegacyQuantKernels {
         /**
          * Single-token Q4_1 in 16-bit lanes, the same bits as {@link #dot}: the 16 quant bytes widened from memory
          * give elements 0-15 (low nibbles) and 16-31 (high nibbles) in 16-bit lanes, multiplied by the Q8_1 quants
-         * ({@link QuantizedInput#qs}); a 32-bit multiply by {@link #PAIR_SUM} puts each pair sum in a lane's high
-         * half and one blend-swap-add (in 16-bit lanes, so no carry crosses) makes the quad sums, which fit 16 bits
-         * ({@code 4 * 15 * 127}), sign-extended by one shift. ggml's lanes come out as
+         * ({@link QuantizedInput#qs}); one blend-swap-add in 16-bit lanes (no carry crosses) leaves in each 32-bit
+         * lane two halves of a quad, each the sum of two products, and one 32-bit multiply by {@link #PAIR_SUM}
+         * adds them in the lane's high half: the quad sum, which fits 16 bits ({@code 4 * 15 * 127}), sign-extended
+         * by one shift. (Multiplying before the add, as the first version did, took two multiplies per block;
+         * Q8_0's quads need 17 bits, so its kernels cannot add in 16-bit lanes first.) ggml's lanes come out as
          * {@code [q0, q4, q1, q5, q2, q6, q3, q7]}, read back in ggml's order by the final {@code hsum_float_8}.
          * The two fp16 values are read as one int. Fewer vector operations than unpacking each nibble position
          * into float lanes: measured 4.45 -> 3.8 ns per block in cache, one thread.
@@ -262,13 +264,12 @@ final class LegacyQuantKernels {
                 int e = xo + b * 32;
                 ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B16, w, bo + 4, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                IntVector lo = q.and((short) 0x0F).mul(ShortVector.fromArray(S, xq, e)).reinterpretAsInts()
-                        .mul(PAIR_SUM);
+                IntVector lo = q.and((short) 0x0F).mul(ShortVector.fromArray(S, xq, e)).reinterpretAsInts();
                 IntVector hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S, xq, e + 16))
-                        .reinterpretAsInts().mul(PAIR_SUM);
+                        .reinterpretAsInts();
                 IntVector quads = lo.blend(hi, ODD_INTS).reinterpretAsShorts()
                         .add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts()
-                        .lanewise(VectorOperators.ASHR, 16);
+                        .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 int dm = w.get(INT, bo);
                 float d = Halfs.f16ToFloat((short) dm) * xd[dOff + b];
                 acc = FloatVector.broadcast(F, d).fma((FloatVector) quads.convert(VectorOperators.I2F, 0), acc);
@@ -320,34 +321,41 @@ final class LegacyQuantKernels {
             }
         }
 
+        /** Lane i of a 256-bit vector in every lane: the four tokens' block scales, one at a time. */
+        static final VectorShuffle<Float> SPLAT0 = VectorShuffle.fromValues(F, 0, 0, 0, 0, 0, 0, 0, 0);
+        static final VectorShuffle<Float> SPLAT1 = VectorShuffle.fromValues(F, 1, 1, 1, 1, 1, 1, 1, 1);
+        static final VectorShuffle<Float> SPLAT2 = VectorShuffle.fromValues(F, 2, 2, 2, 2, 2, 2, 2, 2);
+        static final VectorShuffle<Float> SPLAT3 = VectorShuffle.fromValues(F, 3, 3, 3, 3, 3, 3, 3, 3);
+        static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
+
         /**
          * Tokens {@code token .. token+3} against one row already unpacked by {@link #laneWeights}, on
          * the permuted input: each lane vector meets every token's, lane sums of four products per block are exact
          * integers, then {@link #dot}'s scale FMA, reduction and min term (without whole-block sums), so every
-         * (row, token) result is the single-token dot's, bit for bit.
+         * (row, token) result is the single-token dot's, bit for bit. {@code token} is a multiple of 4, and the
+         * four tokens' scales come as one vector ({@link QuantizedInput#groupD}): one multiply by the row's
+         * {@code d_w} gives the four products {@code d_w * d_x} (the scalar products' bits), each spread to all
+         * lanes by a permute; the four min terms
+         * {@code fma(m_w, s_x, summs)} run as the lanes of one 128-bit FMA, lane i the scalar chain of token i. That
+         * takes the per-token scalar loads, multiplies and broadcasts out of the loop.
          */
         static void lanes4(float[] wl, int w0, float[] ds, float[] ms, int dAt, boolean withMin, int blocks,
                 QuantizedInput in, int token, float[] out, int outIndex, int outStride) {
             float[] xp = in.permuted;
-            float[] xd = in.d;
-            float[] xs = in.s;
+            float[] gd = in.groupD;
+            float[] gs = in.groupS;
+            int gAt = token / 4 * blocks * 8;
+            int sAt = token / 4 * blocks * 4;
             int cols = blocks * 32;
             int x0 = token * cols;
             int x1 = x0 + cols;
             int x2 = x1 + cols;
             int x3 = x2 + cols;
-            int d0 = token * blocks;
-            int d1 = d0 + blocks;
-            int d2 = d1 + blocks;
-            int d3 = d2 + blocks;
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
             FloatVector acc2 = FloatVector.zero(F);
             FloatVector acc3 = FloatVector.zero(F);
-            float summs0 = 0f;
-            float summs1 = 0f;
-            float summs2 = 0f;
-            float summs3 = 0f;
+            FloatVector summs = FloatVector.zero(F4);
             for (int b = 0; b < blocks; b++) {
                 int e = b * 32;
                 FloatVector v0 = FloatVector.fromArray(F, wl, w0 + e);
@@ -370,19 +378,20 @@ final class LegacyQuantKernels {
                 s1 = v3.fma(FloatVector.fromArray(F, xp, x1 + e + 24), s1);
                 s2 = v3.fma(FloatVector.fromArray(F, xp, x2 + e + 24), s2);
                 s3 = v3.fma(FloatVector.fromArray(F, xp, x3 + e + 24), s3);
-                float dw = ds[dAt + b];
-                acc0 = FloatVector.broadcast(F, dw * xd[d0 + b]).fma(s0, acc0);
-                acc1 = FloatVector.broadcast(F, dw * xd[d1 + b]).fma(s1, acc1);
-                acc2 = FloatVector.broadcast(F, dw * xd[d2 + b]).fma(s2, acc2);
-                acc3 = FloatVector.broadcast(F, dw * xd[d3 + b]).fma(s3, acc3);
+                FloatVector d = FloatVector.fromArray(F, gd, gAt + 8 * b).mul(ds[dAt + b]);
+                acc0 = d.rearrange(SPLAT0).fma(s0, acc0);
+                acc1 = d.rearrange(SPLAT1).fma(s1, acc1);
+                acc2 = d.rearrange(SPLAT2).fma(s2, acc2);
+                acc3 = d.rearrange(SPLAT3).fma(s3, acc3);
                 if (withMin) {
-                    float m = ms[dAt + b];
-                    summs0 = Math.fma(m, xs[d0 + b], summs0);
-                    summs1 = Math.fma(m, xs[d1 + b], summs1);
-                    summs2 = Math.fma(m, xs[d2 + b], summs2);
-                    summs3 = Math.fma(m, xs[d3 + b], summs3);
+                    summs = FloatVector.broadcast(F4, ms[dAt + b]).fma(FloatVector.fromArray(F4, gs, sAt + 4 * b),
+                            summs);
                 }
             }
+            float summs0 = summs.lane(0);
+            float summs1 = summs.lane(1);
+            float summs2 = summs.lane(2);
+            float summs3 = summs.lane(3);
             float h0 = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
                     acc0.lane(5), acc0.lane(6), acc0.lane(7));
             float h1 = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3), acc1.lane(4),

@@ -242,21 +242,20 @@ final class Q8_0Matrix extends WeightMatrix {
          * as 8 ints, hold elements 4j..4j+3 in int j, so shifting byte t to the top and back sign-extends element
          * 4j+t into lane j: four weight vectors per block, shared by the four tokens. Lane j's sum of four products
          * is an integer below 2^24 and so exact in float in any order; the scale FMA and {@code hsum_float_8} then
-         * give the single-token dot's bits (and tinyBLAS's, llama.cpp's Q8_0 prompt kernel).
+         * give the single-token dot's bits (and tinyBLAS's, llama.cpp's Q8_0 prompt kernel). {@code token} is a
+         * multiple of 4; the four products {@code d_w * d_x} come from one vector multiply on
+         * {@link QuantizedInput#groupD}, as in {@link LegacyQuantKernels.V256#lanes4}.
          */
         static void dot4(MemorySegment w, long off, int blocks, QuantizedInput in, int token, float[] out,
                 int outIndex, int outStride) {
             float[] xp = in.permuted;
-            float[] xd = in.d;
+            float[] gd = in.groupD;
+            int gAt = token / 4 * blocks * 8;
             int cols = blocks * 32;
             int x0 = token * cols;
             int x1 = x0 + cols;
             int x2 = x1 + cols;
             int x3 = x2 + cols;
-            int d0 = token * blocks;
-            int d1 = d0 + blocks;
-            int d2 = d1 + blocks;
-            int d3 = d2 + blocks;
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
             FloatVector acc2 = FloatVector.zero(F);
@@ -289,10 +288,11 @@ final class Q8_0Matrix extends WeightMatrix {
                 s1 = w3.fma(FloatVector.fromArray(F, xp, x1 + e + 24), s1);
                 s2 = w3.fma(FloatVector.fromArray(F, xp, x2 + e + 24), s2);
                 s3 = w3.fma(FloatVector.fromArray(F, xp, x3 + e + 24), s3);
-                acc0 = FloatVector.broadcast(F, dw * xd[d0 + b]).fma(s0, acc0);
-                acc1 = FloatVector.broadcast(F, dw * xd[d1 + b]).fma(s1, acc1);
-                acc2 = FloatVector.broadcast(F, dw * xd[d2 + b]).fma(s2, acc2);
-                acc3 = FloatVector.broadcast(F, dw * xd[d3 + b]).fma(s3, acc3);
+                FloatVector d = FloatVector.fromArray(F, gd, gAt + 8 * b).mul(dw);
+                acc0 = d.rearrange(LegacyQuantKernels.V256.SPLAT0).fma(s0, acc0);
+                acc1 = d.rearrange(LegacyQuantKernels.V256.SPLAT1).fma(s1, acc1);
+                acc2 = d.rearrange(LegacyQuantKernels.V256.SPLAT2).fma(s2, acc2);
+                acc3 = d.rearrange(LegacyQuantKernels.V256.SPLAT3).fma(s3, acc3);
             }
             out[outIndex] = hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
                     acc0.lane(5), acc0.lane(6), acc0.lane(7));

@@ -65,6 +65,15 @@ public final class QuantizedInput {
     float[] permuted = new float[0];
     private boolean permutedReady;
     /**
+     * With {@link #permuted}, for the 4-token prompt tiles: the block scales of each group of four tokens
+     * (tokens 4g..4g+3) side by side, {@code groupD[8(g*blocks + b) + i] = groupD[8(g*blocks + b) + 4 + i] = d} of
+     * token 4g+i at block b (twice, so one 256-bit load carries all four), and for Q8_1 the block sums likewise in
+     * {@code groupS[4(g*blocks + b) + i]}. A tile then forms its four products {@code d_w * d_x} with one vector
+     * multiply instead of four scalar ones and broadcasts.
+     */
+    float[] groupD = new float[0];
+    float[] groupS = new float[0];
+    /**
      * Q8_0/Q8_1, for the 8-row Q4_0 kernel ({@link Q4_0RowGroups}): the sum of each 32-quant block's quants, made by
      * {@link #prepareBlockSums()}; token t starts at t*(cols/32). The kernel multiplies the unbiased nibbles and
      * takes {@code 8 * sum} off afterwards, once per block for eight rows instead of once per row. Q8_K, for the
@@ -219,6 +228,26 @@ public final class QuantizedInput {
             for (int t = 0; t < 4; t++) {
                 for (int j = 0; j < 8; j++) {
                     p[base + 8 * t + j] = q[base + 4 * j + t];
+                }
+            }
+        }
+        int blocks = cols / 32;
+        int groups = tokens / 4;
+        if (groupD.length < groups * blocks * 8) {
+            groupD = new float[groups * blocks * 8];
+            groupS = new float[groups * blocks * 4];
+        }
+        boolean sums = format == ActivationFormat.Q8_1;
+        for (int g = 0; g < groups; g++) {
+            for (int b = 0; b < blocks; b++) {
+                int at = g * blocks + b;
+                for (int i = 0; i < 4; i++) {
+                    int src = (4 * g + i) * blocks + b;
+                    groupD[8 * at + i] = d[src];
+                    groupD[8 * at + 4 + i] = d[src];
+                    if (sums) {
+                        groupS[4 * at + i] = s[src];
+                    }
                 }
             }
         }

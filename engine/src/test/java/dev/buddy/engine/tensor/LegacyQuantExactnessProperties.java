@@ -112,6 +112,58 @@ class LegacyQuantExactnessProperties {
     }
 
     /**
+     * Blocks at the edges of the integer ranges the 16-bit kernels rely on (Q4_1's quads in 16-bit lanes reach
+     * {@code 4 * 15 * 127}): every quant byte set to one extreme pattern, the input one constant sign per block, so
+     * each input quant is ±127. Random data almost never gets there. (The scalar kernel's order is ggml's, checked
+     * above.)
+     */
+    @Property(tries = 60)
+    void extremeBlocksKeepTheBits(@ForAll("permutedInputFormats") GgmlType type,
+            @ForAll("simdWidths") VectorWidth width, @ForAll @IntRange(min = 1, max = 9) int rows,
+            @ForAll @IntRange(min = 1, max = 6) int tokens, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int cols = 32 * (1 + rnd.nextInt(12));
+        byte[] patterns = type == GgmlType.Q8_0 ? new byte[] {(byte) 0x80, (byte) 0x81, 0x7F}
+                : new byte[] {(byte) 0xFF, 0x00, (byte) 0xF0, 0x0F};
+        // Bytes before the quants: the fp16 scale(s), kept as the random tensor made them; Q5's qh is a quant field.
+        int scaleBytes = switch (type) {
+            case Q4_1, Q5_1 -> 4;
+            default -> 2;
+        };
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = TestTensors.randomTensor(type, rows, cols, 0, rnd, arena);
+            int bpb = type.bytesPerBlock();
+            for (long b = 0; b < (long) rows * cols / 32; b++) {
+                byte fill = patterns[rnd.nextInt(patterns.length)];
+                t.asSlice(b * bpb + scaleBytes, bpb - scaleBytes).fill(fill);
+            }
+            long[] dims = {cols, rows};
+            WeightMatrix simd = WeightMatrix.of("w", type, dims, t, width);
+            WeightMatrix scalar = WeightMatrix.of("w", type, dims, t, VectorWidth.SCALAR);
+            float[] x = new float[tokens * cols];
+            for (int block = 0; block < tokens * cols / 32; block++) {
+                java.util.Arrays.fill(x, block * 32, block * 32 + 32, rnd.nextBoolean() ? 1.5f : -1.5f);
+            }
+            float[] expected = new float[tokens * rows];
+            float[] batched = new float[tokens * rows];
+            scalar.matmul(x, tokens, expected, SERIAL);
+            simd.matmul(x, tokens, batched, SERIAL);
+            float[] single = new float[rows];
+            for (int tok = 0; tok < tokens; tok++) {
+                simd.matvec(x, tok * cols, single, 0, SERIAL);
+                for (int r = 0; r < rows; r++) {
+                    int i = tok * rows + r;
+                    String where = type + " " + width + " row " + r + " token " + tok;
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(batched[i]),
+                            where + " (batch): scalar " + expected[i] + " simd " + batched[i]);
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(single[r]),
+                            where + " (decode): scalar " + expected[i] + " simd " + single[r]);
+                }
+            }
+        }
+    }
+
+    /**
      * ggml's AVX2 vec_dot, transcribed at byte level: the 32 bytes {@code bytes_from_nibbles_32} makes (plus the
      * fifth bits and the bias of the symmetric formats), {@code maddubs} pairs (checked not to saturate), {@code
      * madd} quads, one float product of the scales, {@code fmadd} per block, {@code hsum_float_8}, and for Q4_1/Q5_1
