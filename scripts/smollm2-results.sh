@@ -124,3 +124,22 @@ for run in buddy-lora:1e-3 sleb-lora:0; do
     --lora "$OUT/$name.router.best.lora.gguf" --budgets $BUDGETS --routing $routing --tasks paper --limit "$LIMIT" \
     --ppl none --no-dense -t "$THREADS" -o "$OUT/$name-acc"
 done
+
+# The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
+# frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
+# lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
+ROUTER=results/routers/smollm2-135m-instruct-q4_1.buddy-sleb.router.gguf
+# (The paper-weight run was a 300-step schedule stopped at its step-150 checkpoint; Adam's rate is constant, so 150
+# steps give the same predictor.)
+for run in paper:0.05:0.01:150 cost30:30:0.05:200; do
+  IFS=: read -r name cost beta steps <<< "$run"
+  ./buddy train-predictor -m "$MODEL" -r "$ROUTER" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --steps "$steps" \
+    --lr 1e-2 --lambda-cost "$cost" --beta "$beta" --seed 42 --checkpoint-every 50 -t "$THREADS" \
+    -o "$OUT/pred-$name.router.gguf"
+done
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/pred-cost30.router.gguf" \
+  --budgets auto,$BUDGETS --routing per-token --tasks paper --limit 60 --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" \
+  -t "$THREADS" -o "$OUT/pred-cost30"
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/pred-paper.router.gguf" --budgets auto \
+  --routing per-token --tasks paper --limit 60 --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" \
+  -o "$OUT/pred-paper"

@@ -162,8 +162,8 @@ class SummaryMergeTest {
         assertTrue(svg.contains("data-method=\"buddy\""), svg);
         assertTrue(svg.contains("data-method=\"buddy auto\""), svg);
         // buddy's line joins its two fixed budgets only: one polyline of two points.
-        int at = svg.indexOf("data-method=\"buddy\"");
-        String line = svg.substring(svg.indexOf("points=\"", at) + 8, svg.indexOf('"', svg.indexOf("points=\"", at) + 8));
+        int from = svg.indexOf("points=\"", svg.indexOf("data-method=\"buddy\"")) + 8;
+        String line = svg.substring(from, svg.indexOf('"', from));
         assertEquals(2, line.trim().split(" ").length, line);
     }
 
