@@ -29,7 +29,10 @@ public interface PlannerSource {
 
     /**
      * BUDDY with no budget: each sequence's budget comes from the router's Budget Predictor ({@code --budget auto}),
-     * and the k it chooses at the sequence's first forward call is counted in {@code choices}.
+     * and the k it chooses at the sequence's first routed call is counted in {@code choices}. The planner stays a
+     * {@link BuddyPlanner} (the count rides on its route listener), so the scorer plans continuations per token in
+     * one batched call exactly as at a fixed budget; a wrapping planner sent them one decode call per token, whose
+     * different kernels put a full-depth choice a few ulps away from dense.
      */
     static PlannerSource autoBudget(Router router, BudgetChoices choices) {
         Objects.requireNonNull(router, "router");
@@ -37,13 +40,12 @@ public interface PlannerSource {
         return () -> {
             BuddyPlanner planner = BuddyPlanner.open(router, null, Reroute.everyStep());
             boolean[] recorded = {false};
-            return (ctx, runBlock) -> {
-                planner.plan(ctx, runBlock);
+            return planner.listener((start, count, phase, mask) -> {
                 if (!recorded[0]) {
                     choices.record(planner.session().middleBlocks());
                     recorded[0] = true;
                 }
-            };
+            });
         };
     }
 }

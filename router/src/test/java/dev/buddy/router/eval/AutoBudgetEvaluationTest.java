@@ -12,17 +12,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import dev.buddy.gguf.GgufFile;
 import dev.buddy.gguf.TestData;
 import dev.buddy.router.BaseModelInfo;
 import dev.buddy.router.Budget;
+import dev.buddy.router.BudgetPredictor;
+import dev.buddy.router.DynamicRouter;
 import dev.buddy.router.FeatureSource;
 import dev.buddy.router.Pooling;
 import dev.buddy.router.Provenance;
 import dev.buddy.router.RandomRouter;
 import dev.buddy.router.RouterFile;
 import dev.buddy.router.StaticPlan;
+import dev.buddy.router.TwoLayerMlp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -106,6 +110,53 @@ class AutoBudgetEvaluationTest {
         Map<?, ?> summary = (Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(out.resolve(EvalReport.SUMMARY))))
                 .get("methods");
         assertTrue(((Map<?, ?>) summary.get("random")).containsKey("auto"), summary.toString());
+    }
+
+    /**
+     * A predictor that always chooses every middle block runs the dense model, so its scores are dense's bit for bit:
+     * auto keeps the batched per-token path of a fixed budget. (Wrapped in a recording planner it once fell back to
+     * one decode call per token, whose different kernels moved the scores by a few ulps.)
+     */
+    @Test
+    void aPredictorThatRunsEveryBlockScoresExactlyAsDense(@TempDir Path dir) throws Exception {
+        Path model = TestData.require("models/stories260K.gguf");
+        Path datasets = TestData.require("datasets/SOURCES.md").getParent();
+        BaseModelInfo info;
+        try (GgufFile f = GgufFile.open(model)) {
+            info = BaseModelInfo.of(f);
+        }
+        DynamicRouter random = RandomRouter.create(info, 5, FeatureSource.VALUE, Pooling.MEAN, true);
+        TwoLayerMlp p = random.predictor().orElseThrow().mlp();
+        float[] b2 = new float[p.outputDim()];
+        b2[b2.length - 1] = 1f; // zero weights: every context's logits are b2, whose argmax is k = L - 2
+        TwoLayerMlp allBlocks = new TwoLayerMlp(p.inputDim(), p.hiddenDim(), p.outputDim(), new float[p.w1().length],
+                new float[p.b1().length], new float[p.w2().length], b2);
+        Path router = dir.resolve("all-blocks.gguf");
+        RouterFile.write(new DynamicRouter(random.name(), random.decision(),
+                Optional.of(new BudgetPredictor(info.layerCount(), allBlocks)), random.provenance()), router);
+        EvalOptions options = EvalOptions.builder(model, dir.resolve("out"), datasets)
+                .routers(List.of(router))
+                .budgets(List.of())
+                .autoBudget(true)
+                .tasks(EvalOptions.parseTasks("arc_easy,hellaswag"))
+                .limit(4)
+                .perplexity(List.of(PerplexityCorpus.TINYSTORIES))
+                .pplLimitTokens(300)
+                .contextLength(256)
+                .threads(1)
+                .build();
+        EvalReport report = Evaluation.run(options, new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8));
+        ConfigurationResult dense = report.results().get(0);
+        ConfigurationResult auto = report.results().get(1);
+        assertEquals("dense", dense.method());
+        assertEquals(EvalConfiguration.AUTO, auto.budget());
+        assertEquals(1.0, auto.executedFraction(), 1e-12);
+        assertEquals(dense.tasks(), auto.tasks());
+        PerplexityResult d = dense.perplexities().get(PerplexityCorpus.TINYSTORIES);
+        PerplexityResult a = auto.perplexities().get(PerplexityCorpus.TINYSTORIES);
+        assertEquals(Double.doubleToRawLongBits(d.meanNegLogLikelihood()),
+                Double.doubleToRawLongBits(a.meanNegLogLikelihood()), d + " against " + a);
     }
 
     @Test
