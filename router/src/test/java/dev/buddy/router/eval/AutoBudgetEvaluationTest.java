@@ -38,6 +38,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AutoBudgetEvaluationTest {
 
+    private static BaseModelInfo info(Path model) throws Exception {
+        try (GgufFile f = GgufFile.open(model)) {
+            return BaseModelInfo.of(f);
+        }
+    }
+
     @Test
     void parsesAutoAlongsideFixedBudgets() {
         assertEquals(List.of(Budget.fraction(0.5)), EvalOptions.parseBudgets("0.5, auto"));
@@ -50,10 +56,7 @@ class AutoBudgetEvaluationTest {
     void reportsTheChosenBudgetsPerTask(@TempDir Path dir) throws Exception {
         Path model = TestData.require("models/stories260K.gguf");
         Path datasets = TestData.require("datasets/SOURCES.md").getParent();
-        BaseModelInfo info;
-        try (GgufFile f = GgufFile.open(model)) {
-            info = BaseModelInfo.of(f);
-        }
+        BaseModelInfo info = info(model);
         Path withPredictor = dir.resolve("predictor.gguf");
         RouterFile.write(RandomRouter.create(info, 11, FeatureSource.VALUE, Pooling.MEAN, true), withPredictor);
         Path plan = dir.resolve("plan.gguf");
@@ -121,10 +124,7 @@ class AutoBudgetEvaluationTest {
     void aPredictorThatRunsEveryBlockScoresExactlyAsDense(@TempDir Path dir) throws Exception {
         Path model = TestData.require("models/stories260K.gguf");
         Path datasets = TestData.require("datasets/SOURCES.md").getParent();
-        BaseModelInfo info;
-        try (GgufFile f = GgufFile.open(model)) {
-            info = BaseModelInfo.of(f);
-        }
+        BaseModelInfo info = info(model);
         DynamicRouter random = RandomRouter.create(info, 5, FeatureSource.VALUE, Pooling.MEAN, true);
         TwoLayerMlp p = random.predictor().orElseThrow().mlp();
         float[] b2 = new float[p.outputDim()];
@@ -163,10 +163,7 @@ class AutoBudgetEvaluationTest {
     void autoWithoutAnyPredictorIsRefused(@TempDir Path dir) throws Exception {
         Path model = TestData.require("models/stories260K.gguf");
         Path datasets = TestData.require("datasets/SOURCES.md").getParent();
-        BaseModelInfo info;
-        try (GgufFile f = GgufFile.open(model)) {
-            info = BaseModelInfo.of(f);
-        }
+        BaseModelInfo info = info(model);
         Path router = dir.resolve("r.gguf");
         RouterFile.write(RandomRouter.create(info, 1, FeatureSource.VALUE, Pooling.MEAN, false), router);
         EvalOptions options = EvalOptions.builder(model, dir.resolve("out"), datasets).routers(List.of(router))
