@@ -44,6 +44,8 @@ public final class TrainPredictorCliCommand implements Command {
                     OptionSpec.value(null, "--checkpoint-every", "N", "checkpoint interval in steps (0: at the end)",
                             "100"),
                     OptionSpec.flag(null, "--resume", "continue from the checkpoint beside --output"),
+                    OptionSpec.value(null, "--oracle", "N", "no training: score every budget on the first N prompts"
+                            + " and report each one's best against the best single budget (needs no -o)", null),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors()))),
             List.of("buddy train-predictor -m SmolLM2-135M-Instruct.Q4_1.gguf -r smollm2.router.gguf"
@@ -59,13 +61,19 @@ public final class TrainPredictorCliCommand implements Command {
         Path model = required(args, "--model", "-m MODEL.gguf");
         Path router = required(args, "--router", "-r ROUTER.gguf");
         Path data = required(args, "--data", "--data FILE");
-        Path output = required(args, "--output", "-o OUTPUT.gguf");
+        boolean oracle = args.string("--oracle") != null;
+        Path output = oracle ? null : required(args, "--output", "-o OUTPUT.gguf");
         PredictorConfig config = new PredictorConfig(args.intValue("--steps", 1, 100_000_000),
                 real(args, "--lr", 0, 1), args.intValue("--batch", 1, 4096), args.intValue("--group", 2, 1024),
                 real(args, "--lambda-perf", 0, 1e6), real(args, "--lambda-cost", 0, 1e6), real(args, "--beta", 0, 1e6),
                 PredictorConfig.defaults(1).advantageEps(), PredictorConfig.defaults(1).hiddenDim(),
                 args.longValue("--seed"), args.intValue("--max-tokens", 2, 1 << 20),
                 args.intValue("--checkpoint-every", 0, 100_000_000), args.intValue("--threads", 1, 1024));
+        if (oracle) {
+            TrainPredictorCommand.oracle(model, router, data, config, args.intValue("--oracle", 1, 1_000_000),
+                    io.out(), io.err());
+            return Cli.EXIT_OK;
+        }
         TrainPredictorCommand.run(new TrainPredictorCommand.Options(model, router, data, output, config,
                 args.flag("--resume")), io.out(), io.err());
         return Cli.EXIT_OK;

@@ -74,6 +74,21 @@ class PredictorCliTest {
     }
 
     @Test
+    void theOracleScoresEveryBudgetWithoutTrainingOrWriting() throws IOException {
+        Path data = alpaca("{\"instruction\": \"Tell a story about a cat.\", \"output\": \"Once upon a time there was"
+                        + " a cat. The cat liked to play.\"}",
+                "{\"instruction\": \"Tell a story about a dog.\", \"output\": \"The big dog ran in the park.\"}");
+        CliRun run = CliRun.run("train-predictor", "-m", model().toString(), "-r", randomRouter().toString(),
+                "--data", data.toString(), "--oracle", "2", "-t", "1");
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("budget oracle on the first 2 prompts"), run.out());
+        assertTrue(run.out().contains("a perfect predictor gains"), run.out());
+        assertTrue(run.err().contains("budget oracle"), run.err());
+        CliRun.run("train-predictor", "-m", model().toString(), "-r", randomRouter().toString(), "--data",
+                data.toString(), "--oracle", "0").assertUserError("--oracle");
+    }
+
+    @Test
     void malformedDataIsOneLineNamingTheLine() throws IOException {
         Path data = alpaca("{\"instruction\": \"a\", \"output\": \"b\"}", "{\"instruction\": \"a\", \"output\": ");
         CliRun.run("train-predictor", "-m", model().toString(), "-r", randomRouter().toString(), "--data",

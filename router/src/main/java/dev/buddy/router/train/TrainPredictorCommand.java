@@ -74,6 +74,42 @@ public final class TrainPredictorCommand {
         }
     }
 
+    /**
+     * {@code buddy train-predictor --oracle N}: no training; every action's reward on the first N prompts
+     * ({@link BudgetOracle}), and what a perfect predictor would gain over the best fixed budget.
+     */
+    public static BudgetOracle.Result oracle(Path modelPath, Path routerPath, Path dataPath, PredictorConfig config,
+                                             int prompts, PrintStream out, PrintStream progress) throws IOException {
+        try (FrozenModel model = FrozenModel.open(modelPath)) {
+            Router loaded = RouterFile.load(routerPath, model.baseInfo());
+            if (!(loaded instanceof DynamicRouter router)) {
+                throw new InvalidTrainingOptionException(routerPath + " is a static plan; the oracle scores a BUDDY"
+                        + " router's top-k routes (train one with buddy train-router)");
+            }
+            TrainingData data = TrainingData.open(dataPath, model.tokenizer(), config.maxTokens());
+            BudgetOracle.Result r = BudgetOracle.run(model, router, data, prompts, config.lambdaPerf(),
+                    config.lambdaCost(), config.maxTokens(), config.threads(), progress);
+            int layers = r.layers();
+            out.printf(Locale.ROOT, "budget oracle on the first %d prompts with a scored response (reward"
+                    + " -%s*CE - %s*b):%n", r.rewards().length, config.lambdaPerf(), config.lambdaCost());
+            out.println("  each prompt's best budget:");
+            int[] counts = r.oracleCounts();
+            for (int k = 1; k <= counts.length; k++) {
+                if (counts[k - 1] > 0) {
+                    out.printf(Locale.ROOT, "    b=%.3f (k=%d): %d%n", Budget.fractionForMiddleBlocks(k, layers), k,
+                            counts[k - 1]);
+                }
+            }
+            int best = r.bestConstantK();
+            double oracleReward = r.oracleMeanReward();
+            double constantReward = r.constantMeanReward(best);
+            out.printf(Locale.ROOT, "  mean reward: oracle %.4f, best single budget b=%.3f (k=%d) %.4f; a perfect"
+                    + " predictor gains %.4f over it%n", oracleReward, Budget.fractionForMiddleBlocks(best, layers),
+                    best, constantReward, oracleReward - constantReward);
+            return r;
+        }
+    }
+
     private static double mean(double[] a, int from, int to) {
         double s = 0;
         int n = 0;

@@ -1,0 +1,116 @@
+package dev.buddy.router.train;
+
+import java.io.PrintStream;
+
+import dev.buddy.engine.tensor.Parallel;
+import dev.buddy.router.DynamicRouter;
+import dev.buddy.router.eval.ProgressBar;
+
+/**
+ * Whether per-prompt budgets are worth predicting at all, before any GRPO: for each of the first prompts, the
+ * reward {@code r(k) = −λ_perf·CE − λ_cost·b(k)} of every action k = 1..L−2 (the frozen model under the frozen router's
+ * top-k mask, exactly {@link BudgetRollout}'s), then the best k per prompt (the oracle a perfect predictor would
+ * match) against the best single k for all prompts (a fixed budget). Their mean-reward gap bounds what a predictor
+ * can gain over a fixed budget under this reward; a gap near zero means a constant budget is already optimal.
+ */
+public final class BudgetOracle {
+    /**
+     * @param layers  the model's blocks L
+     * @param rewards per prompt, the reward of action k at index k−1
+     */
+    public record Result(int layers, double[][] rewards) {
+        /** The prompt's best action k (the smallest on ties). */
+        public int bestK(int prompt) {
+            double[] r = rewards[prompt];
+            int best = 0;
+            for (int a = 1; a < r.length; a++) {
+                if (r[a] > r[best]) {
+                    best = a;
+                }
+            }
+            return best + 1;
+        }
+
+        /** How many prompts have each k as their best (index k−1). */
+        public int[] oracleCounts() {
+            int[] counts = new int[layers - 2];
+            for (int p = 0; p < rewards.length; p++) {
+                counts[bestK(p) - 1]++;
+            }
+            return counts;
+        }
+
+        /** Mean over prompts of each prompt's best reward. */
+        public double oracleMeanReward() {
+            double sum = 0;
+            for (int p = 0; p < rewards.length; p++) {
+                sum += rewards[p][bestK(p) - 1];
+            }
+            return sum / rewards.length;
+        }
+
+        /** Mean reward of running action k on every prompt. */
+        public double constantMeanReward(int k) {
+            double sum = 0;
+            for (double[] r : rewards) {
+                sum += r[k - 1];
+            }
+            return sum / rewards.length;
+        }
+
+        /** The single k with the best mean reward (the smallest on ties). */
+        public int bestConstantK() {
+            int best = 1;
+            for (int k = 2; k <= layers - 2; k++) {
+                if (constantMeanReward(k) > constantMeanReward(best)) {
+                    best = k;
+                }
+            }
+            return best;
+        }
+    }
+
+    private BudgetOracle() {}
+
+    /**
+     * Scores every action on the first {@code prompts} examples with a scored response (examples without one are
+     * passed over).
+     *
+     * @throws InvalidTrainingOptionException if the data has no example with a scored response
+     */
+    public static Result run(FrozenModel model, DynamicRouter router, TrainingData data, int prompts,
+                             double lambdaPerf, double lambdaCost, int maxTokens, int threads, PrintStream progress) {
+        router.requireCompatible(model.baseInfo());
+        int layers = router.layerCount();
+        int actions = layers - 2;
+        int wanted = 0;
+        for (int i = 0; i < data.size() && wanted < prompts; i++) {
+            wanted += data.example(i).targetCount() > 0 ? 1 : 0;
+        }
+        if (wanted == 0) {
+            throw new InvalidTrainingOptionException(data.describe() + " has no example with a scored response");
+        }
+        double[][] rewards = new double[wanted][actions];
+        try (Parallel pool = new Parallel(threads);
+             ProgressBar bar = progress == null ? null
+                     : new ProgressBar("budget oracle", (long) wanted * actions, progress)) {
+            BudgetRollout rollout = new BudgetRollout(model, router.decision(), maxTokens, pool);
+            int p = 0;
+            for (int i = 0; i < data.size() && p < wanted; i++) {
+                TrainingExample e = data.example(i);
+                if (e.targetCount() == 0) {
+                    continue;
+                }
+                rollout.prepare(e);
+                for (int k = 1; k <= actions; k++) {
+                    rewards[p][k - 1] = rollout.reward(k, lambdaPerf, lambdaCost);
+                    if (bar != null) {
+                        bar.advance(1);
+                    }
+                }
+                p++;
+            }
+        }
+        return new Result(layers, rewards);
+    }
+}
