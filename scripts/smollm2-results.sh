@@ -143,3 +143,6 @@ done
 ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/pred-paper.router.gguf" --budgets auto \
   --routing per-token --tasks paper --limit 60 --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" \
   -o "$OUT/pred-paper"
+# How much a perfect per-prompt predictor would gain over the best single budget under the cost-30 reward.
+./buddy train-predictor -m "$MODEL" -r "$ROUTER" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --oracle 30 \
+  --lambda-cost 30 -t "$THREADS"
