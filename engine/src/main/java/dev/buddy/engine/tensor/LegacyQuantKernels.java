@@ -335,9 +335,9 @@ final class LegacyQuantKernels {
          * (row, token) result is the single-token dot's, bit for bit. {@code token} is a multiple of 4, and the
          * four tokens' scales come as one vector ({@link QuantizedInput#groupD}): one multiply by the row's
          * {@code d_w} gives the four products {@code d_w * d_x} (the scalar products' bits), each spread to all
-         * lanes by a permute; the four min terms
-         * {@code fma(m_w, s_x, summs)} run as the lanes of one 128-bit FMA, lane i the scalar chain of token i. That
-         * takes the per-token scalar loads, multiplies and broadcasts out of the loop.
+         * lanes by a permute; the four min terms {@code fma(m_w, s_x, summs)} run as the lanes of one 128-bit FMA,
+         * lane i the scalar chain of token i. That takes the per-token scalar loads, multiplies and broadcasts out of
+         * the loop.
          */
         static void lanes4(float[] wl, int w0, float[] ds, float[] ms, int dAt, boolean withMin, int blocks,
                 QuantizedInput in, int token, float[] out, int outIndex, int outStride) {

@@ -1,6 +1,7 @@
 package dev.buddy.router.train;
 
 import java.io.PrintStream;
+import java.util.stream.IntStream;
 
 import dev.buddy.engine.tensor.Parallel;
 import dev.buddy.router.DynamicRouter;
@@ -83,32 +84,24 @@ public final class BudgetOracle {
         router.requireCompatible(model.baseInfo());
         int layers = router.layerCount();
         int actions = layers - 2;
-        int wanted = 0;
-        for (int i = 0; i < data.size() && wanted < prompts; i++) {
-            wanted += data.example(i).targetCount() > 0 ? 1 : 0;
-        }
-        if (wanted == 0) {
+        int[] scored = IntStream.range(0, data.size()).filter(i -> data.example(i).targetCount() > 0).limit(prompts)
+                .toArray();
+        if (scored.length == 0) {
             throw new InvalidTrainingOptionException(data.describe() + " has no example with a scored response");
         }
-        double[][] rewards = new double[wanted][actions];
+        double[][] rewards = new double[scored.length][actions];
         try (Parallel pool = new Parallel(threads);
              ProgressBar bar = progress == null ? null
-                     : new ProgressBar("budget oracle", (long) wanted * actions, progress)) {
+                     : new ProgressBar("budget oracle", (long) scored.length * actions, progress)) {
             BudgetRollout rollout = new BudgetRollout(model, router.decision(), maxTokens, pool);
-            int p = 0;
-            for (int i = 0; i < data.size() && p < wanted; i++) {
-                TrainingExample e = data.example(i);
-                if (e.targetCount() == 0) {
-                    continue;
-                }
-                rollout.prepare(e);
+            for (int p = 0; p < scored.length; p++) {
+                rollout.prepare(data.example(scored[p]));
                 for (int k = 1; k <= actions; k++) {
                     rewards[p][k - 1] = rollout.reward(k, lambdaPerf, lambdaCost);
                     if (bar != null) {
                         bar.advance(1);
                     }
                 }
-                p++;
             }
         }
         return new Result(layers, rewards);

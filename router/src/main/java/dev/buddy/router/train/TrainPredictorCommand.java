@@ -41,11 +41,7 @@ public final class TrainPredictorCommand {
     public static Summary run(Options options, PrintStream out, PrintStream progress) throws IOException {
         PredictorConfig config = options.config();
         try (FrozenModel model = FrozenModel.open(options.model())) {
-            Router loaded = RouterFile.load(options.router(), model.baseInfo());
-            if (!(loaded instanceof DynamicRouter router)) {
-                throw new InvalidTrainingOptionException(options.router() + " is a static plan; a budget predictor"
-                        + " needs a BUDDY router (train one with buddy train-router)");
-            }
+            DynamicRouter router = buddyRouter(options.router(), model);
             TrainingData data = TrainingData.open(options.data(), model.tokenizer(), config.maxTokens());
             PredictorTrainer.Result result = PredictorTrainer.train(model, router, data, config, options.output(),
                     options.resume(), progress);
@@ -63,13 +59,7 @@ public final class TrainPredictorCommand {
                     config.threads());
             out.println("budgets chosen by --budget auto on the first " + Math.min(SUMMARY_PROMPTS, data.size())
                     + " prompts:");
-            int layers = router.layerCount();
-            for (int k = 1; k <= chosen.length; k++) {
-                if (chosen[k - 1] > 0) {
-                    out.printf(Locale.ROOT, "  b=%.3f (k=%d): %d%n", Budget.fractionForMiddleBlocks(k, layers), k,
-                            chosen[k - 1]);
-                }
-            }
+            printBudgetCounts(out, "  ", chosen, router.layerCount());
             return new Summary(result, chosen);
         }
     }
@@ -81,11 +71,7 @@ public final class TrainPredictorCommand {
     public static BudgetOracle.Result oracle(Path modelPath, Path routerPath, Path dataPath, PredictorConfig config,
                                              int prompts, PrintStream out, PrintStream progress) throws IOException {
         try (FrozenModel model = FrozenModel.open(modelPath)) {
-            Router loaded = RouterFile.load(routerPath, model.baseInfo());
-            if (!(loaded instanceof DynamicRouter router)) {
-                throw new InvalidTrainingOptionException(routerPath + " is a static plan; the oracle scores a BUDDY"
-                        + " router's top-k routes (train one with buddy train-router)");
-            }
+            DynamicRouter router = buddyRouter(routerPath, model);
             TrainingData data = TrainingData.open(dataPath, model.tokenizer(), config.maxTokens());
             BudgetOracle.Result r = BudgetOracle.run(model, router, data, prompts, config.lambdaPerf(),
                     config.lambdaCost(), config.maxTokens(), config.threads(), progress);
@@ -93,13 +79,7 @@ public final class TrainPredictorCommand {
             out.printf(Locale.ROOT, "budget oracle on the first %d prompts with a scored response (reward"
                     + " -%s*CE - %s*b):%n", r.rewards().length, config.lambdaPerf(), config.lambdaCost());
             out.println("  each prompt's best budget:");
-            int[] counts = r.oracleCounts();
-            for (int k = 1; k <= counts.length; k++) {
-                if (counts[k - 1] > 0) {
-                    out.printf(Locale.ROOT, "    b=%.3f (k=%d): %d%n", Budget.fractionForMiddleBlocks(k, layers), k,
-                            counts[k - 1]);
-                }
-            }
+            printBudgetCounts(out, "    ", r.oracleCounts(), layers);
             int best = r.bestConstantK();
             double oracleReward = r.oracleMeanReward();
             double constantReward = r.constantMeanReward(best);
@@ -107,6 +87,26 @@ public final class TrainPredictorCommand {
                     + " predictor gains %.4f over it%n", oracleReward, Budget.fractionForMiddleBlocks(best, layers),
                     best, constantReward, oracleReward - constantReward);
             return r;
+        }
+    }
+
+    /** The router file as a BUDDY router; a static plan has no top-k routes to choose a budget for. */
+    private static DynamicRouter buddyRouter(Path path, FrozenModel model) throws IOException {
+        Router loaded = RouterFile.load(path, model.baseInfo());
+        if (!(loaded instanceof DynamicRouter router)) {
+            throw new InvalidTrainingOptionException(path + " is a static plan; a budget predictor needs a BUDDY"
+                    + " router (train one with buddy train-router)");
+        }
+        return router;
+    }
+
+    /** One line per budget chosen at least once: {@code b=0.700 (k=19): 12}; {@code counts} indexed by k−1. */
+    private static void printBudgetCounts(PrintStream out, String indent, int[] counts, int layers) {
+        for (int k = 1; k <= counts.length; k++) {
+            if (counts[k - 1] > 0) {
+                out.printf(Locale.ROOT, "%sb=%.3f (k=%d): %d%n", indent, Budget.fractionForMiddleBlocks(k, layers),
+                        k, counts[k - 1]);
+            }
         }
     }
 
