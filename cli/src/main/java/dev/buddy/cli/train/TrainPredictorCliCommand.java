@@ -25,7 +25,14 @@ public final class TrainPredictorCliCommand implements Command {
             (r - mean)/(std + eps) within the group, loss -mean(A*log pi(k)) - beta*H(pi); Adam. The output is a copy
             of the router with the predictor added. A checkpoint is written atomically beside the output; --resume
             continues it, and a fixed --seed gives a bit-identical run. Progress (loss, reward, tokens/s, ETA) goes
-            to stderr. beta (not given in the paper) defaults to 0.01.""",
+            to stderr. beta (not given in the paper) defaults to 0.01.
+
+            Full information instead of GRPO, in two steps: --oracle N --table T.tsv scores every budget on the
+            first N prompts once (minutes per prompt's L-2 passes; T.tsv keeps the cross-entropies, is rewritten
+            after every prompt, and a rerun continues it); then --from-table T.tsv --hold-out M -o OUT trains the
+            predictor on the exact expected reward of every budget (no sampling, full batch, seconds; --steps and
+            --lr apply, e.g. --steps 500 --lr 1e-2) and reports it on the M held-out prompts against the best
+            single budget and each prompt's own best.""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
                     OptionSpec.value("-r", "--router", "FILE", "the BUDDY router whose predictor to train", null),
@@ -46,10 +53,21 @@ public final class TrainPredictorCliCommand implements Command {
                     OptionSpec.flag(null, "--resume", "continue from the checkpoint beside --output"),
                     OptionSpec.value(null, "--oracle", "N", "no training: score every budget on the first N prompts"
                             + " and report each one's best against the best single budget (needs no -o)", null),
+                    OptionSpec.value(null, "--table", "FILE", "with --oracle: keep every budget's cross-entropy per"
+                            + " prompt in FILE (continued if it exists); train on it with --from-table", null),
+                    OptionSpec.value(null, "--from-table", "FILE", "instead of GRPO: train on a --table FILE with every"
+                            + " budget's reward known (exact expected reward, full batch, seconds)", null),
+                    OptionSpec.value(null, "--hold-out", "N", "with --from-table: keep the table's last N prompts"
+                            + " out of training and report the predictor on them", "0"),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors()))),
             List.of("buddy train-predictor -m SmolLM2-135M-Instruct.Q4_1.gguf -r smollm2.router.gguf"
-                    + " --data alpaca_5000.json --steps 500 -o smollm2.router+predictor.gguf"));
+                    + " --data alpaca_5000.json --steps 500 -o smollm2.router+predictor.gguf",
+                    "buddy train-predictor -m SmolLM2-135M-Instruct.Q4_1.gguf -r smollm2.router.gguf"
+                    + " --data alpaca_5000.json --oracle 240 --table smollm2.table.tsv --lambda-cost 30",
+                    "buddy train-predictor -m SmolLM2-135M-Instruct.Q4_1.gguf -r smollm2.router.gguf"
+                    + " --data alpaca_5000.json --from-table smollm2.table.tsv --hold-out 60 --lambda-cost 30"
+                    + " --steps 500 --lr 1e-2 -o smollm2.router+predictor.gguf"));
 
     @Override
     public CommandSpec spec() {
@@ -69,9 +87,19 @@ public final class TrainPredictorCliCommand implements Command {
                 PredictorConfig.defaults(1).advantageEps(), PredictorConfig.defaults(1).hiddenDim(),
                 args.longValue("--seed"), args.intValue("--max-tokens", 2, 1 << 20),
                 args.intValue("--checkpoint-every", 0, 100_000_000), args.intValue("--threads", 1, 1024));
+        String fromTable = args.string("--from-table");
+        if (fromTable != null) {
+            if (oracle) {
+                throw new UsageException("--oracle measures a table and --from-table trains on one; give one of them");
+            }
+            TrainPredictorCommand.fromTable(model, router, data, args.path("from-table", fromTable),
+                    args.intValue("--hold-out", 0, 100_000_000), config, output, io.out(), io.err());
+            return Cli.EXIT_OK;
+        }
         if (oracle) {
+            String table = args.string("--table");
             TrainPredictorCommand.oracle(model, router, data, config, args.intValue("--oracle", 1, 1_000_000),
-                    io.out(), io.err());
+                    table == null ? null : args.path("table", table), io.out(), io.err());
             return Cli.EXIT_OK;
         }
         TrainPredictorCommand.run(new TrainPredictorCommand.Options(model, router, data, output, config,

@@ -89,6 +89,39 @@ class PredictorCliTest {
     }
 
     @Test
+    void theOracleKeepsItsTableAndThePredictorTrainsOnIt() throws IOException {
+        Path data = alpaca("{\"instruction\": \"Tell a story about a cat.\", \"output\": \"Once upon a time there was"
+                        + " a cat. The cat liked to play.\"}",
+                "{\"instruction\": \"Tell a story about a dog.\", \"output\": \"The big dog ran in the park.\"}",
+                "{\"instruction\": \"Tell a story about a bird.\", \"output\": \"A bird sang in a tree.\"}");
+        Path router = randomRouter();
+        Path table = dir.resolve("table.tsv");
+        CliRun oracle = CliRun.run("train-predictor", "-m", model().toString(), "-r", router.toString(), "--data",
+                data.toString(), "--oracle", "3", "--table", table.toString(), "-t", "1");
+        assertEquals(0, oracle.exit(), oracle.err());
+        assertEquals(3 + 5, Files.readAllLines(table).size(), "five header lines and one row per prompt");
+
+        Path out = dir.resolve("with-predictor.gguf");
+        CliRun train = CliRun.run("train-predictor", "-m", model().toString(), "-r", router.toString(), "--data",
+                data.toString(), "--from-table", table.toString(), "--hold-out", "1", "--steps", "20", "--lr", "1e-2",
+                "-t", "1", "-o", out.toString());
+        assertEquals(0, train.exit(), train.err());
+        assertTrue(train.out().contains("training prompts (2): mean reward predictor"), train.out());
+        assertTrue(train.out().contains("held-out prompts (1): mean reward predictor"), train.out());
+        assertTrue(train.err().contains("20/20"), train.err());
+        assertTrue(((DynamicRouter) RouterFile.read(out)).predictor().isPresent());
+
+        Files.writeString(table, Files.readString(table).replaceFirst("\n0\t", "\n0\tx\t"));
+        CliRun.run("train-predictor", "-m", model().toString(), "-r", router.toString(), "--data", data.toString(),
+                "--from-table", table.toString(), "-o", out.toString()).assertUserError("line 6");
+        CliRun.run("train-predictor", "-m", model().toString(), "-r", router.toString(), "--data", data.toString(),
+                "--from-table", table.toString(), "--oracle", "2").assertUserError("give one of them");
+        CliRun.run("train-predictor", "-m", model().toString(), "-r", router.toString(), "--data", data.toString(),
+                "--from-table", dir.resolve("absent.tsv").toString(), "-o", out.toString())
+                .assertUserError("absent.tsv");
+    }
+
+    @Test
     void malformedDataIsOneLineNamingTheLine() throws IOException {
         Path data = alpaca("{\"instruction\": \"a\", \"output\": \"b\"}", "{\"instruction\": \"a\", \"output\": ");
         CliRun.run("train-predictor", "-m", model().toString(), "-r", randomRouter().toString(), "--data",

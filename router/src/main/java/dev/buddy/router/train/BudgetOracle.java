@@ -1,9 +1,14 @@
 package dev.buddy.router.train;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.stream.IntStream;
 
 import dev.buddy.engine.tensor.Parallel;
+import dev.buddy.router.Budget;
 import dev.buddy.router.DynamicRouter;
 import dev.buddy.router.eval.ProgressBar;
 
@@ -73,14 +78,36 @@ public final class BudgetOracle {
 
     private BudgetOracle() {}
 
-    /**
-     * Scores every action on the first {@code prompts} examples with a scored response (examples without one are
-     * passed over).
-     *
-     * @throws InvalidTrainingOptionException if the data has no example with a scored response
-     */
+    /** {@code r(k) = −λ_perf·CE(k) − λ_cost·b(k)} for one prompt's cross-entropies (index k−1). */
+    static double[] rewardRow(double[] crossEntropy, int layers, double lambdaPerf, double lambdaCost) {
+        double[] r = new double[crossEntropy.length];
+        for (int a = 0; a < r.length; a++) {
+            r[a] = -lambdaPerf * crossEntropy[a] - lambdaCost * Budget.fractionForMiddleBlocks(a + 1, layers);
+        }
+        return r;
+    }
+
+    /** As {@link #measure} without a table file, as rewards. */
     public static Result run(FrozenModel model, DynamicRouter router, TrainingData data, int prompts,
-                             double lambdaPerf, double lambdaCost, int maxTokens, int threads, PrintStream progress) {
+                             double lambdaPerf, double lambdaCost, int maxTokens, int threads, PrintStream progress)
+            throws IOException {
+        return measure(model, router, data, prompts, maxTokens, threads, progress, null)
+                .rewards(lambdaPerf, lambdaCost);
+    }
+
+    /**
+     * Measures every action's response cross-entropy on the first {@code prompts} examples with a scored response
+     * (examples without one are passed over).
+     *
+     * @param tableFile where the table is kept as it grows (rewritten atomically after every prompt), or null. If it
+     *                  exists, it must be a table of the same model, router and data; its rows are kept and the
+     *                  scoring continues after them, so an interrupted run loses at most one prompt.
+     * @throws InvalidTrainingOptionException if the data has no example with a scored response
+     * @throws BudgetTableException           if {@code tableFile} exists and is not a table of this run
+     */
+    public static BudgetTable measure(FrozenModel model, DynamicRouter router, TrainingData data, int prompts,
+                                      int maxTokens, int threads, PrintStream progress, Path tableFile)
+            throws IOException {
         router.requireCompatible(model.baseInfo());
         int layers = router.layerCount();
         int actions = layers - 2;
@@ -89,21 +116,45 @@ public final class BudgetOracle {
         if (scored.length == 0) {
             throw new InvalidTrainingOptionException(data.describe() + " has no example with a scored response");
         }
-        double[][] rewards = new double[scored.length][actions];
+        BudgetTable.Identity identity = new BudgetTable.Identity(router.provenance().baseFingerprint(),
+                PredictorTrainer.routerIdentity(router), data.describe(), maxTokens);
+        double[][] crossEntropy = new double[scored.length][];
+        int done = 0;
+        if (tableFile != null && Files.exists(tableFile)) {
+            BudgetTable kept = BudgetTable.read(tableFile);
+            kept.requireIdentity(tableFile, identity);
+            done = Math.min(kept.rows(), scored.length);
+            for (int p = 0; p < done; p++) {
+                if (kept.examples()[p] != scored[p]) {
+                    throw new BudgetTableException(tableFile + " row " + (p + 1) + " is example " + kept.examples()[p]
+                            + ", expected " + scored[p]);
+                }
+                crossEntropy[p] = kept.crossEntropy()[p];
+            }
+            if (progress != null && done > 0) {
+                progress.println("continuing " + tableFile + ": " + done + " of " + scored.length
+                        + " prompts already scored");
+            }
+        }
         try (Parallel pool = new Parallel(threads);
              ProgressBar bar = progress == null ? null
-                     : new ProgressBar("budget oracle", (long) scored.length * actions, progress)) {
+                     : new ProgressBar("budget oracle", (long) (scored.length - done) * actions, progress)) {
             BudgetRollout rollout = new BudgetRollout(model, router.decision(), maxTokens, pool);
-            for (int p = 0; p < scored.length; p++) {
+            for (int p = done; p < scored.length; p++) {
                 rollout.prepare(data.example(scored[p]));
+                crossEntropy[p] = new double[actions];
                 for (int k = 1; k <= actions; k++) {
-                    rewards[p][k - 1] = rollout.reward(k, lambdaPerf, lambdaCost);
+                    crossEntropy[p][k - 1] = rollout.crossEntropy(k);
                     if (bar != null) {
                         bar.advance(1);
                     }
                 }
+                if (tableFile != null) {
+                    new BudgetTable(identity, layers, Arrays.copyOf(scored, p + 1), Arrays.copyOf(crossEntropy, p + 1))
+                            .write(tableFile);
+                }
             }
         }
-        return new Result(layers, rewards);
+        return new BudgetTable(identity, layers, scored, crossEntropy);
     }
 }

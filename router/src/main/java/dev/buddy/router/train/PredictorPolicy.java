@@ -77,6 +77,36 @@ final class PredictorPolicy {
     }
 
     /**
+     * The full-information loss of one prompt under the last {@link #forward}, when every action's reward is known
+     * (a {@link BudgetTable}): the negative expected reward and the entropy bonus, accumulating
+     * {@code scale·∂ℓ/∂θ} into {@code gradient}:
+     *
+     * <pre>
+     *   ℓ(θ) = −Σ_a π_a·r_a − β·H(π)
+     *   ∂ℓ/∂z_a = −π_a·(r_a − Σ_b π_b·r_b) + β·π_a·(log π_a + H)
+     * </pre>
+     *
+     * It is the exact expectation that GRPO estimates from G samples; adding a constant to every r_a (a baseline)
+     * leaves the gradient unchanged.
+     *
+     * @param rewards r_a for every action, index a for k = a+1
+     */
+    double backwardExpected(float[] params, float[] features, double[] rewards, double beta, double scale,
+                            double[] gradient) {
+        double expected = 0;
+        for (int a = 0; a < actions; a++) {
+            expected += probabilities[a] * rewards[a];
+        }
+        for (int a = 0; a < actions; a++) {
+            double p = probabilities[a];
+            double logP = p > 0 ? Math.log(p) : -Double.MAX_VALUE;
+            dLogits[a] = scale * (-p * (rewards[a] - expected) + beta * p * (logP + entropy));
+        }
+        pass.backward(params, features, dLogits, gradient);
+        return -expected - beta * entropy;
+    }
+
+    /**
      * The loss ℓ of one group under the last {@link #forward}, accumulating {@code scale·∂ℓ/∂θ} into
      * {@code gradient}.
      *

@@ -233,11 +233,16 @@ public final class PredictorTrainer {
     }
 
     private String runIdentity() {
+        return config.runIdentity() + ", router=" + routerIdentity(router);
+    }
+
+    /** A hash of the frozen Decision Module (weights, prior, ω): what a checkpoint or a budget table was made with. */
+    static String routerIdentity(DynamicRouter router) {
         TwoLayerMlp mlp = router.decision().mlp();
         int routerHash = Arrays.hashCode(new int[] {Arrays.hashCode(mlp.w1()), Arrays.hashCode(mlp.b1()),
                 Arrays.hashCode(mlp.w2()), Arrays.hashCode(mlp.b2()), Arrays.hashCode(router.decision().prior()),
                 Float.hashCode(router.decision().omega())});
-        return config.runIdentity() + ", router=" + Integer.toHexString(routerHash);
+        return Integer.toHexString(routerHash);
     }
 
     private void requireSameRun(Path path, TrainingCheckpoint.State s, String runIdentity, Prior routerPrior) {

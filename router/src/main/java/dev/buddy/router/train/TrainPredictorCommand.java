@@ -67,14 +67,18 @@ public final class TrainPredictorCommand {
     /**
      * {@code buddy train-predictor --oracle N}: no training; every action's reward on the first N prompts
      * ({@link BudgetOracle}), and what a perfect predictor would gain over the best fixed budget.
+     *
+     * @param tableFile where to keep the measured cross-entropies ({@link BudgetTable}), continuing it if it exists;
+     *                  or null
      */
     public static BudgetOracle.Result oracle(Path modelPath, Path routerPath, Path dataPath, PredictorConfig config,
-                                             int prompts, PrintStream out, PrintStream progress) throws IOException {
+                                             int prompts, Path tableFile, PrintStream out, PrintStream progress)
+            throws IOException {
         try (FrozenModel model = FrozenModel.open(modelPath)) {
             DynamicRouter router = buddyRouter(routerPath, model);
             TrainingData data = TrainingData.open(dataPath, model.tokenizer(), config.maxTokens());
-            BudgetOracle.Result r = BudgetOracle.run(model, router, data, prompts, config.lambdaPerf(),
-                    config.lambdaCost(), config.maxTokens(), config.threads(), progress);
+            BudgetOracle.Result r = BudgetOracle.measure(model, router, data, prompts, config.maxTokens(),
+                    config.threads(), progress, tableFile).rewards(config.lambdaPerf(), config.lambdaCost());
             int layers = r.layers();
             out.printf(Locale.ROOT, "budget oracle on the first %d prompts with a scored response (reward"
                     + " -%s*CE - %s*b):%n", r.rewards().length, config.lambdaPerf(), config.lambdaCost());
@@ -88,6 +92,44 @@ public final class TrainPredictorCommand {
                     best, constantReward, oracleReward - constantReward);
             return r;
         }
+    }
+
+    /**
+     * {@code buddy train-predictor --from-table FILE}: full-information training on a budget table
+     * ({@link TablePredictorTrainer}), the last {@code heldOut} rows held out; writes the router with the predictor
+     * and reports the predictor against the best single budget and the oracle on both parts.
+     */
+    public static TablePredictorTrainer.Result fromTable(Path modelPath, Path routerPath, Path dataPath, Path tablePath,
+                                                         int heldOut, PredictorConfig config, Path output,
+                                                         PrintStream out, PrintStream progress) throws IOException {
+        try (FrozenModel model = FrozenModel.open(modelPath)) {
+            DynamicRouter router = buddyRouter(routerPath, model);
+            TrainingData data = TrainingData.open(dataPath, model.tokenizer(), config.maxTokens());
+            BudgetTable table = BudgetTable.read(tablePath);
+            table.requireIdentity(tablePath, new BudgetTable.Identity(router.provenance().baseFingerprint(),
+                    PredictorTrainer.routerIdentity(router), data.describe(), config.maxTokens()));
+            TablePredictorTrainer.Result r = TablePredictorTrainer.train(model, router, data, table, heldOut, config,
+                    progress);
+            RouterFile.write(r.router(), output);
+            int layers = router.layerCount();
+            out.printf(Locale.ROOT, "wrote %s: %s with a budget predictor (%d full-information steps on %d prompts of"
+                            + " %s; reward -%s*CE - %s*b)%n", output, router.name(), config.steps(), r.train().prompts(),
+                    tablePath, config.lambdaPerf(), config.lambdaCost());
+            printSplit(out, "training prompts", r.train(), layers);
+            if (r.heldOut() != null) {
+                printSplit(out, "held-out prompts", r.heldOut(), layers);
+            }
+            return r;
+        }
+    }
+
+    private static void printSplit(PrintStream out, String name, TablePredictorTrainer.Split s, int layers) {
+        out.printf(Locale.ROOT, "%s (%d): mean reward predictor %.4f, best single budget b=%.3f (k=%d, chosen on the"
+                        + " training prompts) %.4f, oracle %.4f; predictor - single budget %+.4f%n", name, s.prompts(),
+                s.policyReward(), Budget.fractionForMiddleBlocks(s.constantK(), layers), s.constantK(),
+                s.constantReward(), s.oracleReward(), s.gainOverConstant());
+        out.println("  budgets the predictor chooses:");
+        printBudgetCounts(out, "    ", s.chosen(), layers);
     }
 
     /** The router file as a BUDDY router; a static plan has no top-k routes to choose a budget for. */

@@ -1,5 +1,6 @@
 package dev.buddy.router.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,6 +53,30 @@ class BudgetOracleTest {
                 }
                 assertEquals(1, costly.bestK(p), "a cost this large makes the fewest blocks best");
             }
+        }
+    }
+
+    @Test
+    void anInterruptedTableContinuesToTheSameNumbers(@TempDir Path dir) throws Exception {
+        try (FrozenModel model = FrozenModel.open(TestData.require("models/stories260K.gguf"))) {
+            DynamicRouter router = RandomRouter.create(model.baseInfo(), 3, FeatureSource.VALUE, Pooling.MEAN, false);
+            TrainingData data = TrainingData.open(alpaca(dir), model.tokenizer(), 128);
+            BudgetTable fresh = BudgetOracle.measure(model, router, data, 3, 128, 1, null, null);
+            // A run stopped after two prompts leaves a two-row table; the rerun keeps those rows and scores the third.
+            Path file = dir.resolve("table.tsv");
+            BudgetOracle.measure(model, router, data, 2, 128, 1, null, file);
+            assertEquals(2, BudgetTable.read(file).rows());
+            BudgetTable resumed = BudgetOracle.measure(model, router, data, 3, 128, 1, null, file);
+            assertArrayEquals(fresh.examples(), resumed.examples());
+            for (int p = 0; p < 3; p++) {
+                assertArrayEquals(fresh.crossEntropy()[p], resumed.crossEntropy()[p], 0.0);
+                assertArrayEquals(fresh.crossEntropy()[p], BudgetTable.read(file).crossEntropy()[p], 0.0);
+            }
+            // The same file under another router is another run's numbers, not a head start.
+            DynamicRouter other = RandomRouter.create(model.baseInfo(), 4, FeatureSource.VALUE, Pooling.MEAN, false);
+            BudgetTableException e = assertThrows(BudgetTableException.class,
+                    () -> BudgetOracle.measure(model, other, data, 3, 128, 1, null, file));
+            assertTrue(e.getMessage().contains("different router"), e.getMessage());
         }
     }
 
