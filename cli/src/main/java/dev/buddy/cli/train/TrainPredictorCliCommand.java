@@ -29,10 +29,11 @@ public final class TrainPredictorCliCommand implements Command {
 
             Full information instead of GRPO, in two steps: --oracle N --table T.tsv scores every budget on the
             first N prompts once (minutes per prompt's L-2 passes; T.tsv keeps the cross-entropies, is rewritten
-            after every prompt, and a rerun continues it); then --from-table T.tsv --hold-out M -o OUT trains the
-            predictor on the exact expected reward of every budget (no sampling, full batch, seconds; --steps and
-            --lr apply, e.g. --steps 500 --lr 1e-2) and reports it on the M held-out prompts against the best
-            single budget and each prompt's own best.""",
+            after every prompt, and a rerun continues it); then --from-table T.tsv --hold-out M -o OUT fits the
+            predictor to each prompt's softmax(reward / temperature) over all budgets by cross-entropy (the optimum
+            of the expected reward plus temperature * entropy; no sampling, full batch, seconds; --steps and --lr
+            apply, e.g. --steps 500 --lr 1e-2) and reports it on the M held-out prompts against the best single
+            budget and each prompt's own best.""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
                     OptionSpec.value("-r", "--router", "FILE", "the BUDDY router whose predictor to train", null),
@@ -56,9 +57,11 @@ public final class TrainPredictorCliCommand implements Command {
                     OptionSpec.value(null, "--table", "FILE", "with --oracle: keep every budget's cross-entropy per"
                             + " prompt in FILE (continued if it exists); train on it with --from-table", null),
                     OptionSpec.value(null, "--from-table", "FILE", "instead of GRPO: train on a --table FILE with every"
-                            + " budget's reward known (exact expected reward, full batch, seconds)", null),
+                            + " budget's reward known (fits softmax(reward / --temperature), seconds)", null),
                     OptionSpec.value(null, "--hold-out", "N", "with --from-table: keep the table's last N prompts"
                             + " out of training and report the predictor on them", "0"),
+                    OptionSpec.value(null, "--temperature", "X", "with --from-table: each prompt's target is"
+                            + " softmax(reward / X) over the budgets (small X: its best budget only)", "1.0"),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors()))),
             List.of("buddy train-predictor -m SmolLM2-135M-Instruct.Q4_1.gguf -r smollm2.router.gguf"
@@ -93,7 +96,8 @@ public final class TrainPredictorCliCommand implements Command {
                 throw new UsageException("--oracle measures a table and --from-table trains on one; give one of them");
             }
             TrainPredictorCommand.fromTable(model, router, data, args.path("from-table", fromTable),
-                    args.intValue("--hold-out", 0, 100_000_000), config, output, io.out(), io.err());
+                    args.intValue("--hold-out", 0, 100_000_000), real(args, "--temperature", 1e-6, 1e6), config,
+                    output, io.out(), io.err());
             return Cli.EXIT_OK;
         }
         if (oracle) {

@@ -117,6 +117,9 @@ class PredictorCliTest {
         CliRun.run("train-predictor", "-m", model().toString(), "-r", router.toString(), "--data", data.toString(),
                 "--from-table", table.toString(), "--oracle", "2").assertUserError("give one of them");
         CliRun.run("train-predictor", "-m", model().toString(), "-r", router.toString(), "--data", data.toString(),
+                "--from-table", table.toString(), "--temperature", "0", "-o", out.toString())
+                .assertUserError("--temperature");
+        CliRun.run("train-predictor", "-m", model().toString(), "-r", router.toString(), "--data", data.toString(),
                 "--from-table", dir.resolve("absent.tsv").toString(), "-o", out.toString())
                 .assertUserError("absent.tsv");
     }

@@ -77,33 +77,26 @@ final class PredictorPolicy {
     }
 
     /**
-     * The full-information loss of one prompt under the last {@link #forward}, when every action's reward is known
-     * (a {@link BudgetTable}): the negative expected reward and the entropy bonus, accumulating
-     * {@code scale·∂ℓ/∂θ} into {@code gradient}:
+     * The cross-entropy of the last {@link #forward}'s policy against a target distribution q over the actions,
+     * accumulating {@code scale·∂ℓ/∂θ} into {@code gradient}:
      *
      * <pre>
-     *   ℓ(θ) = −Σ_a π_a·r_a − β·H(π)
-     *   ∂ℓ/∂z_a = −π_a·(r_a − Σ_b π_b·r_b) + β·π_a·(log π_a + H)
+     *   ℓ(θ) = −Σ_a q_a·log π_a,   ∂ℓ/∂z_a = π_a − q_a
      * </pre>
      *
-     * It is the exact expectation that GRPO estimates from G samples; adding a constant to every r_a (a baseline)
-     * leaves the gradient unchanged.
-     *
-     * @param rewards r_a for every action, index a for k = a+1
+     * @param target q, index a for k = a+1, summing to 1
      */
-    double backwardExpected(float[] params, float[] features, double[] rewards, double beta, double scale,
-                            double[] gradient) {
-        double expected = 0;
-        for (int a = 0; a < actions; a++) {
-            expected += probabilities[a] * rewards[a];
-        }
+    double backwardTowards(float[] params, float[] features, double[] target, double scale, double[] gradient) {
+        double loss = 0;
         for (int a = 0; a < actions; a++) {
             double p = probabilities[a];
-            double logP = p > 0 ? Math.log(p) : -Double.MAX_VALUE;
-            dLogits[a] = scale * (-p * (rewards[a] - expected) + beta * p * (logP + entropy));
+            if (target[a] > 0) {
+                loss -= target[a] * Math.log(p);
+            }
+            dLogits[a] = scale * (p - target[a]);
         }
         pass.backward(params, features, dLogits, gradient);
-        return -expected - beta * entropy;
+        return loss;
     }
 
     /**

@@ -11,18 +11,24 @@ import dev.buddy.router.DynamicRouter;
 
 /**
  * Trains the Budget Predictor with full information: on prompts whose every action was scored once
- * ({@link BudgetTable}, from {@code buddy train-predictor --oracle N --table FILE}), it minimises the exact expected
- * loss {@code −E_{k∼π}[r(k)] − β·H(π)} averaged over the training prompts ({@link PredictorPolicy#backwardExpected}),
- * full batch, Adam at a constant rate; the model and the router are frozen and only block 0 runs (for the prompts'
- * features), so a run takes seconds.
+ * ({@link BudgetTable}, from {@code buddy train-predictor --oracle N --table FILE}), the policy is fitted to each
+ * prompt's Boltzmann distribution over its rewards, {@code q(k) ∝ exp(r(k)/τ)}, by cross-entropy
+ * ({@link PredictorPolicy#backwardTowards}), full batch, Adam at a constant rate. The model and the router are
+ * frozen and only block 0 runs (for the prompts' features), so a run takes seconds.
  *
- * <p>WHY this exists beside GRPO: GRPO sees four sampled actions per prompt and, on SmolLM2, collapsed onto one
- * budget for every prompt within 80 steps although the oracle shows the prompts' best budgets spread from 0.43 to
- * 1.0. With the whole reward row known, the gradient has no sampling noise and a group can no longer sample one
- * action four times and stop learning, so what is left is the question GRPO could not answer: can the layer-0
- * features of a prompt predict its best budget? The last rows of the table are held out to answer it honestly:
- * the predictor's argmax budget (what {@code --budget auto} runs) is scored there against the best single budget
- * chosen on the training rows, and against each held-out prompt's own best (the oracle).
+ * <p>WHY this objective: {@code q} is exactly the policy that maximises the entropy-regularised expected reward
+ * {@code E_π[r] + τ·H(π)} for one prompt, so a predictor that can represent it is the optimum of the objective GRPO
+ * estimates (with β = τ). Maximising that expectation directly with its exact gradient
+ * {@code π_a·(r_a − E_π[r])} was tried first and failed the way GRPO did: on 50 SmolLM2 prompts it put all mass on
+ * the best single budget within a few hundred steps, where the gradient vanishes for every prompt at once, and its
+ * training reward stayed exactly the single budget's. The cross-entropy's gradient {@code π − q} only vanishes when
+ * every prompt's own distribution is matched. τ is in reward units: τ → 0 gives each prompt's best budget as a hard
+ * label, a large τ spreads the target over budgets whose rewards differ by less than τ.
+ *
+ * <p>The last rows of the table are held out to answer the question GRPO could not: can the layer-0 features of a
+ * prompt predict its best budget? There the predictor's argmax budget (what {@code --budget auto} runs) is scored
+ * against the best single budget chosen on the training rows, and against each held-out prompt's own best (the
+ * oracle).
  */
 public final class TablePredictorTrainer {
     /**
@@ -45,7 +51,7 @@ public final class TablePredictorTrainer {
 
     /**
      * @param router     the input router with the trained predictor
-     * @param stepLosses the mean training loss at every step (before its update)
+     * @param stepLosses the mean training cross-entropy at every step (before its update)
      * @param train      the predictor on the rows it was trained on
      * @param heldOut    the predictor on the held-out rows, or null if none were held out
      */
@@ -55,12 +61,13 @@ public final class TablePredictorTrainer {
 
     /**
      * @param table   the scored prompts; must belong to {@code model}, {@code router} and {@code data}
-     * @param heldOut how many of the table's last rows to hold out (0 to train on all), fewer than its rows
-     * @param config  steps, learning rate, λ_perf, λ_cost, β, hidden width, seed, maximum length and threads are used;
-     *                batch and group are not (every training row, every action)
+     * @param heldOut     how many of the table's last rows to hold out (0 to train on all), fewer than its rows
+     * @param temperature τ of the targets, in reward units, above 0
+     * @param config      steps, learning rate, λ_perf, λ_cost, hidden width, seed, maximum length and threads are used;
+     *                    batch, group and β are not (every training row, every action; τ takes β's place)
      */
     public static Result train(FrozenModel model, DynamicRouter router, TrainingData data, BudgetTable table,
-                               int heldOut, PredictorConfig config, PrintStream progress) {
+                               int heldOut, double temperature, PredictorConfig config, PrintStream progress) {
         router.requireCompatible(model.baseInfo());
         int layers = router.layerCount();
         Budget.requireRoutableDepth(layers);
@@ -72,10 +79,18 @@ public final class TablePredictorTrainer {
             throw new InvalidTrainingOptionException("cannot hold out " + heldOut + " of the table's " + table.rows()
                     + " prompts: at least one must be left to train on");
         }
+        if (!(temperature > 0) || !Double.isFinite(temperature)) {
+            throw new InvalidTrainingOptionException("the target temperature must be a positive number, got "
+                    + temperature);
+        }
         int rows = table.rows();
         int trainRows = rows - heldOut;
         RouterParameters shape = new RouterParameters(router.decision().featureDim(), config.hiddenDim(), layers - 2);
         double[][] rewards = table.rewards(config.lambdaPerf(), config.lambdaCost()).rewards();
+        double[][] targets = new double[rows][];
+        for (int p = 0; p < rows; p++) {
+            targets[p] = boltzmann(rewards[p], temperature);
+        }
         float[][] features = new float[rows][];
         int[] promptLengths = new int[rows];
         int capacity = 1;
@@ -102,22 +117,23 @@ public final class TablePredictorTrainer {
         ProgressBar bar = new ProgressBar(progress, 0, config.steps());
         if (progress != null) {
             progress.println("full-information training of the budget predictor of " + router.name() + " on "
-                    + trainRows + " scored prompts (" + heldOut + " held out): " + config);
+                    + trainRows + " scored prompts (" + heldOut + " held out), targets softmax(reward / "
+                    + temperature + "): " + config);
         }
         for (int step = 0; step < config.steps(); step++) {
             Arrays.fill(gradient, 0.0);
             double loss = 0;
             double expectedReward = 0;
             for (int p = 0; p < trainRows; p++) {
-                policy.forward(params, features[p], promptLengths[p]);
-                double l = policy.backwardExpected(params, features[p], rewards[p], config.entropyBeta(),
-                        1.0 / trainRows, gradient);
-                loss += l;
-                expectedReward -= l + config.entropyBeta() * policy.entropy();
+                double[] pi = policy.forward(params, features[p], promptLengths[p]);
+                for (int a = 0; a < pi.length; a++) {
+                    expectedReward += pi[a] * rewards[p][a];
+                }
+                loss += policy.backwardTowards(params, features[p], targets[p], 1.0 / trainRows, gradient);
             }
             losses[step] = loss / trainRows;
             adam.step(params, gradient, config.learningRate());
-            bar.update(step, losses[step], 0, String.format(Locale.ROOT, "expected reward %.3f",
+            bar.update(step, losses[step], 0, String.format(Locale.ROOT, "E_pi[reward] %.3f",
                     expectedReward / trainRows));
         }
         DynamicRouter trained = PredictorTrainer.withPredictor(router, shape.toMlp(params));
@@ -132,6 +148,24 @@ public final class TablePredictorTrainer {
         Split train = split(layers, rewards, chosenK, 0, trainRows, constantK);
         Split held = heldOut == 0 ? null : split(layers, rewards, chosenK, trainRows, rows, constantK);
         return new Result(trained, losses, train, held);
+    }
+
+    /** {@code q_a = exp(r_a/τ) / Σ_b exp(r_b/τ)}, computed from the largest reward down so it cannot overflow. */
+    static double[] boltzmann(double[] rewards, double temperature) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double r : rewards) {
+            max = Math.max(max, r);
+        }
+        double[] q = new double[rewards.length];
+        double sum = 0;
+        for (int a = 0; a < q.length; a++) {
+            q[a] = Math.exp((rewards[a] - max) / temperature);
+            sum += q[a];
+        }
+        for (int a = 0; a < q.length; a++) {
+            q[a] /= sum;
+        }
+        return q;
     }
 
     private static Split split(int layers, double[][] rewards, int[] chosenK, int from, int to, int constantK) {

@@ -100,7 +100,8 @@ public final class TrainPredictorCommand {
      * and reports the predictor against the best single budget and the oracle on both parts.
      */
     public static TablePredictorTrainer.Result fromTable(Path modelPath, Path routerPath, Path dataPath, Path tablePath,
-                                                         int heldOut, PredictorConfig config, Path output,
+                                                         int heldOut, double temperature, PredictorConfig config,
+                                                         Path output,
                                                          PrintStream out, PrintStream progress) throws IOException {
         try (FrozenModel model = FrozenModel.open(modelPath)) {
             DynamicRouter router = buddyRouter(routerPath, model);
@@ -108,13 +109,14 @@ public final class TrainPredictorCommand {
             BudgetTable table = BudgetTable.read(tablePath);
             table.requireIdentity(tablePath, new BudgetTable.Identity(router.provenance().baseFingerprint(),
                     PredictorTrainer.routerIdentity(router), data.describe(), config.maxTokens()));
-            TablePredictorTrainer.Result r = TablePredictorTrainer.train(model, router, data, table, heldOut, config,
-                    progress);
+            TablePredictorTrainer.Result r = TablePredictorTrainer.train(model, router, data, table, heldOut,
+                    temperature, config, progress);
             RouterFile.write(r.router(), output);
             int layers = router.layerCount();
             out.printf(Locale.ROOT, "wrote %s: %s with a budget predictor (%d full-information steps on %d prompts of"
-                            + " %s; reward -%s*CE - %s*b)%n", output, router.name(), config.steps(), r.train().prompts(),
-                    tablePath, config.lambdaPerf(), config.lambdaCost());
+                            + " %s; reward -%s*CE - %s*b, targets at temperature %s)%n", output, router.name(),
+                    config.steps(), r.train().prompts(), tablePath, config.lambdaPerf(), config.lambdaCost(),
+                    temperature);
             printSplit(out, "training prompts", r.train(), layers);
             if (r.heldOut() != null) {
                 printSplit(out, "held-out prompts", r.heldOut(), layers);

@@ -79,34 +79,36 @@ class PredictorPolicyProperties {
     }
 
     @Property(tries = 80)
-    void expectedRewardGradientMatchesFiniteDifferences(@ForAll long seed, @ForAll @IntRange(min = 1, max = 7) int n,
-                                                        @ForAll @DoubleRange(min = 0.0, max = 0.5) double beta) {
+    void targetCrossEntropyGradientMatchesFiniteDifferences(@ForAll long seed,
+                                                            @ForAll @IntRange(min = 1, max = 7) int n) {
         PolicyCase c = PolicyCase.draw(seed, n);
-        double[] rewards = new double[ACTIONS];
+        double[] target = new double[ACTIONS];
+        double sum = 0;
         for (int a = 0; a < ACTIONS; a++) {
-            rewards[a] = -20 + 5 * SyntheticModel.gaussian(c.random());
+            target[a] = c.random().nextDouble();
+            sum += target[a];
+        }
+        for (int a = 0; a < ACTIONS; a++) {
+            target[a] /= sum;
         }
         double scale = 0.5;
         PredictorPolicy policy = new PredictorPolicy(c.shape(), LAYERS, 8);
         policy.forward(c.params(), c.features(), n);
         double[] gradient = new double[c.shape().size];
-        double loss = policy.backwardExpected(c.params(), c.features(), rewards, beta, scale, gradient);
-        assertEquals(expectedReference(c.shape(), c.params(), null, 0, c.features(), n, rewards, beta), loss, 1e-4);
-        // Absolute floor 1e-2 against rewards of about 20: the float32 logits' rounding, times |r|.
-        double error = c.directionalError(gradient, scale, (direction, e) -> expectedReference(c.shape(), c.params(),
-                direction, e, c.features(), n, rewards, beta), 1e-2);
+        double loss = policy.backwardTowards(c.params(), c.features(), target, scale, gradient);
+        assertEquals(crossEntropyReference(c.shape(), c.params(), null, 0, c.features(), n, target), loss, 1e-5);
+        double error = c.directionalError(gradient, scale, (direction, e) -> crossEntropyReference(c.shape(),
+                c.params(), direction, e, c.features(), n, target), 1e-3);
         assertTrue(error <= 1e-4, "relative error " + error);
     }
 
-    /** −Σ_a π_a·r_a − β·H(π) at θ + e·direction, all in double. */
-    private static double expectedReference(RouterParameters shape, float[] params, float[] direction, double e,
-                                            float[] x, int n, double[] rewards, double beta) {
+    /** −Σ_a q_a·log π_a at θ + e·direction, all in double. */
+    private static double crossEntropyReference(RouterParameters shape, float[] params, float[] direction, double e,
+                                                float[] x, int n, double[] target) {
         double[] logPi = referenceLogPolicy(shape, params, direction, e, x, n);
         double loss = 0;
         for (int a = 0; a < logPi.length; a++) {
-            double p = Math.exp(logPi[a]);
-            loss -= p * rewards[a];
-            loss -= beta * -(p * logPi[a]);
+            loss -= target[a] * logPi[a];
         }
         return loss;
     }
@@ -165,6 +167,39 @@ class PredictorPolicyProperties {
             loss -= advantages[j] / chosen.length * logPi[chosen[j] - 1];
         }
         return loss;
+    }
+
+    @Property(tries = 100)
+    void boltzmannTargetsFollowTheirDefinition(@ForAll long seed, @ForAll @IntRange(min = 1, max = 30) int actions,
+                                               @ForAll @DoubleRange(min = 0.01, max = 100) double temperature) {
+        SplittableRandom random = new SplittableRandom(seed);
+        double[] rewards = new double[actions];
+        for (int a = 0; a < actions; a++) {
+            rewards[a] = -60 + 50 * random.nextDouble();
+        }
+        double[] q = TablePredictorTrainer.boltzmann(rewards, temperature);
+        double sum = 0;
+        for (double v : q) {
+            sum += v;
+        }
+        assertEquals(1.0, sum, 1e-12);
+        for (int a = 0; a < actions; a++) {
+            for (int b = 0; b < actions; b++) {
+                // q_a / q_b = exp((r_a − r_b)/τ), in logs so that neither side underflows.
+                if (q[a] > 1e-300 && q[b] > 1e-300) {
+                    assertEquals((rewards[a] - rewards[b]) / temperature, Math.log(q[a]) - Math.log(q[b]), 1e-9);
+                }
+            }
+        }
+        // A reward scale where exp(r/τ) alone overflows still gives finite targets.
+        double[] huge = new double[actions];
+        for (int a = 0; a < actions; a++) {
+            huge[a] = 1e6 + rewards[a];
+        }
+        double[] qHuge = TablePredictorTrainer.boltzmann(huge, temperature);
+        for (int a = 0; a < actions; a++) {
+            assertEquals(q[a], qHuge[a], 1e-9);
+        }
     }
 
     @Property(tries = 100)

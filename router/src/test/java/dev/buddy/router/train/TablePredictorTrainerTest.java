@@ -60,12 +60,13 @@ class TablePredictorTrainerTest {
         try (FrozenModel model = FrozenModel.open(TestData.require("models/stories260K.gguf"))) {
             DynamicRouter router = RandomRouter.create(model.baseInfo(), 3, FeatureSource.VALUE, Pooling.MEAN, false);
             BudgetTable t = table(1, 3, 2);
-            TablePredictorTrainer.Result r = TablePredictorTrainer.train(model, router, data(model), t, 0,
+            TablePredictorTrainer.Result r = TablePredictorTrainer.train(model, router, data(model), t, 0, 0.1,
                     config(400), null);
             double[] losses = r.stepLosses();
-            // Uniform at the start: −5·(2 + 3 + 3)/3 per prompt; at the optimum every prompt gets its 2.0 nats.
-            assertEquals(5.0 * 8.0 / 3.0, losses[0], 1e-9);
-            assertEquals(10.0, losses[losses.length - 1], 0.01);
+            // Rewards −10 and −15 at τ = 0.1 make each target one-hot to within e^−50: the uniform start's
+            // cross-entropy is ln 3, and a predictor that tells the prompts apart drives it towards 0.
+            assertEquals(Math.log(3), losses[0], 1e-9);
+            assertTrue(losses[losses.length - 1] < 0.05, "cross-entropy " + losses[losses.length - 1]);
             // The predictor matches the oracle on every training prompt, which no single budget can.
             assertArrayEquals(new int[] {1, 1, 1}, r.train().chosen());
             assertEquals(r.train().oracleReward(), r.train().policyReward(), 1e-12);
@@ -95,7 +96,7 @@ class TablePredictorTrainerTest {
             TrainingData data = data(model);
             // The first three prompts all prefer k = 2; the held-out fourth prefers k = 3.
             TablePredictorTrainer.Result r = TablePredictorTrainer.train(model, router, data, table(2, 2, 2, 3), 1,
-                    config(200), null);
+                    1.0, config(200), null);
             assertEquals(3, r.train().prompts());
             assertEquals(1, r.heldOut().prompts());
             assertEquals(2, r.train().constantK());
@@ -108,18 +109,18 @@ class TablePredictorTrainerTest {
 
             // A fixed seed repeats bit for bit.
             TablePredictorTrainer.Result again = TablePredictorTrainer.train(model, router, data, table(2, 2, 2, 3),
-                    1, config(200), null);
+                    1, 1.0, config(200), null);
             assertArrayEquals(r.stepLosses(), again.stepLosses(), 0.0);
             assertArrayEquals(r.router().predictor().orElseThrow().mlp().w2(),
                     again.router().predictor().orElseThrow().mlp().w2(), 0f);
 
             InvalidTrainingOptionException e = assertThrows(InvalidTrainingOptionException.class,
-                    () -> TablePredictorTrainer.train(model, router, data, table(2, 2), 2, config(1), null));
+                    () -> TablePredictorTrainer.train(model, router, data, table(2, 2), 2, 1.0, config(1), null));
             assertTrue(e.getMessage().contains("at least one must be left to train on"), e.getMessage());
             BudgetTable tooFar = new BudgetTable(new BudgetTable.Identity("-", "-", "-", 128), 5, new int[] {9},
                     new double[][] {{1, 2, 3}});
             BudgetTableException f = assertThrows(BudgetTableException.class,
-                    () -> TablePredictorTrainer.train(model, router, data, tooFar, 0, config(1), null));
+                    () -> TablePredictorTrainer.train(model, router, data, tooFar, 0, 1.0, config(1), null));
             assertTrue(f.getMessage().contains("is example 9"), f.getMessage());
         }
     }
