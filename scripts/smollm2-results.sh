@@ -146,3 +146,25 @@ done
 # How much a perfect per-prompt predictor would gain over the best single budget under the cost-30 reward.
 ./buddy train-predictor -m "$MODEL" -r "$ROUTER" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --oracle 30 \
   --lambda-cost 30 -t "$THREADS"
+# Training on every budget's reward (RESULTS.md, "Training on every budget's reward"): the table of every budget's
+# cross-entropy on 207 prompts (the run was stopped there; --oracle 207 gives the same rows), then five-fold
+# cross-validation: each fold's 40 prompts moved to the end of a copy of the table and held out.
+TABLE=$OUT/smollm2.table.tsv
+./buddy train-predictor -m "$MODEL" -r "$ROUTER" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --oracle 207 \
+  --table "$TABLE" --lambda-cost 30 -t "$THREADS"
+python3 - "$TABLE" "$OUT" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split('\n')
+head, rows = lines[:5], [l for l in lines[5:] if l][:200]
+for f in range(5):
+    fold = rows[40 * f:40 * f + 40]
+    rest = rows[:40 * f] + rows[40 * f + 40:]
+    open('%s/fold%d.tsv' % (sys.argv[2], f), 'w').write('\n'.join(head + rest + fold) + '\n')
+PY
+for cfg in 1:100 1:300 3:300 3:1000 10:100; do
+  for f in 0 1 2 3 4; do
+    ./buddy train-predictor -m "$MODEL" -r "$ROUTER" --data "$SHARED/datasets/alpaca/alpaca_5000.json" \
+      --from-table "$OUT/fold$f.tsv" --hold-out 40 --lambda-cost 30 --steps "${cfg#*:}" --lr 1e-2 \
+      --temperature "${cfg%%:*}" -t "$THREADS" -o "$OUT/fold$f.router.gguf"
+  done
+done
