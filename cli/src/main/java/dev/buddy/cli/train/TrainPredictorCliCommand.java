@@ -31,8 +31,8 @@ public final class TrainPredictorCliCommand implements Command {
             first N prompts once (minutes per prompt's L-2 passes; T.tsv keeps the cross-entropies, is rewritten
             after every prompt, and a rerun continues it); then --from-table T.tsv --hold-out M -o OUT fits the
             predictor to each prompt's softmax(reward / temperature) over all budgets by cross-entropy (the optimum
-            of the expected reward plus temperature * entropy; no sampling, full batch, seconds; --steps and --lr
-            apply, e.g. --steps 500 --lr 1e-2) and reports it on the M held-out prompts against the best single
+            of the expected reward plus temperature * entropy; no sampling, full batch, only block 0 runs; --steps
+            and --lr apply, e.g. --steps 300 --lr 1e-2) and reports it on the M held-out prompts against the best single
             budget and each prompt's own best.""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
@@ -57,7 +57,7 @@ public final class TrainPredictorCliCommand implements Command {
                     OptionSpec.value(null, "--table", "FILE", "with --oracle: keep every budget's cross-entropy per"
                             + " prompt in FILE (continued if it exists); train on it with --from-table", null),
                     OptionSpec.value(null, "--from-table", "FILE", "instead of GRPO: train on a --table FILE with every"
-                            + " budget's reward known (fits softmax(reward / --temperature), seconds)", null),
+                            + " budget's reward known (fits softmax(reward / --temperature); no model passes)", null),
                     OptionSpec.value(null, "--hold-out", "N", "with --from-table: keep the table's last N prompts"
                             + " out of training and report the predictor on them", "0"),
                     OptionSpec.value(null, "--temperature", "X", "with --from-table: each prompt's target is"

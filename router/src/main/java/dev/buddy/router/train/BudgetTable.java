@@ -6,7 +6,6 @@ import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 
 import dev.buddy.router.eval.AtomicFiles;
@@ -60,11 +59,6 @@ public record BudgetTable(Identity identity, int layers, int[] examples, double[
 
     public int rows() {
         return examples.length;
-    }
-
-    /** The first {@code n} rows. */
-    BudgetTable firstRows(int n) {
-        return new BudgetTable(identity, layers, Arrays.copyOf(examples, n), Arrays.copyOf(crossEntropy, n));
     }
 
     /** {@code r(k) = −λ_perf·CE(k) − λ_cost·b(k)} for every row and action, as the oracle reports it. */

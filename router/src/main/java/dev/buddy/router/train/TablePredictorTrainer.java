@@ -14,7 +14,9 @@ import dev.buddy.router.DynamicRouter;
  * ({@link BudgetTable}, from {@code buddy train-predictor --oracle N --table FILE}), the policy is fitted to each
  * prompt's Boltzmann distribution over its rewards, {@code q(k) ∝ exp(r(k)/τ)}, by cross-entropy
  * ({@link PredictorPolicy#backwardTowards}), full batch, Adam at a constant rate. The model and the router are
- * frozen and only block 0 runs (for the prompts' features), so a run takes seconds.
+ * frozen and only block 0 runs (for the prompts' features); the rest is the predictor's small MLP over the training
+ * prompts' tokens, on one thread: on SmolLM2, 160 prompts (about 9,000 prompt tokens per step, 50,000 tokens/s),
+ * about 20 seconds per 100 steps.
  *
  * <p>WHY this objective: {@code q} is exactly the policy that maximises the entropy-regularised expected reward
  * {@code E_π[r] + τ·H(π)} for one prompt, so a predictor that can represent it is the optimum of the objective GRPO
@@ -60,7 +62,7 @@ public final class TablePredictorTrainer {
     private TablePredictorTrainer() {}
 
     /**
-     * @param table   the scored prompts; must belong to {@code model}, {@code router} and {@code data}
+     * @param table       the scored prompts; must belong to {@code model}, {@code router} and {@code data}
      * @param heldOut     how many of the table's last rows to hold out (0 to train on all), fewer than its rows
      * @param temperature τ of the targets, in reward units, above 0
      * @param config      steps, learning rate, λ_perf, λ_cost, hidden width, seed, maximum length and threads are used;
@@ -114,6 +116,10 @@ public final class TablePredictorTrainer {
         AdamW adam = new AdamW(shape.size, 0.0);
         double[] gradient = new double[shape.size];
         double[] losses = new double[config.steps()];
+        long stepTokens = 0;
+        for (int p = 0; p < trainRows; p++) {
+            stepTokens += promptLengths[p];
+        }
         ProgressBar bar = new ProgressBar(progress, 0, config.steps());
         if (progress != null) {
             progress.println("full-information training of the budget predictor of " + router.name() + " on "
@@ -133,7 +139,7 @@ public final class TablePredictorTrainer {
             }
             losses[step] = loss / trainRows;
             adam.step(params, gradient, config.learningRate());
-            bar.update(step, losses[step], 0, String.format(Locale.ROOT, "E_pi[reward] %.3f",
+            bar.update(step, losses[step], stepTokens, String.format(Locale.ROOT, "E_pi[reward] %.3f",
                     expectedReward / trainRows));
         }
         DynamicRouter trained = PredictorTrainer.withPredictor(router, shape.toMlp(params));
