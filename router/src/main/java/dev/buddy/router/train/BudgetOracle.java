@@ -8,7 +8,6 @@ import java.util.Arrays;
 import java.util.stream.IntStream;
 
 import dev.buddy.engine.tensor.Parallel;
-import dev.buddy.router.Budget;
 import dev.buddy.router.DynamicRouter;
 import dev.buddy.router.eval.ProgressBar;
 
@@ -82,17 +81,9 @@ public final class BudgetOracle {
     static double[] rewardRow(double[] crossEntropy, int layers, double lambdaPerf, double lambdaCost) {
         double[] r = new double[crossEntropy.length];
         for (int a = 0; a < r.length; a++) {
-            r[a] = -lambdaPerf * crossEntropy[a] - lambdaCost * Budget.fractionForMiddleBlocks(a + 1, layers);
+            r[a] = BudgetRollout.reward(crossEntropy[a], a + 1, layers, lambdaPerf, lambdaCost);
         }
         return r;
-    }
-
-    /** As {@link #measure} without a table file, as rewards. */
-    public static Result run(FrozenModel model, DynamicRouter router, TrainingData data, int prompts,
-                             double lambdaPerf, double lambdaCost, int maxTokens, int threads, PrintStream progress)
-            throws IOException {
-        return measure(model, router, data, prompts, maxTokens, threads, progress, null)
-                .rewards(lambdaPerf, lambdaCost);
     }
 
     /**

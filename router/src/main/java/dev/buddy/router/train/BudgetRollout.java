@@ -91,7 +91,12 @@ final class BudgetRollout {
 
     /** r(k) = −λ_perf·CE − λ_cost·b(k). */
     double reward(int k, double lambdaPerf, double lambdaCost) {
-        return -lambdaPerf * crossEntropy(k) - lambdaCost * Budget.fractionForMiddleBlocks(k, layers);
+        return reward(crossEntropy(k), k, layers, lambdaPerf, lambdaCost);
+    }
+
+    /** The reward of action k whose response cross-entropy is {@code crossEntropy}: one formula for every caller. */
+    static double reward(double crossEntropy, int k, int layers, double lambdaPerf, double lambdaCost) {
+        return -lambdaPerf * crossEntropy - lambdaCost * Budget.fractionForMiddleBlocks(k, layers);
     }
 
     /** Positions run through the model since construction (block 0 not counted twice). */

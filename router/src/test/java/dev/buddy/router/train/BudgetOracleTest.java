@@ -36,7 +36,8 @@ class BudgetOracleTest {
         try (FrozenModel model = FrozenModel.open(TestData.require("models/stories260K.gguf"))) {
             DynamicRouter router = RandomRouter.create(model.baseInfo(), 3, FeatureSource.VALUE, Pooling.MEAN, false);
             TrainingData data = TrainingData.open(alpaca(dir), model.tokenizer(), 128);
-            BudgetOracle.Result r = BudgetOracle.run(model, router, data, 10, 5.0, 0.05, 128, 1, null);
+            BudgetOracle.Result r = BudgetOracle.measure(model, router, data, 10, 128, 1, null, null)
+                    .rewards(5.0, 0.05);
             assertEquals(3, r.rewards().length);
             assertEquals(3, Arrays.stream(r.oracleCounts()).sum());
             int best = r.bestConstantK();
@@ -45,7 +46,8 @@ class BudgetOracleTest {
                 assertTrue(r.constantMeanReward(best) >= r.constantMeanReward(k), "k=" + best + " not the best");
             }
             // The cost term is the reward's only difference between two weights: CE is the same pass either way.
-            BudgetOracle.Result costly = BudgetOracle.run(model, router, data, 10, 5.0, 1e6, 128, 1, null);
+            BudgetOracle.Result costly = BudgetOracle.measure(model, router, data, 10, 128, 1, null, null)
+                    .rewards(5.0, 1e6);
             for (int p = 0; p < 3; p++) {
                 for (int k = 1; k <= 3; k++) {
                     double b = Budget.fractionForMiddleBlocks(k, 5);
@@ -88,7 +90,7 @@ class BudgetOracleTest {
             DynamicRouter router = RandomRouter.create(model.baseInfo(), 3, FeatureSource.VALUE, Pooling.MEAN, false);
             TrainingData d = TrainingData.open(data, model.tokenizer(), 4);
             InvalidTrainingOptionException e = assertThrows(InvalidTrainingOptionException.class,
-                    () -> BudgetOracle.run(model, router, d, 5, 5.0, 0.05, 4, 1, null));
+                    () -> BudgetOracle.measure(model, router, d, 5, 4, 1, null, null));
             assertTrue(e.getMessage().contains("no example with a scored response"), e.getMessage());
         }
     }
