@@ -35,9 +35,11 @@ public final class InferenceState implements LayerPlanContext {
     final float[] logits;   // [vocab]
     final float[] cos;      // RoPE angles               [maxBatch][ropeDims/2]
     final float[] sin;
-    final float[] scores;   // attention weights, one row per head [headCount][context]
-    final float[] queries;  // queries as the cache's dot product sees them [headCount][headDim]
-    final float[] valueScratch; // the cache's working memory for softmax·V [headCount][valueScratchSize]
+    // Attention's working memory, one slice per pool thread (the parallel task splits rows as well as heads):
+    final int attentionContext;
+    final float[] scores;   // attention weights, one row per head of a GQA group [threads][groupSize][context]
+    final float[] queries;  // queries as the cache's dot product sees them [threads][groupSize][headDim]
+    final float[] valueScratch; // the cache's working memory for softmax·V [threads][groupSize][valueScratchSize]
     final boolean[] runBlock;
     final int[] rowsRun;    // rows each block ran attention and FFN on in the last forward call [blockCount]
     final int[] positions;  // position of each row of the call [maxBatch]
@@ -58,7 +60,7 @@ public final class InferenceState implements LayerPlanContext {
     int callLayer;
     int callStart;
     int callTokens;
-    final Parallel.RangeTask attentionTask;
+    final Parallel.WorkerRangeTask attentionTask;
 
     InferenceState(Transformer transformer, ModelSpec spec, KvCache kv, int maxBatch, SkippedKvPolicy policy) {
         this(transformer, spec, kv, kv.contextLength(), kv.valueScratchSize(), maxBatch, policy);
@@ -100,9 +102,11 @@ public final class InferenceState implements LayerPlanContext {
         logits = new float[spec.vocabSize()];
         cos = new float[maxBatch * spec.rope().dimensions() / 2];
         sin = new float[maxBatch * spec.rope().dimensions() / 2];
-        scores = new float[spec.headCount() * attentionContext];
-        queries = new float[qDim];
-        valueScratch = new float[spec.headCount() * valueScratchSize];
+        int groupSlots = transformer.threads() * spec.groupSize();
+        this.attentionContext = attentionContext;
+        scores = new float[groupSlots * attentionContext];
+        queries = new float[groupSlots * spec.headDim()];
+        valueScratch = new float[groupSlots * valueScratchSize];
         runBlock = new boolean[spec.blockCount()];
         rowsRun = new int[spec.blockCount()];
         positions = new int[maxBatch];
@@ -113,7 +117,7 @@ public final class InferenceState implements LayerPlanContext {
         subsetRows = new TokenRows(new float[maxBatch * dim], new float[maxBatch * pairs], new float[maxBatch * pairs],
                 new int[maxBatch]);
         subsetIndex = new int[maxBatch];
-        attentionTask = (from, to) -> transformer.attendHeads(this, from, to);
+        attentionTask = (worker, from, to) -> transformer.attend(this, worker, from, to);
     }
 
     public KvCache kvCache() {

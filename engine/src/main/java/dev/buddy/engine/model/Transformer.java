@@ -68,6 +68,11 @@ public final class Transformer {
         return spec;
     }
 
+    /** Threads of the pool the forward pass runs on: states keep attention's working memory per thread. */
+    int threads() {
+        return pool.threads();
+    }
+
     /**
      * A fresh sequence state.
      *
@@ -367,7 +372,7 @@ public final class Transformer {
 
         s.callLayer = layer;
         s.attending = rows;
-        pool.forRange(spec.headCount(), s.attentionTask);
+        pool.forRange(spec.headCountKv() * n * spec.groupSize(), 1, s.attentionTask);
 
         project(w.wo(), s.attention, n, s.projected);
         add(rows.x, s.projected, n * dim);
@@ -459,48 +464,55 @@ public final class Transformer {
     }
 
     /**
-     * Causal attention for query heads [from, to) of every row being run: the row at position p sees positions
-     * 0..p of its own sequence's cache, except those its layer marks invalid, summed in the row's order (see
-     * {@link AttentionOrder}). Head h reads KV head h / groupSize (GQA); the heads of [from, to) that share a KV head
-     * go to the cache together, so it can read each key and value row once for all of them.
+     * Causal attention for items [from, to) of the call's (KV head, row, query head of its group) triples, numbered
+     * KV head first, then row, then query head: the row at position p sees positions 0..p of its own sequence's
+     * cache, except those its layer marks invalid, summed in the row's order (see {@link AttentionOrder}). Query head
+     * h reads KV head h / groupSize (GQA); the heads of one row that share a KV head go to the cache together, so it
+     * can read each key and value row once for all of them. Splitting by rows as well as heads keeps whole groups
+     * together when the pool has more threads than KV heads (SmolLM2: 3 KV heads of 3 query heads each, where a
+     * split by query heads alone cut most groups apart); consecutive items of one KV head re-read its cache rows
+     * while they are still in cache. {@code worker} picks this thread's slice of the working memory.
      */
-    void attendHeads(InferenceState s, int from, int to) {
+    void attend(InferenceState s, int worker, int from, int to) {
         TokenRows rows = s.attending;
         int layer = s.callLayer;
         int hd = spec.headDim();
         int qDim = spec.queryDim();
         int group = spec.groupSize();
-        int context = s.scores.length / spec.headCount();
-        for (int first = from; first < to; ) {
-            int kvHead = first / group;
-            int end = Math.min(to, (kvHead + 1) * group);
-            int count = end - first;
-            int scoresOffset = first * context;
-            int queryOffset = first * hd;
-            for (int t = 0; t < rows.count; t++) {
-                KvCache kv = rows.caches[t];
-                boolean batch = rows.batchOrder[t];
-                int positions = rows.positions[t] + 1;
-                for (int j = 0; j < count; j++) {
-                    kv.prepareQuery(s.q, t * qDim + (first + j) * hd, s.queries, queryOffset + j * hd);
-                }
-                kv.keyScoresGroup(layer, kvHead, s.queries, queryOffset, count, positions, attentionScale, s.scores,
-                        scoresOffset, context, batch);
-                for (int j = 0; j < count; j++) {
-                    int scores = scoresOffset + j * context;
-                    if (kv.hasInvalid(layer)) {
-                        for (int p = 0; p < positions; p++) {
-                            if (!kv.isValid(layer, p)) {
-                                s.scores[scores + p] = Float.NEGATIVE_INFINITY;
-                            }
+        int n = rows.count;
+        int context = s.attentionContext;
+        int scoresOffset = worker * group * context;
+        int queryOffset = worker * group * hd;
+        for (int item = from; item < to; ) {
+            int headGroup = item / group;      // KV head * n + row
+            int firstInGroup = item - headGroup * group;
+            int endInGroup = Math.min(group, to - headGroup * group);
+            int kvHead = headGroup / n;
+            int t = headGroup - kvHead * n;
+            int first = kvHead * group + firstInGroup;
+            int count = endInGroup - firstInGroup;
+            KvCache kv = rows.caches[t];
+            boolean batch = rows.batchOrder[t];
+            int positions = rows.positions[t] + 1;
+            for (int j = 0; j < count; j++) {
+                kv.prepareQuery(s.q, t * qDim + (first + j) * hd, s.queries, queryOffset + j * hd);
+            }
+            kv.keyScoresGroup(layer, kvHead, s.queries, queryOffset, count, positions, attentionScale, s.scores,
+                    scoresOffset, context, batch);
+            for (int j = 0; j < count; j++) {
+                int scores = scoresOffset + j * context;
+                if (kv.hasInvalid(layer)) {
+                    for (int p = 0; p < positions; p++) {
+                        if (!kv.isValid(layer, p)) {
+                            s.scores[scores + p] = Float.NEGATIVE_INFINITY;
                         }
                     }
-                    softmax(s.scores, scores, positions);
                 }
-                kv.weightedValuesGroup(layer, kvHead, s.scores, scoresOffset, context, count, positions,
-                        s.attention, t * qDim + first * hd, s.valueScratch, first * kv.valueScratchSize(), batch);
+                softmax(s.scores, scores, positions);
             }
-            first = end;
+            kv.weightedValuesGroup(layer, kvHead, s.scores, scoresOffset, context, count, positions, s.attention,
+                    t * qDim + first * hd, s.valueScratch, worker * group * kv.valueScratchSize(), batch);
+            item = headGroup * group + endInGroup;
         }
     }
 

@@ -23,6 +23,16 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
+    /**
+     * The body of a parallel region that keeps working memory per thread: handles indices {@code [from, to)} on the
+     * thread numbered {@code worker}, in {@code [0, threads())}. No two chunks run at the same time with the same
+     * number, so {@code worker} can pick a thread's own slice of a scratch buffer.
+     */
+    @FunctionalInterface
+    public interface WorkerRangeTask {
+        void run(int worker, int from, int to);
+    }
+
     private static final int CHUNKS_PER_THREAD = 4;
     /** How long an idle thread busy-waits before parking: long enough to span the gap between two kernels. */
     private static final long SPIN_NANOS = 100_000;
@@ -35,6 +45,7 @@ public final class Parallel implements AutoCloseable {
 
     // Region state: written by the caller before the volatile epoch bump, read by workers after seeing it.
     private RangeTask task;
+    private WorkerRangeTask workerTask;
     private int size;
     private int chunks;
     private Thread regionOwner;
@@ -81,22 +92,50 @@ public final class Parallel implements AutoCloseable {
      * of this pool's tasks. Exceptions thrown by the task are rethrown here after all threads have stopped.
      */
     public void forRange(int n, int grain, RangeTask task) {
-        if (n <= 0) {
+        if (runsInline(n, grain)) {
+            if (n > 0) {
+                task.run(0, n);
+            }
             return;
+        }
+        synchronized (regionLock) {
+            this.task = task;
+            runRegion(n, grain);
+        }
+    }
+
+    /**
+     * As {@link #forRange(int, int, RangeTask)}, telling each chunk which thread runs it: the caller is 0, the
+     * workers 1 to {@code threads() - 1}. A call that runs inline gets the number of the thread it runs on.
+     */
+    public void forRange(int n, int grain, WorkerRangeTask task) {
+        if (runsInline(n, grain)) {
+            if (n > 0) {
+                task.run(Thread.currentThread() instanceof Worker w && w.pool == this ? w.index : 0, 0, n);
+            }
+            return;
+        }
+        synchronized (regionLock) {
+            this.workerTask = task;
+            runRegion(n, grain);
+        }
+    }
+
+    /** Checks the arguments; true when the range runs on the calling thread alone (or is empty). */
+    private boolean runsInline(int n, int grain) {
+        if (n <= 0) {
+            return true;
         }
         if (grain < 1) {
             throw new IllegalArgumentException("grain must be at least 1, got " + grain);
         }
         if (n <= grain || workers.length == 0 || isInsideRegion()) {
-            task.run(0, n);
-            return;
+            return true;
         }
         if (closed) {
             throw new IllegalStateException("the thread pool is closed");
         }
-        synchronized (regionLock) {
-            runRegion(n, grain, task);
-        }
+        return false;
     }
 
     private boolean isInsideRegion() {
@@ -104,10 +143,9 @@ public final class Parallel implements AutoCloseable {
         return current == regionOwner || (current instanceof Worker w && w.pool == this);
     }
 
-    private void runRegion(int n, int grain, RangeTask regionTask) {
+    private void runRegion(int n, int grain) {
         Thread caller = Thread.currentThread();
         regionOwner = caller;
-        task = regionTask;
         size = n;
         chunks = (int) Math.min((long) threads * CHUNKS_PER_THREAD, ((long) n + grain - 1) / grain);
         nextChunk.set(0);
@@ -119,9 +157,10 @@ public final class Parallel implements AutoCloseable {
                 LockSupport.unpark(w);
             }
         }
-        runChunks();
+        runChunks(0);
         awaitWorkers(caller);
         task = null;
+        workerTask = null;
         regionOwner = null;
         Throwable t = failure;
         if (t != null) {
@@ -136,8 +175,9 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    private void runChunks() {
+    private void runChunks(int worker) {
         RangeTask t = task;
+        WorkerRangeTask wt = workerTask;
         int n = size;
         int total = chunks;
         int c;
@@ -145,7 +185,11 @@ public final class Parallel implements AutoCloseable {
             int from = (int) ((long) n * c / total);
             int to = (int) ((long) n * (c + 1) / total);
             try {
-                t.run(from, to);
+                if (wt != null) {
+                    wt.run(worker, from, to);
+                } else {
+                    t.run(from, to);
+                }
             } catch (Throwable e) {
                 if (failure == null) {
                     failure = e;
@@ -203,11 +247,13 @@ public final class Parallel implements AutoCloseable {
 
     private static final class Worker extends Thread {
         final Parallel pool;
+        final int index;
         volatile boolean parked;
 
         Worker(Parallel pool, int index) {
             super("buddy-worker-" + index);
             this.pool = pool;
+            this.index = index;
             setDaemon(true);
         }
 
@@ -221,7 +267,7 @@ public final class Parallel implements AutoCloseable {
                 if (pool.closed) {
                     return;
                 }
-                pool.runChunks();
+                pool.runChunks(index);
                 pool.workerFinished();
             }
         }

@@ -52,6 +52,60 @@ class ParallelTest {
         }
     }
 
+    @Property(tries = 40)
+    void workerNumbersAreInRangeAndNeverShared(@ForAll @IntRange(min = 1, max = 5) int threads,
+            @ForAll @IntRange(min = 0, max = 3000) int n, @ForAll @IntRange(min = 1, max = 100) int grain) {
+        try (Parallel pool = new Parallel(threads)) {
+            for (int round = 0; round < 3; round++) {
+                AtomicIntegerArray visits = new AtomicIntegerArray(n);
+                AtomicIntegerArray busy = new AtomicIntegerArray(threads);
+                AtomicIntegerArray clashes = new AtomicIntegerArray(1);
+                Thread[] owner = new Thread[threads];
+                pool.forRange(n, grain, (worker, from, to) -> {
+                    // a worker number is a thread's own: never two chunks at once, never two threads
+                    if (!busy.compareAndSet(worker, 0, 1)) {
+                        clashes.incrementAndGet(0);
+                    }
+                    synchronized (owner) {
+                        if (owner[worker] == null) {
+                            owner[worker] = Thread.currentThread();
+                        } else if (owner[worker] != Thread.currentThread()) {
+                            clashes.incrementAndGet(0);
+                        }
+                    }
+                    for (int i = from; i < to; i++) {
+                        visits.incrementAndGet(i);
+                        Thread.onSpinWait();
+                    }
+                    busy.set(worker, 0);
+                });
+                assertEquals(0, clashes.get(0), "a worker number was shared");
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1, visits.get(i), "index " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theCallerIsWorkerZeroAndANestedRangeKeepsItsThreadsNumber() {
+        try (Parallel pool = new Parallel(3)) {
+            List<Integer> inline = new ArrayList<>();
+            pool.forRange(4, 4, (worker, from, to) -> inline.add(worker));
+            assertEquals(List.of(0), inline, "a range run inline on the caller is worker 0");
+            int[] nestedNumbers = new int[64];
+            int[] outerNumbers = new int[64];
+            pool.forRange(64, 1, (worker, from, to) -> {
+                for (int i = from; i < to; i++) {
+                    int index = i;
+                    outerNumbers[i] = worker;
+                    pool.forRange(10, 1, (inner, a, b) -> nestedNumbers[index] = inner);
+                }
+            });
+            assertArrayEquals(outerNumbers, nestedNumbers);
+        }
+    }
+
     @Test
     void tinyRangesRunInlineOnTheCaller() {
         try (Parallel pool = new Parallel(4)) {
