@@ -19,7 +19,7 @@ class SideBySideTest {
             Path.of("buddy.jar"));
 
     @Test
-    void alternatesEnginesAndReportsPerPairRatiosAndMedians() throws Exception {
+    void swapsWhichEngineRunsFirstEveryPairAndReportsPerPairRatiosAndMedians() throws Exception {
         List<SideBySide.Engine> order = new ArrayList<>();
         double[] buddyPp = {100, 120, 90};
         double[] llamaPp = {200, 200, 180};
@@ -40,7 +40,7 @@ class SideBySideTest {
                 new PrintStream(progress, true, StandardCharsets.UTF_8));
 
         assertEquals(List.of(SideBySide.Engine.JVM_BASELINE, SideBySide.Engine.BUDDY, SideBySide.Engine.LLAMA_CPP,
-                SideBySide.Engine.BUDDY, SideBySide.Engine.LLAMA_CPP, SideBySide.Engine.BUDDY,
+                SideBySide.Engine.LLAMA_CPP, SideBySide.Engine.BUDDY, SideBySide.Engine.BUDDY,
                 SideBySide.Engine.LLAMA_CPP), order);
         assertArrayEquals(new double[] {100 / 200.0, 120 / 200.0, 90 / 180.0}, report.promptRatios(), 1e-12);
         assertArrayEquals(new double[] {10 / 20.0, 12 / 16.0, 11 / 22.0}, report.generationRatios(), 1e-12);
