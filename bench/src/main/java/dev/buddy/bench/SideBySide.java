@@ -193,8 +193,9 @@ public final class SideBySide {
 
     private static String environment(Config c) {
         return String.format(Locale.ROOT, "Machine: %d logical CPUs (%s %s), Java %s; llama.cpp %s; %d pairs,"
-                        + " each engine in a fresh JVM (Buddy first, then llama.cpp), untimed warm-up (llama.cpp"
-                        + " once, Buddy until two runs agree within 10%%) and one timed run per test per child.", Runtime.getRuntime().availableProcessors(),
+                        + " each engine in a fresh JVM (Buddy first in odd pairs, llama.cpp first in even ones),"
+                        + " untimed warm-up (llama.cpp once, Buddy until two runs agree within 10%%) and one timed run"
+                        + " per test per child.", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.name"), System.getProperty("os.arch"), System.getProperty("java.version"),
                 LlamaCppReference.llamaCppVersion(), c.pairs());
     }
