@@ -10,6 +10,12 @@ package dev.buddy.engine.tensor;
 public final class GgmlMath {
     private GgmlMath() {}
 
+    /**
+     * Softmax and SiLU run in {@link GgmlVectorMath} when the preferred vector width holds ggml's 8 float lanes (the
+     * check stays here so that the vector class is never loaded where the Vector API is absent).
+     */
+    private static final boolean VECTOR = VectorWidth.preferred().bits() >= 256;
+
     /** ggml's AVX2 {@code ggml_v_expf}, one lane. */
     public static float expf(float x) {
         final float r = 0x1.8p23f;
@@ -44,16 +50,30 @@ public final class GgmlMath {
      * {@code ggml_mul}.
      */
     public static void siluTimes(float[] gate, float[] up, int rows, int width) {
+        if (VECTOR) {
+            GgmlVectorMath.siluTimes(gate, up, rows, width);
+        } else {
+            siluTimesScalar(gate, up, rows, width);
+        }
+    }
+
+    /** {@link #siluTimes} one element at a time: the reference the vector version is checked against. */
+    static void siluTimesScalar(float[] gate, float[] up, int rows, int width) {
         int vectorPart = width & ~7;
         for (int r = 0; r < rows; r++) {
             int o = r * width;
             for (int i = o; i < o + vectorPart; i++) {
                 gate[i] = silu(gate[i]) * up[i];
             }
-            for (int i = o + vectorPart; i < o + width; i++) {
-                float g = gate[i];
-                gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i];
-            }
+            siluTimesTail(gate, up, o + vectorPart, o + width);
+        }
+    }
+
+    /** The elements of a row past its last run of 8, {@code [from, to)}: libm's expf, as ggml's leftover loop. */
+    static void siluTimesTail(float[] gate, float[] up, int from, int to) {
+        for (int i = from; i < to; i++) {
+            float g = gate[i];
+            gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i];
         }
     }
 
@@ -64,27 +84,44 @@ public final class GgmlMath {
      * exponentials are exactly 0, so a short last run adds zeros), then every value times {@code (float) (1 / sum)}.
      */
     public static void softmax(float[] x, int offset, int n) {
+        if (VECTOR) {
+            GgmlVectorMath.softmax(x, offset, n);
+        } else {
+            softmaxScalar(x, offset, n);
+        }
+    }
+
+    /** {@link #softmax} one element at a time: the reference the vector version is checked against. */
+    static void softmaxScalar(float[] x, int offset, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
             max = Math.max(max, x[offset + i]);
         }
         double sum = 0;
         for (int start = 0; start < n; start += 8) {
-            float[] e = x;
-            float l0 = lane(e, offset, start, n, max, 0);
-            float l1 = lane(e, offset, start, n, max, 1);
-            float l2 = lane(e, offset, start, n, max, 2);
-            float l3 = lane(e, offset, start, n, max, 3);
-            float l4 = lane(e, offset, start, n, max, 4);
-            float l5 = lane(e, offset, start, n, max, 5);
-            float l6 = lane(e, offset, start, n, max, 6);
-            float l7 = lane(e, offset, start, n, max, 7);
-            sum += ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7));
+            sum += expRun(x, offset, start, n, max);
         }
         float inverse = (float) (1.0 / sum);
         for (int i = 0; i < n; i++) {
             x[offset + i] *= inverse;
         }
+    }
+
+    /**
+     * The run of 8 from {@code start}: each element inside the row replaced by {@code expf(x - max)}, and the run's
+     * sum as ggml's {@code hsum} adds it, {@code ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))}, with 0 for
+     * lanes past the row's end.
+     */
+    static float expRun(float[] x, int offset, int start, int n, float max) {
+        float l0 = lane(x, offset, start, n, max, 0);
+        float l1 = lane(x, offset, start, n, max, 1);
+        float l2 = lane(x, offset, start, n, max, 2);
+        float l3 = lane(x, offset, start, n, max, 3);
+        float l4 = lane(x, offset, start, n, max, 4);
+        float l5 = lane(x, offset, start, n, max, 5);
+        float l6 = lane(x, offset, start, n, max, 6);
+        float l7 = lane(x, offset, start, n, max, 7);
+        return ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7));
     }
 
     /** Replaces element start + l (when inside the row) by its exponential and returns it; 0 past the row's end. */
