@@ -65,8 +65,9 @@ public final class BenchCommand implements Command {
                     OptionSpec.value("-r", "--repetitions", "N", "timed runs per test", "5"),
                     OptionSpec.value("-t", "--threads", "N[,N...]", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors())),
-                    OptionSpec.value("-b", "--batch-size", "N", "most prompt tokens per forward chunk",
-                            Integer.toString(GenerationOptions.defaults().batchSize())),
+                    OptionSpec.value("-b", "--batch-size", "N|auto",
+                            "most prompt tokens per forward chunk ('auto': 64-256 by the model's width, as generation"
+                                    + " chooses)", "auto"),
                     OptionSpec.value(null, "--kv-type", "f16|f32", "KV cache storage", "f16"),
                     DeviceOption.spec(),
                     OptionSpec.value(null, "--router", "FILE|random",
@@ -104,7 +105,8 @@ public final class BenchCommand implements Command {
             throw new UsageException("nothing to measure: -p and -n are both 0 (see 'buddy bench --help')");
         }
         int repetitions = args.intValue("--repetitions", 1, 1000);
-        int batchSize = args.intValue("--batch-size", 1, MAX_TOKENS);
+        boolean autoBatch = "auto".equals(args.string("--batch-size"));
+        int batchSize = autoBatch ? 0 : args.intValue("--batch-size", 1, MAX_TOKENS);
         KvCacheType kvType = kvType(args.string("--kv-type"));
         BenchOutput output = output(args.string("--output"));
         BackendChoice device = DeviceOption.choice(args);
@@ -124,6 +126,9 @@ public final class BenchCommand implements Command {
         try (Model loaded = TransformerWorkload.load(modelPath)) {
             Model model = dev.buddy.cli.run.LoraOption.apply(args, loaded, device);
             info = BenchModelInfo.of(model.gguf());
+            if (autoBatch) {
+                batchSize = GenerationOptions.promptBatchFor(model.spec());
+            }
             BenchRunner runner = new BenchRunner(repetitions, 1234);
             Router router = router(args, model, io);
             if (device.openCl()) {

@@ -42,7 +42,7 @@ final class TransformerWorkload implements BenchWorkload {
         this.model = model;
         this.pool = new Parallel(threads);
         this.transformer = new Transformer(model, pool);
-        this.state = transformer.newState(contextLength, kvType, batchSize, policy);
+        this.state = transformer.newState(contextLength, kvType, Math.min(batchSize, contextLength), policy);
         this.planner = planner;
     }
 

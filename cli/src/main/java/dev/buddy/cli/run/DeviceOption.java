@@ -63,7 +63,8 @@ public final class DeviceOption {
         if (!choice.openCl()) {
             return null;
         }
-        OpenClBackend backend = openCl(choice, model, Generator.contextLength(model, options), options.batchSize(),
+        OpenClBackend backend = openCl(choice, model, Generator.contextLength(model, options),
+                options.batchSizeFor(model.spec()),
                 options.skippedKvPolicy(), options.kvCacheType());
         err.println(backend.describe());
         return backend;

@@ -52,8 +52,8 @@ public final class BatchGenerator implements AutoCloseable {
             this.states = new InferenceState[maxSequences];
             this.samplers = new Sampler[maxSequences];
             for (int i = 0; i < maxSequences; i++) {
-                states[i] = transformer.newState(context, options.kvCacheType(), Math.min(options.batchSize(),
-                        context), options.skippedKvPolicy());
+                states[i] = transformer.newState(context, options.kvCacheType(), Math.min(options.batchSizeFor(
+                        model.spec()), context), options.skippedKvPolicy());
                 samplers[i] = new Sampler(options.sampler(), model.spec().vocabSize());
             }
             this.batch = new SequenceBatch(transformer, maxSequences, maxSequences, context,

@@ -208,7 +208,7 @@ public final class Generator implements AutoCloseable {
             try {
                 this.transformer = new Transformer(model, pool);
                 this.state = transformer.newState(context, options.kvCacheType(),
-                        Math.min(options.batchSize(), context), options.skippedKvPolicy());
+                        Math.min(options.batchSizeFor(model.spec()), context), options.skippedKvPolicy());
             } catch (RuntimeException | Error e) {
                 pool.close();
                 throw e;
