@@ -87,17 +87,26 @@ class ModelGradientProperties {
         // of the row itself. The error is judged against the summed magnitude of the terms (see absoluteTerms).
         float[] direction = OpGradientProperties.gaussian(random, size, 1.0);
         double analytic = FiniteDifference.dot(pass.inputGradient(), direction, size);
-        double numeric = FiniteDifference.derivative(e -> {
+        java.util.function.DoubleUnaryOperator loss = e -> {
             float[] h = OpGradientProperties.shifted(base, direction, e);
             System.arraycopy(h, 0, pass.embeddings(), 0, size);
             pass.forward(n, gates, false);
             return pass.headLoss(targets, 1f, false);
-        }, 2e-3);
+        };
         // 2e-3, not 1e-3, stated openly: the numeric side runs the whole float32 model forward, and three CI runs of
         // this session drew llama cases at 1.11e-3, 1.18e-3 and 1.19e-3 (e.g. analytic 51.268 vs numeric 51.561).
         // The per-op checks (OpGradientProperties) keep 1e-3; a double-precision reference forward for this
-        // whole-model check would let it return to 1e-3.
-        check(arch + " dL/dh0", analytic, numeric, absoluteTerms(pass.inputGradient(), direction, size), 2e-3);
+        // whole-model check would let it return to 1e-3. The step has the opposite problem where the loss curves
+        // sharply along the direction: a session-10 CI run drew a llama case (9 tokens) whose estimate at step 2e-3
+        // was 77.96 against an analytic 80.19, and which converged as the step shrank (8e-3: 56.10, 4e-3: 72.76,
+        // 1e-3: 79.86, 5e-4: 80.17, 2.5e-4: 80.193): truncation error, not a wrong gradient. So a case passes when
+        // the estimate at 2e-3 or at a quarter of it agrees.
+        double numeric = FiniteDifference.derivative(loss, 2e-3);
+        double scale = absoluteTerms(pass.inputGradient(), direction, size);
+        if (FiniteDifference.relativeError(analytic, numeric, scale) > 2e-3) {
+            numeric = FiniteDifference.derivative(loss, 5e-4);
+        }
+        check(arch + " dL/dh0", analytic, numeric, scale, 2e-3);
     }
 
     @Property(tries = 24)
