@@ -105,6 +105,26 @@ class BenchCommandTest {
     }
 
     @Test
+    void theBatchColumnShowsTheChunkUsedAutoOrGiven() throws Exception {
+        int auto;
+        try (dev.buddy.engine.model.Model m = dev.buddy.engine.model.Model.load(model)) {
+            auto = dev.buddy.engine.generate.GenerationOptions.promptBatchFor(m.spec());
+        }
+        String header = "model_filename,model_type,model_size,model_n_params,n_batch,";
+        for (String[] batch : new String[][] {{}, {"-b", "auto"}, {"-b", "12"}}) {
+            java.util.List<String> args = new java.util.ArrayList<>(List.of("bench", "-m", model.toString(), "-p", "4",
+                    "-n", "0", "-r", "1", "-t", "1", "-o", "csv"));
+            args.addAll(List.of(batch));
+            CliRun csv = CliRun.run(args.toArray(String[]::new)).assertOk();
+            List<String> rows = csv.out().lines().toList();
+            assertTrue(rows.get(0).startsWith(header), rows.get(0));
+            int expected = batch.length > 0 && batch[1].equals("12") ? 12 : auto;
+            assertEquals(Integer.toString(expected), rows.get(1).split(",")[4], csv.out());
+        }
+        CliRun.run("bench", "-m", model.toString(), "-b", "0").assertUserError("invalid value '0'");
+    }
+
+    @Test
     void badRequestsAreOneLineUserErrors() {
         String m = model.toString();
         CliRun.run("bench").assertUserError("missing -m");
