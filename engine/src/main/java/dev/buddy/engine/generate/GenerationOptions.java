@@ -74,11 +74,15 @@ public record GenerationOptions(int contextLength, KvCacheType kvCacheType, int 
      * the 1.15x memory target, for no measurable speed; this rule gives SmolLM2 256 and that shape 96.
      */
     public static int promptBatchFor(ModelSpec spec) {
+        long tokens = AUTO_BATCH_BYTES / activationBytesPerToken(spec);
+        return (int) Math.max(MIN_AUTO_BATCH, Math.min(MAX_AUTO_BATCH, tokens & ~3L));
+    }
+
+    /** What {@link #promptBatchFor} budgets per prompt token: float rows, plus the widest input converted to 8 bits. */
+    static long activationBytesPerToken(ModelSpec spec) {
         long floats = 4L * spec.embeddingLength() + 2L * spec.queryDim() + 2L * spec.kvDim()
                 + 2L * spec.feedForwardLength();
-        long bytesPerToken = 4 * floats + 6L * Math.max(spec.feedForwardLength(), spec.embeddingLength());
-        long tokens = AUTO_BATCH_BYTES / bytesPerToken;
-        return (int) Math.max(MIN_AUTO_BATCH, Math.min(MAX_AUTO_BATCH, tokens & ~3L));
+        return 4 * floats + 6L * Math.max(spec.feedForwardLength(), spec.embeddingLength());
     }
 
     public GenerationOptions withContextLength(int n) {

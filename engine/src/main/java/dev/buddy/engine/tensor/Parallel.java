@@ -92,10 +92,11 @@ public final class Parallel implements AutoCloseable {
      * of this pool's tasks. Exceptions thrown by the task are rethrown here after all threads have stopped.
      */
     public void forRange(int n, int grain, RangeTask task) {
+        if (n <= 0) {
+            return;
+        }
         if (runsInline(n, grain)) {
-            if (n > 0) {
-                task.run(0, n);
-            }
+            task.run(0, n);
             return;
         }
         synchronized (regionLock) {
@@ -109,10 +110,11 @@ public final class Parallel implements AutoCloseable {
      * workers 1 to {@code threads() - 1}. A call that runs inline gets the number of the thread it runs on.
      */
     public void forRange(int n, int grain, WorkerRangeTask task) {
+        if (n <= 0) {
+            return;
+        }
         if (runsInline(n, grain)) {
-            if (n > 0) {
-                task.run(Thread.currentThread() instanceof Worker w && w.pool == this ? w.index : 0, 0, n);
-            }
+            task.run(Thread.currentThread() instanceof Worker w && w.pool == this ? w.index : 0, 0, n);
             return;
         }
         synchronized (regionLock) {
@@ -121,11 +123,8 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    /** Checks the arguments; true when the range runs on the calling thread alone (or is empty). */
+    /** Checks the arguments of a non-empty range; true when it runs on the calling thread alone. */
     private boolean runsInline(int n, int grain) {
-        if (n <= 0) {
-            return true;
-        }
         if (grain < 1) {
             throw new IllegalArgumentException("grain must be at least 1, got " + grain);
         }

@@ -25,12 +25,6 @@ class GenerationOptionsProperties {
                 new RopeConfig(RopeStyle.NORMAL, headDim, 10000f, 1f, null, null), false, false, true);
     }
 
-    /** The activation bytes per prompt token the rule budgets for (InferenceState's rows plus a converted input). */
-    private static long bytesPerToken(ModelSpec s) {
-        return 4 * (4L * s.embeddingLength() + 2L * s.queryDim() + 2L * s.kvDim() + 2L * s.feedForwardLength())
-                + 6L * Math.max(s.feedForwardLength(), s.embeddingLength());
-    }
-
     @Property(tries = 300)
     void theChunkIsATileMultipleWithinItsBoundsAndItsBudget(@ForAll @IntRange(min = 1, max = 64) int heads,
             @ForAll @IntRange(min = 1, max = 8) int groups, @ForAll @IntRange(min = 4, max = 128) int halfHeadDim,
@@ -42,8 +36,9 @@ class GenerationOptionsProperties {
         int batch = GenerationOptions.promptBatchFor(s);
         assertEquals(0, batch % 4, "a whole number of 4-token tiles");
         assertTrue(batch >= 64 && batch <= 256, "between 64 and 256: " + batch);
-        assertTrue(batch == 64 || batch * bytesPerToken(s) <= 16L << 20, "within 16 MiB: " + batch);
-        assertTrue(batch == 256 || (batch + 4) * bytesPerToken(s) > 16L << 20, "the largest that fits: " + batch);
+        long perToken = GenerationOptions.activationBytesPerToken(s);
+        assertTrue(batch == 64 || batch * perToken <= 16L << 20, "within 16 MiB: " + batch);
+        assertTrue(batch == 256 || (batch + 4) * perToken > 16L << 20, "the largest that fits: " + batch);
         ModelSpec wider = spec(qHeads * headDim, ffn * 2, qHeads, kvHeads, headDim);
         assertTrue(GenerationOptions.promptBatchFor(wider) <= batch, "a wider model never gets a larger chunk");
     }
