@@ -10,6 +10,27 @@ import java.util.function.DoubleUnaryOperator;
 final class FiniteDifference {
     private FiniteDifference() {}
 
+    /**
+     * The scale a directional derivative is judged against: {@code Σ|g_i·d_i|}. Terms of both signs cancel in
+     * {@code Σ g_i·d_i}, and the float noise of the forward pass scales with the terms, not with their sum.
+     */
+    static double absoluteTerms(float[] gradient, float[] direction, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            s += Math.abs((double) gradient[i] * direction[i]);
+        }
+        return s;
+    }
+
+    /** {@link #absoluteTerms(float[], float[], int)} for a gradient kept in double. */
+    static double absoluteTerms(double[] gradient, float[] direction, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            s += Math.abs(gradient[i] * direction[i]);
+        }
+        return s;
+    }
+
     /** d/dε f(ε) at ε = 0. */
     static double derivative(DoubleUnaryOperator f, double h) {
         return (8 * (f.applyAsDouble(h) - f.applyAsDouble(-h)) - (f.applyAsDouble(2 * h) - f.applyAsDouble(-2 * h)))

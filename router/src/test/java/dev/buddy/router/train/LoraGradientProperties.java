@@ -138,7 +138,7 @@ class LoraGradientProperties {
         }, 5e-3); // 2e-2 left a truncation error of 2.2e-3 on a qwen2 draw (seed -1433373905, n 2): 1.6e-4 at 1e-2,
                   // 8.5e-6 at 5e-3, where the float rounding over the step is still far below the tolerance
         check(arch + " block dX with LoRA", FiniteDifference.dot(dx, direction, size), numericX,
-                absoluteTerms(dx, direction, size), 1e-3);
+                FiniteDifference.absoluteTerms(dx, direction, size), 1e-3);
         System.arraycopy(x, 0, tape.input, 0, size);
 
         // dA and dB, each along a random direction over that block's A (or B) weights only.
@@ -256,14 +256,6 @@ class LoraGradientProperties {
         adapted.logits(n - 1, adaptedLogits);
         assertEquals(plainLoss, adaptedLoss, 0.0, "loss with B = 0 adapters");
         assertArrayEquals(plainLogits, adaptedLogits, 0f, "logits with B = 0 adapters");
-    }
-
-    private static double absoluteTerms(float[] gradient, float[] direction, int n) {
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            s += Math.abs((double) gradient[i] * direction[i]);
-        }
-        return s;
     }
 
     private static void check(String what, double analytic, double numeric, double scale, double tolerance) {

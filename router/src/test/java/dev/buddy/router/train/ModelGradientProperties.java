@@ -102,7 +102,7 @@ class ModelGradientProperties {
         // 1e-3: 79.86, 5e-4: 80.17, 2.5e-4: 80.193): truncation error, not a wrong gradient. So a case passes when
         // the estimate at 2e-3 or at a quarter of it agrees.
         double numeric = FiniteDifference.derivative(loss, 2e-3);
-        double scale = absoluteTerms(pass.inputGradient(), direction, size);
+        double scale = FiniteDifference.absoluteTerms(pass.inputGradient(), direction, size);
         if (FiniteDifference.relativeError(analytic, numeric, scale) > 2e-3) {
             numeric = FiniteDifference.derivative(loss, 5e-4);
         }
@@ -163,7 +163,8 @@ class ModelGradientProperties {
             blockPass.forward(weights, tape, 0, n, POOL);
             return FiniteDifference.dot(tape.delta, g, size);
         }, 2e-2);
-        check(arch + " block J_F^T g", analytic, numeric, absoluteTerms(dx, direction, size), 1e-3);
+        check(arch + " block J_F^T g", analytic, numeric, FiniteDifference.absoluteTerms(dx, direction, size),
+                1e-3);
     }
 
     @Property(tries = 5)
@@ -187,18 +188,6 @@ class ModelGradientProperties {
                 assertEquals(in[i] + delta[i], next[i], 0f, "block " + l + " output element " + i);
             }
         }
-    }
-
-    /**
-     * The scale a directional derivative is judged against: {@code Σ|g_i·d_i|}. Terms of both signs cancel in
-     * {@code Σ g_i·d_i}, and the float noise of the forward pass scales with the terms, not with their sum.
-     */
-    private static double absoluteTerms(float[] gradient, float[] direction, int n) {
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            s += Math.abs((double) gradient[i] * direction[i]);
-        }
-        return s;
     }
 
     private static void check(String what, double analytic, double numeric, double scale, double tolerance) {
