@@ -9,6 +9,7 @@ import java.util.Locale;
 import dev.buddy.cli.Cli;
 import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
+import dev.buddy.cli.DataRoot;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
@@ -48,7 +49,7 @@ public final class SynthCommand implements Command {
                     OptionSpec.value("-o", "--output", "FILE", "the GGUF file to write", null),
                     OptionSpec.value(null, "--seed", "N", "random seed", "0"),
                     OptionSpec.value(null, "--vocab", "FILE",
-                            "a GPT-2 vocabulary GGUF (default: $BUDDY_TEST_DATA or ../shared, " + GPT2_VOCAB + ")",
+                            "a GPT-2 vocabulary GGUF (default: under $BUDDY_DATA, $BUDDY_TEST_DATA or ../shared, " + GPT2_VOCAB + ")",
                             null),
                     OptionSpec.flag(null, "--pure", "every matrix gets --type (llama-quantize --pure)")),
             List.of("buddy synth --shape llama-3.2-1b --type q4_k_m -o /tmp/llama-1b-q4_k_m.gguf",
@@ -93,25 +94,10 @@ public final class SynthCommand implements Command {
     }
 
     /**
-     * The shared test data's GPT-2 vocabulary: under {@code $BUDDY_TEST_DATA}, else under {@code shared} beside the
-     * checkout that contains the working directory (the tests' convention).
+     * The shared data's GPT-2 vocabulary, under {@link DataRoot}.
      */
     static Path defaultVocabulary() {
-        String env = System.getenv("BUDDY_TEST_DATA");
-        Path root;
-        if (env != null && !env.isBlank()) {
-            root = Path.of(env);
-        } else {
-            Path dir = Path.of("").toAbsolutePath();
-            Path checkout = dir;
-            for (Path p = dir; p != null; p = p.getParent()) {
-                if (Files.exists(p.resolve("mvnw"))) {
-                    checkout = p;
-                    break;
-                }
-            }
-            root = checkout.resolveSibling("shared");
-        }
+        Path root = DataRoot.get();
         Path vocab = root.resolve(GPT2_VOCAB).normalize();
         if (!Files.isRegularFile(vocab)) {
             throw new SyntheticModelException("no GPT-2 vocabulary at " + vocab

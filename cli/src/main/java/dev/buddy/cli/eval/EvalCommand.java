@@ -7,6 +7,7 @@ import java.util.List;
 import dev.buddy.cli.Cli;
 import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
+import dev.buddy.cli.DataRoot;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
@@ -54,7 +55,7 @@ public final class EvalCommand implements Command {
                     OptionSpec.value("-t", "--threads", "N", "worker threads (0 = all processors)", "0"),
                     OptionSpec.value("-o", "--output", "DIR", "where the reports go", "eval-results"),
                     OptionSpec.value(null, "--datasets", "DIR",
-                            "the datasets folder ($BUDDY_TEST_DATA/datasets or ../shared/datasets)", null)),
+                            "the datasets folder (default: datasets under $BUDDY_DATA, $BUDDY_TEST_DATA or the checkout's ../shared)", null)),
             List.of("buddy eval -m stories260K.gguf --tasks none --ppl tinystories --ppl-tokens 2000",
                     "buddy eval -m smollm2.gguf --router buddy.router.gguf,shortgpt.plan.gguf --limit 200 -o results"));
 
@@ -104,7 +105,6 @@ public final class EvalCommand implements Command {
         if (explicit != null) {
             return args.path("datasets", explicit);
         }
-        String env = System.getenv("BUDDY_TEST_DATA");
-        return env != null && !env.isBlank() ? Path.of(env, "datasets") : Path.of("..", "shared", "datasets");
+        return DataRoot.get().resolve("datasets");
     }
 }

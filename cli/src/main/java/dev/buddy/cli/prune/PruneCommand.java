@@ -12,6 +12,7 @@ import java.util.StringJoiner;
 import dev.buddy.cli.Cli;
 import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
+import dev.buddy.cli.DataRoot;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
@@ -49,8 +50,8 @@ public final class PruneCommand implements Command {
             List.of(OptionSpec.value("-m", "--model", "FILE", "the GGUF model to prune", null),
                     OptionSpec.value(null, "--method", "NAME", "shortgpt, ppl, sleb or prior", null),
                     OptionSpec.value("-o", "--output", "FILE", "where to write the plan (a router GGUF)", null),
-                    OptionSpec.value(null, "--calib", "FILE", "calibration text (UTF-8); $BUDDY_DATA defaults to"
-                            + " ../shared", DEFAULT_CALIB),
+                    OptionSpec.value(null, "--calib", "FILE", "calibration text (UTF-8); $BUDDY_DATA (else"
+                            + " $BUDDY_TEST_DATA) defaults to the checkout's ../shared", DEFAULT_CALIB),
                     OptionSpec.value(null, "--calib-tokens", "N", "calibration tokens (the text's first N)", "256"),
                     OptionSpec.value(null, "--window", "N", "tokens per independent evaluation window", "256"),
                     OptionSpec.value(null, "--max-drop", "N", "sleb: blocks to remove (all = all but one middle"
@@ -91,7 +92,7 @@ public final class PruneCommand implements Command {
         Path calib = calibrationPath(args);
         if (!Files.isRegularFile(calib)) {
             throw new UsageException("calibration text " + calib + " does not exist; give --calib FILE"
-                    + (args.has("--calib") ? "" : " or set BUDDY_DATA to the shared data folder"));
+                    + (args.has("--calib") ? "" : " or set " + DataRoot.VARIABLES + " to the shared data folder"));
         }
         if (Files.isDirectory(output)) {
             throw new UsageException("-o " + output + " is a directory; give the plan's file name");
@@ -142,9 +143,7 @@ public final class PruneCommand implements Command {
         if (args.has("--calib")) {
             return args.path("calibration", args.string("--calib"));
         }
-        String root = System.getenv("BUDDY_DATA");
-        Path base = root != null && !root.isBlank() ? Path.of(root) : Path.of("..", "shared");
-        return base.resolve(CALIB_RELATIVE).normalize();
+        return DataRoot.get().resolve(CALIB_RELATIVE).normalize();
     }
 
     static int maxDrop(String text, int middle) {

@@ -8,6 +8,7 @@ import java.util.Locale;
 import dev.buddy.cli.Cli;
 import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
+import dev.buddy.cli.DataRoot;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
@@ -33,8 +34,8 @@ public final class PriorCliCommand implements Command {
             standardise).
             Prints the table with a bar plot and writes a router-format file (atomically) holding the prior and the
             ranking: 'train-router --prior FILE' reuses the prior, and 'eval --router FILE' runs it as the
-            prior-only static baseline. --calib wikitext-2 is $BUDDY_DATA/datasets/wikitext/wikitext-2-raw/
-            wiki.test.raw ($BUDDY_DATA defaults to ../shared).""",
+            prior-only static baseline. --calib wikitext-2 is datasets/wikitext/wikitext-2-raw/wiki.test.raw under
+            $BUDDY_DATA, else $BUDDY_TEST_DATA, else the shared folder beside this checkout (../shared).""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
                     OptionSpec.value(null, "--calib", "TEXT", "wikitext-2 or a UTF-8 text file", "wikitext-2"),
@@ -75,7 +76,7 @@ public final class PriorCliCommand implements Command {
         Path calib = calibration(args);
         if (!Files.isRegularFile(calib)) {
             throw new UsageException("calibration text " + calib + " does not exist; give --calib FILE"
-                    + (isWikitext(args.string("--calib")) ? " or set BUDDY_DATA to the shared data folder" : ""));
+                    + (isWikitext(args.string("--calib")) ? " or set " + DataRoot.VARIABLES + " to the shared data folder" : ""));
         }
         Path output = args.has("--output") ? args.path("output", args.string("--output")) : null;
         if (output != null && Files.isDirectory(output)) {
@@ -124,8 +125,6 @@ public final class PriorCliCommand implements Command {
         if (!isWikitext(value)) {
             return args.path("calibration", value);
         }
-        String root = System.getenv("BUDDY_DATA");
-        Path base = root != null && !root.isBlank() ? Path.of(root) : Path.of("..", "shared");
-        return base.resolve(WIKITEXT_RELATIVE).normalize();
+        return DataRoot.get().resolve(WIKITEXT_RELATIVE).normalize();
     }
 }
