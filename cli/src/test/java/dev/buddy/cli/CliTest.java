@@ -5,10 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import dev.buddy.gguf.GgufFormatException;
 
@@ -108,6 +114,26 @@ class CliTest {
                 new Case(new GgufFormatException("m.gguf: bad magic\nsecond line"), "m.gguf: bad magic second line"),
                 new Case(new IOException("disk on fire"), "I/O error: disk on fire"),
                 new Case(new UsageException("no prompt"), "no prompt"))) {
+            CliRun r = CliRun.run(failingWith(c.thrown(), false), "fail");
+            assertEquals(Cli.EXIT_USAGE, r.exit());
+            assertEquals("buddy fail: " + c.expected() + "\n", r.err());
+        }
+    }
+
+    @Test
+    void fileSystemErrorsNameTheFileAndWhatIsWrong(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("plain.txt"), "x");
+        record Case(Throwable thrown, String expected) {}
+        for (Case c : List.of(
+                // what Files.createDirectories throws for /etc/passwd/x.gguf's folder
+                new Case(new FileAlreadyExistsException(file.toString()),
+                        file + ": already exists, as a file (not a directory)"),
+                new Case(new FileSystemException(file.resolve("x.gguf").toString()),
+                        file.resolve("x.gguf") + ": " + file + " is not a directory"),
+                new Case(new FileSystemException(dir.toString()), dir + ": is a directory"),
+                new Case(new NotDirectoryException(file.toString()), file + ": is not a directory"),
+                new Case(new FileSystemException(file.toString(), null, "Read-only file system"),
+                        file + ": Read-only file system"))) {
             CliRun r = CliRun.run(failingWith(c.thrown(), false), "fail");
             assertEquals(Cli.EXIT_USAGE, r.exit());
             assertEquals("buddy fail: " + c.expected() + "\n", r.err());

@@ -12,6 +12,7 @@ import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.DataRoot;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
+import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
 import dev.buddy.engine.synth.ModelShape;
@@ -65,10 +66,8 @@ public final class SynthCommand implements Command {
         ModelShape shape = ModelShape.named(required(args, "--shape", "which model shape? (" + SHAPES + ")"));
         SyntheticFileType type = SyntheticFileType.named(
                 required(args, "--type", "which weight type? (" + TYPES + ")"));
-        Path output = args.path("output", required(args, "--output", "where should the GGUF go? give -o FILE"));
-        if (Files.isDirectory(output)) {
-            throw new UsageException(output + " is a directory; -o takes the GGUF file to write");
-        }
+        Path output = OutputPath.file("-o", args.path("output", required(args, "--output",
+                "where should the GGUF go? give -o FILE")));
         long seed = args.longValue("--seed");
         Path vocabFile = args.has("--vocab") ? args.path("vocabulary", args.string("--vocab")) : defaultVocabulary();
 

@@ -10,6 +10,7 @@ import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.DataRoot;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
+import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
 import dev.buddy.engine.kv.KvCacheType;
@@ -79,8 +80,8 @@ public final class EvalCommand implements Command {
         }
         int limit = args.intValue("--limit", 0, Integer.MAX_VALUE);
         int pplTokens = args.intValue("--ppl-tokens", 0, Integer.MAX_VALUE);
-        EvalOptions options = EvalOptions.builder(args.path("model", model),
-                        args.path("output", args.string("--output")), datasets(args))
+        Path output = OutputPath.directory("-o", args.path("output", args.string("--output")));
+        EvalOptions options = EvalOptions.builder(args.path("model", model), output, datasets(args))
                 .routers(routers)
                 .budgets(EvalOptions.parseBudgets(args.string("--budgets")))
                 .autoBudget(EvalOptions.parseAuto(args.string("--budgets")))

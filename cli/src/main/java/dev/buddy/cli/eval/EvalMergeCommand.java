@@ -9,6 +9,7 @@ import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
+import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.PositionalSpec;
 import dev.buddy.cli.UsageException;
@@ -49,6 +50,7 @@ public final class EvalMergeCommand implements Command {
             throw new UsageException("missing -o DIR, the folder for the merged reports (see 'buddy eval-merge"
                     + " --help')");
         }
+        Path outputDir = OutputPath.directory("-o", args.path("output", output));
         if (args.positionals().isEmpty()) {
             throw new UsageException("no summary.json files to merge (see 'buddy eval-merge --help')");
         }
@@ -62,7 +64,7 @@ public final class EvalMergeCommand implements Command {
             io.err().println("note: " + r.method() + " @ " + r.budget() + " from " + r.replaced()
                     + " is replaced by " + r.by());
         }
-        EvalReport.Written written = merge.writeAll(args.path("output", output));
+        EvalReport.Written written = merge.writeAll(outputDir);
         for (Path p : written.files()) {
             io.out().println("wrote " + p);
         }

@@ -15,6 +15,7 @@ import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.DataRoot;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
+import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
 import dev.buddy.engine.model.Model;
@@ -94,9 +95,7 @@ public final class PruneCommand implements Command {
             throw new UsageException("calibration text " + calib + " does not exist; give --calib FILE"
                     + (args.has("--calib") ? "" : " or set " + DataRoot.VARIABLES + " to the shared data folder"));
         }
-        if (Files.isDirectory(output)) {
-            throw new UsageException("-o " + output + " is a directory; give the plan's file name");
-        }
+        OutputPath.file("-o", output);
         if (Files.exists(output) && Files.exists(modelPath) && Files.isSameFile(output, modelPath)) {
             throw new UsageException("-o " + output + " is the model itself; choose another output file");
         }

@@ -11,6 +11,7 @@ import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.DataRoot;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
+import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
 import dev.buddy.router.train.PriorCommand;
@@ -79,8 +80,8 @@ public final class PriorCliCommand implements Command {
                     + (isWikitext(args.string("--calib")) ? " or set " + DataRoot.VARIABLES + " to the shared data folder" : ""));
         }
         Path output = args.has("--output") ? args.path("output", args.string("--output")) : null;
-        if (output != null && Files.isDirectory(output)) {
-            throw new UsageException("-o " + output + " is a directory; give the prior file's name");
+        if (output != null) {
+            OutputPath.file("-o", output);
         }
         if (output != null && Files.exists(output) && Files.exists(model) && Files.isSameFile(output, model)) {
             throw new UsageException("-o " + output + " is the model itself; choose another output file");

@@ -9,6 +9,7 @@ import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
+import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
 import dev.buddy.router.train.PredictorConfig;
@@ -83,7 +84,7 @@ public final class TrainPredictorCliCommand implements Command {
         Path router = required(args, "--router", "-r ROUTER.gguf");
         Path data = required(args, "--data", "--data FILE");
         boolean oracle = args.string("--oracle") != null;
-        Path output = oracle ? null : required(args, "--output", "-o OUTPUT.gguf");
+        Path output = oracle ? null : OutputPath.file("-o", required(args, "--output", "-o OUTPUT.gguf"));
         PredictorConfig config = new PredictorConfig(args.intValue("--steps", 1, 100_000_000),
                 real(args, "--lr", 0, 1), args.intValue("--batch", 1, 4096), args.intValue("--group", 2, 1024),
                 real(args, "--lambda-perf", 0, 1e6), real(args, "--lambda-cost", 0, 1e6), real(args, "--beta", 0, 1e6),
@@ -103,7 +104,7 @@ public final class TrainPredictorCliCommand implements Command {
         if (oracle) {
             String table = args.string("--table");
             TrainPredictorCommand.oracle(model, router, data, config, args.intValue("--oracle", 1, 1_000_000),
-                    table == null ? null : args.path("table", table), io.out(), io.err());
+                    table == null ? null : OutputPath.file("--table", args.path("table", table)), io.out(), io.err());
             return Cli.EXIT_OK;
         }
         TrainPredictorCommand.run(new TrainPredictorCommand.Options(model, router, data, output, config,

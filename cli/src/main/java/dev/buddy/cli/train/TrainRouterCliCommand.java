@@ -9,6 +9,7 @@ import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.OptionSpec;
+import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
 import dev.buddy.router.lora.LoraConfig;
@@ -82,7 +83,7 @@ public final class TrainRouterCliCommand implements Command {
     public int run(ParsedArgs args, Io io) throws Exception {
         Path model = required(args, "--model", "model");
         Path data = required(args, "--data", "data");
-        Path output = required(args, "--output", "output");
+        Path output = OutputPath.file("-o", required(args, "--output", "output"));
         Path priorData = args.string("--prior-data") == null ? null : args.path("prior data", args.string("--prior-data"));
         TrainRouterCommand.Options d = TrainRouterCommand.Options.defaults(model, data, output);
         Path validation = args.string("--val") == null ? null : args.path("validation text", args.string("--val"));
