@@ -14,6 +14,7 @@ import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
 import dev.buddy.router.lora.LoraConfig;
 import dev.buddy.router.lora.LoraTarget;
+import dev.buddy.router.train.PriorKind;
 import dev.buddy.router.train.RouterInit;
 import dev.buddy.router.train.TrainConfig;
 import dev.buddy.router.train.TrainRouterCommand;
@@ -90,6 +91,7 @@ public final class TrainRouterCliCommand implements Command {
         if (validation != null && !Files.isRegularFile(validation)) {
             throw new UsageException("--val " + validation + " does not exist");
         }
+        checkPrior(args);
         TrainRouterCommand.Options options = new TrainRouterCommand.Options(model, data, output,
                 budgets(args.string("--budgets")), args.intValue("--steps", 1, 10_000_000),
                 args.floatValue("--lr", 0f, 1f), args.intValue("--warmup", 0, 10_000_000),
@@ -114,6 +116,24 @@ public final class TrainRouterCliCommand implements Command {
         float alpha = args.string("--lora-alpha") == null ? 2f * rank : args.floatValue("--lora-alpha", 0f, 1e6f);
         double lr = args.string("--lora-lr") == null ? Double.NaN : args.floatValue("--lora-lr", 0f, 1f);
         return new LoraConfig(rank, alpha, LoraTarget.parse(args.string("--lora-targets")), lr);
+    }
+
+    /**
+     * --prior is a prior file or a kind to measure; a value that is neither fails here, not after the model has
+     * loaded (as the trainer's own check would).
+     */
+    private static void checkPrior(ParsedArgs args) {
+        String prior = args.string("--prior");
+        if (prior.equalsIgnoreCase("none") || Files.isRegularFile(args.path("prior", prior))) {
+            return;
+        }
+        try {
+            PriorKind.fromName(prior);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--prior " + prior + ": "
+                    + (Files.isDirectory(Path.of(prior)) ? "a directory, not a prior file" : "no such file")
+                    + ", and not one of taylor, dppl, cosine, none");
+        }
     }
 
     private static RouterInit init(String name) {

@@ -156,7 +156,13 @@ public final class TrainRouterCommand {
             // A file from buddy prior (or any BUDDY router): reuse its prior instead of measuring one.
             return PriorFile.read(priorFile, model.baseInfo());
         }
-        PriorKind kind = PriorKind.fromName(options.prior());
+        PriorKind kind;
+        try {
+            kind = PriorKind.fromName(options.prior());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidTrainingOptionException("--prior " + options.prior() + ": no such file, and not one of"
+                    + " taylor, dppl, cosine, none");
+        }
         if (kind == PriorKind.SLEB) {
             throw new InvalidTrainingOptionException("--prior sleb needs SLEB's search: write a prior file with"
                     + " buddy prior --method sleb -o FILE and pass --prior FILE");
