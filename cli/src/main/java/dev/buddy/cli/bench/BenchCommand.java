@@ -107,7 +107,7 @@ public final class BenchCommand implements Command {
         int repetitions = args.intValue("--repetitions", 1, 1000);
         boolean autoBatch = "auto".equals(args.string("--batch-size"));
         int batchSize = autoBatch ? 0 : args.intValue("--batch-size", 1, MAX_TOKENS);
-        KvCacheType kvType = kvType(args.string("--kv-type"));
+        KvCacheType kvType = dev.buddy.cli.run.RunOptions.kvType(args.string("--kv-type"));
         BenchOutput output = output(args.string("--output"));
         BackendChoice device = DeviceOption.choice(args);
         if (args.has("--budget") != args.has("--router")) {
@@ -240,15 +240,6 @@ public final class BenchCommand implements Command {
             }
         }
         return values;
-    }
-
-    private static KvCacheType kvType(String text) {
-        return switch (text.toLowerCase(Locale.ROOT)) {
-            case "f16" -> KvCacheType.F16;
-            case "f32" -> KvCacheType.F32;
-            default -> throw new UsageException("invalid value '" + text + "' for --kv-type: expected f16 or f32"
-                    + " (see 'buddy bench --help')");
-        };
     }
 
     private static BenchOutput output(String text) {

@@ -13,7 +13,6 @@ import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
-import dev.buddy.engine.kv.KvCacheType;
 import dev.buddy.router.eval.EvalOptions;
 import dev.buddy.router.eval.Evaluation;
 import dev.buddy.router.eval.RoutingMode;
@@ -91,7 +90,7 @@ public final class EvalCommand implements Command {
                 .pplLimitTokens(pplTokens == 0 ? Integer.MAX_VALUE : pplTokens)
                 .routingMode(RoutingMode.parse(args.string("--routing")))
                 .skippedKv(dev.buddy.cli.run.RoutingOptions.policy(args.string("--kv-policy")))
-                .kvCacheType(args.string("--kv-type").equalsIgnoreCase("f32") ? KvCacheType.F32 : KvCacheType.F16)
+                .kvCacheType(dev.buddy.cli.run.RunOptions.kvType(args.string("--kv-type")))
                 .dense(!args.flag("--no-dense"))
                 .threads(args.intValue("--threads", 0, 1024))
                 .build();

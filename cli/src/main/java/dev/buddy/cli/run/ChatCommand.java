@@ -45,6 +45,7 @@ public final class ChatCommand implements Command {
     public int run(ParsedArgs args, Io io) throws Exception {
         String modelPath = RunOptions.modelPath(args, "chat");
         GenerationOptions options = RunOptions.generation(args);
+        RoutingOptions.check(args);
         BackendChoice device = DeviceOption.choice(args);
         int maxTokens = args.intValue("--n-predict", 1, 1 << 24);
         List<ChatMessage> conversation = new ArrayList<>();

@@ -63,6 +63,7 @@ public final class GenerateCommand implements Command {
     public int run(ParsedArgs args, Io io) throws Exception {
         String modelPath = RunOptions.modelPath(args, "generate");
         GenerationOptions options = RunOptions.generation(args);
+        RoutingOptions.check(args);
         BackendChoice device = DeviceOption.choice(args);
         int maxTokens = args.intValue("--n-predict", 0, 1 << 24);
         String prompt = args.string("--prompt");

@@ -74,8 +74,18 @@ public final class RoutingOptions {
         return new Routing(planner, c.router(), c.policy(), c.autoBudget());
     }
 
+    /**
+     * Parses --reroute and --kv-policy whether or not a router is given, so that a typo is reported instead of
+     * silently ignored; commands call it before loading the model.
+     */
+    static void check(ParsedArgs args) {
+        Reroute.parse(args.string("--reroute"));
+        policy(args.string("--kv-policy"));
+    }
+
     /** The router, budget, reroute and KV policy the options ask for; null when the run is dense. */
     static Choice choice(ParsedArgs args, Model model, PrintStream err) throws IOException {
+        check(args);
         if (!requested(args)) {
             return null;
         }

@@ -2,6 +2,7 @@ package dev.buddy.cli.run;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
@@ -14,7 +15,7 @@ import dev.buddy.engine.sampling.SamplerConfig;
  * The options every command that runs a model shares (model, threads, context, KV cache, sampling), named as in
  * llama.cpp ({@code -m -p -n -t -c --temp --top-k --top-p --min-p --repeat-penalty --seed}) so its users feel at home.
  */
-final class RunOptions {
+public final class RunOptions {
     private RunOptions() {}
 
     static final String DEFAULT_SEED = "42";
@@ -86,8 +87,9 @@ final class RunOptions {
         return m;
     }
 
-    private static KvCacheType kvType(String s) {
-        return switch (s.toLowerCase()) {
+    /** The --kv-type value, for every command that has one. */
+    public static KvCacheType kvType(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
             case "f16" -> KvCacheType.F16;
             case "f32" -> KvCacheType.F32;
             default -> throw new UsageException("invalid --kv-type '" + s + "': expected f16 or f32");

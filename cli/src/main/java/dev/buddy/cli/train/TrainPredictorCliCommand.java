@@ -84,6 +84,8 @@ public final class TrainPredictorCliCommand implements Command {
         Path router = required(args, "--router", "-r ROUTER.gguf");
         Path data = required(args, "--data", "--data FILE");
         boolean oracle = args.string("--oracle") != null;
+        boolean fromTable = args.string("--from-table") != null;
+        rejectMisplaced(args, oracle, fromTable);
         Path output = oracle ? null : OutputPath.file("-o", required(args, "--output", "-o OUTPUT.gguf"));
         PredictorConfig config = new PredictorConfig(args.intValue("--steps", 1, 100_000_000),
                 real(args, "--lr", 0, 1), args.intValue("--batch", 1, 4096), args.intValue("--group", 2, 1024),
@@ -91,12 +93,8 @@ public final class TrainPredictorCliCommand implements Command {
                 PredictorConfig.defaults(1).advantageEps(), PredictorConfig.defaults(1).hiddenDim(),
                 args.longValue("--seed"), args.intValue("--max-tokens", 2, 1 << 20),
                 args.intValue("--checkpoint-every", 0, 100_000_000), args.intValue("--threads", 1, 1024));
-        String fromTable = args.string("--from-table");
-        if (fromTable != null) {
-            if (oracle) {
-                throw new UsageException("--oracle measures a table and --from-table trains on one; give one of them");
-            }
-            TrainPredictorCommand.fromTable(model, router, data, args.path("from-table", fromTable),
+        if (fromTable) {
+            TrainPredictorCommand.fromTable(model, router, data, args.path("from-table", args.string("--from-table")),
                     args.intValue("--hold-out", 0, 100_000_000), real(args, "--temperature", 1e-6, 1e6), config,
                     output, io.out(), io.err());
             return Cli.EXIT_OK;
@@ -110,6 +108,30 @@ public final class TrainPredictorCliCommand implements Command {
         TrainPredictorCommand.run(new TrainPredictorCommand.Options(model, router, data, output, config,
                 args.flag("--resume")), io.out(), io.err());
         return Cli.EXIT_OK;
+    }
+
+    /** Options that do not apply to the chosen mode are an error, not silently ignored. */
+    private static void rejectMisplaced(ParsedArgs args, boolean oracle, boolean fromTable) {
+        if (oracle && fromTable) {
+            throw new UsageException("--oracle measures a table and --from-table trains on one; give one of them");
+        }
+        if (args.has("--table") && !oracle) {
+            throw new UsageException("--table applies only with --oracle N (to train on a table: --from-table "
+                    + args.string("--table") + ")");
+        }
+        for (String option : new String[] {"--hold-out", "--temperature"}) {
+            if (args.has(option) && !fromTable) {
+                throw new UsageException(option + " applies only with --from-table FILE");
+            }
+        }
+        if (oracle && args.has("--output")) {
+            throw new UsageException("--oracle writes no router, so -o " + args.string("--output")
+                    + " does not apply (keep the scores with --table FILE)");
+        }
+        if (args.flag("--resume") && (oracle || fromTable)) {
+            throw new UsageException("--resume continues GRPO training; it does not apply with "
+                    + (oracle ? "--oracle" : "--from-table"));
+        }
     }
 
     private static Path required(ParsedArgs args, String option, String example) {

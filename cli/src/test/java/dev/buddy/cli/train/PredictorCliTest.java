@@ -146,6 +146,27 @@ class PredictorCliTest {
     }
 
     @Test
+    void optionsOfAnotherModeAreRejectedNotIgnored() throws IOException {
+        String[] common = {"train-predictor", "-m", model().toString(), "-r", randomRouter().toString(), "--data",
+                text().toString()};
+        String out = dir.resolve("o.gguf").toString();
+        String table = dir.resolve("x.tsv").toString();
+        run(common, "--steps", "1", "--table", table, "-o", out).assertUserError("--table applies only with --oracle");
+        run(common, "--steps", "1", "--hold-out", "2", "-o", out).assertUserError("--hold-out applies only with"
+                + " --from-table");
+        run(common, "--oracle", "2", "--temperature", "0.5").assertUserError("--temperature applies only with"
+                + " --from-table");
+        run(common, "--oracle", "2", "-o", out).assertUserError("-o " + out + " does not apply");
+        run(common, "--oracle", "2", "--resume").assertUserError("--resume", "--oracle");
+    }
+
+    private static CliRun run(String[] common, String... more) {
+        String[] all = java.util.Arrays.copyOf(common, common.length + more.length);
+        System.arraycopy(more, 0, all, common.length, more.length);
+        return CliRun.run(all);
+    }
+
+    @Test
     void priorFileIsAStaticPlanAndFeedsTrainRouterAndTrainPredictorRefusesIt() throws IOException {
         Path prior = dir.resolve("prior.gguf");
         CliRun run = CliRun.run("prior", "-m", model().toString(), "--calib", text().toString(), "--method",
