@@ -1,6 +1,5 @@
 package dev.buddy.cli.bench;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -11,6 +10,7 @@ import dev.buddy.cli.Cli;
 import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.Io;
+import dev.buddy.cli.ModelPath;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
@@ -90,13 +90,9 @@ public final class BenchCommand implements Command {
 
     @Override
     public int run(ParsedArgs args, Io io) throws Exception {
-        String modelText = args.string("--model");
-        if (modelText == null) {
+        Path modelPath = ModelPath.of(args);
+        if (modelPath == null) {
             throw new UsageException("missing -m MODEL.gguf: which model should I measure? (see 'buddy bench --help')");
-        }
-        Path modelPath = args.path("model", modelText);
-        if (Files.isDirectory(modelPath)) {
-            throw new UsageException(modelPath + " is a directory, not a GGUF file");
         }
         List<Integer> prompts = counts(args, "--n-prompt", 0);
         List<Integer> generations = counts(args, "--n-gen", 0);

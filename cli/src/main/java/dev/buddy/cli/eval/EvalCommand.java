@@ -9,6 +9,7 @@ import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.DataRoot;
 import dev.buddy.cli.Io;
+import dev.buddy.cli.ModelPath;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
@@ -66,7 +67,7 @@ public final class EvalCommand implements Command {
 
     @Override
     public int run(ParsedArgs args, Io io) throws Exception {
-        String model = args.string("--model");
+        Path model = ModelPath.of(args);
         if (model == null) {
             throw new UsageException("missing -m MODEL.gguf (see 'buddy eval --help')");
         }
@@ -80,7 +81,7 @@ public final class EvalCommand implements Command {
         int limit = args.intValue("--limit", 0, Integer.MAX_VALUE);
         int pplTokens = args.intValue("--ppl-tokens", 0, Integer.MAX_VALUE);
         Path output = OutputPath.directory("-o", args.path("output", args.string("--output")));
-        EvalOptions options = EvalOptions.builder(args.path("model", model), output, datasets(args))
+        EvalOptions options = EvalOptions.builder(model, output, datasets(args))
                 .routers(routers)
                 .budgets(EvalOptions.parseBudgets(args.string("--budgets")))
                 .autoBudget(EvalOptions.parseAuto(args.string("--budgets")))

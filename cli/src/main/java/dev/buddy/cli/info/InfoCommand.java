@@ -1,6 +1,5 @@
 package dev.buddy.cli.info;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -8,6 +7,7 @@ import dev.buddy.cli.Cli;
 import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.Io;
+import dev.buddy.cli.ModelPath;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.PositionalSpec;
@@ -63,10 +63,6 @@ public final class InfoCommand implements Command {
         if (text == null) {
             throw new UsageException("missing MODEL.gguf: which file should I inspect? (see 'buddy info --help')");
         }
-        Path path = args.path("model", text);
-        if (Files.isDirectory(path)) {
-            throw new UsageException(path + " is a directory, not a GGUF file");
-        }
-        return path;
+        return ModelPath.check(fromOption != null ? "-m" : "", args.path("model", text));
     }
 }

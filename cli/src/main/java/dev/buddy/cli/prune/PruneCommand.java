@@ -14,6 +14,7 @@ import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.DataRoot;
 import dev.buddy.cli.Io;
+import dev.buddy.cli.ModelPath;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
@@ -88,7 +89,7 @@ public final class PruneCommand implements Command {
         int calibTokens = args.intValue("--calib-tokens", CalibrationTokens.MIN_TOKENS, 1 << 24);
         int window = args.intValue("--window", 2, 1 << 20);
         int threads = args.intValue("--threads", 1, 1024);
-        Path modelPath = args.path("model", modelArg);
+        Path modelPath = ModelPath.check("-m", args.path("model", modelArg));
         Path output = args.path("output", outputArg);
         Path calib = calibrationPath(args);
         if (!Files.isRegularFile(calib)) {

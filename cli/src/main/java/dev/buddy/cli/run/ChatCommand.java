@@ -3,6 +3,7 @@ package dev.buddy.cli.run;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,7 +44,7 @@ public final class ChatCommand implements Command {
 
     @Override
     public int run(ParsedArgs args, Io io) throws Exception {
-        String modelPath = RunOptions.modelPath(args, "chat");
+        Path modelPath = RunOptions.modelPath(args, "chat");
         GenerationOptions options = RunOptions.generation(args);
         RoutingOptions.check(args);
         BackendChoice device = DeviceOption.choice(args);
@@ -52,7 +53,7 @@ public final class ChatCommand implements Command {
         if (args.has("--system")) {
             conversation.add(new ChatMessage("system", args.string("--system")));
         }
-        try (Model loaded = Model.load(args.path("model", modelPath))) {
+        try (Model loaded = Model.load(modelPath)) {
             Model model = LoraOption.apply(args, loaded, device);
             RoutingOptions.Routing routing = RoutingOptions.open(args, model, io.err());
             if (routing != null) {

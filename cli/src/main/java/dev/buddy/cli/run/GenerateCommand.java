@@ -61,7 +61,7 @@ public final class GenerateCommand implements Command {
 
     @Override
     public int run(ParsedArgs args, Io io) throws Exception {
-        String modelPath = RunOptions.modelPath(args, "generate");
+        Path modelPath = RunOptions.modelPath(args, "generate");
         GenerationOptions options = RunOptions.generation(args);
         RoutingOptions.check(args);
         BackendChoice device = DeviceOption.choice(args);
@@ -75,13 +75,13 @@ public final class GenerateCommand implements Command {
                 throw new UsageException("--prompts runs on the CPU only (use --device cpu)");
             }
             List<String> prompts = readPrompts(args.path("prompts", args.string("--prompts")));
-            try (Model loaded = Model.load(args.path("model", modelPath))) {
+            try (Model loaded = Model.load(modelPath)) {
                 Model model = LoraOption.apply(args, loaded, device);
                 generateBatch(model, options, prompts, maxTokens, args, io);
             }
             return Cli.EXIT_OK;
         }
-        try (Model loaded = Model.load(args.path("model", modelPath))) {
+        try (Model loaded = Model.load(modelPath)) {
             Model model = LoraOption.apply(args, loaded, device);
             RoutingOptions.Routing routing = RoutingOptions.open(args, model, io.err());
             if (routing != null) {

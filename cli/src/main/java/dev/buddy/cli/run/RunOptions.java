@@ -1,9 +1,11 @@
 package dev.buddy.cli.run;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import dev.buddy.cli.ModelPath;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
@@ -78,8 +80,9 @@ public final class RunOptions {
                 .withSampler(sampler(args));
     }
 
-    static String modelPath(ParsedArgs args, String command) {
-        String m = args.string("--model");
+    /** The -m model, checked to be a file before anything loads it. */
+    static Path modelPath(ParsedArgs args, String command) {
+        Path m = ModelPath.of(args);
         if (m == null) {
             throw new UsageException("missing -m MODEL.gguf: which model should I run? (see 'buddy " + command
                     + " --help')");

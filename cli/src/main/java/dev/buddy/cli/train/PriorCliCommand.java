@@ -10,6 +10,7 @@ import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.DataRoot;
 import dev.buddy.cli.Io;
+import dev.buddy.cli.ModelPath;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
@@ -63,7 +64,7 @@ public final class PriorCliCommand implements Command {
         if (modelArg == null) {
             throw new UsageException("missing -m MODEL.gguf (see 'buddy prior --help')");
         }
-        Path model = args.path("model", modelArg);
+        Path model = ModelPath.check("-m", args.path("model", modelArg));
         PriorKind kind;
         try {
             kind = PriorKind.fromName(args.string("--method"));

@@ -8,6 +8,7 @@ import dev.buddy.cli.Cli;
 import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.Io;
+import dev.buddy.cli.ModelPath;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
@@ -80,7 +81,7 @@ public final class TrainPredictorCliCommand implements Command {
 
     @Override
     public int run(ParsedArgs args, Io io) throws Exception {
-        Path model = required(args, "--model", "-m MODEL.gguf");
+        Path model = ModelPath.check("-m", required(args, "--model", "-m MODEL.gguf"));
         Path router = required(args, "--router", "-r ROUTER.gguf");
         Path data = required(args, "--data", "--data FILE");
         boolean oracle = args.string("--oracle") != null;

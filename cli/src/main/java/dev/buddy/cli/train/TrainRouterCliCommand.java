@@ -8,6 +8,7 @@ import dev.buddy.cli.Cli;
 import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.Io;
+import dev.buddy.cli.ModelPath;
 import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
@@ -82,7 +83,7 @@ public final class TrainRouterCliCommand implements Command {
 
     @Override
     public int run(ParsedArgs args, Io io) throws Exception {
-        Path model = required(args, "--model", "model");
+        Path model = ModelPath.check("-m", required(args, "--model", "model"));
         Path data = required(args, "--data", "data");
         Path output = OutputPath.file("-o", required(args, "--output", "output"));
         Path priorData = args.string("--prior-data") == null ? null : args.path("prior data", args.string("--prior-data"));
