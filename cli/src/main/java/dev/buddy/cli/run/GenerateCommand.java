@@ -90,6 +90,7 @@ public final class GenerateCommand implements Command {
             ForwardBackend backend = DeviceOption.open(device, model, options, io.err());
             try (Generator generator = backend == null ? Generator.of(model, options)
                     : Generator.of(model, options, backend)) {
+                checkFits(generator, prompt);
                 io.out().print(prompt);
                 io.out().flush();
                 GenerationResult r = generator.generate(prompt, maxTokens, (token, text) -> {
@@ -106,6 +107,15 @@ public final class GenerateCommand implements Command {
             }
         }
         return Cli.EXIT_OK;
+    }
+
+    /** Before the prompt is echoed, so that a prompt too long for the context prints nothing on stdout. */
+    private static void checkFits(Generator generator, String prompt) {
+        int tokens = generator.tokenizer().encode(prompt, true, false).length; // as Generator.generate counts them
+        if (tokens > generator.contextLength()) {
+            throw new UsageException("the prompt is " + tokens + " tokens and does not fit the context of "
+                    + generator.contextLength() + " tokens; shorten it or raise -c/--ctx-size");
+        }
     }
 
     private static List<String> readPrompts(Path file) throws IOException {

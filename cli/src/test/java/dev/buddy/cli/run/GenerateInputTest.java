@@ -1,5 +1,8 @@
 package dev.buddy.cli.run;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.nio.file.Path;
 
 import dev.buddy.cli.CliRun;
@@ -35,6 +38,15 @@ class GenerateInputTest {
         CliRun.run("info", d).assertUserError(d + " is a directory, not a GGUF file");
         CliRun.run("generate", "-m", dir.resolve("missing.gguf").toString())
                 .assertUserError("no such file: " + dir.resolve("missing.gguf"));
+    }
+
+    @Test
+    void aPromptLongerThanTheContextPrintsNothingAndNamesCtxSize() {
+        CliRun.run("generate", "-m", model(), "-c", "4", "-p", "Once upon a time there was a dog")
+                .assertUserError("does not fit the context of 4 tokens", "-c/--ctx-size");
+        CliRun fits = CliRun.run("generate", "-m", model(), "-c", "4", "-n", "1", "--temp", "0", "-p", "Once");
+        assertEquals(0, fits.exit(), fits.err());
+        assertTrue(fits.out().startsWith("Once"), fits.out());
     }
 
     @Test
