@@ -57,7 +57,7 @@ public final class EvalCommand implements Command {
                     OptionSpec.value("-o", "--output", "DIR", "where the reports go", "eval-results"),
                     OptionSpec.value(null, "--datasets", "DIR",
                             "the datasets folder (default: datasets under $BUDDY_DATA, $BUDDY_TEST_DATA or the checkout's ../shared)", null)),
-            List.of("buddy eval -m stories260K.gguf --tasks none --ppl tinystories --ppl-tokens 2000",
+            List.of("buddy eval -m ../shared/models/stories260K.gguf --tasks none --ppl tinystories --ppl-tokens 2000",
                     "buddy eval -m smollm2.gguf --router buddy.router.gguf,shortgpt.plan.gguf --limit 200 -o results"));
 
     @Override

@@ -25,7 +25,8 @@ public final class InfoCommand implements Command {
             List.of(new PositionalSpec("MODEL.gguf", "the GGUF file to inspect (or give it with -m)")),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the GGUF file, instead of the argument", null),
                     OptionSpec.flag(null, "--json", "print one JSON object instead of text")),
-            List.of("buddy info models/stories260K.gguf", "buddy info --json models/stories260K.gguf | jq .model"));
+            List.of("buddy info ../shared/models/stories260K.gguf",
+                    "buddy info --json ../shared/models/stories260K.gguf | jq .model"));
 
     private final ModelInfo modelInfo;
 

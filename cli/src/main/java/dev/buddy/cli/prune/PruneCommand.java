@@ -61,7 +61,7 @@ public final class PruneCommand implements Command {
                     OptionSpec.value(null, "--prior-indicator", "NAME", "prior: dppl or cosine", "dppl"),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors()))),
-            List.of("buddy prune -m models/stories260K.gguf --method shortgpt -o stories.shortgpt.gguf",
+            List.of("buddy prune -m ../shared/models/stories260K.gguf --method shortgpt -o stories.shortgpt.gguf",
                     "buddy prune -m smollm2.gguf --method sleb --calib wiki.test.raw --calib-tokens 512 -o sleb.gguf"));
 
     @Override

@@ -48,8 +48,8 @@ public final class GenerateCommand implements Command {
                                     "continue every line of FILE, batched together (instead of --prompt)", null),
                             OptionSpec.value("-n", "--n-predict", "N", "the most tokens to generate", "128")),
                     RunOptions.sampling(), RoutingOptions.specs()),
-            List.of("buddy generate -m models/stories260K.gguf -p \"Once upon a time\" -n 64 --temp 0",
-                    "buddy generate -m models/stories260K.gguf -p \"Once upon a time\" -n 64 --temp 0 --device opencl",
+            List.of("buddy generate -m ../shared/models/stories260K.gguf -p \"Once upon a time\" -n 64 --temp 0",
+                    "buddy generate -m ../shared/models/stories260K.gguf -p \"Once upon a time\" -n 64 --temp 0 --device opencl",
                     "buddy generate -m smollm2.gguf -p \"The capital of France\" --router smollm2.router.gguf -b 0.6"
                             + " --route-trace",
                     "buddy generate -m smollm2.gguf --prompts prompts.txt -n 64 --router random -b 0.5"));

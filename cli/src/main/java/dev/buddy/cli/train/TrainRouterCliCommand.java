@@ -29,7 +29,8 @@ public final class TrainRouterCliCommand implements Command {
             --budgets (full depth included). Forward with the hard top-k mask, backward through a straight-through
             relaxation of the scores. AdamW with warm-up. A checkpoint is written atomically beside the output; --resume
             continues it, and a fixed --seed gives a bit-identical run. Data: an Alpaca .json array, .jsonl, or plain
-            text. Progress (loss, tokens/s, ETA) goes to stderr.""",
+            text. Progress (loss, tokens/s, ETA) goes to stderr. With --lora R the adapters are written beside the
+            router: -o stories.router.gguf also writes stories.router.lora.gguf.""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
                     OptionSpec.value(null, "--data", "FILE", "training data (.json Alpaca, .jsonl, or text)", null),
@@ -71,10 +72,12 @@ public final class TrainRouterCliCommand implements Command {
                     OptionSpec.value(null, "--lora-lr", "X", "the adapters' peak learning rate (default --lr)", null),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors()))),
-            List.of("buddy train-router -m stories260K.gguf --data tinystories-valid-sample.txt --steps 300"
+            List.of("buddy train-router -m ../shared/models/stories260K.gguf"
+                    + " --data ../shared/datasets/tinystories/tinystories-valid-sample.txt --steps 300"
                     + " -o stories.router.gguf",
-                    "buddy train-router -m stories260K.gguf --data tinystories-valid-sample.txt --steps 300 --lora 8"
-                    + " -o stories.router.gguf   (also writes stories.router.lora.gguf)"));
+                    "buddy train-router -m ../shared/models/stories260K.gguf"
+                    + " --data ../shared/datasets/tinystories/tinystories-valid-sample.txt --steps 300 --lora 8"
+                    + " -o stories.router.gguf"));
 
     @Override
     public CommandSpec spec() {
