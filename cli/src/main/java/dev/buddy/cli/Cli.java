@@ -110,7 +110,10 @@ public final class Cli {
         }
     }
 
-    private int help(String[] rest, Io io) {
+    private int help(String[] words, Io io) {
+        // 'buddy help --help' asks for help too: the overview (and 'buddy help generate -h' for generate's help).
+        String[] rest = Arrays.stream(words).filter(w -> !w.equals("-h") && !w.equals("--help"))
+                .toArray(String[]::new);
         if (rest.length == 0) {
             io.out().print(overview());
         } else if (rest.length == 1) {

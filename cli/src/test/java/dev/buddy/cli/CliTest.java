@@ -34,6 +34,14 @@ class CliTest {
     }
 
     @Test
+    void helpAboutHelpIsTheOverview() {
+        String overview = CliRun.run("--help").out();
+        assertEquals(overview, CliRun.run("help", "--help").assertOk().out());
+        assertEquals(overview, CliRun.run("help", "-h").assertOk().out());
+        assertEquals(CliRun.run("generate", "--help").out(), CliRun.run("help", "generate", "-h").assertOk().out());
+    }
+
+    @Test
     void staticEntryPointRunsTheStandardCommands() {
         CliRun viaStatic = CliRun.runStatic("--help");
         assertEquals(Cli.EXIT_OK, viaStatic.exit());
