@@ -15,17 +15,14 @@ public final class ModelPath {
      * @return {@code path}, which exists and is a regular file
      */
     public static Path check(String option, Path path) {
-        String given = option.isEmpty() ? path.toString() : option + " " + path;
-        if (Files.isDirectory(path)) {
-            throw new UsageException(given + " is a directory, not a GGUF file");
+        String problem = InputFile.problem(path, "a GGUF file");
+        if (problem == null) {
+            return path;
         }
         if (!Files.exists(path)) {
             throw new UsageException("no such file: " + path + (option.isEmpty() ? "" : " (" + option + ")"));
         }
-        if (!Files.isRegularFile(path)) {
-            throw new UsageException(given + " is not a regular file, so not a GGUF file");
-        }
-        return path;
+        throw new UsageException((option.isEmpty() ? "" : option + " ") + path + " " + problem);
     }
 
     /** The {@code -m/--model} option's value, checked; null when it was not given. */

@@ -135,6 +135,27 @@ public final class ParsedArgs {
         return v;
     }
 
+    /**
+     * A fraction in (0, 1], such as a compute budget.
+     *
+     * @param alternatives other values the option takes, handled by the caller, for the message (e.g. auto)
+     */
+    public float fraction(String longName, String... alternatives) {
+        String s = string(longName);
+        String expected = "a number in (0, 1]" + (alternatives.length == 0 ? "" : " or " + String.join(" or ",
+                alternatives));
+        float v;
+        try {
+            v = Float.parseFloat(require(longName, s).strip());
+        } catch (NumberFormatException e) {
+            throw invalid(longName, s, expected);
+        }
+        if (!(v > 0f && v <= 1f)) { // also rejects NaN
+            throw invalid(longName, s, expected);
+        }
+        return v;
+    }
+
     /** A file path option or positional; malformed paths are a usage error, not an internal one. */
     public Path path(String what, String text) {
         try {

@@ -101,8 +101,8 @@ public final class BenchCommand implements Command {
             throw new UsageException("nothing to measure: -p and -n are both 0 (see 'buddy bench --help')");
         }
         int repetitions = args.intValue("--repetitions", 1, 1000);
-        boolean autoBatch = "auto".equals(args.string("--batch-size"));
-        int batchSize = autoBatch ? 0 : args.intValue("--batch-size", 1, MAX_TOKENS);
+        boolean autoBatch = "auto".equalsIgnoreCase(args.string("--batch-size").strip());
+        int batchSize = autoBatch ? 0 : batchSize(args.string("--batch-size"));
         KvCacheType kvType = dev.buddy.cli.run.RunOptions.kvType(args.string("--kv-type"));
         BenchOutput output = output(args.string("--output"));
         BackendChoice device = DeviceOption.choice(args);
@@ -110,6 +110,7 @@ public final class BenchCommand implements Command {
             throw new UsageException("--router and --budget go together: give both to bench a routed model, or"
                     + " neither (see 'buddy bench --help')");
         }
+        float budget = args.has("--budget") ? args.fraction("--budget") : 1f;
         SkippedKvPolicy policy = dev.buddy.cli.run.RoutingOptions.policy(args.string("--kv-policy"));
         boolean cpuTime = args.flag("--cpu-time");
         int context = Math.max(1, prompts.stream().mapToInt(Integer::intValue).max().orElse(0))
@@ -134,7 +135,7 @@ public final class BenchCommand implements Command {
             }
             for (int t : threads) {
                 BuddyPlanner planner = router == null ? null : BuddyPlanner.open(router,
-                        Budget.fraction(args.floatValue("--budget", Float.MIN_VALUE, 1f)), Reroute.everyStep());
+                        Budget.fraction(budget), Reroute.everyStep());
                 try (BenchWorkload workload = device.openCl()
                         ? openClWorkload(device, model, context, batchSize, kvType, policy, planner, io)
                         : new TransformerWorkload(model, t, context, batchSize, kvType, planner, policy)) {
@@ -217,6 +218,20 @@ public final class BenchCommand implements Command {
         io.err().println("bench: " + router.describe() + ", budget " + args.string("--budget") + ", kv policy "
                 + args.string("--kv-policy"));
         return router;
+    }
+
+    /** -b's value when it is not auto. */
+    private static int batchSize(String text) {
+        try {
+            int v = Integer.parseInt(text.strip());
+            if (v >= 1 && v <= MAX_TOKENS) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("invalid value '" + text + "' for -b/--batch-size: expected auto or an integer from 1"
+                + " to " + MAX_TOKENS + " (see 'buddy bench --help')");
     }
 
     /** A comma-separated list of counts, each at least {@code min}. */

@@ -13,6 +13,7 @@ import dev.buddy.cli.Cli;
 import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.DataRoot;
+import dev.buddy.cli.InputFile;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.ModelPath;
 import dev.buddy.cli.OptionSpec;
@@ -92,8 +93,9 @@ public final class PruneCommand implements Command {
         Path modelPath = ModelPath.check("-m", args.path("model", modelArg));
         Path output = args.path("output", outputArg);
         Path calib = calibrationPath(args);
-        if (!Files.isRegularFile(calib)) {
-            throw new UsageException("calibration text " + calib + " does not exist; give --calib FILE"
+        String calibProblem = InputFile.problem(calib, "a text file");
+        if (calibProblem != null) {
+            throw new UsageException("calibration text " + calib + " " + calibProblem + "; give --calib FILE"
                     + (args.has("--calib") ? "" : " or set " + DataRoot.VARIABLES + " to the shared data folder"));
         }
         OutputPath.file("-o", output);

@@ -75,12 +75,15 @@ public final class RoutingOptions {
     }
 
     /**
-     * Parses --reroute and --kv-policy whether or not a router is given, so that a typo is reported instead of
-     * silently ignored; commands call it before loading the model.
+     * Parses --reroute, --kv-policy and --budget whether or not a router is given, so that a typo is reported instead
+     * of silently ignored; commands call it before loading the model.
      */
     static void check(ParsedArgs args) {
         Reroute.parse(args.string("--reroute"));
         policy(args.string("--kv-policy"));
+        if (args.has("--budget") && !"auto".equalsIgnoreCase(args.string("--budget"))) {
+            args.fraction("--budget", "auto");
+        }
     }
 
     /** The router, budget, reroute and KV policy the options ask for; null when the run is dense. */
@@ -122,7 +125,7 @@ public final class RoutingOptions {
         if (!args.has("--budget")) {
             return Budget.full();
         }
-        return Budget.fraction(args.floatValue("--budget", Float.MIN_VALUE, 1f));
+        return Budget.fraction(args.fraction("--budget", "auto"));
     }
 
     public static SkippedKvPolicy policy(String s) {

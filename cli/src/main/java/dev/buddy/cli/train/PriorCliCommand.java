@@ -9,6 +9,7 @@ import dev.buddy.cli.Cli;
 import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
 import dev.buddy.cli.DataRoot;
+import dev.buddy.cli.InputFile;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.ModelPath;
 import dev.buddy.cli.OptionSpec;
@@ -76,8 +77,9 @@ public final class PriorCliCommand implements Command {
         int window = args.intValue("--window", 2, 1 << 20);
         int threads = args.intValue("--threads", 1, 1024);
         Path calib = calibration(args);
-        if (!Files.isRegularFile(calib)) {
-            throw new UsageException("calibration text " + calib + " does not exist; give --calib FILE"
+        String calibProblem = InputFile.problem(calib, "a text file");
+        if (calibProblem != null) {
+            throw new UsageException("calibration text " + calib + " " + calibProblem + "; give --calib FILE"
                     + (isWikitext(args.string("--calib")) ? " or set " + DataRoot.VARIABLES + " to the shared data folder" : ""));
         }
         Path output = args.has("--output") ? args.path("output", args.string("--output")) : null;
@@ -92,8 +94,8 @@ public final class PriorCliCommand implements Command {
         if (kind != PriorKind.SLEB && (slebPlan != null || maxDrop != 0)) {
             throw new UsageException("--max-drop and --sleb-plan apply only to --method sleb");
         }
-        if (slebPlan != null && !Files.isRegularFile(slebPlan)) {
-            throw new UsageException("--sleb-plan " + slebPlan + " does not exist");
+        if (slebPlan != null && InputFile.problem(slebPlan, "a plan file") != null) {
+            throw new UsageException("--sleb-plan " + slebPlan + " " + InputFile.problem(slebPlan, "a plan file"));
         }
         PriorCommand.run(new PriorCommand.Options(model, calib, kind, tokens, window, threads, output, maxDrop,
                 slebPlan), io.out(), io.err());

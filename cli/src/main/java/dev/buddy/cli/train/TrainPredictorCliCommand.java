@@ -1,8 +1,8 @@
 package dev.buddy.cli.train;
 
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 
 import dev.buddy.cli.Cli;
 import dev.buddy.cli.Command;
@@ -143,7 +143,14 @@ public final class TrainPredictorCliCommand implements Command {
         return args.path(option.substring(2), v);
     }
 
-    /** A real in [min, max], parsed as a double so 1e-5 stays exactly the decimal the user wrote. */
+    /** A bound as people write it: 0, 1, 1000000, 0.000001 (not 0.0, 1.0E6 or 1.0E-6). */
+    private static String plain(double v) {
+        return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    }
+
+    /**
+     * A real in [min, max] (--lr: above min), parsed as a double so 1e-5 stays exactly the decimal the user wrote.
+     */
     private static double real(ParsedArgs args, String option, double min, double max) {
         String text = args.string(option);
         double v;
@@ -152,9 +159,11 @@ public final class TrainPredictorCliCommand implements Command {
         } catch (NumberFormatException e) {
             throw new UsageException("invalid " + option + " '" + text + "': expected a number");
         }
-        if (!(v >= min && v <= max) || (option.equals("--lr") && v == 0)) {
-            throw new UsageException(String.format(Locale.ROOT, "invalid %s '%s': expected a number %s %s to %s",
-                    option, text, option.equals("--lr") ? "above" : "from", min, max));
+        boolean aboveMin = option.equals("--lr"); // a zero learning rate trains nothing
+        if (!(aboveMin ? v > min : v >= min) || !(v <= max)) {
+            throw new UsageException("invalid " + option + " '" + text + "': expected a number "
+                    + (aboveMin ? "in (" + plain(min) + ", " + plain(max) + "]"
+                            : "from " + plain(min) + " to " + plain(max)));
         }
         return v;
     }

@@ -7,6 +7,7 @@ import java.util.List;
 import dev.buddy.cli.Cli;
 import dev.buddy.cli.Command;
 import dev.buddy.cli.CommandSpec;
+import dev.buddy.cli.InputFile;
 import dev.buddy.cli.Io;
 import dev.buddy.cli.ModelPath;
 import dev.buddy.cli.OptionSpec;
@@ -92,8 +93,8 @@ public final class TrainRouterCliCommand implements Command {
         Path priorData = args.string("--prior-data") == null ? null : args.path("prior data", args.string("--prior-data"));
         TrainRouterCommand.Options d = TrainRouterCommand.Options.defaults(model, data, output);
         Path validation = args.string("--val") == null ? null : args.path("validation text", args.string("--val"));
-        if (validation != null && !Files.isRegularFile(validation)) {
-            throw new UsageException("--val " + validation + " does not exist");
+        if (validation != null && InputFile.problem(validation, "a text file") != null) {
+            throw new UsageException("--val " + validation + " " + InputFile.problem(validation, "a text file"));
         }
         checkPrior(args);
         TrainRouterCommand.Options options = new TrainRouterCommand.Options(model, data, output,

@@ -138,4 +138,13 @@ class BenchCommandTest {
         CliRun.run("bench", "-m", deeper.toString(), "--router", "random", "--budget", "0.5", "--kv-policy", "x")
                 .assertUserError("invalid --kv-policy 'x'");
     }
+
+    @Test
+    void messagesNameTheAcceptedValuesAsPeopleWriteThem() {
+        String m = model.toString();
+        CliRun.run("bench", "-m", m, "-b", "foo").assertUserError("invalid value 'foo' for -b/--batch-size",
+                "expected auto or an integer from 1 to");
+        CliRun.run("bench", "-m", m, "--router", "random", "--budget", "2")
+                .assertUserError("invalid value '2' for --budget: expected a number in (0, 1] (see");
+    }
 }

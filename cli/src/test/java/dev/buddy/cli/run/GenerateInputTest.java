@@ -50,6 +50,14 @@ class GenerateInputTest {
     }
 
     @Test
+    void anOutOfRangeBudgetNamesTheInterval() {
+        for (String budget : new String[] {"2", "0", "lots"}) {
+            CliRun.run("generate", "-m", model(), "-n", "2", "-b", budget, "--router", "random").assertUserError(
+                    "invalid value '" + budget + "' for -b/--budget: expected a number in (0, 1] or auto");
+        }
+    }
+
+    @Test
     void routingValuesAreCheckedEvenWithoutARouter() {
         CliRun.run("generate", "-m", model(), "-n", "2", "--kv-policy", "foo")
                 .assertUserError("invalid --kv-policy 'foo'");

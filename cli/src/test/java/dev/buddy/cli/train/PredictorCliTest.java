@@ -146,6 +146,21 @@ class PredictorCliTest {
     }
 
     @Test
+    void rangeMessagesShowTheBoundsAsWritten() throws IOException {
+        String[] common = {"train-predictor", "-m", model().toString(), "-r", randomRouter().toString(), "--data",
+                text().toString(), "-o", dir.resolve("o.gguf").toString()};
+        run(common, "--lr", "0").assertUserError("invalid --lr '0': expected a number in (0, 1]");
+        run(common, "--beta", "-1").assertUserError("invalid --beta '-1': expected a number from 0 to 1000000");
+        CliRun.run("prior", "-m", model().toString(), "--calib", dir.toString())
+                .assertUserError("calibration text " + dir + " is a directory, not a text file");
+        CliRun.run("prune", "-m", model().toString(), "--method", "ppl", "--calib", dir.toString(), "-o",
+                dir.resolve("p.gguf").toString())
+                .assertUserError("calibration text " + dir + " is a directory, not a text file");
+        CliRun.run("train-router", "-m", model().toString(), "--data", text().toString(), "--val", dir.toString(),
+                "-o", dir.resolve("r.gguf").toString()).assertUserError("--val " + dir + " is a directory");
+    }
+
+    @Test
     void optionsOfAnotherModeAreRejectedNotIgnored() throws IOException {
         String[] common = {"train-predictor", "-m", model().toString(), "-r", randomRouter().toString(), "--data",
                 text().toString()};
