@@ -125,6 +125,32 @@ for run in buddy-lora:1e-3 sleb-lora:0; do
     --ppl none --no-dense -t "$THREADS" -o "$OUT/$name-acc"
 done
 
+# LoRA for the other static plans (RESULTS.md, "LoRA for every static plan", session 11): ShortGPT's and dPPL's
+# orders as priors (cosine and dppl priors on the same 256 calibration tokens rank exactly as those plans), the router
+# frozen (--lr 0), the same adapters, data, schedule and selection as sleb-lora above. And BUDDY + LoRA again from the
+# SLEB-256 start with a router rate of 3e-4 instead of 1e-3 and 1,024 held-out tokens instead of 512.
+./buddy prior -m "$MODEL" --method cosine --calib "$CALIB" --calib-tokens 256 -t "$THREADS" -o "$OUT/prior-cosine.gguf"
+./buddy prior -m "$MODEL" --method ppl --calib "$CALIB" --calib-tokens 256 -t "$THREADS" -o "$OUT/prior-ppl.gguf"
+for spec in shortgpt-lora:prior-cosine:0:512:prefill buddy-lora-lr3e-4:prior-sleb256:3e-4:1024:per-token \
+    ppl-lora:prior-ppl:0:512:prefill sleb256-lora-1024:prior-sleb256:0:1024:prefill; do
+  IFS=: read -r name prior lr val routing <<< "$spec"
+  ./buddy train-router -m "$MODEL" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --steps 60 --warmup 5 \
+    --batch 8 --max-tokens 256 --prior "$OUT/$prior.gguf" --init prior --seed 42 --lora 8 --lora-lr 1e-3 --lr "$lr" \
+    --checkpoint-every 10 --val "$VAL" --val-every 10 --val-tokens "$val" -t "$THREADS" -o "$OUT/$name.router.gguf"
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/$name.router.best.gguf" \
+    --lora "$OUT/$name.router.best.lora.gguf" --budgets $BUDGETS --routing "$routing" --tasks none --ppl wikitext2 \
+    --ppl-tokens "$PPL_TOKENS" -t "$THREADS" -o "$OUT/$name-ppl"
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/$name.router.best.gguf" \
+    --lora "$OUT/$name.router.best.lora.gguf" --budgets $BUDGETS --routing "$routing" --tasks paper --limit "$LIMIT" \
+    --ppl none -t "$THREADS" -o "$OUT/$name-acc"
+done
+# The two closest runs on the first 60 examples of each task.
+for spec in sleb256-lora-1024:prefill buddy-lora-lr3e-4:per-token; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/${spec%%:*}.router.best.gguf" \
+    --lora "$OUT/${spec%%:*}.router.best.lora.gguf" --budgets $BUDGETS --routing "${spec##*:}" --tasks paper \
+    --limit 60 --ppl none --no-dense -t "$THREADS" -o "$OUT/${spec%%:*}-acc60"
+done
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
@@ -143,6 +169,29 @@ done
 ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/pred-paper.router.gguf" --budgets auto \
   --routing per-token --tasks paper --limit 60 --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" \
   -o "$OUT/pred-paper"
+# auto next to the fixed budgets of summary.json's "buddy" router (the same router), on its 20 examples per task.
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" \
+  --router results/routers/smollm2-135m-instruct-q4_1.buddy-sleb-predictor.router.gguf --budgets auto \
+  --routing per-token --tasks paper --limit "$LIMIT" --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense \
+  -t "$THREADS" -o "$OUT/auto"
+# summary.json gains every session-11 run and auto; the plot is drawn twice, without and with LoRA.
+merge=()
+for name in shortgpt-lora ppl-lora sleb256-lora-1024 buddy-lora-lr3e-4; do
+  merge+=("$OUT/$name-ppl/summary.json:buddy=$name,dense=dense-$name" "$OUT/$name-acc/summary.json:buddy=$name,dense=dense-$name")
+done
+./buddy eval-merge -o "$OUT/merged-11" results/smollm2-135m/summary.json "${merge[@]}" "$OUT/auto/summary.json"
+python3 - "$OUT/merged-11/summary.json" "$OUT" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+groups = {'static': ['dense', 'shortgpt', 'ppl', 'sleb', 'sleb256', 'prior', 'buddy', 'buddy-reuse'],
+          'lora': ['dense', 'shortgpt-lora', 'ppl-lora', 'sleb256-lora', 'sleb256-lora-1024', 'buddy-lora',
+                   'buddy-lora-lr3e-4']}
+for g, keep in groups.items():
+    e = dict(d); e['methods'] = {m: d['methods'][m] for m in keep if m in d['methods']}
+    json.dump(e, open('%s/%s.json' % (sys.argv[2], g), 'w'), indent=1)
+PY
+./buddy eval-merge -o "$OUT/plot-static" "$OUT/static.json"     # -> results/smollm2-135m/accuracy_compute.*
+./buddy eval-merge -o "$OUT/plot-lora" "$OUT/lora.json"         # -> results/smollm2-135m/lora/accuracy_compute.*
 # How much a perfect per-prompt predictor would gain over the best single budget under the cost-30 reward.
 ./buddy train-predictor -m "$MODEL" -r "$ROUTER" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --oracle 30 \
   --lambda-cost 30 -t "$THREADS"
