@@ -13,7 +13,8 @@ import java.util.List;
  */
 final class ChildLauncher implements SideBySide.Launcher {
     private static final List<String> JVM_FLAGS = List.of("--add-modules", "jdk.incubator.vector",
-            "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xmn8m");
+            "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xmn8m",
+            "-Xbatch");
 
     private final SideBySide.Config config;
     private final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
