@@ -1,5 +1,6 @@
 package dev.buddy.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -22,6 +23,19 @@ public final class OutputPath {
             throw new UsageException(option + " " + file + " is a directory; give the name of the file to write");
         }
         checkFolder(option, file, file.toAbsolutePath().getParent());
+        return file;
+    }
+
+    /** {@link #file(String, Path)} for a file written from {@code model}, which it must not replace. */
+    public static Path file(String option, Path file, Path model) {
+        file(option, file);
+        try {
+            if (Files.exists(file) && Files.exists(model) && Files.isSameFile(file, model)) {
+                throw new UsageException(option + " " + file + " is the model itself; choose another output file");
+            }
+        } catch (IOException e) {
+            // the writer will say what is wrong with the file
+        }
         return file;
     }
 

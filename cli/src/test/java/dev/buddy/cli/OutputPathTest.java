@@ -86,6 +86,19 @@ class OutputPathTest {
     }
 
     @Test
+    void noCommandWritesOverItsOwnModel() throws IOException {
+        Path copy = Files.copy(Path.of(model()), dir.resolve("model.gguf"));
+        String m = copy.toString();
+        CliRun.run("prior", "-m", m, "--calib", text(), "--method", "cosine", "--calib-tokens", "64", "--window", "32",
+                "-t", "1", "-o", m).assertUserError("-o " + m, "the model itself");
+        CliRun.run("train-router", "-m", m, "--data", text(), "--steps", "1", "--batch", "1", "--max-tokens", "16",
+                "--prior", "none", "-t", "1", "-o", m).assertUserError("-o " + m, "the model itself");
+        CliRun.run("train-predictor", "-m", m, "-r", dir.resolve("router.gguf").toString(), "--data", text(), "-o", m)
+                .assertUserError("-o " + m, "the model itself");
+        assertEquals(Files.size(Path.of(model())), Files.size(copy));
+    }
+
+    @Test
     void missingFoldersAreFineSinceTheWritersCreateThem() {
         Path nested = dir.resolve("a").resolve("b");
         assertEquals(nested.resolve("x.gguf"), OutputPath.file("-o", nested.resolve("x.gguf")));

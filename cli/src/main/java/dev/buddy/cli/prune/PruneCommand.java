@@ -1,7 +1,6 @@
 package dev.buddy.cli.prune;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -98,10 +97,7 @@ public final class PruneCommand implements Command {
             throw new UsageException("calibration text " + calib + " " + calibProblem + "; give --calib FILE"
                     + (args.has("--calib") ? "" : " or set " + DataRoot.VARIABLES + " to the shared data folder"));
         }
-        OutputPath.file("-o", output);
-        if (Files.exists(output) && Files.exists(modelPath) && Files.isSameFile(output, modelPath)) {
-            throw new UsageException("-o " + output + " is the model itself; choose another output file");
-        }
+        OutputPath.file("-o", output, modelPath);
         try (Model model = Model.load(modelPath)) {
             int layers = model.spec().blockCount();
             if (layers < 3) {

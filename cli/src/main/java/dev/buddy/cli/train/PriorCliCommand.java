@@ -1,6 +1,5 @@
 package dev.buddy.cli.train;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -80,14 +79,12 @@ public final class PriorCliCommand implements Command {
         String calibProblem = InputFile.problem(calib, "a text file");
         if (calibProblem != null) {
             throw new UsageException("calibration text " + calib + " " + calibProblem + "; give --calib FILE"
-                    + (isWikitext(args.string("--calib")) ? " or set " + DataRoot.VARIABLES + " to the shared data folder" : ""));
+                    + (isWikitext(args.string("--calib"))
+                            ? " or set " + DataRoot.VARIABLES + " to the shared data folder" : ""));
         }
         Path output = args.has("--output") ? args.path("output", args.string("--output")) : null;
         if (output != null) {
-            OutputPath.file("-o", output);
-        }
-        if (output != null && Files.exists(output) && Files.exists(model) && Files.isSameFile(output, model)) {
-            throw new UsageException("-o " + output + " is the model itself; choose another output file");
+            OutputPath.file("-o", output, model);
         }
         int maxDrop = maxDrop(args.string("--max-drop"));
         Path slebPlan = args.has("--sleb-plan") ? args.path("sleb-plan", args.string("--sleb-plan")) : null;

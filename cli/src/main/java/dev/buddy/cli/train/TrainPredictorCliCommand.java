@@ -87,7 +87,7 @@ public final class TrainPredictorCliCommand implements Command {
         boolean oracle = args.string("--oracle") != null;
         boolean fromTable = args.string("--from-table") != null;
         rejectMisplaced(args, oracle, fromTable);
-        Path output = oracle ? null : OutputPath.file("-o", required(args, "--output", "-o OUTPUT.gguf"));
+        Path output = oracle ? null : OutputPath.file("-o", required(args, "--output", "-o OUTPUT.gguf"), model);
         PredictorConfig config = new PredictorConfig(args.intValue("--steps", 1, 100_000_000),
                 real(args, "--lr", 0, 1), args.intValue("--batch", 1, 4096), args.intValue("--group", 2, 1024),
                 real(args, "--lambda-perf", 0, 1e6), real(args, "--lambda-cost", 0, 1e6), real(args, "--beta", 0, 1e6),

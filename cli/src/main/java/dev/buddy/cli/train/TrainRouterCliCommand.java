@@ -89,7 +89,7 @@ public final class TrainRouterCliCommand implements Command {
     public int run(ParsedArgs args, Io io) throws Exception {
         Path model = ModelPath.check("-m", required(args, "--model", "model"));
         Path data = required(args, "--data", "data");
-        Path output = OutputPath.file("-o", required(args, "--output", "output"));
+        Path output = OutputPath.file("-o", required(args, "--output", "output"), model);
         Path priorData = args.string("--prior-data") == null ? null : args.path("prior data", args.string("--prior-data"));
         TrainRouterCommand.Options d = TrainRouterCommand.Options.defaults(model, data, output);
         Path validation = args.string("--val") == null ? null : args.path("validation text", args.string("--val"));
