@@ -252,11 +252,17 @@ class PerTokenPlanProperties {
                         break;
                     }
                 }
-                long before = threads.getThreadAllocatedBytes(thread);
-                for (int run = 0; run < 5; run++) {
-                    tf.forwardEachLogits(s, tokens, 0, 0, CONTEXT, planner, consumer);
+                // The fewest bytes of up to three windows of five runs: C2 may still deoptimise and recompile a
+                // kernel after a clean warm-up run (a CI run on a fast machine saw 32 MB in one window after it),
+                // and the fallback allocates meanwhile; an allocation per token shows in every window.
+                long allocated = Long.MAX_VALUE;
+                for (int window = 0; window < 3 && allocated >= 5 * CONTEXT; window++) {
+                    long before = threads.getThreadAllocatedBytes(thread);
+                    for (int run = 0; run < 5; run++) {
+                        tf.forwardEachLogits(s, tokens, 0, 0, CONTEXT, planner, consumer);
+                    }
+                    allocated = threads.getThreadAllocatedBytes(thread) - before;
                 }
-                long allocated = threads.getThreadAllocatedBytes(thread) - before;
                 assertTrue(allocated < 5 * CONTEXT, policy + ": " + allocated + " bytes over " + 5 * CONTEXT
                         + " tokens");
             }
