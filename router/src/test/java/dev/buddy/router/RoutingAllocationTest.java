@@ -4,9 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** The per-token path (observe, reroute, apply, count) allocates nothing once warmed up. */
+/**
+ * The per-token path (observe, reroute, apply, count) allocates nothing once warmed up. Tagged {@code allocation}: runs
+ * in its own JVM with the launcher's -Xbatch (see the parent POM).
+ */
+@Tag("allocation")
 class RoutingAllocationTest {
 
     @Test
