@@ -33,9 +33,16 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
      */
     private final boolean wholeBlockSums;
 
+    /**
+     * The weights in {@link Q4_0RowGroups}' row-group layout, which its kernels read; null when this matrix does not
+     * run through them. The row-wise paths ({@link #row}, the scalar and float-lane kernels) read {@link #data}.
+     */
+    private final MemorySegment groups;
+
     Q4_0Matrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q4_0, rows, cols, data, width);
         this.wholeBlockSums = rows % 8 == 0;
+        this.groups = groupedRows() ? Q4_0RowGroups.pack(data, rows, cols / 32) : null;
     }
 
     @Override
@@ -129,7 +136,6 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
 
     /** Per-thread scratch of the row-group kernels, so that neither decode nor prefill allocates per call. */
     private static final class GroupScratch {
-        final float[] scales = new float[8];
         final float[] acc = new float[8 * Q4_0RowGroups.MAX_TOKENS];
         /** Outputs of a group that overhangs the caller's row range, of which only some rows are copied out. */
         final float[] window = new float[8 * Q4_0RowGroups.MAX_TOKENS];
@@ -142,9 +148,9 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
      * ggml's repacked gemv/gemm, whose per-row results are the single-row kernel's bits: single tokens (decode) with
      * {@link Q4_0RowGroups#dot8}, several tokens in tiles of up to {@link #TILE_TOKENS} tokens with
      * {@link Q4_0RowGroups#dotTokens}, row blocks of {@link #TILE_ROW_BLOCK} rows staying in cache while the token
-     * tiles sweep over them. A range that does not end on a group boundary (parallel chunks split rows anywhere)
-     * computes its last group over the eight rows that end there, or start at the range's last rows when the matrix
-     * ends first, and keeps only the rows it owns, so that no call needs the float-lane kernels' permuted input.
+     * tiles sweep over them. Groups are the packed copy's (rows 8g..8g+7); a range that starts or ends inside one
+     * (parallel chunks split rows anywhere) computes that whole group and keeps only the rows it owns, so that no
+     * call needs the float-lane kernels' permuted input.
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
@@ -155,65 +161,46 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
         }
         int tokens = in.tokens();
         GroupScratch scratch = GROUP_SCRATCH.get();
+        int blocks = cols / 32;
+        int first = rowFrom / Q4_0RowGroups.ROWS;
+        int end = (rowTo + Q4_0RowGroups.ROWS - 1) / Q4_0RowGroups.ROWS;
         if (tokens == 1) {
-            decodeRows(in, rowFrom, rowTo, scratch, out, outOffset);
+            for (int g = first; g < end; g++) {
+                int r = g * Q4_0RowGroups.ROWS;
+                long off = r * rowBytes;
+                if (r >= rowFrom && r + Q4_0RowGroups.ROWS <= rowTo) {
+                    Q4_0RowGroups.dot8(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, out, outOffset + r);
+                } else {
+                    Q4_0RowGroups.dot8(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, scratch.window, 0);
+                    int from = Math.max(r, rowFrom);
+                    System.arraycopy(scratch.window, from - r, out, outOffset + from, Math.min(r + 8, rowTo) - from);
+                }
+            }
             return;
         }
-        for (int blockStart = rowFrom; blockStart < rowTo; blockStart += TILE_ROW_BLOCK) {
-            int blockEnd = Math.min(rowTo, blockStart + TILE_ROW_BLOCK);
+        int groupsPerBlock = TILE_ROW_BLOCK / Q4_0RowGroups.ROWS;
+        for (int blockStart = first; blockStart < end; blockStart += groupsPerBlock) {
+            int blockEnd = Math.min(end, blockStart + groupsPerBlock);
             for (int t = 0; t < tokens; t += TILE_TOKENS) {
                 int n = Math.min(TILE_TOKENS, tokens - t);
-                int r = blockStart;
-                for (; r + Q4_0RowGroups.ROWS <= blockEnd; r += Q4_0RowGroups.ROWS) {
-                    tile(in, r, t, n, scratch, out, outOffset + t * rows + r, rows);
-                }
-                if (r < blockEnd) {
-                    int start = Math.min(r, rows - Q4_0RowGroups.ROWS);
-                    tile(in, start, t, n, scratch, scratch.window, 0, Q4_0RowGroups.ROWS);
+                for (int g = blockStart; g < blockEnd; g++) {
+                    int r = g * Q4_0RowGroups.ROWS;
+                    long off = r * rowBytes;
+                    if (r >= rowFrom && r + Q4_0RowGroups.ROWS <= rowTo) {
+                        Q4_0RowGroups.dotTokens(groups, off, blocks, n, in.qs, t * cols, in.d, in.blockSums,
+                                t * blocks, scratch.acc, out, outOffset + t * rows + r, rows);
+                        continue;
+                    }
+                    Q4_0RowGroups.dotTokens(groups, off, blocks, n, in.qs, t * cols, in.d, in.blockSums, t * blocks,
+                            scratch.acc, scratch.window, 0, Q4_0RowGroups.ROWS);
+                    int from = Math.max(r, rowFrom);
+                    int to = Math.min(r + Q4_0RowGroups.ROWS, rowTo);
                     for (int k = 0; k < n; k++) {
-                        System.arraycopy(scratch.window, k * Q4_0RowGroups.ROWS + r - start, out,
-                                outOffset + (t + k) * rows + r, blockEnd - r);
+                        System.arraycopy(scratch.window, k * Q4_0RowGroups.ROWS + from - r, out,
+                                outOffset + (t + k) * rows + from, to - from);
                     }
                 }
             }
-        }
-    }
-
-    private void tile(QuantizedInput in, int r, int token, int tokens, GroupScratch scratch, float[] out,
-            int outIndex, int outStride) {
-        int blocks = cols / 32;
-        Q4_0RowGroups.dotTokens(data, rowOffset(r), rowBytes, blocks, tokens, in.qs, token * cols, in.d,
-                in.blockSums, token * blocks, scratch.scales, scratch.acc, out, outIndex, outStride);
-    }
-
-    /**
-     * Rows {@code [rowFrom, rowTo)} of a one-token input with {@link Q4_0RowGroups#dot8}. The eight rows of a group
-     * are spread over the range, {@code (rowTo - rowFrom) / 8} rows apart, not adjacent: eight adjacent rows are
-     * eight streams a few hundred bytes to a page apart, which this machine's prefetchers follow badly. Measured with
-     * the kernel alone on 8192x2048 Q4_0 (one thread, alternating runs, thread CPU time): adjacent rows 2.67 GB/s,
-     * rows 1024 apart 3.77 GB/s (1.41x), rows 8 apart 3.45 GB/s. The rows left over (fewer than eight) run as one
-     * overhanging group of adjacent rows.
-     */
-    private void decodeRows(QuantizedInput in, int rowFrom, int rowTo, GroupScratch scratch, float[] out,
-            int outIndex) {
-        int blocks = cols / 32;
-        int groups = (rowTo - rowFrom) / Q4_0RowGroups.ROWS;
-        long stride = groups * rowBytes;
-        float[] results = scratch.window;
-        for (int g = 0; g < groups; g++) {
-            int r = rowFrom + g;
-            Q4_0RowGroups.dot8(data, rowOffset(r), stride, blocks, in.qs, 0, in.d, in.blockSums, 0, scratch.scales,
-                    results, 0);
-            for (int k = 0; k < Q4_0RowGroups.ROWS; k++) {
-                out[outIndex + r + k * groups] = results[k];
-            }
-        }
-        int r = rowFrom + groups * Q4_0RowGroups.ROWS;
-        if (r < rowTo) {
-            int start = Math.min(r, rows - Q4_0RowGroups.ROWS);
-            Q4_0RowGroups.dot8(data, rowOffset(start), rowBytes, blocks, in.qs, 0, in.d, in.blockSums, 0,
-                    scratch.scales, results, 0);
-            System.arraycopy(results, r - start, out, outIndex + r, rowTo - r);
         }
     }
 }

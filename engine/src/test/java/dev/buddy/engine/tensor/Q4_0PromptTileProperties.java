@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.buddy.gguf.GgmlType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Random;
 import net.jqwik.api.Arbitraries;
@@ -20,8 +21,9 @@ import net.jqwik.api.lifecycle.AfterContainer;
 /**
  * The multi-token Q4_0 prompt tile ({@link Q4_0RowGroups#dotTokens}), bit for bit against the scalar kernel in the
  * repacked gemm's order and against the single-token 8-row kernel ({@link Q4_0RowGroups#dot8}), on blocks that push
- * the 16-bit sums to their limits, misaligned rows, token counts that leave tails, and row ranges split across
- * threads anywhere (so a chunk's last group overhangs it).
+ * the 16-bit sums to their limits, misaligned tensors, token counts that leave tails, and row ranges split across
+ * threads anywhere (so a chunk starts or ends inside a group); and the row-group copy the two read
+ * ({@link Q4_0RowGroups#pack}, {@link Q4_0RowGroups#scales}) against the GGUF layout and {@link Float#float16ToFloat}.
  */
 class Q4_0PromptTileProperties {
     private static final Parallel SERIAL = new Parallel(1);
@@ -117,17 +119,18 @@ class Q4_0PromptTileProperties {
             }
             in.prepareBlockSums();
             long rowBytes = GgmlType.Q4_0.byteSize(cols);
-            int firstRow = rnd.nextInt(rows - 7);
+            MemorySegment packed = Q4_0RowGroups.pack(t, rows, blocks);
+            int firstRow = 8 * rnd.nextInt(groups);
             int outStride = 8 + rnd.nextInt(5);
             float[] tiled = new float[tokens * outStride + 3];
             Arrays.fill(tiled, Float.NaN);
-            Q4_0RowGroups.dotTokens(t, firstRow * rowBytes, rowBytes, blocks, tokens, in.qs, cols, in.d, in.blockSums,
-                    blocks, new float[8], new float[8 * tokens], tiled, 3, outStride);
+            Q4_0RowGroups.dotTokens(packed, firstRow * rowBytes, blocks, tokens, in.qs, cols, in.d, in.blockSums,
+                    blocks, new float[8 * tokens], tiled, 3, outStride);
             float[] decoded = new float[8];
             for (int k = 0; k < tokens; k++) {
                 int token = 1 + k;
-                Q4_0RowGroups.dot8(t, firstRow * rowBytes, rowBytes, blocks, in.qs, token * cols, in.d,
-                        in.blockSums, token * blocks, new float[8], decoded, 0);
+                Q4_0RowGroups.dot8(packed, firstRow * rowBytes, blocks, in.qs, token * cols, in.d, in.blockSums,
+                        token * blocks, decoded, 0);
                 for (int i = 0; i < 8; i++) {
                     float tile = tiled[3 + k * outStride + i];
                     String where = "row " + (firstRow + i) + " token " + k + " of " + tokens + ", " + cols
@@ -146,6 +149,75 @@ class Q4_0PromptTileProperties {
             }
             assertTrue(Float.isNaN(tiled[0]) && Float.isNaN(tiled[1]) && Float.isNaN(tiled[2]),
                     "wrote before the first output");
+        }
+    }
+
+    /** Every byte of the packed copy sits where {@link Q4_0RowGroups#pack} says, taken from its place in the file. */
+    @Property(tries = 50)
+    void packedCopyHoldsEveryScaleAndQuantInPlace(@ForAll @IntRange(min = 1, max = 6) int groups,
+            @ForAll @IntRange(min = 1, max = 12) int blocks, @ForAll @IntRange(min = 0, max = 7) int misalign,
+            @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int rows = 8 * groups;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = TestTensors.q4_0Tensor(rows, 32 * blocks, 0, misalign, rnd, arena);
+            MemorySegment packed = Q4_0RowGroups.pack(t, rows, blocks);
+            long rowBytes = 18L * blocks;
+            assertEquals(rows * rowBytes, packed.byteSize());
+            for (int r = 0; r < rows; r++) {
+                for (int b = 0; b < blocks; b++) {
+                    long from = r * rowBytes + 18L * b;
+                    long block = (r / 8) * 8 * rowBytes + (long) b * Q4_0RowGroups.GROUP_BLOCK;
+                    for (int i = 0; i < 2; i++) {
+                        assertEquals(t.get(ValueLayout.JAVA_BYTE, from + i),
+                                packed.get(ValueLayout.JAVA_BYTE, block + 2 * (r % 8) + i), "scale of row " + r);
+                    }
+                    for (int j = 0; j < 16; j++) {
+                        assertEquals(t.get(ValueLayout.JAVA_BYTE, from + 2 + j),
+                                packed.get(ValueLayout.JAVA_BYTE, block + 16 + 16 * (r % 8) + j),
+                                "quant byte " + j + " of row " + r + ", block " + b);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Both kernels widen the packed fp16 scales as {@link Float#float16ToFloat} does, for all 65,536 halves
+     * (subnormals, signed zeros, infinities, NaNs): one block whose integer sum is 1 (nibble 9 against a single input
+     * quant of 1, scale 1) leaves each row's scale itself as its result.
+     */
+    @Property(tries = 1)
+    void kernelsWidenEveryScaleExactly() {
+        MemorySegment packed = MemorySegment.ofArray(new byte[Q4_0RowGroups.GROUP_BLOCK]);
+        short[] xq = new short[2 * 32];
+        xq[0] = 1;
+        xq[32] = 1;
+        float[] xd = {1f, 1f};
+        int[] xsum = {1, 1};
+        for (int k = 0; k < 8; k++) {
+            packed.set(ValueLayout.JAVA_BYTE, 16 + 16 * k, (byte) 9);
+        }
+        float[] decoded = new float[8];
+        float[] tiled = new float[16];
+        for (int h = 0; h < 1 << 16; h += 8) {
+            for (int k = 0; k < 8; k++) {
+                packed.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * k, (short) (h + k));
+            }
+            Q4_0RowGroups.dot8(packed, 0, 1, xq, 0, xd, xsum, 0, decoded, 0);
+            Q4_0RowGroups.dotTokens(packed, 0, 1, 2, xq, 0, xd, xsum, 0, new float[16], tiled, 0, 8);
+            for (int k = 0; k < 8; k++) {
+                // the kernels' one step, acc = fma(sum, d_w * d_x, 0), turns a -0 scale into +0 and nothing else
+                float expected = Math.fma(1f, Float.float16ToFloat((short) (h + k)), 0f);
+                for (float actual : new float[] {decoded[k], tiled[k], tiled[8 + k]}) {
+                    String where = String.format("half 0x%04x: %s, kernel %s", h + k, expected, actual);
+                    if (Float.isNaN(expected)) {
+                        assertTrue(Float.isNaN(actual), where);
+                    } else {
+                        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual), where);
+                    }
+                }
+            }
         }
     }
 
