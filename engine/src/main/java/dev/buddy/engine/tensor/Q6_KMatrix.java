@@ -4,11 +4,13 @@ import dev.buddy.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -157,9 +159,12 @@ final class Q6_KMatrix extends KQuantMatrix {
         static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-        /** Lanes 4-7: they take a plane's second 16-element scale. */
-        static final VectorMask<Integer> UPPER_INT = VectorMask.fromValues(I, false, false, false, false, true, true,
-                true, true);
+        static final VectorSpecies<Byte> SCALE_BYTES = ByteVector.SPECIES_64;
+        /** Plane k's scales, bytes 2k and 2k+1 of a half's eight: lanes 0-3 take the first, lanes 4-7 the second. */
+        static final VectorShuffle<Integer> PLANE_SCALES_0 = VectorShuffle.fromValues(I, 0, 0, 0, 0, 1, 1, 1, 1);
+        static final VectorShuffle<Integer> PLANE_SCALES_1 = VectorShuffle.fromValues(I, 2, 2, 2, 2, 3, 3, 3, 3);
+        static final VectorShuffle<Integer> PLANE_SCALES_2 = VectorShuffle.fromValues(I, 4, 4, 4, 4, 5, 5, 5, 5);
+        static final VectorShuffle<Integer> PLANE_SCALES_3 = VectorShuffle.fromValues(I, 6, 6, 6, 6, 7, 7, 7, 7);
 
         /**
          * Single token, in integer lanes as Q4_K's: each plane's 6-bit quants are assembled two per 16-bit lane and
@@ -213,14 +218,13 @@ final class Q6_KMatrix extends KQuantMatrix {
                             .sub(IntVector.fromArray(I, x32, x / 4 + 16));
                     q3 = q3.add(q3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                             .sub(IntVector.fromArray(I, x32, x / 4 + 24));
-                    isum = isum.add(q0.mul(IntVector.broadcast(I, w.get(BYTE, sc)).blend(w.get(BYTE, sc + 1),
-                            UPPER_INT)));
-                    isum = isum.add(q1.mul(IntVector.broadcast(I, w.get(BYTE, sc + 2)).blend(w.get(BYTE, sc + 3),
-                            UPPER_INT)));
-                    isum = isum.add(q2.mul(IntVector.broadcast(I, w.get(BYTE, sc + 4)).blend(w.get(BYTE, sc + 5),
-                            UPPER_INT)));
-                    isum = isum.add(q3.mul(IntVector.broadcast(I, w.get(BYTE, sc + 6)).blend(w.get(BYTE, sc + 7),
-                            UPPER_INT)));
+                    // the half's eight int8 scales in one load, plane k's two spread over lanes 0-3 and 4-7
+                    IntVector scales = (IntVector) ByteVector.fromMemorySegment(SCALE_BYTES, w, sc, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    isum = isum.add(q0.mul(scales.rearrange(PLANE_SCALES_0)));
+                    isum = isum.add(q1.mul(scales.rearrange(PLANE_SCALES_1)));
+                    isum = isum.add(q2.mul(scales.rearrange(PLANE_SCALES_2)));
+                    isum = isum.add(q3.mul(scales.rearrange(PLANE_SCALES_3)));
                 }
                 float d = in.d[db] * Halfs.f16ToFloat(w.get(HALF, bo + 208));
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
