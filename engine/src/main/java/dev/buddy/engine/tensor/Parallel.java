@@ -48,6 +48,7 @@ public final class Parallel implements AutoCloseable {
     private WorkerRangeTask workerTask;
     private int size;
     private int chunks;
+    private int align = 1;
     private Thread regionOwner;
 
     private volatile int epoch;
@@ -92,8 +93,20 @@ public final class Parallel implements AutoCloseable {
      * of this pool's tasks. Exceptions thrown by the task are rethrown here after all threads have stopped.
      */
     public void forRange(int n, int grain, RangeTask task) {
+        forRange(n, grain, 1, task);
+    }
+
+    /**
+     * As {@link #forRange(int, int, RangeTask)}, with every chunk boundary but {@code n} a multiple of {@code align}:
+     * kernels that work on groups of rows (eight Q4_0 rows at a time) then never split a group between two chunks,
+     * which would compute it twice.
+     */
+    public void forRange(int n, int grain, int align, RangeTask task) {
         if (n <= 0) {
             return;
+        }
+        if (align < 1) {
+            throw new IllegalArgumentException("align must be at least 1, got " + align);
         }
         if (runsInline(n, grain)) {
             task.run(0, n);
@@ -101,6 +114,7 @@ public final class Parallel implements AutoCloseable {
         }
         synchronized (regionLock) {
             this.task = task;
+            this.align = align;
             runRegion(n, grain);
         }
     }
@@ -119,6 +133,7 @@ public final class Parallel implements AutoCloseable {
         }
         synchronized (regionLock) {
             this.workerTask = task;
+            this.align = 1;
             runRegion(n, grain);
         }
     }
@@ -179,10 +194,14 @@ public final class Parallel implements AutoCloseable {
         WorkerRangeTask wt = workerTask;
         int n = size;
         int total = chunks;
+        int a = align;
         int c;
         while ((c = nextChunk.getAndIncrement()) < total) {
-            int from = (int) ((long) n * c / total);
-            int to = (int) ((long) n * (c + 1) / total);
+            int from = (int) ((long) n * c / total) / a * a;
+            int to = c + 1 == total ? n : (int) ((long) n * (c + 1) / total) / a * a;
+            if (from == to) {
+                continue;
+            }
             try {
                 if (wt != null) {
                     wt.run(worker, from, to);

@@ -2,6 +2,7 @@ package dev.buddy.engine.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -48,6 +49,30 @@ class ParallelTest {
                 for (int i = 0; i < n; i++) {
                     assertEquals(1, visits.get(i), "index " + i);
                 }
+            }
+        }
+    }
+
+    /** Aligned ranges: every index once, and every chunk starts on a multiple of the alignment (the first at 0). */
+    @Property(tries = 60)
+    void alignedChunksStartOnMultiplesAndCoverTheRange(@ForAll @IntRange(min = 1, max = 5) int threads,
+            @ForAll @IntRange(min = 0, max = 5000) int n, @ForAll @IntRange(min = 1, max = 300) int grain,
+            @ForAll @IntRange(min = 1, max = 64) int align) {
+        try (Parallel pool = new Parallel(threads)) {
+            AtomicIntegerArray visits = new AtomicIntegerArray(n);
+            java.util.Set<Integer> starts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            pool.forRange(n, grain, align, (from, to) -> {
+                assertTrue(from < to, "empty chunk " + from);
+                starts.add(from);
+                for (int i = from; i < to; i++) {
+                    visits.incrementAndGet(i);
+                }
+            });
+            for (int i = 0; i < n; i++) {
+                assertEquals(1, visits.get(i), "index " + i);
+            }
+            for (int start : starts) {
+                assertEquals(0, start % align, "a chunk starts at " + start + ", not a multiple of " + align);
             }
         }
     }
