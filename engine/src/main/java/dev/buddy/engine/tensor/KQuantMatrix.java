@@ -24,9 +24,17 @@ abstract sealed class KQuantMatrix extends WeightMatrix permits Q4_KMatrix, Q5_K
         if ((width == VectorWidth.W256 || width == VectorWidth.W512)
                 && in.tokens() >= KQuantPromptGemm.MIN_TOKENS) {
             KQuantPromptGemm.rows(this, in, rowFrom, rowTo, out, outOffset);
-        } else {
+        } else if (!pairedRows(in, rowFrom, rowTo, out, outOffset)) {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
         }
+    }
+
+    /**
+     * Computes rows {@code [rowFrom, rowTo)} for the few tokens of {@code in} two rows per kernel call, where the
+     * format has such a kernel at this width; false (nothing written) where it has not.
+     */
+    boolean pairedRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        return false;
     }
 
     /**

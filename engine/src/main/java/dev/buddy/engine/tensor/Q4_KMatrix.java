@@ -235,6 +235,31 @@ final class Q4_KMatrix extends KQuantMatrix {
         return 4;
     }
 
+    /**
+     * Single tokens at 256 bits and up: rows r and r + half of the range in one {@link V256#dot2} call, which loads
+     * the token's quants once for both, each row's bits those of {@link V256#dot}. As for Q8_0, the two rows are half
+     * a range apart rather than adjacent.
+     */
+    @Override
+    boolean pairedRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        if (width != VectorWidth.W256 && width != VectorWidth.W512) {
+            return false;
+        }
+        int blocks = cols / 256;
+        int half = (rowTo - rowFrom) / 2;
+        long stride = half * rowBytes;
+        for (int t = 0; t < in.tokens(); t++) {
+            int base = outOffset + t * rows;
+            for (int r = rowFrom; r < rowFrom + half; r++) {
+                V256.dot2(data, rowOffset(r), stride, blocks, in, t, out, base + r, base + r + half);
+            }
+            if ((rowTo - rowFrom) % 2 != 0) {
+                out[base + rowTo - 1] = simdDot(rowTo - 1, in, t);
+            }
+        }
+        return true;
+    }
+
 
     /** The 256-bit kernels take the min term's 32-quant sums from {@link QuantizedInput#blockSums}. */
     @Override
@@ -329,6 +354,90 @@ final class Q4_KMatrix extends KQuantMatrix {
             }
             return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
                     acc.lane(6), acc.lane(7)) + minLanes(min.lane(0), min.lane(2), min.lane(4), min.lane(6));
+        }
+
+        /**
+         * {@link #dot} for two rows at once (row 0 at {@code off}, row 1 {@code stride} bytes further), sharing the
+         * input's loads and its {@code x_o - 256 x_e}; each row's lanes and sums are {@link #dot}'s, so are its bits.
+         */
+        static void dot2(MemorySegment w, long off, long stride, int blocks, QuantizedInput in, int token, float[] out,
+                int out0, int out1) {
+            short[] xp = in.pairs;
+            float[] xd = in.d;
+            int[] xs = in.blockSums;
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector min0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            FloatVector min1 = FloatVector.zero(F);
+            long off1 = off + stride;
+            for (int sb = 0; sb < blocks; sb++) {
+                long bb = (long) sb * BLOCK;
+                int db = token * blocks + sb;
+                float dx = xd[db];
+                long bo0 = off + bb;
+                long bo1 = off1 + bb;
+                int packed4a = w.get(INT, bo0 + 4);
+                int packed8a = w.get(INT, bo0 + 8);
+                int packed12a = w.get(INT, bo0 + 12);
+                int scales03a = packed4a & 0x3f3f3f3f;
+                int scales47a = (packed12a & 0x0f0f0f0f) | (((packed4a >>> 6) & 0x03030303) << 4);
+                int packed4b = w.get(INT, bo1 + 4);
+                int packed8b = w.get(INT, bo1 + 8);
+                int packed12b = w.get(INT, bo1 + 12);
+                int scales03b = packed4b & 0x3f3f3f3f;
+                int scales47b = (packed12b & 0x0f0f0f0f) | (((packed4b >>> 6) & 0x03030303) << 4);
+                IntVector isum0 = IntVector.zero(I);
+                IntVector isum1 = IntVector.zero(I);
+                for (int c = 0; c < 4; c++) {
+                    int x = db * 256 + 64 * c;
+                    ShortVector xe0 = ShortVector.fromArray(S, xp, x);
+                    ShortVector xo0 = ShortVector.fromArray(S, xp, x + 16).sub(xe0.lanewise(VectorOperators.LSHL, 8));
+                    ShortVector xe1 = ShortVector.fromArray(S, xp, x + 32);
+                    ShortVector xo1 = ShortVector.fromArray(S, xp, x + 48);
+                    int shift = 16 * (c & 1);
+                    ShortVector s = ShortVector.fromMemorySegment(S, w, bo0 + 16 + 32L * c, LE);
+                    ShortVector t = s.and((short) 0x0F0F);
+                    IntVector lo = t.mul(xe0).add(t.lanewise(VectorOperators.LSHR, 8).mul(xo0)).reinterpretAsInts()
+                            .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                    IntVector hi = s.lanewise(VectorOperators.LSHR, 4).and((short) 0x000F).mul(xe1)
+                            .add(s.lanewise(VectorOperators.LSHR, 12).mul(xo1)).reinterpretAsInts()
+                            .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                    int pair = (c < 2 ? scales03a : scales47a) >>> shift;
+                    isum0 = isum0.add(lo.mul(pair & 0xFF)).add(hi.mul((pair >>> 8) & 0xFF));
+                    s = ShortVector.fromMemorySegment(S, w, bo1 + 16 + 32L * c, LE);
+                    t = s.and((short) 0x0F0F);
+                    lo = t.mul(xe0).add(t.lanewise(VectorOperators.LSHR, 8).mul(xo0)).reinterpretAsInts()
+                            .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                    hi = s.lanewise(VectorOperators.LSHR, 4).and((short) 0x000F).mul(xe1)
+                            .add(s.lanewise(VectorOperators.LSHR, 12).mul(xo1)).reinterpretAsInts()
+                            .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                    pair = (c < 2 ? scales03b : scales47b) >>> shift;
+                    isum1 = isum1.add(lo.mul(pair & 0xFF)).add(hi.mul((pair >>> 8) & 0xFF));
+                }
+                IntVector sums = IntVector.fromArray(I, xs, db * 8);
+                acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo0))), acc0);
+                LongVector products = IntVector.broadcast(I, packed8a & 0x3f3f3f3f)
+                        .blend(((packed12a >>> 4) & 0x0f0f0f0f) | (((packed8a >>> 6) & 0x03030303) << 4), UPPER)
+                        .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF).mul(sums).reinterpretAsLongs();
+                min0 = ((FloatVector) products.add(products.lanewise(VectorOperators.LSHR, 32)).reinterpretAsInts()
+                        .convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo0 + 2))), min0);
+                acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo1))), acc1);
+                products = IntVector.broadcast(I, packed8b & 0x3f3f3f3f)
+                        .blend(((packed12b >>> 4) & 0x0f0f0f0f) | (((packed8b >>> 6) & 0x03030303) << 4), UPPER)
+                        .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF).mul(sums).reinterpretAsLongs();
+                min1 = ((FloatVector) products.add(products.lanewise(VectorOperators.LSHR, 32)).reinterpretAsInts()
+                        .convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo1 + 2))), min1);
+            }
+            out[out0] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
+                    acc0.lane(5), acc0.lane(6), acc0.lane(7))
+                    + minLanes(min0.lane(0), min0.lane(2), min0.lane(4), min0.lane(6));
+            out[out1] = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3), acc1.lane(4),
+                    acc1.lane(5), acc1.lane(6), acc1.lane(7))
+                    + minLanes(min1.lane(0), min1.lane(2), min1.lane(4), min1.lane(6));
         }
 
         /**
