@@ -145,6 +145,30 @@ final class Q6_KMatrix extends KQuantMatrix {
         return 0;
     }
 
+    /**
+     * Single tokens at 256 bits and up: rows r and r + half of the range in one {@link V256#dot2} call, which loads
+     * the token's quants once for both, each row's bits those of {@link V256#dot} (as for Q4_K and Q8_0).
+     */
+    @Override
+    boolean pairedRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        if (width != VectorWidth.W256 && width != VectorWidth.W512) {
+            return false;
+        }
+        int blocks = cols / 256;
+        int half = (rowTo - rowFrom) / 2;
+        long stride = half * rowBytes;
+        for (int t = 0; t < in.tokens(); t++) {
+            int base = outOffset + t * rows;
+            for (int r = rowFrom; r < rowFrom + half; r++) {
+                V256.dot2(data, rowOffset(r), stride, blocks, in, t, out, base + r, base + r + half);
+            }
+            if ((rowTo - rowFrom) % 2 != 0) {
+                out[base + rowTo - 1] = simdDot(rowTo - 1, in, t);
+            }
+        }
+        return true;
+    }
+
 
     /**
      * Q4_K's schemes (see there), the 128-bit kernel in float lanes: 32-byte runs of ql and qh read as eight
@@ -231,6 +255,86 @@ final class Q6_KMatrix extends KQuantMatrix {
             }
             return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
                     acc.lane(6), acc.lane(7));
+        }
+
+        /**
+         * {@link #dot} for two rows at once (row 0 at {@code off}, row 1 {@code stride} bytes further), sharing the
+         * input's loads; each row's lanes and sums are {@link #dot}'s, so are its bits.
+         */
+        static void dot2(MemorySegment w, long off, long stride, int blocks, QuantizedInput in, int token, float[] out,
+                int out0, int out1) {
+            short[] xp = in.pairs;
+            int[] x32 = in.offsets32;
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            long off1 = off + stride;
+            for (int sb = 0; sb < blocks; sb++) {
+                long bb = (long) sb * BLOCK;
+                int db = token * blocks + sb;
+                IntVector isum0 = IntVector.zero(I);
+                IntVector isum1 = IntVector.zero(I);
+                for (int n = 0; n < 2; n++) {
+                    int x = db * 256 + 128 * n;
+                    ShortVector x0 = ShortVector.fromArray(S, xp, x);
+                    ShortVector x1 = ShortVector.fromArray(S, xp, x + 16);
+                    ShortVector x2 = ShortVector.fromArray(S, xp, x + 32);
+                    ShortVector x3 = ShortVector.fromArray(S, xp, x + 48);
+                    ShortVector x4 = ShortVector.fromArray(S, xp, x + 64);
+                    ShortVector x5 = ShortVector.fromArray(S, xp, x + 80);
+                    ShortVector x6 = ShortVector.fromArray(S, xp, x + 96);
+                    ShortVector x7 = ShortVector.fromArray(S, xp, x + 112);
+                    IntVector c0 = IntVector.fromArray(I, x32, x / 4);
+                    IntVector c1 = IntVector.fromArray(I, x32, x / 4 + 8);
+                    IntVector c2 = IntVector.fromArray(I, x32, x / 4 + 16);
+                    IntVector c3 = IntVector.fromArray(I, x32, x / 4 + 24);
+                    for (int row = 0; row < 2; row++) {
+                        long bo = (row == 0 ? off : off1) + bb;
+                        ShortVector l1 = ShortVector.fromMemorySegment(S, w, bo + 64L * n, LE);
+                        ShortVector l2 = ShortVector.fromMemorySegment(S, w, bo + 64L * n + 32, LE);
+                        ShortVector h = ShortVector.fromMemorySegment(S, w, bo + 128 + 32L * n, LE);
+                        ShortVector p0 = l1.and((short) 0x0F0F)
+                                .or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x3030));
+                        ShortVector p1 = l2.and((short) 0x0F0F)
+                                .or(h.lanewise(VectorOperators.LSHL, 2).and((short) 0x3030));
+                        ShortVector p2 = l1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
+                                .or(h.and((short) 0x3030));
+                        ShortVector p3 = l2.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
+                                .or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x3030));
+                        IntVector q0 = p0.and((short) 0x00FF).mul(x0)
+                                .add(p0.lanewise(VectorOperators.LSHR, 8).mul(x1)).reinterpretAsInts();
+                        IntVector q1 = p1.and((short) 0x00FF).mul(x2)
+                                .add(p1.lanewise(VectorOperators.LSHR, 8).mul(x3)).reinterpretAsInts();
+                        IntVector q2 = p2.and((short) 0x00FF).mul(x4)
+                                .add(p2.lanewise(VectorOperators.LSHR, 8).mul(x5)).reinterpretAsInts();
+                        IntVector q3 = p3.and((short) 0x00FF).mul(x6)
+                                .add(p3.lanewise(VectorOperators.LSHR, 8).mul(x7)).reinterpretAsInts();
+                        q0 = q0.add(q0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).sub(c0);
+                        q1 = q1.add(q1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).sub(c1);
+                        q2 = q2.add(q2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).sub(c2);
+                        q3 = q3.add(q3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).sub(c3);
+                        IntVector scales = (IntVector) ByteVector.fromMemorySegment(SCALE_BYTES, w, bo + 192 + 8L * n,
+                                LE).convertShape(VectorOperators.B2I, I, 0);
+                        IntVector sum = q0.mul(scales.rearrange(PLANE_SCALES_0))
+                                .add(q1.mul(scales.rearrange(PLANE_SCALES_1)))
+                                .add(q2.mul(scales.rearrange(PLANE_SCALES_2)))
+                                .add(q3.mul(scales.rearrange(PLANE_SCALES_3)));
+                        if (row == 0) {
+                            isum0 = isum0.add(sum);
+                        } else {
+                            isum1 = isum1.add(sum);
+                        }
+                    }
+                }
+                float dx = in.d[db];
+                acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F, dx * Halfs.f16ToFloat(w.get(HALF, off + bb + 208))), acc0);
+                acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F, dx * Halfs.f16ToFloat(w.get(HALF, off1 + bb + 208))), acc1);
+            }
+            out[out0] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
+                    acc0.lane(5), acc0.lane(6), acc0.lane(7));
+            out[out1] = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3), acc1.lane(4),
+                    acc1.lane(5), acc1.lane(6), acc1.lane(7));
         }
 
         /** Float lanes 4-7: they take a plane's second 16-element scale. */
