@@ -280,6 +280,56 @@ final class LegacyQuantKernels {
         }
 
         /**
+         * {@link #dotQ4_1} for two rows at once (row 0 at {@code off}, row 1 {@code stride} bytes further), sharing
+         * the token's loads; each row's lanes, sums and min term are {@link #dotQ4_1}'s, so are its bits.
+         */
+        static void dotQ4_1Pair(MemorySegment w, long off, long stride, int blocks, short[] xq, int xo, float[] xd,
+                float[] xs, int dOff, float[] out, int out0, int out1) {
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            float summs0 = 0f;
+            float summs1 = 0f;
+            long off1 = off + stride;
+            for (int b = 0; b < blocks; b++) {
+                long bb = (long) b * 20;
+                int e = xo + b * 32;
+                // the scalar reads first: C2 inlines in bytecode order, and in a kernel this size the last plain
+                // (not force-inlined) calls hit NodeCountInliningCutoff; a segment int read left as a call costs more
+                // than the whole second row (measured 0.72x)
+                int dm0 = w.get(INT, off + bb);
+                int dm1 = w.get(INT, off1 + bb);
+                ShortVector xlo = ShortVector.fromArray(S, xq, e);
+                ShortVector xhi = ShortVector.fromArray(S, xq, e + 16);
+                float dx = xd[dOff + b];
+                float sx = xs[dOff + b];
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B16, w, off + bb + 4, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                IntVector lo = q.and((short) 0x0F).mul(xlo).reinterpretAsInts();
+                IntVector hi = q.lanewise(VectorOperators.LSHR, 4).mul(xhi).reinterpretAsInts();
+                IntVector quads = lo.blend(hi, ODD_INTS).reinterpretAsShorts()
+                        .add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts()
+                        .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                acc0 = FloatVector.broadcast(F, Halfs.f16ToFloat((short) dm0) * dx)
+                        .fma((FloatVector) quads.convert(VectorOperators.I2F, 0), acc0);
+                summs0 = Math.fma(Halfs.f16ToFloat((short) (dm0 >>> 16)), sx, summs0);
+                q = (ShortVector) ByteVector.fromMemorySegment(B16, w, off1 + bb + 4, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                lo = q.and((short) 0x0F).mul(xlo).reinterpretAsInts();
+                hi = q.lanewise(VectorOperators.LSHR, 4).mul(xhi).reinterpretAsInts();
+                quads = lo.blend(hi, ODD_INTS).reinterpretAsShorts()
+                        .add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts()
+                        .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                acc1 = FloatVector.broadcast(F, Halfs.f16ToFloat((short) dm1) * dx)
+                        .fma((FloatVector) quads.convert(VectorOperators.I2F, 0), acc1);
+                summs1 = Math.fma(Halfs.f16ToFloat((short) (dm1 >>> 16)), sx, summs1);
+            }
+            out[out0] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(2), acc0.lane(4), acc0.lane(6), acc0.lane(1),
+                    acc0.lane(3), acc0.lane(5), acc0.lane(7)) + summs0;
+            out[out1] = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(2), acc1.lane(4), acc1.lane(6), acc1.lane(1),
+                    acc1.lane(3), acc1.lane(5), acc1.lane(7)) + summs1;
+        }
+
+        /**
          * The blocks of the row at {@code off} unpacked once into exact integer lane vectors, as {@link #dot}
          * unpacks them ({@code dst[at + 32b + 8t + j]} = element {@code 4j + t} of block b, bias taken off), with
          * each block's fp16 d (and m, for the formats with one) as float in {@code ds} and {@code ms} from

@@ -73,6 +73,29 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows {
         };
     }
 
+    /**
+     * Single tokens at 256 bits and up: rows r and r + half of the range in one
+     * {@link LegacyQuantKernels.V256#dotQ4_1Pair} call, which loads the token's quants once for both, each row's bits
+     * those of {@link LegacyQuantKernels.V256#dotQ4_1} (as for Q8_0 and the K-quants).
+     */
+    @Override
+    void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        if (in.tokens() != 1 || (width != VectorWidth.W256 && width != VectorWidth.W512)) {
+            super.simdRows(in, rowFrom, rowTo, out, outOffset);
+            return;
+        }
+        int blocks = cols / 32;
+        int half = (rowTo - rowFrom) / 2;
+        long stride = half * rowBytes;
+        for (int r = rowFrom; r < rowFrom + half; r++) {
+            LegacyQuantKernels.V256.dotQ4_1Pair(data, rowOffset(r), stride, blocks, in.qs, 0, in.d, in.s, 0, out,
+                    outOffset + r, outOffset + r + half);
+        }
+        if ((rowTo - rowFrom) % 2 != 0) {
+            out[outOffset + rowTo - 1] = simdDot(rowTo - 1, in, 0);
+        }
+    }
+
     @Override
     public void laneRow(int r, float[] dst, int at, float[] d, float[] m, int dAt) {
         LegacyQuantKernels.V256.laneWeights(LegacyQuantKernels.Layout.Q4_1, data, rowOffset(r), cols / 32, dst, at, d, m,
