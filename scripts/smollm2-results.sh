@@ -144,6 +144,15 @@ for spec in shortgpt-lora:prior-cosine:0:512:prefill buddy-lora-lr3e-4:prior-sle
     --lora "$OUT/$name.router.best.lora.gguf" --budgets $BUDGETS --routing "$routing" --tasks paper --limit "$LIMIT" \
     --ppl none -t "$THREADS" -o "$OUT/$name-acc"
 done
+# BUDDY + LoRA from ShortGPT's order (RESULTS.md, "BUDDY + LoRA from ShortGPT's order", session 12): the
+# buddy-lora-lr3e-4 run with the cosine prior instead of SLEB-256's; perplexity only.
+./buddy train-router -m "$MODEL" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --steps 60 --warmup 5 \
+  --batch 8 --max-tokens 256 --prior "$OUT/prior-cosine.gguf" --init prior --seed 42 --lora 8 --lora-lr 1e-3 \
+  --lr 3e-4 --checkpoint-every 10 --val "$VAL" --val-every 10 --val-tokens 1024 -t "$THREADS" \
+  -o "$OUT/buddy-cos-lora.router.gguf"
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-cos-lora.router.best.gguf" \
+  --lora "$OUT/buddy-cos-lora.router.best.lora.gguf" --budgets $BUDGETS --routing per-token --tasks none \
+  --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" -t "$THREADS" -o "$OUT/buddy-cos-lora-ppl"
 # The two closest runs on the first 60 examples of each task.
 for spec in sleb256-lora-1024:prefill buddy-lora-lr3e-4:per-token; do
   ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/${spec%%:*}.router.best.gguf" \
