@@ -24,17 +24,12 @@ abstract sealed class KQuantMatrix extends WeightMatrix permits Q4_KMatrix, Q5_K
         if ((width == VectorWidth.W256 || width == VectorWidth.W512)
                 && in.tokens() >= KQuantPromptGemm.MIN_TOKENS) {
             KQuantPromptGemm.rows(this, in, rowFrom, rowTo, out, outOffset);
-        } else if (!pairedRows(in, rowFrom, rowTo, out, outOffset)) {
+        } else if (this instanceof RowPairs.Kernel pairs && (width == VectorWidth.W256 || width == VectorWidth.W512)) {
+            // Q4_K and Q6_K: two rows per single-token kernel call
+            RowPairs.rows(this, pairs, in, rowFrom, rowTo, out, outOffset);
+        } else {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
         }
-    }
-
-    /**
-     * Computes rows {@code [rowFrom, rowTo)} for the few tokens of {@code in} two rows per kernel call, where the
-     * format has such a kernel at this width; false (nothing written) where it has not.
-     */
-    boolean pairedRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
-        return false;
     }
 
     /**

@@ -38,9 +38,10 @@ import jdk.incubator.vector.VectorSpecies;
  * since the product is a power of two), the sign put back, and exponent 31 made a float's all-ones exponent with
  * the mantissa kept and NaNs quiet. The widening is written out in both kernels: as a method, C2 declines to inline
  * it into their large loop bodies (NodeCountInliningCutoff) and the call then boxes a vector per block and runs the
- * Vector API's Java fallback, which made decode 1.25x slower than before the packing. Throwaway harness, one thread, four 8192x2048 Q4_0 matrices
- * (75 MB, past the caches), the old kernel on rows spread a group apart against this one on the packed copy,
- * identical bits: 8.7-8.9 against 10.9-11.4 GB/s, 1.25-1.31x in 30 alternated rounds.
+ * Vector API's Java fallback, which made Llama-1B Q4_0 decode 1.3-1.8x slower than before the packing. Throwaway
+ * harness, one thread, four 8192x2048 Q4_0 matrices (75 MB, past the caches), the old kernel on rows spread a group
+ * apart against this one on the packed copy, identical bits: 8.7-8.9 against 10.9-11.4 GB/s, 1.25-1.31x in 30
+ * alternated rounds.
  */
 final class Q4_0RowGroups {
     private Q4_0RowGroups() {}
@@ -224,9 +225,9 @@ final class Q4_0RowGroups {
     static final int MAX_TOKENS = 8;
 
     /**
-     * The row group at {@code off} (as in {@link #dot8}) against {@code tokens} consecutive tokens at once, for prompts: each
-     * weight block is loaded and widened once and then meets every token of the tile, so the weight unpacking and the
-     * eight scales are paid once per tile instead of once per token. Per token the integer sums,
+     * The row group at {@code off} (as in {@link #dot8}) against {@code tokens} consecutive tokens at once, for
+     * prompts: each weight block is loaded and widened once and then meets every token of the tile, so the weight
+     * unpacking and the eight scales are paid once per tile instead of once per token. Per token the integer sums,
      * the bias correction, the scale product and the FMA are {@link #dot8}'s operations in {@link #dot8}'s order, so
      * every (row, token) result is {@link #dot8}'s bit for bit. The accumulators live in {@code acc} (eight lanes per
      * token) between blocks, which keeps the token loop a loop: a vector cannot be held in an array of locals, and an

@@ -15,7 +15,7 @@ import java.nio.ByteOrder;
  * 512), in ggml's AVX2 order bit for bit, at every width and for any number of tokens; why float lanes, and what
  * they cost against the earlier (inexact) kernels, is measured there.
  */
-final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows {
+final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs.Kernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -74,26 +74,23 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows {
     }
 
     /**
-     * Single tokens at 256 bits and up: rows r and r + half of the range in one
-     * {@link LegacyQuantKernels.V256#dotQ4_1Pair} call, which loads the token's quants once for both, each row's bits
-     * those of {@link LegacyQuantKernels.V256#dotQ4_1} (as for Q8_0 and the K-quants).
+     * Single tokens at 256 bits and up run two rows per pass through {@link RowPairs}
+     * ({@link LegacyQuantKernels.V256#dotQ4_1Pair}, each row's bits those of {@link LegacyQuantKernels.V256#dotQ4_1}).
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         if (in.tokens() != 1 || (width != VectorWidth.W256 && width != VectorWidth.W512)) {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
-            return;
+        } else {
+            RowPairs.rows(this, this, in, rowFrom, rowTo, out, outOffset);
         }
+    }
+
+    @Override
+    public void dotPair(int r, long stride, QuantizedInput in, int token, float[] out, int out0, int out1) {
         int blocks = cols / 32;
-        int half = (rowTo - rowFrom) / 2;
-        long stride = half * rowBytes;
-        for (int r = rowFrom; r < rowFrom + half; r++) {
-            LegacyQuantKernels.V256.dotQ4_1Pair(data, rowOffset(r), stride, blocks, in.qs, 0, in.d, in.s, 0, out,
-                    outOffset + r, outOffset + r + half);
-        }
-        if ((rowTo - rowFrom) % 2 != 0) {
-            out[outOffset + rowTo - 1] = simdDot(rowTo - 1, in, 0);
-        }
+        LegacyQuantKernels.V256.dotQ4_1Pair(data, rowOffset(r), stride, blocks, in.qs, token * cols, in.d, in.s,
+                token * blocks, out, out0, out1);
     }
 
     @Override

@@ -38,7 +38,7 @@ import jdk.incubator.vector.VectorSpecies;
  * shuffles, the plane assembly) barely moved the time either, while a loop that only loads the same weight bytes
  * block by block already takes 1.2 ms: this kernel is bound by its block walk, not by its integer arithmetic.
  */
-final class Q6_KMatrix extends KQuantMatrix {
+final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -145,28 +145,10 @@ final class Q6_KMatrix extends KQuantMatrix {
         return 0;
     }
 
-    /**
-     * Single tokens at 256 bits and up: rows r and r + half of the range in one {@link V256#dot2} call, which loads
-     * the token's quants once for both, each row's bits those of {@link V256#dot} (as for Q4_K and Q8_0).
-     */
+    /** {@link V256#dot2}: the two-row single-token kernel that {@link RowPairs} drives at 256 bits and up. */
     @Override
-    boolean pairedRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
-        if (width != VectorWidth.W256 && width != VectorWidth.W512) {
-            return false;
-        }
-        int blocks = cols / 256;
-        int half = (rowTo - rowFrom) / 2;
-        long stride = half * rowBytes;
-        for (int t = 0; t < in.tokens(); t++) {
-            int base = outOffset + t * rows;
-            for (int r = rowFrom; r < rowFrom + half; r++) {
-                V256.dot2(data, rowOffset(r), stride, blocks, in, t, out, base + r, base + r + half);
-            }
-            if ((rowTo - rowFrom) % 2 != 0) {
-                out[base + rowTo - 1] = simdDot(rowTo - 1, in, t);
-            }
-        }
-        return true;
+    public void dotPair(int r, long stride, QuantizedInput in, int token, float[] out, int out0, int out1) {
+        V256.dot2(data, rowOffset(r), stride, cols / 256, in, token, out, out0, out1);
     }
 
 

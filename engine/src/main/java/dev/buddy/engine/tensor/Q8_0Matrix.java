@@ -27,7 +27,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>At 512 bits the 256-bit kernels run: one 32-quant block is exactly one 256-bit byte vector, and without a
  * byte multiply-add in the Vector API a 512-bit layout would need cross-block shuffles that cost more than they save.
  */
-final class Q8_0Matrix extends WeightMatrix {
+final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -119,32 +119,21 @@ final class Q8_0Matrix extends WeightMatrix {
 
     /**
      * Tokens that the 4-token tile does not take (every token of a decode step) run two rows per pass at 256/512
-     * bits: row {@code r} with row {@code r + (rowTo - rowFrom) / 2}, half the range apart, sharing the input's loads
-     * ({@link V256#dot2}, each row's bits those of {@link V256#dot}). Two adjacent rows per pass ran slower than one
-     * (close streams, see {@code Q4_0Matrix.decodeRows}); spread half a matrix apart they gained 7.6% in a quiet
-     * one-thread measurement (throwaway harness, 8192x2048, four copies cycled, 40 alternating rounds, median GB/s of
-     * thread CPU time: one row 7.37, two spread rows 7.93).
+     * bits through {@link RowPairs} ({@link V256#dot2}, each row's bits those of {@link V256#dot}).
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
-        int tokens = in.tokens();
-        if (width == VectorWidth.W128 || tokens >= 4) {
+        if (width == VectorWidth.W128 || in.tokens() >= 4) {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
-            return;
+        } else {
+            RowPairs.rows(this, this, in, rowFrom, rowTo, out, outOffset);
         }
+    }
+
+    @Override
+    public void dotPair(int r, long stride, QuantizedInput in, int token, float[] out, int out0, int out1) {
         int blocks = cols / 32;
-        int half = (rowTo - rowFrom) / 2;
-        long stride = half * rowBytes;
-        for (int t = 0; t < tokens; t++) {
-            int base = outOffset + t * rows;
-            for (int r = rowFrom; r < rowFrom + half; r++) {
-                V256.dot2(data, rowOffset(r), stride, blocks, in.qs, t * cols, in.d, t * blocks, out, base + r,
-                        base + r + half);
-            }
-            if ((rowTo - rowFrom) % 2 != 0) {
-                out[base + rowTo - 1] = simdDot(rowTo - 1, in, t);
-            }
-        }
+        V256.dot2(data, rowOffset(r), stride, blocks, in.qs, token * cols, in.d, token * blocks, out, out0, out1);
     }
 
     /** Only the 4-token prompt tile reads the permuted input; the one-token dot keeps the integer path. */
