@@ -168,10 +168,15 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
             for (int g = first; g < end; g++) {
                 int r = g * Q4_0RowGroups.ROWS;
                 long off = r * rowBytes;
-                if (r >= rowFrom && r + Q4_0RowGroups.ROWS <= rowTo) {
-                    Q4_0RowGroups.dot8(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, out, outOffset + r);
+                boolean whole = r >= rowFrom && r + Q4_0RowGroups.ROWS <= rowTo;
+                float[] dst = whole ? out : scratch.window;
+                int at = whole ? outOffset + r : 0;
+                if (width == VectorWidth.W512) {
+                    Q4_0RowGroups.dot8x512(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, dst, at);
                 } else {
-                    Q4_0RowGroups.dot8(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, scratch.window, 0);
+                    Q4_0RowGroups.dot8(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, dst, at);
+                }
+                if (!whole) {
                     int from = Math.max(r, rowFrom);
                     System.arraycopy(scratch.window, from - r, out, outOffset + from, Math.min(r + 8, rowTo) - from);
                 }
