@@ -148,7 +148,128 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
     /** {@link V256#dot2}: the two-row single-token kernel that {@link RowPairs} drives at 256 bits and up. */
     @Override
     public void dotPair(int r, long stride, QuantizedInput in, int token, float[] out, int out0, int out1) {
-        V256.dot2(data, rowOffset(r), stride, cols / 256, in, token, out, out0, out1);
+        if (width == VectorWidth.W512) {
+            V512.dot2(data, rowOffset(r), stride, cols / 256, in, token, out, out0, out1);
+        } else {
+            V256.dot2(data, rowOffset(r), stride, cols / 256, in, token, out, out0, out1);
+        }
+    }
+
+    /**
+     * {@link V256#dot2} in 512-bit lanes, for CPUs whose preferred vector is 512 bits (AVX-512): a half's 64 bytes of
+     * ql are one load, so planes 0|1 and 2|3 are built two to a vector (the two planes' different qh shifts are one
+     * per-lane shift by a vector of counts), which halves the unpacking, the 16-bit products and the centring. The
+     * token's pairs are brought to the same plane order with two-vector lane selections, once for both rows. Plane
+     * k's integer lanes sit in lanes 0-7 or 8-15 of a 16-lane sum whose halves are added at the end of each
+     * super-block, which gives {@link V256#dot}'s eight exact integer lanes; the conversion, the scale product and the
+     * FMA are then {@link V256#dot}'s, and so are the bits.
+     */
+    private static final class V512 {
+        static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+        static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+        static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+        static final VectorSpecies<Byte> SCALE_BYTES = ByteVector.SPECIES_128;
+        /** A 64-byte qh read gives [h_0 | h_1]; these give [h_0 | h_0] and [h_1 | h_1]. */
+        static final VectorShuffle<Short> QH_HALF_0 = VectorShuffle.fromOp(S, i -> i & 15);
+        static final VectorShuffle<Short> QH_HALF_1 = VectorShuffle.fromOp(S, i -> 16 + (i & 15));
+        /** qh shifts of planes 0|1 (left 4, left 2) and 2|3 (right 0, right 2), lanes 0-15 | 16-31. */
+        static final ShortVector SHIFT_01 = ShortVector.fromArray(S, counts(4, 2), 0);
+        static final ShortVector SHIFT_23 = ShortVector.fromArray(S, counts(0, 2), 0);
+        /** Pairs [even_a | odd_a] and [even_b | odd_b] of planes a, b to [even_a | even_b] and [odd_a | odd_b]. */
+        static final ShortVector EVENS = ShortVector.fromArray(S, selection(0), 0);
+        static final ShortVector ODDS = ShortVector.fromArray(S, selection(16), 0);
+        /** Scale of integer lane i of planes 0|1 of half n (16 scales of a super-block as ints): 8n + i / 4. */
+        static final VectorShuffle<Integer> SCALES_01_0 = VectorShuffle.fromOp(I, i -> i / 4);
+        static final VectorShuffle<Integer> SCALES_23_0 = VectorShuffle.fromOp(I, i -> 4 + i / 4);
+        static final VectorShuffle<Integer> SCALES_01_1 = VectorShuffle.fromOp(I, i -> 8 + i / 4);
+        static final VectorShuffle<Integer> SCALES_23_1 = VectorShuffle.fromOp(I, i -> 12 + i / 4);
+
+        private static short[] counts(int first, int second) {
+            short[] c = new short[32];
+            for (int i = 0; i < 32; i++) {
+                c[i] = (short) (i < 16 ? first : second);
+            }
+            return c;
+        }
+
+        private static short[] selection(int from) {
+            short[] c = new short[32];
+            for (int i = 0; i < 32; i++) {
+                c[i] = (short) (i < 16 ? from + i : 32 + from + i - 16);
+            }
+            return c;
+        }
+
+        static void dot2(MemorySegment w, long off, long stride, int blocks, QuantizedInput in, int token, float[] out,
+                int out0, int out1) {
+            short[] xp = in.pairs;
+            int[] x32 = in.offsets32;
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            long off1 = off + stride;
+            for (int sb = 0; sb < blocks; sb++) {
+                long bb = (long) sb * BLOCK;
+                int db = token * blocks + sb;
+                // headers first: C2 inlines in bytecode order, and plain calls past its node cutoff stay calls
+                float dx = in.d[db];
+                float d0 = dx * Halfs.f16ToFloat(w.get(HALF, off + bb + 208));
+                float d1 = dx * Halfs.f16ToFloat(w.get(HALF, off1 + bb + 208));
+                IntVector isum0 = IntVector.zero(I);
+                IntVector isum1 = IntVector.zero(I);
+                for (int n = 0; n < 2; n++) {
+                    int x = db * 256 + 128 * n;
+                    ShortVector v0 = ShortVector.fromArray(S, xp, x);
+                    ShortVector v1 = ShortVector.fromArray(S, xp, x + 32);
+                    ShortVector v2 = ShortVector.fromArray(S, xp, x + 64);
+                    ShortVector v3 = ShortVector.fromArray(S, xp, x + 96);
+                    ShortVector xe01 = EVENS.selectFrom(v0, v1);
+                    ShortVector xo01 = ODDS.selectFrom(v0, v1);
+                    ShortVector xe23 = EVENS.selectFrom(v2, v3);
+                    ShortVector xo23 = ODDS.selectFrom(v2, v3);
+                    IntVector c01 = IntVector.fromArray(I, x32, x / 4);
+                    IntVector c23 = IntVector.fromArray(I, x32, x / 4 + 16);
+                    VectorShuffle<Short> qhHalf = n == 0 ? QH_HALF_0 : QH_HALF_1;
+                    VectorShuffle<Integer> scales01 = n == 0 ? SCALES_01_0 : SCALES_01_1;
+                    VectorShuffle<Integer> scales23 = n == 0 ? SCALES_23_0 : SCALES_23_1;
+                    for (int row = 0; row < 2; row++) {
+                        long bo = (row == 0 ? off : off1) + bb;
+                        ShortVector q = ShortVector.fromMemorySegment(S, w, bo + 64L * n, LE);
+                        ShortVector h = ShortVector.fromMemorySegment(S, w, bo + 128, LE).rearrange(qhHalf);
+                        ShortVector p01 = q.and((short) 0x0F0F)
+                                .or(h.lanewise(VectorOperators.LSHL, SHIFT_01).and((short) 0x3030));
+                        ShortVector p23 = q.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
+                                .or(h.lanewise(VectorOperators.LSHR, SHIFT_23).and((short) 0x3030));
+                        IntVector q01 = p01.and((short) 0x00FF).mul(xe01)
+                                .add(p01.lanewise(VectorOperators.LSHR, 8).mul(xo01)).reinterpretAsInts();
+                        IntVector q23 = p23.and((short) 0x00FF).mul(xe23)
+                                .add(p23.lanewise(VectorOperators.LSHR, 8).mul(xo23)).reinterpretAsInts();
+                        q01 = q01.add(q01.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                                .sub(c01);
+                        q23 = q23.add(q23.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                                .sub(c23);
+                        IntVector scales = (IntVector) ByteVector.fromMemorySegment(SCALE_BYTES, w, bo + 192, LE)
+                                .convertShape(VectorOperators.B2I, I, 0);
+                        IntVector sum = q01.mul(scales.rearrange(scales01)).add(q23.mul(scales.rearrange(scales23)));
+                        if (row == 0) {
+                            isum0 = isum0.add(sum);
+                        } else {
+                            isum1 = isum1.add(sum);
+                        }
+                    }
+                }
+                IntVector lanes0 = ((IntVector) isum0.reinterpretShape(I8, 0))
+                        .add((IntVector) isum0.reinterpretShape(I8, 1));
+                IntVector lanes1 = ((IntVector) isum1.reinterpretShape(I8, 0))
+                        .add((IntVector) isum1.reinterpretShape(I8, 1));
+                acc0 = ((FloatVector) lanes0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d0), acc0);
+                acc1 = ((FloatVector) lanes1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d1), acc1);
+            }
+            out[out0] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
+                    acc0.lane(5), acc0.lane(6), acc0.lane(7));
+            out[out1] = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3), acc1.lane(4),
+                    acc1.lane(5), acc1.lane(6), acc1.lane(7));
+        }
     }
 
 
