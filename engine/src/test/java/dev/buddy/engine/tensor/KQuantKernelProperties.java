@@ -65,6 +65,35 @@ class KQuantKernelProperties {
         }
     }
 
+    /**
+     * The two-row single-token kernels at 512 bits (Q4_K and Q6_K have their own, Q5_K runs the 256-bit one), which
+     * the property above reaches only in a few of its tries: every row count from 2 up, so that pairs, an odd last
+     * row and split chunks all occur.
+     */
+    @Property(tries = 200)
+    void decodePairsAt512GiveTheScalarBits(@ForAll("kQuants") GgmlType type,
+            @ForAll @IntRange(min = 2, max = 21) int rows, @ForAll @IntRange(min = 1, max = 6) int superBlocks,
+            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll boolean codecQuantised,
+            @ForAll boolean threaded, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int cols = 256 * superBlocks;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = TestTensors.tensor(codecQuantised, type, rows, cols, misalign, rnd, arena);
+            long[] dims = {cols, rows};
+            WeightMatrix simd = WeightMatrix.of("w", type, dims, t, VectorWidth.W512);
+            WeightMatrix scalar = WeightMatrix.of("w", type, dims, t, VectorWidth.SCALAR);
+            float[] x = TestTensors.randomInput(cols, rnd);
+            float[] expected = new float[rows];
+            float[] actual = new float[rows];
+            scalar.matvec(x, 0, expected, 0, SERIAL);
+            simd.matvec(x, 0, actual, 0, threaded ? POOL : SERIAL);
+            for (int r = 0; r < rows; r++) {
+                assertEquals(Float.floatToRawIntBits(expected[r]), Float.floatToRawIntBits(actual[r]),
+                        type + " W512 " + rows + "x" + cols + ", row " + r + ": " + expected[r] + " vs " + actual[r]);
+            }
+        }
+    }
+
     /** Each token of a batch gets the bits of a one-token matvec, as llama.cpp's per-(row, token) vec_dot does. */
     @Property(tries = 60)
     void batchedTokensEqualMatvecBitForBit(@ForAll("kQuants") GgmlType type,
