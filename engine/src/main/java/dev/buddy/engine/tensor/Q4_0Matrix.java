@@ -191,13 +191,20 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                 for (int g = blockStart; g < blockEnd; g++) {
                     int r = g * Q4_0RowGroups.ROWS;
                     long off = r * rowBytes;
-                    if (r >= rowFrom && r + Q4_0RowGroups.ROWS <= rowTo) {
+                    boolean whole = r >= rowFrom && r + Q4_0RowGroups.ROWS <= rowTo;
+                    float[] dst = whole ? out : scratch.window;
+                    int at = whole ? outOffset + t * rows + r : 0;
+                    int stride = whole ? rows : Q4_0RowGroups.ROWS;
+                    if (width == VectorWidth.W512) {
+                        Q4_0RowGroups.dotTokensx512(groups, off, blocks, n, in.qs, t * cols, in.d, in.blockSums,
+                                t * blocks, scratch.acc, dst, at, stride);
+                    } else {
                         Q4_0RowGroups.dotTokens(groups, off, blocks, n, in.qs, t * cols, in.d, in.blockSums,
-                                t * blocks, scratch.acc, out, outOffset + t * rows + r, rows);
+                                t * blocks, scratch.acc, dst, at, stride);
+                    }
+                    if (whole) {
                         continue;
                     }
-                    Q4_0RowGroups.dotTokens(groups, off, blocks, n, in.qs, t * cols, in.d, in.blockSums, t * blocks,
-                            scratch.acc, scratch.window, 0, Q4_0RowGroups.ROWS);
                     int from = Math.max(r, rowFrom);
                     int to = Math.min(r + Q4_0RowGroups.ROWS, rowTo);
                     for (int k = 0; k < n; k++) {

@@ -308,6 +308,74 @@ final class Q4_0RowGroups {
         acc.intoArray(out, outIndex);
     }
 
+    /**
+     * {@link #dotTokens} in 512-bit lanes (see {@link #dot8x512}): the four two-row vectors of quants and their
+     * {@code >> 4} copies stay in registers across the token loop (AVX-512 has 32), and per token the products and the
+     * fold are {@link #dot8x512}'s. The block sums are the same exact integers and the scale product and the FMA are
+     * {@link #dotTokens}'s, so every (row, token) result is {@link #dot8}'s bit for bit.
+     */
+    static void dotTokensx512(MemorySegment w, long off, int blocks, int tokens, short[] xq, int xo, float[] xd,
+            int[] xsum, int dOff, float[] acc, float[] out, int outIndex, int outStride) {
+        long p0 = off + QUANTS;
+        long p1 = p0 + 2 * QUANTS;
+        long p2 = p1 + 2 * QUANTS;
+        long p3 = p2 + 2 * QUANTS;
+        int cols = blocks * 32;
+        java.util.Arrays.fill(acc, 0, 8 * tokens, 0f);
+        for (int b = 0; b < blocks; b++) {
+            long bb = (long) b * GROUP_BLOCK;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, off + bb, LE)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            ShortVector s0 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, p0 + bb, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector s1 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, p1 + bb, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector s2 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, p2 + bb, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector s3 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, p3 + bb, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector t0 = s0.lanewise(VectorOperators.LSHR, 4);
+            ShortVector t1 = s1.lanewise(VectorOperators.LSHR, 4);
+            ShortVector t2 = s2.lanewise(VectorOperators.LSHR, 4);
+            ShortVector t3 = s3.lanewise(VectorOperators.LSHR, 4);
+            // the eight fp16 scales widened exactly as Float.float16ToFloat (see the class comment)
+            IntVector hb = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16));
+            VectorMask<Integer> special = h.and(0x7c00).compare(VectorOperators.EQ, 0x7c00);
+            hb = hb.blend(hb.or(0x7f800000), special);
+            hb = hb.blend(hb.or(0x00400000), special.and(h.and(0x03ff).compare(VectorOperators.NE, 0)));
+            FloatVector dw = hb.reinterpretAsFloats();
+            for (int k = 0; k < tokens; k++) {
+                int e = xo + k * cols + b * 32;
+                int db = dOff + k * blocks + b;
+                // dot8x512's block sums, lane for lane (see there)
+                ShortVector x = ShortVector.fromArray(S512, xq, e);
+                ShortVector xlo = x.rearrange(LOW_TWICE);
+                ShortVector xhi16 = x.rearrange(HIGH_TWICE).sub(xlo.lanewise(VectorOperators.LSHL, 4));
+                IntVector q01 = s0.mul(xlo).add(t0.mul(xhi16)).reinterpretAsInts().mul(PAIR_SUM);
+                IntVector q23 = s1.mul(xlo).add(t1.mul(xhi16)).reinterpretAsInts().mul(PAIR_SUM);
+                IntVector c0123 = q01.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
+                        .blend(q23.reinterpretAsShorts(), ODD_SHORTS_512).reinterpretAsInts();
+                IntVector q45 = s2.mul(xlo).add(t2.mul(xhi16)).reinterpretAsInts().mul(PAIR_SUM);
+                IntVector q67 = s3.mul(xlo).add(t3.mul(xhi16)).reinterpretAsInts().mul(PAIR_SUM);
+                IntVector c4567 = q45.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
+                        .blend(q67.reinterpretAsShorts(), ODD_SHORTS_512).reinterpretAsInts();
+                IntVector d = c0123.blend(c4567, ODD_INTS_512).reinterpretAsShorts()
+                        .add(c4567.blend(c0123, ODD_INTS_512).rearrange(SWAP_INTS_512).reinterpretAsShorts())
+                        .reinterpretAsInts();
+                d = d.reinterpretAsShorts().add(d.rearrange(SWAP_PAIRS_512).reinterpretAsShorts()).reinterpretAsInts();
+                d = d.reinterpretAsShorts().add(d.rearrange(SWAP_QUADS_512).reinterpretAsShorts()).reinterpretAsInts();
+                ShortVector sums = d.reinterpretAsShorts().rearrange(ROW_ORDER_512).sub((short) (8 * xsum[db]));
+                FloatVector blockSums = (FloatVector) ((IntVector) sums.convertShape(VectorOperators.S2I, I, 0))
+                        .convert(VectorOperators.I2F, 0);
+                blockSums.fma(dw.mul(xd[db]), FloatVector.fromArray(F, acc, 8 * k)).intoArray(acc, 8 * k);
+            }
+        }
+        for (int k = 0; k < tokens; k++) {
+            System.arraycopy(acc, 8 * k, out, outIndex + k * outStride, ROWS);
+        }
+    }
+
     /** Most tokens one {@link #dotTokens} call takes: the size of the per-thread accumulator scratch. */
     static final int MAX_TOKENS = 8;
 
