@@ -10,7 +10,6 @@ import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -239,137 +238,7 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
     /** {@link V256#dot2}: the two-row single-token kernel that {@link RowPairs} drives at 256 bits and up. */
     @Override
     public void dotPair(int r, long stride, QuantizedInput in, int token, float[] out, int out0, int out1) {
-        if (width == VectorWidth.W512) {
-            V512.dot2(data, rowOffset(r), stride, cols / 256, in, token, out, out0, out1);
-        } else {
-            V256.dot2(data, rowOffset(r), stride, cols / 256, in, token, out, out0, out1);
-        }
-    }
-
-    /**
-     * {@link V256#dot2} in 512-bit lanes, for CPUs whose preferred vector is 512 bits (AVX-512): two 32-byte chunks of
-     * quants (sub-blocks 2c, 2c+1 and 2c+2, 2c+3) are one load, so the unpacking, the 16-bit products and the pair
-     * sums take half of {@link V256#dot2}'s instructions. The token's pairs are brought to the same order with
-     * two-vector lane selections, once for both rows, and the sub-block scales are one vector of the eight, spread
-     * by lane shuffles. Lanes 0-7 and 8-15 of the 16-lane integer sum are added at the end of each super-block, which
-     * gives {@link V256#dot}'s eight exact integer lanes; the conversion, the scale product, the FMA and the min terms
-     * are {@link V256#dot2}'s, and so are the bits.
-     */
-    private static final class V512 {
-        static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
-        static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
-        static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
-        static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-        /** Pairs [even_a | odd_a] and [even_b | odd_b] of sub-blocks a, b to [even_a | even_b] and [odd_a | odd_b]. */
-        static final ShortVector EVENS = ShortVector.fromArray(S, selection(0), 0);
-        static final ShortVector ODDS = ShortVector.fromArray(S, selection(16), 0);
-        /** Scales of the low / high nibbles of chunks c, c+1 (sub-blocks 2c, 2c+2 / 2c+1, 2c+3) from the eight. */
-        static final VectorShuffle<Integer> LOW_01 = VectorShuffle.fromOp(I, i -> i < 8 ? 0 : 2);
-        static final VectorShuffle<Integer> HIGH_01 = VectorShuffle.fromOp(I, i -> i < 8 ? 1 : 3);
-        static final VectorShuffle<Integer> LOW_23 = VectorShuffle.fromOp(I, i -> i < 8 ? 4 : 6);
-        static final VectorShuffle<Integer> HIGH_23 = VectorShuffle.fromOp(I, i -> i < 8 ? 5 : 7);
-        static final int PAIR_SUM = 0x10001;
-
-        private static short[] selection(int from) {
-            short[] c = new short[32];
-            for (int i = 0; i < 32; i++) {
-                c[i] = (short) (i < 16 ? from + i : 32 + from + i - 16);
-            }
-            return c;
-        }
-
-        static void dot2(MemorySegment w, long off, long stride, int blocks, QuantizedInput in, int token, float[] out,
-                int out0, int out1) {
-            short[] xp = in.pairs;
-            float[] xd = in.d;
-            int[] xs = in.blockSums;
-            FloatVector acc0 = FloatVector.zero(F);
-            FloatVector min0 = FloatVector.zero(F);
-            FloatVector acc1 = FloatVector.zero(F);
-            FloatVector min1 = FloatVector.zero(F);
-            long off1 = off + stride;
-            for (int sb = 0; sb < blocks; sb++) {
-                long bb = (long) sb * BLOCK;
-                int db = token * blocks + sb;
-                float dx = xd[db];
-                long bo0 = off + bb;
-                long bo1 = off1 + bb;
-                // headers first: C2 inlines in bytecode order, and plain calls past its node cutoff stay calls
-                int packed4a = w.get(INT, bo0 + 4);
-                int packed8a = w.get(INT, bo0 + 8);
-                int packed12a = w.get(INT, bo0 + 12);
-                int packed4b = w.get(INT, bo1 + 4);
-                int packed8b = w.get(INT, bo1 + 8);
-                int packed12b = w.get(INT, bo1 + 12);
-                float da = dx * Float.float16ToFloat(w.get(HALF, bo0));
-                float dmina = -dx * Float.float16ToFloat(w.get(HALF, bo0 + 2));
-                float db1 = dx * Float.float16ToFloat(w.get(HALF, bo1));
-                float dminb = -dx * Float.float16ToFloat(w.get(HALF, bo1 + 2));
-                // the eight 6-bit scales as bytes 0-7 (and again 8-15) of a long pair, widened to 16 int lanes
-                long scalesA = (packed4a & 0x3f3f3f3fL)
-                        | (long) ((packed12a & 0x0f0f0f0f) | (((packed4a >>> 6) & 0x03030303) << 4)) << 32;
-                long scalesB = (packed4b & 0x3f3f3f3fL)
-                        | (long) ((packed12b & 0x0f0f0f0f) | (((packed4b >>> 6) & 0x03030303) << 4)) << 32;
-                IntVector scA = (IntVector) LongVector.broadcast(LongVector.SPECIES_128, scalesA).reinterpretAsBytes()
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector scB = (IntVector) LongVector.broadcast(LongVector.SPECIES_128, scalesB).reinterpretAsBytes()
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector isum0 = IntVector.zero(I);
-                IntVector isum1 = IntVector.zero(I);
-                for (int c = 0; c < 4; c += 2) {
-                    int x = db * 256 + 64 * c;
-                    ShortVector v0 = ShortVector.fromArray(S, xp, x);
-                    ShortVector v1 = ShortVector.fromArray(S, xp, x + 32);
-                    ShortVector v2 = ShortVector.fromArray(S, xp, x + 64);
-                    ShortVector v3 = ShortVector.fromArray(S, xp, x + 96);
-                    ShortVector xe0 = EVENS.selectFrom(v0, v2);
-                    ShortVector xo0 = ODDS.selectFrom(v0, v2).sub(xe0.lanewise(VectorOperators.LSHL, 8));
-                    ShortVector xe1 = EVENS.selectFrom(v1, v3);
-                    ShortVector xo1 = ODDS.selectFrom(v1, v3);
-                    VectorShuffle<Integer> low = c == 0 ? LOW_01 : LOW_23;
-                    VectorShuffle<Integer> high = c == 0 ? HIGH_01 : HIGH_23;
-                    for (int row = 0; row < 2; row++) {
-                        ShortVector q = ShortVector.fromMemorySegment(S, w, (row == 0 ? bo0 : bo1) + 16 + 32L * c, LE);
-                        ShortVector t = q.and((short) 0x0F0F);
-                        IntVector lo = t.mul(xe0).add(t.lanewise(VectorOperators.LSHR, 8).mul(xo0)).reinterpretAsInts()
-                                .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
-                        IntVector hi = q.lanewise(VectorOperators.LSHR, 4).and((short) 0x000F).mul(xe1)
-                                .add(q.lanewise(VectorOperators.LSHR, 12).mul(xo1)).reinterpretAsInts()
-                                .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
-                        IntVector sc = row == 0 ? scA : scB;
-                        IntVector sum = lo.mul(sc.rearrange(low)).add(hi.mul(sc.rearrange(high)));
-                        if (row == 0) {
-                            isum0 = isum0.add(sum);
-                        } else {
-                            isum1 = isum1.add(sum);
-                        }
-                    }
-                }
-                IntVector sums = IntVector.fromArray(I8, xs, db * 8);
-                IntVector lanes0 = ((IntVector) isum0.reinterpretShape(I8, 0))
-                        .add((IntVector) isum0.reinterpretShape(I8, 1));
-                IntVector lanes1 = ((IntVector) isum1.reinterpretShape(I8, 0))
-                        .add((IntVector) isum1.reinterpretShape(I8, 1));
-                acc0 = ((FloatVector) lanes0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, da), acc0);
-                LongVector products = IntVector.broadcast(I8, packed8a & 0x3f3f3f3f)
-                        .blend(((packed12a >>> 4) & 0x0f0f0f0f) | (((packed8a >>> 6) & 0x03030303) << 4), V256.UPPER)
-                        .lanewise(VectorOperators.LSHR, V256.BYTE_SHIFTS).and(0xFF).mul(sums).reinterpretAsLongs();
-                min0 = ((FloatVector) products.add(products.lanewise(VectorOperators.LSHR, 32)).reinterpretAsInts()
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dmina), min0);
-                acc1 = ((FloatVector) lanes1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, db1), acc1);
-                products = IntVector.broadcast(I8, packed8b & 0x3f3f3f3f)
-                        .blend(((packed12b >>> 4) & 0x0f0f0f0f) | (((packed8b >>> 6) & 0x03030303) << 4), V256.UPPER)
-                        .lanewise(VectorOperators.LSHR, V256.BYTE_SHIFTS).and(0xFF).mul(sums).reinterpretAsLongs();
-                min1 = ((FloatVector) products.add(products.lanewise(VectorOperators.LSHR, 32)).reinterpretAsInts()
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dminb), min1);
-            }
-            out[out0] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
-                    acc0.lane(5), acc0.lane(6), acc0.lane(7))
-                    + minLanes(min0.lane(0), min0.lane(2), min0.lane(4), min0.lane(6));
-            out[out1] = Q8_0Matrix.hsum8(acc1.lane(0), acc1.lane(1), acc1.lane(2), acc1.lane(3), acc1.lane(4),
-                    acc1.lane(5), acc1.lane(6), acc1.lane(7))
-                    + minLanes(min1.lane(0), min1.lane(2), min1.lane(4), min1.lane(6));
-        }
+        V256.dot2(data, rowOffset(r), stride, cols / 256, in, token, out, out0, out1);
     }
 
 

@@ -66,9 +66,10 @@ class KQuantKernelProperties {
     }
 
     /**
-     * The two-row single-token kernels at 512 bits (Q4_K and Q6_K have their own, Q5_K runs the 256-bit one), which
-     * the property above reaches only in a few of its tries: every row count from 2 up, so that pairs, an odd last
-     * row and split chunks all occur.
+     * Single tokens at 512 bits, every row count from 2 up (pairs, an odd last row and split chunks), which the
+     * property above reaches in only a few of its tries. The K-quant kernels run their 256-bit code at 512 bits; this
+     * is the guard for the day they do not (512-bit Q4_K and Q6_K pair kernels were written, bit-identical, and
+     * withdrawn for a compile-time instability, BENCHMARKS.md "Session 13").
      */
     @Property(tries = 200)
     void decodePairsAt512GiveTheScalarBits(@ForAll("kQuants") GgmlType type,
