@@ -123,10 +123,40 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
-        if (width == VectorWidth.W128 || in.tokens() >= 4) {
+        if (width == VectorWidth.W512 && in.tokens() >= 4) {
+            promptRowPairs(in, rowFrom, rowTo, out, outOffset);
+        } else if (width == VectorWidth.W128 || in.tokens() >= 4) {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
         } else {
             RowPairs.rows(this, this, in, rowFrom, rowTo, out, outOffset);
+        }
+    }
+
+    /**
+     * Prompts where the CPU has 32 vector registers (AVX-512, width {@link VectorWidth#W512}): the 4-token tile over
+     * two neighbouring rows at once ({@link V256#dot4x2}), so each token's permuted input is loaded once for both
+     * rows; the generic driver's order otherwise (row blocks, 4-token tiles, single tokens for the rest).
+     */
+    private void promptRowPairs(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        int tokens = in.tokens();
+        int blocks = cols / 32;
+        for (int blockStart = rowFrom; blockStart < rowTo; blockStart += ROW_BLOCK) {
+            int blockEnd = Math.min(rowTo, blockStart + ROW_BLOCK);
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4) {
+                int r = blockStart;
+                for (; r + 2 <= blockEnd; r += 2) {
+                    V256.dot4x2(data, rowOffset(r), rowBytes, blocks, in, t, out, outOffset + t * rows + r, rows);
+                }
+                if (r < blockEnd) {
+                    simdDot4(r, in, t, out, outOffset + t * rows + r);
+                }
+            }
+            for (; t < tokens; t++) {
+                for (int r = blockStart; r < blockEnd; r++) {
+                    out[outOffset + t * rows + r] = simdDot(r, in, t);
+                }
+            }
         }
     }
 
@@ -291,6 +321,131 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                     acc2.lane(4), acc2.lane(5), acc2.lane(6), acc2.lane(7));
             out[outIndex + 3 * outStride] = hsum8(acc3.lane(0), acc3.lane(1), acc3.lane(2), acc3.lane(3),
                     acc3.lane(4), acc3.lane(5), acc3.lane(6), acc3.lane(7));
+        }
+        /**
+         * {@link #dot4} for rows at {@code off} and {@code off + rowStride} (written to {@code out[outIndex + k *
+         * outStride]} and the next index): the four tokens' permuted inputs are loaded once for both rows. Each
+         * (row, token) sum is {@link #dot4}'s operations in {@link #dot4}'s order, so its bits. Eight accumulators,
+         * eight weight vectors and the inputs need more than AVX2's sixteen registers: for W512 (AVX-512) only.
+         */
+        static void dot4x2(MemorySegment w, long off, long rowStride, int blocks, QuantizedInput in, int token,
+                float[] out, int outIndex, int outStride) {
+            float[] xp = in.permuted;
+            float[] gd = in.groupD;
+            int gAt = token / 4 * blocks * 8;
+            int cols = blocks * 32;
+            int x0 = token * cols;
+            int x1 = x0 + cols;
+            int x2 = x1 + cols;
+            int x3 = x2 + cols;
+            long off1 = off + rowStride;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            FloatVector b0 = FloatVector.zero(F);
+            FloatVector b1 = FloatVector.zero(F);
+            FloatVector b2 = FloatVector.zero(F);
+            FloatVector b3 = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                long bo = off + (long) b * BLOCK;
+                long bo1 = off1 + (long) b * BLOCK;
+                // headers first: C2 inlines in bytecode order, and plain calls past its node cutoff stay calls
+                float dwa = Halfs.f16ToFloat(w.get(HALF, bo));
+                float dwb = Halfs.f16ToFloat(w.get(HALF, bo1));
+                int e = b * 32;
+                IntVector q = IntVector.fromMemorySegment(I, w, bo + 2, LE);
+                FloatVector wa0 = (FloatVector) q.lanewise(VectorOperators.LSHL, 24)
+                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector wa1 = (FloatVector) q.lanewise(VectorOperators.LSHL, 16)
+                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector wa2 = (FloatVector) q.lanewise(VectorOperators.LSHL, 8)
+                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector wa3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                q = IntVector.fromMemorySegment(I, w, bo1 + 2, LE);
+                FloatVector wb0 = (FloatVector) q.lanewise(VectorOperators.LSHL, 24)
+                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector wb1 = (FloatVector) q.lanewise(VectorOperators.LSHL, 16)
+                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector wb2 = (FloatVector) q.lanewise(VectorOperators.LSHL, 8)
+                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector wb3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector g = FloatVector.fromArray(F, gd, gAt + 8 * b);
+                FloatVector da = g.mul(dwa);
+                FloatVector db = g.mul(dwb);
+                FloatVector x = FloatVector.fromArray(F, xp, x0 + e);
+                FloatVector sa = wa0.mul(x);
+                FloatVector sb = wb0.mul(x);
+                x = FloatVector.fromArray(F, xp, x0 + e + 8);
+                sa = wa1.fma(x, sa);
+                sb = wb1.fma(x, sb);
+                x = FloatVector.fromArray(F, xp, x0 + e + 16);
+                sa = wa2.fma(x, sa);
+                sb = wb2.fma(x, sb);
+                x = FloatVector.fromArray(F, xp, x0 + e + 24);
+                sa = wa3.fma(x, sa);
+                sb = wb3.fma(x, sb);
+                a0 = da.rearrange(LegacyQuantKernels.V256.SPLAT0).fma(sa, a0);
+                b0 = db.rearrange(LegacyQuantKernels.V256.SPLAT0).fma(sb, b0);
+                x = FloatVector.fromArray(F, xp, x1 + e);
+                sa = wa0.mul(x);
+                sb = wb0.mul(x);
+                x = FloatVector.fromArray(F, xp, x1 + e + 8);
+                sa = wa1.fma(x, sa);
+                sb = wb1.fma(x, sb);
+                x = FloatVector.fromArray(F, xp, x1 + e + 16);
+                sa = wa2.fma(x, sa);
+                sb = wb2.fma(x, sb);
+                x = FloatVector.fromArray(F, xp, x1 + e + 24);
+                sa = wa3.fma(x, sa);
+                sb = wb3.fma(x, sb);
+                a1 = da.rearrange(LegacyQuantKernels.V256.SPLAT1).fma(sa, a1);
+                b1 = db.rearrange(LegacyQuantKernels.V256.SPLAT1).fma(sb, b1);
+                x = FloatVector.fromArray(F, xp, x2 + e);
+                sa = wa0.mul(x);
+                sb = wb0.mul(x);
+                x = FloatVector.fromArray(F, xp, x2 + e + 8);
+                sa = wa1.fma(x, sa);
+                sb = wb1.fma(x, sb);
+                x = FloatVector.fromArray(F, xp, x2 + e + 16);
+                sa = wa2.fma(x, sa);
+                sb = wb2.fma(x, sb);
+                x = FloatVector.fromArray(F, xp, x2 + e + 24);
+                sa = wa3.fma(x, sa);
+                sb = wb3.fma(x, sb);
+                a2 = da.rearrange(LegacyQuantKernels.V256.SPLAT2).fma(sa, a2);
+                b2 = db.rearrange(LegacyQuantKernels.V256.SPLAT2).fma(sb, b2);
+                x = FloatVector.fromArray(F, xp, x3 + e);
+                sa = wa0.mul(x);
+                sb = wb0.mul(x);
+                x = FloatVector.fromArray(F, xp, x3 + e + 8);
+                sa = wa1.fma(x, sa);
+                sb = wb1.fma(x, sb);
+                x = FloatVector.fromArray(F, xp, x3 + e + 16);
+                sa = wa2.fma(x, sa);
+                sb = wb2.fma(x, sb);
+                x = FloatVector.fromArray(F, xp, x3 + e + 24);
+                sa = wa3.fma(x, sa);
+                sb = wb3.fma(x, sb);
+                a3 = da.rearrange(LegacyQuantKernels.V256.SPLAT3).fma(sa, a3);
+                b3 = db.rearrange(LegacyQuantKernels.V256.SPLAT3).fma(sb, b3);
+            }
+            out[outIndex] = hsum8(a0.lane(0), a0.lane(1), a0.lane(2), a0.lane(3), a0.lane(4), a0.lane(5),
+                    a0.lane(6), a0.lane(7));
+            out[outIndex + outStride] = hsum8(a1.lane(0), a1.lane(1), a1.lane(2), a1.lane(3), a1.lane(4),
+                    a1.lane(5), a1.lane(6), a1.lane(7));
+            out[outIndex + 2 * outStride] = hsum8(a2.lane(0), a2.lane(1), a2.lane(2), a2.lane(3), a2.lane(4),
+                    a2.lane(5), a2.lane(6), a2.lane(7));
+            out[outIndex + 3 * outStride] = hsum8(a3.lane(0), a3.lane(1), a3.lane(2), a3.lane(3), a3.lane(4),
+                    a3.lane(5), a3.lane(6), a3.lane(7));
+            out[outIndex + 1] = hsum8(b0.lane(0), b0.lane(1), b0.lane(2), b0.lane(3), b0.lane(4), b0.lane(5),
+                    b0.lane(6), b0.lane(7));
+            out[outIndex + 1 + outStride] = hsum8(b1.lane(0), b1.lane(1), b1.lane(2), b1.lane(3), b1.lane(4),
+                    b1.lane(5), b1.lane(6), b1.lane(7));
+            out[outIndex + 1 + 2 * outStride] = hsum8(b2.lane(0), b2.lane(1), b2.lane(2), b2.lane(3), b2.lane(4),
+                    b2.lane(5), b2.lane(6), b2.lane(7));
+            out[outIndex + 1 + 3 * outStride] = hsum8(b3.lane(0), b3.lane(1), b3.lane(2), b3.lane(3), b3.lane(4),
+                    b3.lane(5), b3.lane(6), b3.lane(7));
         }
     }
 

@@ -40,7 +40,7 @@ public abstract sealed class WeightMatrix
     private static final int CHUNK_ALIGN = 8;
 
     /** Rows per cache block of the prefill driver. */
-    private static final int ROW_BLOCK = 16;
+    static final int ROW_BLOCK = 16;
 
     private static final ThreadLocal<CallScratch> SCRATCH = ThreadLocal.withInitial(CallScratch::new);
     private static final ThreadLocal<GroupCall> GROUP_CALL = ThreadLocal.withInitial(GroupCall::new);
