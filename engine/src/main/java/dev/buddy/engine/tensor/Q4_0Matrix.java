@@ -172,7 +172,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                 boolean whole = r >= rowFrom && r + Q4_0RowGroups.ROWS <= rowTo;
                 float[] dst = whole ? out : scratch.window;
                 int at = whole ? outOffset + r : 0;
-                if (width == VectorWidth.W512) {
+                if (width.native512()) {
                     Q4_0RowGroups.dot8x512(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, dst, at);
                 } else {
                     Q4_0RowGroups.dot8(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, dst, at);
@@ -196,7 +196,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                     float[] dst = whole ? out : scratch.window;
                     int at = whole ? outOffset + t * rows + r : 0;
                     int stride = whole ? rows : Q4_0RowGroups.ROWS;
-                    if (width == VectorWidth.W512) {
+                    if (width.native512()) {
                         Q4_0RowGroups.dotTokensx512(groups, off, blocks, n, in.qs, t * cols, in.d, in.blockSums,
                                 t * blocks, scratch.acc, dst, at, stride);
                     } else {

@@ -123,7 +123,7 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
-        if (width == VectorWidth.W512 && in.tokens() >= 4) {
+        if (width.native512() && in.tokens() >= 4) {
             promptRowPairs(in, rowFrom, rowTo, out, outOffset);
         } else if (width == VectorWidth.W128 || in.tokens() >= 4) {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);

@@ -58,6 +58,15 @@ public enum VectorWidth {
         return Hardware.WIDTH;
     }
 
+    /**
+     * Whether kernels written for 512-bit registers should run at this width: {@link #W512} on a CPU that has them.
+     * A width forced above the hardware's (tests, {@value #PROPERTY}) keeps the 256-bit kernels, which were all that
+     * {@code W512} ran before session 13: 512-bit vectors on a 256-bit CPU run in the Vector API's Java fallback.
+     */
+    public boolean native512() {
+        return this == W512 && hardware() == W512;
+    }
+
     /** The scalar path and every SIMD width up to {@link #hardware()}: what tests can exercise on this machine. */
     public static List<VectorWidth> available() {
         List<VectorWidth> widths = new ArrayList<>();

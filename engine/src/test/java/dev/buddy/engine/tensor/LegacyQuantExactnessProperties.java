@@ -78,9 +78,9 @@ class LegacyQuantExactnessProperties {
     }
 
     /**
-     * Q8_0 prompts at 512 bits run two rows per 4-token tile ({@code Q8_0Matrix.V256.dot4x2}), with a single-row tile
-     * for an odd last row of a row block and single tokens for the rest; the property above reaches that only in a
-     * few of its tries.
+     * Q8_0 prompts at 512 bits run two rows per 4-token tile ({@code Q8_0Matrix.V256.dot4x2}) on CPUs with 512-bit
+     * vectors (elsewhere the single-row tile), with a single-row tile for an odd last row of a row block and single
+     * tokens for the rest; the property above reaches that only in a few of its tries.
      */
     @Property(tries = 100)
     void q8_0RowPairPromptTilesGiveTheScalarBits(@ForAll @IntRange(min = 1, max = 37) int rows,
