@@ -40,10 +40,14 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
      */
     private final MemorySegment groups;
 
+    /** Whether {@link #groups} run through the 512-bit row-group kernels: decided once, at load. */
+    private final boolean wideGroups;
+
     Q4_0Matrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q4_0, rows, cols, data, width);
         this.wholeBlockSums = rows % 8 == 0;
         this.groups = groupedRows() ? Q4_0RowGroups.pack(data, rows, cols / 32) : null;
+        this.wideGroups = width.native512();
     }
 
     @Override
@@ -172,7 +176,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                 boolean whole = r >= rowFrom && r + Q4_0RowGroups.ROWS <= rowTo;
                 float[] dst = whole ? out : scratch.window;
                 int at = whole ? outOffset + r : 0;
-                if (width.native512()) {
+                if (wideGroups) {
                     Q4_0RowGroups.dot8x512(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, dst, at);
                 } else {
                     Q4_0RowGroups.dot8(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, dst, at);
@@ -196,7 +200,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                     float[] dst = whole ? out : scratch.window;
                     int at = whole ? outOffset + t * rows + r : 0;
                     int stride = whole ? rows : Q4_0RowGroups.ROWS;
-                    if (width.native512()) {
+                    if (wideGroups) {
                         Q4_0RowGroups.dotTokensx512(groups, off, blocks, n, in.qs, t * cols, in.d, in.blockSums,
                                 t * blocks, scratch.acc, dst, at, stride);
                     } else {

@@ -33,8 +33,12 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final int BLOCK = 34;
 
+    /** Whether prompts take the two-row tile ({@link #simdDot4Rows}): decided once, at load. */
+    private final boolean rowPairTiles;
+
     Q8_0Matrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q8_0, rows, cols, data, width);
+        this.rowPairTiles = width.native512();
     }
 
     @Override
@@ -123,9 +127,7 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
-        if (width.native512() && in.tokens() >= 4) {
-            promptRowPairs(in, rowFrom, rowTo, out, outOffset);
-        } else if (width == VectorWidth.W128 || in.tokens() >= 4) {
+        if (width == VectorWidth.W128 || in.tokens() >= 4) {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
         } else {
             RowPairs.rows(this, this, in, rowFrom, rowTo, out, outOffset);
@@ -133,31 +135,18 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
     }
 
     /**
-     * Prompts where the CPU has 32 vector registers (AVX-512, width {@link VectorWidth#W512}): the 4-token tile over
-     * two neighbouring rows at once ({@link V256#dot4x2}), so each token's permuted input is loaded once for both
-     * rows; the generic driver's order otherwise (row blocks, 4-token tiles, single tokens for the rest).
+     * Two neighbouring rows per 4-token tile ({@link V256#dot4x2}) where the CPU has 32 vector registers (512-bit
+     * vectors, {@link VectorWidth#native512}), so each token's permuted input is loaded once for both rows; the last
+     * row of an odd range takes the single-row tile.
      */
-    private void promptRowPairs(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
-        int tokens = in.tokens();
-        int blocks = cols / 32;
-        for (int blockStart = rowFrom; blockStart < rowTo; blockStart += ROW_BLOCK) {
-            int blockEnd = Math.min(rowTo, blockStart + ROW_BLOCK);
-            int t = 0;
-            for (; t + 4 <= tokens; t += 4) {
-                int r = blockStart;
-                for (; r + 2 <= blockEnd; r += 2) {
-                    V256.dot4x2(data, rowOffset(r), rowBytes, blocks, in, t, out, outOffset + t * rows + r, rows);
-                }
-                if (r < blockEnd) {
-                    simdDot4(r, in, t, out, outOffset + t * rows + r);
-                }
-            }
-            for (; t < tokens; t++) {
-                for (int r = blockStart; r < blockEnd; r++) {
-                    out[outOffset + t * rows + r] = simdDot(r, in, t);
-                }
-            }
+    @Override
+    int simdDot4Rows(int r, int rowEnd, QuantizedInput in, int token, float[] out, int outIndex) {
+        if (rowPairTiles && r + 1 < rowEnd) {
+            V256.dot4x2(data, rowOffset(r), rowBytes, cols / 32, in, token, out, outIndex, rows);
+            return 2;
         }
+        simdDot4(r, in, token, out, outIndex);
+        return 1;
     }
 
     @Override

@@ -40,7 +40,7 @@ public abstract sealed class WeightMatrix
     private static final int CHUNK_ALIGN = 8;
 
     /** Rows per cache block of the prefill driver. */
-    static final int ROW_BLOCK = 16;
+    private static final int ROW_BLOCK = 16;
 
     private static final ThreadLocal<CallScratch> SCRATCH = ThreadLocal.withInitial(CallScratch::new);
     private static final ThreadLocal<GroupCall> GROUP_CALL = ThreadLocal.withInitial(GroupCall::new);
@@ -406,8 +406,8 @@ public abstract sealed class WeightMatrix
             int blockEnd = Math.min(rowTo, blockStart + ROW_BLOCK);
             int t = 0;
             for (; t + 4 <= tokens; t += 4) {
-                for (int r = blockStart; r < blockEnd; r++) {
-                    simdDot4(r, in, t, out, outOffset + t * rows + r);
+                for (int r = blockStart; r < blockEnd; ) {
+                    r += simdDot4Rows(r, blockEnd, in, t, out, outOffset + t * rows + r);
                 }
             }
             for (; t < tokens; t++) {
@@ -445,6 +445,16 @@ public abstract sealed class WeightMatrix
         for (int k = 0; k < 4; k++) {
             out[outIndex + k * rows] = simdDot(r, in, token + k);
         }
+    }
+
+    /**
+     * The 4-token tile from row {@code r} on, for rows before {@code rowEnd}: returns how many rows it wrote (row
+     * {@code r + i} to {@code out[outIndex + i + k*rows]}). One row ({@link #simdDot4}) unless a format has a tile of
+     * several rows that shares each token's input between them.
+     */
+    int simdDot4Rows(int r, int rowEnd, QuantizedInput in, int token, float[] out, int outIndex) {
+        simdDot4(r, in, token, out, outIndex);
+        return 1;
     }
 
     /**

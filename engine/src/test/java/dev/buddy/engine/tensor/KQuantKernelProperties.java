@@ -80,18 +80,8 @@ class KQuantKernelProperties {
         int cols = 256 * superBlocks;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = TestTensors.tensor(codecQuantised, type, rows, cols, misalign, rnd, arena);
-            long[] dims = {cols, rows};
-            WeightMatrix simd = WeightMatrix.of("w", type, dims, t, VectorWidth.W512);
-            WeightMatrix scalar = WeightMatrix.of("w", type, dims, t, VectorWidth.SCALAR);
-            float[] x = TestTensors.randomInput(cols, rnd);
-            float[] expected = new float[rows];
-            float[] actual = new float[rows];
-            scalar.matvec(x, 0, expected, 0, SERIAL);
-            simd.matvec(x, 0, actual, 0, threaded ? POOL : SERIAL);
-            for (int r = 0; r < rows; r++) {
-                assertEquals(Float.floatToRawIntBits(expected[r]), Float.floatToRawIntBits(actual[r]),
-                        type + " W512 " + rows + "x" + cols + ", row " + r + ": " + expected[r] + " vs " + actual[r]);
-            }
+            TestTensors.assertScalarBits(type, rows, cols, t, VectorWidth.W512, TestTensors.randomInput(cols, rnd), 1,
+                    SERIAL, threaded ? POOL : SERIAL);
         }
     }
 

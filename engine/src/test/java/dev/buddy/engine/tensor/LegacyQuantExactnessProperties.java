@@ -90,19 +90,8 @@ class LegacyQuantExactnessProperties {
         int cols = 32 * (1 + rnd.nextInt(24));
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = TestTensors.tensor(codecQuantised, GgmlType.Q8_0, rows, cols, misalign, rnd, arena);
-            long[] dims = {cols, rows};
-            WeightMatrix simd = WeightMatrix.of("w", GgmlType.Q8_0, dims, t, VectorWidth.W512);
-            WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q8_0, dims, t, VectorWidth.SCALAR);
-            float[] x = TestTensors.randomInput(tokens * cols, rnd);
-            float[] expected = new float[tokens * rows];
-            float[] actual = new float[tokens * rows];
-            scalar.matmul(x, tokens, expected, SERIAL);
-            simd.matmul(x, tokens, actual, threaded ? POOL : SERIAL);
-            for (int i = 0; i < expected.length; i++) {
-                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
-                        "Q8_0 W512 " + rows + "x" + cols + ", " + tokens + " tokens, output " + i + ": " + expected[i]
-                                + " vs " + actual[i]);
-            }
+            TestTensors.assertScalarBits(GgmlType.Q8_0, rows, cols, t, VectorWidth.W512,
+                    TestTensors.randomInput(tokens * cols, rnd), tokens, SERIAL, threaded ? POOL : SERIAL);
         }
     }
 

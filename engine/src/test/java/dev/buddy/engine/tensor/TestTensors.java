@@ -360,4 +360,26 @@ final class TestTensors {
         }
         return Arbitraries.of(widths);
     }
+
+    /**
+     * Asserts that {@code width}'s kernels give the scalar kernels' float bits on tensor {@code t} ({@code rows} x
+     * {@code cols} of {@code type}) for the {@code tokens} tokens of {@code x}: the scalar matmul on {@code serial},
+     * the SIMD one on {@code pool}; a failure names the output, its row and token, and both values.
+     */
+    static void assertScalarBits(GgmlType type, int rows, int cols, MemorySegment t, VectorWidth width, float[] x,
+            int tokens, Parallel serial, Parallel pool) {
+        long[] dims = {cols, rows};
+        WeightMatrix simd = WeightMatrix.of("w", type, dims, t, width);
+        WeightMatrix scalar = WeightMatrix.of("w", type, dims, t, VectorWidth.SCALAR);
+        float[] expected = new float[tokens * rows];
+        float[] actual = new float[tokens * rows];
+        scalar.matmul(x, tokens, expected, serial);
+        simd.matmul(x, tokens, actual, pool);
+        for (int i = 0; i < expected.length; i++) {
+            org.junit.jupiter.api.Assertions.assertEquals(Float.floatToRawIntBits(expected[i]),
+                    Float.floatToRawIntBits(actual[i]), type + " " + width + " " + rows + "x" + cols + ", " + tokens
+                            + " tokens, row " + i % rows + " token " + i / rows + ": " + expected[i] + " vs "
+                            + actual[i]);
+        }
+    }
 }
