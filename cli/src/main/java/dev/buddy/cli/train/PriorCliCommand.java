@@ -37,7 +37,12 @@ public final class PriorCliCommand implements Command {
             Prints the table with a bar plot and writes a router-format file (atomically) holding the prior and the
             ranking: 'train-router --prior FILE' reuses the prior, and 'eval --router FILE' runs it as the
             prior-only static baseline. --calib wikitext-2 is datasets/wikitext/wikitext-2-raw/wiki.test.raw under
-            $BUDDY_DATA, else $BUDDY_TEST_DATA, else the shared folder beside this checkout (../shared).""",
+            $BUDDY_DATA, else $BUDDY_TEST_DATA, else the shared folder beside this checkout (../shared).
+            --from FILE --removal-order LIST re-ranks an existing prior instead of measuring one: the listed middle
+            blocks become the least important, first listed first, the others keep their order above them, and
+            nothing runs over calibration text (p̃ depends on the order alone, so it keeps the base's values).
+            With --init prior the router then starts at a plan that removes the listed blocks first, e.g. one
+            static plan's set at a high budget and another's below it.""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
                     OptionSpec.value(null, "--calib", "TEXT", "wikitext-2 or a UTF-8 text file", "wikitext-2"),
@@ -47,11 +52,17 @@ public final class PriorCliCommand implements Command {
                     OptionSpec.value(null, "--max-drop", "N", "sleb: blocks the search removes (a number or all)",
                             "all"),
                     OptionSpec.value(null, "--sleb-plan", "FILE", "sleb: reuse this SLEB plan's removal order", null),
+                    OptionSpec.value(null, "--from", "FILE", "re-rank the prior of this prior or router file", null),
+                    OptionSpec.value(null, "--removal-order", "LIST",
+                            "with --from: middle blocks to rank lowest, removed first first (e.g. 12,14,17,13)",
+                            null),
                     OptionSpec.value("-o", "--output", "FILE", "the prior file to write (a router GGUF)", null),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors()))),
             List.of("buddy prior -m SmolLM2-135M-Instruct.Q4_1.gguf --calib wikitext-2 --method taylor"
-                    + " -o smollm2.prior.gguf"));
+                    + " -o smollm2.prior.gguf",
+                    "buddy prior -m SmolLM2-135M-Instruct.Q4_1.gguf --from smollm2.prior.gguf --removal-order 12,14"
+                    + " -o smollm2.reranked.prior.gguf"));
 
     @Override
     public CommandSpec spec() {
@@ -65,6 +76,9 @@ public final class PriorCliCommand implements Command {
             throw new UsageException("missing -m MODEL.gguf (see 'buddy prior --help')");
         }
         Path model = ModelPath.check("-m", args.path("model", modelArg));
+        if (args.has("--from") || args.has("--removal-order")) {
+            return reorder(args, io, model);
+        }
         PriorKind kind;
         try {
             kind = PriorKind.fromName(args.string("--method"));
@@ -97,6 +111,43 @@ public final class PriorCliCommand implements Command {
         PriorCommand.run(new PriorCommand.Options(model, calib, kind, tokens, window, threads, output, maxDrop,
                 slebPlan), io.out(), io.err());
         return Cli.EXIT_OK;
+    }
+
+    /** {@code --from FILE --removal-order LIST}: re-rank an existing prior, no calibration pass. */
+    private static int reorder(ParsedArgs args, Io io, Path model) throws Exception {
+        if (!args.has("--from") || !args.has("--removal-order")) {
+            throw new UsageException("--from and --removal-order go together: the prior to re-rank and the blocks"
+                    + " to rank lowest");
+        }
+        if (args.has("--sleb-plan") || maxDrop(args.string("--max-drop")) != 0) {
+            throw new UsageException("--sleb-plan and --max-drop measure a new prior; --from re-ranks an existing one");
+        }
+        Path from = args.path("from", args.string("--from"));
+        String problem = InputFile.problem(from, "a prior or router file");
+        if (problem != null) {
+            throw new UsageException("--from " + from + " " + problem);
+        }
+        Path output = args.has("--output") ? args.path("output", args.string("--output")) : null;
+        if (output != null) {
+            OutputPath.file("-o", output, model);
+        }
+        PriorCommand.reorder(model, from, blockList(args.string("--removal-order")), output, io.out());
+        return Cli.EXIT_OK;
+    }
+
+    /** A comma-separated list of block numbers; the model checks their range and repeats later. */
+    static int[] blockList(String text) {
+        String[] parts = text.split(",", -1);
+        int[] blocks = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                blocks[i] = Integer.parseInt(parts[i].strip());
+            } catch (NumberFormatException e) {
+                throw new UsageException("invalid --removal-order '" + text + "': expected block numbers separated by"
+                        + " commas, e.g. 12,14,17,13");
+            }
+        }
+        return blocks;
     }
 
     /** {@code all} is 0 (the search runs to one block); a number must be at least 1 (the model bounds it later). */

@@ -198,6 +198,46 @@ public final class PriorCommand {
         }
     }
 
+    /**
+     * {@code buddy prior --from FILE --removal-order LIST}: the prior in {@code from} (a prior file or any BUDDY router
+     * of {@code model}) re-ranked by {@link PriorReorder}, written as a prior file of the base's kind. No calibration
+     * pass runs; the model is opened for its fingerprint only.
+     *
+     * @return the re-ranked estimate (raw = place in the new order, 0 = least important)
+     */
+    public static PriorEstimator.Estimate reorder(Path model, Path from, int[] removalOrder, Path output,
+                                                  PrintStream out) throws IOException {
+        try (Model base = Model.load(model)) {
+            BaseModelInfo info = BaseModelInfo.of(base.spec(), base.gguf());
+            dev.buddy.router.Budget.requireRoutableDepth(info.layerCount());
+            Prior prior = PriorFile.read(from, info);
+            PriorKind kind;
+            try {
+                kind = PriorKind.fromName(prior.kind());
+            } catch (IllegalArgumentException e) {
+                throw new RouterFormatException(from + " routes without a prior (prior_kind " + prior.kind()
+                        + "), so there is nothing to re-rank; give a file from buddy prior or train-router --prior");
+            }
+            double[] raw = PriorReorder.indicator(prior, removalOrder);
+            PriorEstimator.Estimate estimate = new PriorEstimator.Estimate(kind, raw,
+                    PriorReorder.prior(prior, removalOrder), 0, 0);
+            StringBuilder listed = new StringBuilder();
+            for (int b : removalOrder) {
+                listed.append(listed.isEmpty() ? "" : ",").append(b);
+            }
+            String source = from.getFileName() + " re-ranked with removal order " + listed;
+            out.printf(Locale.ROOT, "%s prior of %s: %s (raw = place in the order, 0 = removed first)%n",
+                    kind.fileName(), model.getFileName(), source);
+            printRows(estimate, out);
+            if (output != null) {
+                PriorFile.write(estimate, info, source, output);
+                out.println("wrote " + output + " (prior file and prior-only static plan); use it with"
+                        + " train-router --prior " + output + " --init prior to start at its plan");
+            }
+            return estimate;
+        }
+    }
+
     /** The tokens as independent windows of {@code window} (the tail too, if it has a token to predict). */
     static TrainingData windows(int[] tokens, int window, String name) {
         List<TrainingExample> list = new ArrayList<>();
@@ -227,6 +267,10 @@ public final class PriorCommand {
         out.printf(Locale.ROOT, "%s prior of %s on %s (%d windows, %,d scored tokens of %,d)%n",
                 options.kind().fileName(), options.model().getFileName(), options.calibration().getFileName(),
                 estimate.sequences(), estimate.tokens(), tokens);
+        printRows(estimate, out);
+    }
+
+    private static void printRows(PriorEstimator.Estimate estimate, PrintStream out) {
         float[] normalised = estimate.prior().values();
         double[] raw = estimate.raw();
         int[] rank = new int[raw.length];

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 class SlebPriorTest {
     private static final Provenance PROVENANCE = new Provenance("0".repeat(64), "llama", true, new float[0], "sleb",
             "dppl");
-    private static final int FEATURES = 6;
+    static final int FEATURES = 6;
 
     @Property(tries = 60)
     void priorOnlyRoutingSelectsSlebsBlockSetAtEveryCoveredK(@ForAll @IntRange(min = 2, max = 30) int middle,
@@ -104,7 +104,7 @@ class SlebPriorTest {
         assertThrows(RouterFormatException.class, () -> SlebPrior.removalOrder(rankingOnly));
     }
 
-    private static int[] shuffledMiddleBlocks(int middle, SplittableRandom random) {
+    static int[] shuffledMiddleBlocks(int middle, SplittableRandom random) {
         int[] blocks = new int[middle];
         for (int i = 0; i < middle; i++) {
             blocks[i] = i + 1;
@@ -119,7 +119,7 @@ class SlebPriorTest {
     }
 
     /** The {@code --init prior} start: random first layer, output layer zero, so every score is 0. */
-    private static TwoLayerMlp zeroMlp(int middle) {
+    static TwoLayerMlp zeroMlp(int middle) {
         int hidden = 4;
         float[] w1 = new float[hidden * FEATURES];
         for (int i = 0; i < w1.length; i++) {
