@@ -63,7 +63,10 @@ public final class AccuracyComputePlot {
             yMin = 0;
             yMax = 100;
         }
-        this.geometry = new PlotGeometry(width, height, xMin, xMax, yMin, yMax);
+        // A long method name widens the legend and the picture with it; the plot area keeps its size.
+        int legend = PlotGeometry.legendWidth(this.series.stream().mapToInt(s -> s.name().length()).max().orElse(0));
+        this.geometry = new PlotGeometry(width + legend - PlotGeometry.LEGEND_WIDTH, height, xMin, xMax, yMin, yMax,
+                legend);
     }
 
     public AccuracyComputePlot(String title, List<Series> series) {

@@ -13,10 +13,16 @@ final class PlotGeometry {
     static final int MARGIN_TOP = 44;
     static final int MARGIN_BOTTOM = 56;
     static final int LEGEND_WIDTH = 150;
-    static final int MARGIN_RIGHT = 24 + LEGEND_WIDTH;
+    /** The legend starts this far right of the plot area. */
+    static final int LEGEND_GAP = 16;
+    /** Legend text starts this far right of the legend's left edge (after the line and marker sample). */
+    static final int LEGEND_TEXT_OFFSET = 30;
+    /** A generous width of one character of the 12-pixel sans-serif legend text, in pixels. */
+    static final double LEGEND_CHAR_WIDTH = 7.5;
 
     final int width;
     final int height;
+    private final int marginRight;
     final Axis x;
     final Axis y;
 
@@ -41,8 +47,23 @@ final class PlotGeometry {
         }
     }
 
+    /**
+     * The legend block's width for labels of up to {@code longestLabel} characters: {@link #LEGEND_WIDTH}, or more
+     * when a long method name would otherwise run off the picture's edge.
+     */
+    static int legendWidth(int longestLabel) {
+        return Math.max(LEGEND_WIDTH,
+                (int) Math.ceil(LEGEND_TEXT_OFFSET + LEGEND_CHAR_WIDTH * longestLabel) + LEGEND_GAP - 24);
+    }
+
     PlotGeometry(int width, int height, double xMin, double xMax, double yMin, double yMax) {
-        if (width < MARGIN_LEFT + MARGIN_RIGHT + 50 || height < MARGIN_TOP + MARGIN_BOTTOM + 50) {
+        this(width, height, xMin, xMax, yMin, yMax, LEGEND_WIDTH);
+    }
+
+    /** A picture whose legend block is {@code legendWidth} pixels wide ({@link #legendWidth}). */
+    PlotGeometry(int width, int height, double xMin, double xMax, double yMin, double yMax, int legendWidth) {
+        this.marginRight = 24 + legendWidth;
+        if (width < MARGIN_LEFT + marginRight + 50 || height < MARGIN_TOP + MARGIN_BOTTOM + 50) {
             throw new IllegalArgumentException("plot of " + width + "x" + height + " is too small");
         }
         this.width = width;
@@ -56,7 +77,7 @@ final class PlotGeometry {
     }
 
     double plotRight() {
-        return width - MARGIN_RIGHT;
+        return width - marginRight;
     }
 
     double plotTop() {
@@ -80,7 +101,7 @@ final class PlotGeometry {
 
     /** Left edge of the legend block. */
     double legendLeft() {
-        return plotRight() + 16;
+        return plotRight() + LEGEND_GAP;
     }
 
     /**

@@ -166,6 +166,32 @@ class EvalReportTest {
     }
 
     @Test
+    void longMethodNamesWidenThePictureSoTheLegendFits() {
+        String longName = "buddy-composed-lora-with-a-much-longer-name";
+        List<AccuracyComputePlot.Point> points = List.of(new AccuracyComputePlot.Point(0.5, 40),
+                new AccuracyComputePlot.Point(1.0, 60));
+        AccuracyComputePlot shortNames = new AccuracyComputePlot("t", List.of(
+                new AccuracyComputePlot.Series("buddy", points)));
+        AccuracyComputePlot longNames = new AccuracyComputePlot("t", List.of(
+                new AccuracyComputePlot.Series("buddy", points), new AccuracyComputePlot.Series(longName, points)));
+        assertEquals(AccuracyComputePlot.DEFAULT_WIDTH, shortNames.width());
+        BufferedImage image = longNames.image();
+        java.awt.Graphics2D gr = image.createGraphics();
+        int textWidth = gr.getFontMetrics(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 12))
+                .stringWidth(longName);
+        gr.dispose();
+        int legend = PlotGeometry.legendWidth(longName.length());
+        PlotGeometry g = new PlotGeometry(longNames.width(), longNames.height(), 0.5, 1.0, 40, 60, legend);
+        assertTrue(image.getWidth() > AccuracyComputePlot.DEFAULT_WIDTH);
+        assertTrue(g.legendLeft() + PlotGeometry.LEGEND_TEXT_OFFSET + textWidth <= image.getWidth(),
+                "legend text ends at " + (g.legendLeft() + PlotGeometry.LEGEND_TEXT_OFFSET + textWidth) + " of "
+                        + image.getWidth());
+        // The plot area keeps its default width: the picture grew by the legend alone.
+        assertEquals(new PlotGeometry(AccuracyComputePlot.DEFAULT_WIDTH, longNames.height(), 0.5, 1.0, 40, 60)
+                .plotRight(), g.plotRight(), 1e-9);
+    }
+
+    @Test
     void niceAxesCoverTheDataWithRoundTicks() {
         PlotGeometry.Axis a = PlotGeometry.nice(0.4375, 1.0, 6);
         assertTrue(a.min() <= 0.4375 && a.max() >= 1.0);
