@@ -131,8 +131,13 @@ done
 # SLEB-256 start with a router rate of 3e-4 instead of 1e-3 and 1,024 held-out tokens instead of 512.
 ./buddy prior -m "$MODEL" --method cosine --calib "$CALIB" --calib-tokens 256 -t "$THREADS" -o "$OUT/prior-cosine.gguf"
 ./buddy prior -m "$MODEL" --method ppl --calib "$CALIB" --calib-tokens 256 -t "$THREADS" -o "$OUT/prior-ppl.gguf"
+# Session 14 ("One prior for every budget"): SLEB-256's order with block 13 moved to fourth place, so its first four
+# removals are ShortGPT's set (b = 0.875) and its first 7, 11 and 15 SLEB-256's (0.75, 0.625, 0.5); BUDDY + LoRA
+# from it (router lr 3e-4) and the same prior frozen (its prior-only plan + LoRA, the baseline it starts from).
+./buddy prior -m "$MODEL" --from "$OUT/prior-sleb256.gguf" --removal-order 12,14,17,13,4,26 -o "$OUT/prior-composed.gguf"
 for spec in shortgpt-lora:prior-cosine:0:512:prefill buddy-lora-lr3e-4:prior-sleb256:3e-4:1024:per-token \
-    ppl-lora:prior-ppl:0:512:prefill sleb256-lora-1024:prior-sleb256:0:1024:prefill; do
+    ppl-lora:prior-ppl:0:512:prefill sleb256-lora-1024:prior-sleb256:0:1024:prefill \
+    buddy-composed-lora:prior-composed:3e-4:1024:per-token composed-lora:prior-composed:0:1024:prefill; do
   IFS=: read -r name prior lr val routing <<< "$spec"
   ./buddy train-router -m "$MODEL" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --steps 60 --warmup 5 \
     --batch 8 --max-tokens 256 --prior "$OUT/$prior.gguf" --init prior --seed 42 --lora 8 --lora-lr 1e-3 --lr "$lr" \
@@ -153,8 +158,22 @@ done
 ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-cos-lora.router.best.gguf" \
   --lora "$OUT/buddy-cos-lora.router.best.lora.gguf" --budgets $BUDGETS --routing per-token --tasks none \
   --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" -t "$THREADS" -o "$OUT/buddy-cos-lora-ppl"
-# The two closest runs on the first 60 examples of each task.
-for spec in sleb256-lora-1024:prefill buddy-lora-lr3e-4:per-token; do
+# One prior for every budget (RESULTS.md, "One prior for every budget", session 14; trained and evaluated in the
+# loop above and the acc60 loop below): the router/adapter swaps and the routing modes.
+for swap in buddy-composed-lora:composed-lora:per-token composed-lora:buddy-composed-lora:prefill; do
+  IFS=: read -r router adapters routing <<< "$swap"
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/$router.router.best.gguf" \
+    --lora "$OUT/$adapters.router.best.lora.gguf" --budgets $BUDGETS --routing "$routing" --tasks none \
+    --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/swap-$router"
+done
+for mode in prefill:zeros per-token:mask per-token:compute-kv; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-composed-lora.router.best.gguf" \
+    --lora "$OUT/buddy-composed-lora.router.best.lora.gguf" --budgets $BUDGETS --routing "${mode%%:*}" \
+    --kv-policy "${mode##*:}" --tasks none --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" \
+    -o "$OUT/buddy-composed-${mode%%:*}-${mode##*:}"
+done
+# The closest runs (sessions 11 and 14) on the first 60 examples of each task.
+for spec in sleb256-lora-1024:prefill buddy-lora-lr3e-4:per-token buddy-composed-lora:per-token composed-lora:prefill; do
   ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/${spec%%:*}.router.best.gguf" \
     --lora "$OUT/${spec%%:*}.router.best.lora.gguf" --budgets $BUDGETS --routing "${spec##*:}" --tasks paper \
     --limit 60 --ppl none --no-dense -t "$THREADS" -o "$OUT/${spec%%:*}-acc60"
@@ -183,9 +202,9 @@ done
   --router results/routers/smollm2-135m-instruct-q4_1.buddy-sleb-predictor.router.gguf --budgets auto \
   --routing per-token --tasks paper --limit "$LIMIT" --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense \
   -t "$THREADS" -o "$OUT/auto"
-# summary.json gains every session-11 run and auto; the plot is drawn twice, without and with LoRA.
+# summary.json gains every session-11 and session-14 run and auto; the plot is drawn twice, without and with LoRA.
 merge=()
-for name in shortgpt-lora ppl-lora sleb256-lora-1024 buddy-lora-lr3e-4; do
+for name in shortgpt-lora ppl-lora sleb256-lora-1024 buddy-lora-lr3e-4 composed-lora buddy-composed-lora; do
   merge+=("$OUT/$name-ppl/summary.json:buddy=$name,dense=dense-$name" "$OUT/$name-acc/summary.json:buddy=$name,dense=dense-$name")
 done
 ./buddy eval-merge -o "$OUT/merged-11" results/smollm2-135m/summary.json "${merge[@]}" "$OUT/auto/summary.json"
@@ -194,7 +213,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 groups = {'static': ['dense', 'shortgpt', 'ppl', 'sleb', 'sleb256', 'prior', 'buddy', 'buddy-reuse'],
           'lora': ['dense', 'shortgpt-lora', 'ppl-lora', 'sleb256-lora', 'sleb256-lora-1024', 'buddy-lora',
-                   'buddy-lora-lr3e-4']}
+                   'buddy-lora-lr3e-4', 'composed-lora', 'buddy-composed-lora']}
 for g, keep in groups.items():
     e = dict(d); e['methods'] = {m: d['methods'][m] for m in keep if m in d['methods']}
     json.dump(e, open('%s/%s.json' % (sys.argv[2], g), 'w'), indent=1)
