@@ -137,7 +137,8 @@ done
 ./buddy prior -m "$MODEL" --from "$OUT/prior-sleb256.gguf" --removal-order 12,14,17,13,4,26 -o "$OUT/prior-composed.gguf"
 for spec in shortgpt-lora:prior-cosine:0:512:prefill buddy-lora-lr3e-4:prior-sleb256:3e-4:1024:per-token \
     ppl-lora:prior-ppl:0:512:prefill sleb256-lora-1024:prior-sleb256:0:1024:prefill \
-    buddy-composed-lora:prior-composed:3e-4:1024:per-token composed-lora:prior-composed:0:1024:prefill; do
+    buddy-composed-lora:prior-composed:3e-4:1024:per-token composed-lora:prior-composed:0:1024:prefill \
+    buddy-composed-lora-lr1e-4:prior-composed:1e-4:1024:per-token; do
   IFS=: read -r name prior lr val routing <<< "$spec"
   ./buddy train-router -m "$MODEL" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --steps 60 --warmup 5 \
     --batch 8 --max-tokens 256 --prior "$OUT/$prior.gguf" --init prior --seed 42 --lora 8 --lora-lr 1e-3 --lr "$lr" \
@@ -160,7 +161,8 @@ done
   --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" -t "$THREADS" -o "$OUT/buddy-cos-lora-ppl"
 # One prior for every budget (RESULTS.md, "One prior for every budget", session 14; trained and evaluated in the
 # loop above and the acc60 loop below): the router/adapter swaps and the routing modes.
-for swap in buddy-composed-lora:composed-lora:per-token composed-lora:buddy-composed-lora:prefill; do
+for swap in buddy-composed-lora:composed-lora:per-token composed-lora:buddy-composed-lora:prefill \
+    buddy-composed-lora-lr1e-4:composed-lora:per-token; do
   IFS=: read -r router adapters routing <<< "$swap"
   ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/$router.router.best.gguf" \
     --lora "$OUT/$adapters.router.best.lora.gguf" --budgets $BUDGETS --routing "$routing" --tasks none \
@@ -173,7 +175,8 @@ for mode in prefill:zeros per-token:mask per-token:compute-kv; do
     -o "$OUT/buddy-composed-${mode%%:*}-${mode##*:}"
 done
 # The closest runs (sessions 11 and 14) on the first 60 examples of each task.
-for spec in sleb256-lora-1024:prefill buddy-lora-lr3e-4:per-token buddy-composed-lora:per-token composed-lora:prefill; do
+for spec in sleb256-lora-1024:prefill buddy-lora-lr3e-4:per-token buddy-composed-lora:per-token composed-lora:prefill \
+    buddy-composed-lora-lr1e-4:per-token; do
   ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/${spec%%:*}.router.best.gguf" \
     --lora "$OUT/${spec%%:*}.router.best.lora.gguf" --budgets $BUDGETS --routing "${spec##*:}" --tasks paper \
     --limit 60 --ppl none --no-dense -t "$THREADS" -o "$OUT/${spec%%:*}-acc60"
@@ -204,7 +207,8 @@ done
   -t "$THREADS" -o "$OUT/auto"
 # summary.json gains every session-11 and session-14 run and auto; the plot is drawn twice, without and with LoRA.
 merge=()
-for name in shortgpt-lora ppl-lora sleb256-lora-1024 buddy-lora-lr3e-4 composed-lora buddy-composed-lora; do
+for name in shortgpt-lora ppl-lora sleb256-lora-1024 buddy-lora-lr3e-4 composed-lora buddy-composed-lora \
+    buddy-composed-lora-lr1e-4; do
   merge+=("$OUT/$name-ppl/summary.json:buddy=$name,dense=dense-$name" "$OUT/$name-acc/summary.json:buddy=$name,dense=dense-$name")
 done
 ./buddy eval-merge -o "$OUT/merged-11" results/smollm2-135m/summary.json "${merge[@]}" "$OUT/auto/summary.json"
