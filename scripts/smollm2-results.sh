@@ -217,7 +217,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 groups = {'static': ['dense', 'shortgpt', 'ppl', 'sleb', 'sleb256', 'prior', 'buddy', 'buddy-reuse'],
           'lora': ['dense', 'shortgpt-lora', 'ppl-lora', 'sleb256-lora', 'sleb256-lora-1024', 'buddy-lora',
-                   'buddy-lora-lr3e-4', 'composed-lora', 'buddy-composed-lora']}
+                   'buddy-lora-lr3e-4', 'composed-lora', 'buddy-composed-lora', 'buddy-composed-lora-lr1e-4']}
 for g, keep in groups.items():
     e = dict(d); e['methods'] = {m: d['methods'][m] for m in keep if m in d['methods']}
     json.dump(e, open('%s/%s.json' % (sys.argv[2], g), 'w'), indent=1)
