@@ -38,15 +38,15 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final int BLOCK = 34;
 
-    /** Whether prompts take the two-row tile ({@link #simdDot4Rows}): decided once, at load. */
-    private final boolean rowPairTiles;
-    /** Whether single tokens take the 512-bit kernels ({@link V512}): decided once, at load. */
-    private final boolean wideDecode;
+    /**
+     * Whether the CPU has 512-bit vectors at this width ({@link VectorWidth#native512}), decided once at load: single
+     * tokens then take the 512-bit kernels ({@link V512}) and prompts the two-row tile ({@link #simdDot4Rows}).
+     */
+    private final boolean native512;
 
     Q8_0Matrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q8_0, rows, cols, data, width);
-        this.rowPairTiles = width.native512();
-        this.wideDecode = width.native512();
+        this.native512 = width.native512();
     }
 
     @Override
@@ -116,7 +116,7 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
         int blocks = cols / 32;
         return switch (width) {
             case W128 -> V128.dot(data, rowOffset(r), blocks, in.qs, token * cols, in.d, token * blocks);
-            case W256, W512 -> wideDecode
+            case W256, W512 -> native512
                     ? V512.dot(data, rowOffset(r), blocks, in.qs, token * cols, in.d, token * blocks)
                     : V256.dot(data, rowOffset(r), blocks, in.qs, token * cols, in.d, token * blocks);
             case SCALAR -> scalarDot(r, in, token);
@@ -151,7 +151,7 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
      */
     @Override
     int simdDot4Rows(int r, int rowEnd, QuantizedInput in, int token, float[] out, int outIndex) {
-        if (rowPairTiles && r + 1 < rowEnd) {
+        if (native512 && r + 1 < rowEnd) {
             V256.dot4x2(data, rowOffset(r), rowBytes, cols / 32, in, token, out, outIndex, rows);
             return 2;
         }
@@ -162,7 +162,7 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
     @Override
     public void dotPair(int r, long stride, QuantizedInput in, int token, float[] out, int out0, int out1) {
         int blocks = cols / 32;
-        if (wideDecode) {
+        if (native512) {
             V512.dot2(data, rowOffset(r), stride, blocks, in.qs, token * cols, in.d, token * blocks, out, out0, out1);
         } else {
             V256.dot2(data, rowOffset(r), stride, blocks, in.qs, token * cols, in.d, token * blocks, out, out0, out1);

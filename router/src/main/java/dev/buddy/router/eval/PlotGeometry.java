@@ -13,6 +13,8 @@ final class PlotGeometry {
     static final int MARGIN_TOP = 44;
     static final int MARGIN_BOTTOM = 56;
     static final int LEGEND_WIDTH = 150;
+    /** Right margin beside the legend block. */
+    static final int LEGEND_PAD = 24;
     /** The legend starts this far right of the plot area. */
     static final int LEGEND_GAP = 16;
     /** Legend text starts this far right of the legend's left edge (after the line and marker sample). */
@@ -53,7 +55,7 @@ final class PlotGeometry {
      */
     static int legendWidth(int longestLabel) {
         return Math.max(LEGEND_WIDTH,
-                (int) Math.ceil(LEGEND_TEXT_OFFSET + LEGEND_CHAR_WIDTH * longestLabel) + LEGEND_GAP - 24);
+                (int) Math.ceil(LEGEND_TEXT_OFFSET + LEGEND_CHAR_WIDTH * longestLabel) + LEGEND_GAP - LEGEND_PAD);
     }
 
     PlotGeometry(int width, int height, double xMin, double xMax, double yMin, double yMax) {
@@ -62,7 +64,7 @@ final class PlotGeometry {
 
     /** A picture whose legend block is {@code legendWidth} pixels wide ({@link #legendWidth}). */
     PlotGeometry(int width, int height, double xMin, double xMax, double yMin, double yMax, int legendWidth) {
-        this.marginRight = 24 + legendWidth;
+        this.marginRight = LEGEND_PAD + legendWidth;
         if (width < MARGIN_LEFT + marginRight + 50 || height < MARGIN_TOP + MARGIN_BOTTOM + 50) {
             throw new IllegalArgumentException("plot of " + width + "x" + height + " is too small");
         }

@@ -1,6 +1,6 @@
 package dev.buddy.router.train;
 
-import java.util.Arrays;
+import dev.buddy.router.Priors;
 
 /**
  * A prior re-ranked by hand: the listed middle blocks become the least important, first listed first, and every other
@@ -8,9 +8,10 @@ import java.util.Arrays;
  * SLEB order with block 13 moved to fourth place starts a router at ShortGPT's plan at b = 0.875 (four removals)
  * and at SLEB's at 0.75, 0.625 and 0.5, whose sets contain those four (RESULTS.md, "One prior for every budget").
  *
- * <p>The normalisation pipeline ({@link dev.buddy.router.Priors#normalize}) ends in rank normalisation and
+ * <p>The normalisation pipeline ({@link Priors#normalize}) ends in rank normalisation and
  * standardisation, so p̃ depends on the order alone: the raw indicator here is each block's place in the new order
- * (0 for the first removal), normalised without log1p as {@link SlebPrior} does, and the result holds the base
+ * (0 for the first removal), built by {@link SlebPrior#indicator} (the listed blocks as its removals, the base p̃
+ * ordering the rest as its ΔPPL does) and normalised without log1p as it is, and the result holds the base
  * prior's values reassigned by rank (to the last bits: the standardisation sums in block order; for SmolLM2's
  * SLEB-256 prior the re-ranked values are bit for bit the base's). Ties in the base prior are broken towards the
  * lower block, the convention of every ranking, so every block gets its own value.
@@ -43,30 +44,17 @@ public final class PriorReorder {
             }
             listed[block] = true;
         }
-        // The base order from least to most important: ascending p̃, ties to the higher block.
-        Integer[] rest = new Integer[middle - removalOrder.length];
-        int r = 0;
-        for (int block = 1; block <= middle; block++) {
-            if (!listed[block]) {
-                rest[r++] = block;
-            }
+        // The listed blocks first, then the rest least important first (ascending p̃, ties to the higher block):
+        // SLEB's removals followed by its survivors ordered by ΔPPL, with p̃ in ΔPPL's place.
+        double[] baseValues = new double[middle];
+        for (int j = 0; j < middle; j++) {
+            baseValues[j] = values[j];
         }
-        Arrays.sort(rest, (a, b) -> {
-            int c = Float.compare(values[a - 1], values[b - 1]);
-            return c != 0 ? c : Integer.compare(b, a);
-        });
-        double[] raw = new double[middle];
-        for (int i = 0; i < removalOrder.length; i++) {
-            raw[removalOrder[i] - 1] = i;
-        }
-        for (int i = 0; i < rest.length; i++) {
-            raw[rest[i] - 1] = removalOrder.length + i;
-        }
-        return raw;
+        return SlebPrior.indicator(middle, removalOrder, baseValues);
     }
 
     /** The normalised prior of {@link #indicator}, of the base's kind. */
     public static Prior prior(Prior base, int[] removalOrder) {
-        return new Prior(base.kind(), dev.buddy.router.Priors.normalize(indicator(base, removalOrder), false));
+        return new Prior(base.kind(), Priors.normalize(indicator(base, removalOrder), false));
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.DoubleUnaryOperator;
 
 import dev.buddy.engine.tensor.Parallel;
 import net.jqwik.api.Arbitraries;
@@ -87,7 +88,7 @@ class ModelGradientProperties {
         // of the row itself. The error is judged against the summed magnitude of the terms (see absoluteTerms).
         float[] direction = OpGradientProperties.gaussian(random, size, 1.0);
         double analytic = FiniteDifference.dot(pass.inputGradient(), direction, size);
-        java.util.function.DoubleUnaryOperator loss = e -> {
+        DoubleUnaryOperator loss = e -> {
             float[] h = OpGradientProperties.shifted(base, direction, e);
             System.arraycopy(h, 0, pass.embeddings(), 0, size);
             pass.forward(n, gates, false);
@@ -126,7 +127,7 @@ class ModelGradientProperties {
         pass.backward(0, false, gateGradients);
         for (int l = 0; l < blocks; l++) {
             int block = l;
-            java.util.function.DoubleUnaryOperator shiftedLoss = e -> {
+            DoubleUnaryOperator shiftedLoss = e -> {
                 float[] shifted = gates.clone();
                 shifted[block] += (float) e;
                 pass.forward(n, shifted, false);
