@@ -130,7 +130,7 @@ final class KQuantPromptGemm {
                 for (int k = 0; k < 4; k++) {
                     IntVector pair = IntVector.fromArray(I, bs, b + 2 * k * TOKEN_BLOCK).mul(m[mo + 2 * k])
                             .add(IntVector.fromArray(I, bs, b + (2 * k + 1) * TOKEN_BLOCK).mul(m[mo + 2 * k + 1]));
-                    ((FloatVector) pair.convert(VectorOperators.I2F, 0))
+                    ((FloatVector) pair.convertShape(VectorOperators.I2F, F, 0))
                             .fma(d, FloatVector.fromArray(F, tot, at + k * TOKEN_BLOCK))
                             .intoArray(tot, at + k * TOKEN_BLOCK);
                 }
@@ -159,7 +159,7 @@ final class KQuantPromptGemm {
                     sum = sum.add(IntVector.fromArray(I, bs, b + g * TOKEN_BLOCK).mul(m[mo + g]));
                 }
                 int at = i * 4 * TOKEN_BLOCK + t;
-                ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(d, FloatVector.fromArray(F, tot, at))
+                ((FloatVector) sum.convertShape(VectorOperators.I2F, F, 0)).fma(d, FloatVector.fromArray(F, tot, at))
                         .intoArray(tot, at);
             }
         }

@@ -213,11 +213,11 @@ final class LegacyQuantKernels {
                     n2 = n2.sub(bias);
                     n3 = n3.sub(bias);
                 }
-                FloatVector s = ((FloatVector) n0.convert(VectorOperators.I2F, 0))
+                FloatVector s = ((FloatVector) n0.convertShape(VectorOperators.I2F, F, 0))
                         .mul(FloatVector.fromArray(F, xp, e));
-                s = ((FloatVector) n1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 8), s);
-                s = ((FloatVector) n2.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 16), s);
-                s = ((FloatVector) n3.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 24), s);
+                s = ((FloatVector) n1.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 8), s);
+                s = ((FloatVector) n2.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 16), s);
+                s = ((FloatVector) n3.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 24), s);
                 float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
                 if (wholeBlockSums) {
                     // integer partial sums below 2^24: the reduction is exact in any order
@@ -272,7 +272,7 @@ final class LegacyQuantKernels {
                         .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 int dm = w.get(INT, bo);
                 float d = Halfs.f16ToFloat((short) dm) * xd[dOff + b];
-                acc = FloatVector.broadcast(F, d).fma((FloatVector) quads.convert(VectorOperators.I2F, 0), acc);
+                acc = FloatVector.broadcast(F, d).fma((FloatVector) quads.convertShape(VectorOperators.I2F, F, 0), acc);
                 summs = Math.fma(Halfs.f16ToFloat((short) (dm >>> 16)), xs[dOff + b], summs);
             }
             return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(2), acc.lane(4), acc.lane(6), acc.lane(1), acc.lane(3),
@@ -310,7 +310,7 @@ final class LegacyQuantKernels {
                         .add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts()
                         .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 acc0 = FloatVector.broadcast(F, Halfs.f16ToFloat((short) dm0) * dx)
-                        .fma((FloatVector) quads.convert(VectorOperators.I2F, 0), acc0);
+                        .fma((FloatVector) quads.convertShape(VectorOperators.I2F, F, 0), acc0);
                 summs0 = Math.fma(Halfs.f16ToFloat((short) (dm0 >>> 16)), sx, summs0);
                 q = (ShortVector) ByteVector.fromMemorySegment(B16, w, off1 + bb + 4, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
@@ -320,7 +320,7 @@ final class LegacyQuantKernels {
                         .add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts()
                         .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 acc1 = FloatVector.broadcast(F, Halfs.f16ToFloat((short) dm1) * dx)
-                        .fma((FloatVector) quads.convert(VectorOperators.I2F, 0), acc1);
+                        .fma((FloatVector) quads.convertShape(VectorOperators.I2F, F, 0), acc1);
                 summs1 = Math.fma(Halfs.f16ToFloat((short) (dm1 >>> 16)), sx, summs1);
             }
             out[out0] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(2), acc0.lane(4), acc0.lane(6), acc0.lane(1),
@@ -360,10 +360,10 @@ final class LegacyQuantKernels {
                     n3 = n3.or(h.lanewise(VectorOperators.LSHR, QH3).and(0x10));
                 }
                 int y = at + 32 * b;
-                ((FloatVector) n0.sub(bias).convert(VectorOperators.I2F, 0)).intoArray(dst, y);
-                ((FloatVector) n1.sub(bias).convert(VectorOperators.I2F, 0)).intoArray(dst, y + 8);
-                ((FloatVector) n2.sub(bias).convert(VectorOperators.I2F, 0)).intoArray(dst, y + 16);
-                ((FloatVector) n3.sub(bias).convert(VectorOperators.I2F, 0)).intoArray(dst, y + 24);
+                ((FloatVector) n0.sub(bias).convertShape(VectorOperators.I2F, F, 0)).intoArray(dst, y);
+                ((FloatVector) n1.sub(bias).convertShape(VectorOperators.I2F, F, 0)).intoArray(dst, y + 8);
+                ((FloatVector) n2.sub(bias).convertShape(VectorOperators.I2F, F, 0)).intoArray(dst, y + 16);
+                ((FloatVector) n3.sub(bias).convertShape(VectorOperators.I2F, F, 0)).intoArray(dst, y + 24);
                 ds[dAt + b] = Halfs.f16ToFloat(w.get(HALF, bo));
                 if (mOff >= 0) {
                     ms[dAt + b] = Halfs.f16ToFloat(w.get(HALF, bo + mOff));
@@ -519,16 +519,16 @@ final class LegacyQuantKernels {
                     h2 = h2.sub(bias);
                     h3 = h3.sub(bias);
                 }
-                FloatVector sl = ((FloatVector) l0.convert(VectorOperators.I2F, 0))
+                FloatVector sl = ((FloatVector) l0.convertShape(VectorOperators.I2F, F, 0))
                         .mul(FloatVector.fromArray(F, xp, e));
-                FloatVector sh = ((FloatVector) h0.convert(VectorOperators.I2F, 0))
+                FloatVector sh = ((FloatVector) h0.convertShape(VectorOperators.I2F, F, 0))
                         .mul(FloatVector.fromArray(F, xp, e + 4));
-                sl = ((FloatVector) l1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 8), sl);
-                sh = ((FloatVector) h1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 12), sh);
-                sl = ((FloatVector) l2.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 16), sl);
-                sh = ((FloatVector) h2.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 20), sh);
-                sl = ((FloatVector) l3.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 24), sl);
-                sh = ((FloatVector) h3.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xp, e + 28), sh);
+                sl = ((FloatVector) l1.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 8), sl);
+                sh = ((FloatVector) h1.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 12), sh);
+                sl = ((FloatVector) l2.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 16), sl);
+                sh = ((FloatVector) h2.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 20), sh);
+                sl = ((FloatVector) l3.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 24), sl);
+                sh = ((FloatVector) h3.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 28), sh);
                 float dScalar = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
                 if (wholeBlockSums) {
                     whole = Math.fma(sl.add(sh).reduceLanes(VectorOperators.ADD), dScalar, whole);

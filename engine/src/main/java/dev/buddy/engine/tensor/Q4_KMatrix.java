@@ -323,14 +323,14 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
                     isum = isum.add(lo.mul(pair & 0xFF)).add(hi.mul((pair >>> 8) & 0xFF));
                 }
                 float dx = xd[db];
-                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0))
+                acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F, 0))
                         .fma(FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo))), acc);
                 LongVector products = IntVector.broadcast(I, packed8 & 0x3f3f3f3f)
                         .blend(((packed12 >>> 4) & 0x0f0f0f0f) | (((packed8 >>> 6) & 0x03030303) << 4), UPPER)
                         .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF)
                         .mul(IntVector.fromArray(I, xs, db * 8)).reinterpretAsLongs();
                 min = ((FloatVector) products.add(products.lanewise(VectorOperators.LSHR, 32)).reinterpretAsInts()
-                        .convert(VectorOperators.I2F, 0))
+                        .convertShape(VectorOperators.I2F, F, 0))
                         .fma(FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo + 2))), min);
             }
             return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
@@ -396,21 +396,21 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
                     isum1 = isum1.add(lo.mul(pair & 0xFF)).add(hi.mul((pair >>> 8) & 0xFF));
                 }
                 IntVector sums = IntVector.fromArray(I, xs, db * 8);
-                acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0))
+                acc0 = ((FloatVector) isum0.convertShape(VectorOperators.I2F, F, 0))
                         .fma(FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo0))), acc0);
                 LongVector products = IntVector.broadcast(I, packed8a & 0x3f3f3f3f)
                         .blend(((packed12a >>> 4) & 0x0f0f0f0f) | (((packed8a >>> 6) & 0x03030303) << 4), UPPER)
                         .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF).mul(sums).reinterpretAsLongs();
                 min0 = ((FloatVector) products.add(products.lanewise(VectorOperators.LSHR, 32)).reinterpretAsInts()
-                        .convert(VectorOperators.I2F, 0))
+                        .convertShape(VectorOperators.I2F, F, 0))
                         .fma(FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo0 + 2))), min0);
-                acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0))
+                acc1 = ((FloatVector) isum1.convertShape(VectorOperators.I2F, F, 0))
                         .fma(FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo1))), acc1);
                 products = IntVector.broadcast(I, packed8b & 0x3f3f3f3f)
                         .blend(((packed12b >>> 4) & 0x0f0f0f0f) | (((packed8b >>> 6) & 0x03030303) << 4), UPPER)
                         .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF).mul(sums).reinterpretAsLongs();
                 min1 = ((FloatVector) products.add(products.lanewise(VectorOperators.LSHR, 32)).reinterpretAsInts()
-                        .convert(VectorOperators.I2F, 0))
+                        .convertShape(VectorOperators.I2F, F, 0))
                         .fma(FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo1 + 2))), min1);
             }
             out[out0] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
@@ -439,9 +439,9 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
                     float scaleHi = pick(sc03, sc47, 2 * c + 1);
                     int y = at + 256 * s + 64 * c;
                     for (int k = 0; k < 4; k++) {
-                        ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).mul(scaleLo)
+                        ((FloatVector) v.and(0xF).convertShape(VectorOperators.I2F, F, 0)).mul(scaleLo)
                                 .intoArray(dst, y + 8 * k);
-                        ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0))
+                        ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xF).convertShape(VectorOperators.I2F, F, 0))
                                 .mul(scaleHi).intoArray(dst, y + 32 + 8 * k);
                         v = v.lanewise(VectorOperators.LSHR, 8);
                     }
@@ -477,9 +477,9 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
                         for (int k = 0; k < 4; k++) {
                             int shift = 8 * k + 4 * h;
                             a = ((FloatVector) va.lanewise(VectorOperators.LSHR, shift).and(0xF)
-                                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 8 * k), a);
+                                    .convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xl, x + 8 * k), a);
                             b = ((FloatVector) vb.lanewise(VectorOperators.LSHR, shift).and(0xF)
-                                    .convert(VectorOperators.I2F, 0))
+                                    .convertShape(VectorOperators.I2F, F, 0))
                                     .fma(FloatVector.fromArray(F, xl, x + 8 * k + 4), b);
                         }
                         sumA = a.fma(FloatVector.broadcast(F, scale), sumA);

@@ -232,7 +232,7 @@ final class Q5_KMatrix extends KQuantMatrix {
                     h = h.lanewise(VectorOperators.LSHR, 2);
                 }
                 float dx = xd[db];
-                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0))
+                acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F, 0))
                         .fma(FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo))), acc);
                 int minSum = IntVector.broadcast(I, packed8 & 0x3f3f3f3f)
                         .blend(((packed12 >>> 4) & 0x0f0f0f0f) | (((packed8 >>> 6) & 0x03030303) << 4), UPPER)
@@ -266,9 +266,9 @@ final class Q5_KMatrix extends KQuantMatrix {
                     float scaleHi = pick(sc03, sc47, 2 * c + 1);
                     int y = at + 256 * s + 64 * c;
                     for (int k = 0; k < 4; k++) {
-                        ((FloatVector) ql.and(0xFF).convert(VectorOperators.I2F, 0)).mul(scaleLo)
+                        ((FloatVector) ql.and(0xFF).convertShape(VectorOperators.I2F, F, 0)).mul(scaleLo)
                                 .intoArray(dst, y + 8 * k);
-                        ((FloatVector) qu.and(0xFF).convert(VectorOperators.I2F, 0)).mul(scaleHi)
+                        ((FloatVector) qu.and(0xFF).convertShape(VectorOperators.I2F, F, 0)).mul(scaleHi)
                                 .intoArray(dst, y + 32 + 8 * k);
                         ql = ql.lanewise(VectorOperators.LSHR, 8);
                         qu = qu.lanewise(VectorOperators.LSHR, 8);
@@ -312,9 +312,9 @@ final class Q5_KMatrix extends KQuantMatrix {
                         FloatVector b = FloatVector.zero(F);
                         for (int k = 0; k < 4; k++) {
                             a = ((FloatVector) qa.lanewise(VectorOperators.LSHR, 8 * k).and(0xFF)
-                                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xl, x + 8 * k), a);
+                                    .convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xl, x + 8 * k), a);
                             b = ((FloatVector) qb.lanewise(VectorOperators.LSHR, 8 * k).and(0xFF)
-                                    .convert(VectorOperators.I2F, 0))
+                                    .convertShape(VectorOperators.I2F, F, 0))
                                     .fma(FloatVector.fromArray(F, xl, x + 8 * k + 4), b);
                         }
                         FloatVector scale = FloatVector.broadcast(F, (float) pick(sc03, sc47, 2 * c + n));

@@ -233,7 +233,7 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
                     isum = isum.add(q3.mul(scales.rearrange(PLANE_SCALES_3)));
                 }
                 float d = in.d[db] * Halfs.f16ToFloat(w.get(HALF, bo + 208));
-                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+                acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, d), acc);
             }
             return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
                     acc.lane(6), acc.lane(7));
@@ -308,9 +308,9 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
                     }
                 }
                 float dx = in.d[db];
-                acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0))
+                acc0 = ((FloatVector) isum0.convertShape(VectorOperators.I2F, F, 0))
                         .fma(FloatVector.broadcast(F, dx * Halfs.f16ToFloat(w.get(HALF, off + bb + 208))), acc0);
-                acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0))
+                acc1 = ((FloatVector) isum1.convertShape(VectorOperators.I2F, F, 0))
                         .fma(FloatVector.broadcast(F, dx * Halfs.f16ToFloat(w.get(HALF, off1 + bb + 208))), acc1);
             }
             out[out0] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
@@ -352,13 +352,13 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
                             UPPER_FLOAT);
                     int y = at + 256 * s + 128 * n;
                     for (int k = 0; k < 4; k++) {
-                        ((FloatVector) p0.and(0xFF).sub(32).convert(VectorOperators.I2F, 0)).mul(s0)
+                        ((FloatVector) p0.and(0xFF).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(s0)
                                 .intoArray(dst, y + 8 * k);
-                        ((FloatVector) p1.and(0xFF).sub(32).convert(VectorOperators.I2F, 0)).mul(s1)
+                        ((FloatVector) p1.and(0xFF).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(s1)
                                 .intoArray(dst, y + 32 + 8 * k);
-                        ((FloatVector) p2.and(0xFF).sub(32).convert(VectorOperators.I2F, 0)).mul(s2)
+                        ((FloatVector) p2.and(0xFF).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(s2)
                                 .intoArray(dst, y + 64 + 8 * k);
-                        ((FloatVector) p3.and(0xFF).sub(32).convert(VectorOperators.I2F, 0)).mul(s3)
+                        ((FloatVector) p3.and(0xFF).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(s3)
                                 .intoArray(dst, y + 96 + 8 * k);
                         p0 = p0.lanewise(VectorOperators.LSHR, 8);
                         p1 = p1.lanewise(VectorOperators.LSHR, 8);
@@ -405,10 +405,10 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
                         for (int byteIndex = 0; byteIndex < 4; byteIndex++) {
                             int shift = 26 - 8 * byteIndex;
                             a = ((FloatVector) pa.lanewise(VectorOperators.LSHL, shift)
-                                    .lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0))
+                                    .lanewise(VectorOperators.ASHR, 26).convertShape(VectorOperators.I2F, F, 0))
                                     .fma(FloatVector.fromArray(F, xl, x + 8 * byteIndex), a);
                             b = ((FloatVector) pb.lanewise(VectorOperators.LSHL, shift)
-                                    .lanewise(VectorOperators.ASHR, 26).convert(VectorOperators.I2F, 0))
+                                    .lanewise(VectorOperators.ASHR, 26).convertShape(VectorOperators.I2F, F, 0))
                                     .fma(FloatVector.fromArray(F, xl, x + 8 * byteIndex + 4), b);
                         }
                         long sc = bo + 192 + 8L * n + 2 * k;

@@ -212,7 +212,7 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                         .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 IntVector quads = lo.blend(hi, ODD_INTS).add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS));
                 float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
-                acc = FloatVector.broadcast(F, d).fma((FloatVector) quads.convert(VectorOperators.I2F, 0), acc);
+                acc = FloatVector.broadcast(F, d).fma((FloatVector) quads.convertShape(VectorOperators.I2F, F, 0), acc);
             }
             return hsum8(acc.lane(0), acc.lane(2), acc.lane(4), acc.lane(6), acc.lane(1), acc.lane(3), acc.lane(5),
                     acc.lane(7));
@@ -241,7 +241,7 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                         .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 IntVector quads0 = lo0.blend(hi0, ODD_INTS).add(hi0.blend(lo0, ODD_INTS).rearrange(SWAP_INTS));
                 float d0 = Halfs.f16ToFloat(w.get(HALF, off + bb)) * dx;
-                acc0 = FloatVector.broadcast(F, d0).fma((FloatVector) quads0.convert(VectorOperators.I2F, 0), acc0);
+                acc0 = FloatVector.broadcast(F, d0).fma((FloatVector) quads0.convertShape(VectorOperators.I2F, F, 0), acc0);
                 IntVector lo1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off1 + bb + 2, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(xlo)
                         .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
@@ -250,7 +250,7 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                         .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 IntVector quads1 = lo1.blend(hi1, ODD_INTS).add(hi1.blend(lo1, ODD_INTS).rearrange(SWAP_INTS));
                 float d1 = Halfs.f16ToFloat(w.get(HALF, off1 + bb)) * dx;
-                acc1 = FloatVector.broadcast(F, d1).fma((FloatVector) quads1.convert(VectorOperators.I2F, 0), acc1);
+                acc1 = FloatVector.broadcast(F, d1).fma((FloatVector) quads1.convertShape(VectorOperators.I2F, F, 0), acc1);
             }
             out[out0] = hsum8(acc0.lane(0), acc0.lane(2), acc0.lane(4), acc0.lane(6), acc0.lane(1), acc0.lane(3),
                     acc0.lane(5), acc0.lane(7));
@@ -287,12 +287,12 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                 int e = b * 32;
                 IntVector q = IntVector.fromMemorySegment(I, w, bo + 2, LE);
                 FloatVector w0 = (FloatVector) q.lanewise(VectorOperators.LSHL, 24)
-                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                        .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
                 FloatVector w1 = (FloatVector) q.lanewise(VectorOperators.LSHL, 16)
-                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                        .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
                 FloatVector w2 = (FloatVector) q.lanewise(VectorOperators.LSHL, 8)
-                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
-                FloatVector w3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                        .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector w3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
                 float dw = Halfs.f16ToFloat(w.get(HALF, bo));
                 FloatVector s0 = w0.mul(FloatVector.fromArray(F, xp, x0 + e));
                 FloatVector s1 = w0.mul(FloatVector.fromArray(F, xp, x1 + e));
@@ -359,20 +359,20 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                 int e = b * 32;
                 IntVector q = IntVector.fromMemorySegment(I, w, bo + 2, LE);
                 FloatVector wa0 = (FloatVector) q.lanewise(VectorOperators.LSHL, 24)
-                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                        .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
                 FloatVector wa1 = (FloatVector) q.lanewise(VectorOperators.LSHL, 16)
-                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                        .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
                 FloatVector wa2 = (FloatVector) q.lanewise(VectorOperators.LSHL, 8)
-                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
-                FloatVector wa3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                        .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector wa3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
                 q = IntVector.fromMemorySegment(I, w, bo1 + 2, LE);
                 FloatVector wb0 = (FloatVector) q.lanewise(VectorOperators.LSHL, 24)
-                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                        .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
                 FloatVector wb1 = (FloatVector) q.lanewise(VectorOperators.LSHL, 16)
-                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                        .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
                 FloatVector wb2 = (FloatVector) q.lanewise(VectorOperators.LSHL, 8)
-                        .lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
-                FloatVector wb3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                        .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector wb3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
                 FloatVector g = FloatVector.fromArray(F, gd, gAt + 8 * b);
                 FloatVector da = g.mul(dwa);
                 FloatVector db = g.mul(dwb);
@@ -477,7 +477,7 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                         .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 IntVector quads = pairs.add(pairs.rearrange(SWAP_INTS));
                 float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
-                acc = FloatVector.broadcast(F, d).fma((FloatVector) quads.convert(VectorOperators.I2F, 0), acc);
+                acc = FloatVector.broadcast(F, d).fma((FloatVector) quads.convertShape(VectorOperators.I2F, F, 0), acc);
             }
             return hsum8(acc.lane(0), acc.lane(2), acc.lane(4), acc.lane(6), acc.lane(8), acc.lane(10), acc.lane(12),
                     acc.lane(14));
@@ -498,13 +498,13 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                         .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 IntVector quads0 = pairs0.add(pairs0.rearrange(SWAP_INTS));
                 float d0 = Halfs.f16ToFloat(w.get(HALF, off + bb)) * dx;
-                acc0 = FloatVector.broadcast(F, d0).fma((FloatVector) quads0.convert(VectorOperators.I2F, 0), acc0);
+                acc0 = FloatVector.broadcast(F, d0).fma((FloatVector) quads0.convertShape(VectorOperators.I2F, F, 0), acc0);
                 IntVector pairs1 = ((ShortVector) ByteVector.fromMemorySegment(B256, w, off1 + bb + 2, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(x)
                         .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 IntVector quads1 = pairs1.add(pairs1.rearrange(SWAP_INTS));
                 float d1 = Halfs.f16ToFloat(w.get(HALF, off1 + bb)) * dx;
-                acc1 = FloatVector.broadcast(F, d1).fma((FloatVector) quads1.convert(VectorOperators.I2F, 0), acc1);
+                acc1 = FloatVector.broadcast(F, d1).fma((FloatVector) quads1.convertShape(VectorOperators.I2F, F, 0), acc1);
             }
             out[out0] = hsum8(acc0.lane(0), acc0.lane(2), acc0.lane(4), acc0.lane(6), acc0.lane(8), acc0.lane(10),
                     acc0.lane(12), acc0.lane(14));
@@ -548,9 +548,9 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                         .add(p3.lanewise(VectorOperators.ASHR, 16));
                 FloatVector d = FloatVector.broadcast(F, Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b]);
                 accLo = d.fma((FloatVector) p0.rearrange(EVEN, p1).add(p0.rearrange(ODD, p1))
-                        .convert(VectorOperators.I2F, 0), accLo);
+                        .convertShape(VectorOperators.I2F, F, 0), accLo);
                 accHi = d.fma((FloatVector) p2.rearrange(EVEN, p3).add(p2.rearrange(ODD, p3))
-                        .convert(VectorOperators.I2F, 0), accHi);
+                        .convertShape(VectorOperators.I2F, F, 0), accHi);
             }
             return hsum8(accLo.lane(0), accLo.lane(1), accLo.lane(2), accLo.lane(3), accHi.lane(0), accHi.lane(1),
                     accHi.lane(2), accHi.lane(3));
