@@ -15,9 +15,10 @@ import java.nio.ByteOrder;
  * 512), in ggml's AVX2 order bit for bit (the vec_dot order, or for 8k rows the repacked gemv/gemm order, see
  * {@link #wholeBlockSums}), at every width and for any number of tokens; why float lanes, and what they cost
  * against the earlier (inexact) kernels, is measured there. Matrices of 8k rows run eight rows at a time through
- * {@link Q4_0RowGroups} at 256 bits and up (its 512-bit kernels at 512: decode 1.10x, prompts 1.11x on the
- * Llama-1B shape), one accumulator lane per row as in ggml's repacked gemv/gemm, single tokens and prompts alike
- * (prompts in multi-token tiles that unpack each weight block once per tile).
+ * {@link Q4_0RowGroups} at 256 bits and up, one accumulator lane per row as in ggml's repacked gemv/gemm, single
+ * tokens and prompts alike (prompts in multi-token tiles that unpack each weight block once per tile). On CPUs with
+ * 512-bit vectors the groups are packed in a lane layout of their own ({@link Q4_0RowGroups#packLanes}: decode 1.18x,
+ * prompts 1.14x on the Llama-1B shape against the row-major 512-bit kernels it replaced, session 15).
  */
 final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -40,14 +41,19 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
      */
     private final MemorySegment groups;
 
-    /** Whether {@link #groups} run through the 512-bit row-group kernels: decided once, at load. */
+    /**
+     * Whether {@link #groups} are in the lane layout of the 512-bit row-group kernels: decided once, at load, on a
+     * CPU with 512-bit vectors, for matrices whose scales are all finite ({@link Q4_0RowGroups#packLanes}).
+     */
     private final boolean wideGroups;
 
     Q4_0Matrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q4_0, rows, cols, data, width);
         this.wholeBlockSums = rows % 8 == 0;
-        this.groups = groupedRows() ? Q4_0RowGroups.pack(data, rows, cols / 32) : null;
-        this.wideGroups = width.native512();
+        MemorySegment lanes = groupedRows() && width.native512() ? Q4_0RowGroups.packLanes(data, rows, cols / 32)
+                : null;
+        this.wideGroups = lanes != null;
+        this.groups = lanes != null ? lanes : groupedRows() ? Q4_0RowGroups.pack(data, rows, cols / 32) : null;
     }
 
     @Override
@@ -122,6 +128,11 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
         return wholeBlockSums;
     }
 
+    @Override
+    boolean readsNibblePairs() {
+        return groupedRows() && wideGroups;
+    }
+
     /** Whether {@link #simdRows} runs this matrix through {@link Q4_0RowGroups}. */
     private boolean groupedRows() {
         return wholeBlockSums && (width == VectorWidth.W256 || width == VectorWidth.W512);
@@ -177,7 +188,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                 float[] dst = whole ? out : scratch.window;
                 int at = whole ? outOffset + r : 0;
                 if (wideGroups) {
-                    Q4_0RowGroups.dot8x512(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, dst, at);
+                    Q4_0RowGroups.dot8x512(groups, off, blocks, in.nibblePairs, in.d, in.blockSums, dst, at);
                 } else {
                     Q4_0RowGroups.dot8(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, dst, at);
                 }
@@ -201,7 +212,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                     int at = whole ? outOffset + t * rows + r : 0;
                     int stride = whole ? rows : Q4_0RowGroups.ROWS;
                     if (wideGroups) {
-                        Q4_0RowGroups.dotTokensx512(groups, off, blocks, n, in.qs, t * cols, in.d, in.blockSums,
+                        Q4_0RowGroups.dotTokensx512(groups, off, blocks, n, in.nibblePairs, t * cols, in.d, in.blockSums,
                                 t * blocks, scratch.acc, dst, at, stride);
                     } else {
                         Q4_0RowGroups.dotTokens(groups, off, blocks, n, in.qs, t * cols, in.d, in.blockSums,

@@ -82,6 +82,14 @@ public final class QuantizedInput {
      */
     int[] blockSums = new int[0];
     private boolean blockSumsReady;
+    /**
+     * Q8_0, for the 512-bit Q4_0 row-group kernels ({@link Q4_0RowGroups#dot8x512}): per 32-quant block the 32
+     * lanes {@code x_0 .. x_15, x_16 - 16 x_0 .. x_31 - 16 x_15} (16-bit wrap-around), token t at t*cols. A packed
+     * byte {@code q_lo + 16 q_hi} times {@code x_j} plus {@code q_hi} times {@code x_{j+16} - 16 x_j} is
+     * {@code q_lo x_j + q_hi x_{j+16}}, so the kernels never mask the low nibble.
+     */
+    short[] nibblePairs = new short[0];
+    private boolean nibblePairsReady;
 
     /** Elements per parallel chunk of a conversion: below this, handing work to other threads costs more. */
     private static final int ELEMENTS_PER_CHUNK = 1 << 14;
@@ -158,6 +166,7 @@ public final class QuantizedInput {
         this.tokens = tokens;
         this.permutedReady = false;
         this.blockSumsReady = false;
+        this.nibblePairsReady = false;
         this.origin = x;
         this.originOffset = xOffset;
         int n = Math.toIntExact(total);
@@ -278,6 +287,33 @@ public final class QuantizedInput {
             blockSums[b] = sum;
         }
         blockSumsReady = true;
+    }
+
+    /**
+     * Fills {@link #nibblePairs} from the quants of the last
+     * {@link #quantize} call, once per call however many matrices read them. Call from the thread that quantised,
+     * before handing the input to other threads.
+     */
+    void prepareNibblePairs() {
+        if (nibblePairsReady) {
+            return;
+        }
+        if (format != ActivationFormat.Q8_0) {
+            throw new IllegalStateException(format + " input is not the Q8_0 the Q4_0 row groups read");
+        }
+        int n = tokens * cols;
+        if (nibblePairs.length < n) {
+            nibblePairs = new short[n];
+        }
+        short[] q = qs;
+        short[] p = nibblePairs;
+        for (int base = 0; base < n; base += 32) {
+            for (int j = 0; j < 16; j++) {
+                p[base + j] = q[base + j];
+                p[base + 16 + j] = (short) (q[base + 16 + j] - 16 * q[base + j]);
+            }
+        }
+        nibblePairsReady = true;
     }
 
     /** Converts blocks {@code [from, to)} of the current source (one element per block for F16/BF16). */

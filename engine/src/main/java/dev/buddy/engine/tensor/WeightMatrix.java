@@ -275,6 +275,9 @@ public abstract sealed class WeightMatrix
         if (width != VectorWidth.SCALAR && readsBlockSums()) {
             in.prepareBlockSums();
         }
+        if (width != VectorWidth.SCALAR && readsNibblePairs()) {
+            in.prepareNibblePairs();
+        }
     }
 
     private void addAddend(QuantizedInput in, float[] out, int outOffset, Parallel pool) {
@@ -340,6 +343,10 @@ public abstract sealed class WeightMatrix
         if (group != null && group.readsBlockSums()) {
             single.prepareBlockSums();
             in.prepareBlockSums();
+        }
+        if (group != null && group.readsNibblePairs()) {
+            single.prepareNibblePairs();
+            in.prepareNibblePairs();
         }
         if (group != null && group.readsPermutedInput(1)) {
             single.preparePermuted();
@@ -434,6 +441,11 @@ public abstract sealed class WeightMatrix
      * terms).
      */
     boolean readsBlockSums() {
+        return false;
+    }
+
+    /** Whether this matrix's kernels read {@link QuantizedInput#nibblePairs} (the 512-bit Q4_0 row groups). */
+    boolean readsNibblePairs() {
         return false;
     }
 

@@ -2,6 +2,7 @@ package dev.buddy.engine.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.buddy.gguf.GgmlType;
@@ -152,16 +153,19 @@ class Q4_0PromptTileProperties {
         }
     }
 
-    /** Every byte of the packed copy sits where {@link Q4_0RowGroups#pack} says, taken from its place in the file. */
+    /**
+     * Every byte of the packed copy sits where {@link Q4_0RowGroups#pack} (or, for the 512-bit kernels,
+     * {@link Q4_0RowGroups#packLanes}) says, taken from its place in the file.
+     */
     @Property(tries = 50)
     void packedCopyHoldsEveryScaleAndQuantInPlace(@ForAll @IntRange(min = 1, max = 6) int groups,
             @ForAll @IntRange(min = 1, max = 12) int blocks, @ForAll @IntRange(min = 0, max = 7) int misalign,
-            @ForAll long seed) {
+            @ForAll boolean lanes, @ForAll long seed) {
         Random rnd = new Random(seed);
         int rows = 8 * groups;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = TestTensors.q4_0Tensor(rows, 32 * blocks, 0, misalign, rnd, arena);
-            MemorySegment packed = Q4_0RowGroups.pack(t, rows, blocks);
+            MemorySegment packed = lanes ? Q4_0RowGroups.packLanes(t, rows, blocks) : Q4_0RowGroups.pack(t, rows, blocks);
             long rowBytes = 18L * blocks;
             assertEquals(rows * rowBytes, packed.byteSize());
             for (int r = 0; r < rows; r++) {
@@ -173,9 +177,10 @@ class Q4_0PromptTileProperties {
                                 packed.get(ValueLayout.JAVA_BYTE, block + 2 * (r % 8) + i), "scale of row " + r);
                     }
                     for (int j = 0; j < 16; j++) {
-                        assertEquals(t.get(ValueLayout.JAVA_BYTE, from + 2 + j),
-                                packed.get(ValueLayout.JAVA_BYTE, block + 16 + 16 * (r % 8) + j),
-                                "quant byte " + j + " of row " + r + ", block " + b);
+                        // lane layout: chunk j / 4, quarter j % 4, row r % 8 within it
+                        long at = lanes ? block + 16 + 32 * (j / 4) + 8 * (j % 4) + r % 8 : block + 16 + 16 * (r % 8) + j;
+                        assertEquals(t.get(ValueLayout.JAVA_BYTE, from + 2 + j), packed.get(ValueLayout.JAVA_BYTE, at),
+                                "quant byte " + j + " of row " + r + ", block " + b + (lanes ? " (lane layout)" : ""));
                     }
                 }
             }
@@ -216,6 +221,87 @@ class Q4_0PromptTileProperties {
                     } else {
                         assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual), where);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * The lane-layout kernels ({@link Q4_0RowGroups#dot8x512}, {@link Q4_0RowGroups#dotTokensx512}) widen every
+     * finite fp16 scale (63,488 halves: zeros of both signs, subnormals, normals) as {@link Float#float16ToFloat}
+     * does, by the same one-block construction as above: nibble 9 of row r in the lane layout's byte {@code r}
+     * against a single input quant of 1.
+     */
+    @Property(tries = 1)
+    void laneKernelsWidenEveryFiniteScaleExactly() {
+        MemorySegment packed = MemorySegment.ofArray(new byte[Q4_0RowGroups.GROUP_BLOCK]);
+        short[] xp = new short[2 * 32];
+        xp[0] = 1;
+        xp[16] = -16; // x_16 - 16 x_0
+        xp[32] = 1;
+        xp[48] = -16;
+        float[] xd = {1f, 1f};
+        int[] xsum = {1, 1};
+        for (int k = 0; k < 8; k++) {
+            packed.set(ValueLayout.JAVA_BYTE, 16 + k, (byte) 9);
+        }
+        float[] decoded = new float[8];
+        float[] tiled = new float[16];
+        int checked = 0;
+        for (int h = 0; h < 1 << 16; h += 8) {
+            if ((h & 0x7c00) == 0x7c00) {
+                continue; // infinities and NaNs: packLanes refuses them (see below)
+            }
+            for (int k = 0; k < 8; k++) {
+                packed.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * k, (short) (h + k));
+            }
+            Q4_0RowGroups.dot8x512(packed, 0, 1, xp, xd, xsum, decoded, 0);
+            Q4_0RowGroups.dotTokensx512(packed, 0, 1, 2, xp, 0, xd, xsum, 0, new float[16], tiled, 0, 8);
+            for (int k = 0; k < 8; k++) {
+                float expected = Math.fma(1f, Float.float16ToFloat((short) (h + k)), 0f);
+                for (float actual : new float[] {decoded[k], tiled[k], tiled[8 + k]}) {
+                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual),
+                            String.format("half 0x%04x: %s, kernel %s", h + k, expected, actual));
+                }
+                checked++;
+            }
+        }
+        assertEquals(63_488, checked);
+    }
+
+    /**
+     * A Q4_0 matrix with an infinite or NaN scale (which no quantiser writes) is not packed in the lane layout, and
+     * still gives the scalar kernel's bits at every wide width, infinities and NaNs where the scalar kernel has them.
+     */
+    @Property(tries = 30)
+    void nonFiniteScaleKeepsTheScalarBits(@ForAll("wideWidths") VectorWidth width,
+            @ForAll @IntRange(min = 1, max = 3) int groups, @ForAll @IntRange(min = 1, max = 6) int blocks,
+            @ForAll @IntRange(min = 1, max = 5) int tokens, @ForAll boolean nan, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int rows = 8 * groups;
+        int cols = 32 * blocks;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = TestTensors.q4_0Tensor(rows, cols, 0, 0, rnd, arena);
+            long block = 18L * rnd.nextInt(rows * blocks);
+            t.set(ValueLayout.JAVA_SHORT_UNALIGNED, block, (short) (nan ? 0x7e01 : 0xfc00));
+            assertNull(Q4_0RowGroups.packLanes(t, rows, blocks), "lane layout for a matrix with a non-finite scale");
+            long[] dims = {cols, rows};
+            WeightMatrix simd = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, width);
+            WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, VectorWidth.SCALAR);
+            float[] x = new float[tokens * cols];
+            for (int k = 0; k < tokens; k++) {
+                System.arraycopy(TestTensors.q8Input(cols, 0, rnd), 0, x, k * cols, cols);
+            }
+            float[] expected = new float[tokens * rows];
+            float[] actual = new float[tokens * rows];
+            scalar.matmul(x, tokens, expected, SERIAL);
+            simd.matmul(x, tokens, actual, SERIAL);
+            for (int i = 0; i < expected.length; i++) {
+                if (Float.isNaN(expected[i])) {
+                    assertTrue(Float.isNaN(actual[i]), "output " + i + ": NaN expected, got " + actual[i]);
+                } else {
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
+                            "output " + i + ": scalar " + expected[i] + ", " + width + " " + actual[i]);
                 }
             }
         }
