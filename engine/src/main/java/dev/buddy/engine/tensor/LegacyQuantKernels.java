@@ -215,9 +215,12 @@ final class LegacyQuantKernels {
                 }
                 FloatVector s = ((FloatVector) n0.convertShape(VectorOperators.I2F, F, 0))
                         .mul(FloatVector.fromArray(F, xp, e));
-                s = ((FloatVector) n1.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 8), s);
-                s = ((FloatVector) n2.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 16), s);
-                s = ((FloatVector) n3.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 24), s);
+                s = ((FloatVector) n1.convertShape(VectorOperators.I2F, F, 0))
+                        .fma(FloatVector.fromArray(F, xp, e + 8), s);
+                s = ((FloatVector) n2.convertShape(VectorOperators.I2F, F, 0))
+                        .fma(FloatVector.fromArray(F, xp, e + 16), s);
+                s = ((FloatVector) n3.convertShape(VectorOperators.I2F, F, 0))
+                        .fma(FloatVector.fromArray(F, xp, e + 24), s);
                 float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
                 if (wholeBlockSums) {
                     // integer partial sums below 2^24: the reduction is exact in any order
@@ -523,12 +526,18 @@ final class LegacyQuantKernels {
                         .mul(FloatVector.fromArray(F, xp, e));
                 FloatVector sh = ((FloatVector) h0.convertShape(VectorOperators.I2F, F, 0))
                         .mul(FloatVector.fromArray(F, xp, e + 4));
-                sl = ((FloatVector) l1.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 8), sl);
-                sh = ((FloatVector) h1.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 12), sh);
-                sl = ((FloatVector) l2.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 16), sl);
-                sh = ((FloatVector) h2.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 20), sh);
-                sl = ((FloatVector) l3.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 24), sl);
-                sh = ((FloatVector) h3.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xp, e + 28), sh);
+                sl = ((FloatVector) l1.convertShape(VectorOperators.I2F, F, 0))
+                        .fma(FloatVector.fromArray(F, xp, e + 8), sl);
+                sh = ((FloatVector) h1.convertShape(VectorOperators.I2F, F, 0))
+                        .fma(FloatVector.fromArray(F, xp, e + 12), sh);
+                sl = ((FloatVector) l2.convertShape(VectorOperators.I2F, F, 0))
+                        .fma(FloatVector.fromArray(F, xp, e + 16), sl);
+                sh = ((FloatVector) h2.convertShape(VectorOperators.I2F, F, 0))
+                        .fma(FloatVector.fromArray(F, xp, e + 20), sh);
+                sl = ((FloatVector) l3.convertShape(VectorOperators.I2F, F, 0))
+                        .fma(FloatVector.fromArray(F, xp, e + 24), sl);
+                sh = ((FloatVector) h3.convertShape(VectorOperators.I2F, F, 0))
+                        .fma(FloatVector.fromArray(F, xp, e + 28), sh);
                 float dScalar = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
                 if (wholeBlockSums) {
                     whole = Math.fma(sl.add(sh).reduceLanes(VectorOperators.ADD), dScalar, whole);

@@ -212,8 +212,8 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                     int at = whole ? outOffset + t * rows + r : 0;
                     int stride = whole ? rows : Q4_0RowGroups.ROWS;
                     if (wideGroups) {
-                        Q4_0RowGroups.dotTokensx512(groups, off, blocks, n, in.nibblePairs, t * cols, in.d, in.blockSums,
-                                t * blocks, scratch.acc, dst, at, stride);
+                        Q4_0RowGroups.dotTokensx512(groups, off, blocks, n, in.nibblePairs, t * cols, in.d,
+                                in.blockSums, t * blocks, scratch.acc, dst, at, stride);
                     } else {
                         Q4_0RowGroups.dotTokens(groups, off, blocks, n, in.qs, t * cols, in.d, in.blockSums,
                                 t * blocks, scratch.acc, dst, at, stride);

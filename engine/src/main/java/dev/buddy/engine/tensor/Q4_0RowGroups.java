@@ -350,12 +350,11 @@ final class Q4_0RowGroups {
     }
 
     /**
-     * {@link #dotTokens} on the {@link #packLanes lane layout} (see {@link #dot8x512}): the four widened chunks and their
-     * {@code >> 4} copies stay in registers across the token loop (AVX-512 has 32), and per token the block's
-     * {@link QuantizedInput#nibblePairs} are spread chunk by chunk with one lane permutation each ({@link
-     * #SPREAD_PAIRS}). The block sums are the same exact
-     * integers and the scale product and the FMA are {@link #dotTokens}'s, so every (row, token) result is
-     * {@link #dot8}'s bit for bit.
+     * {@link #dotTokens} on the {@link #packLanes lane layout} (see {@link #dot8x512}): the four widened chunks and
+     * their {@code >> 4} copies stay in registers across the token loop (AVX-512 has 32), and per token the block's
+     * {@link QuantizedInput#nibblePairs} are spread chunk by chunk with one lane permutation each
+     * ({@link #SPREAD_PAIRS}). The block sums are the same exact integers and the scale product and the FMA are
+     * {@link #dotTokens}'s, so every (row, token) result is {@link #dot8}'s bit for bit.
      *
      * @param xp the tokens' {@link QuantizedInput#nibblePairs} from {@code xo}
      */

@@ -441,7 +441,8 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
                     for (int k = 0; k < 4; k++) {
                         ((FloatVector) v.and(0xF).convertShape(VectorOperators.I2F, F, 0)).mul(scaleLo)
                                 .intoArray(dst, y + 8 * k);
-                        ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                        ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xF)
+                                .convertShape(VectorOperators.I2F, F, 0))
                                 .mul(scaleHi).intoArray(dst, y + 32 + 8 * k);
                         v = v.lanewise(VectorOperators.LSHR, 8);
                     }
@@ -477,7 +478,8 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
                         for (int k = 0; k < 4; k++) {
                             int shift = 8 * k + 4 * h;
                             a = ((FloatVector) va.lanewise(VectorOperators.LSHR, shift).and(0xF)
-                                    .convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xl, x + 8 * k), a);
+                                    .convertShape(VectorOperators.I2F, F, 0))
+                                    .fma(FloatVector.fromArray(F, xl, x + 8 * k), a);
                             b = ((FloatVector) vb.lanewise(VectorOperators.LSHR, shift).and(0xF)
                                     .convertShape(VectorOperators.I2F, F, 0))
                                     .fma(FloatVector.fromArray(F, xl, x + 8 * k + 4), b);

@@ -312,7 +312,8 @@ final class Q5_KMatrix extends KQuantMatrix {
                         FloatVector b = FloatVector.zero(F);
                         for (int k = 0; k < 4; k++) {
                             a = ((FloatVector) qa.lanewise(VectorOperators.LSHR, 8 * k).and(0xFF)
-                                    .convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, xl, x + 8 * k), a);
+                                    .convertShape(VectorOperators.I2F, F, 0))
+                                    .fma(FloatVector.fromArray(F, xl, x + 8 * k), a);
                             b = ((FloatVector) qb.lanewise(VectorOperators.LSHR, 8 * k).and(0xFF)
                                     .convertShape(VectorOperators.I2F, F, 0))
                                     .fma(FloatVector.fromArray(F, xl, x + 8 * k + 4), b);

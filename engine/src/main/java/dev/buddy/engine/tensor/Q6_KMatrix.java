@@ -233,7 +233,8 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
                     isum = isum.add(q3.mul(scales.rearrange(PLANE_SCALES_3)));
                 }
                 float d = in.d[db] * Halfs.f16ToFloat(w.get(HALF, bo + 208));
-                acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, d), acc);
+                acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F, 0))
+                        .fma(FloatVector.broadcast(F, d), acc);
             }
             return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
                     acc.lane(6), acc.lane(7));

@@ -241,7 +241,8 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                         .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 IntVector quads0 = lo0.blend(hi0, ODD_INTS).add(hi0.blend(lo0, ODD_INTS).rearrange(SWAP_INTS));
                 float d0 = Halfs.f16ToFloat(w.get(HALF, off + bb)) * dx;
-                acc0 = FloatVector.broadcast(F, d0).fma((FloatVector) quads0.convertShape(VectorOperators.I2F, F, 0), acc0);
+                acc0 = FloatVector.broadcast(F, d0)
+                        .fma((FloatVector) quads0.convertShape(VectorOperators.I2F, F, 0), acc0);
                 IntVector lo1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off1 + bb + 2, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(xlo)
                         .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
@@ -250,7 +251,8 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                         .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 IntVector quads1 = lo1.blend(hi1, ODD_INTS).add(hi1.blend(lo1, ODD_INTS).rearrange(SWAP_INTS));
                 float d1 = Halfs.f16ToFloat(w.get(HALF, off1 + bb)) * dx;
-                acc1 = FloatVector.broadcast(F, d1).fma((FloatVector) quads1.convertShape(VectorOperators.I2F, F, 0), acc1);
+                acc1 = FloatVector.broadcast(F, d1)
+                        .fma((FloatVector) quads1.convertShape(VectorOperators.I2F, F, 0), acc1);
             }
             out[out0] = hsum8(acc0.lane(0), acc0.lane(2), acc0.lane(4), acc0.lane(6), acc0.lane(1), acc0.lane(3),
                     acc0.lane(5), acc0.lane(7));
@@ -292,7 +294,8 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                         .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
                 FloatVector w2 = (FloatVector) q.lanewise(VectorOperators.LSHL, 8)
                         .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
-                FloatVector w3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector w3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24)
+                        .convertShape(VectorOperators.I2F, F, 0);
                 float dw = Halfs.f16ToFloat(w.get(HALF, bo));
                 FloatVector s0 = w0.mul(FloatVector.fromArray(F, xp, x0 + e));
                 FloatVector s1 = w0.mul(FloatVector.fromArray(F, xp, x1 + e));
@@ -364,7 +367,8 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                         .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
                 FloatVector wa2 = (FloatVector) q.lanewise(VectorOperators.LSHL, 8)
                         .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
-                FloatVector wa3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector wa3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24)
+                        .convertShape(VectorOperators.I2F, F, 0);
                 q = IntVector.fromMemorySegment(I, w, bo1 + 2, LE);
                 FloatVector wb0 = (FloatVector) q.lanewise(VectorOperators.LSHL, 24)
                         .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
@@ -372,7 +376,8 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                         .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
                 FloatVector wb2 = (FloatVector) q.lanewise(VectorOperators.LSHL, 8)
                         .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
-                FloatVector wb3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector wb3 = (FloatVector) q.lanewise(VectorOperators.ASHR, 24)
+                        .convertShape(VectorOperators.I2F, F, 0);
                 FloatVector g = FloatVector.fromArray(F, gd, gAt + 8 * b);
                 FloatVector da = g.mul(dwa);
                 FloatVector db = g.mul(dwb);
@@ -498,13 +503,15 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
                         .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 IntVector quads0 = pairs0.add(pairs0.rearrange(SWAP_INTS));
                 float d0 = Halfs.f16ToFloat(w.get(HALF, off + bb)) * dx;
-                acc0 = FloatVector.broadcast(F, d0).fma((FloatVector) quads0.convertShape(VectorOperators.I2F, F, 0), acc0);
+                acc0 = FloatVector.broadcast(F, d0)
+                        .fma((FloatVector) quads0.convertShape(VectorOperators.I2F, F, 0), acc0);
                 IntVector pairs1 = ((ShortVector) ByteVector.fromMemorySegment(B256, w, off1 + bb + 2, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(x)
                         .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
                 IntVector quads1 = pairs1.add(pairs1.rearrange(SWAP_INTS));
                 float d1 = Halfs.f16ToFloat(w.get(HALF, off1 + bb)) * dx;
-                acc1 = FloatVector.broadcast(F, d1).fma((FloatVector) quads1.convertShape(VectorOperators.I2F, F, 0), acc1);
+                acc1 = FloatVector.broadcast(F, d1)
+                        .fma((FloatVector) quads1.convertShape(VectorOperators.I2F, F, 0), acc1);
             }
             out[out0] = hsum8(acc0.lane(0), acc0.lane(2), acc0.lane(4), acc0.lane(6), acc0.lane(8), acc0.lane(10),
                     acc0.lane(12), acc0.lane(14));

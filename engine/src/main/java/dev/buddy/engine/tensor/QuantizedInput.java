@@ -290,9 +290,8 @@ public final class QuantizedInput {
     }
 
     /**
-     * Fills {@link #nibblePairs} from the quants of the last
-     * {@link #quantize} call, once per call however many matrices read them. Call from the thread that quantised,
-     * before handing the input to other threads.
+     * Fills {@link #nibblePairs} from the quants of the last {@link #quantize} call, once per call however many
+     * matrices read them. Call from the thread that quantised, before handing the input to other threads.
      */
     void prepareNibblePairs() {
         if (nibblePairsReady) {

@@ -165,7 +165,8 @@ class Q4_0PromptTileProperties {
         int rows = 8 * groups;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = TestTensors.q4_0Tensor(rows, 32 * blocks, 0, misalign, rnd, arena);
-            MemorySegment packed = lanes ? Q4_0RowGroups.packLanes(t, rows, blocks) : Q4_0RowGroups.pack(t, rows, blocks);
+            MemorySegment packed = lanes ? Q4_0RowGroups.packLanes(t, rows, blocks) : Q4_0RowGroups.pack(t, rows,
+                    blocks);
             long rowBytes = 18L * blocks;
             assertEquals(rows * rowBytes, packed.byteSize());
             for (int r = 0; r < rows; r++) {
@@ -178,7 +179,8 @@ class Q4_0PromptTileProperties {
                     }
                     for (int j = 0; j < 16; j++) {
                         // lane layout: chunk j / 4, quarter j % 4, row r % 8 within it
-                        long at = lanes ? block + 16 + 32 * (j / 4) + 8 * (j % 4) + r % 8 : block + 16 + 16 * (r % 8) + j;
+                        long at = lanes ? block + 16 + 32 * (j / 4) + 8 * (j % 4) + r % 8
+                                : block + 16 + 16 * (r % 8) + j;
                         assertEquals(t.get(ValueLayout.JAVA_BYTE, from + 2 + j), packed.get(ValueLayout.JAVA_BYTE, at),
                                 "quant byte " + j + " of row " + r + ", block " + b + (lanes ? " (lane layout)" : ""));
                     }
