@@ -269,21 +269,23 @@ final class Q4_0RowGroups {
     /** 64-bit lanes of the other 128-bit quarter within a half: the second fold. */
     static final VectorShuffle<Long> SWAP_QUARTERS_512 = VectorShuffle.fromOp(L512, i -> i ^ 2);
     /**
-     * {@link #SPREAD_PAIRS}[2k] takes chunk k's low-nibble inputs out of a block's {@link
-     * QuantizedInput#nibblePairs}, [2k+1] its high-nibble ones: lane {@code 8q + r} (row r's byte {@code 4k + q} in
-     * the {@link #packLanes lane layout}) gets lane {@code 4k + q}, or {@code 16 + 4k + q}.
+     * {@code SPREAD_LOk} takes chunk k's low-nibble inputs out of a block's {@link QuantizedInput#nibblePairs},
+     * {@code SPREAD_HIk} its high-nibble ones: lane {@code 8q + r} (row r's byte {@code 4k + q} in the
+     * {@link #packLanes lane layout}) gets lane {@code 4k + q}, or {@code 16 + 4k + q}. Eight fields rather than an
+     * array: an array element is not a compile-time constant to C2, and a shuffle of unknown class leaves the
+     * permutation to the type profile of the Vector API's shared code.
      */
-    static final VectorShuffle<Short>[] SPREAD_PAIRS = spreadShuffles();
+    static final VectorShuffle<Short> SPREAD_LO0 = spread(0, 0);
+    static final VectorShuffle<Short> SPREAD_HI0 = spread(0, 16);
+    static final VectorShuffle<Short> SPREAD_LO1 = spread(1, 0);
+    static final VectorShuffle<Short> SPREAD_HI1 = spread(1, 16);
+    static final VectorShuffle<Short> SPREAD_LO2 = spread(2, 0);
+    static final VectorShuffle<Short> SPREAD_HI2 = spread(2, 16);
+    static final VectorShuffle<Short> SPREAD_LO3 = spread(3, 0);
+    static final VectorShuffle<Short> SPREAD_HI3 = spread(3, 16);
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Short>[] spreadShuffles() {
-        VectorShuffle<Short>[] shuffles = new VectorShuffle[8];
-        for (int v = 0; v < 8; v++) {
-            int k = v >> 1;
-            int high = (v & 1) * 16;
-            shuffles[v] = VectorShuffle.fromOp(S512, i -> high + 4 * k + (i >> 3));
-        }
-        return shuffles;
+    private static VectorShuffle<Short> spread(int chunk, int high) {
+        return VectorShuffle.fromOp(S512, i -> high + 4 * chunk + (i >> 3));
     }
 
     /**
@@ -292,7 +294,7 @@ final class Q4_0RowGroups {
      * widened chunk meets all eight rows and the four chunks' 16-bit products add up lane by lane; the eight row sums
      * are then the four 128-bit quarters added (two 64-bit lane swaps and two adds), where the row-major layout folds
      * 8 rows x 16 partial sums with blends, swaps and a multiply per row. Each chunk's inputs are one lane permutation
-     * of the block's {@link QuantizedInput#nibblePairs} ({@link #SPREAD_PAIRS}). The eight scales take three
+     * of the block's {@link QuantizedInput#nibblePairs} ({@link #SPREAD_LO0} and the others). The eight scales take three
      * operations instead of fifteen (see {@link #packLanes}). The block sums are the same exact integers (any grouping
      * is exact modulo 2^16, see the class comment) and the scale product and the FMA are {@link #dot8}'s, so every
      * result is {@link #dot8}'s bit for bit.
@@ -325,14 +327,14 @@ final class Q4_0RowGroups {
             ShortVector c3 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS + 96, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
             ShortVector p = ShortVector.fromArray(S512, xp, b * 32);
-            ShortVector s01 = c0.mul(p.rearrange(SPREAD_PAIRS[0]))
-                    .add(c0.lanewise(VectorOperators.LSHR, 4).mul(p.rearrange(SPREAD_PAIRS[1])))
-                    .add(c1.mul(p.rearrange(SPREAD_PAIRS[2])))
-                    .add(c1.lanewise(VectorOperators.LSHR, 4).mul(p.rearrange(SPREAD_PAIRS[3])));
-            ShortVector s23 = c2.mul(p.rearrange(SPREAD_PAIRS[4]))
-                    .add(c2.lanewise(VectorOperators.LSHR, 4).mul(p.rearrange(SPREAD_PAIRS[5])))
-                    .add(c3.mul(p.rearrange(SPREAD_PAIRS[6])))
-                    .add(c3.lanewise(VectorOperators.LSHR, 4).mul(p.rearrange(SPREAD_PAIRS[7])));
+            ShortVector s01 = c0.mul(p.rearrange(SPREAD_LO0))
+                    .add(c0.lanewise(VectorOperators.LSHR, 4).mul(p.rearrange(SPREAD_HI0)))
+                    .add(c1.mul(p.rearrange(SPREAD_LO1)))
+                    .add(c1.lanewise(VectorOperators.LSHR, 4).mul(p.rearrange(SPREAD_HI1)));
+            ShortVector s23 = c2.mul(p.rearrange(SPREAD_LO2))
+                    .add(c2.lanewise(VectorOperators.LSHR, 4).mul(p.rearrange(SPREAD_HI2)))
+                    .add(c3.mul(p.rearrange(SPREAD_LO3)))
+                    .add(c3.lanewise(VectorOperators.LSHR, 4).mul(p.rearrange(SPREAD_HI3)));
             // the quarters added: 16-bit lane r holds row r's sum of unbiased products, then the bias taken off
             LongVector f = s01.add(s23).reinterpretAsLongs();
             f = f.reinterpretAsShorts().add(f.rearrange(SWAP_HALVES_512).reinterpretAsShorts()).reinterpretAsLongs();
@@ -353,7 +355,7 @@ final class Q4_0RowGroups {
      * {@link #dotTokens} on the {@link #packLanes lane layout} (see {@link #dot8x512}): the four widened chunks and
      * their {@code >> 4} copies stay in registers across the token loop (AVX-512 has 32), and per token the block's
      * {@link QuantizedInput#nibblePairs} are spread chunk by chunk with one lane permutation each
-     * ({@link #SPREAD_PAIRS}). The block sums are the same exact integers and the scale product and the FMA are
+     * ({@link #SPREAD_LO0} and the others). The block sums are the same exact integers and the scale product and the FMA are
      * {@link #dotTokens}'s, so every (row, token) result is {@link #dot8}'s bit for bit.
      *
      * @param xp the tokens' {@link QuantizedInput#nibblePairs} from {@code xo}
@@ -385,10 +387,10 @@ final class Q4_0RowGroups {
                 int db = dOff + k * blocks + b;
                 // dot8x512's block sums, lane for lane (see there)
                 ShortVector p = ShortVector.fromArray(S512, xp, xo + k * cols + b * 32);
-                ShortVector s01 = c0.mul(p.rearrange(SPREAD_PAIRS[0])).add(t0.mul(p.rearrange(SPREAD_PAIRS[1])))
-                        .add(c1.mul(p.rearrange(SPREAD_PAIRS[2]))).add(t1.mul(p.rearrange(SPREAD_PAIRS[3])));
-                ShortVector s23 = c2.mul(p.rearrange(SPREAD_PAIRS[4])).add(t2.mul(p.rearrange(SPREAD_PAIRS[5])))
-                        .add(c3.mul(p.rearrange(SPREAD_PAIRS[6]))).add(t3.mul(p.rearrange(SPREAD_PAIRS[7])));
+                ShortVector s01 = c0.mul(p.rearrange(SPREAD_LO0)).add(t0.mul(p.rearrange(SPREAD_HI0)))
+                        .add(c1.mul(p.rearrange(SPREAD_LO1))).add(t1.mul(p.rearrange(SPREAD_HI1)));
+                ShortVector s23 = c2.mul(p.rearrange(SPREAD_LO2)).add(t2.mul(p.rearrange(SPREAD_HI2)))
+                        .add(c3.mul(p.rearrange(SPREAD_LO3))).add(t3.mul(p.rearrange(SPREAD_HI3)));
                 LongVector f = s01.add(s23).reinterpretAsLongs();
                 f = f.reinterpretAsShorts().add(f.rearrange(SWAP_HALVES_512).reinterpretAsShorts())
                         .reinterpretAsLongs();
