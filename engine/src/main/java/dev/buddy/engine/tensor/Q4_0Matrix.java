@@ -128,9 +128,10 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
         return wholeBlockSums;
     }
 
+    /** Only the lane-layout kernels read them; {@link #wideGroups} is set only for grouped rows. */
     @Override
     boolean readsNibblePairs() {
-        return groupedRows() && wideGroups;
+        return wideGroups;
     }
 
     /** Whether {@link #simdRows} runs this matrix through {@link Q4_0RowGroups}. */
