@@ -50,10 +50,12 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
     Q4_0Matrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q4_0, rows, cols, data, width);
         this.wholeBlockSums = rows % 8 == 0;
-        MemorySegment lanes = groupedRows() && width.native512() ? Q4_0RowGroups.packLanes(data, rows, cols / 32)
-                : null;
-        this.wideGroups = lanes != null;
-        this.groups = lanes != null ? lanes : groupedRows() ? Q4_0RowGroups.pack(data, rows, cols / 32) : null;
+        // null (rows left to the float-lane kernels) when a scale is an infinity or a NaN: see Q4_0RowGroups.pack
+        boolean grouped = wholeBlockSums && (width == VectorWidth.W256 || width == VectorWidth.W512);
+        boolean laneLayout = grouped && width.native512();
+        this.groups = !grouped ? null : laneLayout ? Q4_0RowGroups.packLanes(data, rows, cols / 32)
+                : Q4_0RowGroups.pack(data, rows, cols / 32);
+        this.wideGroups = laneLayout && groups != null;
     }
 
     @Override
@@ -136,7 +138,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
 
     /** Whether {@link #simdRows} runs this matrix through {@link Q4_0RowGroups}. */
     private boolean groupedRows() {
-        return wholeBlockSums && (width == VectorWidth.W256 || width == VectorWidth.W512);
+        return groups != null;
     }
 
     /**
@@ -172,6 +174,16 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         if (!groupedRows()) {
+            if (wholeBlockSums && width != VectorWidth.W128) {
+                // 8k rows left unpacked for a non-finite scale: ggml's repacked order one row and token at a time,
+                // which LanePrompt's prompt tiles do not keep (no quantiser writes such a scale; speed is moot)
+                for (int t = 0; t < in.tokens(); t++) {
+                    for (int r = rowFrom; r < rowTo; r++) {
+                        out[outOffset + t * rows + r] = simdDot(r, in, t);
+                    }
+                }
+                return;
+            }
             // rows not a multiple of 8 (ggml does not repack them): the float-lane kernels, prompts via LanePrompt
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
             return;

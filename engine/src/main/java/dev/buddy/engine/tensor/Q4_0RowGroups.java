@@ -35,10 +35,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code block_q4_0x8} does, rather than GGUF's row after row: eight rows in eight places of the file are eight
  * streams a row apart, which this machine's prefetchers follow badly, and eight fp16 scales 1-2 KB apart can only be
  * converted one at a time. Packed, a group is one sequential stream and its eight scales are one 16-byte load,
- * widened to float in vector lanes exactly as {@link Float#float16ToFloat}: the magnitude's bits moved to a float's
- * exponent and mantissa positions read as a float 2^112 too small (exact for normal and subnormal halves alike,
- * since the product is a power of two), the sign put back, and exponent 31 made a float's all-ones exponent with
- * the mantissa kept and NaNs quiet. The widening is written out in both kernels: as a method, C2 declines to inline
+ * widened to float in vector lanes exactly as {@link Float#float16ToFloat} for every finite half: the half's bits
+ * moved to a float's sign, exponent and mantissa positions read as a float 2^112 too small (exact for normal and
+ * subnormal halves alike, since the product is a power of two; {@link #packLanes}). A matrix with an infinite or NaN
+ * scale is not packed ({@link #pack}). The widening is written out in every kernel: as a method, C2 declines to inline
  * it into their large loop bodies (NodeCountInliningCutoff) and the call then boxes a vector per block and runs the
  * Vector API's Java fallback, which made Llama-1B Q4_0 decode 1.3-1.8x slower than before the packing. Throwaway
  * harness, one thread, four 8192x2048 Q4_0 matrices (75 MB, past the caches), the old kernel on rows spread a group
@@ -89,7 +89,10 @@ final class Q4_0RowGroups {
      * {@code b * GROUP_BLOCK} within the group, holds the eight rows' fp16 scales (row 8g+k at {@code 2k}) and then
      * their quants (row 8g+k's 16 bytes at {@code 16 + 16k}), unchanged. The copy is the size of the original, in
      * memory the garbage collector frees with the matrix; a mapped original is unloaded once copied, so the file's
-     * pages are not resident twice (they come back from the page cache if the row-wise paths read them).
+     * pages are not resident twice (they come back from the page cache if the row-wise paths read them). Null, with
+     * the original left in place, when a scale is an infinity or a NaN (exponent 31, which no quantiser writes): the
+     * kernels widen the scales with a shortcut exact only for finite halves (see {@link #packLanes}), so such a matrix
+     * stays row-wise and takes the float-lane kernels, which widen every half.
      */
     static MemorySegment pack(MemorySegment data, int rows, int blocks) {
         return pack(data, rows, blocks, false);
@@ -98,15 +101,14 @@ final class Q4_0RowGroups {
     /**
      * A copy in the lane layout of the 512-bit kernels ({@link #dot8x512}, {@link #dotTokensx512}): group and block
      * places and the eight scales as in {@link #pack(MemorySegment, int, int)}, then the block's quants as four
-     * 32-byte chunks, chunk k holding byte {@code 4k + q} of row 8g+r at {@code 32k + 8q + r}. Null, with the
-     * original left in place, when a scale is an infinity or a NaN (exponent 31, which no quantiser writes): the
-     * 512-bit kernels widen the scales with a shortcut exact only for finite halves, so such a matrix takes the
-     * row-major layout and the 256-bit kernels, whose widening covers every half.
+     * 32-byte chunks, chunk k holding byte {@code 4k + q} of row 8g+r at {@code 32k + 8q + r}. Null, as for
+     * {@link #pack(MemorySegment, int, int)}, when a scale is not finite.
      *
      * <p>The shortcut: a half sign-extended to 32 bits and shifted left by 13 has its exponent and mantissa in a
      * float's and its sign in bit 31; masked to those bits ({@code 0x8FFFE000}) it reads as a float exactly 2^-112
      * times the half, normal and subnormal alike, so one multiply by 2^112 finishes it: three operations where the
-     * general widening (exponent 31 made a float's infinity or quiet NaN) takes fifteen.
+     * general widening (exponent 31 made a float's infinity or quiet NaN) takes fifteen. Both layouts' kernels use
+     * it (the 256-bit ones since session 16).
      */
     static MemorySegment packLanes(MemorySegment data, int rows, int blocks) {
         return pack(data, rows, blocks, true);
@@ -135,7 +137,7 @@ final class Q4_0RowGroups {
                         int from = k * rowBytes + b * BLOCK;
                         out[to + 2 * k] = group[from];
                         out[to + 2 * k + 1] = group[from + 1];
-                        if (lanes && (group[from + 1] & 0x7c) == 0x7c) {
+                        if ((group[from + 1] & 0x7c) == 0x7c) {
                             nonFinite.set(true);
                         }
                         if (lanes) {
@@ -250,12 +252,8 @@ final class Q4_0RowGroups {
             // the eight fp16 scales widened exactly as Float.float16ToFloat (see the class comment)
             IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, off + bb, LE)
                     .convertShape(VectorOperators.S2I, I, 0);
-            IntVector hb = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16));
-            VectorMask<Integer> special = h.and(0x7c00).compare(VectorOperators.EQ, 0x7c00);
-            hb = hb.blend(hb.or(0x7f800000), special);
-            hb = hb.blend(hb.or(0x00400000), special.and(h.and(0x03ff).compare(VectorOperators.NE, 0)));
-            FloatVector d = hb.reinterpretAsFloats().mul(xd[dOff + b]);
+            FloatVector d = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                    .mul(0x1p112f).mul(xd[dOff + b]);
             acc = blockSums.fma(d, acc);
         }
         acc.intoArray(out, outIndex);
@@ -463,12 +461,8 @@ final class Q4_0RowGroups {
             // the eight fp16 scales widened exactly as Float.float16ToFloat (see the class comment)
             IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, off + bb, LE)
                     .convertShape(VectorOperators.S2I, I, 0);
-            IntVector hb = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16));
-            VectorMask<Integer> special = h.and(0x7c00).compare(VectorOperators.EQ, 0x7c00);
-            hb = hb.blend(hb.or(0x7f800000), special);
-            hb = hb.blend(hb.or(0x00400000), special.and(h.and(0x03ff).compare(VectorOperators.NE, 0)));
-            FloatVector dw = hb.reinterpretAsFloats();
+            FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
+                    .mul(0x1p112f);
             for (int k = 0; k < tokens; k++) {
                 int e = xo + k * cols + b * 32;
                 int db = dOff + k * blocks + b;
