@@ -51,9 +51,8 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
         super(name, GgmlType.Q4_0, rows, cols, data, width);
         this.wholeBlockSums = rows % 8 == 0;
         // null (rows left to the float-lane kernels) when a scale is an infinity or a NaN: see Q4_0RowGroups.pack
-        boolean grouped = wholeBlockSums && (width == VectorWidth.W256 || width == VectorWidth.W512);
-        boolean laneLayout = grouped && width.native512();
-        this.groups = !grouped ? null : laneLayout ? Q4_0RowGroups.packLanes(data, rows, cols / 32)
+        boolean laneLayout = groupable() && width.native512();
+        this.groups = !groupable() ? null : laneLayout ? Q4_0RowGroups.packLanes(data, rows, cols / 32)
                 : Q4_0RowGroups.pack(data, rows, cols / 32);
         this.wideGroups = laneLayout && groups != null;
     }
@@ -136,7 +135,12 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
         return wideGroups;
     }
 
-    /** Whether {@link #simdRows} runs this matrix through {@link Q4_0RowGroups}. */
+    /** Whether ggml would repack this matrix (8k rows) and the width has row-group kernels (256 bits and up). */
+    private boolean groupable() {
+        return wholeBlockSums && (width == VectorWidth.W256 || width == VectorWidth.W512);
+    }
+
+    /** Whether {@link #simdRows} runs this matrix through {@link Q4_0RowGroups}: groupable, with finite scales. */
     private boolean groupedRows() {
         return groups != null;
     }
@@ -174,7 +178,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         if (!groupedRows()) {
-            if (wholeBlockSums && width != VectorWidth.W128) {
+            if (groupable()) {
                 // 8k rows left unpacked for a non-finite scale: ggml's repacked order one row and token at a time,
                 // which LanePrompt's prompt tiles do not keep (no quantiser writes such a scale; speed is moot)
                 for (int t = 0; t < in.tokens(); t++) {

@@ -249,7 +249,7 @@ final class Q4_0RowGroups {
                     .sub((short) (8 * xsum[dOff + b]));
             FloatVector blockSums = (FloatVector) ((IntVector) sums.convertShape(VectorOperators.S2I, I, 0))
                     .convertShape(VectorOperators.I2F, F, 0);
-            // the eight fp16 scales widened exactly as Float.float16ToFloat (see the class comment)
+            // the eight finite fp16 scales widened exactly as Float.float16ToFloat (see packLanes)
             IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, off + bb, LE)
                     .convertShape(VectorOperators.S2I, I, 0);
             FloatVector d = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
@@ -458,7 +458,7 @@ final class Q4_0RowGroups {
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             ShortVector s7 = (ShortVector) ByteVector.fromMemorySegment(B, w, o7 + bb, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            // the eight fp16 scales widened exactly as Float.float16ToFloat (see the class comment)
+            // the eight finite fp16 scales widened exactly as Float.float16ToFloat (see packLanes)
             IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, off + bb, LE)
                     .convertShape(VectorOperators.S2I, I, 0);
             FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
