@@ -59,6 +59,11 @@ public final class TrainRouterCliCommand implements Command {
                     OptionSpec.value(null, "--val-every", "N", "steps between held-out scorings", "10"),
                     OptionSpec.value(null, "--val-tokens", "N",
                             "held-out tokens (the text's first N, in windows of --max-tokens)", "1024"),
+                    OptionSpec.value(null, "--secant", "N",
+                            "measure instead of estimate: the N running and N skipped blocks nearest the top-k cut"
+                            + " get the loss change of switching each one (one extra partial forward pass each) as"
+                            + " their gate gradient, and only they move; 0 uses the analytic slope for every block",
+                            "0"),
                     OptionSpec.value(null, "--checkpoint-every", "N",
                             "write the checkpoint and router every N steps (0: only at the end)",
                             Integer.toString(TrainConfig.defaults(1).checkpointEvery())),
@@ -104,7 +109,8 @@ public final class TrainRouterCliCommand implements Command {
                 args.intValue("--max-tokens", 2, 1 << 20), args.intValue("--threads", 1, 1024), d.relaxation(),
                 args.string("--prior"), priorData, args.intValue("--prior-sequences", 1, 1 << 20),
                 args.intValue("--checkpoint-every", 0, 10_000_000), init(args.string("--init")), validation,
-                args.intValue("--val-every", 1, 10_000_000), args.intValue("--val-tokens", 2, 1 << 24));
+                args.intValue("--val-every", 1, 10_000_000), args.intValue("--val-tokens", 2, 1 << 24),
+                args.intValue("--secant", 0, 1 << 16));
         TrainRouterCommand.run(options, lora(args), io.out(), io.err());
         return Cli.EXIT_OK;
     }

@@ -3,6 +3,7 @@ package dev.buddy.cli.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -16,7 +17,10 @@ import dev.buddy.router.train.TrainRouterCommand;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code train-router --prior}: a value that is neither a prior file nor a prior kind is a user error up front. */
+/**
+ * {@code train-router --prior}: a value that is neither a prior file nor a prior kind is a user error up front; and
+ * {@code --secant}, the measured gate gradients, on the real stories260K model.
+ */
 class TrainRouterPriorTest {
     @TempDir
     Path dir;
@@ -43,12 +47,24 @@ class TrainRouterPriorTest {
     }
 
     @Test
+    void secantTrainsARouterAndANegativeCountIsOneLine() {
+        String out = dir.resolve("secant.gguf").toString();
+        CliRun run = CliRun.run("train-router", "-m", model(), "--data", text(), "--steps", "2", "--batch", "2",
+                "--max-tokens", "24", "-t", "1", "--prior", "none", "--secant", "1", "-o", out);
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.err().contains("secant=1"), "the progress header names the setting: " + run.err());
+        assertTrue(Files.isRegularFile(Path.of(out)));
+        CliRun.run("train-router", "-m", model(), "--data", text(), "--secant", "-1", "-o", out)
+                .assertUserError("--secant");
+    }
+
+    @Test
     void theTrainerReportsAnUnknownPriorAsATypedError() {
         TrainRouterCommand.Options d = TrainRouterCommand.Options.defaults(Path.of(model()), Path.of(text()),
                 dir.resolve("r.gguf"));
         TrainRouterCommand.Options bogus = new TrainRouterCommand.Options(d.model(), d.data(), d.output(),
                 d.budgets(), 1, d.learningRate(), 0, 1, d.seed(), false, 16, 1, d.relaxation(), "bogus", null, 1, 0,
-                d.init(), null, d.validationEvery(), d.validationTokens());
+                d.init(), null, d.validationEvery(), d.validationTokens(), d.secantBlocks());
         PrintStream none = new PrintStream(OutputStream.nullOutputStream());
         InvalidTrainingOptionException e = assertThrows(InvalidTrainingOptionException.class,
                 () -> TrainRouterCommand.run(bogus, none, none));

@@ -125,10 +125,31 @@ final class ModelPass {
         }
         System.arraycopy(blockGates, 0, gates, 0, gates.length);
         this.probed = probeSkipped;
+        runBlocks(0, probeSkipped);
+    }
+
+    /**
+     * The summed NLL of the sequence routed by {@code blockGates} instead, for a finite-difference gate probe: re-runs
+     * only blocks {@code from..} (the earlier blocks' inputs must be those of this gating, i.e. {@code blockGates}
+     * agrees with the last pass below {@code from}, and no probe since started above {@code from}), then the head
+     * without gradient. Overwrites the tapes from block {@code from} on, so call it after {@link #backward}; probes
+     * of one sequence go from the highest {@code from} to the lowest.
+     */
+    double probeLoss(float[] blockGates, int from, int[] targets) {
+        if (from < 1 || blockGates.length != gates.length) {
+            throw new IllegalArgumentException("a probe re-runs blocks 1.., with one gate per block");
+        }
+        System.arraycopy(blockGates, 0, gates, 0, gates.length);
+        this.probed = false;
+        runBlocks(from, false);
+        return headLoss(targets, 1f, false);
+    }
+
+    private void runBlocks(int from, boolean probeSkipped) {
         int n = length;
         LayerWeights[] blocks = model.blocks();
         int size = n * dim;
-        for (int l = 0; l < blocks.length; l++) {
+        for (int l = from; l < blocks.length; l++) {
             BlockTape tape = tapes[l];
             float[] next = l + 1 < blocks.length ? tapes[l + 1].input : hidden;
             float m = gates[l];

@@ -27,8 +27,9 @@ import dev.buddy.router.lora.LoraFile;
 /**
  * Trains a BUDDY Decision Module on a frozen base model (paper §4.2.3, §5.1): next-token cross-entropy on the scored
  * tokens, each example routed under a budget drawn uniformly from the training set of budgets, the hard top-k mask in
- * the forward pass and a {@link GateRelaxation straight-through} gradient in the backward pass, AdamW with linear
- * warm-up and decay, global-norm clipping.
+ * the forward pass and a {@link GateRelaxation straight-through} gradient in the backward pass (from the analytic
+ * gate slopes, or with {@link TrainConfig#secantBlocks} from the measured effect of switching the blocks at the cut:
+ * {@link SecantGateProbe}), AdamW with linear warm-up and decay, global-norm clipping.
  *
  * <p>Per example: embed, run block 0, read its layer-0 features, route them (exactly as inference routes a prefill),
  * run the remaining blocks gated by the mask (skipped blocks probed for their gate gradient), score the loss, back-
@@ -277,7 +278,8 @@ public final class RouterTrainer {
                 adapters.attach(pass);
             }
             DecisionPass decision = new DecisionPass(shape, layers, capacity);
-            StepBuffers buffers = new StepBuffers(capacity, featureDim, layers, shape.size);
+            StepBuffers buffers = new StepBuffers(capacity, featureDim, layers, shape.size,
+                    config.secantBlocks());
             int[] batch = new int[config.batchSize()];
             for (int step = firstStep; step < lastStep; step++) {
                 exampleIndices(step, batch);
@@ -435,8 +437,13 @@ public final class RouterTrainer {
         double nll = pass.headLoss(b.targets, scale, true);
         // The adapters of blocks 0 and 1 need the backward pass to go through them too.
         pass.backward(lora == null ? 1 : 0, lora != null, b.gateGradients);
-        System.arraycopy(b.gateGradients, 1, b.middleGradients, 0, middle);
-        config.relaxation().scoreGradient(decision.fused(), b.middleGradients, middle, b.scoreGradients);
+        if (b.secant != null) {
+            b.secant.scoreGradients(pass, b.gates, decision.fused(), nll, b.targets, scale, config.relaxation(),
+                    b.scoreGradients);
+        } else {
+            System.arraycopy(b.gateGradients, 1, b.middleGradients, 0, middle);
+            config.relaxation().scoreGradient(decision.fused(), b.middleGradients, middle, b.scoreGradients);
+        }
         decision.backward(params, b.features, b.scoreGradients, b.gradient);
         return nll;
     }
@@ -551,8 +558,9 @@ public final class RouterTrainer {
         final double[] middleGradients;
         final double[] scoreGradients;
         final double[] gradient;
+        final SecantGateProbe secant;
 
-        StepBuffers(int capacity, int featureDim, int layers, int parameters) {
+        StepBuffers(int capacity, int featureDim, int layers, int parameters, int secantBlocks) {
             features = new float[capacity * featureDim];
             targets = new int[capacity];
             gates = new float[layers];
@@ -560,6 +568,7 @@ public final class RouterTrainer {
             middleGradients = new double[layers - 2];
             scoreGradients = new double[layers - 2];
             gradient = new double[parameters];
+            secant = secantBlocks > 0 ? new SecantGateProbe(secantBlocks, layers) : null;
         }
     }
 }

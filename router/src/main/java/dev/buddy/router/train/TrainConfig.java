@@ -34,11 +34,15 @@ import dev.buddy.router.Pooling;
  * @param checkpointEvery  write a checkpoint (and the router file) every this many steps; 0 only at the end
  * @param threads          worker threads for the model's kernels
  * @param init             how the Decision Module starts ({@link RouterInit}; random by default)
+ * @param secantBlocks     0 (the default): every block's gate gradient is the analytic slope {@code ∂L/∂m}; N &gt;
+ *                         0: the N running and N skipped middle blocks next to the top-k cut get the measured
+ *                         secant {@code L(m=1) − L(m=0)} instead, and only they move ({@link SecantGateProbe})
  */
 public record TrainConfig(double[] budgets, int steps, double learningRate, int warmupSteps, int batchSize, long seed,
                           int maxTokens, double weightDecay, double maxGradNorm, GateRelaxation relaxation,
                           boolean probeSkipped, FeatureSource featureSource, Pooling pooling, int hiddenDim, float omega,
-                          int checkpointEvery, int threads, RouterInit init) {
+                          int checkpointEvery, int threads, RouterInit init,
+                          int secantBlocks) {
 
     /** The paper's training budgets. */
     public static final double[] PAPER_BUDGETS = {0.5, 0.625, 0.75, 0.875, 1.0};
@@ -60,6 +64,9 @@ public record TrainConfig(double[] budgets, int steps, double learningRate, int 
         if (init == null) {
             throw new IllegalArgumentException("router initialisation is required");
         }
+        if (secantBlocks < 0) {
+            throw new IllegalArgumentException("secant blocks per side must be 0 (off) or more, got " + secantBlocks);
+        }
         if (maxTokens < 2) {
             throw new IllegalArgumentException("maximum sequence length must be at least 2 tokens, got " + maxTokens);
         }
@@ -80,8 +87,8 @@ public record TrainConfig(double[] budgets, int steps, double learningRate, int 
     /** The paper's settings for a run of {@code steps} steps. */
     public static TrainConfig defaults(int steps) {
         return new TrainConfig(PAPER_BUDGETS, steps, 1e-4, 100, 8, 0L, 512, 0.0, 1.0, GateRelaxation.SOFTMAX, true,
-                FeatureSource.VALUE, Pooling.MEAN, DecisionModule.DEFAULT_HIDDEN, DecisionModule.DEFAULT_OMEGA,
-                100, Runtime.getRuntime().availableProcessors(), RouterInit.RANDOM);
+                FeatureSource.VALUE, Pooling.MEAN, DecisionModule.DEFAULT_HIDDEN, DecisionModule.DEFAULT_OMEGA, 100,
+                Runtime.getRuntime().availableProcessors(), RouterInit.RANDOM, 0);
     }
 
     @Override
@@ -92,66 +99,78 @@ public record TrainConfig(double[] budgets, int steps, double learningRate, int 
     public TrainConfig withBudgets(double[] b) {
         return new TrainConfig(b, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
                 maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery,
-                threads, init);
+                threads, init, secantBlocks);
     }
 
     public TrainConfig withSteps(int s) {
         return new TrainConfig(budgets, s, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
                 maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery,
-                threads, init);
+                threads, init, secantBlocks);
     }
 
     public TrainConfig withOptimizer(double lr, int warmup, int batch) {
-        return new TrainConfig(budgets, steps, lr, warmup, batch, seed, maxTokens, weightDecay, maxGradNorm,
-                relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads, init);
+        return new TrainConfig(budgets, steps, lr, warmup, batch, seed, maxTokens, weightDecay, maxGradNorm, relaxation,
+                probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads, init, secantBlocks);
     }
 
     public TrainConfig withSeed(long s) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, s, maxTokens, weightDecay,
                 maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery,
-                threads, init);
+                threads, init, secantBlocks);
     }
 
     public TrainConfig withMaxTokens(int m) {
-        return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, m, weightDecay,
-                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery,
-                threads, init);
+        return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, m, weightDecay, maxGradNorm,
+                relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads, init,
+                secantBlocks);
     }
 
     public TrainConfig withRelaxation(GateRelaxation r) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
-                maxGradNorm, r, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads, init);
+                maxGradNorm, r, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads, init,
+                secantBlocks);
     }
 
     public TrainConfig withProbeSkipped(boolean probe) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
-                maxGradNorm, relaxation, probe, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads, init);
+                maxGradNorm, relaxation, probe, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads,
+                init, secantBlocks);
     }
 
     public TrainConfig withRouterShape(FeatureSource source, Pooling pool, int hidden, float w) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
-                maxGradNorm, relaxation, probeSkipped, source, pool, hidden, w, checkpointEvery, threads, init);
+                maxGradNorm, relaxation, probeSkipped, source, pool, hidden, w, checkpointEvery, threads, init,
+                secantBlocks);
     }
 
     public TrainConfig withCheckpointEvery(int every) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
-                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, every, threads, init);
+                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, every, threads, init,
+                secantBlocks);
     }
 
     public TrainConfig withThreads(int t) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
-                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, t, init);
+                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, t,
+                init, secantBlocks);
     }
 
     public TrainConfig withInit(RouterInit i) {
         return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
-                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads,
-                i);
+                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery,
+                threads, i, secantBlocks);
     }
 
     public TrainConfig withRegularisation(double decay, double clipNorm) {
-        return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, decay,
-                clipNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads, init);
+        return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, decay, clipNorm,
+                relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery, threads, init,
+                secantBlocks);
+    }
+
+    public TrainConfig withSecantBlocks(int perSide) {
+        return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens, weightDecay,
+                maxGradNorm, relaxation, probeSkipped, featureSource, pooling, hiddenDim, omega, checkpointEvery,
+                threads, init, perSide);
     }
 
     @Override
@@ -162,7 +181,8 @@ public record TrainConfig(double[] budgets, int steps, double learningRate, int 
                 && c.maxGradNorm == maxGradNorm && c.relaxation == relaxation && c.probeSkipped == probeSkipped
                 && c.featureSource == featureSource
                 && c.pooling == pooling && c.hiddenDim == hiddenDim && Float.compare(c.omega, omega) == 0
-                && c.checkpointEvery == checkpointEvery && c.threads == threads && c.init == init;
+                && c.checkpointEvery == checkpointEvery && c.threads == threads && c.init == init
+                && c.secantBlocks == secantBlocks;
     }
 
     @Override
@@ -176,6 +196,7 @@ public record TrainConfig(double[] budgets, int steps, double learningRate, int 
                 + ", warmup=" + warmupSteps + ", batch=" + batchSize + ", seed=" + seed + ", maxTokens=" + maxTokens
                 + ", weightDecay=" + weightDecay + ", maxGradNorm=" + maxGradNorm
                 + ", relaxation=" + relaxation + ", probeSkipped=" + probeSkipped + ", features=" + featureSource
-                + ", pooling=" + pooling + ", hidden=" + hiddenDim + ", omega=" + omega + ", checkpointEvery=" + checkpointEvery + ", threads=" + threads + ", init=" + init.cliName() + "]";
+                + ", pooling=" + pooling + ", hidden=" + hiddenDim + ", omega=" + omega + ", checkpointEvery=" + checkpointEvery + ", threads=" + threads + ", init=" + init.cliName()
+                + (secantBlocks == 0 ? "" : ", secant=" + secantBlocks) + "]";
     }
 }

@@ -43,12 +43,14 @@ public final class TrainRouterCommand {
      * @param validation      held-out text for checkpoint selection ({@link Validation}), or null for none
      * @param validationEvery steps between held-out scorings
      * @param validationTokens held-out tokens: the text's first N, in windows of {@code maxTokens}
+     * @param secantBlocks    blocks per side of the top-k cut whose gate gradient is measured ({@link
+     *                        TrainConfig#secantBlocks}); 0 for the analytic slope everywhere
      */
     public record Options(Path model, Path data, Path output, double[] budgets, int steps, double learningRate,
                           int warmupSteps, int batchSize, long seed, boolean resume, int maxTokens, int threads,
                           GateRelaxation relaxation, String prior, Path priorData, int priorSequences,
                           int checkpointEvery, RouterInit init, Path validation, int validationEvery,
-                          int validationTokens) {
+                          int validationTokens, int secantBlocks) {
         public Options {
             budgets = budgets.clone();
             if (validation != null && (validationEvery < 1 || validationTokens < 2)) {
@@ -62,7 +64,8 @@ public final class TrainRouterCommand {
             TrainConfig d = TrainConfig.defaults(1000);
             return new Options(model, data, output, d.budgets(), d.steps(), d.learningRate(), d.warmupSteps(),
                     d.batchSize(), d.seed(), false, d.maxTokens(), d.threads(), d.relaxation(),
-                    PriorKind.TAYLOR.fileName(), null, 64, d.checkpointEvery(), d.init(), null, 10, 1024);
+                    PriorKind.TAYLOR.fileName(), null, 64, d.checkpointEvery(), d.init(), null, 10, 1024,
+                    d.secantBlocks());
         }
 
         @Override
@@ -75,7 +78,7 @@ public final class TrainRouterCommand {
             TrainConfig d = TrainConfig.defaults(steps);
             return new TrainConfig(budgets, steps, learningRate, warmupSteps, batchSize, seed, maxTokens,
                     d.weightDecay(), d.maxGradNorm(), relaxation, d.probeSkipped(), d.featureSource(), d.pooling(),
-                    d.hiddenDim(), d.omega(), checkpointEvery, threads, init);
+                    d.hiddenDim(), d.omega(), checkpointEvery, threads, init, secantBlocks);
         }
     }
 

@@ -71,7 +71,8 @@ final class TrainingCheckpoint {
                 + ", relaxation=" + c.relaxation().cliName() + ", probeSkipped=" + c.probeSkipped()
                 + ", features=" + c.featureSource().fileName()
                 + ", pooling=" + c.pooling().fileName() + ", hidden=" + c.hiddenDim() + ", omega=" + c.omega()
-                + (c.init() == RouterInit.RANDOM ? "" : ", init=" + c.init().cliName());
+                + (c.init() == RouterInit.RANDOM ? "" : ", init=" + c.init().cliName())
+                + (c.secantBlocks() == 0 ? "" : ", secant=" + c.secantBlocks());
     }
 
     static void write(Path path, State s) throws IOException {

@@ -50,14 +50,8 @@ class LoraGradientProperties {
 
     @AfterContainer
     static void close() throws IOException {
-        MODELS.values().forEach(FrozenModel::close);
         POOL.close();
-        try (var files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                Files.delete(p);
-            }
-        }
-        Files.delete(dir);
+        SyntheticModel.closeAndDelete(MODELS.values(), dir);
         System.out.println("LoRA: largest relative errors, analytic vs finite differences: "
                 + new java.util.TreeMap<>(WORST));
     }

@@ -53,14 +53,8 @@ class ModelGradientProperties {
 
     @AfterContainer
     static void close() throws IOException {
-        MODELS.values().forEach(FrozenModel::close);
         POOL.close();
-        try (var files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                Files.delete(p);
-            }
-        }
-        Files.delete(dir);
+        SyntheticModel.closeAndDelete(MODELS.values(), dir);
         System.out.println("largest relative errors, analytic vs finite differences: " + new java.util.TreeMap<>(WORST));
     }
 
@@ -206,7 +200,7 @@ class ModelGradientProperties {
                 + " (relative error " + error + ")");
     }
 
-    private static int[] randomTokens(SplittableRandom random, FrozenModel model, int n) {
+    static int[] randomTokens(SplittableRandom random, FrozenModel model, int n) {
         int[] tokens = new int[n];
         for (int t = 0; t < n; t++) {
             tokens[t] = random.nextInt(model.spec().vocabSize());
@@ -215,7 +209,7 @@ class ModelGradientProperties {
     }
 
     /** Random next-token targets, with a few positions left unscored as a prompt would be. */
-    private static int[] targetsOf(SplittableRandom random, FrozenModel model, int n) {
+    static int[] targetsOf(SplittableRandom random, FrozenModel model, int n) {
         int[] targets = new int[n];
         for (int t = 0; t < n; t++) {
             targets[t] = t > 0 && random.nextInt(4) == 0 ? -1 : random.nextInt(model.spec().vocabSize());

@@ -97,6 +97,26 @@ class RouterTrainerTest {
     }
 
     @Test
+    void secantRunResumesBitIdenticallyAndTrainsOtherWeightsThanTheSlopes(@TempDir Path tmp) throws IOException {
+        Prior prior = new Prior("taylor", new float[] {0.5f, -1.2f, 0.7f});
+        TrainConfig secant = config().withSecantBlocks(1);
+        Path whole = tmp.resolve("whole.gguf");
+        var straight = RouterTrainer.train(model, data, secant, prior, whole, false, null);
+        Path split = tmp.resolve("split.gguf");
+        RouterTrainer.train(model, data, secant, prior, split, false, null, 3);
+        CheckpointException other = assertThrows(CheckpointException.class, () -> RouterTrainer.train(model, data,
+                config(), prior, split, true, null));
+        assertTrue(other.getMessage().contains("secant"), other.getMessage());
+        var resumed = RouterTrainer.train(model, data, secant, prior, split, true, null);
+        assertArrayEquals(weights(whole), weights(split));
+        assertArrayEquals(straight.stepLosses(), resumed.stepLosses());
+        Path slopes = tmp.resolve("slopes.gguf");
+        RouterTrainer.train(model, data, config(), prior, slopes, false, null);
+        assertFalse(java.util.Arrays.equals(weights(whole), weights(slopes)),
+                "measured gate gradients must give another router than the analytic slopes");
+    }
+
+    @Test
     void resumeWithOtherSettingsIsRefusedNamingThem(@TempDir Path tmp) throws IOException {
         Prior prior = Prior.none(3);
         Path out = tmp.resolve("r.gguf");

@@ -119,4 +119,15 @@ record SyntheticModel(String architecture, int blocks, int dim, int heads, int k
         double v = random.nextDouble();
         return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
     }
+
+    /** Closes property-test models and deletes the directory they were written to (one level, files only). */
+    static void closeAndDelete(java.util.Collection<FrozenModel> models, Path dir) throws IOException {
+        models.forEach(FrozenModel::close);
+        try (var files = java.nio.file.Files.list(dir)) {
+            for (Path p : files.toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        }
+        java.nio.file.Files.delete(dir);
+    }
 }

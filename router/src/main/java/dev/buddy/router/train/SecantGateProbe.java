@@ -1,0 +1,101 @@
+package dev.buddy.router.train;
+
+/**
+ * Finite-difference gate gradients for the blocks at the top-k boundary, in place of the straight-through
+ * estimator's first-order ones ({@code --secant N}).
+ *
+ * <p>The analytic gate gradient {@code ∂L/∂m} is a slope: at {@code m = 1} for a running block, where a pretrained
+ * model's loss is flat, and at {@code m = 0} for a skipped one, where it is steep, so it misjudges what switching a
+ * block actually does (RESULTS.md, "Why BUDDY loses here", item 3). Only the blocks next to the cut decide the route,
+ * so this probe measures them exactly: for the {@code N} running middle blocks with the lowest fused scores and the
+ * {@code N} skipped ones with the highest, it re-runs the sequence with that one gate flipped and takes the secant
+ * {@code g_j = L(m_j = 1) − L(m_j = 0)} (negative: block j lowers the loss on this sequence). The relaxation then
+ * moves the scores over those 2N blocks only ({@link GateRelaxation#scoreGradient} on the boundary set); blocks far
+ * from the cut get no gradient, since nudging them changes no route.
+ *
+ * <p>Each probe re-runs the blocks from the flipped one to the last and the head, without a backward pass: probes
+ * go from the highest block to the lowest so each starts from inputs the main pass left intact.
+ */
+final class SecantGateProbe {
+    private final int blocksPerSide;
+    private final int middle;
+    private final int[] chosen;
+    private final float[] probeGates;
+    private final float[] windowFused;
+    private final double[] windowSecants;
+    private final double[] windowGradients;
+    private final boolean[] taken;
+
+    SecantGateProbe(int blocksPerSide, int layerCount) {
+        if (blocksPerSide < 1) {
+            throw new IllegalArgumentException("a secant probe needs at least 1 block per side, got " + blocksPerSide);
+        }
+        this.blocksPerSide = blocksPerSide;
+        this.middle = layerCount - 2;
+        this.chosen = new int[2 * blocksPerSide];
+        this.probeGates = new float[layerCount];
+        this.windowFused = new float[2 * blocksPerSide];
+        this.windowSecants = new double[2 * blocksPerSide];
+        this.windowGradients = new double[2 * blocksPerSide];
+        this.taken = new boolean[middle];
+    }
+
+    /**
+     * Writes {@code ∂L/∂s'} for the boundary blocks into {@code scoreGradients} (0 elsewhere). Call after the main
+     * pass's {@link ModelPass#backward}.
+     *
+     * @param gates      the main pass's gates, one per block
+     * @param fused      s', one per middle block
+     * @param baseLoss   the main pass's summed NLL
+     * @param lossScale  the factor the main loss was scaled by (1 / scored tokens of the batch)
+     */
+    void scoreGradients(ModelPass pass, float[] gates, float[] fused, double baseLoss, int[] targets,
+                        float lossScale, GateRelaxation relaxation, double[] scoreGradients) {
+        int count = 0;
+        java.util.Arrays.fill(taken, false);
+        count = pick(gates, fused, true, count);
+        count = pick(gates, fused, false, count);
+        java.util.Arrays.fill(scoreGradients, 0, middle, 0.0);
+        if (count < 2) {
+            return; // nothing to compare: full depth, or a single candidate
+        }
+        // Highest block first: each probe re-runs from its block, so lower blocks' inputs stay intact.
+        java.util.Arrays.sort(chosen, 0, count);
+        for (int c = count - 1; c >= 0; c--) {
+            int block = chosen[c] + 1;
+            System.arraycopy(gates, 0, probeGates, 0, gates.length);
+            boolean running = gates[block] != 0f;
+            probeGates[block] = running ? 0f : 1f;
+            double flipped = pass.probeLoss(probeGates, block, targets);
+            double secant = running ? baseLoss - flipped : flipped - baseLoss;
+            windowSecants[c] = secant * lossScale;
+            windowFused[c] = fused[chosen[c]];
+        }
+        relaxation.scoreGradient(windowFused, windowSecants, count, windowGradients);
+        for (int c = 0; c < count; c++) {
+            scoreGradients[chosen[c]] = windowGradients[c];
+        }
+    }
+
+    /** Adds the {@code blocksPerSide} running (or skipped) middle blocks nearest the cut to {@link #chosen}. */
+    private int pick(float[] gates, float[] fused, boolean running, int count) {
+        for (int n = 0; n < blocksPerSide; n++) {
+            int best = -1;
+            for (int j = 0; j < middle; j++) {
+                if (taken[j] || (gates[j + 1] != 0f) != running) {
+                    continue;
+                }
+                // Running: the lowest score is next to leave; skipped: the highest is next to enter.
+                if (best < 0 || (running ? fused[j] < fused[best] : fused[j] > fused[best])) {
+                    best = j;
+                }
+            }
+            if (best < 0) {
+                break;
+            }
+            taken[best] = true;
+            chosen[count++] = best;
+        }
+        return count;
+    }
+}
