@@ -274,12 +274,12 @@ public final class RouterTrainer {
                 selection.start(firstStep, params);
             }
             ModelPass pass = new ModelPass(model, capacity, pool);
+            StepBuffers buffers = new StepBuffers(capacity, featureDim, layers, shape.size,
+                    config.secantBlocks());
             if (adapters != null) {
                 adapters.attach(pass);
             }
             DecisionPass decision = new DecisionPass(shape, layers, capacity);
-            StepBuffers buffers = new StepBuffers(capacity, featureDim, layers, shape.size,
-                    config.secantBlocks());
             int[] batch = new int[config.batchSize()];
             for (int step = firstStep; step < lastStep; step++) {
                 exampleIndices(step, batch);
@@ -335,6 +335,9 @@ public final class RouterTrainer {
                 if (selection != null && (end || (step + 1) % validation.every() == 0)) {
                     selection.score(step + 1, params);
                 }
+            }
+            if (progress != null && buffers.secant != null && firstStep < lastStep) {
+                progress.println(buffers.secant.describe());
             }
         }
         if (progress != null && firstStep >= lastStep) {
@@ -438,8 +441,8 @@ public final class RouterTrainer {
         // The adapters of blocks 0 and 1 need the backward pass to go through them too.
         pass.backward(lora == null ? 1 : 0, lora != null, b.gateGradients);
         if (b.secant != null) {
-            b.secant.scoreGradients(pass, b.gates, decision.fused(), nll, b.targets, scale, config.relaxation(),
-                    b.scoreGradients);
+            b.secant.scoreGradients(pass, b.gates, decision.fused(), nll, b.targets, e.targetCount(), scale,
+                    config.relaxation(), b.scoreGradients);
         } else {
             System.arraycopy(b.gateGradients, 1, b.middleGradients, 0, middle);
             config.relaxation().scoreGradient(decision.fused(), b.middleGradients, middle, b.scoreGradients);

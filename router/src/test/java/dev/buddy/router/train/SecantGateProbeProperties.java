@@ -1,6 +1,7 @@
 package dev.buddy.router.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -108,8 +109,12 @@ class SecantGateProbeProperties {
         double base = fullPassLoss(model, tokens, targets, gates, n);
         double[] gradients = new double[middle];
         Arrays.fill(gradients, Double.NaN);
-        new SecantGateProbe(perSide, blocks).scoreGradients(pass, gates, fused, base, targets, scale, relaxation,
-                gradients);
+        int scored = 0;
+        for (int t = 0; t < n; t++) {
+            scored += targets[t] >= 0 ? 1 : 0;
+        }
+        SecantGateProbe probe = new SecantGateProbe(perSide, blocks);
+        probe.scoreGradients(pass, gates, fused, base, targets, scored, scale, relaxation, gradients);
 
         // The cut's neighbours: the lowest-scored running blocks and the highest-scored skipped ones.
         boolean[] window = new boolean[middle];
@@ -138,6 +143,25 @@ class SecantGateProbeProperties {
         if (count >= 2) {
             relaxation.scoreGradient(windowFused, windowSecants, count, expected);
         }
+        // The report: an inversion is a skipped block at the cut measured more useful than a running one.
+        double worstRunning = Double.NEGATIVE_INFINITY;
+        double bestSkipped = Double.POSITIVE_INFINITY;
+        c = 0;
+        for (int j = 0; j < middle; j++) {
+            if (window[j]) {
+                double secant = windowSecants[c++];
+                if (gates[j + 1] != 0f) {
+                    worstRunning = Math.max(worstRunning, secant);
+                } else {
+                    bestSkipped = Math.min(bestSkipped, secant);
+                }
+            }
+        }
+        boolean twoSided = k > 0 && k < middle;
+        String report = probe.describe();
+        boolean inverted = twoSided && bestSkipped < worstRunning;
+        String counted = "on " + (inverted ? 1 : 0) + " of " + (twoSided ? 1 : 0) + " examples";
+        assertTrue(report.contains(counted), counted + " in " + report);
         c = 0;
         for (int j = 0; j < middle; j++) {
             double want = window[j] ? expected[c++] : 0.0;
