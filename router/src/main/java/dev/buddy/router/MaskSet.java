@@ -1,18 +1,21 @@
 package dev.buddy.router;
 
 /**
- * The set of distinct block masks seen, as an open-addressing hash table over packed 64-bit words. Adding a mask
- * already present allocates nothing; the table only grows (doubling) when a new mask pushes it past half full.
+ * The set of distinct block masks seen, each with a weight (e.g. the tokens that ran it), as an open-addressing hash
+ * table over packed 64-bit words. Adding a mask already present allocates nothing; the table only grows (doubling)
+ * when a new mask pushes it past half full.
  */
-final class MaskSet {
+public final class MaskSet {
     private final int layerCount;
     private final int words;
     private final long[] packed;
     private long[] table;
     private boolean[] used;
+    private long[] weights;
     private int size;
+    private long totalWeight;
 
-    MaskSet(int layerCount) {
+    public MaskSet(int layerCount) {
         this.layerCount = layerCount;
         this.words = (layerCount + 63) / 64;
         this.packed = new long[words];
@@ -22,26 +25,36 @@ final class MaskSet {
     private void allocate(int capacity) {
         table = new long[capacity * words];
         used = new boolean[capacity];
+        weights = new long[capacity];
     }
 
-    int size() {
+    /** Distinct masks added since the last {@link #clear}. */
+    public int size() {
         return size;
     }
 
-    void clear() {
+    public void clear() {
         java.util.Arrays.fill(used, false);
+        java.util.Arrays.fill(weights, 0L);
         size = 0;
+        totalWeight = 0;
     }
 
-    /** Adds the mask; returns true if it was not there before. */
-    boolean add(boolean[] mask) {
+    /** Adds the mask with weight 1; returns true if it was not there before. */
+    public boolean add(boolean[] mask) {
+        return add(mask, 0, 1);
+    }
+
+    /** Adds {@code masks[offset, offset + layerCount)} with {@code weight}; returns true if it was not there before. */
+    public boolean add(boolean[] masks, int offset, long weight) {
         java.util.Arrays.fill(packed, 0L);
         for (int i = 0; i < layerCount; i++) {
-            if (mask[i]) {
+            if (masks[offset + i]) {
                 packed[i >>> 6] |= 1L << (i & 63);
             }
         }
-        if (!insert(packed)) {
+        totalWeight += weight;
+        if (!insert(packed, weight)) {
             return false;
         }
         if (2 * size > used.length) {
@@ -50,16 +63,29 @@ final class MaskSet {
         return true;
     }
 
-    private boolean insert(long[] key) {
+    /** The largest weight of one mask over the sum of all weights (NaN when empty). */
+    public double topShare() {
+        long top = 0;
+        for (int s = 0; s < used.length; s++) {
+            if (used[s]) {
+                top = Math.max(top, weights[s]);
+            }
+        }
+        return totalWeight == 0 ? Double.NaN : top / (double) totalWeight;
+    }
+
+    private boolean insert(long[] key, long weight) {
         int capacity = used.length;
         int slot = hash(key) & (capacity - 1);
         while (used[slot]) {
             if (equalsAt(slot, key)) {
+                weights[slot] += weight;
                 return false;
             }
             slot = (slot + 1) & (capacity - 1);
         }
         used[slot] = true;
+        weights[slot] = weight;
         System.arraycopy(key, 0, table, slot * words, words);
         size++;
         return true;
@@ -87,13 +113,14 @@ final class MaskSet {
     private void grow() {
         long[] oldTable = table;
         boolean[] oldUsed = used;
+        long[] oldWeights = weights;
         allocate(oldUsed.length * 2);
         size = 0;
         long[] key = new long[words];
         for (int s = 0; s < oldUsed.length; s++) {
             if (oldUsed[s]) {
                 System.arraycopy(oldTable, s * words, key, 0, words);
-                insert(key);
+                insert(key, oldWeights[s]);
             }
         }
     }

@@ -1,11 +1,16 @@
 package dev.buddy.router.eval;
 
+import dev.buddy.router.MaskSet;
+
 /**
  * How many transformer blocks ran, summed over every token the model was run on: the compute axis of the
- * accuracy–compute plot. Block 0 always counts as run.
+ * accuracy–compute plot. Block 0 always counts as run. Also which paths (block masks) the tokens took, so a report
+ * can say whether a router routes at all: a static plan runs one path for every token.
  */
 public final class BlockUsage {
     private final int layerCount;
+    private final MaskSet paths;
+    private final boolean[] dense;
     private long tokens;
     private long blocksRun;
 
@@ -14,6 +19,9 @@ public final class BlockUsage {
             throw new IllegalArgumentException("layer count must be positive, got " + layerCount);
         }
         this.layerCount = layerCount;
+        this.paths = new MaskSet(layerCount);
+        this.dense = new boolean[layerCount];
+        java.util.Arrays.fill(dense, true);
     }
 
     /** {@code tokenCount} tokens each ran the blocks set in {@code runBlock} (entry 0 counted as run). */
@@ -29,12 +37,24 @@ public final class BlockUsage {
         }
         tokens += tokenCount;
         blocksRun += (long) run * tokenCount;
+        paths.add(masks, offset, tokenCount);
     }
 
     /** {@code tokenCount} tokens ran every block. */
     public void recordDense(int tokenCount) {
         tokens += tokenCount;
         blocksRun += (long) layerCount * tokenCount;
+        paths.add(dense, 0, tokenCount);
+    }
+
+    /** Distinct block paths the tokens took. */
+    public int distinctPaths() {
+        return paths.size();
+    }
+
+    /** The share of tokens on the most common path (1 for a static plan); NaN before any token ran. */
+    public double topPathShare() {
+        return paths.topShare();
     }
 
     public long tokens() {
@@ -53,5 +73,6 @@ public final class BlockUsage {
     public void reset() {
         tokens = 0;
         blocksRun = 0;
+        paths.clear();
     }
 }

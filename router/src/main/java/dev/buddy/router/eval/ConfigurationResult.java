@@ -16,18 +16,41 @@ import java.util.Objects;
  * @param perplexities     perplexity results by corpus
  * @param budgetChoices    under {@code auto}: by task, how often the Budget Predictor chose each budget (empty for a
  *                         fixed budget)
+ * @param paths            how many distinct block paths the tokens took and the share on the most common one
  */
 public record ConfigurationResult(String method, String budget, double nominalFraction, double executedFraction,
                                   Map<Task, TaskResult> tasks, Map<PerplexityCorpus, PerplexityResult> perplexities,
-                                  Map<Task, BudgetChoices.Distribution> budgetChoices) {
+                                  Map<Task, BudgetChoices.Distribution> budgetChoices, PathSpread paths) {
+    /**
+     * @param distinct distinct block masks over every token evaluated (1 for dense and for a static plan); 0 unknown
+     * @param topShare the share of tokens on the most common mask; NaN unknown
+     */
+    public record PathSpread(int distinct, double topShare) {
+        public static final PathSpread UNKNOWN = new PathSpread(0, Double.NaN);
+
+        /** Whether every token took the same path. */
+        public boolean isStatic() {
+            return distinct == 1;
+        }
+    }
+
     public ConfigurationResult {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(budget, "budget");
+        Objects.requireNonNull(paths, "paths");
         tasks = Collections.unmodifiableMap(tasks.isEmpty() ? new EnumMap<>(Task.class) : new EnumMap<>(tasks));
         perplexities = Collections.unmodifiableMap(perplexities.isEmpty() ? new EnumMap<>(PerplexityCorpus.class)
                 : new EnumMap<>(perplexities));
         budgetChoices = Collections.unmodifiableMap(budgetChoices.isEmpty() ? new EnumMap<>(Task.class)
                 : new EnumMap<>(budgetChoices));
+    }
+
+    /** A result whose paths were not counted. */
+    public ConfigurationResult(String method, String budget, double nominalFraction, double executedFraction,
+                               Map<Task, TaskResult> tasks, Map<PerplexityCorpus, PerplexityResult> perplexities,
+                               Map<Task, BudgetChoices.Distribution> budgetChoices) {
+        this(method, budget, nominalFraction, executedFraction, tasks, perplexities, budgetChoices,
+                PathSpread.UNKNOWN);
     }
 
     /** A fixed-budget result (no chosen-budget distribution). */

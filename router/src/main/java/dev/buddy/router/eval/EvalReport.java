@@ -183,6 +183,18 @@ public final class EvalReport {
                 }
             }
         }
+        if (results.stream().anyMatch(r -> r.paths().distinct() > 0)) {
+            sb.append("\nBlock paths (distinct masks over every token evaluated, and the share of tokens on the most"
+                    + " common one; a static plan, or a router that routes as one, has 1 path):\n\n");
+            sb.append("| Method | Budget | Paths | Top path |\n|---|---:|---:|---:|\n");
+            for (ConfigurationResult r : results) {
+                if (r.paths().distinct() > 0) {
+                    sb.append("| ").append(r.method()).append(" | ").append(r.budget()).append(" | ")
+                            .append(r.paths().distinct()).append(" | ").append(percent(r.paths().topShare()))
+                            .append(" % |\n");
+                }
+            }
+        }
         if (results.stream().anyMatch(r -> !r.budgetChoices().isEmpty())) {
             sb.append("\nBudgets chosen by the Budget Predictor (budget auto; counts of routed sequences, mean chosen"
                     + " b = fraction of blocks executed):\n\n");
@@ -312,6 +324,10 @@ public final class EvalReport {
                 ppl.put(p.corpus().key(), m);
             }
             entry.put("perplexity", ppl);
+            if (r.paths().distinct() > 0) {
+                entry.put("distinct_paths", r.paths().distinct());
+                entry.put("top_path_share", rounded(r.paths().topShare(), 6));
+            }
             if (!r.budgetChoices().isEmpty()) {
                 entry.put("budget_choices", budgetChoicesJson(r));
             }

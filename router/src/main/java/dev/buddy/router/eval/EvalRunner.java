@@ -68,8 +68,10 @@ public final class EvalRunner {
                         inputs.stride(), bar.listener()));
             }
         }
+        BlockUsage usage = scorer.usage();
         return new ConfigurationResult(config.method(), config.budget(), config.nominalFraction(),
-                scorer.usage().executedFraction(), tasks, ppl, choices);
+                usage.executedFraction(), tasks, ppl, choices,
+                new ConfigurationResult.PathSpread(usage.distinctPaths(), usage.topPathShare()));
     }
 
     private Bar bar(String label, long total) {

@@ -171,6 +171,10 @@ public final class Evaluation {
         StringBuilder sb = new StringBuilder();
         sb.append(r.method()).append('@').append(r.budget()).append(String.format(Locale.ROOT,
                 ": executed %.3f of blocks", r.computeFraction()));
+        if (r.paths().distinct() > 0) {
+            sb.append(String.format(Locale.ROOT, " on %d path%s (top %.1f%% of tokens)", r.paths().distinct(),
+                    r.paths().distinct() == 1 ? "" : "s", 100 * r.paths().topShare()));
+        }
         if (!r.tasks().isEmpty()) {
             sb.append(String.format(Locale.ROOT, ", mean accuracy %.2f%%", r.meanAccuracyPercent()));
         }

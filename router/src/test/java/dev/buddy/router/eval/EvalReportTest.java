@@ -100,6 +100,21 @@ class EvalReportTest {
     }
 
     @Test
+    void pathCountsGetTheirOwnTableAndJsonFieldsWhenKnown() {
+        assertFalse(report().markdown().contains("Block paths"), "no path table when no result counted paths");
+        ConfigurationResult plain = config("buddy", 0.75, 195, 1345, 2370, 8.25);
+        ConfigurationResult counted = new ConfigurationResult(plain.method(), plain.budget(), 0.75, 0.75,
+                plain.tasks(), plain.perplexities(), Map.of(), new ConfigurationResult.PathSpread(17, 0.625));
+        EvalReport r = new EvalReport("m.gguf", Map.of(), List.of(counted));
+        assertTrue(r.markdown().contains("| Method | Budget | Paths | Top path |\n|---|---:|---:|---:|\n"
+                + "| buddy | 0.75 | 17 | 62.50 % |"), r.markdown());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> entry = ((List<Map<String, Object>>) r.json().get("results")).get(0);
+        assertEquals(17, entry.get("distinct_paths"));
+        assertEquals(0.625, (Double) entry.get("top_path_share"), 0.0);
+    }
+
+    @Test
     void filesAreWrittenAtomicallyAndParse(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve(EvalReport.SUMMARY), "stale");
         EvalReport.Written written = report().writeAll(dir);

@@ -8,7 +8,9 @@ import dev.buddy.router.Budget;
 import dev.buddy.router.DynamicRouter;
 import dev.buddy.router.FeatureSource;
 import dev.buddy.router.Pooling;
+import dev.buddy.router.Provenance;
 import dev.buddy.router.RandomRouter;
+import dev.buddy.router.StaticPlan;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -63,6 +65,34 @@ class EvalRunnerTest {
         String bars = err.toString(StandardCharsets.UTF_8);
         assertTrue(bars.contains("dense@1.0 piqa") && bars.contains("buddy@0.6 tinystories ppl"), bars);
         assertTrue(bars.contains("7/7 100.0%"), bars);
+    }
+
+    @Test
+    void pathsCountTheMasksTheTokensRan() {
+        ToyCausalModel model = new ToyCausalModel(60, LAYERS, 4, 40, 16);
+        DynamicRouter router = RandomRouter.create(LAYERS, 4, "cd".repeat(32), "llama", 3, FeatureSource.VALUE,
+                Pooling.MEAN, false);
+        StaticPlan plan = StaticPlan.fromScores("plan", new float[] {3f, 1f, 4f, 1f, 5f, 9f, 2f, 6f},
+                new Provenance("cd".repeat(32), "llama", false, new float[0], "plan", "none"));
+        int[] stream = new int[90];
+        for (int i = 0; i < stream.length; i++) {
+            stream[i] = 3 + (i * 7) % 57;
+        }
+        EvalRunner.Inputs inputs = new EvalRunner.Inputs(Map.of(Task.PIQA, examples(Task.PIQA, 5)),
+                Map.of(PerplexityCorpus.TINYSTORIES, stream), 32, 16);
+        for (RoutingMode mode : RoutingMode.values()) {
+            EvalRunner runner = new EvalRunner(model, new ToyCausalModel.Encoder(60), mode, false, null);
+            ConfigurationResult dense = runner.evaluate(EvalConfiguration.dense(), inputs);
+            ConfigurationResult fixed = runner.evaluate(EvalConfiguration.routed("plan", plan, Budget.drop(4),
+                    LAYERS), inputs);
+            ConfigurationResult routed = runner.evaluate(EvalConfiguration.routed("buddy", router, Budget.drop(4),
+                    LAYERS), inputs);
+            assertEquals(new ConfigurationResult.PathSpread(1, 1.0), dense.paths(), mode + ": dense");
+            assertEquals(new ConfigurationResult.PathSpread(1, 1.0), fixed.paths(), mode + ": a static plan");
+            ConfigurationResult.PathSpread spread = routed.paths();
+            assertTrue(spread.distinct() >= 1 && spread.topShare() >= 1.0 / spread.distinct()
+                    && spread.topShare() <= 1.0, mode + ": " + spread);
+        }
     }
 
     @Test
