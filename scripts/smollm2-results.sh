@@ -182,6 +182,43 @@ for spec in sleb256-lora-1024:prefill buddy-lora-lr3e-4:per-token buddy-composed
     --limit 60 --ppl none --no-dense -t "$THREADS" -o "$OUT/${spec%%:*}-acc60"
 done
 
+# Session 17 ("Measured gate gradients"): the router alone from the composed prior, with the analytic gate slopes
+# (--secant 0) and with the measured loss change of switching the 2 blocks each side of the cut (--secant 2), and the
+# latter at lr 1e-2; then BUDDY + LoRA with --secant 2 (router lr 1e-3), evaluated per token.
+for spec in slope:0:1e-3 secant:2:1e-3 secant-lr1e-2:2:1e-2; do
+  IFS=: read -r name secant lr <<< "$spec"
+  ./buddy train-router -m "$MODEL" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --steps 60 --warmup 5 \
+    --batch 8 --max-tokens 256 --prior "$OUT/prior-composed.gguf" --init prior --seed 42 --lr "$lr" \
+    --secant "$secant" --checkpoint-every 10 --val "$VAL" --val-every 10 --val-tokens 512 -t "$THREADS" \
+    -o "$OUT/$name.router.gguf"
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/$name.router.best.gguf" --budgets $BUDGETS \
+    --routing per-token --tasks none --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" \
+    -o "$OUT/$name-ppl"
+done
+# The secant router's b = 0.5 set (block 7 removed instead of block 20) as a static plan, frozen, with the same LoRA.
+./buddy prior -m "$MODEL" --from "$OUT/prior-composed.gguf" --removal-order 12,14,17,13,4,26,5,3,16,18,15,19,25,6,7 \
+  -o "$OUT/prior-swap.gguf"
+merge=()
+for spec in secant-lora:prior-composed:1e-3:2:per-token:buddy-secant-lora swap-lora:prior-swap:0:0:prefill:swap-lora; do
+  IFS=: read -r name prior lr secant routing label <<< "$spec"
+  ./buddy train-router -m "$MODEL" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --steps 60 --warmup 5 \
+    --batch 8 --max-tokens 256 --prior "$OUT/$prior.gguf" --init prior --seed 42 --lora 8 --lora-lr 1e-3 \
+    --lr "$lr" --secant "$secant" --checkpoint-every 10 --val "$VAL" --val-every 10 --val-tokens 1024 \
+    -t "$THREADS" -o "$OUT/$name.router.gguf"
+  for what in "--tasks none --ppl wikitext2 --ppl-tokens $PPL_TOKENS:ppl" "--tasks paper --limit $LIMIT --ppl none:acc"; do
+    ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/$name.router.best.gguf" \
+      --lora "$OUT/$name.router.best.lora.gguf" --budgets $BUDGETS --routing "$routing" ${what%%:*} --no-dense \
+      -t "$THREADS" -o "$OUT/$name-${what##*:}"
+    merge+=("$OUT/$name-${what##*:}/summary.json:buddy=$label")
+  done
+done
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/secant-lora.router.best.gguf" \
+  --lora "$OUT/secant-lora.router.best.lora.gguf" --budgets $BUDGETS --routing per-token --tasks paper --limit 60 \
+  --ppl none --no-dense -t "$THREADS" -o "$OUT/secant-lora-acc60"
+# summary.json gains buddy-secant, buddy-secant-lora and swap-lora (the plot step below draws the LoRA ones).
+./buddy eval-merge -o "$OUT/merged-17" results/smollm2-135m/summary.json "$OUT/secant-ppl/summary.json:buddy=buddy-secant" \
+  "${merge[@]}"
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
@@ -217,7 +254,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 groups = {'static': ['dense', 'shortgpt', 'ppl', 'sleb', 'sleb256', 'prior', 'buddy', 'buddy-reuse'],
           'lora': ['dense', 'shortgpt-lora', 'ppl-lora', 'sleb256-lora', 'sleb256-lora-1024', 'buddy-lora',
-                   'buddy-lora-lr3e-4', 'composed-lora', 'buddy-composed-lora', 'buddy-composed-lora-lr1e-4']}
+                   'buddy-lora-lr3e-4', 'composed-lora', 'buddy-composed-lora', 'buddy-composed-lora-lr1e-4',
+                   'buddy-secant-lora', 'swap-lora']}
 for g, keep in groups.items():
     e = dict(d); e['methods'] = {m: d['methods'][m] for m in keep if m in d['methods']}
     json.dump(e, open('%s/%s.json' % (sys.argv[2], g), 'w'), indent=1)
