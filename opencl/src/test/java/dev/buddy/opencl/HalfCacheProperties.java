@@ -48,11 +48,20 @@ class HalfCacheProperties {
         }
         float[] kWant = new float[kGot.length];
         float[] vWant = new float[vGot.length];
+        // Per written element: an ulp of the largest input of its head (see the comparison below).
+        float[] termUlp = new float[kGot.length];
         for (int t = 0; t < n; t++) {
             int pos = startPos + t;
             float[] kRot = k.clone();
             for (int h = 0; h < kvHeads; h++) {
                 OpsProperties.rotate(kRot, t * kvDim + h * s.headDim(), s, table, pos);
+                float largest = 0;
+                for (int d = 0; d < s.headDim(); d++) {
+                    largest = Math.max(largest, Math.abs(k[t * kvDim + h * s.headDim() + d]));
+                }
+                for (int d = 0; d < s.headDim(); d++) {
+                    termUlp[pos * kvDim + h * s.headDim() + d] = Math.ulp(largest);
+                }
             }
             for (int i = 0; i < kvDim; i++) {
                 kWant[pos * kvDim + i] = half(kRot[t * kvDim + i]);
@@ -60,11 +69,21 @@ class HalfCacheProperties {
             }
         }
         for (int i = 0; i < kWant.length; i++) {
-            // The rotation may contract to an FMA on the device: one half ulp either way at a rounding boundary.
-            assertEquals(kWant[i], kGot[i], Math.ulp(Float.float16ToFloat(Float.floatToFloat16(kWant[i])))
-                    * (1 << 13) + 1e-7, "k cache element " + i);
+            // The rotation x·cos − y·sin may contract to an FMA on the device, which changes the float result by up
+            // to an ulp of the products (not of the result: where they cancel, the result is far smaller than they
+            // are; a CI draw had 2.33e-4 against 2.327e-4 from inputs near 10), and that can then round to another
+            // half: one half ulp of the result plus two ulps of the largest term. A wrong rotation is off by O(|x|).
+            double tolerance = Math.ulp(Float.float16ToFloat(Float.floatToFloat16(kWant[i]))) * (1 << 13) + 1e-7
+                    + 2.0 * termUlp[i];
+            assertEquals(kWant[i], kGot[i], tolerance, "k cache element " + i);
             assertEquals(vWant[i], vGot[i], "v cache element " + i);
         }
+    }
+
+    /** The session-17 CI draw whose rotated key (2.33e-4) came out of cancelling products near 10 (see above). */
+    @net.jqwik.api.Example
+    void ropeWritesRoundedHalvesWhereTheRotationCancels() {
+        ropeWritesRoundedHalves(1, 2, 20, false, 4, 7, true, 135L);
     }
 
     @Property(tries = 25)
