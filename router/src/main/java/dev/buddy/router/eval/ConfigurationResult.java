@@ -27,11 +27,6 @@ public record ConfigurationResult(String method, String budget, double nominalFr
      */
     public record PathSpread(int distinct, double topShare) {
         public static final PathSpread UNKNOWN = new PathSpread(0, Double.NaN);
-
-        /** Whether every token took the same path. */
-        public boolean isStatic() {
-            return distinct == 1;
-        }
     }
 
     public ConfigurationResult {
@@ -45,18 +40,10 @@ public record ConfigurationResult(String method, String budget, double nominalFr
                 : new EnumMap<>(budgetChoices));
     }
 
-    /** A result whose paths were not counted. */
-    public ConfigurationResult(String method, String budget, double nominalFraction, double executedFraction,
-                               Map<Task, TaskResult> tasks, Map<PerplexityCorpus, PerplexityResult> perplexities,
-                               Map<Task, BudgetChoices.Distribution> budgetChoices) {
-        this(method, budget, nominalFraction, executedFraction, tasks, perplexities, budgetChoices,
-                PathSpread.UNKNOWN);
-    }
-
-    /** A fixed-budget result (no chosen-budget distribution). */
+    /** A fixed-budget result (no chosen-budget distribution) whose paths were not counted. */
     public ConfigurationResult(String method, String budget, double nominalFraction, double executedFraction,
                                Map<Task, TaskResult> tasks, Map<PerplexityCorpus, PerplexityResult> perplexities) {
-        this(method, budget, nominalFraction, executedFraction, tasks, perplexities, Map.of());
+        this(method, budget, nominalFraction, executedFraction, tasks, perplexities, Map.of(), PathSpread.UNKNOWN);
     }
 
     /** Mean of the tasks' headline metrics, in percent; NaN without tasks. */

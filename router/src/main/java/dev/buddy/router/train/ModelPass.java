@@ -46,6 +46,8 @@ final class ModelPass {
     private final float[] dDelta;
     private int length;
     private boolean probed;
+    /** Per block: its tape's delta is F of its current input (computed since the last {@link #finishForward}). */
+    private final boolean[] deltaFresh;
 
     ModelPass(FrozenModel model, int capacity, Parallel pool) {
         this.model = model;
@@ -64,6 +66,7 @@ final class ModelPass {
         this.normed = new float[capacity * dim];
         this.invRms = new float[capacity];
         this.gates = new float[spec.blockCount()];
+        this.deltaFresh = new boolean[spec.blockCount()];
         int chunk = Math.min(HEAD_CHUNK, capacity);
         this.compact = new float[chunk * dim];
         this.logits = new float[chunk * spec.vocabSize()];
@@ -125,6 +128,7 @@ final class ModelPass {
         }
         System.arraycopy(blockGates, 0, gates, 0, gates.length);
         this.probed = probeSkipped;
+        Arrays.fill(deltaFresh, false);
         runBlocks(0, probeSkipped);
     }
 
@@ -132,8 +136,9 @@ final class ModelPass {
      * The summed NLL of the sequence routed by {@code blockGates} instead, for a finite-difference gate probe: re-runs
      * only blocks {@code from..} (the earlier blocks' inputs must be those of this gating, i.e. {@code blockGates}
      * agrees with the last pass below {@code from}, and no probe since started above {@code from}), then the head
-     * without gradient. Overwrites the tapes from block {@code from} on, so call it after {@link #backward}; probes
-     * of one sequence go from the highest {@code from} to the lowest.
+     * without gradient. Overwrites the tapes above block {@code from}, so call it after {@link #backward}; probes
+     * of one sequence go from the highest {@code from} to the lowest. Block {@code from}'s own F(h) is reused when
+     * the last pass computed it (it ran, or was probed), since its input has not changed.
      */
     double probeLoss(float[] blockGates, int from, int[] targets) {
         if (from < 1 || blockGates.length != gates.length) {
@@ -153,8 +158,10 @@ final class ModelPass {
             BlockTape tape = tapes[l];
             float[] next = l + 1 < blocks.length ? tapes[l + 1].input : hidden;
             float m = gates[l];
-            if (l > 0 && (m != 0f || probeSkipped)) {
+            boolean reuse = l == from && deltaFresh[l];
+            if (l > 0 && (m != 0f || probeSkipped) && !reuse) {
                 blockPass.forward(blocks[l], tape, 0, n, pool);
+                deltaFresh[l] = true;
             }
             if (m == 0f) {
                 System.arraycopy(tape.input, 0, next, 0, size);

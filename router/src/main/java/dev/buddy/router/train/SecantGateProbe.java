@@ -13,8 +13,9 @@ package dev.buddy.router.train;
  * moves the scores over those 2N blocks only ({@link GateRelaxation#scoreGradient} on the boundary set); blocks far
  * from the cut get no gradient, since nudging them changes no route.
  *
- * <p>Each probe re-runs the blocks from the flipped one to the last and the head, without a backward pass: probes
- * go from the highest block to the lowest so each starts from inputs the main pass left intact.
+ * <p>Each probe re-runs the blocks above the flipped one and the head, without a backward pass (the flipped block's
+ * own F(h) is the main pass's: it ran, or was probed); probes go from the highest block to the lowest so each starts
+ * from inputs the main pass left intact.
  */
 final class SecantGateProbe {
     private final int blocksPerSide;
