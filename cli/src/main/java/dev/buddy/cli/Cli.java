@@ -19,6 +19,7 @@ import dev.buddy.cli.run.ChatCommand;
 import dev.buddy.cli.run.GenerateCommand;
 import dev.buddy.cli.train.PriorCliCommand;
 import dev.buddy.cli.train.TrainPredictorCliCommand;
+import dev.buddy.cli.train.RouteOracleCliCommand;
 import dev.buddy.cli.train.TrainRouterCliCommand;
 
 /**
@@ -51,7 +52,7 @@ public final class Cli {
     public static List<Command> standardCommands() {
         return List.of(new InfoCommand(), new GenerateCommand(), new ChatCommand(),
                 new EvalCommand(), new EvalMergeCommand(), new PruneCommand(), new PriorCliCommand(), new TrainRouterCliCommand(),
-                new TrainPredictorCliCommand(), new SynthCommand(), new BenchCommand(),
+                new TrainPredictorCliCommand(), new RouteOracleCliCommand(), new SynthCommand(), new BenchCommand(),
                 new DevicesCommand());
     }
 

@@ -37,6 +37,11 @@ class PredictorCliTest {
     }
 
     private Path randomRouter() throws IOException {
+        return randomRouter(dir);
+    }
+
+    /** An untrained router (seed 3) for stories260K, written as {@code random.gguf} in {@code dir}. */
+    static Path randomRouter(Path dir) throws IOException {
         BaseModelInfo info;
         try (GgufFile f = GgufFile.open(model())) {
             info = BaseModelInfo.of(f);

@@ -91,6 +91,11 @@ final class ModelPass {
         return embeddings;
     }
 
+    /** The last hidden state of the last forward pass or probe (before the output norm), {@code dim} per position. */
+    float[] finalHidden() {
+        return hidden;
+    }
+
     /** Looks up the token embeddings of {@code tokens[0..n)} into {@link #embeddings()}. */
     void embed(int[] tokens, int n) {
         requireLength(n);

@@ -1,0 +1,110 @@
+package dev.buddy.cli.train;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import dev.buddy.cli.Cli;
+import dev.buddy.cli.Command;
+import dev.buddy.cli.CommandSpec;
+import dev.buddy.cli.InputFile;
+import dev.buddy.cli.Io;
+import dev.buddy.cli.ModelPath;
+import dev.buddy.cli.OptionSpec;
+import dev.buddy.cli.OutputPath;
+import dev.buddy.cli.ParsedArgs;
+import dev.buddy.cli.UsageException;
+import dev.buddy.router.train.RouteOracle;
+
+/** {@code buddy route-oracle}: is there per-example headroom for routing near a route, and does the input see it? */
+public final class RouteOracleCliCommand implements Command {
+    private static final CommandSpec SPEC = new CommandSpec("route-oracle",
+            "measure whether choosing a route per example could beat one route at a budget (no training)",
+            """
+            For each example (Alpaca instruction and input as the prompt, the response scored; or documents of a text
+            file, all scored), the response's mean cross-entropy under the router's or static plan's route at
+            --budget and under every route one swap away: one of the --near weakest running middle blocks off and
+            one of the --near strongest skipped ones on (by the router's fused scores or the plan's ranking). Then,
+            two-fold (each half of the examples chooses for the other half), it compares: the route as given; the
+            best single route (what a static plan can do); for each example the route its --neighbours nearest
+            examples of the other half do best with, by cosine of the router's own input (the layer-0 cache rows,
+            mean-pooled over the prompt, or a whole text document); and each example's own best route (the oracle, an
+            upper bound for routing among these routes). Differences are paired against the best single route, with
+            standard errors. A dynamic router routes each example from its whole sequence, as in training. Each
+            swap re-runs the model from its lower block only. --table FILE keeps every cross-entropy (tab-separated,
+            written atomically).""",
+            List.of(),
+            List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
+                    OptionSpec.value("-r", "--router", "FILE", "a BUDDY router, prior file or static plan", null),
+                    OptionSpec.value(null, "--data", "FILE", "examples (.json Alpaca, .jsonl, or text)", null),
+                    OptionSpec.value(null, "--budget", "B", "fraction of blocks to run, in (0,1)", null),
+                    OptionSpec.value(null, "--examples", "N", "examples with a scored response to measure", "100"),
+                    OptionSpec.value(null, "--skip", "N", "data examples to pass over first (e.g. those trained on)",
+                            "0"),
+                    OptionSpec.value(null, "--near", "N", "running and skipped blocks next to the cut to swap", "4"),
+                    OptionSpec.value(null, "--neighbours", "LIST", "neighbour counts to report", "1,5,25"),
+                    OptionSpec.value(null, "--max-tokens", "N", "longest example in tokens; longer ones are cut",
+                            "256"),
+                    OptionSpec.value(null, "--table", "FILE", "also write every cross-entropy here (TSV)", null),
+                    OptionSpec.value("-t", "--threads", "N", "worker threads",
+                            Integer.toString(Runtime.getRuntime().availableProcessors()))),
+            List.of("buddy route-oracle -m SmolLM2-135M-Instruct.Q4_1.gguf -r smollm2.swap.prior.gguf"
+                    + " --data alpaca_5000.json --skip 1000 --examples 200 --budget 0.5"));
+
+    @Override
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(ParsedArgs args, Io io) throws Exception {
+        Path model = ModelPath.check("-m", required(args, "--model", "-m MODEL.gguf"));
+        Path router = input(args, required(args, "--router", "-r ROUTER.gguf"), "-r", "a router file");
+        Path data = input(args, required(args, "--data", "--data FILE"), "--data", "a data file");
+        if (args.string("--budget") == null) {
+            throw new UsageException("missing --budget B (see 'buddy route-oracle --help')");
+        }
+        double budget = args.fraction("--budget");
+        if (budget >= 1) {
+            throw new UsageException("invalid --budget '" + args.string("--budget") + "': at 1 every block runs and"
+                    + " there is no route to swap; give a number in (0, 1)");
+        }
+        Path table = args.has("--table") ? OutputPath.file("--table", args.path("table", args.string("--table")),
+                model) : null;
+        RouteOracle.run(model, router, data, args.intValue("--skip", 0, 100_000_000),
+                args.intValue("--examples", 2, 1_000_000), budget, args.intValue("--near", 1, 1024),
+                neighbours(args.string("--neighbours")), args.intValue("--max-tokens", 2, 1 << 20),
+                args.intValue("--threads", 1, 1024), table, io.out(), io.err());
+        return Cli.EXIT_OK;
+    }
+
+    private static Path required(ParsedArgs args, String option, String example) {
+        String v = args.string(option);
+        if (v == null) {
+            throw new UsageException("missing " + example + " (see 'buddy route-oracle --help')");
+        }
+        return args.path(option.substring(2), v);
+    }
+
+    private static Path input(ParsedArgs args, Path path, String option, String what) {
+        String problem = InputFile.problem(path, what);
+        if (problem != null) {
+            throw new UsageException(option + " " + path + " " + problem);
+        }
+        return path;
+    }
+
+    /** A comma-separated list of positive counts. */
+    static int[] neighbours(String text) {
+        try {
+            int[] values = Arrays.stream(text.split(",", -1)).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
+            if (values.length > 0 && Arrays.stream(values).allMatch(v -> v >= 1)) {
+                return values;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("invalid --neighbours '" + text + "': expected comma-separated integers of at least"
+                + " 1 (see 'buddy route-oracle --help')");
+    }
+}

@@ -1,0 +1,87 @@
+package dev.buddy.cli.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import dev.buddy.cli.CliRun;
+import dev.buddy.gguf.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code buddy route-oracle} end to end on stories260K (5 blocks, 3 routable), and its one-line usage errors. */
+class RouteOracleCliTest {
+    @TempDir
+    Path dir;
+
+    private static Path model() {
+        return TestData.require("models/stories260K.gguf");
+    }
+
+    private Path router() throws IOException {
+        return PredictorCliTest.randomRouter(dir);
+    }
+
+    private Path data() throws IOException {
+        Path data = dir.resolve("data.jsonl");
+        Files.writeString(data, """
+                {"instruction": "Tell a story about a cat.", "output": "Once upon a time there was a cat."}
+                {"instruction": "Tell a story about a dog.", "output": "The big dog ran in the park with Tim."}
+                {"instruction": "Tell a story about a bird.", "output": "A little bird sang in the tree."}
+                {"instruction": "Tell a story about a fish.", "output": "The fish swam in the blue sea all day."}
+                """);
+        return data;
+    }
+
+    @Test
+    void itReportsEveryStrategyAndKeepsEveryCrossEntropyInTheTable() throws IOException {
+        Path table = dir.resolve("oracle.tsv");
+        // b = 0.6 of 5 blocks: one middle block runs, so the plan and 1 x 2 swaps
+        CliRun run = CliRun.run("route-oracle", "-m", model().toString(), "-r", router().toString(), "--data",
+                data().toString(), "--budget", "0.6", "--examples", "4", "--near", "2", "--neighbours", "1,2",
+                "--table", table.toString(), "-t", "1");
+        assertEquals(0, run.exit(), run.err());
+        for (String line : new String[] {"route oracle at b=0.600 (1 of 3 middle blocks run)", "the plan as given",
+                "best single route (fitted on the other half)", "nearest 1 prompt by layer-0 features",
+                "nearest 2 prompts by layer-0 features", "oracle (each example's own best)"}) {
+            assertTrue(run.out().contains(line), line + " missing from\n" + run.out());
+        }
+        assertTrue(run.err().contains("route oracle") && run.err().contains("12/12"), run.err());
+        List<String> rows = Files.readAllLines(table);
+        assertEquals("example\tcandidate\tblock_off\tblock_on\ttokens\tcross_entropy", rows.get(0));
+        assertEquals(1 + 4 * 3, rows.size(), "a row per example and candidate");
+        assertTrue(rows.get(1).startsWith("0\tplan\t\t\t"), rows.get(1));
+        assertTrue(rows.get(2).matches("0\t-[1-3]\\+[1-3]\t[1-3]\t[1-3]\t\\d+\t\\d+\\.\\d{6}"), rows.get(2));
+    }
+
+    @Test
+    void badInputIsOneLineWithExitTwo() throws IOException {
+        String m = model().toString();
+        String r = router().toString();
+        String d = data().toString();
+        List<List<String>> cases = List.of(
+                List.of("-m", m, "-r", r, "--data", d),
+                List.of("-m", m, "-r", r, "--data", d, "--budget", "1"),
+                List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--neighbours", "0"),
+                List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--examples", "1"),
+                List.of("-m", m, "-r", dir.resolve("missing.gguf").toString(), "--data", d, "--budget", "0.6"),
+                List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--skip", "3"));
+        List<String> expected = List.of("missing --budget", "no route to swap", "invalid --neighbours",
+                "--examples", "missing.gguf", "at least 2");
+        for (int i = 0; i < cases.size(); i++) {
+            List<String> args = new java.util.ArrayList<>(List.of("route-oracle"));
+            args.addAll(cases.get(i));
+            args.addAll(List.of("-t", "1"));
+            CliRun run = CliRun.run(args.toArray(String[]::new));
+            assertEquals(2, run.exit(), run.err());
+            String err = run.err().strip();
+            assertTrue(err.contains(expected.get(i)), err);
+            assertFalse(err.contains("\n") || err.contains("\tat "), "one line, no stack trace: " + err);
+        }
+    }
+}

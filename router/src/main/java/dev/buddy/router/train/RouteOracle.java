@@ -1,0 +1,505 @@
+package dev.buddy.router.train;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+import dev.buddy.engine.tensor.Parallel;
+import dev.buddy.router.Budget;
+import dev.buddy.router.DecisionModule;
+import dev.buddy.router.DynamicRouter;
+import dev.buddy.router.FeatureSource;
+import dev.buddy.router.Router;
+import dev.buddy.router.StaticPlan;
+import dev.buddy.router.eval.AtomicFiles;
+import dev.buddy.router.eval.ProgressBar;
+
+/**
+ * Whether choosing a route per example can pay at one budget, before any router is trained to do it: for each
+ * example, the response's mean cross-entropy under a router's (or static plan's) route at budget b and under every
+ * route one swap away from it (one of the {@code near} weakest running middle blocks off, one of the {@code near}
+ * strongest skipped ones on: the only routes a router that starts from this one reaches first). Then, two-fold (each
+ * half of the examples chooses for the other):
+ * <ul>
+ *   <li>the best single route, chosen on the other half: what a static plan can do;</li>
+ *   <li>each example's route chosen from its nearest neighbours in the other half by the router's own input, the
+ *       layer-0 cache rows mean-pooled over the prompt (over the whole document for text, which has no prompt):
+ *       whether that input tells examples apart in the way their best routes differ; and the same by the plan
+ *       route's last hidden state mean-pooled over the prompt, a far richer input no router has before it routes
+ *       (whether anything cheap to read could tell them apart);</li>
+ *   <li>each example's own best route (the oracle): an upper bound for any router restricted to these routes.</li>
+ * </ul>
+ * If the oracle is barely below the best single route, there is no per-example headroom near this route to learn;
+ * if it is well below but the neighbours' choice is not, the headroom exists and the router's input does not reveal it.
+ *
+ * <p>Each swap re-runs the sequence only from its lower block on ({@link ModelPass#probeLoss}), in descending order
+ * of that block, so a swap costs a partial pass.
+ */
+public final class RouteOracle {
+    /** Neighbour counts reported by default. */
+    public static final int[] DEFAULT_NEIGHBOURS = {1, 5, 25};
+
+    /**
+     * A route tried on every example: the router's own ({@link #PLAN}), or that route with its {@code offRank}-th
+     * weakest running middle block (0 = weakest) off and its {@code onRank}-th strongest skipped one on.
+     */
+    public record Candidate(int offRank, int onRank) {
+        public static final Candidate PLAN = new Candidate(-1, -1);
+
+        public boolean isPlan() {
+            return offRank < 0;
+        }
+    }
+
+    /**
+     * Everything measured.
+     *
+     * @param budget        the budget's fraction b
+     * @param k             middle blocks running
+     * @param candidates    the routes tried, {@link Candidate#PLAN} first
+     * @param examples      the data index of each example
+     * @param tokens        each example's scored response tokens
+     * @param crossEntropy  per example and candidate, the response's mean cross-entropy (nats per token)
+     * @param features      per example, the router's layer-0 input mean-pooled over the prompt
+     * @param deepFeatures  per example, the last hidden state (before the output norm) under the plan route,
+     *                      mean-pooled over the prompt
+     * @param swaps         per example and candidate, {@code {block off, block on}} ({@code {-1, -1}} for the plan)
+     * @param routes        per example, the plan's running middle blocks in ascending order
+     */
+    public record Result(String routerName, String dataName, int layers, double budget, int k,
+                         List<Candidate> candidates, int[] examples, int[] tokens, double[][] crossEntropy,
+                         float[][] features, float[][] deepFeatures, int[][][] swaps, int[][] routes) {
+
+        public int exampleCount() {
+            return examples.length;
+        }
+
+        /** Mean over {@code which} of the example's cross-entropy under candidate {@code c}. */
+        public double mean(int c, int[] which) {
+            double s = 0;
+            for (int e : which) {
+                s += crossEntropy[e][c];
+            }
+            return s / which.length;
+        }
+
+        /** The candidate with the lowest mean over {@code which} (the lowest index on ties: the plan first). */
+        public int bestSingle(int[] which) {
+            int best = 0;
+            for (int c = 1; c < candidates.size(); c++) {
+                if (mean(c, which) < mean(best, which)) {
+                    best = c;
+                }
+            }
+            return best;
+        }
+
+        /** Example e's own best candidate (the lowest index on ties). */
+        public int oracleChoice(int e) {
+            double[] ce = crossEntropy[e];
+            int best = 0;
+            for (int c = 1; c < ce.length; c++) {
+                if (ce[c] < ce[best]) {
+                    best = c;
+                }
+            }
+            return best;
+        }
+
+        /** {@link #neighbourChoice(float[][], int, int[], int)} by the router's input, {@link #features}. */
+        public int neighbourChoice(int e, int[] pool, int neighbours) {
+            return neighbourChoice(features, e, pool, neighbours);
+        }
+
+        /**
+         * The candidate the {@code neighbours} examples of {@code pool} nearest to example {@code e} (cosine of
+         * {@code by}; the lower index on ties) do best with on average, by each neighbour's change against its own
+         * plan route (so an easy or hard neighbour weighs no more than another).
+         */
+        public int neighbourChoice(float[][] by, int e, int[] pool, int neighbours) {
+            int n = Math.min(neighbours, pool.length);
+            double[] similarity = new double[pool.length];
+            for (int i = 0; i < pool.length; i++) {
+                similarity[i] = cosine(by[e], by[pool[i]]);
+            }
+            Integer[] order = IntStream.range(0, pool.length).boxed().toArray(Integer[]::new);
+            Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -similarity[i]).thenComparingInt(i -> i));
+            int best = 0;
+            double bestMean = Double.POSITIVE_INFINITY;
+            for (int c = 0; c < candidates.size(); c++) {
+                double s = 0;
+                for (int i = 0; i < n; i++) {
+                    int m = pool[order[i]];
+                    s += crossEntropy[m][c] - crossEntropy[m][0];
+                }
+                if (s / n < bestMean) {
+                    bestMean = s / n;
+                    best = c;
+                }
+            }
+            return best;
+        }
+
+        /** Examples with even and odd positions: the two folds. */
+        public int[] fold(int f) {
+            return IntStream.range(0, examples.length).filter(e -> e % 2 == f).toArray();
+        }
+
+        /** Per example, the cross-entropy of the candidate a strategy chose for it. */
+        public double[] chosen(Strategy strategy, int neighbours) {
+            double[] out = new double[examples.length];
+            for (int f = 0; f < 2; f++) {
+                int[] test = fold(f);
+                int[] fit = fold(1 - f);
+                int single = bestSingle(fit);
+                for (int e : test) {
+                    int c = switch (strategy) {
+                        case PLAN -> 0;
+                        case BEST_SINGLE -> single;
+                        case NEIGHBOURS -> neighbourChoice(features, e, fit, neighbours);
+                        case DEEP_NEIGHBOURS -> neighbourChoice(deepFeatures, e, fit, neighbours);
+                        case ORACLE -> oracleChoice(e);
+                    };
+                    out[e] = crossEntropy[e][c];
+                }
+            }
+            return out;
+        }
+
+        /** How many examples have each candidate as their own best. */
+        public int[] oracleCounts() {
+            int[] counts = new int[candidates.size()];
+            for (int e = 0; e < examples.length; e++) {
+                counts[oracleChoice(e)]++;
+            }
+            return counts;
+        }
+
+        /** The label of candidate c on example e: "plan" or "-7+20" (block 7 off, block 20 on). */
+        public String label(int e, int c) {
+            int[] s = swaps[e][c];
+            return s[0] < 0 ? "plan" : "-" + s[0] + "+" + s[1];
+        }
+
+        /** Whether the plan's route is the same on every example (then every candidate is one fixed route). */
+        public boolean staticRoute() {
+            for (int[] r : routes) {
+                if (!Arrays.equals(r, routes[0])) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** The number of distinct plan routes over the examples. */
+        public int distinctRoutes() {
+            Set<List<Integer>> seen = new HashSet<>();
+            for (int[] r : routes) {
+                seen.add(Arrays.stream(r).boxed().toList());
+            }
+            return seen.size();
+        }
+    }
+
+    /** How a route is chosen for a held-out example. */
+    public enum Strategy { PLAN, BEST_SINGLE, NEIGHBOURS, DEEP_NEIGHBOURS, ORACLE }
+
+    private RouteOracle() {}
+
+    /**
+     * Scores the router's route at {@code budget} and its swaps on the first {@code count} examples of {@code data}
+     * with a scored response (after skipping {@code skip} examples).
+     *
+     * @throws InvalidTrainingOptionException if the budget leaves nothing to swap, the plan has no ranking, or the
+     *                                        data has too few examples with a response
+     */
+    public static Result measure(FrozenModel model, Router router, TrainingData data, int skip, int count,
+                                 double budget, int near, int maxTokens, int threads, PrintStream progress) {
+        router.requireCompatible(model.baseInfo());
+        int layers = model.spec().blockCount();
+        int middle = layers - 2;
+        int k = Budget.fraction(budget).middleBlocks(layers);
+        if (k >= middle) {
+            throw new InvalidTrainingOptionException(String.format(Locale.ROOT, "at b=%.3f all %d middle blocks run;"
+                    + " there is no route to swap (give a lower --budget)", budget, middle));
+        }
+        int offCount = Math.min(near, k);
+        int onCount = Math.min(near, middle - k);
+        List<Candidate> candidates = new ArrayList<>();
+        candidates.add(Candidate.PLAN);
+        for (int i = 0; i < offCount; i++) {
+            for (int j = 0; j < onCount; j++) {
+                candidates.add(new Candidate(i, j));
+            }
+        }
+        int[] scored = IntStream.range(skip, data.size()).filter(i -> data.example(i).targetCount() > 0).limit(count)
+                .toArray();
+        if (scored.length < 2) {
+            throw new InvalidTrainingOptionException(data.describe() + " has " + scored.length + " example"
+                    + (scored.length == 1 ? "" : "s") + " with a scored response after the first " + skip
+                    + "; the oracle needs at least 2 (one per fold)");
+        }
+        float[] rankScore = router instanceof StaticPlan plan ? rankScores(plan) : null;
+        DecisionModule decision = router instanceof DynamicRouter dynamic ? dynamic.decision() : null;
+        FeatureSource source = decision != null ? decision.featureSource() : FeatureSource.VALUE;
+        int kvDim = model.spec().kvDim();
+
+        double[][] crossEntropy = new double[scored.length][candidates.size()];
+        float[][] features = new float[scored.length][];
+        float[][] deepFeatures = new float[scored.length][];
+        int[][][] swaps = new int[scored.length][candidates.size()][];
+        int[][] routes = new int[scored.length][];
+        int[] tokens = new int[scored.length];
+        try (Parallel pool = new Parallel(threads);
+             ProgressBar bar = progress == null ? null
+                     : new ProgressBar("route oracle", (long) scored.length * candidates.size(), progress)) {
+            ModelPass pass = new ModelPass(model, maxTokens, pool);
+            DecisionPass decisionPass = decision == null ? null
+                    : new DecisionPass(new RouterParameters(decision.featureDim(), decision.mlp().hiddenDim(), middle),
+                            layers, maxTokens);
+            float[] rows = new float[maxTokens * kvDim];
+            int[] targets = new int[maxTokens];
+            float[] gates = new float[layers];
+            float[] probe = new float[layers];
+            float[] fused = new float[middle];
+            boolean[] mask = new boolean[layers];
+            for (int p = 0; p < scored.length; p++) {
+                TrainingExample example = data.example(scored[p]);
+                int n = example.length();
+                if (n > maxTokens) {
+                    throw new TrainingDataException(example.label() + " has " + n + " tokens, more than the run's"
+                            + " maximum of " + maxTokens + "; open the data with the same maximum");
+                }
+                pass.embed(example.tokens(), n);
+                pass.beginForward(n);
+                pass.layer0Features(source, n, rows);
+                // The prompt's rows; a text document has no prompt (only its first token goes unscored), so all of it.
+                int promptEnd = example.firstTarget() > 1 ? Math.min(example.firstTarget(), n) : n;
+                features[p] = meanRows(rows, promptEnd, kvDim);
+                if (decision != null) {
+                    decisionPass.forward(decision, rows, n, middle);
+                    decision.route(decisionPass.pooled(), k, fused, mask);
+                } else {
+                    boolean[] planMask = ((StaticPlan) router).maskFor(k);
+                    System.arraycopy(planMask, 0, mask, 0, layers);
+                    System.arraycopy(rankScore, 0, fused, 0, middle);
+                }
+                int[] weakestRunning = nearCut(mask, fused, true, offCount);
+                int[] strongestSkipped = nearCut(mask, fused, false, onCount);
+                routes[p] = IntStream.range(1, layers - 1).filter(l -> mask[l]).toArray();
+                for (int l = 0; l < layers; l++) {
+                    gates[l] = mask[l] ? 1f : 0f;
+                }
+                example.targets(targets);
+                int scoredTokens = example.targetCount();
+                tokens[p] = scoredTokens;
+                pass.finishForward(gates, false);
+                deepFeatures[p] = meanRows(pass.finalHidden(), promptEnd, model.spec().embeddingLength());
+                crossEntropy[p][0] = pass.headLoss(targets, 1f, false) / scoredTokens;
+                swaps[p][0] = new int[] {-1, -1};
+                advance(bar);
+                // Probes re-run from their lower block; the highest first keeps every lower block's input intact.
+                Integer[] order = IntStream.range(1, candidates.size()).boxed().toArray(Integer[]::new);
+                int[][] blocks = new int[candidates.size()][];
+                for (int c = 1; c < candidates.size(); c++) {
+                    Candidate cand = candidates.get(c);
+                    blocks[c] = new int[] {weakestRunning[cand.offRank()], strongestSkipped[cand.onRank()]};
+                    swaps[p][c] = blocks[c];
+                }
+                Arrays.sort(order, Comparator.comparingInt((Integer c) -> -Math.min(blocks[c][0], blocks[c][1]))
+                        .thenComparingInt(c -> c));
+                for (int c : order) {
+                    System.arraycopy(gates, 0, probe, 0, layers);
+                    probe[blocks[c][0]] = 0f;
+                    probe[blocks[c][1]] = 1f;
+                    crossEntropy[p][c] = pass.probeLoss(probe, Math.min(blocks[c][0], blocks[c][1]), targets)
+                            / scoredTokens;
+                    advance(bar);
+                }
+            }
+        }
+        return new Result(router.name(), data.describe(), layers, budget, k, List.copyOf(candidates), scored, tokens,
+                crossEntropy, features, deepFeatures, swaps, routes);
+    }
+
+    private static void advance(ProgressBar bar) {
+        if (bar != null) {
+            bar.advance(1);
+        }
+    }
+
+    /** A static plan's ranking as scores: the most important middle block highest. */
+    private static float[] rankScores(StaticPlan plan) {
+        int middle = plan.layerCount() - 2;
+        int[] ranking = plan.ranking();
+        if (ranking.length != middle) {
+            throw new InvalidTrainingOptionException("static plan " + plan.name() + " has no ranking of its "
+                    + middle + " middle blocks, so which blocks are near its cut is not defined");
+        }
+        float[] score = new float[middle];
+        for (int r = 0; r < middle; r++) {
+            score[ranking[r] - 1] = middle - r;
+        }
+        return score;
+    }
+
+    /**
+     * The {@code count} running (weakest first) or skipped (strongest first) middle blocks nearest the cut by
+     * {@code score} (middle block j+1 at index j; the lower block first on ties).
+     */
+    static int[] nearCut(boolean[] mask, float[] score, boolean running, int count) {
+        int middle = score.length;
+        return IntStream.rangeClosed(1, middle).filter(l -> mask[l] == running).boxed()
+                .sorted(Comparator.comparingDouble((Integer l) -> running ? score[l - 1] : -score[l - 1])
+                        .thenComparingInt(l -> l))
+                .limit(count).mapToInt(Integer::intValue).toArray();
+    }
+
+    private static float[] meanRows(float[] rows, int n, int width) {
+        float[] mean = new float[width];
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < width; i++) {
+                mean[i] += rows[t * width + i];
+            }
+        }
+        for (int i = 0; i < width; i++) {
+            mean[i] /= n;
+        }
+        return mean;
+    }
+
+    static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
+    }
+
+    /** Mean and standard error of {@code a[e] − b[e]} over examples. */
+    static double[] pairedDifference(double[] a, double[] b) {
+        int n = a.length;
+        double mean = 0;
+        for (int e = 0; e < n; e++) {
+            mean += a[e] - b[e];
+        }
+        mean /= n;
+        double ss = 0;
+        for (int e = 0; e < n; e++) {
+            double d = a[e] - b[e] - mean;
+            ss += d * d;
+        }
+        return new double[] {mean, n > 1 ? Math.sqrt(ss / (n - 1) / n) : 0};
+    }
+
+    /** The report {@code buddy route-oracle} prints. */
+    public static void report(Result r, int[] neighbours, PrintStream out) {
+        int middle = r.layers() - 2;
+        out.printf(Locale.ROOT, "route oracle at b=%.3f (%d of %d middle blocks run): %s on %d examples of %s%n",
+                r.budget(), r.k(), middle, r.routerName(), r.exampleCount(), r.dataName());
+        out.println("(mean response cross-entropy in nats per token; two-fold: each half's choices are fitted on the"
+                + " other half)");
+        if (r.staticRoute()) {
+            out.println("plan route, the same on every example: runs " + joined(r.routes()[0]));
+        } else {
+            out.println("plan route: " + r.distinctRoutes() + " distinct routes over the examples (the first runs "
+                    + joined(r.routes()[0]) + ")");
+        }
+        out.println("candidates: the plan and " + (r.candidates().size() - 1) + " swaps"
+                + (r.staticRoute() ? " " + labels(r) : " (per example: the weakest running blocks each swapped for"
+                        + " the strongest skipped ones)"));
+        double[] single = r.chosen(Strategy.BEST_SINGLE, 0);
+        out.printf(Locale.ROOT, "  %-44s %9s %9s   %s%n", "route chosen by", "CE", "ppl", "vs best single (± s.e.)");
+        line(out, "the plan as given", r.chosen(Strategy.PLAN, 0), single);
+        line(out, "best single route (fitted on the other half)", single, single);
+        for (int nb : neighbours) {
+            line(out, "nearest " + nb + " prompt" + (nb == 1 ? "" : "s") + " by layer-0 features",
+                    r.chosen(Strategy.NEIGHBOURS, nb), single);
+        }
+        for (int nb : neighbours) {
+            line(out, "nearest " + nb + " prompt" + (nb == 1 ? "" : "s") + " by last hidden state",
+                    r.chosen(Strategy.DEEP_NEIGHBOURS, nb), single);
+        }
+        line(out, "oracle (each example's own best)", r.chosen(Strategy.ORACLE, 0), single);
+        for (int f = 0; f < 2; f++) {
+            int c = r.bestSingle(r.fold(1 - f));
+            out.printf(Locale.ROOT, "best single route fitted on fold %d: %s%n", 1 - f,
+                    r.staticRoute() ? r.label(0, c) : "candidate " + c);
+        }
+        if (r.staticRoute()) {
+            int[] counts = r.oracleCounts();
+            Integer[] order = IntStream.range(0, counts.length).boxed().toArray(Integer[]::new);
+            Arrays.sort(order, Comparator.comparingInt((Integer c) -> -counts[c]).thenComparingInt(c -> c));
+            StringBuilder sb = new StringBuilder("each example's own best route:");
+            for (int c : order) {
+                if (counts[c] > 0) {
+                    sb.append(' ').append(r.label(0, c)).append(' ').append(counts[c]);
+                }
+            }
+            out.println(sb);
+        }
+    }
+
+    private static void line(PrintStream out, String name, double[] chosen, double[] single) {
+        double mean = Arrays.stream(chosen).average().orElse(Double.NaN);
+        double[] diff = pairedDifference(chosen, single);
+        out.printf(Locale.ROOT, "  %-44s %9.4f %9.3f   %+.4f ± %.4f%n", name, mean, Math.exp(mean), diff[0], diff[1]);
+    }
+
+    private static String labels(Result r) {
+        StringBuilder sb = new StringBuilder("(");
+        for (int c = 1; c < r.candidates().size(); c++) {
+            sb.append(c > 1 ? ", " : "").append(r.label(0, c));
+        }
+        return sb.append(')').toString();
+    }
+
+    private static String joined(int[] blocks) {
+        return String.join(",", Arrays.stream(blocks).mapToObj(Integer::toString).toList());
+    }
+
+    /** Every measurement as a tab-separated table, one row per example and candidate, written atomically. */
+    public static void writeTable(Result r, Path file) throws IOException {
+        StringBuilder sb = new StringBuilder("example\tcandidate\tblock_off\tblock_on\ttokens\tcross_entropy\n");
+        for (int e = 0; e < r.exampleCount(); e++) {
+            for (int c = 0; c < r.candidates().size(); c++) {
+                int[] s = r.swaps()[e][c];
+                sb.append(r.examples()[e]).append('\t').append(r.label(e, c)).append('\t')
+                        .append(s[0] < 0 ? "" : Integer.toString(s[0])).append('\t')
+                        .append(s[1] < 0 ? "" : Integer.toString(s[1])).append('\t').append(r.tokens()[e])
+                        .append('\t').append(String.format(Locale.ROOT, "%.6f", r.crossEntropy()[e][c]))
+                        .append('\n');
+            }
+        }
+        AtomicFiles.writeString(file, sb.toString());
+    }
+
+    /** {@code buddy route-oracle}: opens the model, router and data, measures, prints the report. */
+    public static Result run(Path modelPath, Path routerPath, Path dataPath, int skip, int count, double budget,
+                             int near, int[] neighbours, int maxTokens, int threads, Path table, PrintStream out,
+                             PrintStream progress) throws IOException {
+        try (FrozenModel model = FrozenModel.open(modelPath)) {
+            Router router = dev.buddy.router.RouterFile.load(routerPath, model.baseInfo());
+            TrainingData data = TrainingData.open(dataPath, model.tokenizer(), maxTokens);
+            Result r = measure(model, router, data, skip, count, budget, near, maxTokens, threads, progress);
+            report(r, neighbours, out);
+            if (table != null) {
+                writeTable(r, table);
+                out.println("table: " + table);
+            }
+            return r;
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.buddy.router.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+/**
+ * {@link RouteOracle.Result}'s choices on random tables of cross-entropies and features, against plain reference
+ * loops: the oracle is never beaten, a neighbourhood as large as the other half is the best single route, one
+ * neighbour is the nearest example's own best, and the paired difference is the textbook mean and standard error.
+ */
+class RouteOracleProperties {
+
+    /** A table of {@code examples} x {@code candidates} cross-entropies, small integers so that ties happen. */
+    private static RouteOracle.Result table(long seed, int examples, int candidates, int width) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<RouteOracle.Candidate> list = new ArrayList<>();
+        list.add(RouteOracle.Candidate.PLAN);
+        for (int c = 1; c < candidates; c++) {
+            list.add(new RouteOracle.Candidate(c - 1, 0));
+        }
+        double[][] ce = new double[examples][candidates];
+        float[][] features = new float[examples][width];
+        int[][][] swaps = new int[examples][candidates][];
+        int[][] routes = new int[examples][];
+        for (int e = 0; e < examples; e++) {
+            for (int c = 0; c < candidates; c++) {
+                ce[e][c] = 2 + random.nextInt(6) * 0.25;
+                swaps[e][c] = c == 0 ? new int[] {-1, -1} : new int[] {c, 20 + c};
+            }
+            for (int i = 0; i < width; i++) {
+                features[e][i] = (float) random.nextGaussian();
+            }
+            routes[e] = new int[] {1, 2, 3};
+        }
+        return new RouteOracle.Result("r", "d", 10, 0.5, 3, List.copyOf(list),
+                java.util.stream.IntStream.range(0, examples).toArray(), new int[examples], ce, features,
+                features, swaps, routes);
+    }
+
+    @Property(tries = 200)
+    void theOracleIsNeverBeatenAndAFullNeighbourhoodIsTheBestSingleRoute(@ForAll long seed,
+            @ForAll @IntRange(min = 2, max = 30) int examples, @ForAll @IntRange(min = 1, max = 9) int candidates,
+            @ForAll @IntRange(min = 1, max = 40) int neighbours) {
+        RouteOracle.Result r = table(seed, examples, candidates, 5);
+        double[] oracle = r.chosen(RouteOracle.Strategy.ORACLE, 0);
+        for (RouteOracle.Strategy s : RouteOracle.Strategy.values()) {
+            double[] chosen = r.chosen(s, neighbours);
+            for (int e = 0; e < examples; e++) {
+                assertTrue(oracle[e] <= chosen[e], s + " beat the oracle on example " + e);
+            }
+        }
+        for (int f = 0; f < 2; f++) {
+            int[] fit = r.fold(1 - f);
+            int single = r.bestSingle(fit);
+            for (int c = 0; c < candidates; c++) {
+                assertTrue(r.mean(single, fit) <= r.mean(c, fit), "candidate " + c + " beats the best single one");
+            }
+            for (int e : r.fold(f)) {
+                assertEquals(single, r.neighbourChoice(e, fit, fit.length + neighbours),
+                        "every neighbour of example " + e);
+            }
+        }
+    }
+
+    @Property(tries = 200)
+    void oneNeighbourIsTheNearestExamplesOwnBest(@ForAll long seed, @ForAll @IntRange(min = 2, max = 30) int examples,
+                                                 @ForAll @IntRange(min = 1, max = 9) int candidates) {
+        RouteOracle.Result r = table(seed, examples, candidates, 4);
+        for (int f = 0; f < 2; f++) {
+            int[] fit = r.fold(1 - f);
+            for (int e : r.fold(f)) {
+                int nearest = fit[0];
+                double best = cosine(r.features()[e], r.features()[nearest]);
+                for (int m : fit) {
+                    double s = cosine(r.features()[e], r.features()[m]);
+                    if (s > best) {
+                        best = s;
+                        nearest = m;
+                    }
+                }
+                // Its best by the change against its own plan route is its best outright (the lowest index on ties).
+                int expected = 0;
+                for (int c = 1; c < candidates; c++) {
+                    if (r.crossEntropy()[nearest][c] < r.crossEntropy()[nearest][expected]) {
+                        expected = c;
+                    }
+                }
+                assertEquals(expected, r.neighbourChoice(e, fit, 1), "example " + e + ", nearest " + nearest);
+            }
+        }
+    }
+
+    @Property(tries = 100)
+    void thePairedDifferenceIsTheMeanAndStandardErrorOfTheDifferences(@ForAll long seed,
+            @ForAll @IntRange(min = 2, max = 50) int n) {
+        SplittableRandom random = new SplittableRandom(seed);
+        double[] a = new double[n];
+        double[] b = new double[n];
+        double sum = 0;
+        double sumSquares = 0;
+        for (int i = 0; i < n; i++) {
+            a[i] = random.nextDouble() * 4;
+            b[i] = random.nextDouble() * 4;
+            sum += a[i] - b[i];
+            sumSquares += (a[i] - b[i]) * (a[i] - b[i]);
+        }
+        double mean = sum / n;
+        double variance = (sumSquares - n * mean * mean) / (n - 1);
+        double[] d = RouteOracle.pairedDifference(a, b);
+        assertEquals(mean, d[0], 1e-12);
+        assertEquals(Math.sqrt(Math.max(0, variance) / n), d[1], 1e-9);
+    }
+
+    private static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * (double) b[i];
+            na += a[i] * (double) a[i];
+            nb += b[i] * (double) b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+}

@@ -1,0 +1,190 @@
+package dev.buddy.router.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import dev.buddy.engine.tensor.Parallel;
+import dev.buddy.router.Budget;
+import dev.buddy.router.DynamicRouter;
+import dev.buddy.router.FeatureSource;
+import dev.buddy.router.Pooling;
+import dev.buddy.router.Provenance;
+import dev.buddy.router.RandomRouter;
+import dev.buddy.router.Router;
+import dev.buddy.router.StaticPlan;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link RouteOracle#measure} on an 8-block synthetic llama (6 routable blocks): every cross-entropy it reports is a
+ * plain full pass under that route, to the last bit, the routes are the plan's (or the router's, from its whole
+ * sequence) with exactly the blocks next to the cut swapped, and inputs that leave nothing to compare are refused.
+ */
+class RouteOracleTest {
+    private static final Parallel POOL = new Parallel(2);
+    private static final int MAX_TOKENS = 12;
+    private static Path dir;
+    private static FrozenModel model;
+
+    @BeforeAll
+    static void writeModel() throws IOException {
+        dir = Files.createTempDirectory("buddy-route-oracle");
+        SyntheticModel m = SyntheticModel.llama();
+        SyntheticModel deep = new SyntheticModel(m.architecture(), 8, m.dim(), m.heads(), m.kvHeads(), m.headDim(),
+                m.ffn(), m.vocab(), m.tied(), m.matrixType());
+        model = FrozenModel.open(deep.write(dir, 11));
+    }
+
+    @AfterAll
+    static void close() throws IOException {
+        POOL.close();
+        SyntheticModel.closeAndDelete(List.of(model), dir);
+    }
+
+    private static Provenance provenance() {
+        return new Provenance(model.baseInfo().fingerprint(), model.baseInfo().architecture(), false, new float[0],
+                "prior", "none");
+    }
+
+    private static TrainingData data(long seed, int count) {
+        return ListData.random(seed, count, MAX_TOKENS, model.spec().vocabSize(), 4);
+    }
+
+    /** The response cross-entropy of one example under {@code route} (middle blocks) by a fresh full pass. */
+    private static double fullPass(TrainingExample e, int[] route) {
+        ModelPass pass = fullPassModel(e, route);
+        int[] targets = new int[MAX_TOKENS];
+        e.targets(targets);
+        return pass.headLoss(targets, 1f, false) / e.targetCount();
+    }
+
+    private static ModelPass fullPassModel(TrainingExample e, int[] route) {
+        int layers = model.spec().blockCount();
+        float[] gates = new float[layers];
+        gates[0] = 1f;
+        gates[layers - 1] = 1f;
+        for (int b : route) {
+            gates[b] = 1f;
+        }
+        ModelPass pass = new ModelPass(model, MAX_TOKENS, POOL);
+        pass.embed(e.tokens(), e.length());
+        pass.forward(e.length(), gates, false);
+        return pass;
+    }
+
+    /** The mean of rows {@code [0, n)} of {@code width} values, in float as a plain loop sums them. */
+    private static float[] mean(float[] rows, int n, int width) {
+        float[] m = new float[width];
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < width; i++) {
+                m[i] += rows[t * width + i];
+            }
+        }
+        for (int i = 0; i < width; i++) {
+            m[i] /= n;
+        }
+        return m;
+    }
+
+    /** The route with {@code off} swapped for {@code on}. */
+    private static int[] swapped(int[] route, int off, int on) {
+        return IntStream.concat(IntStream.of(route).filter(b -> b != off), IntStream.of(on)).sorted().toArray();
+    }
+
+    private static void assertEveryCandidateIsAFullPass(RouteOracle.Result r, TrainingData data) {
+        for (int e = 0; e < r.exampleCount(); e++) {
+            TrainingExample example = data.example(r.examples()[e]);
+            assertEquals(fullPass(example, r.routes()[e]), r.crossEntropy()[e][0], 0.0, "plan route, example " + e);
+            // Both neighbour inputs are the prompt's rows (ListData scores from position 4 or the last token on).
+            ModelPass pass = fullPassModel(example, r.routes()[e]);
+            int prompt = example.firstTarget();
+            assertTrue(prompt > 1);
+            int kvDim = model.spec().kvDim();
+            float[] rows = new float[MAX_TOKENS * kvDim];
+            pass.layer0Features(FeatureSource.VALUE, example.length(), rows);
+            assertArrayEquals(mean(rows, prompt, kvDim), r.features()[e], "layer-0 features, example " + e);
+            assertArrayEquals(mean(pass.finalHidden(), prompt, model.spec().embeddingLength()), r.deepFeatures()[e],
+                    "last hidden state, example " + e);
+            for (int c = 1; c < r.candidates().size(); c++) {
+                int[] s = r.swaps()[e][c];
+                assertEquals(fullPass(example, swapped(r.routes()[e], s[0], s[1])), r.crossEntropy()[e][c], 0.0,
+                        "example " + e + ", " + r.label(e, c));
+            }
+        }
+    }
+
+    @Test
+    void aStaticPlansSwapsAreTheBlocksNextToItsCutAndEachIsAFullPass() {
+        int[] ranking = {4, 1, 6, 2, 5, 3}; // most important first
+        StaticPlan plan = new StaticPlan("ranked", 8, ranking, Map.of(), provenance());
+        TrainingData data = data(5, 5);
+        // b = 0.5 of 8 blocks: k = 2 middle blocks run (4 and 1); the rest are skipped, 6 the strongest of them.
+        RouteOracle.Result r = RouteOracle.measure(model, plan, data, 0, 5, 0.5, 2, MAX_TOKENS, 2, null);
+        assertEquals(Budget.fraction(0.5).middleBlocks(8), r.k());
+        assertEquals(2, r.k());
+        assertEquals(5, r.candidates().size(), "the plan and 2 x 2 swaps");
+        assertTrue(r.staticRoute());
+        for (int e = 0; e < r.exampleCount(); e++) {
+            assertArrayEquals(new int[] {1, 4}, r.routes()[e]);
+            for (int c = 1; c < r.candidates().size(); c++) {
+                RouteOracle.Candidate cand = r.candidates().get(c);
+                // weakest running first: ranking[k-1], ranking[k-2]; strongest skipped first: ranking[k], ranking[k+1]
+                assertArrayEquals(new int[] {ranking[r.k() - 1 - cand.offRank()], ranking[r.k() + cand.onRank()]},
+                        r.swaps()[e][c]);
+            }
+        }
+        assertEveryCandidateIsAFullPass(r, data);
+    }
+
+    @Test
+    void aDynamicRouterRoutesEachExampleFromItsWholeSequence() {
+        DynamicRouter router = RandomRouter.create(model.baseInfo(), 9, FeatureSource.VALUE, Pooling.MEAN, false);
+        TrainingData data = data(6, 6);
+        RouteOracle.Result r = RouteOracle.measure(model, router, data, 1, 4, 0.625, 3, MAX_TOKENS, 2, null);
+        int k = r.k();
+        assertEquals(3, k);
+        assertEquals(4, r.exampleCount());
+        assertArrayEquals(new int[] {1, 2, 3, 4}, r.examples(), "--skip 1 starts at the second example");
+        for (int e = 0; e < r.exampleCount(); e++) {
+            TrainingExample example = data.example(r.examples()[e]);
+            ModelPass pass = new ModelPass(model, MAX_TOKENS, POOL);
+            pass.embed(example.tokens(), example.length());
+            pass.beginForward(example.length());
+            int width = model.spec().kvDim();
+            float[] rows = new float[MAX_TOKENS * width];
+            pass.layer0Features(FeatureSource.VALUE, example.length(), rows);
+            float[][] features = new float[example.length()][width];
+            for (int t = 0; t < example.length(); t++) {
+                System.arraycopy(rows, t * width, features[t], 0, width);
+            }
+            boolean[] mask = router.decision().routeSequence(features, k);
+            assertArrayEquals(IntStream.range(1, 7).filter(l -> mask[l]).toArray(), r.routes()[e], "example " + e);
+        }
+        assertEveryCandidateIsAFullPass(r, data);
+    }
+
+    @Test
+    void nothingToCompareIsRefusedWithTheReason() {
+        StaticPlan plan = new StaticPlan("ranked", 8, new int[] {4, 1, 6, 2, 5, 3}, Map.of(), provenance());
+        Router noRanking = new StaticPlan("sets", 8, new int[0], Map.of(2, new int[] {3, 5}), provenance());
+        InvalidTrainingOptionException full = assertThrows(InvalidTrainingOptionException.class,
+                () -> RouteOracle.measure(model, plan, data(1, 3), 0, 3, 1.0, 2, MAX_TOKENS, 1, null));
+        assertTrue(full.getMessage().contains("no route to swap"), full.getMessage());
+        InvalidTrainingOptionException ranking = assertThrows(InvalidTrainingOptionException.class,
+                () -> RouteOracle.measure(model, noRanking, data(1, 3), 0, 3, 0.5, 2, MAX_TOKENS, 1, null));
+        assertTrue(ranking.getMessage().contains("no ranking"), ranking.getMessage());
+        InvalidTrainingOptionException few = assertThrows(InvalidTrainingOptionException.class,
+                () -> RouteOracle.measure(model, plan, data(1, 3), 2, 3, 0.5, 2, MAX_TOKENS, 1, null));
+        assertTrue(few.getMessage().contains("at least 2"), few.getMessage());
+    }
+}
