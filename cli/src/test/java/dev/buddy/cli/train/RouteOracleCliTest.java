@@ -48,15 +48,17 @@ class RouteOracleCliTest {
         assertEquals(0, run.exit(), run.err());
         for (String line : new String[] {"route oracle at b=0.600 (1 of 3 middle blocks run)", "the plan as given",
                 "best single route (fitted on the other half)", "nearest 1 prompt by layer-0 features",
-                "nearest 2 prompts by layer-0 features", "oracle (each example's own best)"}) {
+                "nearest 2 prompts by layer-0 features", "nearest 1 prompt by last hidden state",
+                "oracle (each example's own best)", "its best on half its tokens, on the other half"}) {
             assertTrue(run.out().contains(line), line + " missing from\n" + run.out());
         }
         assertTrue(run.err().contains("route oracle") && run.err().contains("12/12"), run.err());
         List<String> rows = Files.readAllLines(table);
-        assertEquals("example\tcandidate\tblock_off\tblock_on\ttokens\tcross_entropy", rows.get(0));
+        assertEquals("example\tcandidate\tblock_off\tblock_on\ttokens\tcross_entropy\tce_odd_tokens\tce_even_tokens",
+                rows.get(0));
         assertEquals(1 + 4 * 3, rows.size(), "a row per example and candidate");
         assertTrue(rows.get(1).startsWith("0\tplan\t\t\t"), rows.get(1));
-        assertTrue(rows.get(2).matches("0\t-[1-3]\\+[1-3]\t[1-3]\t[1-3]\t\\d+\t\\d+\\.\\d{6}"), rows.get(2));
+        assertTrue(rows.get(2).matches("0\t-[1-3]\\+[1-3]\t[1-3]\t[1-3]\t\\d+(\t\\d+\\.\\d{6}){3}"), rows.get(2));
     }
 
     @Test

@@ -146,13 +146,18 @@ final class ModelPass {
      * the last pass computed it (it ran, or was probed), since its input has not changed.
      */
     double probeLoss(float[] blockGates, int from, int[] targets) {
+        probe(blockGates, from);
+        return headLoss(targets, 1f, false);
+    }
+
+    /** {@link #probeLoss} without the head: the probe's last hidden state is then there for {@link #headLoss}. */
+    void probe(float[] blockGates, int from) {
         if (from < 1 || blockGates.length != gates.length) {
             throw new IllegalArgumentException("a probe re-runs blocks 1.., with one gate per block");
         }
         System.arraycopy(blockGates, 0, gates, 0, gates.length);
         this.probed = false;
         runBlocks(from, false);
-        return headLoss(targets, 1f, false);
     }
 
     private void runBlocks(int from, boolean probeSkipped) {

@@ -35,7 +35,10 @@ import dev.buddy.router.eval.ProgressBar;
  *       whether that input tells examples apart in the way their best routes differ; and the same by the plan
  *       route's last hidden state mean-pooled over the prompt, a far richer input no router has before it routes
  *       (whether anything cheap to read could tell them apart);</li>
- *   <li>each example's own best route (the oracle): an upper bound for any router restricted to these routes.</li>
+ *   <li>each example's own best route (the oracle): an upper bound for any router restricted to these routes;</li>
+ *   <li>each example's best route on half its response tokens (alternate ones), scored on the other half: the
+ *       oracle with its selection noise removed. An example's best of 17 routes is partly luck of its particular
+ *       tokens; what survives to the other half is a preference of the example, which a router could learn.</li>
  * </ul>
  * If the oracle is barely below the best single route, there is no per-example headroom near this route to learn;
  * if it is well below but the neighbours' choice is not, the headroom exists and the router's input does not reveal it.
@@ -68,6 +71,9 @@ public final class RouteOracle {
      * @param examples      the data index of each example
      * @param tokens        each example's scored response tokens
      * @param crossEntropy  per example and candidate, the response's mean cross-entropy (nats per token)
+     * @param halves        per example and candidate, the mean cross-entropy of the response's alternate scored
+     *                      tokens: {@code [0]} the 1st, 3rd, ... ({@code (tokens+1)/2} of them), {@code [1]} the
+     *                      2nd, 4th, ... ({@code tokens/2}; NaN when there are none)
      * @param features      per example, the router's layer-0 input mean-pooled over the prompt
      * @param deepFeatures  per example, the last hidden state (before the output norm) under the plan route,
      *                      mean-pooled over the prompt
@@ -76,7 +82,7 @@ public final class RouteOracle {
      */
     public record Result(String routerName, String dataName, int layers, double budget, int k,
                          List<Candidate> candidates, int[] examples, int[] tokens, double[][] crossEntropy,
-                         float[][] features, float[][] deepFeatures, int[][][] swaps, int[][] routes) {
+                         double[][][] halves, float[][] features, float[][] deepFeatures, int[][][] swaps, int[][] routes) {
 
         public int exampleCount() {
             return examples.length;
@@ -148,6 +154,30 @@ public final class RouteOracle {
             return best;
         }
 
+        /**
+         * Example e's best candidate on one half of its tokens scored on the other, both ways, weighted by the
+         * halves' token counts (a fixed candidate scores its full cross-entropy this way). An empty half chooses
+         * the plan.
+         */
+        public double splitHalfOracle(int e) {
+            int n0 = (tokens[e] + 1) / 2;
+            int n1 = tokens[e] / 2;
+            int c0 = n0 > 0 ? argmin(e, 0) : 0;
+            int c1 = n1 > 0 ? argmin(e, 1) : 0;
+            double scored1 = n1 > 0 ? n1 * halves[e][c0][1] : 0;
+            return (scored1 + n0 * halves[e][c1][0]) / (n0 + n1);
+        }
+
+        private int argmin(int e, int half) {
+            int best = 0;
+            for (int c = 1; c < candidates.size(); c++) {
+                if (halves[e][c][half] < halves[e][best][half]) {
+                    best = c;
+                }
+            }
+            return best;
+        }
+
         /** Examples with even and odd positions: the two folds. */
         public int[] fold(int f) {
             return IntStream.range(0, examples.length).filter(e -> e % 2 == f).toArray();
@@ -167,8 +197,9 @@ public final class RouteOracle {
                         case NEIGHBOURS -> neighbourChoice(features, e, fit, neighbours);
                         case DEEP_NEIGHBOURS -> neighbourChoice(deepFeatures, e, fit, neighbours);
                         case ORACLE -> oracleChoice(e);
+                        case SPLIT_HALF_ORACLE -> -1;
                     };
-                    out[e] = crossEntropy[e][c];
+                    out[e] = c < 0 ? splitHalfOracle(e) : crossEntropy[e][c];
                 }
             }
             return out;
@@ -210,7 +241,7 @@ public final class RouteOracle {
     }
 
     /** How a route is chosen for a held-out example. */
-    public enum Strategy { PLAN, BEST_SINGLE, NEIGHBOURS, DEEP_NEIGHBOURS, ORACLE }
+    public enum Strategy { PLAN, BEST_SINGLE, NEIGHBOURS, DEEP_NEIGHBOURS, ORACLE, SPLIT_HALF_ORACLE }
 
     private RouteOracle() {}
 
@@ -253,6 +284,7 @@ public final class RouteOracle {
         int kvDim = model.spec().kvDim();
 
         double[][] crossEntropy = new double[scored.length][candidates.size()];
+        double[][][] halves = new double[scored.length][candidates.size()][2];
         float[][] features = new float[scored.length][];
         float[][] deepFeatures = new float[scored.length][];
         int[][][] swaps = new int[scored.length][candidates.size()][];
@@ -267,6 +299,7 @@ public final class RouteOracle {
                             layers, maxTokens);
             float[] rows = new float[maxTokens * kvDim];
             int[] targets = new int[maxTokens];
+            int[][] halfTargets = new int[2][maxTokens];
             float[] gates = new float[layers];
             float[] probe = new float[layers];
             float[] fused = new float[middle];
@@ -299,11 +332,12 @@ public final class RouteOracle {
                     gates[l] = mask[l] ? 1f : 0f;
                 }
                 example.targets(targets);
+                splitTargets(targets, n, halfTargets);
                 int scoredTokens = example.targetCount();
                 tokens[p] = scoredTokens;
                 pass.finishForward(gates, false);
                 deepFeatures[p] = meanRows(pass.finalHidden(), promptEnd, model.spec().embeddingLength());
-                crossEntropy[p][0] = pass.headLoss(targets, 1f, false) / scoredTokens;
+                crossEntropy[p][0] = headLosses(pass, halfTargets, scoredTokens, halves[p][0]);
                 swaps[p][0] = new int[] {-1, -1};
                 advance(bar);
                 // Probes re-run from their lower block; the highest first keeps every lower block's input intact.
@@ -320,14 +354,33 @@ public final class RouteOracle {
                     System.arraycopy(gates, 0, probe, 0, layers);
                     probe[blocks[c][0]] = 0f;
                     probe[blocks[c][1]] = 1f;
-                    crossEntropy[p][c] = pass.probeLoss(probe, Math.min(blocks[c][0], blocks[c][1]), targets)
-                            / scoredTokens;
+                    pass.probe(probe, Math.min(blocks[c][0], blocks[c][1]));
+                    crossEntropy[p][c] = headLosses(pass, halfTargets, scoredTokens, halves[p][c]);
                     advance(bar);
                 }
             }
         }
         return new Result(router.name(), data.describe(), layers, budget, k, List.copyOf(candidates), scored, tokens,
-                crossEntropy, features, deepFeatures, swaps, routes);
+                crossEntropy, halves, features, deepFeatures, swaps, routes);
+    }
+
+    /** The scored targets alternately into two arrays (the 1st, 3rd, ... and the 2nd, 4th, ...), -1 elsewhere. */
+    static void splitTargets(int[] targets, int n, int[][] halves) {
+        int scored = 0;
+        for (int t = 0; t < n; t++) {
+            int half = targets[t] >= 0 ? scored++ % 2 : -1;
+            halves[0][t] = half == 0 ? targets[t] : -1;
+            halves[1][t] = half == 1 ? targets[t] : -1;
+        }
+    }
+
+    /** Each half's mean cross-entropy into {@code out}, and the whole response's as the result. */
+    private static double headLosses(ModelPass pass, int[][] halfTargets, int tokens, double[] out) {
+        double first = pass.headLoss(halfTargets[0], 1f, false);
+        double second = tokens / 2 > 0 ? pass.headLoss(halfTargets[1], 1f, false) : 0;
+        out[0] = first / ((tokens + 1) / 2);
+        out[1] = tokens / 2 > 0 ? second / (tokens / 2) : Double.NaN;
+        return (first + second) / tokens;
     }
 
     private static void advance(ProgressBar bar) {
@@ -421,7 +474,7 @@ public final class RouteOracle {
                 + (r.staticRoute() ? " " + labels(r) : " (per example: the weakest running blocks each swapped for"
                         + " the strongest skipped ones)"));
         double[] single = r.chosen(Strategy.BEST_SINGLE, 0);
-        out.printf(Locale.ROOT, "  %-44s %9s %9s   %s%n", "route chosen by", "CE", "ppl", "vs best single (± s.e.)");
+        out.printf(Locale.ROOT, "  %-48s %9s %9s   %s%n", "route chosen by", "CE", "ppl", "vs best single (± s.e.)");
         line(out, "the plan as given", r.chosen(Strategy.PLAN, 0), single);
         line(out, "best single route (fitted on the other half)", single, single);
         for (int nb : neighbours) {
@@ -433,6 +486,7 @@ public final class RouteOracle {
                     r.chosen(Strategy.DEEP_NEIGHBOURS, nb), single);
         }
         line(out, "oracle (each example's own best)", r.chosen(Strategy.ORACLE, 0), single);
+        line(out, "its best on half its tokens, on the other half", r.chosen(Strategy.SPLIT_HALF_ORACLE, 0), single);
         for (int f = 0; f < 2; f++) {
             int c = r.bestSingle(r.fold(1 - f));
             out.printf(Locale.ROOT, "best single route fitted on fold %d: %s%n", 1 - f,
@@ -455,7 +509,7 @@ public final class RouteOracle {
     private static void line(PrintStream out, String name, double[] chosen, double[] single) {
         double mean = Arrays.stream(chosen).average().orElse(Double.NaN);
         double[] diff = pairedDifference(chosen, single);
-        out.printf(Locale.ROOT, "  %-44s %9.4f %9.3f   %+.4f ± %.4f%n", name, mean, Math.exp(mean), diff[0], diff[1]);
+        out.printf(Locale.ROOT, "  %-48s %9.4f %9.3f   %+.4f ± %.4f%n", name, mean, Math.exp(mean), diff[0], diff[1]);
     }
 
     private static String labels(Result r) {
@@ -472,14 +526,16 @@ public final class RouteOracle {
 
     /** Every measurement as a tab-separated table, one row per example and candidate, written atomically. */
     public static void writeTable(Result r, Path file) throws IOException {
-        StringBuilder sb = new StringBuilder("example\tcandidate\tblock_off\tblock_on\ttokens\tcross_entropy\n");
+        StringBuilder sb = new StringBuilder(
+                "example\tcandidate\tblock_off\tblock_on\ttokens\tcross_entropy\tce_odd_tokens\tce_even_tokens\n");
         for (int e = 0; e < r.exampleCount(); e++) {
             for (int c = 0; c < r.candidates().size(); c++) {
                 int[] s = r.swaps()[e][c];
                 sb.append(r.examples()[e]).append('\t').append(r.label(e, c)).append('\t')
                         .append(s[0] < 0 ? "" : Integer.toString(s[0])).append('\t')
                         .append(s[1] < 0 ? "" : Integer.toString(s[1])).append('\t').append(r.tokens()[e])
-                        .append('\t').append(String.format(Locale.ROOT, "%.6f", r.crossEntropy()[e][c]))
+                        .append('\t').append(String.format(Locale.ROOT, "%.6f\t%.6f\t%.6f", r.crossEntropy()[e][c],
+                                r.halves()[e][c][0], r.halves()[e][c][1]))
                         .append('\n');
             }
         }

@@ -18,7 +18,10 @@ import net.jqwik.api.constraints.IntRange;
  */
 class RouteOracleProperties {
 
-    /** A table of {@code examples} x {@code candidates} cross-entropies, small integers so that ties happen. */
+    /**
+     * A table of {@code examples} x {@code candidates} cross-entropies, multiples of 1/4 per half so that ties
+     * happen and every sum is exact; the whole is the halves' token-weighted mean.
+     */
     private static RouteOracle.Result table(long seed, int examples, int candidates, int width) {
         SplittableRandom random = new SplittableRandom(seed);
         List<RouteOracle.Candidate> list = new ArrayList<>();
@@ -27,12 +30,20 @@ class RouteOracleProperties {
             list.add(new RouteOracle.Candidate(c - 1, 0));
         }
         double[][] ce = new double[examples][candidates];
+        double[][][] halves = new double[examples][candidates][2];
+        int[] tokens = new int[examples];
         float[][] features = new float[examples][width];
         int[][][] swaps = new int[examples][candidates][];
         int[][] routes = new int[examples][];
         for (int e = 0; e < examples; e++) {
+            // 1 token (no second half) or an even count: the whole is then a multiple of 1/8, so sums are exact
+            tokens[e] = random.nextInt(4) == 0 ? 1 : 2 * (1 + random.nextInt(3));
+            int n0 = (tokens[e] + 1) / 2;
+            int n1 = tokens[e] / 2;
             for (int c = 0; c < candidates; c++) {
-                ce[e][c] = 2 + random.nextInt(6) * 0.25;
+                halves[e][c][0] = 2 + random.nextInt(6) * 0.25;
+                halves[e][c][1] = n1 == 0 ? Double.NaN : 2 + random.nextInt(6) * 0.25;
+                ce[e][c] = (n0 * halves[e][c][0] + (n1 == 0 ? 0 : n1 * halves[e][c][1])) / tokens[e];
                 swaps[e][c] = c == 0 ? new int[] {-1, -1} : new int[] {c, 20 + c};
             }
             for (int i = 0; i < width; i++) {
@@ -41,7 +52,7 @@ class RouteOracleProperties {
             routes[e] = new int[] {1, 2, 3};
         }
         return new RouteOracle.Result("r", "d", 10, 0.5, 3, List.copyOf(list),
-                java.util.stream.IntStream.range(0, examples).toArray(), new int[examples], ce, features,
+                java.util.stream.IntStream.range(0, examples).toArray(), tokens, ce, halves, features,
                 features, swaps, routes);
     }
 
@@ -94,6 +105,34 @@ class RouteOracleProperties {
                     }
                 }
                 assertEquals(expected, r.neighbourChoice(e, fit, 1), "example " + e + ", nearest " + nearest);
+            }
+        }
+    }
+
+    @Property(tries = 200)
+    void theSplitHalfOracleScoresEachHalfsChoiceOnTheOtherHalf(@ForAll long seed,
+            @ForAll @IntRange(min = 2, max = 30) int examples, @ForAll @IntRange(min = 1, max = 9) int candidates) {
+        RouteOracle.Result r = table(seed, examples, candidates, 3);
+        double[] split = r.chosen(RouteOracle.Strategy.SPLIT_HALF_ORACLE, 0);
+        for (int e = 0; e < examples; e++) {
+            int n0 = (r.tokens()[e] + 1) / 2;
+            int n1 = r.tokens()[e] / 2;
+            int[] best = new int[2];
+            double[] lowest = {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY};
+            for (int h = 0; h < 2; h++) {
+                for (int c = 0; c < candidates; c++) {
+                    if (r.halves()[e][c][h] < lowest[h]) {
+                        lowest[h] = r.halves()[e][c][h];
+                        best[h] = c;
+                    }
+                }
+            }
+            // No second half (one scored token): the first half's tokens are scored under the plan's route.
+            double expected = n1 == 0 ? r.halves()[e][0][0]
+                    : (n1 * r.halves()[e][best[0]][1] + n0 * r.halves()[e][best[1]][0]) / (n0 + n1);
+            assertEquals(expected, split[e], 1e-12, "example " + e);
+            if (best[0] == best[1]) {
+                assertEquals(r.crossEntropy()[e][best[0]], split[e], 1e-12, "both halves agree on one route");
             }
         }
     }

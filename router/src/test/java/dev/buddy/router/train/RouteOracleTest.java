@@ -60,12 +60,37 @@ class RouteOracleTest {
         return ListData.random(seed, count, MAX_TOKENS, model.spec().vocabSize(), 4);
     }
 
-    /** The response cross-entropy of one example under {@code route} (middle blocks) by a fresh full pass. */
-    private static double fullPass(TrainingExample e, int[] route) {
+    /**
+     * The response cross-entropy of one example under {@code route} (middle blocks) by a fresh full pass: over all
+     * scored tokens, over the 1st, 3rd, ... and over the 2nd, 4th, ... (NaN if none).
+     */
+    private static double[] fullPass(TrainingExample e, int[] route) {
         ModelPass pass = fullPassModel(e, route);
         int[] targets = new int[MAX_TOKENS];
         e.targets(targets);
-        return pass.headLoss(targets, 1f, false) / e.targetCount();
+        int[][] halves = {new int[MAX_TOKENS], new int[MAX_TOKENS]};
+        int[] counts = new int[2];
+        for (int t = 0; t < MAX_TOKENS; t++) {
+            halves[0][t] = -1;
+            halves[1][t] = -1;
+            if (t < e.length() && targets[t] >= 0) {
+                int h = (counts[0] + counts[1]) % 2;
+                halves[h][t] = targets[t];
+                counts[h]++;
+            }
+        }
+        return new double[] {pass.headLoss(targets, 1f, false) / e.targetCount(),
+                pass.headLoss(halves[0], 1f, false) / counts[0],
+                counts[1] == 0 ? Double.NaN : pass.headLoss(halves[1], 1f, false) / counts[1]};
+    }
+
+    private static void assertMeasuredAs(double[] expected, RouteOracle.Result r, int e, int c) {
+        String what = "example " + e + ", " + r.label(e, c);
+        // The whole is the two halves' sums added; the head's product then runs on fewer rows at a time, which
+        // can group its float sums otherwise, so it matches one pass over every row to float precision only.
+        assertEquals(expected[0], r.crossEntropy()[e][c], 1e-6 * expected[0], what);
+        assertEquals(expected[1], r.halves()[e][c][0], 0.0, what + ", odd tokens");
+        assertEquals(expected[2], r.halves()[e][c][1], 0.0, what + ", even tokens");
     }
 
     private static ModelPass fullPassModel(TrainingExample e, int[] route) {
@@ -104,7 +129,7 @@ class RouteOracleTest {
     private static void assertEveryCandidateIsAFullPass(RouteOracle.Result r, TrainingData data) {
         for (int e = 0; e < r.exampleCount(); e++) {
             TrainingExample example = data.example(r.examples()[e]);
-            assertEquals(fullPass(example, r.routes()[e]), r.crossEntropy()[e][0], 0.0, "plan route, example " + e);
+            assertMeasuredAs(fullPass(example, r.routes()[e]), r, e, 0);
             // Both neighbour inputs are the prompt's rows (ListData scores from position 4 or the last token on).
             ModelPass pass = fullPassModel(example, r.routes()[e]);
             int prompt = example.firstTarget();
@@ -117,8 +142,7 @@ class RouteOracleTest {
                     "last hidden state, example " + e);
             for (int c = 1; c < r.candidates().size(); c++) {
                 int[] s = r.swaps()[e][c];
-                assertEquals(fullPass(example, swapped(r.routes()[e], s[0], s[1])), r.crossEntropy()[e][c], 0.0,
-                        "example " + e + ", " + r.label(e, c));
+                assertMeasuredAs(fullPass(example, swapped(r.routes()[e], s[0], s[1])), r, e, c);
             }
         }
     }
