@@ -178,6 +178,26 @@ public final class RouteOracle {
             return best;
         }
 
+        /**
+         * Per swap candidate (index c−1), the correlation over examples between its change against the plan route
+         * on the odd scored tokens and on the even ones (examples with both halves). Near 1: examples consistently
+         * prefer or avoid the swap, something to route on; near 0: an example's preference is the luck of its
+         * tokens. NaN for a candidate whose changes do not vary.
+         */
+        public double[] halfAgreement() {
+            double[] r = new double[candidates.size() - 1];
+            for (int c = 1; c < candidates.size(); c++) {
+                List<double[]> pairs = new ArrayList<>();
+                for (int e = 0; e < examples.length; e++) {
+                    if (tokens[e] >= 2) {
+                        pairs.add(new double[] {halves[e][c][0] - halves[e][0][0], halves[e][c][1] - halves[e][0][1]});
+                    }
+                }
+                r[c - 1] = correlation(pairs);
+            }
+            return r;
+        }
+
         /** Examples with even and odd positions: the two folds. */
         public int[] fold(int f) {
             return IntStream.range(0, examples.length).filter(e -> e % 2 == f).toArray();
@@ -429,6 +449,27 @@ public final class RouteOracle {
         return mean;
     }
 
+    /** Pearson's correlation of the pairs' two values (NaN if either does not vary). */
+    static double correlation(List<double[]> pairs) {
+        double ma = 0;
+        double mb = 0;
+        for (double[] p : pairs) {
+            ma += p[0];
+            mb += p[1];
+        }
+        ma /= pairs.size();
+        mb /= pairs.size();
+        double ab = 0;
+        double aa = 0;
+        double bb = 0;
+        for (double[] p : pairs) {
+            ab += (p[0] - ma) * (p[1] - mb);
+            aa += (p[0] - ma) * (p[0] - ma);
+            bb += (p[1] - mb) * (p[1] - mb);
+        }
+        return aa == 0 || bb == 0 ? Double.NaN : ab / Math.sqrt(aa * bb);
+    }
+
     static double cosine(float[] a, float[] b) {
         double dot = 0;
         double na = 0;
@@ -487,6 +528,12 @@ public final class RouteOracle {
         }
         line(out, "oracle (each example's own best)", r.chosen(Strategy.ORACLE, 0), single);
         line(out, "its best on half its tokens, on the other half", r.chosen(Strategy.SPLIT_HALF_ORACLE, 0), single);
+        double[] agreement = Arrays.stream(r.halfAgreement()).filter(v -> !Double.isNaN(v)).sorted().toArray();
+        if (agreement.length > 0) {
+            out.printf(Locale.ROOT, "split-half agreement of each swap's change against the plan (correlation over"
+                    + " examples, odd vs even tokens): median %+.3f, from %+.3f to %+.3f%n",
+                    agreement[agreement.length / 2], agreement[0], agreement[agreement.length - 1]);
+        }
         for (int f = 0; f < 2; f++) {
             int c = r.bestSingle(r.fold(1 - f));
             out.printf(Locale.ROOT, "best single route fitted on fold %d: %s%n", 1 - f,

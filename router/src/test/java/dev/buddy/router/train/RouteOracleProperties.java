@@ -138,6 +138,37 @@ class RouteOracleProperties {
     }
 
     @Property(tries = 100)
+    void halvesThatAgreeCorrelateFullyAndMirroredOnesNegatively(@ForAll long seed,
+            @ForAll @IntRange(min = 3, max = 30) int examples, @ForAll @IntRange(min = 2, max = 6) int candidates,
+            @ForAll boolean mirrored) {
+        RouteOracle.Result r = table(seed, examples, candidates, 2);
+        for (int e = 0; e < examples; e++) {
+            r.tokens()[e] = 2; // every example has both halves
+            if (Double.isNaN(r.halves()[e][0][1])) {
+                r.halves()[e][0][1] = 2.5;
+            }
+            for (int c = 0; c < candidates; c++) {
+                // the even tokens' change against the plan is the odd tokens' (or its negative)
+                double change = r.halves()[e][c][0] - r.halves()[e][0][0];
+                r.halves()[e][c][1] = r.halves()[e][0][1] + (mirrored ? -change : change);
+            }
+        }
+        double[] agreement = r.halfAgreement();
+        assertEquals(candidates - 1, agreement.length);
+        for (int c = 1; c < candidates; c++) {
+            boolean varies = false;
+            for (int e = 1; e < examples; e++) {
+                varies |= r.halves()[e][c][0] - r.halves()[e][0][0] != r.halves()[0][c][0] - r.halves()[0][0][0];
+            }
+            if (varies) {
+                assertEquals(mirrored ? -1 : 1, agreement[c - 1], 1e-9, "candidate " + c);
+            } else {
+                assertTrue(Double.isNaN(agreement[c - 1]), "a constant change has no correlation");
+            }
+        }
+    }
+
+    @Property(tries = 100)
     void thePairedDifferenceIsTheMeanAndStandardErrorOfTheDifferences(@ForAll long seed,
             @ForAll @IntRange(min = 2, max = 50) int n) {
         SplittableRandom random = new SplittableRandom(seed);
