@@ -219,6 +219,14 @@ done
 ./buddy eval-merge -o "$OUT/merged-17" results/smollm2-135m/summary.json "$OUT/secant-ppl/summary.json:buddy=buddy-secant" \
   "${merge[@]}"
 
+# Session 18 ("Is there anything to route?"): the committed swap plan's route and its 16 swaps at the cut on 200
+# Alpaca examples the routers never trained on (from example 1000), two-fold; no training. Each run ~12 min at -t 2.
+for b in 0.75 0.625 0.5; do
+  ./buddy route-oracle -m "$MODEL" -r results/routers/smollm2-135m-instruct-q4_1.swap.prior.gguf \
+    --data "$SHARED/datasets/alpaca/alpaca_5000.json" --skip 1000 --examples 200 --budget "$b" \
+    --table "$OUT/route-oracle-$b.tsv" -t "$THREADS"
+done
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.

@@ -28,11 +28,15 @@ public final class RouteOracleCliCommand implements Command {
             two-fold (each half of the examples chooses for the other half), it compares: the route as given; the
             best single route (what a static plan can do); for each example the route its --neighbours nearest
             examples of the other half do best with, by cosine of the router's own input (the layer-0 cache rows,
-            mean-pooled over the prompt, or a whole text document); and each example's own best route (the oracle, an
-            upper bound for routing among these routes). Differences are paired against the best single route, with
-            standard errors. A dynamic router routes each example from its whole sequence, as in training. Each
-            swap re-runs the model from its lower block only. --table FILE keeps every cross-entropy (tab-separated,
-            written atomically).""",
+            mean-pooled over the prompt, or a whole text document) and by cosine of the last hidden state (a far
+            richer input than any router reads); each example's own best route (the oracle, an upper bound for
+            routing among these routes); and each example's best route on its odd scored tokens scored on its even
+            ones and back (the oracle without the luck of choosing on the tokens it is scored on). Differences are
+            paired against the best single route, with standard errors. The split-half agreement line gives, per
+            swap, the correlation over examples of its change on the odd and on the even tokens: near 0, an
+            example's best route is the luck of its tokens. A dynamic router routes each example from its whole
+            sequence, as in training. Each swap re-runs the model from its lower block only. --table FILE keeps
+            every cross-entropy (tab-separated, written atomically).""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
                     OptionSpec.value("-r", "--router", "FILE", "a BUDDY router, prior file or static plan", null),
