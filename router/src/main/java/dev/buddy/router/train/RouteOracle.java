@@ -40,16 +40,14 @@ import dev.buddy.router.eval.ProgressBar;
  *       oracle with its selection noise removed. An example's best of 17 routes is partly luck of its particular
  *       tokens; what survives to the other half is a preference of the example, which a router could learn.</li>
  * </ul>
- * If the oracle is barely below the best single route, there is no per-example headroom near this route to learn;
- * if it is well below but the neighbours' choice is not, the headroom exists and the router's input does not reveal it.
+ * If the split-half oracle is not below the best single route, what the oracle gains is luck and there is no
+ * per-example headroom near this route to learn; if it is below but the neighbours' choice is not, the headroom exists
+ * and the input does not reveal it.
  *
- * <p>Each swap re-runs the sequence only from its lower block on ({@link ModelPass#probeLoss}), in descending order
- * of that block, so a swap costs a partial pass.
+ * <p>Each swap re-runs the sequence only from its lower block on ({@link ModelPass#probe}), in descending order of
+ * that block, so a swap costs a partial pass.
  */
 public final class RouteOracle {
-    /** Neighbour counts reported by default. */
-    public static final int[] DEFAULT_NEIGHBOURS = {1, 5, 25};
-
     /**
      * A route tried on every example: the router's own ({@link #PLAN}), or that route with its {@code offRank}-th
      * weakest running middle block (0 = weakest) off and its {@code onRank}-th strongest skipped one on.
@@ -82,7 +80,8 @@ public final class RouteOracle {
      */
     public record Result(String routerName, String dataName, int layers, double budget, int k,
                          List<Candidate> candidates, int[] examples, int[] tokens, double[][] crossEntropy,
-                         double[][][] halves, float[][] features, float[][] deepFeatures, int[][][] swaps, int[][] routes) {
+                         double[][][] halves, float[][] features, float[][] deepFeatures, int[][][] swaps,
+                         int[][] routes) {
 
         public int exampleCount() {
             return examples.length;
