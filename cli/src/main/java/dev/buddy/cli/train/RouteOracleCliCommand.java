@@ -52,8 +52,9 @@ public final class RouteOracleCliCommand implements Command {
                     OptionSpec.value(null, "--table", "FILE", "also write every cross-entropy here (TSV)", null),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors()))),
-            List.of("buddy route-oracle -m SmolLM2-135M-Instruct.Q4_1.gguf -r smollm2.swap.prior.gguf"
-                    + " --data alpaca_5000.json --skip 1000 --examples 200 --budget 0.5"));
+            List.of("buddy route-oracle -m SmolLM2-135M-Instruct.Q4_1.gguf"
+                    + " -r results/routers/smollm2-135m-instruct-q4_1.swap.prior.gguf"
+                    + " --data ../shared/datasets/alpaca/alpaca_5000.json --skip 1000 --examples 200 --budget 0.5"));
 
     @Override
     public CommandSpec spec() {
