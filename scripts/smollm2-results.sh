@@ -226,6 +226,10 @@ for b in 0.75 0.625 0.5; do
     --data "$SHARED/datasets/alpaca/alpaca_5000.json" --skip 1000 --examples 200 --budget "$b" \
     --table "$OUT/route-oracle-$b.tsv" -t "$THREADS"
 done
+# The same on WikiText-2 test paragraphs at b = 0.5 (every token scored; about 18 min at -t 2).
+./buddy route-oracle -m "$MODEL" -r results/routers/smollm2-135m-instruct-q4_1.swap.prior.gguf \
+  --data "$SHARED/datasets/wikitext/wikitext-2-raw/wiki.test.raw" --skip 100 --examples 200 --budget 0.5 \
+  --table "$OUT/route-oracle-wiki-0.5.tsv" -t "$THREADS"
 
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
