@@ -156,6 +156,18 @@ public final class ParsedArgs {
         return v;
     }
 
+    /**
+     * A path option that has no default and must be given: absent, it is a usage error reading
+     * {@code missing EXAMPLE (see 'buddy COMMAND --help')}, where {@code example} shows how to give it.
+     */
+    public Path requiredPath(String longName, String example) {
+        String v = string(longName);
+        if (v == null) {
+            throw usage("missing " + example);
+        }
+        return path(option(longName).longName().substring(2), v);
+    }
+
     /** A file path option or positional; malformed paths are a usage error, not an internal one. */
     public Path path(String what, String text) {
         try {

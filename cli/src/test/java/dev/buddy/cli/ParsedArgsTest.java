@@ -45,6 +45,14 @@ class ParsedArgsTest {
     }
 
     @Test
+    void aRequiredPathIsTheValueOrAUsageErrorShowingHowToGiveIt() {
+        assertEquals(java.nio.file.Path.of("m.gguf"), parse("-m", "m.gguf").requiredPath("--model", "-m MODEL.gguf"));
+        UsageException missing = assertThrows(UsageException.class,
+                () -> parse().requiredPath("--model", "-m MODEL.gguf"));
+        assertEquals("missing -m MODEL.gguf (see 'buddy gen --help')", missing.getMessage());
+    }
+
+    @Test
     void aValueMayStartWithADash() {
         assertEquals(-5L, parse("--seed", "-5").longValue("--seed"));
         assertEquals("-p", parse("-m", "-p").string("--model"));

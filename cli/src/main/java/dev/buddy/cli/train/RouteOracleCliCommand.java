@@ -63,9 +63,9 @@ public final class RouteOracleCliCommand implements Command {
 
     @Override
     public int run(ParsedArgs args, Io io) throws Exception {
-        Path model = ModelPath.check("-m", required(args, "--model", "-m MODEL.gguf"));
-        Path router = input(args, required(args, "--router", "-r ROUTER.gguf"), "-r", "a router file");
-        Path data = input(args, required(args, "--data", "--data FILE"), "--data", "a data file");
+        Path model = ModelPath.check("-m", args.requiredPath("--model", "-m MODEL.gguf"));
+        Path router = input(args, args.requiredPath("--router", "-r ROUTER.gguf"), "-r", "a router file");
+        Path data = input(args, args.requiredPath("--data", "--data FILE"), "--data", "a data file");
         if (args.string("--budget") == null) {
             throw new UsageException("missing --budget B (see 'buddy route-oracle --help')");
         }
@@ -83,13 +83,6 @@ public final class RouteOracleCliCommand implements Command {
         return Cli.EXIT_OK;
     }
 
-    private static Path required(ParsedArgs args, String option, String example) {
-        String v = args.string(option);
-        if (v == null) {
-            throw new UsageException("missing " + example + " (see 'buddy route-oracle --help')");
-        }
-        return args.path(option.substring(2), v);
-    }
 
     private static Path input(ParsedArgs args, Path path, String option, String what) {
         String problem = InputFile.problem(path, what);

@@ -81,13 +81,13 @@ public final class TrainPredictorCliCommand implements Command {
 
     @Override
     public int run(ParsedArgs args, Io io) throws Exception {
-        Path model = ModelPath.check("-m", required(args, "--model", "-m MODEL.gguf"));
-        Path router = required(args, "--router", "-r ROUTER.gguf");
-        Path data = required(args, "--data", "--data FILE");
+        Path model = ModelPath.check("-m", args.requiredPath("--model", "-m MODEL.gguf"));
+        Path router = args.requiredPath("--router", "-r ROUTER.gguf");
+        Path data = args.requiredPath("--data", "--data FILE");
         boolean oracle = args.string("--oracle") != null;
         boolean fromTable = args.string("--from-table") != null;
         rejectMisplaced(args, oracle, fromTable);
-        Path output = oracle ? null : OutputPath.file("-o", required(args, "--output", "-o OUTPUT.gguf"), model);
+        Path output = oracle ? null : OutputPath.file("-o", args.requiredPath("--output", "-o OUTPUT.gguf"), model);
         PredictorConfig config = new PredictorConfig(args.intValue("--steps", 1, 100_000_000),
                 real(args, "--lr", 0, 1), args.intValue("--batch", 1, 4096), args.intValue("--group", 2, 1024),
                 real(args, "--lambda-perf", 0, 1e6), real(args, "--lambda-cost", 0, 1e6), real(args, "--beta", 0, 1e6),
@@ -135,13 +135,6 @@ public final class TrainPredictorCliCommand implements Command {
         }
     }
 
-    private static Path required(ParsedArgs args, String option, String example) {
-        String v = args.string(option);
-        if (v == null) {
-            throw new UsageException("missing " + example + " (see 'buddy train-predictor --help')");
-        }
-        return args.path(option.substring(2), v);
-    }
 
     /** A bound as people write it: 0, 1, 1000000, 0.000001 (not 0.0, 1.0E6 or 1.0E-6). */
     private static String plain(double v) {

@@ -92,9 +92,9 @@ public final class TrainRouterCliCommand implements Command {
 
     @Override
     public int run(ParsedArgs args, Io io) throws Exception {
-        Path model = ModelPath.check("-m", required(args, "--model", "model"));
-        Path data = required(args, "--data", "data");
-        Path output = OutputPath.file("-o", required(args, "--output", "output"), model);
+        Path model = ModelPath.check("-m", args.requiredPath("--model", "--model"));
+        Path data = args.requiredPath("--data", "--data");
+        Path output = OutputPath.file("-o", args.requiredPath("--output", "--output"), model);
         Path priorData = args.string("--prior-data") == null ? null : args.path("prior data", args.string("--prior-data"));
         TrainRouterCommand.Options d = TrainRouterCommand.Options.defaults(model, data, output);
         Path validation = args.string("--val") == null ? null : args.path("validation text", args.string("--val"));
@@ -155,13 +155,6 @@ public final class TrainRouterCliCommand implements Command {
         }
     }
 
-    private static Path required(ParsedArgs args, String option, String what) {
-        String v = args.string(option);
-        if (v == null) {
-            throw new UsageException("missing " + option + " (see 'buddy train-router --help')");
-        }
-        return args.path(what, v);
-    }
 
     private static double[] budgets(String text) {
         String[] parts = text.split(",");
