@@ -54,10 +54,6 @@ public final class RouteOracle {
      */
     public record Candidate(int offRank, int onRank) {
         public static final Candidate PLAN = new Candidate(-1, -1);
-
-        public boolean isPlan() {
-            return offRank < 0;
-        }
     }
 
     /**
@@ -117,11 +113,6 @@ public final class RouteOracle {
                 }
             }
             return best;
-        }
-
-        /** {@link #neighbourChoice(float[][], int, int[], int)} by the router's input, {@link #features}. */
-        public int neighbourChoice(int e, int[] pool, int neighbours) {
-            return neighbourChoice(features, e, pool, neighbours);
         }
 
         /**
@@ -241,12 +232,7 @@ public final class RouteOracle {
 
         /** Whether the plan's route is the same on every example (then every candidate is one fixed route). */
         public boolean staticRoute() {
-            for (int[] r : routes) {
-                if (!Arrays.equals(r, routes[0])) {
-                    return false;
-                }
-            }
-            return true;
+            return distinctRoutes() == 1;
         }
 
         /** The number of distinct plan routes over the examples. */

@@ -75,7 +75,7 @@ class RouteOracleProperties {
                 assertTrue(r.mean(single, fit) <= r.mean(c, fit), "candidate " + c + " beats the best single one");
             }
             for (int e : r.fold(f)) {
-                assertEquals(single, r.neighbourChoice(e, fit, fit.length + neighbours),
+                assertEquals(single, r.neighbourChoice(r.features(), e, fit, fit.length + neighbours),
                         "every neighbour of example " + e);
             }
         }
@@ -104,7 +104,8 @@ class RouteOracleProperties {
                         expected = c;
                     }
                 }
-                assertEquals(expected, r.neighbourChoice(e, fit, 1), "example " + e + ", nearest " + nearest);
+                assertEquals(expected, r.neighbourChoice(r.features(), e, fit, 1),
+                        "example " + e + ", nearest " + nearest);
             }
         }
     }
