@@ -35,8 +35,15 @@ public final class RouteOracleCliCommand implements Command {
             paired against the best single route, with standard errors. The split-half agreement line gives, per
             swap, the correlation over examples of its change on the odd and on the even tokens: near 0, an
             example's best route is the luck of its tokens. A dynamic router routes each example from its whole
-            sequence, as in training. Each swap re-runs the model from its lower block only. --table FILE keeps
-            every cross-entropy (tab-separated, written atomically).""",
+            sequence, as in training. Each swap re-runs the model from its lower block only.
+            Then the same per token, the headroom BUDDY's every-step routing is for: each scored token of one half
+            gets the route its --token-neighbours nearest tokens of the other half do best with, by cosine of its
+            own layer-0 value row, of the layer-0 rows pooled up to it, or of the plan's last hidden state there;
+            and each token's own best route (the token oracle). Each token's cross-entropy under a route is measured
+            with the tokens before it on that route too. The last two columns give the share of tokens routed off
+            the best single route and how often the route changes between consecutive tokens.
+            --table FILE keeps every example's cross-entropy and --token-table FILE every token's (tab-separated,
+            written atomically).""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
                     OptionSpec.value("-r", "--router", "FILE", "a BUDDY router, prior file or static plan", null),
@@ -47,9 +54,13 @@ public final class RouteOracleCliCommand implements Command {
                             "0"),
                     OptionSpec.value(null, "--near", "N", "running and skipped blocks next to the cut to swap", "4"),
                     OptionSpec.value(null, "--neighbours", "LIST", "neighbour counts to report", "1,5,25"),
+                    OptionSpec.value(null, "--token-neighbours", "LIST",
+                            "neighbour counts of the per-token report ('none' leaves it out)", "5,25,100"),
                     OptionSpec.value(null, "--max-tokens", "N", "longest example in tokens; longer ones are cut",
                             "256"),
                     OptionSpec.value(null, "--table", "FILE", "also write every cross-entropy here (TSV)", null),
+                    OptionSpec.value(null, "--token-table", "FILE", "also write every token's cross-entropy here"
+                            + " (TSV)", null),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors()))),
             List.of("buddy route-oracle -m SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -74,15 +85,24 @@ public final class RouteOracleCliCommand implements Command {
             throw new UsageException("invalid --budget '" + args.string("--budget") + "': at 1 every block runs and"
                     + " there is no route to swap; give a number in (0, 1)");
         }
-        Path table = args.has("--table") ? OutputPath.file("--table", args.path("table", args.string("--table")),
-                model) : null;
-        RouteOracle.run(model, router, data, args.intValue("--skip", 0, 100_000_000),
+        Path table = output(args, "--table", model);
+        Path tokenTable = output(args, "--token-table", model);
+        String tokenList = args.string("--token-neighbours");
+        int[] tokenNeighbours = tokenList.strip().equals("none") ? new int[0]
+                : neighbours("--token-neighbours", tokenList);
+        RouteOracle.run(model, router, data, new RouteOracle.Options(args.intValue("--skip", 0, 100_000_000),
                 args.intValue("--examples", 2, 1_000_000), budget, args.intValue("--near", 1, 1024),
-                neighbours(args.string("--neighbours")), args.intValue("--max-tokens", 2, 1 << 20),
-                args.intValue("--threads", 1, 1024), table, io.out(), io.err());
+                neighbours("--neighbours", args.string("--neighbours")), tokenNeighbours,
+                args.intValue("--max-tokens", 2, 1 << 20), args.intValue("--threads", 1, 1024), table, tokenTable),
+                io.out(), io.err());
         return Cli.EXIT_OK;
     }
 
+
+    private static Path output(ParsedArgs args, String option, Path model) {
+        return args.has(option) ? OutputPath.file(option, args.path(option.substring(2), args.string(option)), model)
+                : null;
+    }
 
     private static Path input(ParsedArgs args, Path path, String option, String what) {
         String problem = InputFile.problem(path, what);
@@ -93,7 +113,7 @@ public final class RouteOracleCliCommand implements Command {
     }
 
     /** A comma-separated list of positive counts. */
-    static int[] neighbours(String text) {
+    static int[] neighbours(String option, String text) {
         try {
             int[] values = Arrays.stream(text.split(",", -1)).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
             if (values.length > 0 && Arrays.stream(values).allMatch(v -> v >= 1)) {
@@ -102,7 +122,7 @@ public final class RouteOracleCliCommand implements Command {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new UsageException("invalid --neighbours '" + text + "': expected comma-separated integers of at least"
+        throw new UsageException("invalid " + option + " '" + text + "': expected comma-separated integers of at least"
                 + " 1 (see 'buddy route-oracle --help')");
     }
 }

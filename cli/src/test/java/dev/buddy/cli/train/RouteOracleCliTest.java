@@ -41,15 +41,19 @@ class RouteOracleCliTest {
     @Test
     void itReportsEveryStrategyAndKeepsEveryCrossEntropyInTheTable() throws IOException {
         Path table = dir.resolve("oracle.tsv");
+        Path tokenTable = dir.resolve("tokens.tsv");
         // b = 0.6 of 5 blocks: one middle block runs, so the plan and 1 x 2 swaps
         CliRun run = CliRun.run("route-oracle", "-m", model().toString(), "-r", router().toString(), "--data",
                 data().toString(), "--budget", "0.6", "--examples", "4", "--near", "2", "--neighbours", "1,2",
-                "--table", table.toString(), "-t", "1");
+                "--table", table.toString(), "--token-neighbours", "1,3", "--token-table", tokenTable.toString(),
+                "-t", "1");
         assertEquals(0, run.exit(), run.err());
         for (String line : new String[] {"route oracle at b=0.600 (1 of 3 middle blocks run)", "the plan as given",
                 "best single route (fitted on the other half)", "nearest 1 prompt by layer-0 features",
                 "nearest 2 prompts by layer-0 features", "nearest 1 prompt by last hidden state",
-                "oracle (each example's own best)", "its best on half its tokens, on the other half"}) {
+                "oracle (each example's own best)", "its best on half its tokens, on the other half", "per token (",
+                "nearest 1 by the token's layer-0 value row", "nearest 3 by layer-0 values pooled up to the token",
+                "nearest 3 by last hidden state", "token oracle (each token's own best)"}) {
             assertTrue(run.out().contains(line), line + " missing from\n" + run.out());
         }
         assertTrue(run.err().contains("route oracle") && run.err().contains("12/12"), run.err());
@@ -59,6 +63,12 @@ class RouteOracleCliTest {
         assertEquals(1 + 4 * 3, rows.size(), "a row per example and candidate");
         assertTrue(rows.get(1).startsWith("0\tplan\t\t\t"), rows.get(1));
         assertTrue(rows.get(2).matches("0\t-[1-3]\\+[1-3]\t[1-3]\t[1-3]\t\\d+(\t\\d+\\.\\d{6}){3}"), rows.get(2));
+        List<String> tokenRows = Files.readAllLines(tokenTable);
+        assertEquals("example\tposition\tinput_token\ttarget_token\tcandidate\tcross_entropy", tokenRows.get(0));
+        int scored = rows.stream().skip(1).filter(r -> r.contains("\tplan\t"))
+                .mapToInt(r -> Integer.parseInt(r.split("\t")[4])).sum();
+        assertEquals(1 + 3 * scored, tokenRows.size(), "a row per scored token and candidate");
+        assertTrue(tokenRows.get(1).matches("0\t\\d+\t\\d+\t\\d+\tplan\t\\d+\\.\\d{6}"), tokenRows.get(1));
     }
 
     @Test
@@ -70,10 +80,12 @@ class RouteOracleCliTest {
                 List.of("-m", m, "-r", r, "--data", d),
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "1"),
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--neighbours", "0"),
+                List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--token-neighbours", "5,x"),
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--examples", "1"),
                 List.of("-m", m, "-r", dir.resolve("missing.gguf").toString(), "--data", d, "--budget", "0.6"),
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--skip", "3"));
         List<String> expected = List.of("missing --budget", "no route to swap", "invalid --neighbours",
+                "invalid --token-neighbours",
                 "--examples", "missing.gguf", "at least 2");
         for (int i = 0; i < cases.size(); i++) {
             List<String> args = new java.util.ArrayList<>(List.of("route-oracle"));

@@ -39,6 +39,7 @@ final class ModelPass {
     private final float[] compact;
     private final float[] logits;
     private final double[] rowLoss;
+    private final double[] positionLoss;
     private final int[] rows;
     private final float[] dCompact;
     private final float[] dNormed;
@@ -71,6 +72,7 @@ final class ModelPass {
         this.compact = new float[chunk * dim];
         this.logits = new float[chunk * spec.vocabSize()];
         this.rowLoss = new double[chunk];
+        this.positionLoss = new double[capacity];
         this.rows = new int[chunk];
         this.dCompact = new float[chunk * dim];
         this.dNormed = new float[capacity * dim];
@@ -252,6 +254,7 @@ final class ModelPass {
             });
             for (int r = 0; r < count; r++) {
                 total += rowLoss[r];
+                positionLoss[rows[r]] = rowLoss[r];
             }
             if (withGradient) {
                 Arrays.fill(dCompact, 0, count * dim, 0f);
@@ -283,6 +286,14 @@ final class ModelPass {
             logits[o + target] -= scale;
         }
         return nll;
+    }
+
+    /**
+     * Per position, −log p(target) from the last {@link #headLoss} that scored it (positions a call did not score
+     * keep what an earlier call wrote).
+     */
+    double[] positionLosses() {
+        return positionLoss;
     }
 
     /**

@@ -73,11 +73,12 @@ public final class RouteOracle {
      *                      mean-pooled over the prompt
      * @param swaps         per example and candidate, {@code {block off, block on}} ({@code {-1, -1}} for the plan)
      * @param routes        per example, the plan's running middle blocks in ascending order
+     * @param perToken      the same candidates scored token by token, with each token's inputs
      */
     public record Result(String routerName, String dataName, int layers, double budget, int k,
                          List<Candidate> candidates, int[] examples, int[] tokens, double[][] crossEntropy,
                          double[][][] halves, float[][] features, float[][] deepFeatures, int[][][] swaps,
-                         int[][] routes) {
+                         int[][] routes, TokenRouteOracle perToken) {
 
         public int exampleCount() {
             return examples.length;
@@ -295,6 +296,14 @@ public final class RouteOracle {
         int[][][] swaps = new int[scored.length][candidates.size()][];
         int[][] routes = new int[scored.length][];
         int[] tokens = new int[scored.length];
+        int[][] positions = new int[scored.length][];
+        int[][] inputTokens = new int[scored.length][];
+        int[][] targetTokens = new int[scored.length][];
+        float[][][] tokenLosses = new float[scored.length][candidates.size()][];
+        float[][] newest = new float[scored.length][];
+        float[][] pooled = new float[scored.length][];
+        float[][] hidden = new float[scored.length][];
+        int dim = model.spec().embeddingLength();
         try (Parallel pool = new Parallel(threads);
              ProgressBar bar = progress == null ? null
                      : new ProgressBar("route oracle", (long) scored.length * candidates.size(), progress)) {
@@ -322,6 +331,13 @@ public final class RouteOracle {
                 // The prompt's rows; a text document has no prompt (only its first token goes unscored), so all of it.
                 int promptEnd = example.firstTarget() > 1 ? Math.min(example.firstTarget(), n) : n;
                 features[p] = meanRows(rows, promptEnd, kvDim);
+                example.targets(targets);
+                int[] at = IntStream.range(0, n).filter(t -> targets[t] >= 0).toArray();
+                positions[p] = at;
+                inputTokens[p] = Arrays.stream(at).map(t -> example.tokens()[t]).toArray();
+                targetTokens[p] = Arrays.stream(at).map(t -> targets[t]).toArray();
+                newest[p] = gatherRows(rows, at, kvDim);
+                pooled[p] = causalMeans(rows, at, kvDim);
                 if (decision != null) {
                     decisionPass.forward(decision, rows, n, middle);
                     decision.route(decisionPass.pooled(), k, fused, mask);
@@ -336,13 +352,14 @@ public final class RouteOracle {
                 for (int l = 0; l < layers; l++) {
                     gates[l] = mask[l] ? 1f : 0f;
                 }
-                example.targets(targets);
                 splitTargets(targets, n, halfTargets);
                 int scoredTokens = example.targetCount();
                 tokens[p] = scoredTokens;
                 pass.finishForward(gates, false);
-                deepFeatures[p] = meanRows(pass.finalHidden(), promptEnd, model.spec().embeddingLength());
+                deepFeatures[p] = meanRows(pass.finalHidden(), promptEnd, dim);
+                hidden[p] = gatherRows(pass.finalHidden(), at, dim);
                 crossEntropy[p][0] = headLosses(pass, halfTargets, scoredTokens, halves[p][0]);
+                tokenLosses[p][0] = gather(pass.positionLosses(), at);
                 swaps[p][0] = new int[] {-1, -1};
                 advance(bar);
                 // Probes re-run from their lower block; the highest first keeps every lower block's input intact.
@@ -361,12 +378,14 @@ public final class RouteOracle {
                     probe[blocks[c][1]] = 1f;
                     pass.probe(probe, Math.min(blocks[c][0], blocks[c][1]));
                     crossEntropy[p][c] = headLosses(pass, halfTargets, scoredTokens, halves[p][c]);
+                    tokenLosses[p][c] = gather(pass.positionLosses(), at);
                     advance(bar);
                 }
             }
         }
         return new Result(router.name(), data.describe(), layers, budget, k, List.copyOf(candidates), scored, tokens,
-                crossEntropy, halves, features, deepFeatures, swaps, routes);
+                crossEntropy, halves, features, deepFeatures, swaps, routes,
+                new TokenRouteOracle(positions, inputTokens, targetTokens, tokenLosses, newest, pooled, hidden));
     }
 
     /** The scored targets alternately into two arrays (the 1st, 3rd, ... and the 2nd, 4th, ...), -1 elsewhere. */
@@ -419,6 +438,41 @@ public final class RouteOracle {
                 .sorted(Comparator.comparingDouble((Integer l) -> running ? score[l - 1] : -score[l - 1])
                         .thenComparingInt(l -> l))
                 .limit(count).mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Rows {@code at[j]} of {@code rows} ({@code width} floats each), one after another. */
+    private static float[] gatherRows(float[] rows, int[] at, int width) {
+        float[] out = new float[at.length * width];
+        for (int j = 0; j < at.length; j++) {
+            System.arraycopy(rows, at[j] * width, out, j * width, width);
+        }
+        return out;
+    }
+
+    /** Per position {@code at[j]} (ascending), the mean of rows 0..at[j]. */
+    private static float[] causalMeans(float[] rows, int[] at, int width) {
+        float[] out = new float[at.length * width];
+        double[] sum = new double[width];
+        int next = 0;
+        for (int j = 0; j < at.length; j++) {
+            for (; next <= at[j]; next++) {
+                for (int i = 0; i < width; i++) {
+                    sum[i] += rows[next * width + i];
+                }
+            }
+            for (int i = 0; i < width; i++) {
+                out[j * width + i] = (float) (sum[i] / next);
+            }
+        }
+        return out;
+    }
+
+    private static float[] gather(double[] values, int[] at) {
+        float[] out = new float[at.length];
+        for (int j = 0; j < at.length; j++) {
+            out[j] = (float) values[at[j]];
+        }
+        return out;
     }
 
     private static float[] meanRows(float[] rows, int n, int width) {
@@ -483,8 +537,11 @@ public final class RouteOracle {
         return new double[] {mean, n > 1 ? Math.sqrt(ss / (n - 1) / n) : 0};
     }
 
-    /** The report {@code buddy route-oracle} prints. */
-    public static void report(Result r, int[] neighbours, PrintStream out) {
+    /**
+     * The report {@code buddy route-oracle} prints: per example, then per token ({@link #reportTokens}) when
+     * {@code tokenNeighbours} is not empty.
+     */
+    public static void report(Result r, int[] neighbours, int[] tokenNeighbours, Parallel pool, PrintStream out) {
         int middle = r.layers() - 2;
         out.printf(Locale.ROOT, "route oracle at b=%.3f (%d of %d middle blocks run): %s on %d examples of %s%n",
                 r.budget(), r.k(), middle, r.routerName(), r.exampleCount(), r.dataName());
@@ -536,6 +593,49 @@ public final class RouteOracle {
             }
             out.println(sb);
         }
+        if (tokenNeighbours.length > 0) {
+            reportTokens(r, tokenNeighbours, pool, out);
+        }
+    }
+
+    /**
+     * The per-token part of the report: each scored token's route chosen by its nearest tokens of the other half of
+     * the examples, by each {@link TokenRouteOracle.Feature}, and by itself (the token oracle); per example the mean
+     * over its tokens, paired against the best single route as above.
+     */
+    static void reportTokens(Result r, int[] tokenNeighbours, Parallel pool, PrintStream out) {
+        TokenRouteOracle tokens = r.perToken();
+        double[] single = r.chosen(Strategy.BEST_SINGLE, 0);
+        int[] singleChoice = new int[r.exampleCount()];
+        for (int f = 0; f < 2; f++) {
+            int c = r.bestSingle(r.fold(1 - f));
+            for (int e : r.fold(f)) {
+                singleChoice[e] = c;
+            }
+        }
+        out.printf(Locale.ROOT, "per token (%d scored tokens; each token's route chosen by the nearest tokens of the"
+                + " other half; every earlier token on the same route):%n", tokens.tokenCount());
+        out.printf(Locale.ROOT, "  %-56s %9s %9s   %s   %s%n", "route chosen by", "CE", "ppl",
+                "vs best single (± s.e.)", "off single, changes");
+        int max = Arrays.stream(tokenNeighbours).max().orElse(1);
+        for (TokenRouteOracle.Feature feature : TokenRouteOracle.Feature.values()) {
+            int[][] nearest = tokens.nearest(feature, max, pool);
+            for (int nb : tokenNeighbours) {
+                int[] choices = tokens.neighbourChoices(nearest, nb);
+                tokenLine(out, "nearest " + nb + " by " + feature.description(), tokens, choices, single,
+                        singleChoice);
+            }
+        }
+        tokenLine(out, "token oracle (each token's own best)", tokens, tokens.oracleChoices(), single, singleChoice);
+    }
+
+    private static void tokenLine(PrintStream out, String name, TokenRouteOracle tokens, int[] choices,
+                                  double[] single, int[] singleChoice) {
+        double[] chosen = tokens.chosen(choices);
+        double mean = Arrays.stream(chosen).average().orElse(Double.NaN);
+        double[] diff = pairedDifference(chosen, single);
+        out.printf(Locale.ROOT, "  %-56s %9.4f %9.3f   %+.4f ± %.4f   %5.1f%% %5.1f%%%n", name, mean, Math.exp(mean),
+                diff[0], diff[1], 100 * tokens.shareOff(choices, singleChoice), 100 * tokens.changeRate(choices));
     }
 
     private static void line(PrintStream out, String name, double[] chosen, double[] single) {
@@ -574,18 +674,58 @@ public final class RouteOracle {
         AtomicFiles.writeString(file, sb.toString());
     }
 
+    /**
+     * Every token's cross-entropy under every candidate as a tab-separated table (one row per example, scored
+     * position and candidate), written atomically.
+     */
+    public static void writeTokenTable(Result r, Path file) throws IOException {
+        TokenRouteOracle t = r.perToken();
+        StringBuilder sb = new StringBuilder("example\tposition\tinput_token\ttarget_token\tcandidate\tcross_entropy\n");
+        for (int e = 0; e < r.exampleCount(); e++) {
+            for (int j = 0; j < t.positions()[e].length; j++) {
+                for (int c = 0; c < r.candidates().size(); c++) {
+                    sb.append(r.examples()[e]).append('\t').append(t.positions()[e][j]).append('\t')
+                            .append(t.inputTokens()[e][j]).append('\t').append(t.targetTokens()[e][j]).append('\t')
+                            .append(r.label(e, c)).append('\t')
+                            .append(String.format(Locale.ROOT, "%.6f", t.losses()[e][c][j])).append('\n');
+                }
+            }
+        }
+        AtomicFiles.writeString(file, sb.toString());
+    }
+
+    /**
+     * What {@code buddy route-oracle} measures and reports.
+     *
+     * @param skip            data examples passed over first
+     * @param count           examples with a scored response to measure
+     * @param near            running and skipped blocks next to the cut that the swaps take
+     * @param neighbours      neighbour counts of the per-example report
+     * @param tokenNeighbours neighbour counts of the per-token report (empty: no per-token report)
+     * @param table           where to write every example's cross-entropies, or null
+     * @param tokenTable      where to write every token's cross-entropies, or null
+     */
+    public record Options(int skip, int count, double budget, int near, int[] neighbours, int[] tokenNeighbours,
+                          int maxTokens, int threads, Path table, Path tokenTable) {}
+
     /** {@code buddy route-oracle}: opens the model, router and data, measures, prints the report. */
-    public static Result run(Path modelPath, Path routerPath, Path dataPath, int skip, int count, double budget,
-                             int near, int[] neighbours, int maxTokens, int threads, Path table, PrintStream out,
+    public static Result run(Path modelPath, Path routerPath, Path dataPath, Options o, PrintStream out,
                              PrintStream progress) throws IOException {
         try (FrozenModel model = FrozenModel.open(modelPath)) {
             Router router = dev.buddy.router.RouterFile.load(routerPath, model.baseInfo());
-            TrainingData data = TrainingData.open(dataPath, model.tokenizer(), maxTokens);
-            Result r = measure(model, router, data, skip, count, budget, near, maxTokens, threads, progress);
-            report(r, neighbours, out);
-            if (table != null) {
-                writeTable(r, table);
-                out.println("table: " + table);
+            TrainingData data = TrainingData.open(dataPath, model.tokenizer(), o.maxTokens());
+            Result r = measure(model, router, data, o.skip(), o.count(), o.budget(), o.near(), o.maxTokens(),
+                    o.threads(), progress);
+            try (Parallel pool = new Parallel(o.threads())) {
+                report(r, o.neighbours(), o.tokenNeighbours(), pool, out);
+            }
+            if (o.table() != null) {
+                writeTable(r, o.table());
+                out.println("table: " + o.table());
+            }
+            if (o.tokenTable() != null) {
+                writeTokenTable(r, o.tokenTable());
+                out.println("token table: " + o.tokenTable());
             }
             return r;
         }

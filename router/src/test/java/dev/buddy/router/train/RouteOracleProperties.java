@@ -53,7 +53,7 @@ class RouteOracleProperties {
         }
         return new RouteOracle.Result("r", "d", 10, 0.5, 3, List.copyOf(list),
                 java.util.stream.IntStream.range(0, examples).toArray(), tokens, ce, halves, features,
-                features, swaps, routes);
+                features, swaps, routes, TokenRouteOracleProperties.random(random, examples, candidates, width, 4));
     }
 
     @Property(tries = 200)

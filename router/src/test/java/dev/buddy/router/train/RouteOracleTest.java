@@ -62,7 +62,8 @@ class RouteOracleTest {
 
     /**
      * The response cross-entropy of one example under {@code route} (middle blocks) by a fresh full pass: over all
-     * scored tokens, over the 1st, 3rd, ... and over the 2nd, 4th, ... (NaN if none).
+     * scored tokens, over the 1st, 3rd, ... and over the 2nd, 4th, ... (NaN if none); then each scored token's own,
+     * from the two halves' passes of the head.
      */
     private static double[] fullPass(TrainingExample e, int[] route) {
         ModelPass pass = fullPassModel(e, route);
@@ -79,9 +80,30 @@ class RouteOracleTest {
                 counts[h]++;
             }
         }
-        return new double[] {pass.headLoss(targets, 1f, false) / e.targetCount(),
-                pass.headLoss(halves[0], 1f, false) / counts[0],
-                counts[1] == 0 ? Double.NaN : pass.headLoss(halves[1], 1f, false) / counts[1]};
+        double whole = pass.headLoss(targets, 1f, false) / e.targetCount();
+        double[] out = new double[3 + e.targetCount()];
+        out[0] = whole;
+        out[1] = pass.headLoss(halves[0], 1f, false) / counts[0];
+        copyScored(pass.positionLosses(), halves[0], 0, out);
+        out[2] = Double.NaN;
+        if (counts[1] > 0) {
+            out[2] = pass.headLoss(halves[1], 1f, false) / counts[1];
+            copyScored(pass.positionLosses(), halves[1], 1, out);
+        }
+        return out;
+    }
+
+    /**
+     * The losses at the positions half h scores to {@code out[3 + j]}, j the token's rank among all scored tokens:
+     * the halves alternate, so the i-th token of half h is the (2i + h)-th overall.
+     */
+    private static void copyScored(double[] losses, int[] halfTargets, int h, double[] out) {
+        int i = 0;
+        for (int t = 0; t < halfTargets.length; t++) {
+            if (halfTargets[t] >= 0) {
+                out[3 + 2 * i++ + h] = losses[t];
+            }
+        }
     }
 
     private static void assertMeasuredAs(double[] expected, RouteOracle.Result r, int e, int c) {
@@ -91,6 +113,11 @@ class RouteOracleTest {
         assertEquals(expected[0], r.crossEntropy()[e][c], 1e-6 * expected[0], what);
         assertEquals(expected[1], r.halves()[e][c][0], 0.0, what + ", odd tokens");
         assertEquals(expected[2], r.halves()[e][c][1], 0.0, what + ", even tokens");
+        float[] tokens = r.perToken().losses()[e][c];
+        assertEquals(expected.length - 3, tokens.length, what + ", scored tokens");
+        for (int j = 0; j < tokens.length; j++) {
+            assertEquals((float) expected[3 + j], tokens[j], 0f, what + ", scored token " + j);
+        }
     }
 
     private static ModelPass fullPassModel(TrainingExample e, int[] route) {
@@ -121,6 +148,36 @@ class RouteOracleTest {
         return m;
     }
 
+    /**
+     * The per-token inputs of example e are the rows of a fresh pass at its scored positions: its layer-0 row, the
+     * mean of the layer-0 rows up to it (summed in double, as a plain loop), and the plan's last hidden state.
+     */
+    private static void assertTokenInputs(TokenRouteOracle tokens, int e, TrainingExample example, float[] rows,
+                                          float[] hidden) {
+        int kvDim = model.spec().kvDim();
+        int dim = model.spec().embeddingLength();
+        int[] targets = new int[MAX_TOKENS];
+        example.targets(targets);
+        int[] scored = IntStream.range(0, example.length()).filter(t -> targets[t] >= 0).toArray();
+        assertArrayEquals(scored, tokens.positions()[e], "scored positions, example " + e);
+        for (int j = 0; j < scored.length; j++) {
+            int t = scored[j];
+            assertEquals(example.tokens()[t], tokens.inputTokens()[e][j]);
+            assertEquals(targets[t], tokens.targetTokens()[e][j]);
+            for (int i = 0; i < kvDim; i++) {
+                double sum = 0;
+                for (int s = 0; s <= t; s++) {
+                    sum += rows[s * kvDim + i];
+                }
+                assertEquals(rows[t * kvDim + i], tokens.newest()[e][j * kvDim + i], 0f, "layer-0 row " + t);
+                assertEquals((float) (sum / (t + 1)), tokens.pooled()[e][j * kvDim + i], 0f, "pooled rows " + t);
+            }
+            for (int i = 0; i < dim; i++) {
+                assertEquals(hidden[t * dim + i], tokens.hidden()[e][j * dim + i], 0f, "hidden state " + t);
+            }
+        }
+    }
+
     /** The route with {@code off} swapped for {@code on}. */
     private static int[] swapped(int[] route, int off, int on) {
         return IntStream.concat(IntStream.of(route).filter(b -> b != off), IntStream.of(on)).sorted().toArray();
@@ -140,6 +197,7 @@ class RouteOracleTest {
             assertArrayEquals(mean(rows, prompt, kvDim), r.features()[e], "layer-0 features, example " + e);
             assertArrayEquals(mean(pass.finalHidden(), prompt, model.spec().embeddingLength()), r.deepFeatures()[e],
                     "last hidden state, example " + e);
+            assertTokenInputs(r.perToken(), e, example, rows, pass.finalHidden());
             for (int c = 1; c < r.candidates().size(); c++) {
                 int[] s = r.swaps()[e][c];
                 assertMeasuredAs(fullPass(example, swapped(r.routes()[e], s[0], s[1])), r, e, c);
