@@ -41,7 +41,9 @@ public final class RouteOracleCliCommand implements Command {
             own layer-0 value row, of the layer-0 rows pooled up to it, or of the plan's last hidden state there;
             and each token's own best route (the token oracle). Each token's cross-entropy under a route is measured
             with the tokens before it on that route too. The last two columns give the share of tokens routed off
-            the best single route and how often the route changes between consecutive tokens.
+            the best single route and how often the route changes between consecutive tokens. Each per-token
+            choice is then also run causally, one pass per example with every token on its own route and a skipped
+            block's key and value still computed (the compute-kv policy); --no-causal leaves that out.
             --table FILE keeps every example's cross-entropy and --token-table FILE every token's (tab-separated,
             written atomically).""",
             List.of(),
@@ -59,6 +61,7 @@ public final class RouteOracleCliCommand implements Command {
                     OptionSpec.value(null, "--max-tokens", "N", "longest example in tokens; longer ones are cut",
                             "256"),
                     OptionSpec.value(null, "--table", "FILE", "also write every cross-entropy here (TSV)", null),
+                    OptionSpec.flag(null, "--no-causal", "skip the causal pass of each per-token choice"),
                     OptionSpec.value(null, "--token-table", "FILE", "also write every token's cross-entropy here"
                             + " (TSV)", null),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
@@ -93,7 +96,8 @@ public final class RouteOracleCliCommand implements Command {
         RouteOracle.run(model, router, data, new RouteOracle.Options(args.intValue("--skip", 0, 100_000_000),
                 args.intValue("--examples", 2, 1_000_000), budget, args.intValue("--near", 1, 1024),
                 neighbours("--neighbours", args.string("--neighbours")), tokenNeighbours,
-                args.intValue("--max-tokens", 2, 1 << 20), args.intValue("--threads", 1, 1024), table, tokenTable),
+                args.intValue("--max-tokens", 2, 1 << 20), args.intValue("--threads", 1, 1024), table, tokenTable,
+                !args.flag("--no-causal")),
                 io.out(), io.err());
         return Cli.EXIT_OK;
     }

@@ -53,10 +53,14 @@ class RouteOracleCliTest {
                 "nearest 2 prompts by layer-0 features", "nearest 1 prompt by last hidden state",
                 "oracle (each example's own best)", "its best on half its tokens, on the other half", "per token (",
                 "nearest 1 by the token's layer-0 value row", "nearest 3 by layer-0 values pooled up to the token",
-                "nearest 3 by last hidden state", "token oracle (each token's own best)"}) {
+                "nearest 3 by last hidden state", "token oracle (each token's own best)", "same route", "causal"}) {
             assertTrue(run.out().contains(line), line + " missing from\n" + run.out());
         }
         assertTrue(run.err().contains("route oracle") && run.err().contains("12/12"), run.err());
+        // 3 features x 2 neighbour counts + the token oracle, each run causally on the 4 examples
+        assertTrue(run.err().contains("causal passes") && run.err().contains("28/28"), run.err());
+        String oracleLine = run.out().lines().filter(l -> l.contains("token oracle")).findFirst().orElseThrow();
+        assertEquals(3, oracleLine.split("±", -1).length, "a same-route and a causal difference: " + oracleLine);
         List<String> rows = Files.readAllLines(table);
         assertEquals("example\tcandidate\tblock_off\tblock_on\ttokens\tcross_entropy\tce_odd_tokens\tce_even_tokens",
                 rows.get(0));
@@ -69,6 +73,17 @@ class RouteOracleCliTest {
                 .mapToInt(r -> Integer.parseInt(r.split("\t")[4])).sum();
         assertEquals(1 + 3 * scored, tokenRows.size(), "a row per scored token and candidate");
         assertTrue(tokenRows.get(1).matches("0\t\\d+\t\\d+\t\\d+\tplan\t\\d+\\.\\d{6}"), tokenRows.get(1));
+    }
+
+    @Test
+    void noCausalLeavesTheCausalPassesOut() throws IOException {
+        CliRun run = CliRun.run("route-oracle", "-m", model().toString(), "-r", router().toString(), "--data",
+                data().toString(), "--budget", "0.6", "--examples", "4", "--near", "2", "--token-neighbours", "2",
+                "--no-causal", "-t", "1");
+        assertEquals(0, run.exit(), run.err());
+        assertFalse(run.err().contains("causal passes"), run.err());
+        String oracleLine = run.out().lines().filter(l -> l.contains("token oracle")).findFirst().orElseThrow();
+        assertEquals(2, oracleLine.split("±", -1).length, "only the same-route difference: " + oracleLine);
     }
 
     @Test

@@ -185,6 +185,44 @@ final class ModelPass {
         }
     }
 
+    /**
+     * A forward pass over positions {@code 0..n} from {@link #embeddings()} in which every position takes its own
+     * route: block l's branch is added at position t when {@code takes[t][l]}. A block runs over every position when
+     * any position takes it, so a position that skips it still writes a key and value there, projected from its own
+     * residual stream (the engine's {@code SkippedKvPolicy.COMPUTE_KV}), and the positions that take it attend to
+     * them. The last hidden state is then there for {@link #headLoss}; gate probes and {@link #backward} are not
+     * defined after it.
+     */
+    void forwardPerPosition(int n, boolean[][] takes) {
+        requireLength(n);
+        this.length = n;
+        this.probed = false;
+        Arrays.fill(deltaFresh, false);
+        LayerWeights[] blocks = model.blocks();
+        System.arraycopy(embeddings, 0, tapes[0].input, 0, n * dim);
+        for (int l = 0; l < blocks.length; l++) {
+            BlockTape tape = tapes[l];
+            float[] next = l + 1 < blocks.length ? tapes[l + 1].input : hidden;
+            boolean any = false;
+            for (int t = 0; t < n; t++) {
+                any |= takes[t][l];
+            }
+            if (any) {
+                blockPass.forward(blocks[l], tape, 0, n, pool);
+            }
+            for (int t = 0; t < n; t++) {
+                int o = t * dim;
+                if (takes[t][l]) {
+                    for (int i = o; i < o + dim; i++) {
+                        next[i] = tape.input[i] + tape.delta[i];
+                    }
+                } else {
+                    System.arraycopy(tape.input, o, next, o, dim);
+                }
+            }
+        }
+    }
+
     /** {@link #beginForward} then {@link #finishForward}, for callers whose gates do not depend on block 0. */
     void forward(int n, float[] blockGates, boolean probeSkipped) {
         beginForward(n);

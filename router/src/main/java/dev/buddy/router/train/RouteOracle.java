@@ -225,6 +225,34 @@ public final class RouteOracle {
             return counts;
         }
 
+        /** Per example, the best single candidate fitted on the other fold. */
+        public int[] bestSingleByExample() {
+            int[] out = new int[examples.length];
+            for (int f = 0; f < 2; f++) {
+                int c = bestSingle(fold(1 - f));
+                for (int e : fold(f)) {
+                    out[e] = c;
+                }
+            }
+            return out;
+        }
+
+        /** The blocks candidate c runs on example e: the first and last, the plan's middle ones, the swap applied. */
+        public boolean[] mask(int e, int c) {
+            boolean[] run = new boolean[layers];
+            run[0] = true;
+            run[layers - 1] = true;
+            for (int b : routes[e]) {
+                run[b] = true;
+            }
+            int[] s = swaps[e][c];
+            if (s[0] >= 0) {
+                run[s[0]] = false;
+                run[s[1]] = true;
+            }
+            return run;
+        }
+
         /** The label of candidate c on example e: "plan" or "-7+20" (block 7 off, block 20 on). */
         public String label(int e, int c) {
             int[] s = swaps[e][c];
@@ -539,9 +567,10 @@ public final class RouteOracle {
 
     /**
      * The report {@code buddy route-oracle} prints: per example, then per token ({@link #reportTokens}) when
-     * {@code tokenNeighbours} is not empty.
+     * {@code tokenNeighbours} is not empty, each per-token choice also run causally when {@code realise} is given.
      */
-    public static void report(Result r, int[] neighbours, int[] tokenNeighbours, Parallel pool, PrintStream out) {
+    public static void report(Result r, int[] neighbours, int[] tokenNeighbours, Realiser realise, Parallel pool,
+                              PrintStream out) {
         int middle = r.layers() - 2;
         out.printf(Locale.ROOT, "route oracle at b=%.3f (%d of %d middle blocks run): %s on %d examples of %s%n",
                 r.budget(), r.k(), middle, r.routerName(), r.exampleCount(), r.dataName());
@@ -594,7 +623,7 @@ public final class RouteOracle {
             out.println(sb);
         }
         if (tokenNeighbours.length > 0) {
-            reportTokens(r, tokenNeighbours, pool, out);
+            reportTokens(r, tokenNeighbours, realise, pool, out);
         }
     }
 
@@ -603,39 +632,87 @@ public final class RouteOracle {
      * the examples, by each {@link TokenRouteOracle.Feature}, and by itself (the token oracle); per example the mean
      * over its tokens, paired against the best single route as above.
      */
-    static void reportTokens(Result r, int[] tokenNeighbours, Parallel pool, PrintStream out) {
+    static void reportTokens(Result r, int[] tokenNeighbours, Realiser realise, Parallel pool, PrintStream out) {
         TokenRouteOracle tokens = r.perToken();
         double[] single = r.chosen(Strategy.BEST_SINGLE, 0);
-        int[] singleChoice = new int[r.exampleCount()];
-        for (int f = 0; f < 2; f++) {
-            int c = r.bestSingle(r.fold(1 - f));
-            for (int e : r.fold(f)) {
-                singleChoice[e] = c;
-            }
-        }
+        int[] singleChoice = r.bestSingleByExample();
         out.printf(Locale.ROOT, "per token (%d scored tokens; each token's route chosen by the nearest tokens of the"
-                + " other half; every earlier token on the same route):%n", tokens.tokenCount());
-        out.printf(Locale.ROOT, "  %-56s %9s %9s   %s   %s%n", "route chosen by", "CE", "ppl",
-                "vs best single (± s.e.)", "off single, changes");
+                + " other half). \"same route\": every earlier token on the token's route too; \"causal\": each"
+                + " token on its own route, a skipped block's key and value still computed (compute-kv)%n",
+                tokens.tokenCount());
+        out.printf(Locale.ROOT, "  %-56s %9s   %-18s %9s   %-18s %s%n", "route chosen by", "same route",
+                "vs best single", "causal", "vs best single", "off single, changes");
         int max = Arrays.stream(tokenNeighbours).max().orElse(1);
         for (TokenRouteOracle.Feature feature : TokenRouteOracle.Feature.values()) {
             int[][] nearest = tokens.nearest(feature, max, pool);
             for (int nb : tokenNeighbours) {
                 int[] choices = tokens.neighbourChoices(nearest, nb);
                 tokenLine(out, "nearest " + nb + " by " + feature.description(), tokens, choices, single,
-                        singleChoice);
+                        singleChoice, realise);
             }
         }
-        tokenLine(out, "token oracle (each token's own best)", tokens, tokens.oracleChoices(), single, singleChoice);
+        tokenLine(out, "token oracle (each token's own best)", tokens, tokens.oracleChoices(), single, singleChoice,
+                realise);
     }
 
     private static void tokenLine(PrintStream out, String name, TokenRouteOracle tokens, int[] choices,
-                                  double[] single, int[] singleChoice) {
+                                  double[] single, int[] singleChoice, Realiser realise) {
         double[] chosen = tokens.chosen(choices);
-        double mean = Arrays.stream(chosen).average().orElse(Double.NaN);
         double[] diff = pairedDifference(chosen, single);
-        out.printf(Locale.ROOT, "  %-56s %9.4f %9.3f   %+.4f ± %.4f   %5.1f%% %5.1f%%%n", name, mean, Math.exp(mean),
-                diff[0], diff[1], 100 * tokens.shareOff(choices, singleChoice), 100 * tokens.changeRate(choices));
+        String causal = "";
+        if (realise != null) {
+            double[] realised = realise.crossEntropy(choices);
+            double[] realisedDiff = pairedDifference(realised, single);
+            causal = String.format(Locale.ROOT, "%9.4f   %+.4f ± %.4f  ", Arrays.stream(realised).average().orElse(
+                    Double.NaN), realisedDiff[0], realisedDiff[1]);
+        } else {
+            causal = String.format(Locale.ROOT, "%9s   %-18s", "-", "");
+        }
+        out.printf(Locale.ROOT, "  %-56s %9.4f   %+.4f ± %.4f   %s %5.1f%% %5.1f%%%n", name,
+                Arrays.stream(chosen).average().orElse(Double.NaN), diff[0], diff[1], causal,
+                100 * tokens.shareOff(choices, singleChoice), 100 * tokens.changeRate(choices));
+    }
+
+    /** Runs per-token route choices causally: per example, the response's mean cross-entropy. */
+    @FunctionalInterface
+    public interface Realiser {
+        double[] crossEntropy(int[] choices);
+    }
+
+    /**
+     * Per example, the mean response cross-entropy with each scored token on its own route ({@code choices}, by
+     * global token index of {@code r.perToken()}) and every other position on the best single route of the other
+     * fold, in one causal pass ({@link ModelPass#forwardPerPosition}: a position that skips a block still writes its
+     * key and value there).
+     */
+    public static double[] realise(FrozenModel model, TrainingData data, Result r, int[] choices, int maxTokens,
+                                   Parallel pool, ProgressBar bar) {
+        TokenRouteOracle tokens = r.perToken();
+        int[] offsets = tokens.offsets();
+        int[] single = r.bestSingleByExample();
+        int layers = r.layers();
+        ModelPass pass = new ModelPass(model, maxTokens, pool);
+        boolean[][] takes = new boolean[maxTokens][];
+        int[] targets = new int[maxTokens];
+        double[] out = new double[r.exampleCount()];
+        for (int e = 0; e < out.length; e++) {
+            TrainingExample example = data.example(r.examples()[e]);
+            int n = example.length();
+            boolean[] base = r.mask(e, single[e]);
+            for (int t = 0; t < n; t++) {
+                takes[t] = base;
+            }
+            int[] at = tokens.positions()[e];
+            for (int j = 0; j < at.length; j++) {
+                takes[at[j]] = r.mask(e, choices[offsets[e] + j]);
+            }
+            pass.embed(example.tokens(), n);
+            pass.forwardPerPosition(n, takes);
+            example.targets(targets);
+            out[e] = pass.headLoss(targets, 1f, false) / at.length;
+            advance(bar);
+        }
+        return out;
     }
 
     private static void line(PrintStream out, String name, double[] chosen, double[] single) {
@@ -704,9 +781,10 @@ public final class RouteOracle {
      * @param tokenNeighbours neighbour counts of the per-token report (empty: no per-token report)
      * @param table           where to write every example's cross-entropies, or null
      * @param tokenTable      where to write every token's cross-entropies, or null
+     * @param causal          also run each per-token choice causally (one more pass per example and choice)
      */
     public record Options(int skip, int count, double budget, int near, int[] neighbours, int[] tokenNeighbours,
-                          int maxTokens, int threads, Path table, Path tokenTable) {}
+                          int maxTokens, int threads, Path table, Path tokenTable, boolean causal) {}
 
     /** {@code buddy route-oracle}: opens the model, router and data, measures, prints the report. */
     public static Result run(Path modelPath, Path routerPath, Path dataPath, Options o, PrintStream out,
@@ -716,8 +794,14 @@ public final class RouteOracle {
             TrainingData data = TrainingData.open(dataPath, model.tokenizer(), o.maxTokens());
             Result r = measure(model, router, data, o.skip(), o.count(), o.budget(), o.near(), o.maxTokens(),
                     o.threads(), progress);
-            try (Parallel pool = new Parallel(o.threads())) {
-                report(r, o.neighbours(), o.tokenNeighbours(), pool, out);
+            long causalPasses = o.causal() && o.tokenNeighbours().length > 0 ? (long) r.exampleCount()
+                    * (TokenRouteOracle.Feature.values().length * o.tokenNeighbours().length + 1) : 0;
+            try (Parallel pool = new Parallel(o.threads());
+                 ProgressBar bar = progress == null || causalPasses == 0 ? null
+                         : new ProgressBar("causal passes", causalPasses, progress)) {
+                Realiser realiser = causalPasses == 0 ? null
+                        : choices -> realise(model, data, r, choices, o.maxTokens(), pool, bar);
+                report(r, o.neighbours(), o.tokenNeighbours(), realiser, pool, out);
             }
             if (o.table() != null) {
                 writeTable(r, o.table());

@@ -62,6 +62,56 @@ class EngineAgreementTest {
         }
     }
 
+    /**
+     * A route per position ({@link ModelPass#forwardPerPosition}) is the engine decoding the same tokens one at a
+     * time, each with its own block mask, under {@link SkippedKvPolicy#COMPUTE_KV}: every position's logits. On the
+     * synthetic llama (one routable block) and on stories260K (three).
+     */
+    @Test
+    void aRoutePerPositionIsTheEngineDecodingWithComputedSkippedKv(@TempDir Path tmp) throws IOException {
+        SyntheticModels.Spec spec = SyntheticModels.llama(GgmlType.F32);
+        Path synthetic = SyntheticModels.write(spec, tmp.resolve(spec.label() + ".gguf"));
+        comparePerPosition(synthetic, new int[] {1, 450, 1200, 77, 9000, 31, 5, 260}, 7, SkippedKvPolicy.COMPUTE_KV);
+        comparePerPosition(TestData.require("models/stories260K.gguf"),
+                new int[] {1, 403, 407, 261, 378, 297, 395, 286, 30, 400, 353, 261}, 8, SkippedKvPolicy.COMPUTE_KV);
+    }
+
+    private static void comparePerPosition(Path file, int[] tokens, long seed, SkippedKvPolicy policy)
+            throws IOException {
+        int n = tokens.length;
+        float[][] expected = new float[n][];
+        boolean[][] takes;
+        try (Model model = Model.load(file); Parallel pool = new Parallel(2)) {
+            int blocks = model.spec().blockCount();
+            java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+            takes = new boolean[n][blocks];
+            for (int t = 0; t < n; t++) {
+                for (int l = 0; l < blocks; l++) {
+                    // first and last always, the others by chance: some positions skip what others take
+                    takes[t][l] = l == 0 || l == blocks - 1 || random.nextBoolean();
+                }
+            }
+            Transformer transformer = new Transformer(model, pool);
+            InferenceState state = transformer.newState(64, KvCacheType.F32, 64, policy);
+            for (int t = 0; t < n; t++) {
+                boolean[] run = takes[t];
+                LayerPlanner planner = (ctx, runBlock) -> System.arraycopy(run, 0, runBlock, 0, run.length);
+                expected[t] = transformer.forward(state, new int[] {tokens[t]}, t, 1, planner, true).clone();
+            }
+        }
+        try (FrozenModel model = FrozenModel.open(file); Parallel pool = new Parallel(2)) {
+            ModelPass pass = new ModelPass(model, n, pool);
+            pass.embed(tokens, n);
+            pass.forwardPerPosition(n, takes);
+            float[] actual = new float[model.spec().vocabSize()];
+            for (int t = 0; t < n; t++) {
+                pass.logits(t, actual);
+                assertClose(expected[t], actual, file.getFileName() + " position " + t + " "
+                        + Arrays.toString(takes[t]));
+            }
+        }
+    }
+
     private static void compare(Path file, int[] tokens, boolean[] run, String what) throws IOException {
         int n = tokens.length;
         float[] expected;
@@ -83,6 +133,10 @@ class EngineAgreementTest {
             actual = new float[model.spec().vocabSize()];
             pass.logits(n - 1, actual);
         }
+        assertClose(expected, actual, what);
+    }
+
+    private static void assertClose(float[] expected, float[] actual, String what) {
         double maxAbs = 0;
         double maxDiff = 0;
         for (int v = 0; v < expected.length; v++) {

@@ -256,6 +256,55 @@ class RouteOracleTest {
     }
 
     @Test
+    void theCausalPassRunsEachTokenOnItsChosenRouteAndTheRestOnTheBestSingleOne() {
+        int[] ranking = {4, 1, 6, 2, 5, 3};
+        StaticPlan plan = new StaticPlan("ranked", 8, ranking, Map.of(), provenance());
+        TrainingData data = data(7, 6);
+        RouteOracle.Result r = RouteOracle.measure(model, plan, data, 0, 6, 0.5, 2, MAX_TOKENS, 2, null);
+        TokenRouteOracle tokens = r.perToken();
+        int[] single = r.bestSingleByExample();
+        // Every token on its fold's best single route: the fixed route's own full pass, to the last bit.
+        int[] same = new int[tokens.tokenCount()];
+        int[] offsets = tokens.offsets();
+        for (int e = 0; e < r.exampleCount(); e++) {
+            java.util.Arrays.fill(same, offsets[e], offsets[e + 1], single[e]);
+        }
+        double[] fixed = RouteOracle.realise(model, data, r, same, MAX_TOKENS, POOL, null);
+        for (int e = 0; e < r.exampleCount(); e++) {
+            int[] s = r.swaps()[e][single[e]];
+            int[] route = s[0] < 0 ? r.routes()[e] : swapped(r.routes()[e], s[0], s[1]);
+            assertEquals(fullPass(data.example(r.examples()[e]), route)[0], fixed[e], 0.0, "example " + e);
+        }
+        // Random choices: the prompt on the best single route, each scored token on its own.
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        int[] choices = random.ints(tokens.tokenCount(), 0, r.candidates().size()).toArray();
+        double[] mixed = RouteOracle.realise(model, data, r, choices, MAX_TOKENS, POOL, null);
+        int layers = model.spec().blockCount();
+        for (int e = 0; e < r.exampleCount(); e++) {
+            TrainingExample example = data.example(r.examples()[e]);
+            boolean[][] takes = new boolean[example.length()][];
+            for (int t = 0; t < example.length(); t++) {
+                int j = java.util.Arrays.binarySearch(tokens.positions()[e], t);
+                int c = j >= 0 ? choices[offsets[e] + j] : single[e];
+                int[] s = r.swaps()[e][c];
+                int[] route = s[0] < 0 ? r.routes()[e] : swapped(r.routes()[e], s[0], s[1]);
+                takes[t] = new boolean[layers];
+                takes[t][0] = true;
+                takes[t][layers - 1] = true;
+                for (int b : route) {
+                    takes[t][b] = true;
+                }
+            }
+            ModelPass pass = new ModelPass(model, MAX_TOKENS, POOL);
+            pass.embed(example.tokens(), example.length());
+            pass.forwardPerPosition(example.length(), takes);
+            int[] targets = new int[MAX_TOKENS];
+            example.targets(targets);
+            assertEquals(pass.headLoss(targets, 1f, false) / example.targetCount(), mixed[e], 0.0, "example " + e);
+        }
+    }
+
+    @Test
     void nothingToCompareIsRefusedWithTheReason() {
         StaticPlan plan = new StaticPlan("ranked", 8, new int[] {4, 1, 6, 2, 5, 3}, Map.of(), provenance());
         Router noRanking = new StaticPlan("sets", 8, new int[0], Map.of(2, new int[] {3, 5}), provenance());
