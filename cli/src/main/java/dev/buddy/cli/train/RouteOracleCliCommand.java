@@ -14,6 +14,7 @@ import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
+import dev.buddy.engine.model.SkippedKvPolicy;
 import dev.buddy.router.train.RouteOracle;
 
 /** {@code buddy route-oracle}: is there per-example headroom for routing near a route, and does the input see it? */
@@ -42,8 +43,9 @@ public final class RouteOracleCliCommand implements Command {
             and each token's own best route (the token oracle). Each token's cross-entropy under a route is measured
             with the tokens before it on that route too. The last two columns give the share of tokens routed off
             the best single route and how often the route changes between consecutive tokens. Each per-token
-            choice is then also run causally, one pass per example with every token on its own route and a skipped
-            block's key and value still computed (the compute-kv policy); --no-causal leaves that out.
+            choice is then also run causally, one pass per example with every token on its own route, what a token
+            that skipped a block leaves for later ones there as --kv-policy says (zeros, the default of generate
+            and eval, or compute-kv); --no-causal leaves that out.
             --table FILE keeps every example's cross-entropy and --token-table FILE every token's (tab-separated,
             written atomically).""",
             List.of(),
@@ -62,6 +64,8 @@ public final class RouteOracleCliCommand implements Command {
                             "256"),
                     OptionSpec.value(null, "--table", "FILE", "also write every cross-entropy here (TSV)", null),
                     OptionSpec.flag(null, "--no-causal", "skip the causal pass of each per-token choice"),
+                    OptionSpec.value(null, "--kv-policy", "POLICY", "a skipped block's keys and values in the causal"
+                            + " passes: zeros or compute-kv", "zeros"),
                     OptionSpec.value(null, "--token-table", "FILE", "also write every token's cross-entropy here"
                             + " (TSV)", null),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
@@ -97,11 +101,21 @@ public final class RouteOracleCliCommand implements Command {
                 args.intValue("--examples", 2, 1_000_000), budget, args.intValue("--near", 1, 1024),
                 neighbours("--neighbours", args.string("--neighbours")), tokenNeighbours,
                 args.intValue("--max-tokens", 2, 1 << 20), args.intValue("--threads", 1, 1024), table, tokenTable,
-                !args.flag("--no-causal")),
+                !args.flag("--no-causal"), kvPolicy(args.string("--kv-policy"))),
                 io.out(), io.err());
         return Cli.EXIT_OK;
     }
 
+
+    /** The policies a causal pass implements (mask is not one of them). */
+    private static SkippedKvPolicy kvPolicy(String text) {
+        return switch (text.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "zeros" -> SkippedKvPolicy.ZEROS;
+            case "compute-kv" -> SkippedKvPolicy.COMPUTE_KV;
+            default -> throw new UsageException("invalid --kv-policy '" + text + "': expected zeros or compute-kv"
+                    + " (see 'buddy route-oracle --help')");
+        };
+    }
 
     private static Path output(ParsedArgs args, String option, Path model) {
         return args.has(option) ? OutputPath.file(option, args.path(option.substring(2), args.string(option)), model)

@@ -45,7 +45,7 @@ class RouteOracleCliTest {
         // b = 0.6 of 5 blocks: one middle block runs, so the plan and 1 x 2 swaps
         CliRun run = CliRun.run("route-oracle", "-m", model().toString(), "-r", router().toString(), "--data",
                 data().toString(), "--budget", "0.6", "--examples", "4", "--near", "2", "--neighbours", "1,2",
-                "--table", table.toString(), "--token-neighbours", "1,3", "--token-table", tokenTable.toString(),
+                "--table", table.toString(), "--token-neighbours", "1,3", "--kv-policy", "compute-kv", "--token-table", tokenTable.toString(),
                 "-t", "1");
         assertEquals(0, run.exit(), run.err());
         for (String line : new String[] {"route oracle at b=0.600 (1 of 3 middle blocks run)", "the plan as given",
@@ -59,6 +59,7 @@ class RouteOracleCliTest {
         assertTrue(run.err().contains("route oracle") && run.err().contains("12/12"), run.err());
         // 3 features x 2 neighbour counts + the token oracle, each run causally on the 4 examples
         assertTrue(run.err().contains("causal passes") && run.err().contains("28/28"), run.err());
+        assertTrue(run.out().contains("by the compute-kv policy"), run.out());
         String oracleLine = run.out().lines().filter(l -> l.contains("token oracle")).findFirst().orElseThrow();
         assertEquals(3, oracleLine.split("±", -1).length, "a same-route and a causal difference: " + oracleLine);
         List<String> rows = Files.readAllLines(table);
@@ -96,11 +97,12 @@ class RouteOracleCliTest {
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "1"),
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--neighbours", "0"),
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--token-neighbours", "5,x"),
+                List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--kv-policy", "mask"),
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--examples", "1"),
                 List.of("-m", m, "-r", dir.resolve("missing.gguf").toString(), "--data", d, "--budget", "0.6"),
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--skip", "3"));
         List<String> expected = List.of("missing --budget", "no route to swap", "invalid --neighbours",
-                "invalid --token-neighbours",
+                "invalid --token-neighbours", "invalid --kv-policy 'mask'",
                 "--examples", "missing.gguf", "at least 2");
         for (int i = 0; i < cases.size(); i++) {
             List<String> args = new java.util.ArrayList<>(List.of("route-oracle"));

@@ -72,6 +72,16 @@ final class BlockPass {
      * The caller has filled {@code tape.input}.
      */
     void forward(LayerWeights w, BlockTape tape, int start, int n, Parallel pool) {
+        forward(w, tape, start, n, null, pool);
+    }
+
+    /**
+     * As {@link #forward(LayerWeights, BlockTape, int, int, Parallel)}, with the key and value rows of the positions
+     * where {@code zeroKv[t]} (t from 0, null: none) set to zero before attention: what the engine's KV cache holds
+     * for a position that skipped this block under {@code SkippedKvPolicy.ZEROS}. Only a forward pass for scoring;
+     * backward is not defined after it.
+     */
+    void forward(LayerWeights w, BlockTape tape, int start, int n, boolean[] zeroKv, Parallel pool) {
         int dim = spec.embeddingLength();
         int ffn = spec.feedForwardLength();
         float eps = spec.rmsEps();
@@ -91,6 +101,15 @@ final class BlockPass {
         rope.prepare(start, n);
         rope.forward(tape.query, n, spec.headCount(), spec.headDim());
         rope.forward(tape.key, n, spec.headCountKv(), spec.headDim());
+        if (zeroKv != null) {
+            int kvDim = spec.kvDim();
+            for (int t = 0; t < n; t++) {
+                if (zeroKv[t]) {
+                    java.util.Arrays.fill(tape.key, t * kvDim, (t + 1) * kvDim, 0f);
+                    java.util.Arrays.fill(tape.value, t * kvDim, (t + 1) * kvDim, 0f);
+                }
+            }
+        }
         attention.forward(tape.query, tape.key, tape.value, n, tape.probs, tape.attention, pool);
         // a = Wo·attention goes to delta first; mid = h + a.
         w.wo().matmul(tape.attention, n, tape.delta, pool);

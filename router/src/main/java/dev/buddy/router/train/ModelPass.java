@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import dev.buddy.engine.model.LayerWeights;
 import dev.buddy.engine.model.ModelSpec;
+import dev.buddy.engine.model.SkippedKvPolicy;
 import dev.buddy.engine.tensor.Parallel;
 import dev.buddy.engine.tensor.WeightMatrix;
 import dev.buddy.router.FeatureSource;
@@ -188,17 +189,23 @@ final class ModelPass {
     /**
      * A forward pass over positions {@code 0..n} from {@link #embeddings()} in which every position takes its own
      * route: block l's branch is added at position t when {@code takes[t][l]}. A block runs over every position when
-     * any position takes it, so a position that skips it still writes a key and value there, projected from its own
-     * residual stream (the engine's {@code SkippedKvPolicy.COMPUTE_KV}), and the positions that take it attend to
-     * them. The last hidden state is then there for {@link #headLoss}; gate probes and {@link #backward} are not
-     * defined after it.
+     * any position takes it; what a position that skips it leaves there for the others to attend to is
+     * {@code policy}'s: a key and value projected from its own residual stream ({@link SkippedKvPolicy#COMPUTE_KV})
+     * or zero rows ({@link SkippedKvPolicy#ZEROS}), as the engine's KV cache holds them. The last hidden state is then
+     * there for {@link #headLoss}; gate probes and {@link #backward} are not defined after it.
+     *
+     * @throws IllegalArgumentException for {@link SkippedKvPolicy#MASK}, which this pass does not implement
      */
-    void forwardPerPosition(int n, boolean[][] takes) {
+    void forwardPerPosition(int n, boolean[][] takes, SkippedKvPolicy policy) {
+        if (policy == SkippedKvPolicy.MASK) {
+            throw new IllegalArgumentException("a per-position pass implements the zeros and compute-kv policies");
+        }
         requireLength(n);
         this.length = n;
         this.probed = false;
         Arrays.fill(deltaFresh, false);
         LayerWeights[] blocks = model.blocks();
+        boolean[] skipped = new boolean[n];
         System.arraycopy(embeddings, 0, tapes[0].input, 0, n * dim);
         for (int l = 0; l < blocks.length; l++) {
             BlockTape tape = tapes[l];
@@ -208,7 +215,14 @@ final class ModelPass {
                 any |= takes[t][l];
             }
             if (any) {
-                blockPass.forward(blocks[l], tape, 0, n, pool);
+                boolean[] zeroKv = null;
+                if (policy == SkippedKvPolicy.ZEROS) {
+                    zeroKv = skipped;
+                    for (int t = 0; t < n; t++) {
+                        zeroKv[t] = !takes[t][l];
+                    }
+                }
+                blockPass.forward(blocks[l], tape, 0, n, zeroKv, pool);
             }
             for (int t = 0; t < n; t++) {
                 int o = t * dim;

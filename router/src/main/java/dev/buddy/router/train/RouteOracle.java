@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.stream.IntStream;
 
+import dev.buddy.engine.model.SkippedKvPolicy;
 import dev.buddy.engine.tensor.Parallel;
 import dev.buddy.router.Budget;
 import dev.buddy.router.DecisionModule;
@@ -569,8 +570,8 @@ public final class RouteOracle {
      * The report {@code buddy route-oracle} prints: per example, then per token ({@link #reportTokens}) when
      * {@code tokenNeighbours} is not empty, each per-token choice also run causally when {@code realise} is given.
      */
-    public static void report(Result r, int[] neighbours, int[] tokenNeighbours, Realiser realise, Parallel pool,
-                              PrintStream out) {
+    public static void report(Result r, int[] neighbours, int[] tokenNeighbours, Realiser realise, String kvPolicy,
+                              Parallel pool, PrintStream out) {
         int middle = r.layers() - 2;
         out.printf(Locale.ROOT, "route oracle at b=%.3f (%d of %d middle blocks run): %s on %d examples of %s%n",
                 r.budget(), r.k(), middle, r.routerName(), r.exampleCount(), r.dataName());
@@ -623,7 +624,7 @@ public final class RouteOracle {
             out.println(sb);
         }
         if (tokenNeighbours.length > 0) {
-            reportTokens(r, tokenNeighbours, realise, pool, out);
+            reportTokens(r, tokenNeighbours, realise, kvPolicy, pool, out);
         }
     }
 
@@ -632,14 +633,15 @@ public final class RouteOracle {
      * the examples, by each {@link TokenRouteOracle.Feature}, and by itself (the token oracle); per example the mean
      * over its tokens, paired against the best single route as above.
      */
-    static void reportTokens(Result r, int[] tokenNeighbours, Realiser realise, Parallel pool, PrintStream out) {
+    static void reportTokens(Result r, int[] tokenNeighbours, Realiser realise, String kvPolicy, Parallel pool,
+                             PrintStream out) {
         TokenRouteOracle tokens = r.perToken();
         double[] single = r.chosen(Strategy.BEST_SINGLE, 0);
         int[] singleChoice = r.bestSingleByExample();
         out.printf(Locale.ROOT, "per token (%d scored tokens; each token's route chosen by the nearest tokens of the"
                 + " other half). \"same route\": every earlier token on the token's route too; \"causal\": each"
-                + " token on its own route, a skipped block's key and value still computed (compute-kv)%n",
-                tokens.tokenCount());
+                + " token on its own route, a skipped block's keys and values by the %s policy%n",
+                tokens.tokenCount(), kvPolicy);
         out.printf(Locale.ROOT, "  %-56s %9s   %-18s %9s   %-18s %s%n", "route chosen by", "same route",
                 "vs best single", "causal", "vs best single", "off single, changes");
         int max = Arrays.stream(tokenNeighbours).max().orElse(1);
@@ -682,11 +684,11 @@ public final class RouteOracle {
     /**
      * Per example, the mean response cross-entropy with each scored token on its own route ({@code choices}, by
      * global token index of {@code r.perToken()}) and every other position on the best single route of the other
-     * fold, in one causal pass ({@link ModelPass#forwardPerPosition}: a position that skips a block still writes its
-     * key and value there).
+     * fold, in one causal pass ({@link ModelPass#forwardPerPosition}), a skipped block's key and value rows left as
+     * {@code policy} leaves them (zeros or compute-kv).
      */
     public static double[] realise(FrozenModel model, TrainingData data, Result r, int[] choices, int maxTokens,
-                                   Parallel pool, ProgressBar bar) {
+                                   SkippedKvPolicy policy, Parallel pool, ProgressBar bar) {
         TokenRouteOracle tokens = r.perToken();
         int[] offsets = tokens.offsets();
         int[] single = r.bestSingleByExample();
@@ -707,7 +709,7 @@ public final class RouteOracle {
                 takes[at[j]] = r.mask(e, choices[offsets[e] + j]);
             }
             pass.embed(example.tokens(), n);
-            pass.forwardPerPosition(n, takes);
+            pass.forwardPerPosition(n, takes, policy);
             example.targets(targets);
             out[e] = pass.headLoss(targets, 1f, false) / at.length;
             advance(bar);
@@ -782,9 +784,11 @@ public final class RouteOracle {
      * @param table           where to write every example's cross-entropies, or null
      * @param tokenTable      where to write every token's cross-entropies, or null
      * @param causal          also run each per-token choice causally (one more pass per example and choice)
+     * @param kvPolicy        what a skipped block leaves for later tokens in the causal passes (zeros or compute-kv)
      */
     public record Options(int skip, int count, double budget, int near, int[] neighbours, int[] tokenNeighbours,
-                          int maxTokens, int threads, Path table, Path tokenTable, boolean causal) {}
+                          int maxTokens, int threads, Path table, Path tokenTable, boolean causal,
+                          SkippedKvPolicy kvPolicy) {}
 
     /** {@code buddy route-oracle}: opens the model, router and data, measures, prints the report. */
     public static Result run(Path modelPath, Path routerPath, Path dataPath, Options o, PrintStream out,
@@ -800,8 +804,9 @@ public final class RouteOracle {
                  ProgressBar bar = progress == null || causalPasses == 0 ? null
                          : new ProgressBar("causal passes", causalPasses, progress)) {
                 Realiser realiser = causalPasses == 0 ? null
-                        : choices -> realise(model, data, r, choices, o.maxTokens(), pool, bar);
-                report(r, o.neighbours(), o.tokenNeighbours(), realiser, pool, out);
+                        : choices -> realise(model, data, r, choices, o.maxTokens(), o.kvPolicy(), pool, bar);
+                report(r, o.neighbours(), o.tokenNeighbours(), realiser,
+                        o.kvPolicy() == SkippedKvPolicy.ZEROS ? "zeros" : "compute-kv", pool, out);
             }
             if (o.table() != null) {
                 writeTable(r, o.table());

@@ -64,16 +64,18 @@ class EngineAgreementTest {
 
     /**
      * A route per position ({@link ModelPass#forwardPerPosition}) is the engine decoding the same tokens one at a
-     * time, each with its own block mask, under {@link SkippedKvPolicy#COMPUTE_KV}: every position's logits. On the
-     * synthetic llama (one routable block) and on stories260K (three).
+     * time, each with its own block mask, under the same {@link SkippedKvPolicy} (zeros or compute-kv): every
+     * position's logits. On the synthetic llama (one routable block) and on stories260K (three).
      */
-    @Test
-    void aRoutePerPositionIsTheEngineDecodingWithComputedSkippedKv(@TempDir Path tmp) throws IOException {
+    @ParameterizedTest
+    @ValueSource(strings = {"ZEROS", "COMPUTE_KV"})
+    void aRoutePerPositionIsTheEngineDecodingTokenByToken(String policyName, @TempDir Path tmp) throws IOException {
+        SkippedKvPolicy policy = SkippedKvPolicy.valueOf(policyName);
         SyntheticModels.Spec spec = SyntheticModels.llama(GgmlType.F32);
         Path synthetic = SyntheticModels.write(spec, tmp.resolve(spec.label() + ".gguf"));
-        comparePerPosition(synthetic, new int[] {1, 450, 1200, 77, 9000, 31, 5, 260}, 7, SkippedKvPolicy.COMPUTE_KV);
+        comparePerPosition(synthetic, new int[] {1, 450, 1200, 77, 9000, 31, 5, 260}, 7, policy);
         comparePerPosition(TestData.require("models/stories260K.gguf"),
-                new int[] {1, 403, 407, 261, 378, 297, 395, 286, 30, 400, 353, 261}, 8, SkippedKvPolicy.COMPUTE_KV);
+                new int[] {1, 403, 407, 261, 378, 297, 395, 286, 30, 400, 353, 261}, 8, policy);
     }
 
     private static void comparePerPosition(Path file, int[] tokens, long seed, SkippedKvPolicy policy)
@@ -102,7 +104,7 @@ class EngineAgreementTest {
         try (FrozenModel model = FrozenModel.open(file); Parallel pool = new Parallel(2)) {
             ModelPass pass = new ModelPass(model, n, pool);
             pass.embed(tokens, n);
-            pass.forwardPerPosition(n, takes);
+            pass.forwardPerPosition(n, takes, policy);
             float[] actual = new float[model.spec().vocabSize()];
             for (int t = 0; t < n; t++) {
                 pass.logits(t, actual);

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 
+import dev.buddy.engine.model.SkippedKvPolicy;
 import dev.buddy.engine.tensor.Parallel;
 import dev.buddy.router.Budget;
 import dev.buddy.router.DynamicRouter;
@@ -269,7 +270,7 @@ class RouteOracleTest {
         for (int e = 0; e < r.exampleCount(); e++) {
             java.util.Arrays.fill(same, offsets[e], offsets[e + 1], single[e]);
         }
-        double[] fixed = RouteOracle.realise(model, data, r, same, MAX_TOKENS, POOL, null);
+        double[] fixed = RouteOracle.realise(model, data, r, same, MAX_TOKENS, SkippedKvPolicy.ZEROS, POOL, null);
         for (int e = 0; e < r.exampleCount(); e++) {
             int[] s = r.swaps()[e][single[e]];
             int[] route = s[0] < 0 ? r.routes()[e] : swapped(r.routes()[e], s[0], s[1]);
@@ -278,7 +279,17 @@ class RouteOracleTest {
         // Random choices: the prompt on the best single route, each scored token on its own.
         java.util.SplittableRandom random = new java.util.SplittableRandom(5);
         int[] choices = random.ints(tokens.tokenCount(), 0, r.candidates().size()).toArray();
-        double[] mixed = RouteOracle.realise(model, data, r, choices, MAX_TOKENS, POOL, null);
+        for (SkippedKvPolicy policy : new SkippedKvPolicy[] {SkippedKvPolicy.ZEROS, SkippedKvPolicy.COMPUTE_KV}) {
+            assertRealisedAs(r, data, choices, policy);
+        }
+    }
+
+    private static void assertRealisedAs(RouteOracle.Result r, TrainingData data, int[] choices,
+                                         SkippedKvPolicy policy) {
+        TokenRouteOracle tokens = r.perToken();
+        int[] single = r.bestSingleByExample();
+        int[] offsets = tokens.offsets();
+        double[] mixed = RouteOracle.realise(model, data, r, choices, MAX_TOKENS, policy, POOL, null);
         int layers = model.spec().blockCount();
         for (int e = 0; e < r.exampleCount(); e++) {
             TrainingExample example = data.example(r.examples()[e]);
@@ -297,10 +308,11 @@ class RouteOracleTest {
             }
             ModelPass pass = new ModelPass(model, MAX_TOKENS, POOL);
             pass.embed(example.tokens(), example.length());
-            pass.forwardPerPosition(example.length(), takes);
+            pass.forwardPerPosition(example.length(), takes, policy);
             int[] targets = new int[MAX_TOKENS];
             example.targets(targets);
-            assertEquals(pass.headLoss(targets, 1f, false) / example.targetCount(), mixed[e], 0.0, "example " + e);
+            assertEquals(pass.headLoss(targets, 1f, false) / example.targetCount(), mixed[e], 0.0,
+                    policy + ", example " + e);
         }
     }
 
