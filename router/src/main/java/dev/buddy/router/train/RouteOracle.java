@@ -653,6 +653,11 @@ public final class RouteOracle {
                         singleChoice, realise);
             }
         }
+        for (TokenRouteOracle.Feature feature : TokenRouteOracle.Feature.values()) {
+            tokenLine(out, "MLP (width 32) on " + feature.description(), tokens,
+                    tokens.classifierChoices(feature, TokenRouteClassifier.Settings.DEFAULT), single, singleChoice,
+                    realise);
+        }
         tokenLine(out, "token oracle (each token's own best)", tokens, tokens.oracleChoices(), single, singleChoice,
                 realise);
     }
@@ -799,7 +804,7 @@ public final class RouteOracle {
             Result r = measure(model, router, data, o.skip(), o.count(), o.budget(), o.near(), o.maxTokens(),
                     o.threads(), progress);
             long causalPasses = o.causal() && o.tokenNeighbours().length > 0 ? (long) r.exampleCount()
-                    * (TokenRouteOracle.Feature.values().length * o.tokenNeighbours().length + 1) : 0;
+                    * (TokenRouteOracle.Feature.values().length * (o.tokenNeighbours().length + 1) + 1) : 0;
             try (Parallel pool = new Parallel(o.threads());
                  ProgressBar bar = progress == null || causalPasses == 0 ? null
                          : new ProgressBar("causal passes", causalPasses, progress)) {

@@ -113,19 +113,10 @@ public record TokenRouteOracle(int[][] positions, int[][] inputTokens, int[][] t
     public int[][] nearest(Feature feature, int maxNeighbours, Parallel pool) {
         int[] offsets = offsets();
         int total = offsets[positions.length];
-        float[][] rows = switch (feature) {
-            case NEWEST_VALUE -> newest;
-            case POOLED_VALUE -> pooled;
-            case HIDDEN -> hidden;
-        };
+        float[][] rows = rowsOf(feature);
         int width = total == 0 ? 0 : widthOf(rows);
         float[] unit = unitRows(rows, offsets, width);
-        int[][] folds = new int[2][];
-        for (int f = 0; f < 2; f++) {
-            int fold = f;
-            folds[f] = IntStream.range(0, positions.length).filter(e -> e % 2 == fold)
-                    .flatMap(e -> IntStream.range(offsets[e], offsets[e + 1])).toArray();
-        }
+        int[][] folds = {foldTokens(offsets, 0), foldTokens(offsets, 1)};
         int[] foldOf = new int[total];
         for (int e = 0; e < positions.length; e++) {
             Arrays.fill(foldOf, offsets[e], offsets[e + 1], e % 2);
@@ -183,6 +174,48 @@ public record TokenRouteOracle(int[][] positions, int[][] inputTokens, int[][] t
             }
         }
         return best;
+    }
+
+    /**
+     * Per global token, the candidate a {@link TokenRouteClassifier} fitted on the other fold's tokens (fold =
+     * example index mod 2) scores highest from {@code feature}.
+     */
+    public int[] classifierChoices(Feature feature, TokenRouteClassifier.Settings settings) {
+        int[] offsets = offsets();
+        int total = offsets[positions.length];
+        float[][] byExample = rowsOf(feature);
+        int width = total == 0 ? 0 : widthOf(byExample);
+        float[] rows = new float[total * width];
+        for (int e = 0; e < positions.length; e++) {
+            System.arraycopy(byExample[e], 0, rows, offsets[e] * width, positions[e].length * width);
+        }
+        float[][] byToken = lossesByToken();
+        int[] choices = new int[total];
+        for (int f = 0; f < 2; f++) {
+            int[] fit = foldTokens(offsets, 1 - f);
+            int[] test = foldTokens(offsets, f);
+            if (fit.length == 0) {
+                continue;
+            }
+            TokenRouteClassifier classifier = TokenRouteClassifier.fit(rows, width, byToken, fit, settings);
+            for (int g : test) {
+                choices[g] = classifier.choose(rows, g);
+            }
+        }
+        return choices;
+    }
+
+    private int[] foldTokens(int[] offsets, int fold) {
+        return IntStream.range(0, positions.length).filter(e -> e % 2 == fold)
+                .flatMap(e -> IntStream.range(offsets[e], offsets[e + 1])).toArray();
+    }
+
+    private float[][] rowsOf(Feature feature) {
+        return switch (feature) {
+            case NEWEST_VALUE -> newest;
+            case POOLED_VALUE -> pooled;
+            case HIDDEN -> hidden;
+        };
     }
 
     /**
