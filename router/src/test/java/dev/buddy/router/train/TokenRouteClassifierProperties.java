@@ -58,24 +58,7 @@ class TokenRouteClassifierProperties {
         SplittableRandom random = new SplittableRandom(seed);
         int examples = 12;
         TokenRouteOracle t = TokenRouteOracleProperties.random(random, examples, candidates, candidates, 8);
-        int g = 0;
-        for (int e = 0; e < examples; e++) {
-            for (int j = 0; j < t.positions()[e].length; j++, g++) {
-                int best = (g + e) % candidates;
-                for (int c = 0; c < candidates; c++) {
-                    t.losses()[e][c][j] = c == best ? 1f : 2f + random.nextInt(4) * 0.25f;
-                }
-                for (float[][] rows : new float[][][] {t.newest(), t.pooled()}) {
-                    for (int i = 0; i < candidates; i++) {
-                        rows[e][j * candidates + i] = (i == best ? 1f : 0f) + 0.05f * (float) random.nextGaussian();
-                    }
-                }
-                for (int i = 0; i <= candidates; i++) {
-                    t.hidden()[e][j * (candidates + 1) + i] = (i == best ? 1f : 0f)
-                            + 0.05f * (float) random.nextGaussian();
-                }
-            }
-        }
+        TokenRouteOracleProperties.plantBestRoutes(t, candidates, 0.05f, random);
         TokenRouteClassifier.Settings settings = TokenRouteClassifier.Settings.DEFAULT;
         for (TokenRouteOracle.Feature feature : TokenRouteOracle.Feature.values()) {
             int[] choices = t.classifierChoices(feature, settings);

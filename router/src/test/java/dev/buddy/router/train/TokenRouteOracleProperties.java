@@ -64,6 +64,35 @@ class TokenRouteOracleProperties {
         return new TokenRouteOracle(positions, inputs, targets, losses, newest, pooled, hidden);
     }
 
+    /**
+     * Overwrites a {@link #random} table (features {@code candidates} wide) so that token g of example e has
+     * candidate {@code (g + e) mod candidates} as its one best (loss 1, the others 2 or more), named one-hot in all
+     * three features, plus Gaussian noise of {@code noise} (the hidden rows' last value is a constant).
+     */
+    static void plantBestRoutes(TokenRouteOracle t, int candidates, float noise, SplittableRandom random) {
+        int g = 0;
+        for (int e = 0; e < t.exampleCount(); e++) {
+            for (int j = 0; j < t.positions()[e].length; j++, g++) {
+                int best = (g + e) % candidates;
+                for (int c = 0; c < candidates; c++) {
+                    t.losses()[e][c][j] = c == best ? 1f : 2f + random.nextInt(4) * 0.25f;
+                }
+                for (float[][] rows : new float[][][] {t.newest(), t.pooled()}) {
+                    for (int i = 0; i < candidates; i++) {
+                        rows[e][j * candidates + i] = (i == best ? 1f : 0f) + noise * (float) random.nextGaussian();
+                    }
+                }
+                for (int i = 0; i < candidates; i++) {
+                    t.hidden()[e][j * (candidates + 1) + i] = (i == best ? 1f : 0f)
+                            + noise * (float) random.nextGaussian();
+                }
+                // the hidden rows' extra value is constant: noise there would be as loud as the signal once a
+                // classifier standardises its inputs
+                t.hidden()[e][j * (candidates + 1) + candidates] = 0.5f;
+            }
+        }
+    }
+
     private static float[] gaussian(SplittableRandom random, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
@@ -186,24 +215,7 @@ class TokenRouteOracleProperties {
         TokenRouteOracle t = random(random, examples, candidates, candidates, 6);
         // Each token's best candidate is one-hot in all three features (plus small noise); every candidate is some
         // token's best in both halves, so the nearest token of the other half always shares the best candidate.
-        int g = 0;
-        for (int e = 0; e < examples; e++) {
-            for (int j = 0; j < t.positions()[e].length; j++, g++) {
-                int best = (g + e) % candidates;
-                for (int c = 0; c < candidates; c++) {
-                    t.losses()[e][c][j] = c == best ? 1f : 2f + random.nextInt(4) * 0.25f;
-                }
-                for (float[][] rows : new float[][][] {t.newest(), t.pooled()}) {
-                    for (int i = 0; i < candidates; i++) {
-                        rows[e][j * candidates + i] = (i == best ? 1f : 0f) + 0.01f * (float) random.nextGaussian();
-                    }
-                }
-                for (int i = 0; i <= candidates; i++) {
-                    t.hidden()[e][j * (candidates + 1) + i] = (i == best ? 1f : 0f)
-                            + 0.01f * (float) random.nextGaussian();
-                }
-            }
-        }
+        plantBestRoutes(t, candidates, 0.01f, random);
         int[] oracle = t.oracleChoices();
         for (int f = 0; f < 2; f++) {
             Set<Integer> seen = new HashSet<>();
