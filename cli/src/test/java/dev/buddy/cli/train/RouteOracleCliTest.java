@@ -54,12 +54,13 @@ class RouteOracleCliTest {
                 "oracle (each example's own best)", "its best on half its tokens, on the other half", "per token (",
                 "nearest 1 by the token's layer-0 value row", "nearest 3 by layer-0 values pooled up to the token",
                 "nearest 3 by last hidden state", "MLP (width 32) on the token's layer-0 value row",
+                "control: nearest 3 by layer-0 row, shuffled in each example",
                 "token oracle (each token's own best)", "same route", "causal"}) {
             assertTrue(run.out().contains(line), line + " missing from\n" + run.out());
         }
         assertTrue(run.err().contains("route oracle") && run.err().contains("12/12"), run.err());
-        // 3 features x (2 neighbour counts + the MLP) + the token oracle, each run causally on the 4 examples
-        assertTrue(run.err().contains("causal passes") && run.err().contains("40/40"), run.err());
+        // 3 features x (2 neighbour counts + the MLP) + 2 controls + the token oracle, causally on the 4 examples
+        assertTrue(run.err().contains("causal passes") && run.err().contains("48/48"), run.err());
         assertTrue(run.out().contains("by the compute-kv policy"), run.out());
         String oracleLine = run.out().lines().filter(l -> l.contains("token oracle")).findFirst().orElseThrow();
         assertEquals(3, oracleLine.split("±", -1).length, "a same-route and a causal difference: " + oracleLine);

@@ -645,19 +645,34 @@ public final class RouteOracle {
         out.printf(Locale.ROOT, "  %-56s %9s   %-18s %9s   %-18s %s%n", "route chosen by", "same route",
                 "vs best single", "causal", "vs best single", "off single, changes");
         int max = Arrays.stream(tokenNeighbours).max().orElse(1);
+        int last = tokenNeighbours[tokenNeighbours.length - 1];
+        int[] newestNearest = null;
         for (TokenRouteOracle.Feature feature : TokenRouteOracle.Feature.values()) {
             int[][] nearest = tokens.nearest(feature, max, pool);
             for (int nb : tokenNeighbours) {
                 int[] choices = tokens.neighbourChoices(nearest, nb);
                 tokenLine(out, "nearest " + nb + " by " + feature.description(), tokens, choices, single,
                         singleChoice, realise);
+                if (feature == TokenRouteOracle.Feature.NEWEST_VALUE && nb == last) {
+                    newestNearest = choices;
+                }
             }
         }
+        int[] newestMlp = null;
         for (TokenRouteOracle.Feature feature : TokenRouteOracle.Feature.values()) {
-            tokenLine(out, "MLP (width 32) on " + feature.description(), tokens,
-                    tokens.classifierChoices(feature, TokenRouteClassifier.Settings.DEFAULT), single, singleChoice,
+            int[] choices = tokens.classifierChoices(feature, TokenRouteClassifier.Settings.DEFAULT);
+            tokenLine(out, "MLP (width 32) on " + feature.description(), tokens, choices, single, singleChoice,
                     realise);
+            if (feature == TokenRouteOracle.Feature.NEWEST_VALUE) {
+                newestMlp = choices;
+            }
         }
+        // Controls: the same routes in the same amounts per example, each on a random token of it. What survives
+        // this is the mixing of routes, not the choice of which token takes which.
+        tokenLine(out, "control: nearest " + last + " by layer-0 row, shuffled in each example", tokens,
+                tokens.shuffledWithinExamples(newestNearest, CONTROL_SEED), single, singleChoice, realise);
+        tokenLine(out, "control: MLP on layer-0 row, shuffled in each example", tokens,
+                tokens.shuffledWithinExamples(newestMlp, CONTROL_SEED), single, singleChoice, realise);
         tokenLine(out, "token oracle (each token's own best)", tokens, tokens.oracleChoices(), single, singleChoice,
                 realise);
     }
@@ -679,6 +694,9 @@ public final class RouteOracle {
                 Arrays.stream(chosen).average().orElse(Double.NaN), diff[0], diff[1], causal,
                 100 * tokens.shareOff(choices, singleChoice), 100 * tokens.changeRate(choices));
     }
+
+    /** The shuffle of the per-token report's controls. */
+    private static final long CONTROL_SEED = 19;
 
     /** Runs per-token route choices causally: per example, the response's mean cross-entropy. */
     @FunctionalInterface
@@ -804,7 +822,7 @@ public final class RouteOracle {
             Result r = measure(model, router, data, o.skip(), o.count(), o.budget(), o.near(), o.maxTokens(),
                     o.threads(), progress);
             long causalPasses = o.causal() && o.tokenNeighbours().length > 0 ? (long) r.exampleCount()
-                    * (TokenRouteOracle.Feature.values().length * (o.tokenNeighbours().length + 1) + 1) : 0;
+                    * (TokenRouteOracle.Feature.values().length * (o.tokenNeighbours().length + 1) + 3) : 0;
             try (Parallel pool = new Parallel(o.threads());
                  ProgressBar bar = progress == null || causalPasses == 0 ? null
                          : new ProgressBar("causal passes", causalPasses, progress)) {

@@ -247,6 +247,25 @@ public record TokenRouteOracle(int[][] positions, int[][] inputTokens, int[][] t
         return choices;
     }
 
+    /**
+     * The choices permuted among each example's own tokens (Fisher-Yates, drawn from {@code seed}): every example
+     * keeps how many of its tokens take each route, but not which ones.
+     */
+    public int[] shuffledWithinExamples(int[] choices, long seed) {
+        int[] offsets = offsets();
+        int[] out = choices.clone();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        for (int e = 0; e < positions.length; e++) {
+            for (int i = offsets[e + 1] - 1; i > offsets[e]; i--) {
+                int j = offsets[e] + random.nextInt(i - offsets[e] + 1);
+                int t = out[i];
+                out[i] = out[j];
+                out[j] = t;
+            }
+        }
+        return out;
+    }
+
     /** Per example, the mean over its scored tokens of the loss of each token's chosen candidate. */
     public double[] chosen(int[] choices) {
         int[] offsets = offsets();

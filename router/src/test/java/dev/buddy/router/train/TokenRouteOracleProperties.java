@@ -231,6 +231,30 @@ class TokenRouteOracleProperties {
         }
     }
 
+    @Property(tries = 100)
+    void aShuffleKeepsEachExamplesRoutesAndMovesThemOnlyInsideIt(@ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 10) int examples) {
+        SplittableRandom random = new SplittableRandom(seed);
+        TokenRouteOracle t = random(random, examples, 5, 2, 9);
+        int[] choices = random.ints(t.tokenCount(), 0, 5).toArray();
+        int[] shuffled = t.shuffledWithinExamples(choices, seed);
+        assertArrayEquals(shuffled, t.shuffledWithinExamples(choices, seed), "the same seed, the same shuffle");
+        int[] offsets = t.offsets();
+        for (int e = 0; e < examples; e++) {
+            int[] a = Arrays.copyOfRange(choices, offsets[e], offsets[e + 1]);
+            int[] b = Arrays.copyOfRange(shuffled, offsets[e], offsets[e + 1]);
+            Arrays.sort(a);
+            Arrays.sort(b);
+            assertArrayEquals(a, b, "example " + e + " keeps its routes");
+        }
+        // a constant choice per example shuffles to itself
+        int[] perExample = new int[t.tokenCount()];
+        for (int e = 0; e < examples; e++) {
+            Arrays.fill(perExample, offsets[e], offsets[e + 1], e % 5);
+        }
+        assertArrayEquals(perExample, t.shuffledWithinExamples(perExample, seed));
+    }
+
     @Example
     void theShareOffARouteAndTheChangeRateCountTokens() {
         int[][] positions = {{0, 1, 2, 3}, {5, 6}};
