@@ -230,16 +230,14 @@ done
 ./buddy route-oracle -m "$MODEL" -r results/routers/smollm2-135m-instruct-q4_1.swap.prior.gguf \
   --data "$SHARED/datasets/wikitext/wikitext-2-raw/wiki.test.raw" --skip 100 --examples 200 --budget 0.5 \
   --table "$OUT/route-oracle-wiki-0.5.tsv" -t "$THREADS"
-# Session 19 ("Per token"): the same oracle per token, each choice also run causally under both KV policies (the
-# per-token report is on by default; 30-35 minutes each at -t 2).
-for b in 0.75 0.5 0.625; do
-  ./buddy route-oracle -m "$MODEL" -r results/routers/smollm2-135m-instruct-q4_1.swap.prior.gguf \
-    --data "$SHARED/datasets/alpaca/alpaca_5000.json" --skip 1000 --examples 200 --budget "$b" \
-    --token-neighbours 25,100,400,1000 --kv-policy zeros --token-table "$OUT/route-oracle-tokens-$b.tsv" -t "$THREADS"
-done
+# Session 19 ("Per token"): the same oracle per token at b = 0.75, each choice also run causally, once per KV policy
+# (35-50 min each at -t 2, most of it the causal passes).
 ./buddy route-oracle -m "$MODEL" -r results/routers/smollm2-135m-instruct-q4_1.swap.prior.gguf \
   --data "$SHARED/datasets/alpaca/alpaca_5000.json" --skip 1000 --examples 200 --budget 0.75 \
-  --token-neighbours 25,100,400,1000 --kv-policy compute-kv -t "$THREADS"
+  --token-neighbours 25,100,400,1000 --kv-policy zeros --token-table "$OUT/route-oracle-tokens-0.75.tsv" -t "$THREADS"
+./buddy route-oracle -m "$MODEL" -r results/routers/smollm2-135m-instruct-q4_1.swap.prior.gguf \
+  --data "$SHARED/datasets/alpaca/alpaca_5000.json" --skip 1000 --examples 200 --budget 0.75 \
+  --token-neighbours 100,400 --kv-policy compute-kv -t "$THREADS"
 
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
