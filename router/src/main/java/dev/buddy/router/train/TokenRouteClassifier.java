@@ -2,13 +2,20 @@ package dev.buddy.router.train;
 
 import java.util.SplittableRandom;
 
+import dev.buddy.router.DecisionModule;
+import dev.buddy.router.FeatureSource;
+import dev.buddy.router.Pooling;
+
 /**
- * A small MLP in the Decision Module's shape (Linear, SiLU, Linear; hidden width 32 by default) that reads one
- * token's feature row and scores the route oracle's candidate routes, fitted to minimise the expected loss
- * {@code Σ_c softmax(z)_c · L_c} of the token's losses {@code L} under the candidates: a parametric counterpart to
- * choosing by nearest tokens, to ask whether a router of the paper's size could learn a per-token preference.
+ * A Decision Module (Linear, SiLU, Linear; hidden width 32 by default) that reads one token's feature row and scores
+ * the route oracle's candidate routes, fitted to minimise the expected loss {@code Σ_c softmax(z)_c · L_c} of the
+ * token's losses {@code L} under the candidates: a parametric counterpart to choosing by nearest tokens, to ask
+ * whether a router of the paper's size could learn a per-token preference.
  *
- * <p>Inputs are standardised by the fitting tokens' mean and standard deviation. Adam with a fixed number of epochs,
+ * <p>WHY a {@link DecisionModule} with one output per candidate, a zero prior and ω = 0, run over a one-token
+ * sequence by {@link DecisionPass}: as for the Budget Predictor ({@link PredictorPolicy}), the scores are then the
+ * inference network's own arithmetic and the MLP backward is the gradient-checked one; {@link AdamW} updates it.
+ * Inputs are standardised once by the fitting tokens' mean and standard deviation. A fixed number of epochs,
  * mini-batches in an order drawn from {@code seed}, one thread: a fixed seed gives the same choices.
  */
 public final class TokenRouteClassifier {
@@ -17,21 +24,24 @@ public final class TokenRouteClassifier {
         public static final Settings DEFAULT = new Settings(32, 40, 64, 3e-3, 1e-4, 19);
     }
 
-    private final int width;
-    private final int hidden;
+    private final RouterParameters shape;
     private final int candidates;
     private final float[] mean;
     private final float[] scale;
-    /** w1 (hidden × width), b1 (hidden), w2 (candidates × hidden), b2 (candidates), one array. */
-    private final double[] params;
+    private final float[] params;
+    private final float[] zeroPrior;
+    private final DecisionPass pass;
+    private final float[] x;
 
     private TokenRouteClassifier(int width, int hidden, int candidates, float[] mean, float[] scale) {
-        this.width = width;
-        this.hidden = hidden;
+        this.shape = new RouterParameters(width, hidden, candidates);
         this.candidates = candidates;
         this.mean = mean;
         this.scale = scale;
-        this.params = new double[hidden * width + hidden + candidates * hidden + candidates];
+        this.params = new float[shape.size];
+        this.zeroPrior = new float[candidates];
+        this.pass = new DecisionPass(shape, candidates + 2, 1);
+        this.x = new float[width];
     }
 
     /**
@@ -39,7 +49,6 @@ public final class TokenRouteClassifier {
      * {@code losses}, one value per candidate).
      */
     static TokenRouteClassifier fit(float[] rows, int width, float[][] losses, int[] fit, Settings s) {
-        int candidates = losses[fit[0]].length;
         float[] mean = new float[width];
         float[] scale = new float[width];
         for (int i = 0; i < width; i++) {
@@ -55,17 +64,44 @@ public final class TokenRouteClassifier {
             mean[i] = (float) m;
             scale[i] = sd > 1e-12 ? (float) (1 / sd) : 0f;
         }
-        TokenRouteClassifier c = new TokenRouteClassifier(width, s.hidden(), candidates, mean, scale);
+        TokenRouteClassifier c = new TokenRouteClassifier(width, s.hidden(), losses[fit[0]].length, mean, scale);
         c.train(rows, losses, fit, s);
         return c;
     }
 
+    /** An untrained classifier with the given standardisation and Gaussian parameters, for gradient checks. */
+    static TokenRouteClassifier random(int width, int hidden, int candidates, float[] mean, float[] scale,
+                                       long seed) {
+        TokenRouteClassifier c = new TokenRouteClassifier(width, hidden, candidates, mean, scale);
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int i = 0; i < c.params.length; i++) {
+            c.params[i] = (float) random.nextGaussian();
+        }
+        return c;
+    }
+
+    /** The parameters, flat in {@link RouterParameters}' layout. Tests read them. */
+    float[] parameters() {
+        return params;
+    }
+
+    RouterParameters shape() {
+        return shape;
+    }
+
+    /** The standardised input row of token g (a view, valid until the next call). */
+    float[] input(float[] rows, int g) {
+        int width = x.length;
+        for (int i = 0; i < width; i++) {
+            x[i] = (rows[g * width + i] - mean[i]) * scale[i];
+        }
+        return x;
+    }
+
     /** The candidate with the highest score for row g (the lowest index on ties). */
     int choose(float[] rows, int g) {
-        double[] x = new double[width];
-        double[] h = new double[hidden];
-        double[] z = new double[candidates];
-        forward(rows, g, x, new double[hidden], h, z);
+        pass.forward(module(), input(rows, g), 1, 1);
+        float[] z = pass.pooled();
         int best = 0;
         for (int c = 1; c < candidates; c++) {
             if (z[c] > z[best]) {
@@ -75,22 +111,57 @@ public final class TokenRouteClassifier {
         return best;
     }
 
+    /** The current parameters as an inference network. */
+    DecisionModule module() {
+        return new DecisionModule(candidates + 2, shape.toMlp(params), zeroPrior, 0f, FeatureSource.VALUE,
+                Pooling.LAST);
+    }
+
+    /**
+     * Token g's expected loss {@code Σ_c softmax(z)_c · tokenLosses[c]} under {@code module} (the current
+     * parameters), its gradient added to {@code grad} (when not null).
+     */
+    double expectedLoss(DecisionModule module, float[] rows, float[] tokenLosses, int g, double[] grad) {
+        float[] in = input(rows, g);
+        pass.forward(module, in, 1, 1);
+        float[] z = pass.pooled();
+        double max = z[0];
+        for (int c = 1; c < candidates; c++) {
+            max = Math.max(max, z[c]);
+        }
+        double[] p = new double[candidates];
+        double sum = 0;
+        for (int c = 0; c < candidates; c++) {
+            p[c] = Math.exp(z[c] - max);
+            sum += p[c];
+        }
+        double expected = 0;
+        for (int c = 0; c < candidates; c++) {
+            p[c] /= sum;
+            expected += p[c] * tokenLosses[c];
+        }
+        if (grad != null) {
+            // d/dz_k of Σ p_c L_c = p_k (L_k − Σ p_c L_c)
+            for (int c = 0; c < candidates; c++) {
+                p[c] *= tokenLosses[c] - expected;
+            }
+            pass.backward(params, in, p, grad);
+        }
+        return expected;
+    }
+
     private void train(float[] rows, float[][] losses, int[] fit, Settings s) {
         SplittableRandom random = new SplittableRandom(s.seed());
-        int w2 = hidden * width + hidden;
-        int b2 = w2 + candidates * hidden;
-        for (int i = 0; i < hidden * width; i++) {
-            params[i] = random.nextGaussian() / Math.sqrt(width);
+        int width = shape.inputDim;
+        for (int i = shape.w1Offset; i < shape.b1Offset; i++) {
+            params[i] = (float) (random.nextGaussian() / Math.sqrt(width));
         }
-        for (int i = w2; i < b2; i++) {
-            params[i] = 0.1 * random.nextGaussian() / Math.sqrt(hidden);
+        for (int i = shape.w2Offset; i < shape.b2Offset; i++) {
+            params[i] = (float) (0.1 * random.nextGaussian() / Math.sqrt(shape.hiddenDim));
         }
-        double[] grad = new double[params.length];
-        double[] m1 = new double[params.length];
-        double[] m2 = new double[params.length];
-        Scratch scratch = new Scratch();
+        AdamW adam = new AdamW(shape.size, s.weightDecay());
+        double[] grad = new double[shape.size];
         int[] order = fit.clone();
-        long step = 0;
         for (int epoch = 0; epoch < s.epochs(); epoch++) {
             for (int i = order.length - 1; i > 0; i--) {
                 int j = random.nextInt(i + 1);
@@ -101,123 +172,14 @@ public final class TokenRouteClassifier {
             for (int from = 0; from < order.length; from += s.batch()) {
                 int to = Math.min(order.length, from + s.batch());
                 java.util.Arrays.fill(grad, 0);
+                DecisionModule module = module();
                 for (int k = from; k < to; k++) {
-                    expectedLoss(rows, losses[order[k]], order[k], grad, scratch);
+                    expectedLoss(module, rows, losses[order[k]], order[k], grad);
                 }
-                step++;
-                double n = to - from;
-                double lr = s.learningRate() * Math.sqrt(1 - Math.pow(0.999, step)) / (1 - Math.pow(0.9, step));
-                for (int i = 0; i < params.length; i++) {
-                    double gi = grad[i] / n;
-                    m1[i] = 0.9 * m1[i] + 0.1 * gi;
-                    m2[i] = 0.999 * m2[i] + 0.001 * gi * gi;
-                    params[i] -= lr * (m1[i] / (Math.sqrt(m2[i]) + 1e-8) + s.weightDecay() * params[i]);
+                for (int i = 0; i < grad.length; i++) {
+                    grad[i] /= to - from;
                 }
-            }
-        }
-    }
-
-    /** Buffers for one token's forward and backward pass. */
-    final class Scratch {
-        final double[] x = new double[width];
-        final double[] pre = new double[hidden];
-        final double[] h = new double[hidden];
-        final double[] z = new double[candidates];
-        final double[] dz = new double[candidates];
-        final double[] dh = new double[hidden];
-    }
-
-    /** The parameters, flat: w1 (hidden × width), b1, w2 (candidates × hidden), b2. Tests perturb them. */
-    double[] parameters() {
-        return params;
-    }
-
-    /**
-     * Token g's expected loss {@code Σ_c softmax(z)_c · tokenLosses[c]} under the current parameters, its gradient
-     * added to {@code grad} (when not null).
-     */
-    double expectedLoss(float[] rows, float[] tokenLosses, int g, double[] grad, Scratch s) {
-        forward(rows, g, s.x, s.pre, s.h, s.z);
-        double max = s.z[0];
-        for (int c = 1; c < candidates; c++) {
-            max = Math.max(max, s.z[c]);
-        }
-        double sum = 0;
-        for (int c = 0; c < candidates; c++) {
-            s.dz[c] = Math.exp(s.z[c] - max);
-            sum += s.dz[c];
-        }
-        double expected = 0;
-        for (int c = 0; c < candidates; c++) {
-            s.dz[c] /= sum;
-            expected += s.dz[c] * tokenLosses[c];
-        }
-        if (grad != null) {
-            // d/dz_k of Σ p_c L_c = p_k (L_k − Σ p_c L_c)
-            for (int c = 0; c < candidates; c++) {
-                s.dz[c] *= tokenLosses[c] - expected;
-            }
-            backward(s.x, s.pre, s.h, s.dz, s.dh, grad);
-        }
-        return expected;
-    }
-
-    /** An untrained classifier with the given standardisation and Gaussian parameters, for gradient checks. */
-    static TokenRouteClassifier random(int width, int hidden, int candidates, float[] mean, float[] scale,
-                                       long seed) {
-        TokenRouteClassifier c = new TokenRouteClassifier(width, hidden, candidates, mean, scale);
-        SplittableRandom random = new SplittableRandom(seed);
-        for (int i = 0; i < c.params.length; i++) {
-            c.params[i] = random.nextGaussian();
-        }
-        return c;
-    }
-
-    private void forward(float[] rows, int g, double[] x, double[] pre, double[] h, double[] z) {
-        for (int i = 0; i < width; i++) {
-            x[i] = (rows[g * width + i] - mean[i]) * scale[i];
-        }
-        int b1 = hidden * width;
-        for (int j = 0; j < hidden; j++) {
-            double a = params[b1 + j];
-            int o = j * width;
-            for (int i = 0; i < width; i++) {
-                a += params[o + i] * x[i];
-            }
-            pre[j] = a;
-            h[j] = a / (1 + Math.exp(-a));
-        }
-        int w2 = b1 + hidden;
-        int b2 = w2 + candidates * hidden;
-        for (int c = 0; c < candidates; c++) {
-            double a = params[b2 + c];
-            for (int j = 0; j < hidden; j++) {
-                a += params[w2 + c * hidden + j] * h[j];
-            }
-            z[c] = a;
-        }
-    }
-
-    /** Adds the gradient of one token's loss (dz at the scores) to {@code grad}. */
-    private void backward(double[] x, double[] pre, double[] h, double[] dz, double[] dh, double[] grad) {
-        int b1 = hidden * width;
-        int w2 = b1 + hidden;
-        int b2 = w2 + candidates * hidden;
-        java.util.Arrays.fill(dh, 0);
-        for (int c = 0; c < candidates; c++) {
-            grad[b2 + c] += dz[c];
-            for (int j = 0; j < hidden; j++) {
-                grad[w2 + c * hidden + j] += dz[c] * h[j];
-                dh[j] += dz[c] * params[w2 + c * hidden + j];
-            }
-        }
-        for (int j = 0; j < hidden; j++) {
-            double sig = 1 / (1 + Math.exp(-pre[j]));
-            double da = dh[j] * sig * (1 + pre[j] * (1 - sig));
-            grad[b1 + j] += da;
-            int o = j * width;
-            for (int i = 0; i < width; i++) {
-                grad[o + i] += da * x[i];
+                adam.step(params, grad, s.learningRate());
             }
         }
     }

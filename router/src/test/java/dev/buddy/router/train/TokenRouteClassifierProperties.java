@@ -2,6 +2,7 @@ package dev.buddy.router.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -35,21 +36,57 @@ class TokenRouteClassifierProperties {
         }
         TokenRouteClassifier classifier = TokenRouteClassifier.random(width, hidden, candidates, mean, scale,
                 random.nextLong());
-        TokenRouteClassifier.Scratch scratch = classifier.new Scratch();
-        double[] params = classifier.parameters();
+        float[] params = classifier.parameters();
         double[] grad = new double[params.length];
-        classifier.expectedLoss(rows, losses, 0, grad, scratch);
-        double h = 1e-5;
+        double loss = classifier.expectedLoss(classifier.module(), rows, losses, 0, grad);
+        float[] x = classifier.input(rows, 0).clone();
+        RouterParameters shape = classifier.shape();
+        assertEquals(expectedLoss(shape, params, new float[params.length], 0, x, losses), loss, 1e-5);
+        float[] direction = OpGradientProperties.gaussian(random, params.length, 1.0);
+        double analytic = 0;
         for (int i = 0; i < params.length; i++) {
-            double keep = params[i];
-            params[i] = keep + h;
-            double up = classifier.expectedLoss(rows, losses, 0, null, scratch);
-            params[i] = keep - h;
-            double down = classifier.expectedLoss(rows, losses, 0, null, scratch);
-            params[i] = keep;
-            double numeric = (up - down) / (2 * h);
-            assertEquals(numeric, grad[i], 1e-6 * Math.max(1, Math.abs(numeric)), "parameter " + i);
+            analytic += grad[i] * direction[i];
         }
+        double numeric = FiniteDifference.derivative(e -> expectedLoss(shape, params, direction, e, x, losses), 1e-4);
+        double error = FiniteDifference.relativeError(analytic, numeric, 1e-3);
+        assertTrue(error <= 1e-4, "analytic " + analytic + " vs numeric " + numeric);
+    }
+
+    /** Σ_c softmax(z)_c·L_c at θ + e·direction for the standardised input x, all in double. */
+    private static double expectedLoss(RouterParameters shape, float[] params, float[] direction, double e,
+                                       float[] x, float[] losses) {
+        double[] p = new double[shape.size];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = params[i] + e * direction[i];
+        }
+        int d = shape.inputDim;
+        int r = shape.hiddenDim;
+        double[] h = new double[r];
+        for (int k = 0; k < r; k++) {
+            double z = p[shape.b1Offset + k];
+            for (int i = 0; i < d; i++) {
+                z += p[shape.w1Offset + k * d + i] * x[i];
+            }
+            h[k] = z / (1 + Math.exp(-z));
+        }
+        int m = shape.outputDim;
+        double[] z = new double[m];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < m; j++) {
+            z[j] = p[shape.b2Offset + j];
+            for (int k = 0; k < r; k++) {
+                z[j] += p[shape.w2Offset + j * r + k] * h[k];
+            }
+            max = Math.max(max, z[j]);
+        }
+        double sum = 0;
+        double weighted = 0;
+        for (int j = 0; j < m; j++) {
+            double w = Math.exp(z[j] - max);
+            sum += w;
+            weighted += w * losses[j];
+        }
+        return weighted / sum;
     }
 
     @Property(tries = 10)
