@@ -14,6 +14,7 @@ import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.OutputPath;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
+import dev.buddy.cli.run.RoutingOptions;
 import dev.buddy.engine.model.SkippedKvPolicy;
 import dev.buddy.router.train.RouteOracle;
 
@@ -107,14 +108,14 @@ public final class RouteOracleCliCommand implements Command {
     }
 
 
-    /** The policies a causal pass implements (mask is not one of them). */
+    /** --kv-policy as generate and eval read it, less mask, which a causal pass does not implement. */
     private static SkippedKvPolicy kvPolicy(String text) {
-        return switch (text.strip().toLowerCase(java.util.Locale.ROOT)) {
-            case "zeros" -> SkippedKvPolicy.ZEROS;
-            case "compute-kv" -> SkippedKvPolicy.COMPUTE_KV;
-            default -> throw new UsageException("invalid --kv-policy '" + text + "': expected zeros or compute-kv"
-                    + " (see 'buddy route-oracle --help')");
-        };
+        SkippedKvPolicy policy = RoutingOptions.policy(text);
+        if (policy == SkippedKvPolicy.MASK) {
+            throw new UsageException("invalid --kv-policy '" + text + "': the causal passes implement zeros or"
+                    + " compute-kv (see 'buddy route-oracle --help')");
+        }
+        return policy;
     }
 
     private static Path output(ParsedArgs args, String option, Path model) {

@@ -41,6 +41,8 @@ final class ModelPass {
     private final float[] logits;
     private final double[] rowLoss;
     private final double[] positionLoss;
+    /** Per position, whether it skips the block {@link #forwardPerPosition} is running (zeros policy). */
+    private final boolean[] skipped;
     private final int[] rows;
     private final float[] dCompact;
     private final float[] dNormed;
@@ -74,6 +76,7 @@ final class ModelPass {
         this.logits = new float[chunk * spec.vocabSize()];
         this.rowLoss = new double[chunk];
         this.positionLoss = new double[capacity];
+        this.skipped = new boolean[capacity];
         this.rows = new int[chunk];
         this.dCompact = new float[chunk * dim];
         this.dNormed = new float[capacity * dim];
@@ -205,7 +208,6 @@ final class ModelPass {
         this.probed = false;
         Arrays.fill(deltaFresh, false);
         LayerWeights[] blocks = model.blocks();
-        boolean[] skipped = new boolean[n];
         System.arraycopy(embeddings, 0, tapes[0].input, 0, n * dim);
         for (int l = 0; l < blocks.length; l++) {
             BlockTape tape = tapes[l];

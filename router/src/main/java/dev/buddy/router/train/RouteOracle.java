@@ -681,7 +681,7 @@ public final class RouteOracle {
                                   double[] single, int[] singleChoice, Realiser realise) {
         double[] chosen = tokens.chosen(choices);
         double[] diff = pairedDifference(chosen, single);
-        String causal = "";
+        String causal;
         if (realise != null) {
             double[] realised = realise.crossEntropy(choices);
             double[] realisedDiff = pairedDifference(realised, single);
