@@ -47,13 +47,20 @@ public final class RouteOracleCliCommand implements Command {
             choice is then also run causally, one pass per example with every token on its own route, what a token
             that skipped a block leaves for later ones there as --kv-policy says (zeros, the default of generate
             and eval, or compute-kv); --no-causal leaves that out.
+            The row "BUDDY block scores" fits the paper's Decision Module itself (width 32, one score per block
+            fused with the prior, top k) with last pooling to the other half's per-token losses: its chosen route is
+            the candidate whose swap scores highest. --save-router FILE fits that router on every token of every
+            --budget given (a list such as 0.875,0.75,0.625,0.5 measures each in turn) and writes it, a router
+            file for generate and eval that routes every token on its own layer-0 row; -r must then be a prior
+            file, whose plan and prior it starts from.
             --table FILE keeps every example's cross-entropy and --token-table FILE every token's (tab-separated,
-            written atomically).""",
+            written atomically; one --budget only).""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the base GGUF model", null),
                     OptionSpec.value("-r", "--router", "FILE", "a BUDDY router, prior file or static plan", null),
                     OptionSpec.value(null, "--data", "FILE", "examples (.json Alpaca, .jsonl, or text)", null),
-                    OptionSpec.value(null, "--budget", "B", "fraction of blocks to run, in (0,1)", null),
+                    OptionSpec.value(null, "--budget", "B", "fraction of blocks to run, in (0,1); a list measures each",
+                            null),
                     OptionSpec.value(null, "--examples", "N", "examples with a scored response to measure", "100"),
                     OptionSpec.value(null, "--skip", "N", "data examples to pass over first (e.g. those trained on)",
                             "0"),
@@ -69,6 +76,8 @@ public final class RouteOracleCliCommand implements Command {
                             + " passes: zeros or compute-kv", "zeros"),
                     OptionSpec.value(null, "--token-table", "FILE", "also write every token's cross-entropy here"
                             + " (TSV)", null),
+                    OptionSpec.value(null, "--save-router", "FILE", "fit a per-token BUDDY router on every budget's"
+                            + " tokens and write it here", null),
                     OptionSpec.value("-t", "--threads", "N", "worker threads",
                             Integer.toString(Runtime.getRuntime().availableProcessors()))),
             List.of("buddy route-oracle -m SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -88,25 +97,39 @@ public final class RouteOracleCliCommand implements Command {
         if (args.string("--budget") == null) {
             throw new UsageException("missing --budget B (see 'buddy route-oracle --help')");
         }
-        double budget = args.fraction("--budget");
-        if (budget >= 1) {
-            throw new UsageException("invalid --budget '" + args.string("--budget") + "': at 1 every block runs and"
-                    + " there is no route to swap; give a number in (0, 1)");
-        }
+        double[] budgets = budgets(args.string("--budget"));
         Path table = output(args, "--table", model);
         Path tokenTable = output(args, "--token-table", model);
         String tokenList = args.string("--token-neighbours");
         int[] tokenNeighbours = tokenList.strip().equals("none") ? new int[0]
                 : neighbours("--token-neighbours", tokenList);
         RouteOracle.run(model, router, data, new RouteOracle.Options(args.intValue("--skip", 0, 100_000_000),
-                args.intValue("--examples", 2, 1_000_000), budget, args.intValue("--near", 1, 1024),
+                args.intValue("--examples", 2, 1_000_000), budgets, args.intValue("--near", 1, 1024),
                 neighbours("--neighbours", args.string("--neighbours")), tokenNeighbours,
                 args.intValue("--max-tokens", 2, 1 << 20), args.intValue("--threads", 1, 1024), table, tokenTable,
-                !args.flag("--no-causal"), kvPolicy(args.string("--kv-policy"))),
+                !args.flag("--no-causal"), kvPolicy(args.string("--kv-policy")), output(args, "--save-router", model)),
                 io.out(), io.err());
         return Cli.EXIT_OK;
     }
 
+
+    /** --budget: one fraction in (0, 1), or several separated by commas. */
+    static double[] budgets(String text) {
+        String[] parts = text.split(",", -1);
+        double[] values = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                values[i] = Double.parseDouble(parts[i].strip());
+            } catch (NumberFormatException e) {
+                values[i] = Double.NaN;
+            }
+            if (!(values[i] > 0 && values[i] < 1)) {
+                throw new UsageException("invalid --budget '" + text + "': expected numbers in (0, 1) separated by"
+                        + " commas (at 1 every block runs and there is no route to swap)");
+            }
+        }
+        return values;
+    }
 
     /** --kv-policy as generate and eval read it, less mask, which a causal pass does not implement. */
     private static SkippedKvPolicy kvPolicy(String text) {

@@ -55,12 +55,14 @@ class RouteOracleCliTest {
                 "nearest 1 by the token's layer-0 value row", "nearest 3 by layer-0 values pooled up to the token",
                 "nearest 3 by last hidden state", "MLP (width 32) on the token's layer-0 value row",
                 "control: nearest 3 by layer-0 row, shuffled in each example",
+                "BUDDY block scores (width 32, last pooling) on layer-0 row",
                 "token oracle (each token's own best)", "same route", "causal"}) {
             assertTrue(run.out().contains(line), line + " missing from\n" + run.out());
         }
         assertTrue(run.err().contains("route oracle") && run.err().contains("12/12"), run.err());
-        // 3 features x (2 neighbour counts + the MLP) + 2 controls + the token oracle, causally on the 4 examples
-        assertTrue(run.err().contains("causal passes") && run.err().contains("48/48"), run.err());
+        // 3 features x (2 neighbour counts + the MLP) + 2 controls + BUDDY block scores + the token oracle, causally
+        // on the 4 examples
+        assertTrue(run.err().contains("causal passes") && run.err().contains("52/52"), run.err());
         assertTrue(run.out().contains("by the compute-kv policy"), run.out());
         String oracleLine = run.out().lines().filter(l -> l.contains("token oracle")).findFirst().orElseThrow();
         assertEquals(3, oracleLine.split("±", -1).length, "a same-route and a causal difference: " + oracleLine);
@@ -76,6 +78,48 @@ class RouteOracleCliTest {
                 .mapToInt(r -> Integer.parseInt(r.split("\t")[4])).sum();
         assertEquals(1 + 3 * scored, tokenRows.size(), "a row per scored token and candidate");
         assertTrue(tokenRows.get(1).matches("0\t\\d+\t\\d+\t\\d+\tplan\t\\d+\\.\\d{6}"), tokenRows.get(1));
+    }
+
+    /**
+     * {@code --save-router} over two budgets from a prior file: one router fitted on both budgets' tokens, a
+     * last-pooled Decision Module with the prior file's prior, which {@code generate} then routes with.
+     */
+    @Test
+    void saveRouterFitsOneLastPooledRouterOnEveryBudgetsTokens() throws IOException {
+        Path text = dir.resolve("calib.txt");
+        Files.writeString(text, "Once upon a time there was a little girl named Lily. She liked to play outside in"
+                + " the sun with her dog. One day they found a big red ball in the park and played all day.\n");
+        Path prior = dir.resolve("prior.gguf");
+        CliRun made = CliRun.run("prior", "-m", model().toString(), "--calib", text.toString(), "--method", "cosine",
+                "--calib-tokens", "48", "--window", "24", "-t", "1", "-o", prior.toString());
+        assertEquals(0, made.exit(), made.err());
+        Path saved = dir.resolve("token.router.gguf");
+        CliRun run = CliRun.run("route-oracle", "-m", model().toString(), "-r", prior.toString(), "--data",
+                data().toString(), "--budget", "0.6,0.8", "--examples", "4", "--near", "2", "--token-neighbours", "2",
+                "--no-causal", "--save-router", saved.toString(), "-t", "1");
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("route oracle at b=0.600") && run.out().contains("route oracle at b=0.800"),
+                run.out());
+        for (String line : new String[] {"per-token router: fitted on", "  b=0.600: the engine's top k leaves the"
+                + " plan's route on", "  b=0.800: the engine's top k leaves the plan's route on", "router: " + saved}) {
+            assertTrue(run.out().contains(line), line + " missing from\n" + run.out());
+        }
+        dev.buddy.router.BaseModelInfo info;
+        try (dev.buddy.gguf.GgufFile f = dev.buddy.gguf.GgufFile.open(model())) {
+            info = dev.buddy.router.BaseModelInfo.of(f);
+        }
+        dev.buddy.router.Router router = dev.buddy.router.RouterFile.load(saved, info);
+        assertTrue(router instanceof dev.buddy.router.DynamicRouter, router.toString());
+        dev.buddy.router.DecisionModule module = ((dev.buddy.router.DynamicRouter) router).decision();
+        assertEquals(dev.buddy.router.Pooling.LAST, module.pooling());
+        assertTrue(router.provenance().trained());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0.6f, 0.8f},
+                router.provenance().trainingBudgets());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(
+                dev.buddy.router.train.PriorFile.read(prior, info).values(), module.prior());
+        CliRun generated = CliRun.run("generate", "-m", model().toString(), "--router", saved.toString(), "-b", "0.6",
+                "--kv-policy", "compute-kv", "-p", "Once upon a time", "-n", "4", "--seed", "1", "-t", "1");
+        assertEquals(0, generated.exit(), generated.err());
     }
 
     @Test
@@ -102,10 +146,15 @@ class RouteOracleCliTest {
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--kv-policy", "mask"),
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--examples", "1"),
                 List.of("-m", m, "-r", dir.resolve("missing.gguf").toString(), "--data", d, "--budget", "0.6"),
-                List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--skip", "3"));
+                List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--skip", "3"),
+                List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6,x"),
+                List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6,0.8", "--table", dir.resolve("t.tsv").toString()),
+                List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--save-router",
+                        dir.resolve("s.gguf").toString()));
         List<String> expected = List.of("missing --budget", "no route to swap", "invalid --neighbours",
                 "invalid --token-neighbours", "invalid --kv-policy 'mask'",
-                "--examples", "missing.gguf", "at least 2");
+                "--examples", "missing.gguf", "at least 2", "invalid --budget '0.6,x'", "give one --budget",
+                "--save-router starts from a prior file's plan");
         for (int i = 0; i < cases.size(); i++) {
             List<String> args = new java.util.ArrayList<>(List.of("route-oracle"));
             args.addAll(cases.get(i));

@@ -9,15 +9,18 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.IntStream;
 
 import dev.buddy.engine.model.SkippedKvPolicy;
 import dev.buddy.engine.tensor.Parallel;
+import dev.buddy.router.BaseModelInfo;
 import dev.buddy.router.Budget;
 import dev.buddy.router.DecisionModule;
 import dev.buddy.router.DynamicRouter;
 import dev.buddy.router.FeatureSource;
+import dev.buddy.router.Provenance;
 import dev.buddy.router.Router;
 import dev.buddy.router.StaticPlan;
 import dev.buddy.router.eval.AtomicFiles;
@@ -571,7 +574,7 @@ public final class RouteOracle {
      * {@code tokenNeighbours} is not empty, each per-token choice also run causally when {@code realise} is given.
      */
     public static void report(Result r, int[] neighbours, int[] tokenNeighbours, Realiser realise, String kvPolicy,
-                              Parallel pool, PrintStream out) {
+                              Prior prior, Parallel pool, PrintStream out) {
         int middle = r.layers() - 2;
         out.printf(Locale.ROOT, "route oracle at b=%.3f (%d of %d middle blocks run): %s on %d examples of %s%n",
                 r.budget(), r.k(), middle, r.routerName(), r.exampleCount(), r.dataName());
@@ -624,7 +627,7 @@ public final class RouteOracle {
             out.println(sb);
         }
         if (tokenNeighbours.length > 0) {
-            reportTokens(r, tokenNeighbours, realise, kvPolicy, pool, out);
+            reportTokens(r, tokenNeighbours, realise, kvPolicy, prior, pool, out);
         }
     }
 
@@ -633,8 +636,8 @@ public final class RouteOracle {
      * the examples, by each {@link TokenRouteOracle.Feature}, and by itself (the token oracle); per example the mean
      * over its tokens, paired against the best single route as above.
      */
-    static void reportTokens(Result r, int[] tokenNeighbours, Realiser realise, String kvPolicy, Parallel pool,
-                             PrintStream out) {
+    static void reportTokens(Result r, int[] tokenNeighbours, Realiser realise, String kvPolicy, Prior prior,
+                             Parallel pool, PrintStream out) {
         TokenRouteOracle tokens = r.perToken();
         double[] single = r.chosen(Strategy.BEST_SINGLE, 0);
         int[] singleChoice = r.bestSingleByExample();
@@ -673,6 +676,9 @@ public final class RouteOracle {
                 tokens.shuffledWithinExamples(newestNearest, CONTROL_SEED), single, singleChoice, realise);
         tokenLine(out, "control: MLP on layer-0 row, shuffled in each example", tokens,
                 tokens.shuffledWithinExamples(newestMlp, CONTROL_SEED), single, singleChoice, realise);
+        tokenLine(out, "BUDDY block scores (width 32, last pooling) on layer-0 row", tokens,
+                TokenRouterFit.twoFoldChoices(r, prior.values(), TokenRouterFit.Settings.DEFAULT), single,
+                singleChoice, realise);
         tokenLine(out, "token oracle (each token's own best)", tokens, tokens.oracleChoices(), single, singleChoice,
                 realise);
     }
@@ -809,37 +815,152 @@ public final class RouteOracle {
      * @param causal          also run each per-token choice causally (one more pass per example and choice)
      * @param kvPolicy        what a skipped block leaves for later tokens in the causal passes (zeros or compute-kv)
      */
-    public record Options(int skip, int count, double budget, int near, int[] neighbours, int[] tokenNeighbours,
+    /**
+     * What {@code buddy route-oracle} measures: one report per budget of {@code budgets}; with {@code saveRouter},
+     * a per-token router ({@link TokenRouterFit}) fitted on every budget's tokens together and written there.
+     */
+    public record Options(int skip, int count, double[] budgets, int near, int[] neighbours, int[] tokenNeighbours,
                           int maxTokens, int threads, Path table, Path tokenTable, boolean causal,
-                          SkippedKvPolicy kvPolicy) {}
+                          SkippedKvPolicy kvPolicy, Path saveRouter) {
+        public Options {
+            budgets = budgets.clone();
+            if (budgets.length == 0) {
+                throw new IllegalArgumentException("no budget");
+            }
+            if (budgets.length > 1 && (table != null || tokenTable != null)) {
+                throw new InvalidTrainingOptionException("--table and --token-table keep one budget's figures;"
+                        + " give one --budget with them");
+            }
+        }
+    }
 
-    /** {@code buddy route-oracle}: opens the model, router and data, measures, prints the report. */
+    /**
+     * {@code buddy route-oracle}: opens the model, router and data, measures and reports each budget, and fits and
+     * writes the per-token router when asked. Returns the last budget's result.
+     */
     public static Result run(Path modelPath, Path routerPath, Path dataPath, Options o, PrintStream out,
                              PrintStream progress) throws IOException {
         try (FrozenModel model = FrozenModel.open(modelPath)) {
             Router router = dev.buddy.router.RouterFile.load(routerPath, model.baseInfo());
+            // The per-token router starts from a prior file's plan: its prior at the default ω.
+            if (o.saveRouter() != null && !(router instanceof StaticPlan)) {
+                throw new InvalidTrainingOptionException("--save-router starts from a prior file's plan; "
+                        + routerPath + " is a trained router (give its prior file, or one from buddy prior)");
+            }
+            Prior prior = priorOf(routerPath, model.baseInfo(), o.saveRouter() != null);
             TrainingData data = TrainingData.open(dataPath, model.tokenizer(), o.maxTokens());
-            Result r = measure(model, router, data, o.skip(), o.count(), o.budget(), o.near(), o.maxTokens(),
-                    o.threads(), progress);
-            long causalPasses = o.causal() && o.tokenNeighbours().length > 0 ? (long) r.exampleCount()
-                    * (TokenRouteOracle.Feature.values().length * (o.tokenNeighbours().length + 1) + 3) : 0;
-            try (Parallel pool = new Parallel(o.threads());
-                 ProgressBar bar = progress == null || causalPasses == 0 ? null
-                         : new ProgressBar("causal passes", causalPasses, progress)) {
-                Realiser realiser = causalPasses == 0 ? null
-                        : choices -> realise(model, data, r, choices, o.maxTokens(), o.kvPolicy(), pool, bar);
-                report(r, o.neighbours(), o.tokenNeighbours(), realiser,
-                        o.kvPolicy() == SkippedKvPolicy.ZEROS ? "zeros" : "compute-kv", pool, out);
+            Result r = null;
+            TokenRouterFit.Tokens fitting = null;
+            List<Integer> tokenCounts = new ArrayList<>();
+            for (double budget : o.budgets()) {
+                r = measureAndReport(model, router, data, budget, prior, o, out, progress);
+                TokenRouterFit.Tokens tokens = TokenRouterFit.Tokens.of(r);
+                fitting = fitting == null ? tokens : fitting.concat(tokens);
+                tokenCounts.add(tokens.count());
             }
-            if (o.table() != null) {
-                writeTable(r, o.table());
-                out.println("table: " + o.table());
-            }
-            if (o.tokenTable() != null) {
-                writeTokenTable(r, o.tokenTable());
-                out.println("token table: " + o.tokenTable());
+            if (o.saveRouter() != null) {
+                saveRouter(model, router, r.dataName(), prior, fitting, o, tokenCounts, out);
             }
             return r;
         }
+    }
+
+    /** The file's prior; none for a static plan without one, unless the router is to be saved. */
+    private static Prior priorOf(Path path, BaseModelInfo base, boolean required) throws IOException {
+        try {
+            return PriorFile.read(path, base);
+        } catch (dev.buddy.router.RouterFormatException e) {
+            if (required) {
+                throw e;
+            }
+            return Prior.none(base.layerCount() - 2);
+        }
+    }
+
+    private static Result measureAndReport(FrozenModel model, Router router, TrainingData data, double budget,
+                                           Prior prior, Options o, PrintStream out,
+                                           PrintStream progress) throws IOException {
+        Result r = measure(model, router, data, o.skip(), o.count(), budget, o.near(), o.maxTokens(), o.threads(),
+                progress);
+        long causalPasses = o.causal() && o.tokenNeighbours().length > 0 ? (long) r.exampleCount()
+                * (TokenRouteOracle.Feature.values().length * (o.tokenNeighbours().length + 1) + 4) : 0;
+        try (Parallel pool = new Parallel(o.threads());
+             ProgressBar bar = progress == null || causalPasses == 0 ? null
+                     : new ProgressBar("causal passes", causalPasses, progress)) {
+            Realiser realiser = causalPasses == 0 ? null
+                    : choices -> realise(model, data, r, choices, o.maxTokens(), o.kvPolicy(), pool, bar);
+            report(r, o.neighbours(), o.tokenNeighbours(), realiser,
+                    o.kvPolicy() == SkippedKvPolicy.ZEROS ? "zeros" : "compute-kv", prior, pool, out);
+        }
+        if (o.table() != null) {
+            writeTable(r, o.table());
+            out.println("table: " + o.table());
+        }
+        if (o.tokenTable() != null) {
+            writeTokenTable(r, o.tokenTable());
+            out.println("token table: " + o.tokenTable());
+        }
+        return r;
+    }
+
+    /**
+     * Fits the per-token router on every measured budget's tokens and writes it atomically, saying how far it moved
+     * from its start and how often its top-k route is the candidate it ranks first.
+     */
+    private static void saveRouter(FrozenModel model, Router router, String dataName, Prior prior,
+                                   TokenRouterFit.Tokens tokens, Options o, List<Integer> tokenCounts,
+                                   PrintStream out)
+            throws IOException {
+        int layers = model.spec().blockCount();
+        TokenRouterFit.Settings settings = TokenRouterFit.Settings.DEFAULT;
+        TokenRouterFit fit = TokenRouterFit.fit(layers, prior.values(), tokens, settings);
+        out.printf(Locale.ROOT, "per-token router: fitted on %d scored tokens of %s at b=%s (cross-entropy from"
+                + " each token's route posterior to the router's distribution over block sets: %.4f)%n", tokens.count(),
+                dataName, budgetList(o.budgets()), fit.meanLoss(tokens));
+        int from = 0;
+        for (int i = 0; i < o.budgets().length; i++) {
+            int to = from + tokenCounts.get(i);
+            int off = 0;
+            int unmeasured = 0;
+            double chosen = 0;
+            double plan = 0;
+            for (int g = from; g < to; g++) {
+                int c = fit.choose(tokens, g);
+                off += c != 0 ? 1 : 0;
+                unmeasured += c < 0 ? 1 : 0;
+                chosen += tokens.losses()[g][fit.chooseMeasured(tokens, g)];
+                plan += tokens.losses()[g][0];
+            }
+            int n = Math.max(1, to - from);
+            out.printf(Locale.ROOT, "  b=%.3f: the engine's top k leaves the plan's route on %.1f%% of its tokens"
+                    + " (%.1f%% for a route that was not measured); in-sample cross-entropy of the measured routes it"
+                    + " prefers %.4f against the plan's %.4f%n", o.budgets()[i], 100.0 * off / n,
+                    100.0 * unmeasured / n, chosen / n, plan / n);
+            from = to;
+        }
+        float[] budgets = new float[o.budgets().length];
+        for (int i = 0; i < budgets.length; i++) {
+            budgets[i] = (float) o.budgets()[i];
+        }
+        BaseModelInfo base = model.baseInfo();
+        Provenance provenance = new Provenance(base.fingerprint(), base.architecture(), true, budgets,
+                RouterTrainer.METHOD, prior.kind());
+        String name = "per-token BUDDY router fitted to the route oracle of " + router.name() + " on " + dataName;
+        dev.buddy.router.RouterFile.write(new DynamicRouter(name, fit.module(), Optional.empty(), provenance),
+                o.saveRouter());
+        out.println("router: " + o.saveRouter() + " (last pooling; generate and eval route every token on its own"
+                + " layer-0 row; pair it with --kv-policy compute-kv)");
+    }
+
+    private static double planLoss(TokenRouterFit.Tokens tokens) {
+        double sum = 0;
+        for (float[] l : tokens.losses()) {
+            sum += l[0];
+        }
+        return sum / tokens.count();
+    }
+
+    private static String budgetList(double[] budgets) {
+        return String.join(",", Arrays.stream(budgets).mapToObj(b -> String.format(Locale.ROOT, "%.3f", b)).toList());
     }
 }

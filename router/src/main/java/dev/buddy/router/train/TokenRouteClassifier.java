@@ -49,22 +49,9 @@ public final class TokenRouteClassifier {
      * {@code losses}, one value per candidate).
      */
     static TokenRouteClassifier fit(float[] rows, int width, float[][] losses, int[] fit, Settings s) {
-        float[] mean = new float[width];
-        float[] scale = new float[width];
-        for (int i = 0; i < width; i++) {
-            double sum = 0;
-            double squares = 0;
-            for (int g : fit) {
-                double v = rows[g * width + i];
-                sum += v;
-                squares += v * v;
-            }
-            double m = sum / fit.length;
-            double sd = Math.sqrt(Math.max(0, squares / fit.length - m * m));
-            mean[i] = (float) m;
-            scale[i] = sd > 1e-12 ? (float) (1 / sd) : 0f;
-        }
-        TokenRouteClassifier c = new TokenRouteClassifier(width, s.hidden(), losses[fit[0]].length, mean, scale);
+        float[][] standard = MiniBatchFit.standardisation(rows, width, fit);
+        TokenRouteClassifier c = new TokenRouteClassifier(width, s.hidden(), losses[fit[0]].length, standard[0],
+                standard[1]);
         c.train(rows, losses, fit, s);
         return c;
     }
@@ -159,28 +146,12 @@ public final class TokenRouteClassifier {
         for (int i = shape.w2Offset; i < shape.b2Offset; i++) {
             params[i] = (float) (0.1 * random.nextGaussian() / Math.sqrt(shape.hiddenDim));
         }
-        AdamW adam = new AdamW(shape.size, s.weightDecay());
-        double[] grad = new double[shape.size];
-        int[] order = fit.clone();
-        for (int epoch = 0; epoch < s.epochs(); epoch++) {
-            for (int i = order.length - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
-            for (int from = 0; from < order.length; from += s.batch()) {
-                int to = Math.min(order.length, from + s.batch());
-                java.util.Arrays.fill(grad, 0);
-                DecisionModule module = module();
-                for (int k = from; k < to; k++) {
-                    expectedLoss(module, rows, losses[order[k]], order[k], grad);
-                }
-                for (int i = 0; i < grad.length; i++) {
-                    grad[i] /= to - from;
-                }
-                adam.step(params, grad, s.learningRate());
-            }
-        }
+        MiniBatchFit.train(params, fit.clone(), s.epochs(), s.batch(), s.learningRate(), s.weightDecay(), random,
+                (order, from, to, grad) -> {
+                    DecisionModule module = module();
+                    for (int k = from; k < to; k++) {
+                        expectedLoss(module, rows, losses[order[k]], order[k], grad);
+                    }
+                });
     }
 }

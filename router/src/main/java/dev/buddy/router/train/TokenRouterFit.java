@@ -1,0 +1,412 @@
+package dev.buddy.router.train;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import dev.buddy.router.DecisionModule;
+import dev.buddy.router.FeatureSource;
+import dev.buddy.router.Pooling;
+import dev.buddy.router.TwoLayerMlp;
+
+/**
+ * Fits a deployable per-token BUDDY router to route-oracle token tables: the paper's Decision Module (Linear, SiLU,
+ * Linear; one score per middle block, fused with the prior as {@code s' = s + ω·p̃}, cut to the top k) with
+ * {@link Pooling#LAST} pooling, so that every decode step routes on the newest token's own layer-0 value row, the
+ * input session 19 found to predict a token's best route (mean pooling erases it).
+ *
+ * <p>WHY block scores and not one output per candidate route ({@link TokenRouteClassifier}): the router file, the
+ * engine and every budget need a score per block. The engine runs the top k of the fused scores {@code s'}, which is
+ * the most likely set of the distribution {@code p(S) ∝ exp(Σ_{l∈S} s'_l)} over all sets of k middle blocks. The fit
+ * minimises the cross-entropy from each token's posterior over its measured routes, {@code q_c ∝ exp(−L_c)} (the
+ * probability each route gave the token that followed, normalised: a uniform prior over routes), to that {@code p};
+ * its gradient is a difference of inclusion probabilities, {@code ∂/∂s'_j = p(j ∈ S) − q(j ∈ S)}. Every set that was
+ * never measured (two or more swaps, or any block far from the cut) gets no target mass, so the fit also learns to
+ * keep the engine's top k among the measured routes. The expected loss over the candidates alone
+ * ({@link TokenRouteClassifier}'s objective, {@code z_c = s'(on) − s'(off)}) does not: fitted that way on SmolLM2,
+ * two or more swaps scored above the plan on nearly every token, and the top k was an unmeasured route. Tables from
+ * several budgets fit one router together (each token has its own k), as the issue's one router for all budgets.
+ *
+ * <p>The prior enters at {@link Settings#omega} (1 by default, not the paper's 0.1): on a standardised prior that makes
+ * neighbouring ranks 0.12 apart, so moving a block several ranks costs the MLP visibly more than swapping it with
+ * its neighbour, and blocks far from the cut keep the prior's order without the MLP having to learn it. The output
+ * layer starts at zero ({@link RouterInit#PRIOR}), so the untrained router is the prior's plan. Inputs are
+ * standardised by the fitting tokens' mean and standard deviation during the fit and the standardisation is folded
+ * into the first layer of the saved module, which then reads raw layer-0 rows. A fixed seed gives the same
+ * parameters.
+ */
+public final class TokenRouterFit {
+    /** How the router is fitted. */
+    public record Settings(int hidden, int epochs, int batch, double learningRate, double weightDecay, float omega,
+                           long seed) {
+        public static final Settings DEFAULT = new Settings(DecisionModule.DEFAULT_HIDDEN, 40, 64, 3e-3, 1e-4, 1f,
+                20);
+    }
+
+    /**
+     * Tokens to fit on: {@code width} floats of layer-0 row per token, and per token and candidate the loss and the
+     * swapped blocks ({@code off[g][c]}, {@code on[g][c]}: block indices 1..L−2, or −1 for the plan's route).
+     */
+    public record Tokens(float[] rows, int width, float[][] losses, int[][] off, int[][] on, int[][] plan) {
+        public Tokens {
+            int n = losses.length;
+            if (rows.length != n * width || off.length != n || on.length != n || plan.length != n) {
+                throw new IllegalArgumentException("token tables disagree in length");
+            }
+        }
+
+        public int count() {
+            return losses.length;
+        }
+
+        /** These tokens followed by {@code other}'s (the same width). */
+        public Tokens concat(Tokens other) {
+            if (other.width != width) {
+                throw new IllegalArgumentException("row widths differ: " + width + " and " + other.width);
+            }
+            float[] r = Arrays.copyOf(rows, rows.length + other.rows.length);
+            System.arraycopy(other.rows, 0, r, rows.length, other.rows.length);
+            return new Tokens(r, width, cat(losses, other.losses), cat(off, other.off), cat(on, other.on),
+                    cat(plan, other.plan));
+        }
+
+        /** The tokens at {@code which}, in that order. */
+        public Tokens subset(int[] which) {
+            float[] r = new float[which.length * width];
+            float[][] l = new float[which.length][];
+            int[][] f = new int[which.length][];
+            int[][] o = new int[which.length][];
+            int[][] p = new int[which.length][];
+            for (int i = 0; i < which.length; i++) {
+                p[i] = plan[which[i]];
+                System.arraycopy(rows, which[i] * width, r, i * width, width);
+                l[i] = losses[which[i]];
+                f[i] = off[which[i]];
+                o[i] = on[which[i]];
+            }
+            return new Tokens(r, width, l, f, o, p);
+        }
+
+        /** Every scored token of a route-oracle result: its own layer-0 value row and its example's swaps. */
+        public static Tokens of(RouteOracle.Result r) {
+            TokenRouteOracle t = r.perToken();
+            int[] offsets = t.offsets();
+            int total = offsets[t.exampleCount()];
+            int width = total == 0 ? 0 : t.newest()[0].length / Math.max(1, t.positions()[0].length);
+            float[] rows = new float[total * width];
+            float[][] losses = new float[total][t.candidateCount()];
+            int[][] off = new int[total][t.candidateCount()];
+            int[][] on = new int[total][t.candidateCount()];
+            int[][] plan = new int[total][];
+            for (int e = 0; e < t.exampleCount(); e++) {
+                System.arraycopy(t.newest()[e], 0, rows, offsets[e] * width, t.positions()[e].length * width);
+                for (int j = 0; j < t.positions()[e].length; j++) {
+                    int g = offsets[e] + j;
+                    plan[g] = r.routes()[e];
+                    for (int c = 0; c < t.candidateCount(); c++) {
+                        losses[g][c] = t.losses()[e][c][j];
+                        off[g][c] = r.swaps()[e][c][0];
+                        on[g][c] = r.swaps()[e][c][1];
+                    }
+                }
+            }
+            return new Tokens(rows, width, losses, off, on, plan);
+        }
+
+        private static float[][] cat(float[][] a, float[][] b) {
+            float[][] out = Arrays.copyOf(a, a.length + b.length);
+            System.arraycopy(b, 0, out, a.length, b.length);
+            return out;
+        }
+
+        private static int[][] cat(int[][] a, int[][] b) {
+            int[][] out = Arrays.copyOf(a, a.length + b.length);
+            System.arraycopy(b, 0, out, a.length, b.length);
+            return out;
+        }
+    }
+
+    private final int layerCount;
+    private final RouterParameters shape;
+    private final float[] prior;
+    private final float omega;
+    private final float[] mean;
+    private final float[] scale;
+    private final float[] params;
+    private final DecisionPass pass;
+    private final float[] x;
+    private final double[] dScores;
+
+    private TokenRouterFit(int layerCount, int width, int hidden, float[] prior, float omega, float[] mean,
+                           float[] scale) {
+        this.layerCount = layerCount;
+        this.shape = new RouterParameters(width, hidden, layerCount - 2);
+        this.prior = prior.clone();
+        this.omega = omega;
+        this.mean = mean;
+        this.scale = scale;
+        this.params = new float[shape.size];
+        this.pass = new DecisionPass(shape, layerCount, 1);
+        this.x = new float[width];
+        this.dScores = new double[layerCount - 2];
+    }
+
+    /**
+     * Fits a router for a {@code layerCount}-block model on {@code tokens}, starting from the prior {@code prior}
+     * (one value per middle block) at weight {@link Settings#omega}.
+     */
+    public static TokenRouterFit fit(int layerCount, float[] prior, Tokens tokens, Settings s) {
+        if (tokens.count() == 0) {
+            throw new InvalidTrainingOptionException("no scored tokens to fit a per-token router on");
+        }
+        int width = tokens.width();
+        float[][] standard = MiniBatchFit.standardisation(tokens.rows(), width,
+                java.util.stream.IntStream.range(0, tokens.count()).toArray());
+        float[] mean = standard[0];
+        float[] scale = standard[1];
+        TokenRouterFit fit = new TokenRouterFit(layerCount, width, s.hidden(), prior, s.omega(), mean, scale);
+        fit.train(tokens, s);
+        return fit;
+    }
+
+    /** An untrained fit with Gaussian parameters and the given standardisation, for gradient checks. */
+    static TokenRouterFit random(int layerCount, int width, int hidden, float[] prior, float omega, float[] mean,
+                                 float[] scale, long seed) {
+        TokenRouterFit fit = new TokenRouterFit(layerCount, width, hidden, prior, omega, mean, scale);
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int i = 0; i < fit.params.length; i++) {
+            fit.params[i] = (float) random.nextGaussian();
+        }
+        return fit;
+    }
+
+    /**
+     * Per global token of {@code r}, the candidate a router fitted on the other fold's tokens (fold = example index
+     * mod 2) ranks first, from the token's own layer-0 value row.
+     */
+    public static int[] twoFoldChoices(RouteOracle.Result r, float[] prior, Settings s) {
+        Tokens all = Tokens.of(r);
+        int[] offsets = r.perToken().offsets();
+        int[] choices = new int[all.count()];
+        for (int f = 0; f < 2; f++) {
+            int[] fit = foldTokens(offsets, 1 - f);
+            int[] test = foldTokens(offsets, f);
+            if (fit.length == 0) {
+                continue;
+            }
+            TokenRouterFit router = fit(r.layers(), prior, all.subset(fit), s);
+            for (int g : test) {
+                choices[g] = router.chooseMeasured(all, g);
+            }
+        }
+        return choices;
+    }
+
+    private static int[] foldTokens(int[] offsets, int fold) {
+        return java.util.stream.IntStream.range(0, offsets.length - 1).filter(e -> e % 2 == fold)
+                .flatMap(e -> java.util.stream.IntStream.range(offsets[e], offsets[e + 1])).toArray();
+    }
+
+    /** The parameters on standardised inputs, flat in {@link RouterParameters}' layout. Tests read them. */
+    float[] parameters() {
+        return params;
+    }
+
+    /**
+     * The fitted Decision Module on raw layer-0 rows: the standardisation {@code (x − mean)·scale} folded into the
+     * first layer ({@code W1' = W1·diag(scale)}, {@code b1' = b1 − W1'·mean}), last pooling, the prior and ω.
+     */
+    public DecisionModule module() {
+        int d = shape.inputDim;
+        int r = shape.hiddenDim;
+        float[] folded = params.clone();
+        for (int h = 0; h < r; h++) {
+            double shift = 0;
+            for (int i = 0; i < d; i++) {
+                float w = params[shape.w1Offset + h * d + i] * scale[i];
+                folded[shape.w1Offset + h * d + i] = w;
+                shift += (double) w * mean[i];
+            }
+            folded[shape.b1Offset + h] = (float) (params[shape.b1Offset + h] - shift);
+        }
+        return moduleOf(shape.toMlp(folded));
+    }
+
+    /** The module on standardised inputs (the one the fit differentiates). */
+    DecisionModule standardisedModule() {
+        return moduleOf(shape.toMlp(params));
+    }
+
+    private DecisionModule moduleOf(TwoLayerMlp mlp) {
+        return new DecisionModule(layerCount, mlp, prior, omega, FeatureSource.VALUE, Pooling.LAST);
+    }
+
+    /** Token g's standardised row (a view, valid until the next call). */
+    float[] input(Tokens tokens, int g) {
+        int width = x.length;
+        for (int i = 0; i < width; i++) {
+            x[i] = (tokens.rows()[g * width + i] - mean[i]) * scale[i];
+        }
+        return x;
+    }
+
+    /**
+     * Token g's route as the engine runs it, the top k of the fused scores, as a candidate index (0 = the plan's
+     * route), or −1 when it is none of the measured routes (two or more swaps, or a block far from the cut).
+     */
+    public int choose(Tokens tokens, int g) {
+        pass.forward(standardisedModule(), input(tokens, g), 1, tokens.plan()[g].length);
+        boolean[] mask = pass.mask();
+        for (int c = 0; c < tokens.losses()[g].length; c++) {
+            if (runsExactly(mask, tokens, g, c)) {
+                return c;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Token g's measured candidate with the highest summed fused score over its blocks: {@link #choose} where that
+     * is measured, else the best measured route by the router's own scores.
+     */
+    public int chooseMeasured(Tokens tokens, int g) {
+        pass.forward(standardisedModule(), input(tokens, g), 1, tokens.plan()[g].length);
+        float[] fused = pass.fused();
+        int best = 0;
+        double bestZ = 0;
+        for (int c = 1; c < tokens.losses()[g].length; c++) {
+            double z = (double) fused[tokens.on()[g][c] - 1] - fused[tokens.off()[g][c] - 1];
+            if (z > bestZ) {
+                bestZ = z;
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    private static boolean runsExactly(boolean[] mask, Tokens tokens, int g, int c) {
+        int off = tokens.off()[g][c];
+        int on = tokens.on()[g][c];
+        int running = 0;
+        for (int l = 1; l < mask.length - 1; l++) {
+            running += mask[l] ? 1 : 0;
+        }
+        if (running != tokens.plan()[g].length || (on >= 0 && !mask[on])) {
+            return false;
+        }
+        for (int b : tokens.plan()[g]) {
+            if (mask[b] != (b != off)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Token g's cross-entropy from its route posterior {@code q} to the router's distribution {@code p} over every
+     * set of k middle blocks, under {@code module} (standardised inputs); its gradient with respect to the
+     * parameters added to {@code grad} when not null.
+     *
+     * <p>{@code log p(S) = Σ_{l∈S} s'_l − log e_k(exp s')}, with {@code e_k} the k-th elementary symmetric
+     * polynomial, computed by the usual prefix recurrence; the inclusion probabilities {@code p(j ∈ S)} come from a
+     * prefix and a suffix table. Scores are shifted by the mean of the top k first, so the top set's product is 1:
+     * nothing the fit reaches overflows or underflows.
+     */
+    double loss(DecisionModule module, Tokens tokens, int g, double[] grad) {
+        float[] in = input(tokens, g);
+        int k = tokens.plan()[g].length;
+        pass.forward(module, in, 1, k);
+        float[] fused = pass.fused();
+        boolean[] top = pass.mask();
+        int n = fused.length;
+        double shift = 0;
+        for (int j = 0; j < n; j++) {
+            shift += top[j + 1] ? fused[j] : 0;
+        }
+        shift /= k;
+        double[] x = new double[n];
+        for (int j = 0; j < n; j++) {
+            x[j] = Math.exp(fused[j] - shift);
+        }
+        double[][] prefix = new double[n + 1][k + 1];
+        prefix[0][0] = 1;
+        for (int i = 1; i <= n; i++) {
+            prefix[i][0] = 1;
+            for (int m = 1; m <= k; m++) {
+                prefix[i][m] = prefix[i - 1][m] + x[i - 1] * prefix[i - 1][m - 1];
+            }
+        }
+        double logZ = Math.log(prefix[n][k]);
+        float[] losses = tokens.losses()[g];
+        double[] negated = new double[losses.length];
+        for (int c = 0; c < losses.length; c++) {
+            negated[c] = -losses[c];
+        }
+        double[] q = TablePredictorTrainer.boltzmann(negated, 1.0);
+        double planScore = 0;
+        for (int b : tokens.plan()[g]) {
+            planScore += fused[b - 1] - shift;
+        }
+        double loss = 0;
+        for (int c = 0; c < losses.length; c++) {
+            int off = tokens.off()[g][c];
+            double score = off < 0 ? planScore
+                    : planScore - (fused[off - 1] - shift) + (fused[tokens.on()[g][c] - 1] - shift);
+            loss -= q[c] * (score - logZ);
+        }
+        if (grad != null) {
+            double[][] suffix = new double[n + 2][k + 1];
+            suffix[n + 1][0] = 1;
+            for (int i = n; i >= 1; i--) {
+                suffix[i][0] = 1;
+                for (int m = 1; m <= k; m++) {
+                    suffix[i][m] = suffix[i + 1][m] + x[i - 1] * suffix[i + 1][m - 1];
+                }
+            }
+            for (int j = 1; j <= n; j++) {
+                double without = 0;
+                for (int m = 0; m <= k - 1; m++) {
+                    without += prefix[j - 1][m] * suffix[j + 1][k - 1 - m];
+                }
+                dScores[j - 1] = x[j - 1] * without / prefix[n][k];
+            }
+            for (int c = 0; c < losses.length; c++) {
+                int off = tokens.off()[g][c];
+                for (int b : tokens.plan()[g]) {
+                    if (b != off) {
+                        dScores[b - 1] -= q[c];
+                    }
+                }
+                if (off >= 0) {
+                    dScores[tokens.on()[g][c] - 1] -= q[c];
+                }
+            }
+            pass.backward(params, in, dScores, grad);
+        }
+        return loss;
+    }
+
+    /** The mean of {@link #loss} over all tokens under the current parameters. */
+    public double meanLoss(Tokens tokens) {
+        DecisionModule module = standardisedModule();
+        double sum = 0;
+        for (int g = 0; g < tokens.count(); g++) {
+            sum += loss(module, tokens, g, null);
+        }
+        return sum / tokens.count();
+    }
+
+    private void train(Tokens tokens, Settings s) {
+        SplittableRandom random = new SplittableRandom(s.seed());
+        int width = shape.inputDim;
+        for (int i = shape.w1Offset; i < shape.b1Offset; i++) {
+            params[i] = (float) (random.nextGaussian() / Math.sqrt(width));
+        }
+        MiniBatchFit.train(params, java.util.stream.IntStream.range(0, tokens.count()).toArray(), s.epochs(),
+                s.batch(), s.learningRate(), s.weightDecay(), random, (order, from, to, grad) -> {
+                    DecisionModule module = standardisedModule();
+                    for (int k = from; k < to; k++) {
+                        loss(module, tokens, order[k], grad);
+                    }
+                });
+    }
+}
