@@ -96,7 +96,8 @@ class RouteOracleCliTest {
         Path saved = dir.resolve("token.router.gguf");
         CliRun run = CliRun.run("route-oracle", "-m", model().toString(), "-r", prior.toString(), "--data",
                 data().toString(), "--budget", "0.6,0.8", "--examples", "4", "--near", "2", "--token-neighbours", "2",
-                "--no-causal", "--save-router", saved.toString(), "-t", "1");
+                "--no-causal", "--save-router", saved.toString(), "--token-data", dir.resolve("tokens.bin").toString(),
+                "-t", "1");
         assertEquals(0, run.exit(), run.err());
         assertTrue(run.out().contains("route oracle at b=0.600") && run.out().contains("route oracle at b=0.800"),
                 run.out());
@@ -117,6 +118,16 @@ class RouteOracleCliTest {
                 router.provenance().trainingBudgets());
         org.junit.jupiter.api.Assertions.assertArrayEquals(
                 dev.buddy.router.train.PriorFile.read(prior, info).values(), module.prior());
+        // Refitted from the kept token data, measuring nothing: the same router.
+        Path refitted = dir.resolve("refitted.router.gguf");
+        CliRun refit = CliRun.run("route-oracle", "-m", model().toString(), "-r", prior.toString(), "--fit-from",
+                dir.resolve("tokens.bin").toString(), "--save-router", refitted.toString());
+        assertEquals(0, refit.exit(), refit.err());
+        assertFalse(refit.out().contains("route oracle at"), "nothing measured: " + refit.out());
+        dev.buddy.router.DecisionModule again =
+                ((dev.buddy.router.DynamicRouter) dev.buddy.router.RouterFile.load(refitted, info)).decision();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(module.mlp().w1(), again.mlp().w1());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(module.mlp().b2(), again.mlp().b2());
         CliRun generated = CliRun.run("generate", "-m", model().toString(), "--router", saved.toString(), "-b", "0.6",
                 "--kv-policy", "compute-kv", "-p", "Once upon a time", "-n", "4", "--seed", "1", "-t", "1");
         assertEquals(0, generated.exit(), generated.err());
@@ -150,11 +161,14 @@ class RouteOracleCliTest {
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6,x"),
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6,0.8", "--table", dir.resolve("t.tsv").toString()),
                 List.of("-m", m, "-r", r, "--data", d, "--budget", "0.6", "--save-router",
+                        dir.resolve("s.gguf").toString()),
+                List.of("-m", m, "-r", r, "--fit-from", d),
+                List.of("-m", m, "-r", r, "--fit-from", dir.resolve("none.bin").toString(), "--save-router",
                         dir.resolve("s.gguf").toString()));
         List<String> expected = List.of("missing --budget", "no route to swap", "invalid --neighbours",
                 "invalid --token-neighbours", "invalid --kv-policy 'mask'",
                 "--examples", "missing.gguf", "at least 2", "invalid --budget '0.6,x'", "give one --budget",
-                "--save-router starts from a prior file's plan");
+                "--save-router starts from a prior file's plan", "give --save-router FILE too", "none.bin");
         for (int i = 0; i < cases.size(); i++) {
             List<String> args = new java.util.ArrayList<>(List.of("route-oracle"));
             args.addAll(cases.get(i));

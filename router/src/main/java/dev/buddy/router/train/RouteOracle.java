@@ -821,10 +821,14 @@ public final class RouteOracle {
      */
     public record Options(int skip, int count, double[] budgets, int near, int[] neighbours, int[] tokenNeighbours,
                           int maxTokens, int threads, Path table, Path tokenTable, boolean causal,
-                          SkippedKvPolicy kvPolicy, Path saveRouter) {
+                          SkippedKvPolicy kvPolicy, Path saveRouter, Path tokenData, List<Path> fitFrom) {
         public Options {
             budgets = budgets.clone();
-            if (budgets.length == 0) {
+            fitFrom = fitFrom == null ? null : List.copyOf(fitFrom);
+            if (fitFrom != null && saveRouter == null) {
+                throw new InvalidTrainingOptionException("--fit-from fits a router; give --save-router FILE too");
+            }
+            if (budgets.length == 0 && fitFrom == null) {
                 throw new IllegalArgumentException("no budget");
             }
             if (budgets.length > 1 && (table != null || tokenTable != null)) {
@@ -848,18 +852,29 @@ public final class RouteOracle {
                         + routerPath + " is a trained router (give its prior file, or one from buddy prior)");
             }
             Prior prior = priorOf(routerPath, model.baseInfo(), o.saveRouter() != null);
+            if (o.fitFrom() != null) {
+                TokenFitFile.Data fitting = TokenFitFile.read(o.fitFrom());
+                String names = String.join(", ", o.fitFrom().stream().map(f -> f.getFileName().toString()).toList());
+                saveRouter(model, router, names, prior, fitting, o.saveRouter(), out);
+                return null;
+            }
             TrainingData data = TrainingData.open(dataPath, model.tokenizer(), o.maxTokens());
             Result r = null;
-            TokenRouterFit.Tokens fitting = null;
-            List<Integer> tokenCounts = new ArrayList<>();
-            for (double budget : o.budgets()) {
-                r = measureAndReport(model, router, data, budget, prior, o, out, progress);
-                TokenRouterFit.Tokens tokens = TokenRouterFit.Tokens.of(r);
-                fitting = fitting == null ? tokens : fitting.concat(tokens);
-                tokenCounts.add(tokens.count());
+            TokenRouterFit.Tokens tokens = null;
+            int[] counts = new int[o.budgets().length];
+            for (int i = 0; i < counts.length; i++) {
+                r = measureAndReport(model, router, data, o.budgets()[i], prior, o, out, progress);
+                TokenRouterFit.Tokens measured = TokenRouterFit.Tokens.of(r);
+                tokens = tokens == null ? measured : tokens.concat(measured);
+                counts[i] = measured.count();
+            }
+            TokenFitFile.Data fitting = new TokenFitFile.Data(tokens, o.budgets(), counts);
+            if (o.tokenData() != null) {
+                TokenFitFile.write(fitting, o.tokenData());
+                out.println("token data: " + o.tokenData());
             }
             if (o.saveRouter() != null) {
-                saveRouter(model, router, r.dataName(), prior, fitting, o, tokenCounts, out);
+                saveRouter(model, router, r.dataName(), prior, fitting, o.saveRouter(), out);
             }
             return r;
         }
@@ -908,18 +923,18 @@ public final class RouteOracle {
      * from its start and how often its top-k route is the candidate it ranks first.
      */
     private static void saveRouter(FrozenModel model, Router router, String dataName, Prior prior,
-                                   TokenRouterFit.Tokens tokens, Options o, List<Integer> tokenCounts,
-                                   PrintStream out)
-            throws IOException {
+                                   TokenFitFile.Data fitting, Path output, PrintStream out) throws IOException {
         int layers = model.spec().blockCount();
+        TokenRouterFit.Tokens tokens = fitting.tokens();
+        double[] fitBudgets = fitting.budgets();
         TokenRouterFit.Settings settings = TokenRouterFit.Settings.DEFAULT;
         TokenRouterFit fit = TokenRouterFit.fit(layers, prior.values(), tokens, settings);
-        out.printf(Locale.ROOT, "per-token router: fitted on %d scored tokens of %s at b=%s (cross-entropy from"
-                + " each token's route posterior to the router's distribution over block sets: %.4f)%n", tokens.count(),
-                dataName, budgetList(o.budgets()), fit.meanLoss(tokens));
+        out.printf(Locale.ROOT, "per-token router: fitted on %d scored tokens of %s at b=%s (expected"
+                + " cross-entropy under its distribution over block sets, an unmeasured set counted as the token's"
+                + " worst route: %.4f)%n", tokens.count(), dataName, budgetList(fitBudgets), fit.meanLoss(tokens));
         int from = 0;
-        for (int i = 0; i < o.budgets().length; i++) {
-            int to = from + tokenCounts.get(i);
+        for (int i = 0; i < fitBudgets.length; i++) {
+            int to = from + fitting.counts()[i];
             int off = 0;
             int unmeasured = 0;
             double chosen = 0;
@@ -934,21 +949,21 @@ public final class RouteOracle {
             int n = Math.max(1, to - from);
             out.printf(Locale.ROOT, "  b=%.3f: the engine's top k leaves the plan's route on %.1f%% of its tokens"
                     + " (%.1f%% for a route that was not measured); in-sample cross-entropy of the measured routes it"
-                    + " prefers %.4f against the plan's %.4f%n", o.budgets()[i], 100.0 * off / n,
+                    + " prefers %.4f against the plan's %.4f%n", fitBudgets[i], 100.0 * off / n,
                     100.0 * unmeasured / n, chosen / n, plan / n);
             from = to;
         }
-        float[] budgets = new float[o.budgets().length];
+        float[] budgets = new float[fitBudgets.length];
         for (int i = 0; i < budgets.length; i++) {
-            budgets[i] = (float) o.budgets()[i];
+            budgets[i] = (float) fitBudgets[i];
         }
         BaseModelInfo base = model.baseInfo();
         Provenance provenance = new Provenance(base.fingerprint(), base.architecture(), true, budgets,
                 RouterTrainer.METHOD, prior.kind());
         String name = "per-token BUDDY router fitted to the route oracle of " + router.name() + " on " + dataName;
         dev.buddy.router.RouterFile.write(new DynamicRouter(name, fit.module(), Optional.empty(), provenance),
-                o.saveRouter());
-        out.println("router: " + o.saveRouter() + " (last pooling; generate and eval route every token on its own"
+                output);
+        out.println("router: " + output + " (last pooling; generate and eval route every token on its own"
                 + " layer-0 row; pair it with --kv-policy compute-kv)");
     }
 

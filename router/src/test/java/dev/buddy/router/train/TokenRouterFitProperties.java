@@ -17,14 +17,14 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * {@link TokenRouterFit}: its loss against a double-precision enumeration of every set of k middle blocks, its gradient
+ * {@link TokenRouterFit}: its expected loss against a double-precision enumeration of every set of k middle blocks, its gradient
  * against finite differences of that reference, the saved module (standardisation folded in) scoring raw rows as the
  * fit scores standardised ones, and a planted per-token preference learned so that the engine's own top k runs it.
  */
 class TokenRouterFitProperties {
 
     @Property(tries = 40)
-    void theLossIsTheEnumeratedCrossEntropyAndTheGradientItsSlope(@ForAll long seed,
+    void theLossIsTheEnumeratedExpectedLossAndTheGradientItsSlope(@ForAll long seed,
             @ForAll @IntRange(min = 3, max = 8) int middle, @ForAll @IntRange(min = 1, max = 5) int width,
             @ForAll @IntRange(min = 1, max = 4) int hidden) {
         SplittableRandom random = new SplittableRandom(seed);
@@ -99,7 +99,7 @@ class TokenRouterFitProperties {
         int middle = 6;
         int layers = middle + 2;
         int width = 3;
-        float[] prior = {1.5f, 1f, 0.5f, -0.5f, -1f, -1.5f};
+        float[] prior = {0.3f, 0.18f, 0.06f, -0.06f, -0.18f, -0.3f}; // ranks 0.12 apart
         TokenRouterFit.Tokens train = planted(random, 400, width);
         TokenRouterFit fit = TokenRouterFit.fit(layers, prior, train, TokenRouterFit.Settings.DEFAULT);
         TokenRouterFit.Tokens fresh = planted(random, 100, width);
@@ -143,8 +143,9 @@ class TokenRouterFitProperties {
                 List.of(RouteOracle.Candidate.PLAN, new RouteOracle.Candidate(0, 0), new RouteOracle.Candidate(1, 1)),
                 new int[examples], new int[examples], new double[examples][candidates],
                 new double[examples][candidates][2], new float[examples][], new float[examples][], swaps, routes, t);
-        float[] prior = {1f, 0.5f, -0.5f, -1f};
-        TokenRouterFit.Settings settings = TokenRouterFit.Settings.DEFAULT;
+        float[] prior = {0.18f, 0.06f, -0.06f, -0.18f}; // ranks 0.12 apart, as on a standardised 28-block prior
+        // ~25 tokens per fold make one batch per epoch: more epochs than the default, to take as many steps
+        TokenRouterFit.Settings settings = new TokenRouterFit.Settings(32, 400, 64, 3e-3, 1e-4, 10f, 20);
         int[] before = TokenRouterFit.twoFoldChoices(r, prior, settings);
         assertArrayEquals(t.oracleChoices(), before);
         for (int e = 0; e < examples; e += 2) {
@@ -161,7 +162,7 @@ class TokenRouterFitProperties {
     }
 
     /** Plan {1,2,3} of 6 middle blocks; candidates: the plan, −3+4 (named when x0 > 0), −2+5, −3+5. */
-    private static TokenRouterFit.Tokens planted(SplittableRandom random, int count, int width) {
+    static TokenRouterFit.Tokens planted(SplittableRandom random, int count, int width) {
         float[] rows = OpGradientProperties.gaussian(random, count * width, 1.0);
         float[][] losses = new float[count][];
         int[][] off = new int[count][];
@@ -214,8 +215,8 @@ class TokenRouterFitProperties {
     }
 
     /**
-     * −Σ_c q_c log p(S_c) at θ + e·direction, in double, with p enumerated over every set of k middle blocks and
-     * q_c ∝ exp(−L_c).
+     * Σ_c p(S_c)·L_c + (1 − Σ_c p(S_c))·max L at θ + e·direction, in double, with p enumerated over every set of k
+     * middle blocks.
      */
     private static double reference(RouterParameters shape, float[] params, float[] direction, double e, float[] x,
                                     float[] prior, float omega, TokenRouterFit.Tokens tokens) {
@@ -260,12 +261,11 @@ class TokenRouterFitProperties {
         }
         double logZ = max + Math.log(sum);
         float[] losses = tokens.losses()[0];
-        double[] q = new double[losses.length];
-        double qSum = 0;
-        for (int c = 0; c < losses.length; c++) {
-            q[c] = Math.exp(-losses[c]);
-            qSum += q[c];
+        double worst = Double.NEGATIVE_INFINITY;
+        for (float l : losses) {
+            worst = Math.max(worst, l);
         }
+        double measured = 0;
         double loss = 0;
         for (int c = 0; c < losses.length; c++) {
             double v = 0;
@@ -273,8 +273,11 @@ class TokenRouterFitProperties {
                 v += b == tokens.off()[0][c] ? 0 : s[b - 1];
             }
             v += tokens.on()[0][c] >= 0 ? s[tokens.on()[0][c] - 1] : 0;
-            loss -= q[c] / qSum * (v - logZ);
+            double pc = Math.exp(v - logZ);
+            measured += pc;
+            loss += pc * losses[c];
         }
+        loss += (1 - measured) * worst;
         return loss;
     }
 }
