@@ -224,6 +224,47 @@ public final class TokenRouterFit {
         return choices;
     }
 
+    /**
+     * A held-out check on tokens {@code from..to} (one budget's, in the order measured, so its two halves are two
+     * sets of examples but for the one that straddles them): a router fitted on each half chooses for the other.
+     * Returns the mean cross-entropy per token of {@code [0]} its choices, {@code [1]} the plan's route and
+     * {@code [2]} the best single route of the other half.
+     */
+    public static double[] heldOut(Tokens tokens, int from, int to, float[] prior, Settings s) {
+        int half = from + (to - from) / 2;
+        double[] sums = new double[3];
+        for (int f = 0; f < 2; f++) {
+            int[] fit = f == 0 ? java.util.stream.IntStream.range(from, half).toArray()
+                    : java.util.stream.IntStream.range(half, to).toArray();
+            int[] test = f == 0 ? java.util.stream.IntStream.range(half, to).toArray()
+                    : java.util.stream.IntStream.range(from, half).toArray();
+            if (fit.length == 0 || test.length == 0) {
+                continue;
+            }
+            TokenRouterFit router = fit(prior.length + 2, prior, tokens.subset(fit), s);
+            int candidates = tokens.losses()[fit[0]].length;
+            double[] total = new double[candidates];
+            for (int g : fit) {
+                for (int c = 0; c < candidates; c++) {
+                    total[c] += tokens.losses()[g][c];
+                }
+            }
+            int single = 0;
+            for (int c = 1; c < candidates; c++) {
+                single = total[c] < total[single] ? c : single;
+            }
+            for (int g : test) {
+                sums[0] += tokens.losses()[g][router.chooseMeasured(tokens, g)];
+                sums[1] += tokens.losses()[g][0];
+                sums[2] += tokens.losses()[g][single];
+            }
+        }
+        for (int i = 0; i < 3; i++) {
+            sums[i] /= Math.max(1, to - from);
+        }
+        return sums;
+    }
+
     private static int[] foldTokens(int[] offsets, int fold) {
         return java.util.stream.IntStream.range(0, offsets.length - 1).filter(e -> e % 2 == fold)
                 .flatMap(e -> java.util.stream.IntStream.range(offsets[e], offsets[e + 1])).toArray();
