@@ -950,8 +950,9 @@ public final class RouteOracle {
             double[] held = TokenRouterFit.heldOut(tokens, from, to, prior.values(), settings);
             out.printf(Locale.ROOT, "  b=%.3f: the engine's top k leaves the plan's route on %.1f%% of its tokens"
                     + " (%.1f%% for a route that was not measured); cross-entropy of the measured routes it prefers"
-                    + " %.4f in sample against the plan's %.4f; held out (each half of the tokens fitted on the other)"
-                    + " %.4f against the plan's %.4f and the other half's best single route's %.4f%n", fitBudgets[i],
+                    + " %.4f in sample against the plan's %.4f; held out (a router fitted on each half of this budget's"
+                    + " tokens, scored on the other) %.4f against the plan's %.4f and the other half's best single"
+                    + " route's %.4f%n", fitBudgets[i],
                     100.0 * off / n, 100.0 * unmeasured / n, chosen / n, plan / n, held[0], held[1], held[2]);
             from = to;
         }

@@ -372,10 +372,11 @@ public final class TokenRouterFit {
      * (standardised inputs); its gradient with respect to the parameters added to {@code grad} when not null.
      *
      * <p>{@code log p(S) = Σ_{l∈S} s'_l − log e_k(exp s')}, with {@code e_k} the k-th elementary symmetric
-     * polynomial, computed by the usual prefix recurrence; {@code ∂E/∂s'_j = Σ_c w_c (1[j ∈ S_c] − p(j ∈ S))} with
-     * {@code w_c = p(S_c)(L_c − max L)}, the inclusion probabilities {@code p(j ∈ S)} from a prefix and a suffix
-     * table. Scores are shifted by the mean of the top k first, so the top set's product is 1: nothing the fit
-     * reaches overflows or underflows.
+     * polynomial, computed by the usual prefix recurrence in log space; {@code ∂E/∂s'_j = Σ_c w_c (1[j ∈ S_c] −
+     * p(j ∈ S))} with {@code w_c = p(S_c)(L_c − max L)}, the inclusion probabilities {@code p(j ∈ S)} from a prefix
+     * and a suffix table. Log space because the fit drives margins apart without bound (the unmeasured sets' share
+     * of {@code p} only shrinks, and AdamW's steps do not shrink with it): in linear space a fit of 30 epochs over
+     * SmolLM2's four budgets overflowed to NaN.
      */
     double loss(DecisionModule module, Tokens tokens, int g, double[] grad) {
         float[] in = input(tokens, g);
@@ -391,17 +392,21 @@ public final class TokenRouterFit {
         shift /= k;
         double[] x = new double[n];
         for (int j = 0; j < n; j++) {
-            x[j] = Math.exp(fused[j] - shift);
+            x[j] = fused[j] - shift;
         }
+        // log e_m(exp x_1..exp x_i), in log space: a fit that drives margins far apart must not overflow.
         double[][] prefix = new double[n + 1][k + 1];
-        prefix[0][0] = 1;
+        for (double[] row : prefix) {
+            Arrays.fill(row, Double.NEGATIVE_INFINITY);
+        }
+        prefix[0][0] = 0;
         for (int i = 1; i <= n; i++) {
-            prefix[i][0] = 1;
+            prefix[i][0] = 0;
             for (int m = 1; m <= k; m++) {
-                prefix[i][m] = prefix[i - 1][m] + x[i - 1] * prefix[i - 1][m - 1];
+                prefix[i][m] = logAddExp(prefix[i - 1][m], x[i - 1] + prefix[i - 1][m - 1]);
             }
         }
-        double logZ = Math.log(prefix[n][k]);
+        double logZ = prefix[n][k];
         float[] losses = tokens.losses()[g];
         double worst = Double.NEGATIVE_INFINITY;
         for (float l : losses) {
@@ -424,19 +429,22 @@ public final class TokenRouterFit {
         }
         if (grad != null) {
             double[][] suffix = new double[n + 2][k + 1];
-            suffix[n + 1][0] = 1;
+            for (double[] row : suffix) {
+                Arrays.fill(row, Double.NEGATIVE_INFINITY);
+            }
+            suffix[n + 1][0] = 0;
             for (int i = n; i >= 1; i--) {
-                suffix[i][0] = 1;
+                suffix[i][0] = 0;
                 for (int m = 1; m <= k; m++) {
-                    suffix[i][m] = suffix[i + 1][m] + x[i - 1] * suffix[i + 1][m - 1];
+                    suffix[i][m] = logAddExp(suffix[i + 1][m], x[i - 1] + suffix[i + 1][m - 1]);
                 }
             }
             for (int j = 1; j <= n; j++) {
-                double without = 0;
+                double without = Double.NEGATIVE_INFINITY;
                 for (int m = 0; m <= k - 1; m++) {
-                    without += prefix[j - 1][m] * suffix[j + 1][k - 1 - m];
+                    without = logAddExp(without, prefix[j - 1][m] + suffix[j + 1][k - 1 - m]);
                 }
-                dScores[j - 1] = -wSum * x[j - 1] * without / prefix[n][k];
+                dScores[j - 1] = -wSum * Math.exp(x[j - 1] + without - logZ);
             }
             for (int c = 0; c < losses.length; c++) {
                 int off = tokens.off()[g][c];
@@ -452,6 +460,17 @@ public final class TokenRouterFit {
             pass.backward(params, in, dScores, grad);
         }
         return expected;
+    }
+
+    /** {@code log(e^a + e^b)}, exact when either is −∞. */
+    private static double logAddExp(double a, double b) {
+        if (a == Double.NEGATIVE_INFINITY) {
+            return b;
+        }
+        if (b == Double.NEGATIVE_INFINITY) {
+            return a;
+        }
+        return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
     }
 
     /** The mean of {@link #loss} over all tokens under the current parameters. */
