@@ -239,6 +239,57 @@ done
   --data "$SHARED/datasets/alpaca/alpaca_5000.json" --skip 1000 --examples 200 --budget 0.75 \
   --token-neighbours 100,400 --kv-policy compute-kv -t "$THREADS"
 
+# Session 20 ("A router that routes per token"): the per-token oracle at every budget on 100 held-out Alpaca examples
+# (7-9 min each at -t 2), one Decision Module with last pooling fitted to all four (45 s), evaluated per token under
+# both KV policies, in reuse mode, and next to its starting plan (7 min each at -t 2).
+SWAP=results/routers/smollm2-135m-instruct-q4_1.swap.prior.gguf
+for b in 0.75 0.5 0.875 0.625; do
+  ./buddy route-oracle -m "$MODEL" -r "$SWAP" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --skip 1000 \
+    --examples 100 --budget "$b" --token-neighbours none --no-causal --token-data "$OUT/tok-$b.bin" -t "$THREADS"
+done
+./buddy route-oracle -m "$MODEL" -r "$SWAP" \
+  --fit-from "$OUT/tok-0.875.bin,$OUT/tok-0.75.bin,$OUT/tok-0.625.bin,$OUT/tok-0.5.bin" \
+  --save-router "$OUT/buddy-token.router.gguf"      # = results/routers/smollm2-135m-instruct-q4_1.buddy-token.router.gguf
+for policy in compute-kv zeros; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-token.router.gguf" --budgets $BUDGETS \
+    --routing per-token --kv-policy "$policy" --tasks paper --limit "$LIMIT" --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" \
+    --no-dense -t "$THREADS" -o "$OUT/token-$policy"
+done
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-token.router.gguf" --budgets $BUDGETS \
+  --routing prefill --kv-policy compute-kv --tasks paper --limit "$LIMIT" --ppl none --no-dense -t "$THREADS" \
+  -o "$OUT/token-reuse"
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$SWAP" --budgets $BUDGETS --routing prefill \
+  --tasks paper --limit "$LIMIT" --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/swap-plan"
+# The b = 0.5 and 0.625 accuracies again on 60 examples per task, the router and its starting plan.
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-token.router.gguf" --budgets 0.5,0.625 \
+  --routing per-token --kv-policy compute-kv --tasks paper --limit 60 --ppl none --no-dense -t "$THREADS" \
+  -o "$OUT/token-acc60"
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$SWAP" --budgets 0.5,0.625 --routing prefill \
+  --tasks paper --limit 60 --ppl none --no-dense -t "$THREADS" -o "$OUT/swap-acc60"
+# The same oracle on 60 WikiText-2 test paragraphs after the first 100 (the evaluation scores the first 1,024 tokens),
+# a router fitted on them alone and one on Alpaca and WikiText together (= ...buddy-token-mixed.router.gguf).
+for b in 0.5 0.75 0.875 0.625; do
+  ./buddy route-oracle -m "$MODEL" -r "$SWAP" --data "$SHARED/datasets/wikitext/wikitext-2-raw/wiki.test.raw" \
+    --skip 100 --examples 60 --budget "$b" --token-neighbours none --no-causal --token-data "$OUT/wiki-$b.bin" \
+    -t "$THREADS"
+done
+WIKI="$OUT/wiki-0.875.bin,$OUT/wiki-0.75.bin,$OUT/wiki-0.625.bin,$OUT/wiki-0.5.bin"
+./buddy route-oracle -m "$MODEL" -r "$SWAP" --fit-from "$WIKI" --save-router "$OUT/buddy-token-wiki.router.gguf"
+./buddy route-oracle -m "$MODEL" -r "$SWAP" \
+  --fit-from "$OUT/tok-0.875.bin,$OUT/tok-0.75.bin,$OUT/tok-0.625.bin,$OUT/tok-0.5.bin,$WIKI" \
+  --save-router "$OUT/buddy-token-mixed.router.gguf"
+for r in wiki mixed; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-token-$r.router.gguf" \
+    --budgets $BUDGETS --routing per-token --kv-policy compute-kv --tasks paper --limit "$LIMIT" --ppl wikitext2 \
+    --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/token-$r"
+done
+# summary.json: "buddy" becomes the per-token router fitted on Alpaca; the SLEB-order router it replaces stays as
+# "buddy-sleb" (its Budget Predictor's "auto" with it).
+./buddy eval-merge -o "$OUT/merged-20" results/smollm2-135m/summary.json:buddy=buddy-sleb \
+  "$OUT/swap-plan/summary.json:prior=swap" "$OUT/token-compute-kv/summary.json" \
+  "$OUT/token-zeros/summary.json:buddy=buddy-token-zeros" "$OUT/token-reuse/summary.json:buddy=buddy-token-reuse" \
+  "$OUT/token-mixed/summary.json:buddy=buddy-token-mixed" "$OUT/token-wiki/summary.json:buddy=buddy-token-wiki"
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
@@ -272,7 +323,8 @@ done
 python3 - "$OUT/merged-11/summary.json" "$OUT" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-groups = {'static': ['dense', 'shortgpt', 'ppl', 'sleb', 'sleb256', 'prior', 'buddy', 'buddy-reuse'],
+groups = {'static': ['dense', 'shortgpt', 'ppl', 'sleb', 'sleb256', 'prior', 'swap', 'buddy-sleb', 'buddy',
+                     'buddy-token-mixed'],
           'lora': ['dense', 'shortgpt-lora', 'ppl-lora', 'sleb256-lora', 'sleb256-lora-1024', 'buddy-lora',
                    'buddy-lora-lr3e-4', 'composed-lora', 'buddy-composed-lora', 'buddy-composed-lora-lr1e-4',
                    'buddy-secant-lora', 'swap-lora']}
