@@ -112,7 +112,9 @@ public final class RouteOracleCliCommand implements Command {
         if (args.string("--budget") == null && fitFrom == null) {
             throw new UsageException("missing --budget B (see 'buddy route-oracle --help')");
         }
-        double[] budgets = fitFrom != null ? new double[0] : budgets(args.string("--budget"));
+        double[] budgets = fitFrom != null ? new double[0]
+                : BudgetList.parse("--budget", args.string("--budget"), false,
+                        "at 1 every block runs and there is no route to swap");
         Path table = output(args, "--table", model);
         Path tokenTable = output(args, "--token-table", model);
         String tokenList = args.string("--token-neighbours");
@@ -128,24 +130,6 @@ public final class RouteOracleCliCommand implements Command {
         return Cli.EXIT_OK;
     }
 
-
-    /** --budget: one fraction in (0, 1), or several separated by commas. */
-    static double[] budgets(String text) {
-        String[] parts = text.split(",", -1);
-        double[] values = new double[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            try {
-                values[i] = Double.parseDouble(parts[i].strip());
-            } catch (NumberFormatException e) {
-                values[i] = Double.NaN;
-            }
-            if (!(values[i] > 0 && values[i] < 1)) {
-                throw new UsageException("invalid --budget '" + text + "': expected numbers in (0, 1) separated by"
-                        + " commas (at 1 every block runs and there is no route to swap)");
-            }
-        }
-        return values;
-    }
 
     /** --kv-policy as generate and eval read it, less mask, which a causal pass does not implement. */
     private static SkippedKvPolicy kvPolicy(String text) {

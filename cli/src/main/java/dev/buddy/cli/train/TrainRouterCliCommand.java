@@ -103,7 +103,8 @@ public final class TrainRouterCliCommand implements Command {
         }
         checkPrior(args);
         TrainRouterCommand.Options options = new TrainRouterCommand.Options(model, data, output,
-                budgets(args.string("--budgets")), args.intValue("--steps", 1, 10_000_000),
+                BudgetList.parse("--budgets", args.string("--budgets"), true, ""),
+                args.intValue("--steps", 1, 10_000_000),
                 args.floatValue("--lr", 0f, 1f), args.intValue("--warmup", 0, 10_000_000),
                 args.intValue("--batch", 1, 4096), args.longValue("--seed"), args.flag("--resume"),
                 args.intValue("--max-tokens", 2, 1 << 20), args.intValue("--threads", 1, 1024), d.relaxation(),
@@ -153,23 +154,5 @@ public final class TrainRouterCliCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-    }
-
-
-    private static double[] budgets(String text) {
-        String[] parts = text.split(",");
-        double[] b = new double[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            try {
-                b[i] = Double.parseDouble(parts[i].strip());
-            } catch (NumberFormatException e) {
-                throw new UsageException("invalid budget '" + parts[i].strip() + "' in --budgets: expected numbers in"
-                        + " (0, 1] separated by commas");
-            }
-            if (!(b[i] > 0 && b[i] <= 1)) {
-                throw new UsageException("budget " + parts[i].strip() + " is outside (0, 1]");
-            }
-        }
-        return b;
     }
 }

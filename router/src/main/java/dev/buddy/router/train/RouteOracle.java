@@ -803,7 +803,7 @@ public final class RouteOracle {
     }
 
     /**
-     * What {@code buddy route-oracle} measures and reports.
+     * What {@code buddy route-oracle} measures and reports: one report per budget of {@code budgets}.
      *
      * @param skip            data examples passed over first
      * @param count           examples with a scored response to measure
@@ -814,10 +814,10 @@ public final class RouteOracle {
      * @param tokenTable      where to write every token's cross-entropies, or null
      * @param causal          also run each per-token choice causally (one more pass per example and choice)
      * @param kvPolicy        what a skipped block leaves for later tokens in the causal passes (zeros or compute-kv)
-     */
-    /**
-     * What {@code buddy route-oracle} measures: one report per budget of {@code budgets}; with {@code saveRouter},
-     * a per-token router ({@link TokenRouterFit}) fitted on every budget's tokens together and written there.
+     * @param saveRouter      where to write a per-token router ({@link TokenRouterFit}) fitted on every budget's
+     *                        tokens together, or null
+     * @param tokenData       where to keep those tokens ({@link TokenFitFile}), or null
+     * @param fitFrom         token files to fit {@code saveRouter} from instead of measuring, or null
      */
     public record Options(int skip, int count, double[] budgets, int near, int[] neighbours, int[] tokenNeighbours,
                           int maxTokens, int threads, Path table, Path tokenTable, boolean causal,
@@ -840,13 +840,14 @@ public final class RouteOracle {
 
     /**
      * {@code buddy route-oracle}: opens the model, router and data, measures and reports each budget, and fits and
-     * writes the per-token router when asked. Returns the last budget's result.
+     * writes the per-token router when asked. Returns the last budget's result (null when it only fits from
+     * {@code fitFrom}).
      */
     public static Result run(Path modelPath, Path routerPath, Path dataPath, Options o, PrintStream out,
                              PrintStream progress) throws IOException {
         try (FrozenModel model = FrozenModel.open(modelPath)) {
             Router router = dev.buddy.router.RouterFile.load(routerPath, model.baseInfo());
-            // The per-token router starts from a prior file's plan: its prior at the default ω.
+            // The per-token router starts from a prior file's plan and prior.
             if (o.saveRouter() != null && !(router instanceof StaticPlan)) {
                 throw new InvalidTrainingOptionException("--save-router starts from a prior file's plan; "
                         + routerPath + " is a trained router (give its prior file, or one from buddy prior)");
@@ -968,14 +969,6 @@ public final class RouteOracle {
                 output);
         out.println("router: " + output + " (last pooling; generate and eval route every token on its own"
                 + " layer-0 row; pair it with --kv-policy compute-kv)");
-    }
-
-    private static double planLoss(TokenRouterFit.Tokens tokens) {
-        double sum = 0;
-        for (float[] l : tokens.losses()) {
-            sum += l[0];
-        }
-        return sum / tokens.count();
     }
 
     private static String budgetList(double[] budgets) {

@@ -158,6 +158,13 @@ public final class TokenRouterFit {
     private final DecisionPass pass;
     private final float[] x;
     private final double[] dScores;
+    /** Scratch of {@link #loss}, sized once for k up to every middle block: no allocation per token. */
+    private final double[] logX;
+    private final double[][] prefix;
+    private final double[][] suffix;
+    private double[] weights = new double[0];
+    /** The standardised-input module of the fitted parameters, built once for the choices made after the fit. */
+    private DecisionModule fitted;
 
     private TokenRouterFit(int layerCount, int width, int hidden, float[] prior, float omega, float[] mean,
                            float[] scale) {
@@ -171,6 +178,9 @@ public final class TokenRouterFit {
         this.pass = new DecisionPass(shape, layerCount, 1);
         this.x = new float[width];
         this.dScores = new double[layerCount - 2];
+        this.logX = new double[layerCount - 2];
+        this.prefix = new double[layerCount - 1][layerCount - 1];
+        this.suffix = new double[layerCount][layerCount - 1];
     }
 
     /**
@@ -189,6 +199,7 @@ public final class TokenRouterFit {
         float[] scale = standard[1];
         TokenRouterFit fit = new TokenRouterFit(layerCount, width, s.hidden(), prior, s.omega(), mean, scale);
         fit.train(tokens, s);
+        fit.fitted = fit.standardisedModule();
         return fit;
     }
 
@@ -200,6 +211,7 @@ public final class TokenRouterFit {
         for (int i = 0; i < fit.params.length; i++) {
             fit.params[i] = (float) random.nextGaussian();
         }
+        fit.fitted = fit.standardisedModule();
         return fit;
     }
 
@@ -319,7 +331,7 @@ public final class TokenRouterFit {
      * route), or −1 when it is none of the measured routes (two or more swaps, or a block far from the cut).
      */
     public int choose(Tokens tokens, int g) {
-        pass.forward(standardisedModule(), input(tokens, g), 1, tokens.plan()[g].length);
+        pass.forward(fitted, input(tokens, g), 1, tokens.plan()[g].length);
         boolean[] mask = pass.mask();
         for (int c = 0; c < tokens.losses()[g].length; c++) {
             if (runsExactly(mask, tokens, g, c)) {
@@ -334,7 +346,7 @@ public final class TokenRouterFit {
      * is measured, else the best measured route by the router's own scores.
      */
     public int chooseMeasured(Tokens tokens, int g) {
-        pass.forward(standardisedModule(), input(tokens, g), 1, tokens.plan()[g].length);
+        pass.forward(fitted, input(tokens, g), 1, tokens.plan()[g].length);
         float[] fused = pass.fused();
         int best = 0;
         double bestZ = 0;
@@ -391,20 +403,17 @@ public final class TokenRouterFit {
             shift += top[j + 1] ? fused[j] : 0;
         }
         shift /= k;
-        double[] x = new double[n];
         for (int j = 0; j < n; j++) {
-            x[j] = fused[j] - shift;
+            logX[j] = fused[j] - shift;
         }
         // log e_m(exp x_1..exp x_i), in log space: a fit that drives margins far apart must not overflow.
-        double[][] prefix = new double[n + 1][k + 1];
-        for (double[] row : prefix) {
-            Arrays.fill(row, Double.NEGATIVE_INFINITY);
-        }
-        prefix[0][0] = 0;
-        for (int i = 1; i <= n; i++) {
+        for (int i = 0; i <= n; i++) {
+            Arrays.fill(prefix[i], 0, k + 1, Double.NEGATIVE_INFINITY);
             prefix[i][0] = 0;
+        }
+        for (int i = 1; i <= n; i++) {
             for (int m = 1; m <= k; m++) {
-                prefix[i][m] = logAddExp(prefix[i - 1][m], x[i - 1] + prefix[i - 1][m - 1]);
+                prefix[i][m] = logAddExp(prefix[i - 1][m], logX[i - 1] + prefix[i - 1][m - 1]);
             }
         }
         double logZ = prefix[n][k];
@@ -417,7 +426,10 @@ public final class TokenRouterFit {
         for (int b : tokens.plan()[g]) {
             planScore += fused[b - 1] - shift;
         }
-        double[] w = new double[losses.length];
+        if (weights.length < losses.length) {
+            weights = new double[losses.length];
+        }
+        double[] w = weights;
         double expected = worst;
         double wSum = 0;
         for (int c = 0; c < losses.length; c++) {
@@ -429,15 +441,13 @@ public final class TokenRouterFit {
             wSum += w[c];
         }
         if (grad != null) {
-            double[][] suffix = new double[n + 2][k + 1];
-            for (double[] row : suffix) {
-                Arrays.fill(row, Double.NEGATIVE_INFINITY);
-            }
-            suffix[n + 1][0] = 0;
-            for (int i = n; i >= 1; i--) {
+            for (int i = 1; i <= n + 1; i++) {
+                Arrays.fill(suffix[i], 0, k + 1, Double.NEGATIVE_INFINITY);
                 suffix[i][0] = 0;
+            }
+            for (int i = n; i >= 1; i--) {
                 for (int m = 1; m <= k; m++) {
-                    suffix[i][m] = logAddExp(suffix[i + 1][m], x[i - 1] + suffix[i + 1][m - 1]);
+                    suffix[i][m] = logAddExp(suffix[i + 1][m], logX[i - 1] + suffix[i + 1][m - 1]);
                 }
             }
             for (int j = 1; j <= n; j++) {
@@ -445,7 +455,7 @@ public final class TokenRouterFit {
                 for (int m = 0; m <= k - 1; m++) {
                     without = logAddExp(without, prefix[j - 1][m] + suffix[j + 1][k - 1 - m]);
                 }
-                dScores[j - 1] = -wSum * Math.exp(x[j - 1] + without - logZ);
+                dScores[j - 1] = -wSum * Math.exp(logX[j - 1] + without - logZ);
             }
             for (int c = 0; c < losses.length; c++) {
                 int off = tokens.off()[g][c];

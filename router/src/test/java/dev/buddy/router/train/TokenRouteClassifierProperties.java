@@ -55,28 +55,10 @@ class TokenRouteClassifierProperties {
     /** Σ_c softmax(z)_c·L_c at θ + e·direction for the standardised input x, all in double. */
     private static double expectedLoss(RouterParameters shape, float[] params, float[] direction, double e,
                                        float[] x, float[] losses) {
-        double[] p = new double[shape.size];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = params[i] + e * direction[i];
-        }
-        int d = shape.inputDim;
-        int r = shape.hiddenDim;
-        double[] h = new double[r];
-        for (int k = 0; k < r; k++) {
-            double z = p[shape.b1Offset + k];
-            for (int i = 0; i < d; i++) {
-                z += p[shape.w1Offset + k * d + i] * x[i];
-            }
-            h[k] = z / (1 + Math.exp(-z));
-        }
+        double[] z = mlpInDouble(shape, params, direction, e, x);
         int m = shape.outputDim;
-        double[] z = new double[m];
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < m; j++) {
-            z[j] = p[shape.b2Offset + j];
-            for (int k = 0; k < r; k++) {
-                z[j] += p[shape.w2Offset + j * r + k] * h[k];
-            }
             max = Math.max(max, z[j]);
         }
         double sum = 0;
@@ -115,5 +97,31 @@ class TokenRouteClassifierProperties {
             assertArrayEquals(Arrays.copyOfRange(before, offsets[e], offsets[e + 1]),
                     Arrays.copyOfRange(after, offsets[e], offsets[e + 1]), "example " + e);
         }
+    }
+
+    /** The MLP's outputs (Linear, SiLU, Linear) at θ + e·direction for the input x, all in double. */
+    static double[] mlpInDouble(RouterParameters shape, float[] params, float[] direction, double e, float[] x) {
+        double[] p = new double[shape.size];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = params[i] + e * direction[i];
+        }
+        int d = shape.inputDim;
+        int r = shape.hiddenDim;
+        double[] h = new double[r];
+        for (int k = 0; k < r; k++) {
+            double z = p[shape.b1Offset + k];
+            for (int i = 0; i < d; i++) {
+                z += p[shape.w1Offset + k * d + i] * x[i];
+            }
+            h[k] = z / (1 + Math.exp(-z));
+        }
+        double[] out = new double[shape.outputDim];
+        for (int j = 0; j < out.length; j++) {
+            out[j] = p[shape.b2Offset + j];
+            for (int k = 0; k < r; k++) {
+                out[j] += p[shape.w2Offset + j * r + k] * h[k];
+            }
+        }
+        return out;
     }
 }

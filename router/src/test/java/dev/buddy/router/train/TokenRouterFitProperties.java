@@ -220,27 +220,10 @@ class TokenRouterFitProperties {
      */
     private static double reference(RouterParameters shape, float[] params, float[] direction, double e, float[] x,
                                     float[] prior, float omega, TokenRouterFit.Tokens tokens) {
-        double[] p = new double[shape.size];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = params[i] + e * direction[i];
-        }
-        int d = shape.inputDim;
-        int r = shape.hiddenDim;
+        double[] s = TokenRouteClassifierProperties.mlpInDouble(shape, params, direction, e, x);
         int m = shape.outputDim;
-        double[] h = new double[r];
-        for (int u = 0; u < r; u++) {
-            double z = p[shape.b1Offset + u];
-            for (int i = 0; i < d; i++) {
-                z += p[shape.w1Offset + u * d + i] * x[i];
-            }
-            h[u] = z / (1 + Math.exp(-z));
-        }
-        double[] s = new double[m];
         for (int j = 0; j < m; j++) {
-            s[j] = p[shape.b2Offset + j] + omega * prior[j];
-            for (int u = 0; u < r; u++) {
-                s[j] += p[shape.w2Offset + j * r + u] * h[u];
-            }
+            s[j] += omega * prior[j];
         }
         int k = tokens.plan()[0].length;
         double max = Double.NEGATIVE_INFINITY;
