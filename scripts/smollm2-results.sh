@@ -290,6 +290,54 @@ done
   "$OUT/token-zeros/summary.json:buddy=buddy-token-zeros" "$OUT/token-reuse/summary.json:buddy=buddy-token-reuse" \
   "$OUT/token-mixed/summary.json:buddy=buddy-token-mixed" "$OUT/token-wiki/summary.json:buddy=buddy-token-wiki"
 
+# Session 21 ("Task-style fitting data and a compute-matched control"): 304 documents in the tasks' own format, 38 per
+# task from rows 201-238 of each .mc.jsonl (the evaluation reads rows 1-20, or 1-60), each the context, a space and the
+# gold choice (WinoGrande: the gold option's context and the continuation), interleaved task by task, every token
+# scored; the per-token oracle on them at every budget (11-16 min each at -t 2); routers fitted on them alone and on
+# all three sets.
+TASKDOCS=$OUT/task-docs.txt
+for f in arc/arc_easy arc/arc_challenge piqa/piqa hellaswag/hellaswag winogrande/winogrande boolq/boolq \
+    openbookqa/openbookqa siqa/siqa; do
+  sed -n '201,238p' "$SHARED/datasets/$f.mc.jsonl" | jq -c 'if has("contexts") then .contexts[.label] + " " +
+    .continuation else .context + " " + .choices[.label] end' > "$OUT/task-docs.$(basename "$f").txt"
+done
+paste -d '\n' "$OUT"/task-docs.{arc_easy,arc_challenge,piqa,hellaswag,winogrande,boolq,openbookqa,siqa}.txt \
+  | jq -r '., "<|endoftext|>"' > "$TASKDOCS"
+for b in 0.5 0.75 0.875 0.625; do
+  ./buddy route-oracle -m "$MODEL" -r "$SWAP" --data "$TASKDOCS" --examples 304 --budget "$b" --token-neighbours none \
+    --no-causal --token-data "$OUT/task-$b.bin" -t "$THREADS"
+done
+TASK="$OUT/task-0.875.bin,$OUT/task-0.75.bin,$OUT/task-0.625.bin,$OUT/task-0.5.bin"
+./buddy route-oracle -m "$MODEL" -r "$SWAP" --fit-from "$TASK" --save-router "$OUT/buddy-token-task.router.gguf"
+./buddy route-oracle -m "$MODEL" -r "$SWAP" \
+  --fit-from "$OUT/tok-0.875.bin,$OUT/tok-0.75.bin,$OUT/tok-0.625.bin,$OUT/tok-0.5.bin,$WIKI,$TASK" \
+  --save-router "$OUT/buddy-token-all.router.gguf"
+for r in task all; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-token-$r.router.gguf" \
+    --budgets $BUDGETS --routing per-token --kv-policy compute-kv --tasks paper --limit "$LIMIT" --ppl wikitext2 \
+    --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/token-$r"
+done
+# The compute-matched control: the swap plan with one block more than each budget (27, 24, 20 and 16 of 30 blocks,
+# +3.3% of the model, against compute-kv's +0.8-3.1%), and its perplexity at every depth in between.
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$SWAP" --budgets drop3,drop6,drop10,drop14 \
+  --routing prefill --tasks paper --limit "$LIMIT" --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" --no-dense \
+  -t "$THREADS" -o "$OUT/swap-plus1"
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$SWAP" \
+  --budgets drop2,drop4,drop5,drop7,drop8,drop9,drop11,drop12,drop13 --routing prefill --tasks none --ppl wikitext2 \
+  --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/swap-sweep"
+# Every static plan at 60 examples per task at b = 0.5 and 0.625 (the Alpaca-fitted router and the swap plan were run
+# at 60 in session 20), and the swap plan with one block more at b = 0.5.
+for b in 0.5 0.625; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" \
+    --router "$OUT/plan-shortgpt.gguf,$OUT/plan-ppl.gguf,$OUT/plan-sleb.gguf,$OUT/plan-sleb256.gguf,$OUT/plan-prior.gguf" \
+    --budgets "$b" --routing prefill --tasks paper --limit 60 --ppl none --no-dense -t "$THREADS" -o "$OUT/static-acc60-$b"
+done
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$SWAP" --budgets drop14 --routing prefill \
+  --tasks paper --limit 60 --ppl none --no-dense -t "$THREADS" -o "$OUT/swap-plus1-acc60"
+./buddy eval-merge -o "$OUT/merged-21" results/smollm2-135m/summary.json \
+  "$OUT/token-task/summary.json:buddy=buddy-token-task" "$OUT/token-all/summary.json:buddy=buddy-token-all" \
+  "$OUT/swap-plus1/summary.json:prior=swap-plus1"
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
