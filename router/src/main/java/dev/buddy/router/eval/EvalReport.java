@@ -44,13 +44,24 @@ public final class EvalReport {
     private final String model;
     private final Map<String, Object> settings;
     private final List<ConfigurationResult> results;
+    private final List<ConstantAnswer> constantAnswers;
 
     /**
      * @param model    the model's name (file name or {@code general.name})
      * @param settings how the run was made (limit, routing mode, windows, …), reported as given
      */
     public EvalReport(String model, Map<String, Object> settings, List<ConfigurationResult> results) {
+        this(model, settings, results, List.of());
+    }
+
+    /**
+     * @param constantAnswers each task's constant-answer baseline over the examples evaluated, reported beside the
+     *                        methods so that a score a preference alone reaches is visible (BoolQ's "yes")
+     */
+    public EvalReport(String model, Map<String, Object> settings, List<ConfigurationResult> results,
+            List<ConstantAnswer> constantAnswers) {
         this.model = Objects.requireNonNull(model, "model");
+        this.constantAnswers = List.copyOf(constantAnswers);
         this.settings = new LinkedHashMap<>(settings);
         List<ConfigurationResult> sorted = new ArrayList<>(results);
         sorted.sort(Comparator.comparingInt((ConfigurationResult r) -> methodRank(r.method()))
@@ -181,6 +192,19 @@ public final class EvalReport {
                     }
                     sb.append(" |\n");
                 }
+            }
+        }
+        if (!constantAnswers.isEmpty()) {
+            sb.append("\nConstant answer (always the choice at the position most often gold among the examples"
+                    + " evaluated; what a preference alone scores, without reading the question):\n\n");
+            sb.append("| Task | n | Always | Accuracy |\n|---|---:|---|---:|\n");
+            for (ConstantAnswer c : constantAnswers) {
+                sb.append("| ").append(c.task().key()).append(" | ").append(c.n()).append(" | choice ")
+                        .append(c.position() + 1);
+                if (c.text() != null) {
+                    sb.append(" (\"").append(c.text()).append("\")");
+                }
+                sb.append(" | ").append(percent(c.accuracy())).append(" |\n");
             }
         }
         if (results.stream().anyMatch(r -> r.paths().distinct() > 0)) {
@@ -334,6 +358,18 @@ public final class EvalReport {
             list.add(entry);
         }
         root.put("results", list);
+        if (!constantAnswers.isEmpty()) {
+            Map<String, Object> constant = new LinkedHashMap<>();
+            for (ConstantAnswer c : constantAnswers) {
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("n", c.n());
+                entry.put("choice", c.position());
+                entry.put("text", c.text());
+                entry.put("acc", rounded(100 * c.accuracy(), 4));
+                constant.put(c.task().key(), entry);
+            }
+            root.put("constant_answer", constant);
+        }
         List<Object> matched = new ArrayList<>();
         for (ComputeMatch m : ComputeMatch.of(results)) {
             Map<String, Object> entry = new LinkedHashMap<>();

@@ -95,7 +95,10 @@ public final class Evaluation {
                 }
             }
             Map<String, Object> settings = settings(options, spec, context, window, stride, threads, streams);
-            EvalReport report = new EvalReport(options.model().getFileName().toString(), settings, results);
+            List<ConstantAnswer> constant = new ArrayList<>();
+            tasks.forEach((task, examples) -> constant.add(ConstantAnswer.of(task, examples)));
+            EvalReport report = new EvalReport(options.model().getFileName().toString(), settings, results,
+                    constant);
             EvalReport.Written written = report.writeAll(options.outputDir());
             for (Path p : written.files()) {
                 log.println("wrote " + p);
