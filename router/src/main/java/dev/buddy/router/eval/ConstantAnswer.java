@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * The accuracy of always giving the same answer: the choice at the position that is most often gold among the
- * examples evaluated. It is the floor a method can reach by a preference alone: on the first 20 BoolQ questions
+ * examples evaluated: what a method scores by a preference alone. On the first 20 BoolQ questions
  * (choices {@code [no, yes]}, 17 of them "yes") always answering "yes" scores 85%, and a pruned model that tips
  * from "no" to "yes" moves the 8-task mean by 8 points without reading a passage (RESULTS.md, session 21).
  *
