@@ -247,8 +247,8 @@ for b in 0.75 0.5 0.875 0.625; do
   ./buddy route-oracle -m "$MODEL" -r "$SWAP" --data "$SHARED/datasets/alpaca/alpaca_5000.json" --skip 1000 \
     --examples 100 --budget "$b" --token-neighbours none --no-causal --token-data "$OUT/tok-$b.bin" -t "$THREADS"
 done
-./buddy route-oracle -m "$MODEL" -r "$SWAP" \
-  --fit-from "$OUT/tok-0.875.bin,$OUT/tok-0.75.bin,$OUT/tok-0.625.bin,$OUT/tok-0.5.bin" \
+ALPACA="$OUT/tok-0.875.bin,$OUT/tok-0.75.bin,$OUT/tok-0.625.bin,$OUT/tok-0.5.bin"
+./buddy route-oracle -m "$MODEL" -r "$SWAP" --fit-from "$ALPACA" \
   --save-router "$OUT/buddy-token.router.gguf"      # = results/routers/smollm2-135m-instruct-q4_1.buddy-token.router.gguf
 for policy in compute-kv zeros; do
   ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-token.router.gguf" --budgets $BUDGETS \
@@ -275,14 +275,16 @@ for b in 0.5 0.75 0.875 0.625; do
 done
 WIKI="$OUT/wiki-0.875.bin,$OUT/wiki-0.75.bin,$OUT/wiki-0.625.bin,$OUT/wiki-0.5.bin"
 ./buddy route-oracle -m "$MODEL" -r "$SWAP" --fit-from "$WIKI" --save-router "$OUT/buddy-token-wiki.router.gguf"
-./buddy route-oracle -m "$MODEL" -r "$SWAP" \
-  --fit-from "$OUT/tok-0.875.bin,$OUT/tok-0.75.bin,$OUT/tok-0.625.bin,$OUT/tok-0.5.bin,$WIKI" \
+./buddy route-oracle -m "$MODEL" -r "$SWAP" --fit-from "$ALPACA,$WIKI" \
   --save-router "$OUT/buddy-token-mixed.router.gguf"
-for r in wiki mixed; do
-  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-token-$r.router.gguf" \
+# A per-token router evaluated as every router of these blocks: compute-kv, tasks and WikiText-2, into token-NAME.
+eval_token_router() {
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-token-$1.router.gguf" \
     --budgets $BUDGETS --routing per-token --kv-policy compute-kv --tasks paper --limit "$LIMIT" --ppl wikitext2 \
-    --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/token-$r"
-done
+    --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/token-$1"
+}
+eval_token_router wiki
+eval_token_router mixed
 # summary.json: "buddy" becomes the per-token router fitted on Alpaca; the SLEB-order router it replaces stays as
 # "buddy-sleb" (its Budget Predictor's "auto" with it).
 ./buddy eval-merge -o "$OUT/merged-20" results/smollm2-135m/summary.json:buddy=buddy-sleb \
@@ -309,14 +311,10 @@ for b in 0.5 0.75 0.875 0.625; do
 done
 TASK="$OUT/task-0.875.bin,$OUT/task-0.75.bin,$OUT/task-0.625.bin,$OUT/task-0.5.bin"
 ./buddy route-oracle -m "$MODEL" -r "$SWAP" --fit-from "$TASK" --save-router "$OUT/buddy-token-task.router.gguf"
-./buddy route-oracle -m "$MODEL" -r "$SWAP" \
-  --fit-from "$OUT/tok-0.875.bin,$OUT/tok-0.75.bin,$OUT/tok-0.625.bin,$OUT/tok-0.5.bin,$WIKI,$TASK" \
+./buddy route-oracle -m "$MODEL" -r "$SWAP" --fit-from "$ALPACA,$WIKI,$TASK" \
   --save-router "$OUT/buddy-token-all.router.gguf"
-for r in task all; do
-  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/buddy-token-$r.router.gguf" \
-    --budgets $BUDGETS --routing per-token --kv-policy compute-kv --tasks paper --limit "$LIMIT" --ppl wikitext2 \
-    --ppl-tokens "$PPL_TOKENS" --no-dense -t "$THREADS" -o "$OUT/token-$r"
-done
+eval_token_router task
+eval_token_router all
 # The compute-matched control: the swap plan with one block more than each budget (27, 24, 20 and 16 of 30 blocks,
 # +3.3% of the model, against compute-kv's +0.8-3.1%), and its perplexity at every depth in between.
 ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$SWAP" --budgets drop3,drop6,drop10,drop14 \
