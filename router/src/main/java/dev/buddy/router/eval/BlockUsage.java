@@ -11,6 +11,7 @@ public final class BlockUsage {
     private final int layerCount;
     private final MaskSet paths;
     private final boolean[] dense;
+    private final SkippedKvDemand kv;
     private long tokens;
     private long blocksRun;
 
@@ -22,6 +23,17 @@ public final class BlockUsage {
         this.paths = new MaskSet(layerCount);
         this.dense = new boolean[layerCount];
         java.util.Arrays.fill(dense, true);
+        this.kv = new SkippedKvDemand(layerCount);
+    }
+
+    /** The positions recorded next start a new sequence (a fresh cache), whose context comes first. */
+    public void startSequence() {
+        kv.startSequence();
+    }
+
+    /** The sequence's context is complete; the positions recorded next continue it on a copy of its cache. */
+    public void startBranch() {
+        kv.startBranch();
     }
 
     /** {@code tokenCount} tokens each ran the blocks set in {@code runBlock} (entry 0 counted as run). */
@@ -38,6 +50,7 @@ public final class BlockUsage {
         tokens += tokenCount;
         blocksRun += (long) run * tokenCount;
         paths.add(masks, offset, tokenCount);
+        kv.record(tokenCount, masks, offset);
     }
 
     /** {@code tokenCount} tokens ran every block. */
@@ -45,6 +58,7 @@ public final class BlockUsage {
         tokens += tokenCount;
         blocksRun += (long) layerCount * tokenCount;
         paths.add(dense, 0, tokenCount);
+        kv.record(tokenCount, dense, 0);
     }
 
     /** Distinct block paths the tokens took. */
@@ -70,7 +84,24 @@ public final class BlockUsage {
         return tokens == 0 ? Double.NaN : blocksRun / ((double) layerCount * tokens);
     }
 
+    /**
+     * Skipped-block slots over {@code L × tokens}: the blocks' share of key/value projections that {@code compute-kv}
+     * adds; NaN before any token ran.
+     */
+    public double skippedKvFraction() {
+        return tokens == 0 ? Double.NaN : kv.skippedSlots() / ((double) layerCount * tokens);
+    }
+
+    /**
+     * Of {@link #skippedKvFraction()}, the share of {@code L × tokens} that a later position of the same sequence
+     * reads (see {@link SkippedKvDemand}); NaN before any token ran. Call after the last sequence is complete.
+     */
+    public double neededKvFraction() {
+        return tokens == 0 ? Double.NaN : kv.neededSlots() / ((double) layerCount * tokens);
+    }
+
     public void reset() {
+        kv.reset();
         tokens = 0;
         blocksRun = 0;
         paths.clear();

@@ -22,11 +22,20 @@ public record ConfigurationResult(String method, String budget, double nominalFr
                                   Map<Task, TaskResult> tasks, Map<PerplexityCorpus, PerplexityResult> perplexities,
                                   Map<Task, BudgetChoices.Distribution> budgetChoices, PathSpread paths) {
     /**
-     * @param distinct distinct block masks over every token evaluated (1 for dense and for a static plan); 0 unknown
-     * @param topShare the share of tokens on the most common mask; NaN unknown
+     * @param distinct   distinct block masks over every token evaluated (1 for dense and for a static plan); 0 unknown
+     * @param topShare   the share of tokens on the most common mask; NaN unknown
+     * @param skippedKv  skipped-block slots over {@code L × tokens}, the blocks' worth of key/value projections that
+     *                   {@code compute-kv} adds; NaN unknown
+     * @param neededKv   of those, the share of {@code L × tokens} a later position of the same sequence reads (the
+     *                   floor for a policy that knew which blocks run later); NaN unknown
      */
-    public record PathSpread(int distinct, double topShare) {
+    public record PathSpread(int distinct, double topShare, double skippedKv, double neededKv) {
         public static final PathSpread UNKNOWN = new PathSpread(0, Double.NaN);
+
+        /** Paths alone, the skipped-block slots not counted. */
+        public PathSpread(int distinct, double topShare) {
+            this(distinct, topShare, Double.NaN, Double.NaN);
+        }
     }
 
     public ConfigurationResult {

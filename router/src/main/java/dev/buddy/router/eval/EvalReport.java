@@ -209,13 +209,18 @@ public final class EvalReport {
         }
         if (results.stream().anyMatch(r -> r.paths().distinct() > 0)) {
             sb.append("\nBlock paths (distinct masks over every token evaluated, and the share of tokens on the most"
-                    + " common one; a static plan, or a router that routes as one, has 1 path):\n\n");
-            sb.append("| Method | Budget | Paths | Top path |\n|---|---:|---:|---:|\n");
+                    + " common one; a static plan, or a router that routes as one, has 1 path). Skipped slots: the"
+                    + " share of the L x tokens block slots that were skipped, whose keys and values compute-kv"
+                    + " projects anyway; read later: the share a later token of the same sequence runs and so"
+                    + " attends to, all a policy that knew the future would project:\n\n");
+            sb.append("| Method | Budget | Paths | Top path | Skipped slots | Read later |\n"
+                    + "|---|---:|---:|---:|---:|---:|\n");
             for (ConfigurationResult r : results) {
                 if (r.paths().distinct() > 0) {
                     sb.append("| ").append(r.method()).append(" | ").append(r.budget()).append(" | ")
                             .append(r.paths().distinct()).append(" | ").append(percent(r.paths().topShare()))
-                            .append(" % |\n");
+                            .append(" % | ").append(percent(r.paths().skippedKv())).append(" % | ")
+                            .append(percent(r.paths().neededKv())).append(" % |\n");
                 }
             }
         }
@@ -351,6 +356,10 @@ public final class EvalReport {
             if (r.paths().distinct() > 0) {
                 entry.put("distinct_paths", r.paths().distinct());
                 entry.put("top_path_share", rounded(r.paths().topShare(), 6));
+                if (Double.isFinite(r.paths().skippedKv())) {
+                    entry.put("skipped_kv_fraction", rounded(r.paths().skippedKv(), 6));
+                    entry.put("needed_kv_fraction", rounded(r.paths().neededKv(), 6));
+                }
             }
             if (!r.budgetChoices().isEmpty()) {
                 entry.put("budget_choices", budgetChoicesJson(r));

@@ -71,7 +71,8 @@ public final class EvalRunner {
         BlockUsage usage = scorer.usage();
         return new ConfigurationResult(config.method(), config.budget(), config.nominalFraction(),
                 usage.executedFraction(), tasks, ppl, choices,
-                new ConfigurationResult.PathSpread(usage.distinctPaths(), usage.topPathShare()));
+                new ConfigurationResult.PathSpread(usage.distinctPaths(), usage.topPathShare(),
+                        usage.skippedKvFraction(), usage.neededKvFraction()));
     }
 
     private Bar bar(String label, long total) {

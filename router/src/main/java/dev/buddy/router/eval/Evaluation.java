@@ -177,6 +177,10 @@ public final class Evaluation {
         if (r.paths().distinct() > 0) {
             sb.append(String.format(Locale.ROOT, " on %d path%s (top %.1f%% of tokens)", r.paths().distinct(),
                     r.paths().distinct() == 1 ? "" : "s", 100 * r.paths().topShare()));
+            if (r.paths().skippedKv() > 0) {
+                sb.append(String.format(Locale.ROOT, ", %.0f%% of skipped slots read later",
+                        100 * r.paths().neededKv() / r.paths().skippedKv()));
+            }
         }
         if (!r.tasks().isEmpty()) {
             sb.append(String.format(Locale.ROOT, ", mean accuracy %.2f%%", r.meanAccuracyPercent()));

@@ -174,6 +174,7 @@ public final class LogLikelihoodScorer implements ContinuationScorer {
     private double[] scoreGroup(int[] context, int drop, int[][] continuations, double[] perToken) {
         int contextLength = context.length - drop;
         LayerPlanner first = planners.newSequence();
+        usage.startSequence();
         float[] logits;
         if (first == null) {
             logits = model.forward(context, drop, 0, contextLength, null);
@@ -214,6 +215,7 @@ public final class LogLikelihoodScorer implements ContinuationScorer {
                     replayPrefill(steps);
                 }
             }
+            usage.startBranch();
             out[i] += scoreContinuation(tokens, contextLength, steps, perToken);
         }
         counting.delegate = null;

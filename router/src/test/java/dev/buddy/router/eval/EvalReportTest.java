@@ -104,14 +104,16 @@ class EvalReportTest {
         assertFalse(report().markdown().contains("Block paths"), "no path table when no result counted paths");
         ConfigurationResult plain = config("buddy", 0.75, 195, 1345, 2370, 8.25);
         ConfigurationResult counted = new ConfigurationResult(plain.method(), plain.budget(), 0.75, 0.75,
-                plain.tasks(), plain.perplexities(), Map.of(), new ConfigurationResult.PathSpread(17, 0.625));
+                plain.tasks(), plain.perplexities(), Map.of(), new ConfigurationResult.PathSpread(17, 0.625, 0.25, 0.0625));
         EvalReport r = new EvalReport("m.gguf", Map.of(), List.of(counted));
-        assertTrue(r.markdown().contains("| Method | Budget | Paths | Top path |\n|---|---:|---:|---:|\n"
-                + "| buddy | 0.75 | 17 | 62.50 % |"), r.markdown());
+        assertTrue(r.markdown().contains("| Method | Budget | Paths | Top path | Skipped slots | Read later |\n"
+                + "|---|---:|---:|---:|---:|---:|\n| buddy | 0.75 | 17 | 62.50 % | 25.00 % | 6.25 % |"), r.markdown());
         @SuppressWarnings("unchecked")
         Map<String, Object> entry = ((List<Map<String, Object>>) r.json().get("results")).get(0);
         assertEquals(17, entry.get("distinct_paths"));
         assertEquals(0.625, (Double) entry.get("top_path_share"), 0.0);
+        assertEquals(0.25, (Double) entry.get("skipped_kv_fraction"), 0.0);
+        assertEquals(0.0625, (Double) entry.get("needed_kv_fraction"), 0.0);
     }
 
     @Test

@@ -87,11 +87,15 @@ class EvalRunnerTest {
                     LAYERS), inputs);
             ConfigurationResult routed = runner.evaluate(EvalConfiguration.routed("buddy", router, Budget.drop(4),
                     LAYERS), inputs);
-            assertEquals(new ConfigurationResult.PathSpread(1, 1.0), dense.paths(), mode + ": dense");
-            assertEquals(new ConfigurationResult.PathSpread(1, 1.0), fixed.paths(), mode + ": a static plan");
+            assertEquals(new ConfigurationResult.PathSpread(1, 1.0, 0.0, 0.0), dense.paths(), mode + ": dense");
+            // a static plan skips the same 4 blocks at every token, so no later token reads their slots
+            assertEquals(new ConfigurationResult.PathSpread(1, 1.0, 4.0 / LAYERS, 0.0), fixed.paths(),
+                    mode + ": a static plan");
             ConfigurationResult.PathSpread spread = routed.paths();
             assertTrue(spread.distinct() >= 1 && spread.topShare() >= 1.0 / spread.distinct()
                     && spread.topShare() <= 1.0, mode + ": " + spread);
+            assertEquals(4.0 / LAYERS, spread.skippedKv(), 1e-12, mode + ": k blocks skipped at every token");
+            assertTrue(spread.neededKv() >= 0 && spread.neededKv() <= spread.skippedKv(), mode + ": " + spread);
         }
     }
 
