@@ -117,6 +117,10 @@ public final class EvalReport {
         return Double.isFinite(fraction) ? String.format(Locale.ROOT, "%.2f", 100 * fraction) : "";
     }
 
+    private static String signed(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%+.2f", v) : "";
+    }
+
     private static String fixed(double v, int decimals) {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%." + decimals + "f", v) : "";
     }
@@ -205,6 +209,29 @@ public final class EvalReport {
                     sb.append(" (\"").append(c.text()).append("\")");
                 }
                 sb.append(" | ").append(percent(c.accuracy())).append(" |\n");
+            }
+        }
+        List<PairedDifference> paired = PairedDifference.of(results);
+        if (!paired.isEmpty()) {
+            sb.append("\nPaired differences (the first method listed at a budget minus each other one, on the same"
+                    + " examples: headline metric in points, per task and as the mean over tasks; the paired standard"
+                    + " error is that of the per-question differences, the unpaired one what the two rows' own errors"
+                    + " imply if they were independent):\n\n");
+            sb.append("| Budget | Method | Minus | Mean difference | Paired SE | Unpaired SE |");
+            for (Task t : tasks) {
+                sb.append(' ').append(t.key()).append(" |");
+            }
+            sb.append("\n|---|---|---|---:|---:|---:|");
+            sb.append("---:|".repeat(tasks.size())).append('\n');
+            for (PairedDifference d : paired) {
+                sb.append("| ").append(d.budget()).append(" | ").append(d.method()).append(" | ").append(d.reference())
+                        .append(" | ").append(signed(d.difference())).append(" | ").append(fixed(d.pairedStderr(), 2))
+                        .append(" | ").append(fixed(d.unpairedStderr(), 2)).append(" |");
+                for (Task t : tasks) {
+                    Double v = d.tasks().get(t);
+                    sb.append(' ').append(v == null ? "" : signed(v)).append(" |");
+                }
+                sb.append('\n');
             }
         }
         if (results.stream().anyMatch(r -> r.paths().distinct() > 0)) {
@@ -339,6 +366,9 @@ public final class EvalReport {
                     t.put("acc_norm", rounded(100 * tr.accNorm(), 4));
                     t.put("acc_norm_stderr", rounded(100 * tr.accNormStderr(), 4));
                 }
+                if (!tr.outcomes().isEmpty()) {
+                    t.put("outcomes", tr.outcomes());
+                }
                 tasks.put(tr.task().key(), t);
             }
             entry.put("tasks", tasks);
@@ -367,6 +397,24 @@ public final class EvalReport {
             list.add(entry);
         }
         root.put("results", list);
+        List<PairedDifference> paired = PairedDifference.of(results);
+        if (!paired.isEmpty()) {
+            List<Object> pairs = new ArrayList<>();
+            for (PairedDifference d : paired) {
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("method", d.method());
+                entry.put("reference", d.reference());
+                entry.put("budget", d.budget());
+                entry.put("difference", rounded(d.difference(), 4));
+                entry.put("paired_stderr", rounded(d.pairedStderr(), 4));
+                entry.put("unpaired_stderr", rounded(d.unpairedStderr(), 4));
+                Map<String, Object> tasks = new LinkedHashMap<>();
+                d.tasks().forEach((t, v) -> tasks.put(t.key(), rounded(v, 4)));
+                entry.put("tasks", tasks);
+                pairs.add(entry);
+            }
+            root.put("paired_differences", pairs);
+        }
         if (!constantAnswers.isEmpty()) {
             Map<String, Object> constant = new LinkedHashMap<>();
             for (ConstantAnswer c : constantAnswers) {

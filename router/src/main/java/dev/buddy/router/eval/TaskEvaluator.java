@@ -66,6 +66,7 @@ public final class TaskEvaluator {
         }
         int correct = 0;
         int correctNorm = 0;
+        StringBuilder headline = new StringBuilder(examples.size());
         for (McExample example : examples) {
             if (example.task() != task) {
                 throw new IllegalArgumentException("example " + example.id() + " belongs to " + example.task().key()
@@ -74,11 +75,13 @@ public final class TaskEvaluator {
             ExampleOutcome outcome = score(example, scorer);
             correct += outcome.correct() ? 1 : 0;
             correctNorm += outcome.correctNorm() ? 1 : 0;
+            headline.append((task.headline() == Metric.ACC ? outcome.correct() : outcome.correctNorm()) ? '1' : '0');
             if (outcomes != null) {
                 outcomes.accept(outcome);
             }
             progress.advance(1);
         }
-        return new TaskResult(task, examples.size(), correct, task.reportsAccNorm() ? correctNorm : -1);
+        return new TaskResult(task, examples.size(), correct, task.reportsAccNorm() ? correctNorm : -1,
+                headline.toString());
     }
 }

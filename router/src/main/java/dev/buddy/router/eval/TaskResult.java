@@ -8,10 +8,14 @@ import java.util.Objects;
  * @param n           examples evaluated
  * @param correct     examples whose acc prediction was right
  * @param correctNorm examples whose acc_norm prediction was right; -1 when the task reports no acc_norm
+ * @param outcomes    the headline metric per example, in evaluation order, {@code '1'} right and {@code '0'} wrong,
+ *                    so two methods run on the same examples can be compared pairwise ({@link PairedDifference});
+ *                    empty when not recorded
  */
-public record TaskResult(Task task, int n, int correct, int correctNorm) {
+public record TaskResult(Task task, int n, int correct, int correctNorm, String outcomes) {
     public TaskResult {
         Objects.requireNonNull(task, "task");
+        Objects.requireNonNull(outcomes, "outcomes");
         if (n < 1 || correct < 0 || correct > n || correctNorm < -1 || correctNorm > n) {
             throw new IllegalArgumentException("inconsistent counts: n " + n + ", correct " + correct
                     + ", correctNorm " + correctNorm);
@@ -20,6 +24,19 @@ public record TaskResult(Task task, int n, int correct, int correctNorm) {
             throw new IllegalArgumentException(task.key() + (task.reportsAccNorm() ? " needs" : " has no")
                     + " acc_norm");
         }
+        if (!outcomes.isEmpty()) {
+            long right = outcomes.chars().filter(c -> c == '1').count();
+            int headline = task.headline() == Metric.ACC ? correct : correctNorm;
+            if (outcomes.length() != n || outcomes.chars().anyMatch(c -> c != '0' && c != '1') || right != headline) {
+                throw new IllegalArgumentException("outcomes of " + task.key() + " do not match " + headline
+                        + " right of " + n);
+            }
+        }
+    }
+
+    /** Counts alone, the per-example outcomes not recorded. */
+    public TaskResult(Task task, int n, int correct, int correctNorm) {
+        this(task, n, correct, correctNorm, "");
     }
 
     /** acc as a fraction in [0, 1]. */

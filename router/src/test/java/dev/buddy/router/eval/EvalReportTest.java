@@ -117,6 +117,29 @@ class EvalReportTest {
     }
 
     @Test
+    void theFirstMethodWithOutcomesAtABudgetIsPairedWithEveryOther() {
+        assertFalse(report().markdown().contains("Paired differences"), "no outcomes, no paired table");
+        ConfigurationResult plan = new ConfigurationResult("swap", "0.5", 0.5, 0.5,
+                Map.of(Task.BOOLQ, new TaskResult(Task.BOOLQ, 4, 1, -1, "0100")), Map.of());
+        ConfigurationResult router = new ConfigurationResult("buddy", "0.5", 0.5, 0.5,
+                Map.of(Task.BOOLQ, new TaskResult(Task.BOOLQ, 4, 3, -1, "1101")), Map.of());
+        EvalReport r = new EvalReport("m.gguf", Map.of(), List.of(plan, router));
+        // buddy comes first in a report; d = +1, 0, 0, +1: mean 0.5, sample variance 1/3, error sqrt(1/3 / 4)
+        String error = String.format(java.util.Locale.ROOT, "%.2f", 100 * Math.sqrt(1.0 / 3 / 4));
+        assertTrue(r.markdown().contains("| 0.5 | buddy | swap | +50.00 | " + error + " | "), r.markdown());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> pair = ((List<Map<String, Object>>) r.json().get("paired_differences")).getFirst();
+        assertEquals("swap", pair.get("reference"));
+        assertEquals(50.0, (Double) pair.get("difference"), 1e-9);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> entry = ((List<Map<String, Object>>) r.json().get("results")).getFirst();
+        assertEquals("buddy", entry.get("method"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> boolq = (Map<String, Object>) ((Map<String, Object>) entry.get("tasks")).get("boolq");
+        assertEquals("1101", boolq.get("outcomes"));
+    }
+
+    @Test
     void filesAreWrittenAtomicallyAndParse(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve(EvalReport.SUMMARY), "stale");
         EvalReport.Written written = report().writeAll(dir);

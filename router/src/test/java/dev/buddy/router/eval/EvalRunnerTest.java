@@ -96,6 +96,10 @@ class EvalRunnerTest {
                     && spread.topShare() <= 1.0, mode + ": " + spread);
             assertEquals(4.0 / LAYERS, spread.skippedKv(), 1e-12, mode + ": k blocks skipped at every token");
             assertTrue(spread.neededKv() >= 0 && spread.neededKv() <= spread.skippedKv(), mode + ": " + spread);
+            // every example's headline outcome is kept, in order, so configurations can be paired
+            TaskResult piqa = routed.tasks().get(Task.PIQA);
+            assertEquals(5, piqa.outcomes().length(), mode + ": " + piqa);
+            assertEquals(piqa.correctNorm(), piqa.outcomes().chars().filter(c -> c == '1').count());
         }
     }
 
