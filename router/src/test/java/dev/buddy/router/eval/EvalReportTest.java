@@ -140,6 +140,19 @@ class EvalReportTest {
     }
 
     @Test
+    void twoFilesOfOneMethodKeepThatMethodsPlaceInTheOrder() {
+        List<ConfigurationResult> results = new ArrayList<>();
+        for (String method : List.of("sleb", "buddy:mixed", "shortgpt", "buddy:alpaca", "other")) {
+            results.add(new ConfigurationResult(method, "0.5", 0.5, 0.5,
+                    Map.of(Task.BOOLQ, new TaskResult(Task.BOOLQ, 2, 1, -1, "10")), Map.of()));
+        }
+        EvalReport r = new EvalReport("m.gguf", Map.of(), results);
+        assertEquals(List.of("buddy:alpaca", "buddy:mixed", "shortgpt", "sleb", "other"),
+                r.results().stream().map(ConfigurationResult::method).toList());
+        assertTrue(r.markdown().contains("| 0.5 | buddy:alpaca | sleb | +0.00 | 0.00 |"), r.markdown());
+    }
+
+    @Test
     void filesAreWrittenAtomicallyAndParse(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve(EvalReport.SUMMARY), "stale");
         EvalReport.Written written = report().writeAll(dir);
