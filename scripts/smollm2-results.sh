@@ -336,6 +336,28 @@ done
   "$OUT/token-task/summary.json:buddy=buddy-token-task" "$OUT/token-all/summary.json:buddy=buddy-token-all" \
   "$OUT/swap-plus1/summary.json:prior=swap-plus1"
 
+# Session 22 ("How much of compute-kv's work is read"): the committed per-token routers on WikiText-2 alone; results.md's
+# "Block paths" table now gives the skipped slots (what compute-kv projects) and those a later token of the same
+# sequence runs (the floor for a policy that knew the future). Then every method's accuracy at 60 examples per task
+# and every budget, all eight methods in one run per budget.
+for r in token token-mixed; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "results/routers/smollm2-135m-instruct-q4_1.buddy-$r.router.gguf" \
+    --budgets $BUDGETS --routing per-token --kv-policy compute-kv --tasks none --ppl wikitext2 --ppl-tokens "$PPL_TOKENS" \
+    --no-dense -t "$THREADS" -o "$OUT/kv-read-$r"
+done
+# All eight methods in one run per budget, so that results.md's paired differences compare them question by question
+# (the static plans run per token too: their masks are the same at every token, so their outcomes are those of
+# --routing prefill). Links give the reports short method labels (buddy:alpaca, buddy:mixed, prior:swap).
+ln -sf "$PWD/results/routers/smollm2-135m-instruct-q4_1.buddy-token.router.gguf" "$OUT/alpaca.gguf"
+ln -sf "$PWD/results/routers/smollm2-135m-instruct-q4_1.buddy-token-mixed.router.gguf" "$OUT/mixed.gguf"
+ln -sf "$PWD/$SWAP" "$OUT/swap.gguf"
+for b in 0.875 0.75 0.625 0.5; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" \
+    --router "$OUT/alpaca.gguf,$OUT/mixed.gguf,$OUT/swap.gguf,$OUT/plan-shortgpt.gguf,$OUT/plan-ppl.gguf,$OUT/plan-sleb.gguf,$OUT/plan-sleb256.gguf,$OUT/plan-prior.gguf" \
+    --budgets "$b" --routing per-token --kv-policy compute-kv --tasks paper --limit 60 --ppl none --no-dense \
+    -t "$THREADS" -o "$OUT/paired-$b"
+done
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
