@@ -94,7 +94,7 @@ public final class BlockUsage {
 
     /**
      * Of {@link #skippedKvFraction()}, the share of {@code L × tokens} that a later position of the same sequence
-     * reads (see {@link SkippedKvDemand}); NaN before any token ran. Call after the last sequence is complete.
+     * reads (see {@link SkippedKvDemand}); NaN before any token ran.
      */
     public double neededKvFraction() {
         return tokens == 0 ? Double.NaN : kv.neededSlots() / ((double) layerCount * tokens);

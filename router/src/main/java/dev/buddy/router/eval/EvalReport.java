@@ -401,21 +401,7 @@ public final class EvalReport {
         root.put("results", list);
         List<PairedDifference> paired = PairedDifference.of(results);
         if (!paired.isEmpty()) {
-            List<Object> pairs = new ArrayList<>();
-            for (PairedDifference d : paired) {
-                Map<String, Object> entry = new LinkedHashMap<>();
-                entry.put("method", d.method());
-                entry.put("reference", d.reference());
-                entry.put("budget", d.budget());
-                entry.put("difference", rounded(d.difference(), 4));
-                entry.put("paired_stderr", rounded(d.pairedStderr(), 4));
-                entry.put("unpaired_stderr", rounded(d.unpairedStderr(), 4));
-                Map<String, Object> tasks = new LinkedHashMap<>();
-                d.tasks().forEach((t, v) -> tasks.put(t.key(), rounded(v, 4)));
-                entry.put("tasks", tasks);
-                pairs.add(entry);
-            }
-            root.put("paired_differences", pairs);
+            root.put("paired_differences", paired.stream().map(EvalReport::pairedDifferenceJson).toList());
         }
         if (!constantAnswers.isEmpty()) {
             Map<String, Object> constant = new LinkedHashMap<>();
@@ -452,6 +438,20 @@ public final class EvalReport {
      * Under {@code auto}, per task: the mean chosen budget, the routed sequences counted and how many chose each
      * budget (see {@link BudgetChoices} for what a sequence is).
      */
+    private static Map<String, Object> pairedDifferenceJson(PairedDifference d) {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("method", d.method());
+        entry.put("reference", d.reference());
+        entry.put("budget", d.budget());
+        entry.put("difference", rounded(d.difference(), 4));
+        entry.put("paired_stderr", rounded(d.pairedStderr(), 4));
+        entry.put("unpaired_stderr", rounded(d.unpairedStderr(), 4));
+        Map<String, Object> tasks = new LinkedHashMap<>();
+        d.tasks().forEach((t, v) -> tasks.put(t.key(), rounded(v, 4)));
+        entry.put("tasks", tasks);
+        return entry;
+    }
+
     private static Map<String, Object> budgetChoicesJson(ConfigurationResult r) {
         Map<String, Object> byTask = new LinkedHashMap<>();
         r.budgetChoices().forEach((task, d) -> {

@@ -26,4 +26,9 @@ public record ExampleOutcome(String id, double[] logLikelihoods, int predicted, 
     public boolean correctNorm() {
         return predictedNorm == label;
     }
+
+    /** Whether the prediction {@code metric} scores was right. */
+    public boolean correct(Metric metric) {
+        return metric == Metric.ACC ? correct() : correctNorm();
+    }
 }

@@ -1,6 +1,7 @@
 package dev.buddy.router.eval;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +31,7 @@ public record PairedDifference(String method, String reference, String budget, M
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(reference, "reference");
         Objects.requireNonNull(budget, "budget");
-        tasks = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tasks));
+        tasks = Collections.unmodifiableMap(new LinkedHashMap<>(tasks));
     }
 
     /**

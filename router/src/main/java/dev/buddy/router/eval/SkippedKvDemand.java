@@ -66,18 +66,24 @@ final class SkippedKvDemand {
         return skipped;
     }
 
-    /** Of those, the slots a later position of the same sequence reads (complete sequences only). */
+    /** Of those, the slots a later position of the same sequence reads (so far, for the sequence still open). */
     long neededSlots() {
-        finishSequence();
-        return needed;
+        return needed + contextSlotsReadByBranches();
+    }
+
+    /** Context slots since each block's last context run that a branch of the open sequence reads. */
+    private long contextSlotsReadByBranches() {
+        long read = 0;
+        for (int b = 1; b < layerCount; b++) {
+            if (branchRan[b]) {
+                read += contextPending[b];
+            }
+        }
+        return read;
     }
 
     private void finishSequence() {
-        for (int b = 1; b < layerCount; b++) {
-            if (branchRan[b]) {
-                needed += contextPending[b];
-            }
-        }
+        needed += contextSlotsReadByBranches();
         Arrays.fill(contextPending, 0);
         Arrays.fill(branchPending, 0);
         Arrays.fill(branchRan, false);

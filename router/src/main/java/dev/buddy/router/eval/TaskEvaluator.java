@@ -75,7 +75,7 @@ public final class TaskEvaluator {
             ExampleOutcome outcome = score(example, scorer);
             correct += outcome.correct() ? 1 : 0;
             correctNorm += outcome.correctNorm() ? 1 : 0;
-            headline.append((task.headline() == Metric.ACC ? outcome.correct() : outcome.correctNorm()) ? '1' : '0');
+            headline.append(outcome.correct(task.headline()) ? '1' : '0');
             if (outcomes != null) {
                 outcomes.accept(outcome);
             }

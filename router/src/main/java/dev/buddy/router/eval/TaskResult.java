@@ -26,7 +26,7 @@ public record TaskResult(Task task, int n, int correct, int correctNorm, String 
         }
         if (!outcomes.isEmpty()) {
             long right = outcomes.chars().filter(c -> c == '1').count();
-            int headline = task.headline() == Metric.ACC ? correct : correctNorm;
+            int headline = count(task.headline(), correct, correctNorm);
             if (outcomes.length() != n || outcomes.chars().anyMatch(c -> c != '0' && c != '1') || right != headline) {
                 throw new IllegalArgumentException("outcomes of " + task.key() + " do not match " + headline
                         + " right of " + n);
@@ -37,6 +37,10 @@ public record TaskResult(Task task, int n, int correct, int correctNorm, String 
     /** Counts alone, the per-example outcomes not recorded. */
     public TaskResult(Task task, int n, int correct, int correctNorm) {
         this(task, n, correct, correctNorm, "");
+    }
+
+    private static int count(Metric metric, int correct, int correctNorm) {
+        return metric == Metric.ACC ? correct : correctNorm;
     }
 
     /** acc as a fraction in [0, 1]. */

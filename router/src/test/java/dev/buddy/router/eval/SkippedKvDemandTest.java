@@ -46,6 +46,20 @@ class SkippedKvDemandTest {
         assertEquals(2 / 12.0, usage.neededKvFraction(), 1e-12);
     }
 
+    @Test
+    void readingTheCountMidSequenceChangesNothing() {
+        BlockUsage usage = new BlockUsage(3);
+        usage.startSequence();
+        usage.record(2, new boolean[] {true, false, true});
+        usage.startBranch();
+        usage.record(1, new boolean[] {true, true, true});
+        assertEquals(2 / 9.0, usage.neededKvFraction(), 1e-12, "the branch reads the context's two block-1 slots");
+        usage.startBranch();
+        usage.record(1, new boolean[] {true, true, true});
+        assertEquals(2 / 12.0, usage.neededKvFraction(), 1e-12, "counted once, however many branches read them");
+        assertEquals(2 / 12.0, usage.neededKvFraction(), 1e-12);
+    }
+
     @Property(tries = 200)
     void countsWhatABruteForceScanOfLaterPositionsFinds(@ForAll @IntRange(min = 1, max = 6) int sequences,
             @ForAll long seed) {
