@@ -140,6 +140,13 @@ public final class ClContext implements AutoCloseable {
         if (bytes <= 0) {
             throw new IllegalArgumentException("buffer size must be positive, got " + bytes);
         }
+        String detail = "allocating " + bytes + " bytes on " + device.name() + " (largest buffer allowed: "
+                + device.maxAllocBytes() + ")";
+        if (bytes > device.maxAllocBytes()) {
+            // The spec makes clCreateBuffer fail with CL_INVALID_BUFFER_SIZE here, but NVIDIA's driver (580, H200)
+            // returns a buffer of 35 GiB + 1 byte without complaint: checking here gives every driver the same answer.
+            throw new OpenClException("clCreateBuffer", ClStatus.INVALID_BUFFER_SIZE, detail);
+        }
         MemorySegment err = smallSlot;
         MemorySegment mem;
         try {
@@ -147,8 +154,7 @@ public final class ClContext implements AutoCloseable {
         } catch (Throwable t) {
             throw ClApi.rethrow(t);
         }
-        ClApi.check("clCreateBuffer", err.get(JAVA_INT, 0), "allocating " + bytes + " bytes on " + device.name()
-                + " (largest buffer allowed: " + device.maxAllocBytes() + ")");
+        ClApi.check("clCreateBuffer", err.get(JAVA_INT, 0), detail);
         return register(new ClBuffer(this, mem, bytes));
     }
 

@@ -8,6 +8,7 @@ public final class ClStatus {
 
     public static final int SUCCESS = 0;
     public static final int PLATFORM_NOT_FOUND_KHR = -1001;
+    public static final int INVALID_BUFFER_SIZE = -61;
 
     private static final Map<Integer, String> NAMES = Map.<Integer, String>ofEntries(
             Map.entry(0, "CL_SUCCESS"),
