@@ -37,6 +37,7 @@ public final class OpenClKernels implements AutoCloseable {
     private final Map<GgmlType, ClKernel> matmul = new EnumMap<>(GgmlType.class);
     private final Map<GgmlType, ClKernel> getRows = new EnumMap<>(GgmlType.class);
     private final Map<GgmlType, ClKernel> matvecQuantised = new EnumMap<>(GgmlType.class);
+    private final Map<GgmlType, ClKernel> matmulQuantised = new EnumMap<>(GgmlType.class);
     private final ClKernel quantizeQ8;
     private final ClKernel quantizeQ8K;
     private final ClKernel roundHalf;
@@ -50,13 +51,15 @@ public final class OpenClKernels implements AutoCloseable {
     /** Bound to optional buffer arguments that a launch does not use (OpenCL 1.2 has no portable null buffer). */
     private final ClBuffer placeholder;
     private final int tile;
+    private final PrefillTile prefillTile;
     private final int reduceGroup;
     private final int attentionGroup;
     private final int elementGroup;
 
-    private OpenClKernels(ClContext context, int tile) {
+    private OpenClKernels(ClContext context, int tile, PrefillTile prefillTile) {
         this.context = context;
         this.tile = tile;
+        this.prefillTile = prefillTile;
         this.placeholder = context.allocateZeroed(16);
         // Correctly rounded division and sqrt: the input quantisers divide by amax exactly as the CPU does, and GPU
         // compilers otherwise may use approximate reciprocals. No fast-math options: attention masks with -INFINITY
@@ -65,7 +68,8 @@ public final class OpenClKernels implements AutoCloseable {
         // differently from the CPU's.
         this.program = context.build("buddy kernels", source(), "-cl-std=CL1.2"
                 + (context.device().correctlyRoundedDivideSqrt() ? " -cl-fp32-correctly-rounded-divide-sqrt" : "")
-                + " -DTS=" + tile + " -DTK=32 -DMAX_DPT=" + MAX_DIMS_PER_ITEM);
+                + " -DTS=" + tile + " -DTK=32 -DMAX_DPT=" + MAX_DIMS_PER_ITEM
+                + " -DRT=" + prefillTile.rows() + " -DTT=" + Math.max(1, prefillTile.tokens()));
         for (GgmlType t : WEIGHT_TYPES) {
             String suffix = t.name();
             matvec.put(t, program.kernel("matvec_" + suffix));
@@ -74,6 +78,7 @@ public final class OpenClKernels implements AutoCloseable {
         }
         for (GgmlType t : QUANTISED_INPUT) {
             matvecQuantised.put(t, program.kernel("matvec_q_" + t.name()));
+            matmulQuantised.put(t, program.kernel("matmul_q_" + t.name()));
         }
         quantizeQ8 = program.kernel("quantize_q8");
         quantizeQ8K = program.kernel("quantize_q8_k");
@@ -105,6 +110,9 @@ public final class OpenClKernels implements AutoCloseable {
                 Math.min(ropeKv.maxWorkGroupSize(), getRows.get(GgmlType.F32).maxWorkGroupSize()));
         elementLimit = Math.min(elementLimit, Math.min(roundHalf.maxWorkGroupSize(),
                 Math.min(quantizeQ8.maxWorkGroupSize(), quantizeQ8K.maxWorkGroupSize())));
+        for (ClKernel k : matmulQuantised.values()) {
+            elementLimit = Math.min(elementLimit, k.maxWorkGroupSize());
+        }
         this.elementGroup = floorPow2(Math.min(64, elementLimit));
         if (matmul.values().stream().anyMatch(k -> k.maxWorkGroupSize() < (long) tile * tile)) {
             throw new OpenClException("clGetKernelWorkGroupInfo", -54,
@@ -118,9 +126,14 @@ public final class OpenClKernels implements AutoCloseable {
      * @throws OpenClBuildException with the compiler log if the device's compiler rejects them
      */
     public static OpenClKernels build(ClContext context) {
+        return build(context, PrefillTile.fromSystemProperties());
+    }
+
+    /** {@link #build(ClContext)} with a chosen shape for the prompt kernels with quantised input. */
+    public static OpenClKernels build(ClContext context, PrefillTile prefillTile) {
         // 16x16 matmul tiles need 256 work-items per group; some small devices allow fewer.
         int tile = context.device().maxWorkGroupSize() >= 256 ? 16 : 8;
-        return new OpenClKernels(context, tile);
+        return new OpenClKernels(context, tile, prefillTile);
     }
 
     /** The concatenated kernel sources, in dependency order. */
@@ -260,6 +273,16 @@ public final class OpenClKernels implements AutoCloseable {
             case FLOAT -> matvec(w, in.source, in.sourceOffset, in.tokens, out, outOffset, outStride, accumulate);
             case HALF -> matvec(w, in.halves, 0, in.tokens, out, outOffset, outStride, accumulate);
             default -> {
+                if (prefillTile.covers(in.tokens)) {
+                    ClKernel k = matmulQuantised.get(w.type());
+                    k.arg(0, w.buffer()).arg(1, w.rowBytes()).arg(2, in.quants).arg(3, in.scales).arg(4, in.sums)
+                            .arg(5, in.blockSums).arg(6, out).arg(7, outOffset).arg(8, outStride).arg(9, w.rows())
+                            .arg(10, w.cols()).arg(11, in.tokens).arg(12, accumulate ? 1 : 0);
+                    long items = (w.rows() + prefillTile.rows() - 1) / prefillTile.rows();
+                    long tokenItems = (in.tokens + prefillTile.tokens() - 1) / prefillTile.tokens();
+                    context.run(k, roundUp(items, elementGroup), tokenItems, elementGroup, 1);
+                    return;
+                }
                 ClKernel k = matvecQuantised.get(w.type());
                 k.arg(0, w.buffer()).arg(1, w.rowBytes()).arg(2, in.quants).arg(3, in.scales).arg(4, in.sums)
                         .arg(5, in.blockSums).arg(6, out).arg(7, outOffset).arg(8, outStride).arg(9, w.cols())
@@ -389,7 +412,7 @@ public final class OpenClKernels implements AutoCloseable {
     /** Releases the program and its kernels (buffers made by {@link #upload} stay with the context). */
     @Override
     public void close() {
-        for (Map<GgmlType, ClKernel> m : java.util.List.of(matvec, matmul, getRows, matvecQuantised)) {
+        for (Map<GgmlType, ClKernel> m : java.util.List.of(matvec, matmul, getRows, matvecQuantised, matmulQuantised)) {
             m.values().forEach(ClKernel::close);
         }
         for (ClKernel k : new ClKernel[] {quantizeQ8, quantizeQ8K, roundHalf, rmsNorm, ropeKv, attention, attentionHalf,
@@ -413,7 +436,7 @@ public final class OpenClKernels implements AutoCloseable {
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "OpenClKernels[%s, reduce group %d, attention group %d, tile %d]",
-                context.device().name(), reduceGroup, attentionGroup, tile);
+        return String.format(Locale.ROOT, "OpenClKernels[%s, reduce group %d, attention group %d, tile %d, %s]",
+                context.device().name(), reduceGroup, attentionGroup, tile, prefillTile);
     }
 }

@@ -1,5 +1,8 @@
 package dev.buddy.opencl;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
 import dev.buddy.gguf.TestData;
 
 /**
@@ -22,6 +25,15 @@ final class Device {
     static OpenClKernels kernels() {
         requireAvailable();
         return Holder.KERNELS;
+    }
+
+    private static final Map<PrefillTile, OpenClKernels> OTHER_TILES = new ConcurrentHashMap<>();
+
+    /** The kernels built with another prefill tile, once per shape. */
+    static OpenClKernels kernels(PrefillTile tile) {
+        OpenClKernels k = kernels();
+        return tile.equals(PrefillTile.DEFAULT) ? k
+                : OTHER_TILES.computeIfAbsent(tile, t -> OpenClKernels.build(Holder.CONTEXT, t));
     }
 
     static void requireAvailable() {

@@ -92,6 +92,30 @@ class InputQuantisationProperties {
             @ForAll @IntRange(min = 1, max = 24) int rows, @ForAll @IntRange(min = 1, max = 4) int blocks,
             @ForAll @IntRange(min = 1, max = 3) int n, @ForAll boolean quantised, @ForAll boolean accumulate,
             @ForAll long seed) {
+        checkProduct(Device.kernels(), type, rows, blocks, n, quantised, accumulate, seed);
+    }
+
+    @Provide
+    Arbitrary<PrefillTile> prefillTiles() {
+        return Arbitraries.of(PrefillTile.DEFAULT, new PrefillTile(3, 5), new PrefillTile(1, 2), PrefillTile.OFF);
+    }
+
+    /** Prompts through the tiled kernel: rows and tokens that are not multiples of the tile, and batches below it. */
+    @Property(tries = 40)
+    void promptProductMatchesTheBlockReferenceForEveryTileShape(@ForAll("prefillTiles") PrefillTile tile,
+            @ForAll("quantisedFormats") GgmlType type, @ForAll @IntRange(min = 1, max = 24) int rows,
+            @ForAll @IntRange(min = 1, max = 3) int blocks, @ForAll @IntRange(min = 1, max = 20) int n,
+            @ForAll boolean accumulate, @ForAll long seed) {
+        checkProduct(Device.kernels(tile), type, rows, blocks, n, true, accumulate, seed);
+    }
+
+    @Provide
+    Arbitrary<GgmlType> quantisedFormats() {
+        return Arbitraries.of(OpenClKernels.WEIGHT_TYPES).filter(t -> InputFormat.forWeight(t).blockSize() >= 32);
+    }
+
+    private static void checkProduct(OpenClKernels k, GgmlType type, int rows, int blocks, int n, boolean quantised,
+            boolean accumulate, long seed) {
         Random rnd = new Random(seed);
         int cols = type.blockSize() == 256 ? blocks * 256 : blocks * 64;
         WeightFixture w = WeightFixture.random(type, rows, cols, rnd, quantised);
@@ -101,7 +125,6 @@ class InputQuantisationProperties {
         float[] before = WeightFixture.randomVector(n * stride, rnd);
         float[] got = new float[before.length];
         ClContext ctx = Device.context();
-        OpenClKernels k = Device.kernels();
         try (DeviceMatrix m = w.upload(k); ClBuffer xb = ctx.upload(x); ClBuffer ob = ctx.upload(before);
                 DeviceInput in = k.allocateInput(n * cols)) {
             k.prepareInput(format, xb, 0, n, cols, in);
@@ -126,6 +149,10 @@ class InputQuantisationProperties {
                 double expected = sum + (accumulate ? before[o] : 0);
                 double tol = 16 * Math.sqrt(cols) * 0x1p-24 * magnitude + (accumulate ? Math.ulp(before[o]) : 0) + 1e-30;
                 assertEquals(expected, got[o], tol, type + " token " + t + " row " + r);
+            }
+            if (t + 1 < n) { // the two gap slots between tokens' outputs stay untouched
+                assertEquals(before[t * stride + rows + 1], got[t * stride + rows + 1], "gap after token " + t);
+                assertEquals(before[t * stride + rows + 2], got[t * stride + rows + 2], "gap after token " + t);
             }
         }
         assertEquals(before[0], got[0], "element before the output was written");

@@ -211,8 +211,53 @@ __kernel void matvec_q_##FMT(__global const uchar* w, ulong rowBytes, __global c
     } \
 }
 
-MATVEC_Q(Q8_0)
-MATVEC_Q(Q4_0)
-MATVEC_Q(Q4_1)
-MATVEC_Q(Q4_K)
-MATVEC_Q(Q6_K)
+// The same product for a prompt's tokens: each work-item computes RT rows x TT tokens, walking K one unit at a time,
+// so one weight unit serves TT tokens and one input block RT rows (the cache serves the repeats), and no work-group
+// reduction is needed. matvec_q instead gives every (row, token) pair a work-group and re-reads the row per token.
+// Rows and tokens past the end are clamped to the last one and their sums dropped.
+#define MATMUL_Q(FMT) \
+__kernel void matmul_q_##FMT(__global const uchar* w, ulong rowBytes, __global const char* q, \
+        __global const float* d, __global const float* s, __global const int* bsums, __global float* out, \
+        int outOff, int outStride, int rows, int cols, int n, int accumulate) { \
+    const int r0 = get_global_id(0) * RT; \
+    const int t0 = get_global_id(1) * TT; \
+    if (r0 >= rows || t0 >= n) { \
+        return; \
+    } \
+    __global const uchar* rowp[RT]; \
+    for (int i = 0; i < RT; i++) { \
+        rowp[i] = w + (size_t) min(r0 + i, rows - 1) * rowBytes; \
+    } \
+    float acc[RT][TT]; \
+    for (int i = 0; i < RT; i++) { \
+        for (int j = 0; j < TT; j++) { \
+            acc[i][j] = 0.0f; \
+        } \
+    } \
+    const int units = UNITS_Q_##FMT(cols); \
+    for (int u = 0; u < units; u++) { \
+        for (int j = 0; j < TT; j++) { \
+            const size_t t = (size_t) min(t0 + j, n - 1); \
+            __global const char* qt = q + t * cols; \
+            __global const float* dt = d + t * (cols / DBLK_##FMT); \
+            __global const float* st = s + t * (cols / 32); \
+            __global const int* bt = bsums + t * (cols / 16); \
+            for (int i = 0; i < RT; i++) { \
+                acc[i][j] += QDOT_##FMT(rowp[i], qt, dt, st, bt, u); \
+            } \
+        } \
+    } \
+    for (int j = 0; j < TT && t0 + j < n; j++) { \
+        for (int i = 0; i < RT && r0 + i < rows; i++) { \
+            const size_t o = (size_t) outOff + (size_t) (t0 + j) * outStride + r0 + i; \
+            out[o] = accumulate ? out[o] + acc[i][j] : acc[i][j]; \
+        } \
+    } \
+}
+
+#define QUANTISED_INPUT(FMT) MATVEC_Q(FMT) MATMUL_Q(FMT)
+QUANTISED_INPUT(Q8_0)
+QUANTISED_INPUT(Q4_0)
+QUANTISED_INPUT(Q4_1)
+QUANTISED_INPUT(Q4_K)
+QUANTISED_INPUT(Q6_K)
