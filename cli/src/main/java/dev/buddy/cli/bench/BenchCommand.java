@@ -22,6 +22,7 @@ import dev.buddy.engine.model.SkippedKvPolicy;
 import dev.buddy.opencl.BackendChoice;
 import dev.buddy.opencl.ClDevice;
 import dev.buddy.opencl.OpenClBackend;
+import dev.buddy.opencl.OpenClModelOptions;
 import dev.buddy.router.BaseModelInfo;
 import dev.buddy.router.Budget;
 import dev.buddy.engine.model.LayerPlanner;
@@ -67,7 +68,7 @@ public final class BenchCommand implements Command {
                             Integer.toString(Runtime.getRuntime().availableProcessors())),
                     OptionSpec.value("-b", "--batch-size", "N|auto",
                             "most prompt tokens per forward chunk ('auto': 64-256 by the model's width, as generation"
-                                    + " chooses)", "auto"),
+                                    + " chooses; 512 on an OpenCL GPU)", "auto"),
                     OptionSpec.value(null, "--kv-type", "f16|f32", "KV cache storage", "f16"),
                     DeviceOption.spec(),
                     OptionSpec.value(null, "--router", "FILE|random",
@@ -124,7 +125,8 @@ public final class BenchCommand implements Command {
             Model model = dev.buddy.cli.run.LoraOption.apply(args, loaded, device);
             info = BenchModelInfo.of(model.gguf());
             if (autoBatch) {
-                batchSize = GenerationOptions.promptBatchFor(model.spec());
+                batchSize = device.openCl() ? OpenClModelOptions.autoPromptBatch(DeviceOption.device(device), model.spec())
+                        : GenerationOptions.promptBatchFor(model.spec());
             }
             BenchRunner runner = new BenchRunner(repetitions, 1234);
             Router router = router(args, model, io);

@@ -55,6 +55,17 @@ public final class DeviceOption {
     }
 
     /**
+     * {@code options} with an automatic prompt batch resolved for the chosen device: on an OpenCL GPU,
+     * {@link OpenClModelOptions#autoPromptBatch}'s longer chunks; otherwise unchanged.
+     */
+    public static GenerationOptions forDevice(BackendChoice choice, Model model, GenerationOptions options) {
+        if (!choice.openCl() || options.batchSize() != GenerationOptions.AUTO) {
+            return options;
+        }
+        return options.withBatchSize(OpenClModelOptions.autoPromptBatch(device(choice), model.spec()));
+    }
+
+    /**
      * The forward backend for a generator: null for the CPU (the generator builds its own), else the model uploaded
      * to the chosen OpenCL device with the generator's context, batch, skipped-KV policy and KV type. One line on
      * {@code err} says which device and how much was uploaded.

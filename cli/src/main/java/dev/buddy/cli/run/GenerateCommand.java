@@ -87,6 +87,7 @@ public final class GenerateCommand implements Command {
             if (routing != null) {
                 options = options.withLayerPlanner(routing.planner(), routing.policy());
             }
+            options = DeviceOption.forDevice(device, model, options);
             ForwardBackend backend = DeviceOption.open(device, model, options, io.err());
             try (Generator generator = backend == null ? Generator.of(model, options)
                     : Generator.of(model, options, backend)) {
