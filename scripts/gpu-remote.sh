@@ -10,10 +10,11 @@
 #    the CPU backend) on the default device, which must be a GPU, with CI=true so that no test may skip.
 # 3. Runs scripts/gpu-check.sh: greedy and routed equality with the CPU backend on the two tiny real models, then
 #    buddy bench --device opencl on a synthetic SmolLM2-135M Q4_1 (same shapes and bytes as the real file).
-# 4. Benches synthetic Llama-3.2-1B Q4_0 and Q8_0 files on the GPU, dense and routed at budget 0.5; then prompt
-#    processing by prefill tile (Q4_0: GPU_REMOTE_TILES, default "1x0 4x4 2x8 2x16 4x8 4x16"; Q8_0: 1x0 and 2x16)
-#    and batch (96, 512); then, with GPU_REMOTE_CPU=1, on the CPU with every core. `buddy synth` writes the files there
-#    in the background while steps 2-3 run.
+# 4. Benches synthetic Llama-3.2-1B Q4_0 and Q8_0 files on the GPU, dense, routed at budget 0.5 and with --profile
+#    (device time per kernel against the wall time); then prompt processing by prefill tile (Q4_0:
+#    GPU_REMOTE_TILES, default "1x0 4x4 2x8 2x16 4x8 4x16"; Q8_0: 1x0 and 2x16) and batch (96, 512); then, with
+#    GPU_REMOTE_CPU=1, on the CPU with every core. `buddy synth` writes the files there in the background while
+#    steps 2-3 run.
 # Logs and reports go to $OUT (default /tmp/gpu-out); a summary is printed last. Stops after GPU_REMOTE_TIMEOUT
 # seconds (default 420). GPU_CHECK_ALLOW_CPU=1 accepts a CPU OpenCL device, to try the script here.
 # Exit code: 0 when every step passed, 1 when one failed, 2 when setup failed.
@@ -97,6 +98,9 @@ for t in q4_0 q8_0; do
   say "Llama-3.2-1B $t (synthetic) on the GPU: dense, then routed at b=0.5"
   bench "1b-$t-gpu" -m "$f" -p 512 -n 128 -r 3 --device opencl
   bench "1b-$t-gpu-b0.5" -m "$f" -p 512 -n 128 -r 3 --device opencl --router random --budget 0.5
+  # Device time per kernel against the wall time (tables in bench-1b-$t-gpu-profile.err).
+  bench "1b-$t-gpu-profile" -m "$f" -p 512 -n 128 -r 3 --device opencl --profile
+  grep -A6 '^profile' "$out/bench-1b-$t-gpu-profile.err"
 done
 # Prompt processing by prefill tile (rows x tokens per work-item of matmul_q; 1x0 = one work-group per row and token)
 # and prompt batch (96, the CPU's automatic chunk for this shape, or 512, a GPU's: the whole prompt in one pass).

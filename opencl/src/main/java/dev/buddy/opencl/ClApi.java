@@ -56,6 +56,8 @@ final class ClApi {
     static final long MEM_READ_ONLY = 4;
     static final long MEM_COPY_HOST_PTR = 32;
     static final int TRUE = 1;
+    static final long QUEUE_PROPERTIES = 0x1093;
+    static final long QUEUE_PROFILING_ENABLE = 1L << 1;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final String[] LIBRARY_NAMES = libraryNames();
@@ -109,6 +111,8 @@ final class ClApi {
     static final MethodHandle RELEASE_PROGRAM = bind("clReleaseProgram", RELEASE);
     static final MethodHandle RELEASE_COMMAND_QUEUE = bind("clReleaseCommandQueue", RELEASE);
     static final MethodHandle RELEASE_CONTEXT = bind("clReleaseContext", RELEASE);
+    static final MethodHandle GET_EVENT_PROFILING_INFO = bind("clGetEventProfilingInfo", INFO);
+    static final MethodHandle RELEASE_EVENT = bind("clReleaseEvent", RELEASE);
 
     /** Why the library could not be used, or empty when every required function was found. */
     static Optional<String> loadFailure() {

@@ -41,13 +41,19 @@ public final class ClContext implements AutoCloseable {
     private Arena stagingArena;
     private MemorySegment staging = MemorySegment.NULL;
     private final Set<ClResource> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Device time per kernel when the queue profiles, else null. */
+    private final KernelTimer timer;
+    /** Where a launch writes its event: the timer's slot, or NULL for none. */
+    private final MemorySegment launchEvent;
     private boolean closed;
 
-    private ClContext(ClDevice device, Arena arena, MemorySegment context, MemorySegment queue) {
+    private ClContext(ClDevice device, Arena arena, MemorySegment context, MemorySegment queue, boolean profiling) {
         this.device = device;
         this.arena = arena;
         this.context = context;
         this.queue = queue;
+        this.timer = profiling ? new KernelTimer(arena) : null;
+        this.launchEvent = profiling ? timer.eventSlot() : MemorySegment.NULL;
         this.scratch = arena.allocate(SCRATCH_BYTES, 16);
         this.argSlot = scratch.asSlice(SCRATCH_ARG, 8);
         this.smallSlot = scratch.asSlice(SCRATCH_SMALL, 4);
@@ -57,6 +63,14 @@ public final class ClContext implements AutoCloseable {
 
     /** Creates a context and an in-order queue on {@code device}. */
     public static ClContext create(ClDevice device) {
+        return create(device, false);
+    }
+
+    /**
+     * Creates a context and an in-order queue on {@code device}; with {@code profiling}, the queue times every kernel
+     * launch ({@link #kernelProfile()}), at the cost of an event per launch.
+     */
+    public static ClContext create(ClDevice device, boolean profiling) {
         OpenCl.require();
         Arena arena = Arena.ofShared();
         MemorySegment context = MemorySegment.NULL;
@@ -74,14 +88,22 @@ public final class ClContext implements AutoCloseable {
             MemorySegment queue;
             // clCreateCommandQueue is deprecated from OpenCL 2.0 on; a 1.x platform has only the old entry point.
             if (device.platformMajorVersion() >= 2 && ClApi.CREATE_COMMAND_QUEUE_WITH_PROPERTIES != null) {
+                MemorySegment queueProps = MemorySegment.NULL;
+                if (profiling) {
+                    queueProps = arena.allocate(JAVA_LONG, 3);
+                    queueProps.setAtIndex(JAVA_LONG, 0, ClApi.QUEUE_PROPERTIES);
+                    queueProps.setAtIndex(JAVA_LONG, 1, ClApi.QUEUE_PROFILING_ENABLE);
+                    queueProps.setAtIndex(JAVA_LONG, 2, 0L);
+                }
                 queue = (MemorySegment) ClApi.CREATE_COMMAND_QUEUE_WITH_PROPERTIES.invokeExact(context,
-                        device.handle(), MemorySegment.NULL, err);
+                        device.handle(), queueProps, err);
                 ClApi.check("clCreateCommandQueueWithProperties", err.get(JAVA_INT, 0), "on " + device);
             } else {
-                queue = (MemorySegment) ClApi.CREATE_COMMAND_QUEUE.invokeExact(context, device.handle(), 0L, err);
+                queue = (MemorySegment) ClApi.CREATE_COMMAND_QUEUE.invokeExact(context, device.handle(),
+                        profiling ? ClApi.QUEUE_PROFILING_ENABLE : 0L, err);
                 ClApi.check("clCreateCommandQueue", err.get(JAVA_INT, 0), "on " + device);
             }
-            return new ClContext(device, arena, context, queue);
+            return new ClContext(device, arena, context, queue, profiling);
         } catch (Throwable t) {
             if (!context.equals(MemorySegment.NULL)) {
                 ClApi.release(ClApi.RELEASE_CONTEXT, context);
@@ -308,6 +330,9 @@ public final class ClContext implements AutoCloseable {
             throw ClApi.rethrow(t);
         }
         ClApi.check(call, status);
+        if (timer != null) { // a blocking transfer on an in-order queue: every launch before it has completed
+            timer.drain();
+        }
     }
 
     /** Enqueues a device-side copy. */
@@ -370,13 +395,16 @@ public final class ClContext implements AutoCloseable {
             MemorySegment local = scratch.get(JAVA_LONG, SCRATCH_LOCAL) == 0 ? MemorySegment.NULL
                     : localSizes[dims - 1];
             status = (int) ClApi.ENQUEUE_ND_RANGE_KERNEL.invokeExact(queue, kernel.handle(), dims, MemorySegment.NULL,
-                    globalSizes[dims - 1], local, 0, MemorySegment.NULL, MemorySegment.NULL);
+                    globalSizes[dims - 1], local, 0, MemorySegment.NULL, launchEvent);
         } catch (Throwable t) {
             throw ClApi.rethrow(t);
         }
         if (status != ClStatus.SUCCESS) {
             throw new OpenClException("clEnqueueNDRangeKernel", status, "for kernel " + kernel.name() + " (global "
                     + scratch.get(JAVA_LONG, SCRATCH_GLOBAL) + ", local " + scratch.get(JAVA_LONG, SCRATCH_LOCAL) + ")");
+        }
+        if (timer != null) {
+            timer.launched(kernel.name());
         }
     }
 
@@ -390,6 +418,38 @@ public final class ClContext implements AutoCloseable {
             throw ClApi.rethrow(t);
         }
         ClApi.check("clFinish", status);
+        if (timer != null) {
+            timer.drain();
+        }
+    }
+
+    /** Whether this context's queue times kernel launches ({@link #create(ClDevice, boolean)}). */
+    public boolean profiling() {
+        return timer != null;
+    }
+
+    /**
+     * Device time per kernel since the context was made or {@link #resetKernelProfile()} last ran; waits for the
+     * queue first.
+     *
+     * @throws IllegalStateException when the context was created without profiling
+     */
+    public KernelProfile kernelProfile() {
+        requireProfiling();
+        finish();
+        return timer.snapshot();
+    }
+
+    /** Starts the kernel profile afresh; launches still in flight count towards the new one. */
+    public void resetKernelProfile() {
+        requireProfiling();
+        timer.reset();
+    }
+
+    private void requireProfiling() {
+        if (timer == null) {
+            throw new IllegalStateException("this OpenCL context was created without profiling");
+        }
     }
 
     /** Number of buffers, programs and kernels made here and not yet closed. */
@@ -431,6 +491,9 @@ public final class ClContext implements AutoCloseable {
             finish();
         } catch (OpenClException e) {
             first = e;
+        }
+        if (timer != null) { // events of launches the failed finish did not drain
+            timer.discard();
         }
         closed = true;
         List<ClResource> order = new ArrayList<>(live);

@@ -37,7 +37,16 @@ public final class OpenClBackend implements ForwardBackend {
      * @throws OpenClException when the device runs out of memory or fails otherwise
      */
     public static OpenClBackend open(ClDevice device, GgufFile gguf, ModelSpec spec, OpenClModelOptions options) {
-        ClContext context = ClContext.create(device);
+        return open(device, gguf, spec, options, false);
+    }
+
+    /**
+     * {@link #open(ClDevice, GgufFile, ModelSpec, OpenClModelOptions)}, with {@code profiling} timing every kernel
+     * launch on the device ({@link #kernelProfile()}).
+     */
+    public static OpenClBackend open(ClDevice device, GgufFile gguf, ModelSpec spec, OpenClModelOptions options,
+            boolean profiling) {
+        ClContext context = ClContext.create(device, profiling);
         OpenClKernels kernels = null;
         try {
             kernels = OpenClKernels.build(context);
@@ -56,6 +65,20 @@ public final class OpenClBackend implements ForwardBackend {
 
     public ClDevice device() {
         return context.device();
+    }
+
+    /**
+     * Device time per kernel since the upload or the last {@link #resetKernelProfile()}.
+     *
+     * @throws IllegalStateException unless the backend was opened with profiling
+     */
+    public KernelProfile kernelProfile() {
+        return context.kernelProfile();
+    }
+
+    /** Starts {@link #kernelProfile()} afresh. */
+    public void resetKernelProfile() {
+        context.resetKernelProfile();
     }
 
     public OpenClTransformer model() {

@@ -57,7 +57,10 @@ public final class BenchCommand implements Command {
             With --router and --budget the forward passes are routed (the prompt as one route, each
             generated token rerouted); stderr then tells the blocks run per token and the router's share of the
             time. --cpu-time (one thread only) adds tokens per second of the thread's CPU time to stderr, which a
-            machine shared with other jobs disturbs far less than wall time.""",
+            machine shared with other jobs disturbs far less than wall time. --profile (with --device opencl)
+            times every kernel launch on the device during the timed runs and prints, per test, each kernel's
+            launches and device time, and how much of the wall time the device was busy: the rest is launch
+            overhead and host work.""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the GGUF model", null),
                     dev.buddy.cli.run.LoraOption.spec(),
@@ -79,6 +82,7 @@ public final class BenchCommand implements Command {
                     OptionSpec.value(null, "--kv-policy", "zeros|mask|compute-kv",
                             "what blocks the router skips leave in the KV cache", "zeros"),
                     OptionSpec.flag(null, "--cpu-time", "also report t/s of the thread's CPU time (with -t 1)"),
+                    OptionSpec.flag(null, "--profile", "time each OpenCL kernel on the device (with --device opencl)"),
                     OptionSpec.value("-o", "--output", "md|csv|json", "output format", "md")),
             List.of("buddy bench -m model.gguf", "buddy bench -m model.gguf -p 512 -n 128 -r 5 -t 1,2 -o json",
                     "buddy bench -m model.gguf --router random --budget 0.5 --kv-policy mask",
@@ -114,6 +118,11 @@ public final class BenchCommand implements Command {
         float budget = args.has("--budget") ? args.fraction("--budget") : 1f;
         SkippedKvPolicy policy = dev.buddy.cli.run.RoutingOptions.policy(args.string("--kv-policy"));
         boolean cpuTime = args.flag("--cpu-time");
+        boolean profile = args.flag("--profile");
+        if (profile && !device.openCl()) {
+            throw new UsageException("--profile times OpenCL kernels: use it with --device opencl (see 'buddy bench"
+                    + " --help')");
+        }
         int context = Math.max(1, prompts.stream().mapToInt(Integer::intValue).max().orElse(0))
                 + generations.stream().mapToInt(Integer::intValue).max().orElse(0);
 
@@ -139,7 +148,7 @@ public final class BenchCommand implements Command {
                 BuddyPlanner planner = router == null ? null : BuddyPlanner.open(router,
                         Budget.fraction(budget), Reroute.everyStep());
                 try (BenchWorkload workload = device.openCl()
-                        ? openClWorkload(device, model, context, batchSize, kvType, policy, planner, io)
+                        ? openClWorkload(device, model, context, batchSize, kvType, policy, planner, profile, io)
                         : new TransformerWorkload(model, t, context, batchSize, kvType, planner, policy)) {
                     for (int p : prompts) {
                         if (p > 0) {
@@ -164,10 +173,10 @@ public final class BenchCommand implements Command {
 
     /** The model uploaded to the chosen device; one line on stderr says where and how much. */
     private static BenchWorkload openClWorkload(BackendChoice device, Model model, int context, int batchSize,
-            KvCacheType kvType, SkippedKvPolicy policy, LayerPlanner planner, Io io) {
-        OpenClBackend backend = DeviceOption.openCl(device, model, context, batchSize, policy, kvType);
+            KvCacheType kvType, SkippedKvPolicy policy, LayerPlanner planner, boolean profile, Io io) {
+        OpenClBackend backend = DeviceOption.openCl(device, model, context, batchSize, policy, kvType, profile);
         io.err().println(backend.describe());
-        return new OpenClWorkload(backend, startToken(model), planner);
+        return new OpenClWorkload(backend, startToken(model), planner, profile);
     }
 
     private static int startToken(Model model) {
@@ -191,6 +200,10 @@ public final class BenchCommand implements Command {
         long tokensBefore = planner == null ? 0 : planner.stats().tokens();
         BenchMeasurement measured = runner.measure(workload, test);
         results.add(measured);
+        if (workload instanceof OpenClWorkload gpu && gpu.profiling()) {
+            io.err().print(KernelProfileReport.render(test.name(), gpu.kernelProfile(),
+                    java.util.Arrays.stream(measured.samplesNs()).sum()));
+        }
         long[] cpuWall = cpu == null ? new long[2] : cpu.cpuAndWallNanosSinceMark();
         if (cpuTime && test.threads() == 1 && cpuWall[0] > 0) {
             double tokens = (double) test.tokens() * measured.samplesNs().length; // the timed runs

@@ -1,6 +1,7 @@
 package dev.buddy.cli.bench;
 
 import dev.buddy.engine.model.LayerPlanner;
+import dev.buddy.opencl.KernelProfile;
 import dev.buddy.opencl.OpenClBackend;
 
 /**
@@ -11,17 +12,36 @@ final class OpenClWorkload implements BenchWorkload {
     private final OpenClBackend backend;
     private final int startToken;
     private final LayerPlanner planner;
+    private final boolean profiling;
     private final int[] single = new int[1];
 
     /**
      * @param backend    the model on its device, owned by this workload from now on
      * @param startToken BOS, or 0 when the model has none
      * @param planner    the layer planner (null runs every block)
+     * @param profiling  whether the backend was opened with kernel profiling, to be reported per test
      */
-    OpenClWorkload(OpenClBackend backend, int startToken, LayerPlanner planner) {
+    OpenClWorkload(OpenClBackend backend, int startToken, LayerPlanner planner, boolean profiling) {
         this.backend = backend;
         this.startToken = startToken;
         this.planner = planner;
+        this.profiling = profiling;
+    }
+
+    boolean profiling() {
+        return profiling;
+    }
+
+    /** Device time per kernel over the timed runs of the test just measured. */
+    KernelProfile kernelProfile() {
+        return backend.kernelProfile();
+    }
+
+    @Override
+    public void timedRunsStart() {
+        if (profiling) {
+            backend.resetKernelProfile();
+        }
     }
 
     @Override

@@ -84,11 +84,17 @@ public final class DeviceOption {
     /** The model on the chosen OpenCL device with a KV cache of {@code context} positions. */
     public static OpenClBackend openCl(BackendChoice choice, Model model, int context, int batchSize,
             SkippedKvPolicy policy, KvCacheType kvType) {
+        return openCl(choice, model, context, batchSize, policy, kvType, false);
+    }
+
+    /** {@link #openCl(BackendChoice, Model, int, int, SkippedKvPolicy, KvCacheType)}, timing kernels when asked. */
+    public static OpenClBackend openCl(BackendChoice choice, Model model, int context, int batchSize,
+            SkippedKvPolicy policy, KvCacheType kvType, boolean profiling) {
         ClDevice device = device(choice);
         OpenClModelOptions options = OpenClModelOptions.defaults(context)
                 .withMaxBatch(Math.max(1, Math.min(batchSize, context)))
                 .withSkippedKvPolicy(policy)
                 .withKvType(kvType);
-        return OpenClBackend.open(device, model.gguf(), model.spec(), options);
+        return OpenClBackend.open(device, model.gguf(), model.spec(), options, profiling);
     }
 }

@@ -55,6 +55,39 @@ class DeviceOptionTest {
         assertEquals(summary(cpu.err()), summary(device.err()));
     }
 
+    /**
+     * --profile counts what the timed runs launched: one embedding lookup per pass (a prompt is one pass, a generated
+     * token another), and the device can be busy for no longer than the wall time of the same runs.
+     */
+    @Test
+    void profiledBenchCountsEveryLaunchOfTheTimedRuns() {
+        Path model = TestData.require("models/stories260K.gguf");
+        requireOpenCl();
+        CliRun r = CliRun.run("bench", "-m", model.toString(), "-p", "16", "-n", "6", "-r", "3", "--device", "opencl",
+                "--profile");
+        assertEquals(0, r.exit(), r.err());
+        List<String> headers = r.err().lines().filter(l -> l.startsWith("profile ")).toList();
+        assertEquals(2, headers.size(), r.err());
+        assertTrue(headers.get(0).startsWith("profile pp16: device busy "), headers.get(0));
+        assertTrue(headers.get(1).startsWith("profile tg6: device busy "), headers.get(1));
+        for (String h : headers) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("busy ([0-9.]+) ms of ([0-9.]+) ms wall")
+                    .matcher(h);
+            assertTrue(m.find(), h);
+            assertTrue(Double.parseDouble(m.group(1)) <= Double.parseDouble(m.group(2)), h);
+        }
+        List<Long> lookups = r.err().lines().map(String::strip).filter(l -> l.startsWith("get_rows_"))
+                .map(l -> Long.parseLong(l.split("\\s+")[1].replace(",", ""))).toList();
+        assertEquals(List.of(3L, 3L * 6), lookups, r.err());
+    }
+
+    @Test
+    void profilingTheCpuBackendIsAUsageError() {
+        Path model = TestData.require("models/stories260K.gguf");
+        CliRun.run("bench", "-m", model.toString(), "-p", "8", "-n", "0", "--profile")
+                .assertUserError("--profile times OpenCL kernels", "--device opencl");
+    }
+
     @Test
     void anUnknownDeviceIsAUsageError() {
         Path model = TestData.require("models/stories260K.gguf");
