@@ -52,14 +52,17 @@ public final class OpenClKernels implements AutoCloseable {
     private final ClBuffer placeholder;
     private final int tile;
     private final PrefillTile prefillTile;
+    /** Rows per work-group of matvec_q (the DR the program was built with); the reduce group must hold as many. */
+    private final int decodeRows;
     private final int reduceGroup;
     private final int attentionGroup;
     private final int elementGroup;
 
-    private OpenClKernels(ClContext context, int tile, PrefillTile prefillTile) {
+    private OpenClKernels(ClContext context, int tile, PrefillTile prefillTile, DecodeRows decode) {
         this.context = context;
         this.tile = tile;
         this.prefillTile = prefillTile;
+        this.decodeRows = decode.perGroup();
         this.placeholder = context.allocateZeroed(16);
         // Correctly rounded division and sqrt: the input quantisers divide by amax exactly as the CPU does, and GPU
         // compilers otherwise may use approximate reciprocals. No fast-math options: attention masks with -INFINITY
@@ -69,7 +72,8 @@ public final class OpenClKernels implements AutoCloseable {
         this.program = context.build("buddy kernels", source(), "-cl-std=CL1.2"
                 + (context.device().correctlyRoundedDivideSqrt() ? " -cl-fp32-correctly-rounded-divide-sqrt" : "")
                 + " -DTS=" + tile + " -DTK=32 -DMAX_DPT=" + MAX_DIMS_PER_ITEM
-                + " -DRT=" + prefillTile.rows() + " -DTT=" + Math.max(1, prefillTile.tokens()));
+                + " -DRT=" + prefillTile.rows() + " -DTT=" + Math.max(1, prefillTile.tokens())
+                + " -DDR=" + decodeRows);
         for (GgmlType t : WEIGHT_TYPES) {
             String suffix = t.name();
             matvec.put(t, program.kernel("matvec_" + suffix));
@@ -102,6 +106,10 @@ public final class OpenClKernels implements AutoCloseable {
         limit = Math.min(limit, rmsNorm.maxWorkGroupSize());
         limit = Math.min(limit, argmax.maxWorkGroupSize());
         this.reduceGroup = floorPow2(Math.min(preferred, limit));
+        if (reduceGroup < decodeRows) {
+            throw new OpenClException("clGetKernelWorkGroupInfo", -54, "matvec_q needs " + decodeRows
+                    + " work-items per group for " + decodeRows + " rows on " + context.device().name());
+        }
         this.attentionGroup = floorPow2(Math.min(context.device().isGpu() ? 128 : 64,
                 Math.min(attention.maxWorkGroupSize(), attentionHalf.maxWorkGroupSize())));
         // Fixed group shapes: PoCL compiles a work-group function per distinct local size, so letting the driver pick
@@ -126,14 +134,14 @@ public final class OpenClKernels implements AutoCloseable {
      * @throws OpenClBuildException with the compiler log if the device's compiler rejects them
      */
     public static OpenClKernels build(ClContext context) {
-        return build(context, PrefillTile.fromSystemProperties());
+        return build(context, PrefillTile.fromSystemProperties(), DecodeRows.forDevice(context.device()));
     }
 
-    /** {@link #build(ClContext)} with a chosen shape for the prompt kernels with quantised input. */
-    public static OpenClKernels build(ClContext context, PrefillTile prefillTile) {
+    /** {@link #build(ClContext)} with chosen shapes for the kernels with quantised input. */
+    public static OpenClKernels build(ClContext context, PrefillTile prefillTile, DecodeRows decodeRows) {
         // 16x16 matmul tiles need 256 work-items per group; some small devices allow fewer.
         int tile = context.device().maxWorkGroupSize() >= 256 ? 16 : 8;
-        return new OpenClKernels(context, tile, prefillTile);
+        return new OpenClKernels(context, tile, prefillTile, decodeRows);
     }
 
     /** The concatenated kernel sources, in dependency order. */
@@ -285,9 +293,10 @@ public final class OpenClKernels implements AutoCloseable {
                 }
                 ClKernel k = matvecQuantised.get(w.type());
                 k.arg(0, w.buffer()).arg(1, w.rowBytes()).arg(2, in.quants).arg(3, in.scales).arg(4, in.sums)
-                        .arg(5, in.blockSums).arg(6, out).arg(7, outOffset).arg(8, outStride).arg(9, w.cols())
-                        .arg(10, accumulate ? 1 : 0).argLocal(11, 4L * reduceGroup);
-                context.run(k, (long) w.rows() * reduceGroup, in.tokens, reduceGroup, 1);
+                        .arg(5, in.blockSums).arg(6, out).arg(7, outOffset).arg(8, outStride).arg(9, w.rows())
+                        .arg(10, w.cols()).arg(11, accumulate ? 1 : 0).argLocal(12, 4L * reduceGroup);
+                long groups = (w.rows() + decodeRows - 1) / decodeRows;
+                context.run(k, groups * reduceGroup, in.tokens, reduceGroup, 1);
             }
         }
     }
@@ -436,7 +445,8 @@ public final class OpenClKernels implements AutoCloseable {
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "OpenClKernels[%s, reduce group %d, attention group %d, tile %d, %s]",
-                context.device().name(), reduceGroup, attentionGroup, tile, prefillTile);
+        return String.format(Locale.ROOT,
+                "OpenClKernels[%s, reduce group %d, attention group %d, tile %d, %s, decode rows %d per group]",
+                context.device().name(), reduceGroup, attentionGroup, tile, prefillTile, decodeRows);
     }
 }

@@ -27,13 +27,22 @@ final class Device {
         return Holder.KERNELS;
     }
 
-    private static final Map<PrefillTile, OpenClKernels> OTHER_TILES = new ConcurrentHashMap<>();
+    private record Shapes(PrefillTile tile, DecodeRows rows) {}
 
-    /** The kernels built with another prefill tile, once per shape. */
+    private static final Map<Shapes, OpenClKernels> OTHER_SHAPES = new ConcurrentHashMap<>();
+
+    /** The kernels built with another prefill tile (and the device's decode rows), once per shape. */
     static OpenClKernels kernels(PrefillTile tile) {
+        return kernels(tile, DecodeRows.forDevice(context().device()));
+    }
+
+    /** The kernels built with other shapes for the quantised-input products, once per pair. */
+    static OpenClKernels kernels(PrefillTile tile, DecodeRows rows) {
         OpenClKernels k = kernels();
-        return tile.equals(PrefillTile.DEFAULT) ? k
-                : OTHER_TILES.computeIfAbsent(tile, t -> OpenClKernels.build(Holder.CONTEXT, t));
+        return tile.equals(PrefillTile.fromSystemProperties()) && rows.equals(DecodeRows.forDevice(context().device()))
+                ? k
+                : OTHER_SHAPES.computeIfAbsent(new Shapes(tile, rows),
+                        s -> OpenClKernels.build(Holder.CONTEXT, s.tile(), s.rows()));
     }
 
     static void requireAvailable() {

@@ -110,6 +110,21 @@ class InputQuantisationProperties {
     }
 
     @Provide
+    Arbitrary<DecodeRows> decodeRows() {
+        return Arbitraries.of(DecodeRows.DEFAULT, new DecodeRows(2), new DecodeRows(4), DecodeRows.CPU_DEVICE,
+                new DecodeRows(64));
+    }
+
+    /** Single tokens through work-groups of one or several rows, row counts not multiples of the group's rows. */
+    @Property(tries = 30)
+    void decodeProductMatchesTheBlockReferenceForSeveralRowsPerGroup(@ForAll("decodeRows") DecodeRows perGroup,
+            @ForAll("quantisedFormats") GgmlType type, @ForAll @IntRange(min = 1, max = 40) int rows,
+            @ForAll @IntRange(min = 1, max = 3) int blocks, @ForAll @IntRange(min = 1, max = 3) int n,
+            @ForAll boolean accumulate, @ForAll long seed) {
+        checkProduct(Device.kernels(PrefillTile.DEFAULT, perGroup), type, rows, blocks, n, true, accumulate, seed);
+    }
+
+    @Provide
     Arbitrary<GgmlType> quantisedFormats() {
         return Arbitraries.of(OpenClKernels.WEIGHT_TYPES).filter(t -> InputFormat.forWeight(t).blockSize() >= 32);
     }

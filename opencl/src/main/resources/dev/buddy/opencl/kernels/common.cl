@@ -17,6 +17,24 @@ inline float wg_sum(float v, __local float* red) {
     return r;
 }
 
+// Sum of v over the work-item's slice of `lanes` consecutive work-items (a power of two dividing the group size);
+// every work-item gets its slice's sum. Every work-item of the group must call it (it has barriers).
+inline float slice_sum(float v, __local float* red, int lanes) {
+    const int lid = get_local_id(0);
+    const int lane = lid & (lanes - 1);
+    red[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = lanes >> 1; s > 0; s >>= 1) {
+        if (lane < s) {
+            red[lid] += red[lid + s];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float r = red[lid - lane];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
 inline float wg_max(float v, __local float* red) {
     const int lid = get_local_id(0);
     red[lid] = v;

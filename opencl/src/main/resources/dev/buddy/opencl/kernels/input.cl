@@ -188,24 +188,31 @@ inline float QDOT_Q6_K(__global const uchar* row, __global const char* q, __glob
 #define DBLK_Q6_K 256
 
 // Matrix-vector product with quantised input, for n tokens (group id 1): out[outOff + t*outStride + row] (+)= ...
+// A work-group takes DR rows (host: -DDR, a power of two): each row gets get_local_size(0)/DR work-items striding its
+// units, then a tree reduction inside that slice of the group's local memory. DR = 1 gives the whole group to a row.
 #define MATVEC_Q(FMT) \
 __kernel void matvec_q_##FMT(__global const uchar* w, ulong rowBytes, __global const char* q, \
         __global const float* d, __global const float* s, __global const int* bsums, __global float* out, \
-        int outOff, int outStride, int cols, int accumulate, __local float* red) { \
-    const int row = get_group_id(0); \
+        int outOff, int outStride, int rows, int cols, int accumulate, __local float* red) { \
+    const int lanes = get_local_size(0) / DR; \
+    const int slot = get_local_id(0) / lanes; \
+    const int lane = get_local_id(0) - slot * lanes; \
+    const int row = get_group_id(0) * DR + slot; \
     const int t = get_group_id(1); \
-    __global const uchar* rowp = w + (size_t) row * rowBytes; \
-    __global const char* qt = q + (size_t) t * cols; \
-    __global const float* dt = d + (size_t) t * (cols / DBLK_##FMT); \
-    __global const float* st = s + (size_t) t * (cols / 32); \
-    __global const int* bt = bsums + (size_t) t * (cols / 16); \
     float acc = 0.0f; \
-    const int units = UNITS_Q_##FMT(cols); \
-    for (int u = get_local_id(0); u < units; u += get_local_size(0)) { \
-        acc += QDOT_##FMT(rowp, qt, dt, st, bt, u); \
+    if (row < rows) { \
+        __global const uchar* rowp = w + (size_t) row * rowBytes; \
+        __global const char* qt = q + (size_t) t * cols; \
+        __global const float* dt = d + (size_t) t * (cols / DBLK_##FMT); \
+        __global const float* st = s + (size_t) t * (cols / 32); \
+        __global const int* bt = bsums + (size_t) t * (cols / 16); \
+        const int units = UNITS_Q_##FMT(cols); \
+        for (int u = lane; u < units; u += lanes) { \
+            acc += QDOT_##FMT(rowp, qt, dt, st, bt, u); \
+        } \
     } \
-    const float sum = wg_sum(acc, red); \
-    if (get_local_id(0) == 0) { \
+    const float sum = slice_sum(acc, red, lanes); \
+    if (lane == 0 && row < rows) { \
         const size_t o = (size_t) outOff + (size_t) t * outStride + row; \
         out[o] = accumulate ? out[o] + sum : sum; \
     } \
