@@ -12,8 +12,9 @@
 #    buddy bench --device opencl on a synthetic SmolLM2-135M Q4_1 (same shapes and bytes as the real file).
 # 4. Benches synthetic Llama-3.2-1B Q4_0 and Q8_0 files on the GPU, dense, routed at budget 0.5 and with --profile
 #    (device time per kernel against the wall time); then prompt processing by prefill tile (Q4_0:
-#    GPU_REMOTE_TILES, default "1x0 4x4 2x8 2x16 4x8 4x16"; Q8_0: 1x0 and 2x16) and batch (96, 512); then, with
-#    GPU_REMOTE_CPU=1, on the CPU with every core. `buddy synth` writes the files there in the background while
+#    GPU_REMOTE_TILES, default "1x0 4x4 2x8 2x16 4x8 4x16"; Q8_0: 1x0 and 2x16) and batch (96, 512); decoding by
+#    rows per work-group (GPU_REMOTE_DECODE_ROWS, default "1 2 4 8 16"); then, with GPU_REMOTE_CPU=1, on the CPU
+#    with every core. `buddy synth` writes the files there in the background while
 #    steps 2-3 run.
 # Logs and reports go to $OUT (default /tmp/gpu-out); a summary is printed last. Stops after GPU_REMOTE_TIMEOUT
 # seconds (default 420). GPU_CHECK_ALLOW_CPU=1 accepts a CPU OpenCL device, to try the script here.
@@ -117,6 +118,15 @@ for t in q4_0 q8_0; do
     done
   done
 done
+# Decoding by rows per matvec_q work-group (DecodeRows: 1 is the GPU default, CPU devices take 16).
+f=/tmp/synth/llama-3.2-1b-q4_0.gguf
+if [[ -f $f ]]; then
+  say "Llama-3.2-1B q4_0 (synthetic) on the GPU: tg128 by decode rows per work-group"
+  for rows in ${GPU_REMOTE_DECODE_ROWS:-1 2 4 8 16}; do
+    BUDDY_JAVA_OPTS="-Dbuddy.opencl.decode.rows=$rows" bench "1b-q4_0-tg-rows$rows" -m "$f" -p 0 -n 128 -r 3 \
+      --device opencl
+  done
+fi
 if [[ ${GPU_REMOTE_CPU:-0} == 1 ]]; then
   for t in q4_0 q8_0; do
     f=/tmp/synth/llama-3.2-1b-$t.gguf
