@@ -11,10 +11,10 @@
 # 3. Runs scripts/gpu-check.sh: greedy and routed equality with the CPU backend on the two tiny real models, then
 #    buddy bench --device opencl on a synthetic SmolLM2-135M Q4_1 (same shapes and bytes as the real file).
 # 4. Benches synthetic Llama-3.2-1B Q4_0 and Q8_0 files on the GPU, dense, routed at budget 0.5 and with --profile
-#    (device time per kernel against the wall time); then prompt processing by prefill tile (Q4_0:
-#    GPU_REMOTE_TILES, default "1x0 4x4 2x8 2x16 4x8 4x16"; Q8_0: 1x0 and 2x16) and batch (96, 512); decoding by
-#    rows per work-group (GPU_REMOTE_DECODE_ROWS, default "1 2 4 8 16"); then, with GPU_REMOTE_CPU=1, on the CPU
-#    with every core. `buddy synth` writes the files there in the background while
+#    (device time per kernel against the wall time); then decoding by rows per work-group (GPU_REMOTE_DECODE_ROWS,
+#    default "1 2 4 8 16"); then prompt processing by prefill tile (Q4_0: GPU_REMOTE_TILES, default
+#    "1x0 2x16 4x16"; Q8_0: 1x0 and 2x16) and batch (96, 512); then, with GPU_REMOTE_CPU=1, on the CPU with every
+#    core. `buddy synth` writes the files there in the background while
 #    steps 2-3 run.
 # Logs and reports go to $OUT (default /tmp/gpu-out); a summary is printed last. Stops after GPU_REMOTE_TIMEOUT
 # seconds (default 420). GPU_CHECK_ALLOW_CPU=1 accepts a CPU OpenCL device, to try the script here.
@@ -103,21 +103,6 @@ for t in q4_0 q8_0; do
   bench "1b-$t-gpu-profile" -m "$f" -p 512 -n 128 -r 3 --device opencl --profile
   grep -A6 '^profile' "$out/bench-1b-$t-gpu-profile.err"
 done
-# Prompt processing by prefill tile (rows x tokens per work-item of matmul_q; 1x0 = one work-group per row and token)
-# and prompt batch (96, the CPU's automatic chunk for this shape, or 512, a GPU's: the whole prompt in one pass).
-for t in q4_0 q8_0; do
-  f=/tmp/synth/llama-3.2-1b-$t.gguf
-  [[ -f $f ]] || continue
-  say "Llama-3.2-1B $t (synthetic) on the GPU: pp512 by prefill tile and batch"
-  tiles=${GPU_REMOTE_TILES:-1x0 4x4 2x8 2x16 4x8 4x16}
-  [[ $t == q4_0 ]] || tiles="1x0 2x16"
-  for tile in $tiles; do
-    for batch in 96 512; do
-      BUDDY_JAVA_OPTS="-Dbuddy.opencl.prefill.rows=${tile%x*} -Dbuddy.opencl.prefill.tokens=${tile#*x}" \
-        bench "1b-$t-pp-$tile-b$batch" -m "$f" -p 512 -n 0 -r 3 -b "$batch" --device opencl
-    done
-  done
-done
 # Decoding by rows per matvec_q work-group (DecodeRows: 1 is the GPU default, CPU devices take 16).
 f=/tmp/synth/llama-3.2-1b-q4_0.gguf
 if [[ -f $f ]]; then
@@ -127,6 +112,21 @@ if [[ -f $f ]]; then
       --device opencl
   done
 fi
+# Prompt processing by prefill tile (rows x tokens per work-item of matmul_q; 1x0 = one work-group per row and token)
+# and prompt batch (96, the CPU's automatic chunk for this shape, or 512, a GPU's: the whole prompt in one pass).
+for t in q4_0 q8_0; do
+  f=/tmp/synth/llama-3.2-1b-$t.gguf
+  [[ -f $f ]] || continue
+  say "Llama-3.2-1B $t (synthetic) on the GPU: pp512 by prefill tile and batch"
+  tiles=${GPU_REMOTE_TILES:-1x0 2x16 4x16}
+  [[ $t == q4_0 ]] || tiles="1x0 2x16"
+  for tile in $tiles; do
+    for batch in 96 512; do
+      BUDDY_JAVA_OPTS="-Dbuddy.opencl.prefill.rows=${tile%x*} -Dbuddy.opencl.prefill.tokens=${tile#*x}" \
+        bench "1b-$t-pp-$tile-b$batch" -m "$f" -p 512 -n 0 -r 3 -b "$batch" --device opencl
+    done
+  done
+done
 if [[ ${GPU_REMOTE_CPU:-0} == 1 ]]; then
   for t in q4_0 q8_0; do
     f=/tmp/synth/llama-3.2-1b-$t.gguf
