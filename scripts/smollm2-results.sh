@@ -358,6 +358,15 @@ for b in 0.875 0.75 0.625 0.5; do
     -t "$THREADS" -o "$OUT/paired-$b"
 done
 
+# Session 23 ("The two budgets where BUDDY trails, on 150 examples per task"): the Alpaca per-token router against
+# the two static plans that beat it at 60 examples, paired question by question on the first 150 of each task.
+for b in 0.875 0.75; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" \
+    --router "$OUT/alpaca.gguf,$OUT/plan-shortgpt.gguf,$OUT/plan-sleb256.gguf" \
+    --budgets "$b" --routing per-token --kv-policy compute-kv --tasks paper --limit 150 --ppl none --no-dense \
+    -t "$THREADS" -o "$OUT/paired150-$b"
+done
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
