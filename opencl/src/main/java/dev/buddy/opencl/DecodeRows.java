@@ -27,10 +27,10 @@ public record DecodeRows(int perGroup) {
 
     /** The count {@code buddy.opencl.decode.rows} names, else {@link #DEFAULT} on a GPU and {@link #CPU_DEVICE}. */
     static DecodeRows forDevice(ClDevice device) {
-        Integer asked = Integer.getInteger("buddy.opencl.decode.rows");
-        if (asked != null) {
-            return new DecodeRows(asked);
+        int asked = TuningException.intProperty("buddy.opencl.decode.rows", 0);
+        if (asked == 0 && System.getProperty("buddy.opencl.decode.rows") == null) {
+            return device.isGpu() ? DEFAULT : CPU_DEVICE;
         }
-        return device.isGpu() ? DEFAULT : CPU_DEVICE;
+        return TuningException.checked("-Dbuddy.opencl.decode.rows", () -> new DecodeRows(asked));
     }
 }

@@ -28,8 +28,9 @@ public record PrefillTile(int rows, int tokens) {
 
     /** The default, or the shape {@code buddy.opencl.prefill.rows} and {@code buddy.opencl.prefill.tokens} name. */
     static PrefillTile fromSystemProperties() {
-        return new PrefillTile(Integer.getInteger("buddy.opencl.prefill.rows", DEFAULT.rows),
-                Integer.getInteger("buddy.opencl.prefill.tokens", DEFAULT.tokens));
+        int rows = TuningException.intProperty("buddy.opencl.prefill.rows", DEFAULT.rows);
+        int tokens = TuningException.intProperty("buddy.opencl.prefill.tokens", DEFAULT.tokens);
+        return TuningException.checked("-Dbuddy.opencl.prefill.rows/.tokens", () -> new PrefillTile(rows, tokens));
     }
 
     /** Whether a batch of {@code n} tokens goes through the tiled kernel. */
