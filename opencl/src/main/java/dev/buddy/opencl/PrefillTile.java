@@ -8,8 +8,8 @@ package dev.buddy.opencl;
  *
  * <p>The default, 2 rows x 16 tokens, was the fastest of nine shapes on an NVIDIA H200 (Llama-3.2-1B pp512 in one
  * pass: Q4_0 2,452 t/s against 637 untiled and 1,319 at 4 x 4; Q8_0 1,829 against 571; BENCHMARKS.md, "OpenCL on
- * an NVIDIA H200"). To try another shape on new hardware: {@code BUDDY_JAVA_OPTS="-Dbuddy.opencl.prefill.rows=2 -Dbuddy.opencl.prefill.tokens=8"
- * ./buddy bench --device opencl ...}.
+ * an NVIDIA H200"). To try another shape on new hardware: {@code
+ * BUDDY_JAVA_OPTS="-Dbuddy.opencl.prefill.rows=2 -Dbuddy.opencl.prefill.tokens=8" ./buddy bench --device opencl ...}.
  *
  * @param rows   output rows per work-item, 1 to 8
  * @param tokens tokens per work-item, 1 to 16, or 0 for no tiled kernel

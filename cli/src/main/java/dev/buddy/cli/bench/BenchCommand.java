@@ -15,14 +15,12 @@ import dev.buddy.cli.OptionSpec;
 import dev.buddy.cli.ParsedArgs;
 import dev.buddy.cli.UsageException;
 import dev.buddy.cli.run.DeviceOption;
-import dev.buddy.engine.generate.GenerationOptions;
 import dev.buddy.engine.kv.KvCacheType;
 import dev.buddy.engine.model.Model;
 import dev.buddy.engine.model.SkippedKvPolicy;
 import dev.buddy.opencl.BackendChoice;
 import dev.buddy.opencl.ClDevice;
 import dev.buddy.opencl.OpenClBackend;
-import dev.buddy.opencl.OpenClModelOptions;
 import dev.buddy.router.BaseModelInfo;
 import dev.buddy.router.Budget;
 import dev.buddy.engine.model.LayerPlanner;
@@ -134,8 +132,7 @@ public final class BenchCommand implements Command {
             Model model = dev.buddy.cli.run.LoraOption.apply(args, loaded, device);
             info = BenchModelInfo.of(model.gguf());
             if (autoBatch) {
-                batchSize = device.openCl() ? OpenClModelOptions.autoPromptBatch(DeviceOption.device(device), model.spec())
-                        : GenerationOptions.promptBatchFor(model.spec());
+                batchSize = DeviceOption.autoPromptBatch(device, model);
             }
             BenchRunner runner = new BenchRunner(repetitions, 1234);
             Router router = router(args, model, io);

@@ -62,7 +62,13 @@ public final class DeviceOption {
         if (!choice.openCl() || options.batchSize() != GenerationOptions.AUTO) {
             return options;
         }
-        return options.withBatchSize(OpenClModelOptions.autoPromptBatch(device(choice), model.spec()));
+        return options.withBatchSize(autoPromptBatch(choice, model));
+    }
+
+    /** The automatic prompt chunk on the chosen device: the CPU rule, or {@link OpenClModelOptions#autoPromptBatch}. */
+    public static int autoPromptBatch(BackendChoice choice, Model model) {
+        return choice.openCl() ? OpenClModelOptions.autoPromptBatch(device(choice), model.spec())
+                : GenerationOptions.promptBatchFor(model.spec());
     }
 
     /**

@@ -1,22 +1,6 @@
 // Shared helpers. Work-group sizes are powers of two chosen by the host; reductions go through a __local array of
 // get_local_size(0) floats passed as the last kernel argument.
 
-// Sum of v over the work-group; every work-item gets the result. The trailing barrier lets the caller reuse red[].
-inline float wg_sum(float v, __local float* red) {
-    const int lid = get_local_id(0);
-    red[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = get_local_size(0) >> 1; s > 0; s >>= 1) {
-        if (lid < s) {
-            red[lid] += red[lid + s];
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const float r = red[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
-
 // Sum of v over the work-item's slice of `lanes` consecutive work-items (a power of two dividing the group size);
 // every work-item gets its slice's sum. Every work-item of the group must call it (it has barriers).
 inline float slice_sum(float v, __local float* red, int lanes) {
@@ -33,6 +17,11 @@ inline float slice_sum(float v, __local float* red, int lanes) {
     const float r = red[lid - lane];
     barrier(CLK_LOCAL_MEM_FENCE);
     return r;
+}
+
+// Sum of v over the work-group; every work-item gets the result. The trailing barrier lets the caller reuse red[].
+inline float wg_sum(float v, __local float* red) {
+    return slice_sum(v, red, get_local_size(0));
 }
 
 inline float wg_max(float v, __local float* red) {
