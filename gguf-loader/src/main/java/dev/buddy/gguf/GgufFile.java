@@ -207,8 +207,14 @@ public final class GgufFile implements AutoCloseable {
         return has(key) ? getBool(key) : defaultValue;
     }
 
+    /** A string array, decoded (new strings on every call; {@link #getStrings} is the compact form). */
     public String[] getStringArray(String key) {
-        return ((String[]) requireArray(key, GgufValueType.STRING).values()).clone();
+        return getStrings(key).toArray();
+    }
+
+    /** A string array as stored: UTF-8 bytes and offsets, shared and immutable. */
+    public GgufStrings getStrings(String key) {
+        return (GgufStrings) requireArray(key, GgufValueType.STRING).values();
     }
 
     /** f32 array. */

@@ -307,17 +307,7 @@ final class GgufParser {
                 }
                 yield a;
             }
-            case STRING -> {
-                String[] a = new String[Math.min(len, INITIAL_CAPACITY)];
-                for (int i = 0; i < len; i++) {
-                    if (i == a.length) {
-                        a = Arrays.copyOf(a, (int) Math.min(len, 2L * a.length));
-                    }
-                    final int index = i;
-                    a[i] = string(() -> "element " + index + " of '" + key.get() + "'");
-                }
-                yield a;
-            }
+            case STRING -> strings(key, len);
             case ARRAY -> {
                 GgufValue.GgufArray[] a = new GgufValue.GgufArray[Math.min(len, INITIAL_CAPACITY)];
                 for (int i = 0; i < len; i++) {
@@ -331,6 +321,39 @@ final class GgufParser {
             }
         };
         return new GgufValue.GgufArray(et, values);
+    }
+
+    /**
+     * A string array as one {@link GgufStrings}: a first pass checks every length against the bytes that remain (so a
+     * hostile length fails before anything is allocated for it), a second copies the bytes.
+     */
+    private GgufStrings strings(Label key, int len) {
+        long first = pos;
+        long total = 0;
+        for (int i = 0; i < len; i++) {
+            long at = pos;
+            final int index = i;
+            long bytes = stringLength(() -> "element " + index + " of '" + key.get() + "'");
+            total += bytes;
+            if (total > MAX_JAVA_ARRAY) {
+                throw error("'" + key.get() + "' holds more than " + MAX_JAVA_ARRAY + " bytes of text", at);
+            }
+            pos += bytes;
+        }
+        byte[] utf8 = new byte[(int) total];
+        int[] starts = new int[len + 1];
+        pos = first;
+        int filled = 0;
+        for (int i = 0; i < len; i++) {
+            int bytes = (int) file.get(U64, pos);
+            pos += 8;
+            starts[i] = filled;
+            MemorySegment.copy(file, ValueLayout.JAVA_BYTE, pos, utf8, filled, bytes);
+            pos += bytes;
+            filled += bytes;
+        }
+        starts[len] = filled;
+        return new GgufStrings(utf8, starts);
     }
 
     // ---- primitives, each bounds-checked ---------------------------------------------------------------------
@@ -435,7 +458,8 @@ final class GgufParser {
         return t;
     }
 
-    private String string(Label field) {
+    /** Reads a string's u64 length, checked against the bytes that remain, and leaves {@code pos} at its text. */
+    private long stringLength(Label field) {
         long at = pos;
         need(8, () -> "length of " + field.get());
         long len = file.get(U64, pos);
@@ -444,6 +468,12 @@ final class GgufParser {
             throw error("length of " + field.get() + " is " + Long.toUnsignedString(len) + " but only "
                     + (size - pos) + " bytes remain", at);
         }
+        return len;
+    }
+
+    private String string(Label field) {
+        long at = pos;
+        long len = stringLength(field);
         if (len > MAX_JAVA_ARRAY) {
             throw error("length of " + field.get() + " is " + len + ", longer than a Java string can be", at);
         }

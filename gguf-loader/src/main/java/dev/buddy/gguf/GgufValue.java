@@ -43,18 +43,27 @@ public record GgufValue(GgufValueType type, Object value) {
 
     /**
      * A typed array. {@code values} is a primitive array by element type: byte[] (u8/i8), short[] (u16/i16), int[]
-     * (u32/i32), long[] (u64/i64), float[], double[], boolean[], String[], or GgufArray[] for nested arrays.
+     * (u32/i32), long[] (u64/i64), float[], double[], boolean[], {@link GgufStrings}, or GgufArray[] for nested
+     * arrays. A String[] given for a string array is stored as {@link GgufStrings}.
      */
     public record GgufArray(GgufValueType elementType, Object values) {
         public GgufArray {
             Objects.requireNonNull(elementType);
-            if (!values.getClass().isArray()) {
+            if (values instanceof String[] strings) {
+                values = GgufStrings.of(strings);
+            }
+            if (!(values instanceof GgufStrings) && !values.getClass().isArray()) {
                 throw new IllegalArgumentException("not an array: " + values.getClass());
             }
         }
 
         public int length() {
-            return Array.getLength(values);
+            return values instanceof GgufStrings s ? s.size() : Array.getLength(values);
+        }
+
+        /** Element {@code i}, boxed as {@link GgufValue} scalars are ({@code String} for strings). */
+        public Object get(int i) {
+            return values instanceof GgufStrings s ? s.get(i) : Array.get(values, i);
         }
 
         String display(int maxItems) {
@@ -64,7 +73,7 @@ public record GgufValue(GgufValueType type, Object value) {
                 if (i > 0) {
                     sb.append(", ");
                 }
-                Object v = Array.get(values, i);
+                Object v = get(i);
                 sb.append(v instanceof String s ? '"' + s + '"' : v instanceof GgufArray g ? g.display(maxItems) : v);
             }
             if (n > maxItems) {

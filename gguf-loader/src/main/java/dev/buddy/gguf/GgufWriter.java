@@ -312,7 +312,16 @@ public final class GgufWriter {
                 case float[] x -> { ensure(4L * x.length); for (float f : x) buf.putFloat(f); }
                 case double[] x -> { ensure(8L * x.length); for (double d : x) buf.putDouble(d); }
                 case boolean[] x -> { ensure(x.length); for (boolean b : x) buf.put((byte) (b ? 1 : 0)); }
-                case String[] x -> { for (String s : x) string(s); }
+                case GgufStrings x -> {
+                    for (int i = 0; i < x.size(); i++) {
+                        int n = x.utf8Length(i);
+                        u64(n);
+                        ensure(n);
+                        byte[] b = new byte[n];
+                        x.copyUtf8(i, b, 0);
+                        buf.put(b);
+                    }
+                }
                 case GgufValue.GgufArray[] x -> { for (GgufValue.GgufArray n : x) array(n); }
                 default -> throw new IllegalArgumentException("unsupported array class " + vs.getClass());
             }

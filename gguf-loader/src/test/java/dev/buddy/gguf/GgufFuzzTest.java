@@ -300,7 +300,7 @@ class GgufFuzzTest {
                 default -> { }
             }
             if (v.value() instanceof GgufValue.GgufArray a && a.elementType() == GgufValueType.STRING) {
-                assertArrayEquals((String[]) a.values(), f.getStringArray(key));
+                assertArrayEquals(((GgufStrings) a.values()).toArray(), f.getStringArray(key));
             }
             for (Supplier<Object> accessor : List.<Supplier<Object>>of(
                     () -> f.getString(key), () -> f.getInt(key), () -> f.getLong(key), () -> f.getFloat(key),

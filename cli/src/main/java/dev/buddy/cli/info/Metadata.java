@@ -1,6 +1,5 @@
 package dev.buddy.cli.info;
 
-import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -62,7 +61,7 @@ final class Metadata {
             }
             List<Object> items = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                items.add(toJava(a.elementType(), Array.get(a.values(), i)));
+                items.add(toJava(a.elementType(), a.get(i)));
             }
             return Collections.unmodifiableList(items);
         }

@@ -1,6 +1,5 @@
 package dev.buddy.cli.info;
 
-import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -10,6 +9,7 @@ import java.util.Map;
 import dev.buddy.gguf.GgmlType;
 import dev.buddy.gguf.GgufFile;
 import dev.buddy.gguf.GgufValue;
+import dev.buddy.gguf.GgufValueType;
 import dev.buddy.gguf.TensorInfo;
 
 /**
@@ -123,8 +123,8 @@ public final class ModelInfo {
             return null;
         }
         GgufValue.GgufArray tokens = file.array("tokenizer.ggml.tokens");
-        return id >= 0 && id < tokens.length() && tokens.values() instanceof String[]
-                ? (String) Array.get(tokens.values(), (int) id) : null;
+        return id >= 0 && id < tokens.length() && tokens.elementType() == GgufValueType.STRING
+                ? (String) tokens.get((int) id) : null;
     }
 
     private static InfoSection tensorTypes(GgufFile file) {

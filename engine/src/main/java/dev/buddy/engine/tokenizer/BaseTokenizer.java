@@ -28,8 +28,15 @@ abstract class BaseTokenizer implements Tokenizer {
     private final TokenType[] types;
     /** Tokens matched in raw text before merging, longest text first (llama.cpp's cache_special_tokens order). */
     private final int[] specialTokens;
-    /** Each token's bytes as rendered with special tokens shown (llama.cpp's token-to-piece cache). */
-    private final byte[][] pieces;
+    /** Every token's text, for matching special tokens in raw text without a string per token. */
+    private final TokenTexts texts;
+    /**
+     * Each token's bytes as rendered with special tokens shown (llama.cpp's token-to-piece cache), back to back: token
+     * i's piece is {@code pieceBytes[pieceStarts[i], pieceStarts[i + 1])}. One array instead of one per token saves
+     * 3-4 MB on a 128k-token vocabulary.
+     */
+    private final byte[] pieceBytes;
+    private final int[] pieceStarts;
     private final int[] stopTokens;
     private final int endOfTurnId;
 
@@ -39,7 +46,9 @@ abstract class BaseTokenizer implements Tokenizer {
      */
     BaseTokenizer(Vocabulary vocabulary, Function<String, byte[]> normalSpelling) {
         this.vocabulary = vocabulary;
-        this.index = new TokenIndex(vocabulary.tokens());
+        TokenTexts texts = new TokenTexts(vocabulary.tokens());
+        this.texts = texts;
+        this.index = new TokenIndex(texts);
         int size = vocabulary.size();
 
         types = new TokenType[size];
@@ -73,21 +82,40 @@ abstract class BaseTokenizer implements Tokenizer {
                 .filter(id -> types[id] == TokenType.CONTROL || types[id] == TokenType.USER_DEFINED
                         || types[id] == TokenType.UNKNOWN)
                 .boxed()
-                .sorted(Comparator.<Integer>comparingInt(id -> -vocabulary.token(id).length())
-                        .thenComparingInt(id -> id))
+                .sorted(Comparator.<Integer>comparingInt(id -> -texts.length(id)).thenComparingInt(id -> id))
                 .mapToInt(Integer::intValue)
                 .toArray();
 
-        pieces = new byte[size][];
+        // No piece is longer than its token's UTF-8 text (byte characters spell one byte each, "▁" three bytes as
+        // one space, <0xNN> six as one), so the file's text size bounds the array and no per-token arrays are kept.
+        byte[] bytes = new byte[vocabularyUtf8Bytes(vocabulary)];
+        pieceStarts = new int[size + 1];
+        int at = 0;
         for (int id = 0; id < size; id++) {
-            pieces[id] = switch (types[id]) {
+            pieceStarts[id] = at;
+            byte[] piece = switch (types[id]) {
                 case CONTROL, UNKNOWN, USER_DEFINED ->
                         vocabulary.token(id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
                 case NORMAL -> normalSpelling.apply(vocabulary.token(id));
                 case BYTE -> new byte[] {(byte) byteTokenValue(id)};
                 case UNUSED, UNDEFINED -> EMPTY;
             };
+            if (piece.length > bytes.length - at) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, at + piece.length));
+            }
+            System.arraycopy(piece, 0, bytes, at, piece.length);
+            at += piece.length;
         }
+        pieceStarts[size] = at;
+        pieceBytes = at == bytes.length ? bytes : Arrays.copyOf(bytes, at);
+    }
+
+    private static int vocabularyUtf8Bytes(Vocabulary vocabulary) {
+        long total = 0;
+        for (int id = 0; id < vocabulary.size(); id++) {
+            total += vocabulary.tokens().utf8Length(id);
+        }
+        return (int) Math.min(total, Integer.MAX_VALUE - 8);
     }
 
     /** Merges plain text (no special tokens inside) and appends the ids. */
@@ -147,14 +175,14 @@ abstract class BaseTokenizer implements Tokenizer {
             if (!parseSpecial && types[special] != TokenType.USER_DEFINED) {
                 continue;
             }
-            String needle = vocabulary.token(special);
-            if (needle.isEmpty()) {
+            int needleLength = texts.length(special);
+            if (needleLength == 0) {
                 continue;
             }
             List<int[]> next = null;
             for (int f = 0; f < fragments.size(); f++) {
                 int[] fragment = fragments.get(f);
-                int match = fragment[0] < 0 ? indexOf(text, needle, fragment[1], fragment[2]) : -1;
+                int match = fragment[0] < 0 ? indexOf(text, special, fragment[1], fragment[2]) : -1;
                 if (match < 0) {
                     if (next != null) {
                         next.add(fragment);
@@ -171,8 +199,8 @@ abstract class BaseTokenizer implements Tokenizer {
                         next.add(new int[] {-1, position, match});
                     }
                     next.add(new int[] {special, -1, -1});
-                    position = match + needle.length();
-                    match = indexOf(text, needle, position, end);
+                    position = match + needleLength;
+                    match = indexOf(text, special, position, end);
                 }
                 if (position < end) {
                     next.add(new int[] {-1, position, end});
@@ -185,23 +213,41 @@ abstract class BaseTokenizer implements Tokenizer {
         return fragments;
     }
 
-    private static int indexOf(String text, String needle, int from, int end) {
-        int match = text.indexOf(needle, from);
-        return match >= 0 && match + needle.length() <= end ? match : -1;
+    /**
+     * The first occurrence of token {@code special}'s text in {@code text[from, end)}, or -1. Candidates come from
+     * {@link String#indexOf(int, int)} on the first character (a vector search in the JDK), so the scan costs what
+     * {@code String.indexOf(String)} did without a string per special token (a synthetic Llama-3 vocabulary has
+     * 78k reserved ones).
+     */
+    private int indexOf(String text, int special, int from, int end) {
+        int length = texts.length(special);
+        char first = texts.charAt(special, 0);
+        for (int i = text.indexOf(first, from); i >= 0 && i + length <= end; i = text.indexOf(first, i + 1)) {
+            if (texts.regionEquals(special, text, i)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
-    /** The cached piece of a token (shared, not to be modified); empty for control tokens unless renderSpecial. */
-    final byte[] piece(int token, boolean renderSpecial) {
+    /** The length of a token's cached piece; 0 for control tokens unless renderSpecial. */
+    final int pieceLength(int token, boolean renderSpecial) {
         if (!renderSpecial && types[token].isControlLike()) {
-            return EMPTY;
+            return 0;
         }
-        return pieces[token];
+        return pieceStarts[token + 1] - pieceStarts[token];
+    }
+
+    /** Byte {@code i} of a token's cached piece. */
+    final int pieceByte(int token, int i) {
+        return pieceBytes[pieceStarts[token] + i] & 0xFF;
     }
 
     @Override
     public final byte[] tokenBytes(int token, boolean renderSpecial) {
         checkToken(token);
-        return piece(token, renderSpecial).clone();
+        int start = pieceStarts[token];
+        return Arrays.copyOfRange(pieceBytes, start, start + pieceLength(token, renderSpecial));
     }
 
     /** Whether decoding at the start of a text drops the first piece's leading space (SentencePiece's prefix). */
@@ -236,9 +282,9 @@ abstract class BaseTokenizer implements Tokenizer {
     }
 
     final void checkToken(int token) {
-        if (token < 0 || token >= pieces.length) {
+        if (token < 0 || token >= types.length) {
             throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of "
-                    + pieces.length + " tokens");
+                    + types.length + " tokens");
         }
     }
 }

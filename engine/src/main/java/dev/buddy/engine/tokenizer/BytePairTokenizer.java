@@ -32,10 +32,10 @@ public final class BytePairTokenizer extends BaseTokenizer {
         // Strings that merges mention but the vocabulary lacks get ids past its end, so every symbol has an id and a
         // malformed merge list still merges exactly as llama.cpp's string-keyed table would.
         Map<String, Integer> extraSymbols = new HashMap<>();
-        String[] merges = vocabulary.merges();
-        ranks = new MergeRanks(merges.length);
-        for (int rank = 0; rank < merges.length; rank++) {
-            String merge = merges[rank];
+        dev.buddy.gguf.GgufStrings merges = vocabulary.merges();
+        ranks = new MergeRanks(merges.size());
+        for (int rank = 0; rank < merges.size(); rank++) {
+            String merge = merges.get(rank);
             // llama.cpp splits at the first space after the first character.
             int space = merge.indexOf(' ', 1);
             if (space < 0) {

@@ -51,17 +51,17 @@ public final class StreamingDecoder {
     /** Decodes one token and appends the characters it completed to {@code out}. */
     public void accept(int token, StringBuilder out) {
         tokenizer.checkToken(token);
-        byte[] piece = tokenizer.piece(token, renderSpecial);
+        int length = tokenizer.pieceLength(token, renderSpecial);
         int from = 0;
         if (firstToken) {
             firstToken = false;
             // llama.cpp's detokenize drops one leading space of the first token only (lstrip = 1).
-            if (dropLeadingSpace && piece.length > 0 && piece[0] == ' ') {
+            if (dropLeadingSpace && length > 0 && tokenizer.pieceByte(token, 0) == ' ') {
                 from = 1;
             }
         }
-        for (int i = from; i < piece.length; i++) {
-            acceptByte(piece[i] & 0xFF, out);
+        for (int i = from; i < length; i++) {
+            acceptByte(tokenizer.pieceByte(token, i), out);
         }
     }
 

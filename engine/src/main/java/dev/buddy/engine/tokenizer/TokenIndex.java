@@ -9,31 +9,42 @@ package dev.buddy.engine.tokenizer;
 final class TokenIndex {
     private static final int EMPTY = -1;
 
-    private final String[] texts;
+    private final TokenTexts texts;
     private final int[] slots;
     private final int mask;
 
     /**
      * Indexes {@code texts[id] -> id}. A text that appears twice is an error, as in llama.cpp's loader.
      */
-    TokenIndex(String[] texts) {
+    TokenIndex(TokenTexts texts) {
         this.texts = texts;
-        int capacity = Integer.highestOneBit(Math.max(4, texts.length) * 2) << 1;
+        int size = texts.size();
+        int capacity = Integer.highestOneBit(Math.max(4, size) * 2) << 1;
         this.slots = new int[capacity];
         this.mask = capacity - 1;
         java.util.Arrays.fill(slots, EMPTY);
-        for (int id = 0; id < texts.length; id++) {
-            String text = texts[id];
-            int slot = spread(text.hashCode()) & mask;
+        for (int id = 0; id < size; id++) {
+            int slot = spread(texts.hash(id)) & mask;
+            int length = texts.length(id);
             while (slots[slot] != EMPTY) {
-                if (texts[slots[slot]].equals(text)) {
-                    throw new VocabularyException("duplicate token in vocabulary: '" + text + "' has ids "
-                            + slots[slot] + " and " + id);
+                int other = slots[slot];
+                if (texts.length(other) == length && sameText(other, id)) {
+                    throw new VocabularyException("duplicate token in vocabulary: '" + texts.text(id) + "' has ids "
+                            + other + " and " + id);
                 }
                 slot = (slot + 1) & mask;
             }
             slots[slot] = id;
         }
+    }
+
+    private boolean sameText(int a, int b) {
+        for (int i = 0, n = texts.length(a); i < n; i++) {
+            if (texts.charAt(a, i) != texts.charAt(b, i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The id of a whole string, or -1. */
@@ -53,8 +64,7 @@ final class TokenIndex {
             if (id == EMPTY) {
                 return -1;
             }
-            String candidate = texts[id];
-            if (candidate.length() == length && regionEquals(candidate, text, start)) {
+            if (texts.length(id) == length && texts.regionEquals(id, text, start)) {
                 return id;
             }
         }
@@ -77,9 +87,7 @@ final class TokenIndex {
             if (id == EMPTY) {
                 return -1;
             }
-            String candidate = texts[id];
-            if (candidate.length() == length && candidate.regionMatches(0, text, 0, gap)
-                    && candidate.regionMatches(gap, text, gap + 1, length - gap)) {
+            if (texts.length(id) == length && texts.equalsWithout(id, text, gap)) {
                 return id;
             }
         }
@@ -97,29 +105,10 @@ final class TokenIndex {
             if (id == EMPTY) {
                 return -1;
             }
-            String candidate = texts[id];
-            if (candidate.length() == length && regionEquals(candidate, chars, start)) {
+            if (texts.length(id) == length && texts.regionEquals(id, chars, start)) {
                 return id;
             }
         }
-    }
-
-    private static boolean regionEquals(String candidate, CharSequence text, int start) {
-        for (int i = 0, n = candidate.length(); i < n; i++) {
-            if (candidate.charAt(i) != text.charAt(start + i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean regionEquals(String candidate, char[] chars, int start) {
-        for (int i = 0, n = candidate.length(); i < n; i++) {
-            if (candidate.charAt(i) != chars[start + i]) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static int spread(int hash) {

@@ -5,6 +5,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 import dev.buddy.gguf.GgufFile;
+import dev.buddy.gguf.GgufStrings;
 import dev.buddy.gguf.GgufValue;
 import dev.buddy.gguf.GgufValueType;
 
@@ -12,6 +13,8 @@ import dev.buddy.gguf.GgufValueType;
  * Everything a GGUF file stores about its tokenizer, with llama.cpp's defaults applied for keys the file leaves out.
  *
  * <p>Arrays are held as given (not copied: the qwen vocabulary has 151k entries) and must not be modified afterwards.
+ * Token texts and merges stay in the file's compact UTF-8 form ({@link GgufStrings}, shared with the
+ * {@link GgufFile}): as {@code String[]} they were 12 MB of heap for a 128k-token vocabulary.
  *
  * @param model          {@code tokenizer.ggml.model}: {@code "llama"} (SentencePiece) or {@code "gpt2"} (byte-level BPE)
  * @param pre            {@code tokenizer.ggml.pre}: the pre-tokenizer name, {@code "default"} when absent
@@ -32,10 +35,10 @@ import dev.buddy.gguf.GgufValueType;
 public record Vocabulary(
         String model,
         String pre,
-        String[] tokens,
+        GgufStrings tokens,
         float[] scores,
         int[] tokenTypes,
-        String[] merges,
+        GgufStrings merges,
         int bosId,
         int eosId,
         int unknownId,
@@ -94,22 +97,23 @@ public record Vocabulary(
         Objects.requireNonNull(tokenTypes, "tokenTypes");
         Objects.requireNonNull(merges, "merges");
         Objects.requireNonNull(chatTemplate, "chatTemplate");
-        if (tokens.length == 0) {
+        if (tokens.size() == 0) {
             throw new VocabularyException("vocabulary has no tokens (tokenizer.ggml.tokens is empty)");
         }
-        if (scores.length != tokens.length) {
-            throw new VocabularyException("tokenizer.ggml.scores has " + scores.length + " entries for "
-                    + tokens.length + " tokens");
+        int size = tokens.size();
+        if (scores.length != size) {
+            throw new VocabularyException("tokenizer.ggml.scores has " + scores.length + " entries for " + size
+                    + " tokens");
         }
-        if (tokenTypes.length != tokens.length) {
+        if (tokenTypes.length != size) {
             throw new VocabularyException("tokenizer.ggml.token_type has " + tokenTypes.length + " entries for "
-                    + tokens.length + " tokens");
+                    + size + " tokens");
         }
-        checkId("tokenizer.ggml.bos_token_id", bosId, tokens.length);
-        checkId("tokenizer.ggml.eos_token_id", eosId, tokens.length);
-        checkId("tokenizer.ggml.unknown_token_id", unknownId, tokens.length);
-        checkId("tokenizer.ggml.padding_token_id", paddingId, tokens.length);
-        checkId("tokenizer.ggml.eot_token_id", eotId, tokens.length);
+        checkId("tokenizer.ggml.bos_token_id", bosId, size);
+        checkId("tokenizer.ggml.eos_token_id", eosId, size);
+        checkId("tokenizer.ggml.unknown_token_id", unknownId, size);
+        checkId("tokenizer.ggml.padding_token_id", paddingId, size);
+        checkId("tokenizer.ggml.eot_token_id", eotId, size);
         if (addBos && bosId == NO_TOKEN) {
             throw new VocabularyException("tokenizer.ggml.add_bos_token is true but there is no bos_token_id");
         }
@@ -140,26 +144,27 @@ public record Vocabulary(
         if (!gguf.has(KEY_TOKENS)) {
             throw new VocabularyException(gguf.path() + " has no " + KEY_TOKENS);
         }
-        String[] tokens = gguf.getStringArray(KEY_TOKENS);
-        float[] scores = gguf.has(KEY_SCORES) ? readScores(gguf, tokens.length) : new float[tokens.length];
+        GgufStrings tokens = gguf.getStrings(KEY_TOKENS);
+        int size = tokens.size();
+        float[] scores = gguf.has(KEY_SCORES) ? readScores(gguf, size) : new float[size];
         int[] tokenTypes;
         if (gguf.has(KEY_TOKEN_TYPE)) {
-            tokenTypes = prefix(gguf.getIntArray(KEY_TOKEN_TYPE), tokens.length, KEY_TOKEN_TYPE);
+            tokenTypes = prefix(gguf.getIntArray(KEY_TOKEN_TYPE), size, KEY_TOKEN_TYPE);
         } else {
-            tokenTypes = new int[tokens.length];
+            tokenTypes = new int[size];
             Arrays.fill(tokenTypes, TokenType.NORMAL.id());
         }
-        String[] merges = gguf.has(KEY_MERGES) ? gguf.getStringArray(KEY_MERGES) : new String[0];
-        if (!sentencePiece && merges.length == 0) {
+        GgufStrings merges = gguf.has(KEY_MERGES) ? gguf.getStrings(KEY_MERGES) : GgufStrings.of();
+        if (!sentencePiece && merges.size() == 0) {
             throw new VocabularyException(gguf.path() + ": byte-level BPE vocabulary has no " + KEY_MERGES);
         }
         boolean defaultAddBos = sentencePiece || PreTokenizer.addsBosByDefault(pre);
         return new Vocabulary(model, pre, tokens, scores, tokenTypes, merges,
-                specialId(gguf, KEY_BOS_ID, sentencePiece ? 1 : NO_TOKEN, tokens.length),
-                specialId(gguf, KEY_EOS_ID, sentencePiece ? 2 : NO_TOKEN, tokens.length),
-                specialId(gguf, KEY_UNKNOWN_ID, sentencePiece ? 0 : NO_TOKEN, tokens.length),
-                specialId(gguf, KEY_PADDING_ID, NO_TOKEN, tokens.length),
-                specialId(gguf, KEY_EOT_ID, NO_TOKEN, tokens.length),
+                specialId(gguf, KEY_BOS_ID, sentencePiece ? 1 : NO_TOKEN, size),
+                specialId(gguf, KEY_EOS_ID, sentencePiece ? 2 : NO_TOKEN, size),
+                specialId(gguf, KEY_UNKNOWN_ID, sentencePiece ? 0 : NO_TOKEN, size),
+                specialId(gguf, KEY_PADDING_ID, NO_TOKEN, size),
+                specialId(gguf, KEY_EOT_ID, NO_TOKEN, size),
                 gguf.getBool(KEY_ADD_BOS, defaultAddBos),
                 gguf.getBool(KEY_ADD_EOS, false),
                 gguf.getBool(KEY_ADD_SPACE_PREFIX, sentencePiece),
@@ -211,12 +216,12 @@ public record Vocabulary(
 
     /** Number of tokens. */
     public int size() {
-        return tokens.length;
+        return tokens.size();
     }
 
-    /** The text of a token as stored (with "▁" or GPT-2 byte characters, not decoded). */
+    /** The text of a token as stored (with "▁" or GPT-2 byte characters, not decoded); a new string each call. */
     public String token(int id) {
-        return tokens[id];
+        return tokens.get(id);
     }
 
     /** The kind of a token. */
@@ -236,7 +241,7 @@ public record Vocabulary(
 
     @Override
     public String toString() {
-        return "Vocabulary[model=" + model + ", pre=" + pre + ", tokens=" + tokens.length + ", merges=" + merges.length
+        return "Vocabulary[model=" + model + ", pre=" + pre + ", tokens=" + tokens.size() + ", merges=" + merges.size()
                 + ", bos=" + bosId + ", eos=" + eosId + ", eot=" + eotId + ", addBos=" + addBos + "]";
     }
 }

@@ -13,6 +13,8 @@ import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 
+import dev.buddy.gguf.GgufStrings;
+
 /** GPT-2's byte-level BPE vocabulary against llama.cpp's test vectors and its encoding rules. */
 class BytePairTokenizerTest {
     private static final String VOCAB = "ggml-vocab-gpt-2.gguf";
@@ -124,7 +126,7 @@ class BytePairTokenizerTest {
     private static Vocabulary tinyVocabulary(String pre, String[] tokens, String... merges) {
         int[] types = new int[tokens.length];
         java.util.Arrays.fill(types, TokenType.NORMAL.id());
-        return new Vocabulary("gpt2", pre, tokens, new float[tokens.length], types, merges, -1, -1, -1, -1, -1,
-                false, false, false, Optional.empty());
+        return new Vocabulary("gpt2", pre, GgufStrings.of(tokens), new float[tokens.length], types,
+                GgufStrings.of(merges), -1, -1, -1, -1, -1, false, false, false, Optional.empty());
     }
 }

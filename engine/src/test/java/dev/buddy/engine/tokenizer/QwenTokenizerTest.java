@@ -40,7 +40,7 @@ class QwenTokenizerTest {
     }
 
     private static int id(String token) {
-        int id = Arrays.asList(tokenizer.vocabulary().tokens()).indexOf(token);
+        int id = Arrays.asList(tokenizer.vocabulary().tokens().toArray()).indexOf(token);
         assertTrue(id >= 0, token + " is in the vocabulary");
         return id;
     }

@@ -91,7 +91,7 @@ class TokenizerRoundTripProperties {
         static final int[] OF_LLAMA_SPM = new int[256];
 
         static {
-            List<String> tokens = java.util.Arrays.asList(VocabularyFiles.llamaSpm().vocabulary().tokens());
+            List<String> tokens = java.util.Arrays.asList(VocabularyFiles.llamaSpm().vocabulary().tokens().toArray());
             for (int b = 0; b < 256; b++) {
                 OF_LLAMA_SPM[b] = tokens.indexOf(String.format("<0x%02X>", b));
                 if (OF_LLAMA_SPM[b] < 0) {

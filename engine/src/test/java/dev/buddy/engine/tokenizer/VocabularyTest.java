@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.buddy.gguf.GgufFile;
+import dev.buddy.gguf.GgufStrings;
 import dev.buddy.gguf.GgufValueType;
 import dev.buddy.gguf.GgufWriter;
 
@@ -111,8 +112,8 @@ class VocabularyTest {
 
     @Test
     void duplicateTokenTextsAreRejectedWhenBuildingATokenizer() {
-        Vocabulary duplicate = new Vocabulary("llama", "default", new String[] {"<unk>", "a", "a"}, new float[3],
-                new int[] {2, 1, 1}, new String[0], Vocabulary.NO_TOKEN, Vocabulary.NO_TOKEN, 0, Vocabulary.NO_TOKEN,
+        Vocabulary duplicate = new Vocabulary("llama", "default", GgufStrings.of("<unk>", "a", "a"), new float[3],
+                new int[] {2, 1, 1}, GgufStrings.of(), Vocabulary.NO_TOKEN, Vocabulary.NO_TOKEN, 0, Vocabulary.NO_TOKEN,
                 Vocabulary.NO_TOKEN, false, false, true, Optional.empty());
         VocabularyException e = assertThrows(VocabularyException.class, () -> Tokenizer.of(duplicate));
         assertTrue(e.getMessage().contains("duplicate"), e.getMessage());
