@@ -367,6 +367,16 @@ for b in 0.875 0.75; do
     -t "$THREADS" -o "$OUT/paired150-$b"
 done
 
+# Session 24 (RESULTS.md, "Where it stands"): the other two budgets on 150 examples per task, the router against the
+# three static plans that led it somewhere at 60 examples (the swap plan is SLEB-256's at b = 0.625), in one run each.
+ln -sf "$PWD/$SWAP" "$OUT/swap.gguf"
+for b in 0.5 0.625; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" \
+    --router "$OUT/alpaca.gguf,$OUT/swap.gguf,$OUT/plan-shortgpt.gguf,$OUT/plan-sleb.gguf" \
+    --budgets "$b" --routing per-token --kv-policy compute-kv --tasks paper --limit 150 --ppl none --no-dense \
+    -t "$THREADS" -o "$OUT/paired150-$b"
+done
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
