@@ -358,21 +358,16 @@ for b in 0.875 0.75 0.625 0.5; do
     -t "$THREADS" -o "$OUT/paired-$b"
 done
 
-# Session 23 ("The two budgets where BUDDY trails, on 150 examples per task"): the Alpaca per-token router against
-# the two static plans that beat it at 60 examples, paired question by question on the first 150 of each task.
-for b in 0.875 0.75; do
-  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" \
-    --router "$OUT/alpaca.gguf,$OUT/plan-shortgpt.gguf,$OUT/plan-sleb256.gguf" \
-    --budgets "$b" --routing per-token --kv-policy compute-kv --tasks paper --limit 150 --ppl none --no-dense \
-    -t "$THREADS" -o "$OUT/paired150-$b"
-done
-
-# Session 24 (RESULTS.md, "Where it stands"): the other two budgets on 150 examples per task, the router against the
-# three static plans that led it somewhere at 60 examples (the swap plan is SLEB-256's at b = 0.625), in one run each.
-ln -sf "$PWD/$SWAP" "$OUT/swap.gguf"
-for b in 0.5 0.625; do
-  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" \
-    --router "$OUT/alpaca.gguf,$OUT/swap.gguf,$OUT/plan-shortgpt.gguf,$OUT/plan-sleb.gguf" \
+# Sessions 23 and 24 (RESULTS.md, "The two budgets where BUDDY trails" and "The other two budgets"): the Alpaca
+# per-token router against the static plans that beat it or came closest at 60 examples, paired question by question
+# on the first 150 of each task, one run per budget (the swap plan is SLEB-256's plan at b = 0.625).
+for run in 0.875:plan-shortgpt,plan-sleb256 0.75:plan-shortgpt,plan-sleb256 0.5:swap,plan-shortgpt,plan-sleb \
+    0.625:swap,plan-shortgpt,plan-sleb; do
+  b=${run%%:*}
+  routers=$OUT/alpaca.gguf
+  IFS=, read -ra plans <<< "${run#*:}"
+  for plan in "${plans[@]}"; do routers+=",$OUT/$plan.gguf"; done
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$routers" \
     --budgets "$b" --routing per-token --kv-policy compute-kv --tasks paper --limit 150 --ppl none --no-dense \
     -t "$THREADS" -o "$OUT/paired150-$b"
 done
