@@ -59,6 +59,11 @@ public final class GgufStrings {
         return new String(utf8, starts[i], starts[i + 1] - starts[i], StandardCharsets.UTF_8);
     }
 
+    /** The UTF-8 bytes of all elements together. */
+    public int utf8Bytes() {
+        return starts[starts.length - 1];
+    }
+
     /** The length of element {@code i} in UTF-8 bytes. */
     public int utf8Length(int i) {
         Objects.checkIndex(i, size());

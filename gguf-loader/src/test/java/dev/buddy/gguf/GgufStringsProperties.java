@@ -35,6 +35,7 @@ class GgufStringsProperties {
             assertArrayEquals(utf8, java.util.Arrays.copyOfRange(copy, 1, 1 + utf8.length));
         }
         assertArrayEquals(texts.toArray(String[]::new), strings.toArray());
+        assertEquals(texts.stream().mapToInt(t -> t.getBytes(StandardCharsets.UTF_8).length).sum(), strings.utf8Bytes());
     }
 
     @Property(tries = 300)

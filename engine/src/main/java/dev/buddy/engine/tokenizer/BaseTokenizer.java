@@ -88,7 +88,7 @@ abstract class BaseTokenizer implements Tokenizer {
 
         // No piece is longer than its token's UTF-8 text (byte characters spell one byte each, "▁" three bytes as
         // one space, <0xNN> six as one), so the file's text size bounds the array and no per-token arrays are kept.
-        byte[] bytes = new byte[vocabularyUtf8Bytes(vocabulary)];
+        byte[] bytes = new byte[vocabulary.tokens().utf8Bytes()];
         pieceStarts = new int[size + 1];
         int at = 0;
         for (int id = 0; id < size; id++) {
@@ -110,13 +110,6 @@ abstract class BaseTokenizer implements Tokenizer {
         pieceBytes = at == bytes.length ? bytes : Arrays.copyOf(bytes, at);
     }
 
-    private static int vocabularyUtf8Bytes(Vocabulary vocabulary) {
-        long total = 0;
-        for (int id = 0; id < vocabulary.size(); id++) {
-            total += vocabulary.tokens().utf8Length(id);
-        }
-        return (int) Math.min(total, Integer.MAX_VALUE - 8);
-    }
 
     /** Merges plain text (no special tokens inside) and appends the ids. */
     protected abstract void encodeText(String text, int start, int end, boolean afterSpecial, IntArrayList out);

@@ -4,6 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
+import dev.buddy.gguf.GgufStrings;
+
 /**
  * Byte-level BPE as llama.cpp runs it for {@code tokenizer.ggml.model = "gpt2"} vocabularies (GPT-2, Llama 3, Qwen,
  * SmolLM).
@@ -32,7 +34,7 @@ public final class BytePairTokenizer extends BaseTokenizer {
         // Strings that merges mention but the vocabulary lacks get ids past its end, so every symbol has an id and a
         // malformed merge list still merges exactly as llama.cpp's string-keyed table would.
         Map<String, Integer> extraSymbols = new HashMap<>();
-        dev.buddy.gguf.GgufStrings merges = vocabulary.merges();
+        GgufStrings merges = vocabulary.merges();
         ranks = new MergeRanks(merges.size());
         for (int rank = 0; rank < merges.size(); rank++) {
             String merge = merges.get(rank);

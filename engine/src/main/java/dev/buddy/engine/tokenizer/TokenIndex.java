@@ -25,10 +25,9 @@ final class TokenIndex {
         java.util.Arrays.fill(slots, EMPTY);
         for (int id = 0; id < size; id++) {
             int slot = spread(texts.hash(id)) & mask;
-            int length = texts.length(id);
             while (slots[slot] != EMPTY) {
                 int other = slots[slot];
-                if (texts.length(other) == length && sameText(other, id)) {
+                if (texts.sameText(other, id)) {
                     throw new VocabularyException("duplicate token in vocabulary: '" + texts.text(id) + "' has ids "
                             + other + " and " + id);
                 }
@@ -36,15 +35,6 @@ final class TokenIndex {
             }
             slots[slot] = id;
         }
-    }
-
-    private boolean sameText(int a, int b) {
-        for (int i = 0, n = texts.length(a); i < n; i++) {
-            if (texts.charAt(a, i) != texts.charAt(b, i)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The id of a whole string, or -1. */

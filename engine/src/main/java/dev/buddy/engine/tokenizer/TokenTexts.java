@@ -18,11 +18,7 @@ final class TokenTexts {
         int size = tokens.size();
         starts = new int[size + 1];
         // UTF-8 never decodes to more UTF-16 characters than it has bytes, so the byte count bounds the array.
-        long bytes = 0;
-        for (int id = 0; id < size; id++) {
-            bytes += tokens.utf8Length(id);
-        }
-        char[] decoded = new char[(int) bytes];
+        char[] decoded = new char[tokens.utf8Bytes()];
         int at = 0;
         for (int id = 0; id < size; id++) {
             String text = tokens.get(id);
@@ -70,6 +66,11 @@ final class TokenTexts {
             }
         }
         return true;
+    }
+
+    /** Whether tokens {@code a} and {@code b} have the same text. */
+    boolean sameText(int a, int b) {
+        return java.util.Arrays.equals(chars, starts[a], starts[a + 1], chars, starts[b], starts[b + 1]);
     }
 
     /** Whether token {@code id} spells {@code other[start, start + length(id))}. */
