@@ -159,7 +159,8 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
 
     /** Per-thread scratch of the row-group kernels, so that neither decode nor prefill allocates per call. */
     private static final class GroupScratch {
-        final float[] acc = new float[8 * Q4_0RowGroups.MAX_TOKENS];
+        /** Two groups' accumulators ({@link Q4_0RowGroups#dotTokens2x512}); one group uses the first half. */
+        final float[] acc = new float[2 * 8 * Q4_0RowGroups.MAX_TOKENS];
         /** Outputs of a group that overhangs the caller's row range, of which only some rows are copied out. */
         final float[] window = new float[8 * Q4_0RowGroups.MAX_TOKENS];
     }
@@ -170,7 +171,8 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
      * Matrices of 8k rows run eight rows at a time through {@link Q4_0RowGroups}, one accumulator lane per row as in
      * ggml's repacked gemv/gemm, whose per-row results are the single-row kernel's bits: single tokens (decode) with
      * {@link Q4_0RowGroups#dot8}, several tokens in tiles of up to {@link #TILE_TOKENS} tokens with
-     * {@link Q4_0RowGroups#dotTokens}, row blocks of {@link #TILE_ROW_BLOCK} rows staying in cache while the token
+     * {@link Q4_0RowGroups#dotTokens} (at 512 bits two groups per call where both lie inside the range,
+     * {@link Q4_0RowGroups#dotTokens2x512}), row blocks of {@link #TILE_ROW_BLOCK} rows staying in cache while the token
      * tiles sweep over them. Groups are the packed copy's (rows 8g..8g+7); a range that starts or ends inside one
      * (parallel chunks split rows anywhere) computes that whole group and keeps only the rows it owns, so that no
      * call needs the float-lane kernels' permuted input.
@@ -224,6 +226,12 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                 for (int g = blockStart; g < blockEnd; g++) {
                     int r = g * Q4_0RowGroups.ROWS;
                     long off = r * rowBytes;
+                    if (wideGroups && g + 1 < blockEnd && r >= rowFrom && r + 2 * Q4_0RowGroups.ROWS <= rowTo) {
+                        Q4_0RowGroups.dotTokens2x512(groups, off, blocks, n, in.nibblePairs, t * cols, in.d,
+                                in.blockSums, t * blocks, scratch.acc, out, outOffset + t * rows + r, rows);
+                        g++;
+                        continue;
+                    }
                     boolean whole = r >= rowFrom && r + Q4_0RowGroups.ROWS <= rowTo;
                     float[] dst = whole ? out : scratch.window;
                     int at = whole ? outOffset + t * rows + r : 0;

@@ -20,8 +20,9 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 
 /**
- * The multi-token Q4_0 prompt tile ({@link Q4_0RowGroups#dotTokens}), bit for bit against the scalar kernel in the
- * repacked gemm's order and against the single-token 8-row kernel ({@link Q4_0RowGroups#dot8}), on blocks that push
+ * The multi-token Q4_0 prompt tiles ({@link Q4_0RowGroups#dotTokens}, and at 512 bits {@link
+ * Q4_0RowGroups#dotTokensx512} and its two-group form {@link Q4_0RowGroups#dotTokens2x512}), bit for bit against the
+ * scalar kernel in the repacked gemm's order and against the single-token 8-row kernel ({@link Q4_0RowGroups#dot8}), on blocks that push
  * the 16-bit sums to their limits, misaligned tensors, token counts that leave tails, and row ranges split across
  * threads anywhere (so a chunk starts or ends inside a group); and the row-group copy the two read
  * ({@link Q4_0RowGroups#pack}, {@link Q4_0RowGroups#scales}) against the GGUF layout and {@link Float#float16ToFloat}.
@@ -104,21 +105,8 @@ class Q4_0PromptTileProperties {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = TestTensors.q4_0Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
             WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_0, new long[] {cols, rows}, t, VectorWidth.SCALAR);
-            // a leading token the tile skips, so token and block offsets are not zero
-            int allTokens = tokens + 1;
-            float[] x = new float[allTokens * cols];
-            for (int k = 0; k < allTokens; k++) {
-                System.arraycopy(TestTensors.q8Input(cols, Math.min(inputMode, 2), rnd), 0, x, k * cols, cols);
-            }
-            QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_0);
-            in.quantize(x, 0, allTokens, cols);
+            QuantizedInput in = promptInput(tokens, cols, inputMode, rnd);
             boolean quantiserRange = inputMode != 3;
-            if (!quantiserRange) {
-                for (int i = 0; i < allTokens * cols; i++) {
-                    in.qs[i] = (short) (rnd.nextBoolean() ? -128 : 127);
-                }
-            }
-            in.prepareBlockSums();
             long rowBytes = GgmlType.Q4_0.byteSize(cols);
             MemorySegment packed = Q4_0RowGroups.pack(t, rows, blocks);
             int firstRow = 8 * rnd.nextInt(groups);
@@ -149,6 +137,76 @@ class Q4_0PromptTileProperties {
                 }
             }
             assertTrue(Float.isNaN(tiled[0]) && Float.isNaN(tiled[1]) && Float.isNaN(tiled[2]),
+                    "wrote before the first output");
+        }
+    }
+
+    /**
+     * Q8_0 input of {@code tokens} tokens after a leading one that the tiles skip (so token and block offsets are not
+     * zero), with block sums; input mode 3 overwrites the quants with -128 and 127, which ggml's quantiser never makes.
+     */
+    private static QuantizedInput promptInput(int tokens, int cols, int inputMode, Random rnd) {
+        int allTokens = tokens + 1;
+        float[] x = new float[allTokens * cols];
+        for (int k = 0; k < allTokens; k++) {
+            System.arraycopy(TestTensors.q8Input(cols, Math.min(inputMode, 2), rnd), 0, x, k * cols, cols);
+        }
+        QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_0);
+        in.quantize(x, 0, allTokens, cols);
+        if (inputMode == 3) {
+            for (int i = 0; i < allTokens * cols; i++) {
+                in.qs[i] = (short) (rnd.nextBoolean() ? -128 : 127);
+            }
+        }
+        in.prepareBlockSums();
+        return in;
+    }
+
+    /**
+     * The two-group 512-bit tile ({@link Q4_0RowGroups#dotTokens2x512}) against the one-group tile
+     * ({@link Q4_0RowGroups#dotTokensx512}) run on each of its groups, lane for lane, including input quants of -128
+     * that push the 16-bit sums past their range (where both must still wrap alike), at any pair of neighbouring
+     * groups of a misaligned tensor, with token and block offsets that are not zero and any output stride; and it
+     * writes nothing outside its sixteen rows per token.
+     */
+    @Property(tries = 250)
+    void twoGroupTileIsTheOneGroupTileTwice(@ForAll @IntRange(min = 2, max = 5) int groups,
+            @ForAll @IntRange(min = 1, max = 20) int blocks,
+            @ForAll @IntRange(min = 1, max = Q4_0RowGroups.MAX_TOKENS) int tokens,
+            @ForAll @IntRange(min = 0, max = 3) int nibbleMode, @ForAll @IntRange(min = 0, max = 3) int inputMode,
+            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int rows = 8 * groups;
+        int cols = 32 * blocks;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = TestTensors.q4_0Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
+            QuantizedInput in = promptInput(tokens, cols, inputMode, rnd);
+            in.prepareNibblePairs();
+            long rowBytes = GgmlType.Q4_0.byteSize(cols);
+            MemorySegment packed = Q4_0RowGroups.packLanes(t, rows, blocks);
+            int firstRow = 8 * rnd.nextInt(groups - 1);
+            int outStride = 16 + rnd.nextInt(5);
+            float[] pair = new float[tokens * outStride + 3];
+            Arrays.fill(pair, Float.NaN);
+            Q4_0RowGroups.dotTokens2x512(packed, firstRow * rowBytes, blocks, tokens, in.nibblePairs, cols, in.d,
+                    in.blockSums, blocks, new float[16 * Q4_0RowGroups.MAX_TOKENS], pair, 3, outStride);
+            float[] single = new float[tokens * outStride + 3];
+            for (int h = 0; h < 2; h++) {
+                Q4_0RowGroups.dotTokensx512(packed, (firstRow + 8 * h) * rowBytes, blocks, tokens, in.nibblePairs,
+                        cols, in.d, in.blockSums, blocks, new float[8 * tokens], single, 3 + 8 * h, outStride);
+            }
+            for (int k = 0; k < tokens; k++) {
+                for (int i = 0; i < 16; i++) {
+                    int at = 3 + k * outStride + i;
+                    assertEquals(Float.floatToRawIntBits(single[at]), Float.floatToRawIntBits(pair[at]),
+                            "row " + (firstRow + i) + " token " + k + " of " + tokens + ", " + cols + " columns: one"
+                                    + " group " + single[at] + ", two groups " + pair[at]);
+                }
+                for (int i = 16; i < outStride && k + 1 < tokens; i++) {
+                    assertTrue(Float.isNaN(pair[3 + k * outStride + i]), "wrote between tokens' outputs");
+                }
+            }
+            assertTrue(Float.isNaN(pair[0]) && Float.isNaN(pair[1]) && Float.isNaN(pair[2]),
                     "wrote before the first output");
         }
     }
@@ -215,7 +273,9 @@ class Q4_0PromptTileProperties {
             rowMajor.set(ValueLayout.JAVA_BYTE, 16 + 16 * k, (byte) 9);
             lanes.set(ValueLayout.JAVA_BYTE, 16 + k, (byte) 9);
         }
-        float[][] results = new float[4][16];
+        // the same group twice, for the two-group tile
+        MemorySegment lanesTwice = MemorySegment.ofArray(new byte[2 * Q4_0RowGroups.GROUP_BLOCK]);
+        float[][] results = new float[5][32];
         int checked = 0;
         for (int h = 0; h < 1 << 16; h += 8) {
             if ((h & 0x7c00) == 0x7c00) {
@@ -229,11 +289,15 @@ class Q4_0PromptTileProperties {
             Q4_0RowGroups.dotTokens(rowMajor, 0, 1, 2, xq, 0, xd, xsum, 0, new float[16], results[1], 0, 8);
             Q4_0RowGroups.dot8x512(lanes, 0, 1, xp, xd, xsum, results[2], 0);
             Q4_0RowGroups.dotTokensx512(lanes, 0, 1, 2, xp, 0, xd, xsum, 0, new float[16], results[3], 0, 8);
+            MemorySegment.copy(lanes, 0, lanesTwice, 0, Q4_0RowGroups.GROUP_BLOCK);
+            MemorySegment.copy(lanes, 0, lanesTwice, Q4_0RowGroups.GROUP_BLOCK, Q4_0RowGroups.GROUP_BLOCK);
+            Q4_0RowGroups.dotTokens2x512(lanesTwice, 0, 1, 2, xp, 0, xd, xsum, 0,
+                    new float[16 * Q4_0RowGroups.MAX_TOKENS], results[4], 0, 16);
             for (int k = 0; k < 8; k++) {
                 // the kernels' one step, acc = fma(sum, d_w * d_x, 0), turns a -0 scale into +0 and nothing else
                 float expected = Math.fma(1f, Float.float16ToFloat((short) (h + k)), 0f);
                 float[] actual = {results[0][k], results[1][k], results[1][8 + k], results[2][k], results[3][k],
-                        results[3][8 + k]};
+                        results[3][8 + k], results[4][k], results[4][8 + k], results[4][16 + k], results[4][24 + k]};
                 for (int i = 0; i < actual.length; i++) {
                     assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual[i]),
                             String.format("half 0x%04x: %s, result %d %s", h + k, expected, i, actual[i]));
