@@ -2,7 +2,7 @@ package dev.buddy.bench;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 
 import dev.buddy.engine.reference.LlamaCppReference;
+import dev.buddy.gguf.AtomicFiles;
 
 /**
  * Buddy against llama.cpp on the same GGUF, same threads, same tests, in alternation:
@@ -182,7 +183,7 @@ public final class SideBySide {
         System.out.print(markdown);
         String output = args.value("-o", null);
         if (output != null) {
-            Files.writeString(Path.of(output), markdown, StandardCharsets.UTF_8);
+            AtomicFiles.writeString(Path.of(output), markdown);
         }
     }
 
@@ -191,11 +192,24 @@ public final class SideBySide {
                 + String.join(" ", argv);
     }
 
+    /**
+     * The CPU's model name ({@code /proc/cpuinfo}'s first "model name" line on Linux), so that a report says which
+     * CPU its ratios belong to: the same VM image has run on a Zen 4 and on an Intel Xeon, whose ratios differ.
+     */
+    static String cpuModel() {
+        try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).strip())
+                    .findFirst().orElse("unknown CPU");
+        } catch (IOException | UncheckedIOException e) {
+            return "unknown CPU";
+        }
+    }
+
     private static String environment(Config c) {
-        return String.format(Locale.ROOT, "Machine: %d logical CPUs (%s %s), Java %s; llama.cpp %s; %d pairs,"
+        return String.format(Locale.ROOT, "Machine: %s, %d logical CPUs (%s %s), Java %s; llama.cpp %s; %d pairs,"
                         + " each engine in a fresh JVM (Buddy first in odd pairs, llama.cpp first in even ones),"
                         + " untimed warm-up (llama.cpp once, Buddy until two runs agree within 10%%) and one timed run"
-                        + " per test per child.", Runtime.getRuntime().availableProcessors(),
+                        + " per test per child.", cpuModel(), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.name"), System.getProperty("os.arch"), System.getProperty("java.version"),
                 LlamaCppReference.llamaCppVersion(), c.pairs());
     }

@@ -1,5 +1,6 @@
 package dev.buddy.router.eval;
 
+import dev.buddy.gguf.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;

@@ -1,5 +1,6 @@
 package dev.buddy.router.eval;
 
+import dev.buddy.gguf.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;

@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-import dev.buddy.router.eval.AtomicFiles;
+import dev.buddy.gguf.AtomicFiles;
 
 /**
  * The budget oracle's measurements kept on disk: for each prompt (by its index in the data), the response's mean

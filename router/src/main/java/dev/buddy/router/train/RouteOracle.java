@@ -23,7 +23,7 @@ import dev.buddy.router.FeatureSource;
 import dev.buddy.router.Provenance;
 import dev.buddy.router.Router;
 import dev.buddy.router.StaticPlan;
-import dev.buddy.router.eval.AtomicFiles;
+import dev.buddy.gguf.AtomicFiles;
 import dev.buddy.router.eval.ProgressBar;
 
 /**

@@ -11,7 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
-import dev.buddy.router.eval.AtomicFiles;
+import dev.buddy.gguf.AtomicFiles;
 
 /**
  * The per-token fitting data of {@code buddy route-oracle} ({@code --token-data FILE}), so that a per-token router

@@ -4,15 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class ProgressBarTest {
 
@@ -56,29 +51,5 @@ class ProgressBarTest {
         assertEquals("59s", ProgressBar.duration(59));
         assertEquals("6m23s", ProgressBar.duration(383));
         assertEquals("2h05m", ProgressBar.duration(2 * 3600 + 5 * 60 + 9));
-    }
-
-    @Test
-    void atomicWritesReplaceWholeFilesAndLeaveNoTemporaries(@TempDir Path dir) throws IOException {
-        Path target = dir.resolve("sub").resolve("out.txt");
-        AtomicFiles.writeString(target, "first");
-        AtomicFiles.writeString(target, "second");
-        assertEquals("second", Files.readString(target));
-        try (Stream<Path> files = Files.list(target.getParent())) {
-            assertEquals(1, files.count());
-        }
-        IOException failure = new IOException("disk full");
-        try {
-            AtomicFiles.write(target, out -> {
-                out.write(1);
-                throw failure;
-            });
-        } catch (IOException e) {
-            assertEquals(failure, e);
-        }
-        assertEquals("second", Files.readString(target), "a failed write leaves the old file");
-        try (Stream<Path> files = Files.list(target.getParent())) {
-            assertEquals(1, files.count(), "the temporary file is removed");
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.buddy.router.eval;
 
+import dev.buddy.gguf.AtomicFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

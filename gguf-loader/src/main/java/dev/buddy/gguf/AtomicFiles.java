@@ -1,6 +1,5 @@
-package dev.buddy.router.eval;
+package dev.buddy.gguf;
 
-import dev.buddy.gguf.TempFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,8 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Writes report files through a temporary file in the same folder and a rename, so a reader (or an interrupted run)
- * never sees half a file.
+ * Writes whole files through a temporary file in the same folder ({@link TempFiles#newSibling}) and a rename, so a
+ * reader (or an interrupted run) never sees half a file: reports, plots and checkpoints of every module.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
