@@ -172,8 +172,8 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
      * ggml's repacked gemv/gemm, whose per-row results are the single-row kernel's bits: single tokens (decode) with
      * {@link Q4_0RowGroups#dot8}, several tokens in tiles of up to {@link #TILE_TOKENS} tokens with
      * {@link Q4_0RowGroups#dotTokens} (at 512 bits two groups per call where both lie inside the range,
-     * {@link Q4_0RowGroups#dotTokens2x512}), row blocks of {@link #TILE_ROW_BLOCK} rows staying in cache while the token
-     * tiles sweep over them. Groups are the packed copy's (rows 8g..8g+7); a range that starts or ends inside one
+     * {@link Q4_0RowGroups#dotTokens2x512}), row blocks of {@link #TILE_ROW_BLOCK} rows staying in cache while the
+     * token tiles sweep over them. Groups are the packed copy's (rows 8g..8g+7); a range that starts or ends inside one
      * (parallel chunks split rows anywhere) computes that whole group and keeps only the rows it owns, so that no
      * call needs the float-lane kernels' permuted input.
      */

@@ -22,10 +22,10 @@ import net.jqwik.api.lifecycle.AfterContainer;
 /**
  * The multi-token Q4_0 prompt tiles ({@link Q4_0RowGroups#dotTokens}, and at 512 bits {@link
  * Q4_0RowGroups#dotTokensx512} and its two-group form {@link Q4_0RowGroups#dotTokens2x512}), bit for bit against the
- * scalar kernel in the repacked gemm's order and against the single-token 8-row kernel ({@link Q4_0RowGroups#dot8}), on blocks that push
- * the 16-bit sums to their limits, misaligned tensors, token counts that leave tails, and row ranges split across
- * threads anywhere (so a chunk starts or ends inside a group); and the row-group copy the two read
- * ({@link Q4_0RowGroups#pack}, {@link Q4_0RowGroups#scales}) against the GGUF layout and {@link Float#float16ToFloat}.
+ * scalar kernel in the repacked gemm's order and against the single-token 8-row kernel ({@link Q4_0RowGroups#dot8}), on
+ * blocks that push the 16-bit sums to their limits, misaligned tensors, token counts that leave tails, and row ranges
+ * split across threads anywhere (so a chunk starts or ends inside a group); and the row-group copy the two read ({@link
+ * Q4_0RowGroups#pack}, {@link Q4_0RowGroups#scales}) against the GGUF layout and {@link Float#float16ToFloat}.
  */
 class Q4_0PromptTileProperties {
     private static final Parallel SERIAL = new Parallel(1);
