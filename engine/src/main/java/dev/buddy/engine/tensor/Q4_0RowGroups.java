@@ -1,11 +1,7 @@
 package dev.buddy.engine.tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.IntStream;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -77,20 +73,16 @@ final class Q4_0RowGroups {
     static final VectorShuffle<Integer> SWAP_INTS = VectorShuffle.fromValues(I, 1, 0, 3, 2, 5, 4, 7, 6);
     static final VectorShuffle<Integer> SWAP_PAIRS = VectorShuffle.fromValues(I, 2, 3, 0, 1, 6, 7, 4, 5);
     static final VectorShuffle<Integer> SWAP_HALVES = VectorShuffle.fromValues(I, 4, 5, 6, 7, 0, 1, 2, 3);
-    /** Row groups per task of {@link #pack}. */
-    private static final int PACK_SLICE = 64;
 
     /** {@code (lo + hi * 2^16) * (1 + 2^16)} leaves {@code lo + hi} (mod 2^16) in a 32-bit lane's high half. */
     static final int PAIR_SUM = 0x10001;
 
     /**
-     * A copy of a Q4_0 matrix of {@code rows} rows (a multiple of 8) of {@code blocks} blocks in the row-group layout:
-     * group g (rows 8g..8g+7) starts at byte {@code g * 8 * rowBytes}, and its block b, {@link #GROUP_BLOCK} bytes at
-     * {@code b * GROUP_BLOCK} within the group, holds the eight rows' fp16 scales (row 8g+k at {@code 2k}) and then
-     * their quants (row 8g+k's 16 bytes at {@code 16 + 16k}), unchanged. The copy is the size of the original, in
-     * memory the garbage collector frees with the matrix; a mapped original is unloaded once copied, so the file's
-     * pages are not resident twice (they come back from the page cache if the row-wise paths read them). Null, with
-     * the original left in place, when a scale is an infinity or a NaN (exponent 31, which no quantiser writes): the
+     * A copy of a Q4_0 matrix of {@code rows} rows (a multiple of 8) of {@code blocks} blocks in the row-group layout
+     * ({@link RowGroupLayout}): group g (rows 8g..8g+7) starts at byte {@code g * 8 * rowBytes}, and its block b,
+     * {@link #GROUP_BLOCK} bytes at {@code b * GROUP_BLOCK} within the group, holds the eight rows' fp16 scales (row
+     * 8g+k at {@code 2k}) and then their quants (row 8g+k's 16 bytes at {@code 16 + 16k}), unchanged. Null, with the
+     * original left in place, when a scale is an infinity or a NaN (exponent 31, which no quantiser writes): the
      * kernels widen the scales with a shortcut exact only for finite halves (see {@link #packLanes}), so such a matrix
      * stays row-wise and takes the float-lane kernels, which widen every half.
      */
@@ -115,50 +107,7 @@ final class Q4_0RowGroups {
     }
 
     private static MemorySegment pack(MemorySegment data, int rows, int blocks, boolean lanes) {
-        if (rows % ROWS != 0) {
-            throw new IllegalArgumentException(rows + " rows are not whole groups of " + ROWS);
-        }
-        int rowBytes = blocks * BLOCK;
-        long size = (long) rows * rowBytes;
-        MemorySegment packed = Arena.ofAuto().allocate(size, 64);
-        // in slices of groups on the common pool: a 1B model's Q4_0 matrices are half a gigabyte to reorder at load
-        int groups = rows / ROWS;
-        int slices = (groups + PACK_SLICE - 1) / PACK_SLICE;
-        AtomicBoolean nonFinite = new AtomicBoolean();
-        IntStream.range(0, slices).parallel().forEach(slice -> {
-            byte[] group = new byte[ROWS * rowBytes];
-            byte[] out = new byte[ROWS * rowBytes];
-            for (long g = (long) slice * PACK_SLICE; g < Math.min(groups, (slice + 1L) * PACK_SLICE); g++) {
-                long base = g * ROWS * rowBytes;
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base, group, 0, group.length);
-                for (int b = 0; b < blocks; b++) {
-                    int to = b * GROUP_BLOCK;
-                    for (int k = 0; k < ROWS; k++) {
-                        int from = k * rowBytes + b * BLOCK;
-                        out[to + 2 * k] = group[from];
-                        out[to + 2 * k + 1] = group[from + 1];
-                        if ((group[from + 1] & 0x7c) == 0x7c) {
-                            nonFinite.set(true);
-                        }
-                        if (lanes) {
-                            for (int j = 0; j < QUANTS; j++) {
-                                out[to + QUANTS + 32 * (j >> 2) + 8 * (j & 3) + k] = group[from + 2 + j];
-                            }
-                        } else {
-                            System.arraycopy(group, from + 2, out, to + QUANTS + QUANTS * k, QUANTS);
-                        }
-                    }
-                }
-                MemorySegment.copy(out, 0, packed, ValueLayout.JAVA_BYTE, base, out.length);
-            }
-        });
-        if (nonFinite.get()) {
-            return null;
-        }
-        if (data.isMapped()) {
-            data.unload();
-        }
-        return packed;
+        return RowGroupLayout.pack(data, rows, blocks, BLOCK, 1, lanes);
     }
 
     /**

@@ -13,7 +13,9 @@ import java.nio.ByteOrder;
  *
  * <p>Kernels: {@link LegacyQuantKernels} (scalar reference, float-lane SIMD at 128/256 bits, the 256-bit kernels at
  * 512), in ggml's AVX2 order bit for bit, at every width and for any number of tokens; why float lanes, and what
- * they cost against the earlier (inexact) kernels, is measured there.
+ * they cost against the earlier (inexact) kernels, is measured there. On CPUs with 512-bit vectors, matrices of 8k
+ * rows are copied at load into row groups ({@link Q4_1RowGroups}) and every token runs eight rows at a time, in the
+ * same order and so with the same bits.
  */
 final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs.Kernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -21,8 +23,17 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final int BLOCK = 20;
 
+    /**
+     * The weights in {@link Q4_1RowGroups}' lane layout, which its eight-row kernel reads; null unless the CPU has
+     * 512-bit vectors at this width ({@link VectorWidth#native512}), the row count is a multiple of 8 and every d and m
+     * is finite. {@link #row} and the scalar kernel keep reading {@link #data}.
+     */
+    private final MemorySegment groups;
+
     Q4_1Matrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q4_1, rows, cols, data, width);
+        this.groups = width.native512() && rows % Q4_1RowGroups.ROWS == 0
+                ? Q4_1RowGroups.pack(data, rows, cols / 32) : null;
     }
 
     @Override
@@ -74,17 +85,68 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
     }
 
     /**
-     * Single tokens at 256 bits and up run two rows per pass through {@link RowPairs}
-     * ({@link LegacyQuantKernels.V256#dotQ4_1Pair}, each row's bits those of {@link LegacyQuantKernels.V256#dotQ4_1}).
+     * With {@link #groups}, every token runs eight rows at a time ({@link Q4_1RowGroups#dot8}), prompts too: rows
+     * unpacked from the groups into {@link LanePrompt}'s float lanes ran slower (SmolLM2 pp512, {@code bench -p 512 -n
+     * 0 -r 3 -t 2}, four alternated rounds: LanePrompt 145-183 t/s, the group kernel token by token 156-207, the
+     * row-wise build before 161-180), and a two-token group kernel, which widens each chunk once for both tokens, was
+     * only 1.03x faster (median of six alternated pairs) while its compilation took C2's arena from 24 to 49 MB at the
+     * peak, which glibc keeps: 246 against 221 MiB peak RSS. Without groups, single tokens at 256 bits and up run two
+     * rows per pass through {@link RowPairs} ({@link LegacyQuantKernels.V256#dotQ4_1Pair}, each row's bits those of
+     * {@link LegacyQuantKernels.V256#dotQ4_1}) and prompts {@link LanePrompt}. All give every (row, token) the scalar
+     * kernel's bits.
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        if (groups != null) {
+            // row blocks that stay in cache while the tokens sweep them, cut on absolute multiples so that no group
+            // straddles two blocks
+            for (int from = rowFrom; from < rowTo; ) {
+                int to = Math.min(rowTo, (from / GROUP_ROW_BLOCK + 1) * GROUP_ROW_BLOCK);
+                for (int t = 0; t < in.tokens(); t++) {
+                    groupRows(in, t, from, to, out, outOffset + t * rows);
+                }
+                from = to;
+            }
+            return;
+        }
         if (in.tokens() != 1 || (width != VectorWidth.W256 && width != VectorWidth.W512)) {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
         } else {
             RowPairs.rows(this, this, in, rowFrom, rowTo, out, outOffset);
         }
     }
+
+    /**
+     * Token {@code t} against rows {@code [rowFrom, rowTo)} through the row groups, row r to {@code out[at + r]}; a
+     * group that the range cuts (parallel chunks split rows anywhere) is computed whole and only its rows in range
+     * copied out.
+     */
+    private void groupRows(QuantizedInput in, int t, int rowFrom, int rowTo, float[] out, int at) {
+        int blocks = cols / 32;
+        for (int g = rowFrom / Q4_1RowGroups.ROWS; g * Q4_1RowGroups.ROWS < rowTo; g++) {
+            int r = g * Q4_1RowGroups.ROWS;
+            long off = r * rowBytes;
+            if (r >= rowFrom && r + Q4_1RowGroups.ROWS <= rowTo) {
+                Q4_1RowGroups.dot8(groups, off, blocks, in.qs, t * cols, in.d, in.s, t * blocks, out, at + r);
+                continue;
+            }
+            float[] window = WINDOW.get();
+            Q4_1RowGroups.dot8(groups, off, blocks, in.qs, t * cols, in.d, in.s, t * blocks, window, 0);
+            int from = Math.max(r, rowFrom);
+            System.arraycopy(window, from - r, out, at + from, Math.min(r + Q4_1RowGroups.ROWS, rowTo) - from);
+        }
+    }
+
+    /**
+     * Rows per cache block of the group path for prompts (a multiple of 8), so that a block's weights stay in L2 while
+     * the tokens sweep them. On the 300 MiB L3 of the Intel VM it was measured, blocks of 16, 64, 256 rows and none
+     * timed alike (8192x2048, 128 tokens, one thread: 145-193 ms either way); it is there for CPUs whose L3 a matrix
+     * does not fit.
+     */
+    static final int GROUP_ROW_BLOCK = 64;
+
+    /** Per thread, the outputs of a group that the caller's row range cuts, so that no call allocates. */
+    private static final ThreadLocal<float[]> WINDOW = ThreadLocal.withInitial(() -> new float[Q4_1RowGroups.ROWS]);
 
     @Override
     public void dotPair(int r, long stride, QuantizedInput in, int token, float[] out, int out0, int out1) {
@@ -104,8 +166,9 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
         return true;
     }
 
+    /** Every kernel but the row groups' reads the permuted input. */
     @Override
     boolean readsPermutedInput(int tokens) {
-        return true;
+        return groups == null;
     }
 }

@@ -10,11 +10,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Q4_0 matrices of whole 8-row groups run the row-group kernels (at 512 bits where the CPU prefers them, the widest
- * and largest kernels in the engine); decoding through them allocates nothing per token at this machine's width, as
+ * and largest kernels in the engine), and so do Q4_1 ones on CPUs with 512-bit vectors; decoding through them
+ * allocates nothing per token at this machine's width, as
  * {@link ForwardPassTest#decodingAllocatesNothingPerToken} checks for the scalar kernels and
  * {@link PerTokenPlanProperties} for Q8_0. Tagged {@code allocation}: a JVM of its own with the launcher's -Xbatch.
  */
@@ -22,12 +24,13 @@ class RowGroupDecodeAllocationTest {
     private static final int CONTEXT = 128;
     private static final int TOKENS_PER_WINDOW = 40;
 
-    @Test
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1"})
     @Tag("allocation")
-    void q4_0DecodeAllocatesNothingPerToken() throws IOException {
+    void rowGroupDecodeAllocatesNothingPerToken(GgmlType type) throws IOException {
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long thread = Thread.currentThread().threadId();
-        Path file = SyntheticModels.write(SyntheticModels.llama(GgmlType.Q4_0),
+        Path file = SyntheticModels.write(SyntheticModels.llama(type),
                 Files.createTempFile("row-groups", ".gguf"));
         try (Model model = Model.load(file); Parallel single = new Parallel(1)) {
             Transformer tf = new Transformer(model, single);
@@ -47,7 +50,7 @@ class RowGroupDecodeAllocationTest {
             }
             if (allocated >= TOKENS_PER_WINDOW) {
                 InferenceState state = s;
-                fail(allocated + " bytes over " + TOKENS_PER_WINDOW + " Q4_0 tokens; allocated at "
+                fail(allocated + " bytes over " + TOKENS_PER_WINDOW + " " + type + " tokens; allocated at "
                         + AllocationSites.top(() -> {
                             state.reset();
                             for (int p = 0; p < TOKENS_PER_WINDOW; p++) {

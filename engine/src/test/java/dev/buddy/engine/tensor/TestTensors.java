@@ -318,17 +318,25 @@ final class TestTensors {
         for (long bo = 0; bo < bytes; bo += 18) {
             float magnitude = (float) Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(5e-2)));
             t.set(HALF, bo, Float.floatToFloat16(rnd.nextBoolean() ? magnitude : -magnitude));
-            int fill = switch (nibbleMode) {
-                case 1 -> 0xFF;
-                case 2 -> 0x00;
-                case 3 -> rnd.nextBoolean() ? 0xFF : 0x00;
-                default -> -1;
-            };
-            for (int j = 0; j < 16; j++) {
-                t.set(ValueLayout.JAVA_BYTE, bo + 2 + j, (byte) (fill < 0 ? rnd.nextInt(256) : fill));
-            }
+            fillNibbles(t, bo + 2, nibbleMode, rnd);
         }
         return t;
+    }
+
+    /**
+     * The 16 quant bytes of a 4-bit block at {@code at}: random (mode 0), all nibbles 15 (1), all 0 (2), or all 0 or
+     * all 15 at random (3).
+     */
+    static void fillNibbles(MemorySegment t, long at, int nibbleMode, Random rnd) {
+        int fill = switch (nibbleMode) {
+            case 1 -> 0xFF;
+            case 2 -> 0x00;
+            case 3 -> rnd.nextBoolean() ? 0xFF : 0x00;
+            default -> -1;
+        };
+        for (int j = 0; j < 16; j++) {
+            t.set(ValueLayout.JAVA_BYTE, at + j, (byte) (fill < 0 ? rnd.nextInt(256) : fill));
+        }
     }
 
 

@@ -1,0 +1,91 @@
+package dev.buddy.engine.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
+
+/**
+ * The row-group copy of a legacy 4-bit matrix (Q4_0, Q4_1) that the eight-row kernels read ({@link Q4_0RowGroups},
+ * {@link Q4_1RowGroups}), in the spirit of llama.cpp's repacked {@code block_q4_0x8}: eight rows in eight places of
+ * the file are eight streams a row apart, which the prefetchers follow badly, and eight fp16 scales 1-2 KB apart can
+ * only be widened one at a time; packed, a group is one sequential stream and its eight scales one load.
+ *
+ * <p>A GGUF block of these formats is {@code halves} fp16 fields (Q4_0: d; Q4_1: d, m) followed by 16 quant bytes.
+ * Group g (rows 8g..8g+7) starts at byte {@code g * 8 * rowBytes}; its block b, {@code 8 * blockBytes} bytes at
+ * {@code b * 8 * blockBytes} within the group, holds field i of row 8g+k at byte {@code 2 * (8i + k)} (all eight d,
+ * then all eight m), then the eight rows' quants: row-major (row 8g+k's 16 bytes at {@code 16 * halves + 16k}), or in
+ * the lane layout of the 512-bit kernels, as four 32-byte chunks, chunk c holding byte {@code 4c + q} of row 8g+k at
+ * {@code 16 * halves + 32c + 8q + k}.
+ */
+final class RowGroupLayout {
+    private RowGroupLayout() {}
+
+    /** Rows per group: the accumulator lanes of one 256-bit float vector. */
+    static final int ROWS = 8;
+    /** Bytes of the quants of one row's block. */
+    static final int QUANTS = 16;
+    /** Row groups per task of {@link #pack}. */
+    private static final int PACK_SLICE = 64;
+
+    /**
+     * The copy described above of a matrix of {@code rows} rows (a multiple of 8) of {@code blocks} blocks of
+     * {@code blockBytes} bytes, each starting with {@code halves} fp16 fields. It is the size of the original, in
+     * memory the garbage collector frees with the matrix; a mapped original is unloaded once copied, so the file's
+     * pages are not resident twice (they come back from the page cache if a row-wise path reads them). Null, with the
+     * original left in place, when any fp16 field is an infinity or a NaN (exponent 31, which no quantiser writes):
+     * the kernels widen them with a shortcut exact only for finite halves ({@link Q4_0RowGroups#packLanes}).
+     */
+    static MemorySegment pack(MemorySegment data, int rows, int blocks, int blockBytes, int halves, boolean lanes) {
+        if (rows % ROWS != 0) {
+            throw new IllegalArgumentException(rows + " rows are not whole groups of " + ROWS);
+        }
+        int rowBytes = blocks * blockBytes;
+        int groupBlock = ROWS * blockBytes;
+        int quantsAt = 2 * halves;
+        int quantsOut = ROWS * quantsAt;
+        long size = (long) rows * rowBytes;
+        MemorySegment packed = Arena.ofAuto().allocate(size, 64);
+        // in slices of groups on the common pool: a 1B model's Q4_0 matrices are half a gigabyte to reorder at load
+        int groups = rows / ROWS;
+        int slices = (groups + PACK_SLICE - 1) / PACK_SLICE;
+        AtomicBoolean nonFinite = new AtomicBoolean();
+        IntStream.range(0, slices).parallel().forEach(slice -> {
+            byte[] group = new byte[ROWS * rowBytes];
+            byte[] out = new byte[ROWS * rowBytes];
+            for (long g = (long) slice * PACK_SLICE; g < Math.min(groups, (slice + 1L) * PACK_SLICE); g++) {
+                long base = g * ROWS * rowBytes;
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base, group, 0, group.length);
+                for (int b = 0; b < blocks; b++) {
+                    int to = b * groupBlock;
+                    for (int k = 0; k < ROWS; k++) {
+                        int from = k * rowBytes + b * blockBytes;
+                        for (int i = 0; i < halves; i++) {
+                            out[to + 2 * (ROWS * i + k)] = group[from + 2 * i];
+                            out[to + 2 * (ROWS * i + k) + 1] = group[from + 2 * i + 1];
+                            if ((group[from + 2 * i + 1] & 0x7c) == 0x7c) {
+                                nonFinite.set(true);
+                            }
+                        }
+                        if (lanes) {
+                            for (int j = 0; j < QUANTS; j++) {
+                                out[to + quantsOut + 32 * (j >> 2) + 8 * (j & 3) + k] = group[from + quantsAt + j];
+                            }
+                        } else {
+                            System.arraycopy(group, from + quantsAt, out, to + quantsOut + QUANTS * k, QUANTS);
+                        }
+                    }
+                }
+                MemorySegment.copy(out, 0, packed, ValueLayout.JAVA_BYTE, base, out.length);
+            }
+        });
+        if (nonFinite.get()) {
+            return null;
+        }
+        if (data.isMapped()) {
+            data.unload();
+        }
+        return packed;
+    }
+}

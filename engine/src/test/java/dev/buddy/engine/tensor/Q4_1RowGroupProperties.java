@@ -1,0 +1,215 @@
+package dev.buddy.engine.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.buddy.gguf.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Random;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.lifecycle.AfterContainer;
+
+/**
+ * The Q4_1 row groups ({@link Q4_1RowGroups}): the eight-row kernel bit for bit against the scalar transcription of
+ * ggml's {@code ggml_vec_dot_q4_1_q8_1} on blocks at the ends of the 16-bit range, misaligned tensors and any token of
+ * a prompt; the lane-layout copy ({@link RowGroupLayout} with two fp16 fields per block) byte for byte against the
+ * GGUF layout; and whole matmuls through {@link WeightMatrix}, which on a CPU with 512-bit vectors run every token
+ * through the groups.
+ */
+class Q4_1RowGroupProperties {
+    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final Parallel SERIAL = new Parallel(1);
+    private static final Parallel POOL = new Parallel(3);
+
+    @AfterContainer
+    static void closePools() {
+        SERIAL.close();
+        POOL.close();
+    }
+
+    /**
+     * Q4_1 blocks with random fp16 d and m; nibbles random (mode 0), all 15 (1), all 0 (2), or each block all 0 or
+     * all 15 at random (3): with inputs of +-127 (or -128) the largest quads the 16-bit sums hold.
+     */
+    static MemorySegment q4_1Tensor(int rows, int cols, int nibbleMode, int misalign, Random rnd, Arena arena) {
+        long bytes = (long) rows * cols / 32 * Q4_1RowGroups.BLOCK;
+        MemorySegment whole = arena.allocate(bytes + misalign + 64, 64);
+        MemorySegment t = whole.asSlice(misalign, bytes);
+        for (long bo = 0; bo < bytes; bo += Q4_1RowGroups.BLOCK) {
+            t.set(HALF, bo, half(rnd));
+            t.set(HALF, bo + 2, half(rnd));
+            TestTensors.fillNibbles(t, bo + 4, nibbleMode, rnd);
+        }
+        return t;
+    }
+
+    /** A finite half of either sign, now and then subnormal (the scale widening's other case) or zero. */
+    private static short half(Random rnd) {
+        return switch (rnd.nextInt(10)) {
+            case 0 -> (short) (rnd.nextInt(0x400) | (rnd.nextBoolean() ? 0x8000 : 0));
+            case 1 -> 0;
+            default -> {
+                float magnitude = (float) Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(5e-2)));
+                yield Float.floatToFloat16(rnd.nextBoolean() ? magnitude : -magnitude);
+            }
+        };
+    }
+
+    /**
+     * Input mode 3 sets every quant of the Q8_1 input to -128, which ggml's quantiser never writes but which bounds
+     * the 16-bit quads ({@code 4 * 15 * 128}); the others are {@link TestTensors#q8Input}'s.
+     */
+    private static QuantizedInput input(int tokens, int cols, int inputMode, Random rnd) {
+        float[] x = new float[tokens * cols];
+        for (int k = 0; k < tokens; k++) {
+            System.arraycopy(TestTensors.q8Input(cols, Math.min(inputMode, 2), rnd), 0, x, k * cols, cols);
+        }
+        QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_1);
+        in.quantize(x, 0, tokens, cols);
+        if (inputMode == 3) {
+            Arrays.fill(in.qs, 0, tokens * cols, (short) -128);
+        }
+        return in;
+    }
+
+    /** {@link Q4_1RowGroups#dot8} against the scalar kernel, bit for bit, for any token of a prompt. */
+    @Property(tries = 300)
+    void eightRowKernelIsTheScalarKernel(@ForAll @IntRange(min = 1, max = 4) int groups,
+            @ForAll @IntRange(min = 1, max = 40) int blocks, @ForAll @IntRange(min = 1, max = 5) int tokens,
+            @ForAll @IntRange(min = 0, max = 3) int nibbleMode, @ForAll @IntRange(min = 0, max = 3) int inputMode,
+            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int rows = 8 * groups;
+        int cols = 32 * blocks;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = q4_1Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
+            long rowBytes = GgmlType.Q4_1.byteSize(cols);
+            MemorySegment packed = Q4_1RowGroups.pack(t, rows, blocks);
+            QuantizedInput in = input(tokens, cols, inputMode, rnd);
+            int token = rnd.nextInt(tokens);
+            int group = rnd.nextInt(groups);
+            float[] out = new float[8 + 3];
+            Arrays.fill(out, Float.NaN);
+            Q4_1RowGroups.dot8(packed, 8L * group * rowBytes, blocks, in.qs, token * cols, in.d, in.s,
+                    token * blocks, out, 3);
+            for (int k = 0; k < 8; k++) {
+                int r = 8 * group + k;
+                float expected = LegacyQuantKernels.scalarDot(LegacyQuantKernels.Layout.Q4_1, t, r * rowBytes, blocks,
+                        in, token, false);
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[3 + k]),
+                        "row " + r + " of " + rows + ", token " + token + ", " + cols + " columns: scalar " + expected
+                                + " groups " + out[3 + k]);
+            }
+        }
+    }
+
+    /** Every byte of the copy where {@link RowGroupLayout} says. */
+    @Property(tries = 100)
+    void copyPlacesEveryByte(@ForAll @IntRange(min = 1, max = 4) int groups,
+            @ForAll @IntRange(min = 1, max = 12) int blocks, @ForAll @IntRange(min = 0, max = 7) int misalign,
+            @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int rows = 8 * groups;
+        int cols = 32 * blocks;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = q4_1Tensor(rows, cols, 0, misalign, rnd, arena);
+            int rowBytes = Math.toIntExact(GgmlType.Q4_1.byteSize(cols));
+            MemorySegment packed = Q4_1RowGroups.pack(t, rows, blocks);
+            for (int r = 0; r < rows; r++) {
+                long group = (long) (r / 8) * 8 * rowBytes;
+                int k = r % 8;
+                for (int b = 0; b < blocks; b++) {
+                    long from = (long) r * rowBytes + 20L * b;
+                    long to = group + 160L * b;
+                    assertEquals(t.get(HALF, from), packed.get(HALF, to + 2L * k), "d of row " + r + " block " + b);
+                    assertEquals(t.get(HALF, from + 2), packed.get(HALF, to + 16 + 2L * k),
+                            "m of row " + r + " block " + b);
+                    for (int j = 0; j < 16; j++) {
+                        assertEquals(t.get(ValueLayout.JAVA_BYTE, from + 4 + j),
+                                packed.get(ValueLayout.JAVA_BYTE, to + 32 + 32L * (j / 4) + 8L * (j % 4) + k),
+                                "quant byte " + j + " of row " + r + " block " + b);
+                    }
+                }
+            }
+        }
+    }
+
+    /** An infinite or NaN d or m anywhere leaves the matrix unpacked (the kernels' widening needs finite halves). */
+    @Property(tries = 40)
+    void nonFiniteHalfLeavesTheMatrixUnpacked(@ForAll @IntRange(min = 1, max = 3) int groups,
+            @ForAll @IntRange(min = 1, max = 6) int blocks, @ForAll boolean minField, @ForAll boolean nan,
+            @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int rows = 8 * groups;
+        int cols = 32 * blocks;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = q4_1Tensor(rows, cols, 0, 0, rnd, arena);
+            long block = rnd.nextLong((long) rows * blocks);
+            short bad = (short) ((nan ? 0x7E00 : 0x7C00) | (rnd.nextBoolean() ? 0x8000 : 0));
+            t.set(HALF, block * 20 + (minField ? 2 : 0), bad);
+            assertNull(Q4_1RowGroups.pack(t, rows, blocks), "packed despite a non-finite half in block " + block);
+        }
+    }
+
+    /**
+     * Whole matmuls and single-token matvecs at every width this machine runs (with AVX-512, the row groups, with
+     * threaded chunks and a row range that cut groups anywhere), against the scalar kernel bit for bit; row counts
+     * that are not a multiple of 8 stay row-wise.
+     */
+    @Property(tries = 150)
+    void matmulGivesTheScalarBits(@ForAll @IntRange(min = 1, max = 5) int groups, @ForAll boolean wholeGroups,
+            @ForAll @IntRange(min = 1, max = 30) int blocks, @ForAll @IntRange(min = 1, max = 11) int tokens,
+            @ForAll @IntRange(min = 0, max = 3) int nibbleMode, @ForAll @IntRange(min = 0, max = 2) int inputMode,
+            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll boolean threaded, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int rows = wholeGroups ? 8 * groups : 8 * groups - 1 - rnd.nextInt(7);
+        int cols = 32 * blocks;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = q4_1Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
+            float[] x = new float[tokens * cols];
+            for (int k = 0; k < tokens; k++) {
+                System.arraycopy(TestTensors.q8Input(cols, inputMode, rnd), 0, x, k * cols, cols);
+            }
+            for (VectorWidth width : VectorWidth.available()) {
+                TestTensors.assertScalarBits(GgmlType.Q4_1, rows, cols, t, width, x, tokens, SERIAL,
+                        threaded ? POOL : SERIAL);
+            }
+            WeightMatrix simd = WeightMatrix.of("w", GgmlType.Q4_1, new long[] {cols, rows}, t);
+            WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_1, new long[] {cols, rows}, t, VectorWidth.SCALAR);
+            float[] expected = new float[rows];
+            float[] actual = new float[rows];
+            int k = rnd.nextInt(tokens);
+            scalar.matvec(x, k * cols, expected, 0, SERIAL);
+            simd.matvec(x, k * cols, actual, 0, threaded ? POOL : SERIAL);
+            for (int r = 0; r < rows; r++) {
+                assertEquals(Float.floatToRawIntBits(expected[r]), Float.floatToRawIntBits(actual[r]),
+                        "decode, row " + r + " of " + rows + ": scalar " + expected[r] + " simd " + actual[r]);
+            }
+            // a row range that starts and ends anywhere, as a chunk of matmulAll's concatenated rows can
+            int from = rnd.nextInt(rows);
+            int to = from + 1 + rnd.nextInt(rows - from);
+            QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_1);
+            in.quantize(x, 0, tokens, cols);
+            in.preparePermuted();
+            float[] all = new float[tokens * rows];
+            float[] cut = new float[tokens * rows];
+            scalar.matmul(x, tokens, all, SERIAL);
+            simd.computeRows(in, from, to, cut, 0);
+            for (int i = 0; i < all.length; i++) {
+                int r = i % rows;
+                if (r >= from && r < to) {
+                    assertEquals(Float.floatToRawIntBits(all[i]), Float.floatToRawIntBits(cut[i]),
+                            "rows " + from + "-" + to + " of " + rows + ", row " + r + " token " + i / rows);
+                } else {
+                    assertEquals(0f, cut[i], "row " + r + " outside " + from + "-" + to + " written");
+                }
+            }
+        }
+    }
+}
