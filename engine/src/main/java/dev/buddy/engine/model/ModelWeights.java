@@ -33,7 +33,10 @@ public record ModelWeights(WeightMatrix tokenEmbedding, LayerWeights[] layers, f
         int kvDim = spec.kvDim();
         int ffn = spec.feedForwardLength();
         int hd = spec.headDim();
-        WeightMatrix embedding = b.matrix("token_embd.weight", dim, spec.vocabSize());
+        // untied, the table is only ever looked up row by row: at the scalar width no format copies it into row
+        // groups (on AVX-512, Q4_0, Q4_1), which would double a table that no kernel multiplies
+        WeightMatrix embedding = spec.tiedEmbeddings() ? b.matrix("token_embd.weight", dim, spec.vocabSize())
+                : new Binder(gguf, VectorWidth.SCALAR).matrix("token_embd.weight", dim, spec.vocabSize());
         LayerWeights[] layers = new LayerWeights[spec.blockCount()];
         for (int l = 0; l < layers.length; l++) {
             String p = "blk." + l + ".";
