@@ -60,8 +60,6 @@ final class Q4_1RowGroups {
     static final LongVector LOW_QUARTERS = LongVector.fromArray(L, new long[] {0, 1, 8, 9, 2, 3, 10, 11}, 0);
     /** Quarters 2 and 3 of the two vectors, interleaved the same way. */
     static final LongVector HIGH_QUARTERS = LongVector.fromArray(L, new long[] {4, 5, 12, 13, 6, 7, 14, 15}, 0);
-    /** 64-bit lanes of the other 256-bit half. */
-    static final VectorShuffle<Long> SWAP_HALVES = VectorShuffle.fromOp(L, i -> i ^ 4);
     /** Float lanes 0-7 (the eight d) in both halves. */
     static final VectorShuffle<Float> LOW_TWICE = VectorShuffle.fromOp(F, i -> i & 7);
     /** Float lanes of the other half. */
@@ -109,7 +107,7 @@ final class Q4_1RowGroups {
                     .reinterpretAsLongs();
             LongVector u = LOW_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()
                     .add(HIGH_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()).reinterpretAsLongs();
-            ShortVector quads = u.reinterpretAsShorts().add(u.rearrange(SWAP_HALVES).reinterpretAsShorts());
+            ShortVector quads = u.reinterpretAsShorts().add(u.rearrange(Q4_0RowGroups.SWAP_HALVES_512).reinterpretAsShorts());
             acc0 = ((FloatVector) ((IntVector) quads.convertShape(VectorOperators.S2I, I, 0))
                     .convertShape(VectorOperators.I2F, F, 0)).fma(d, acc0);
             c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, bb + QUANTS_AT + 32, LE)
@@ -118,7 +116,7 @@ final class Q4_1RowGroups {
             hi = c.lanewise(VectorOperators.LSHR, 4).mul(x.rearrange(Q4_0RowGroups.SPREAD_HI1)).reinterpretAsLongs();
             u = LOW_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()
                     .add(HIGH_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()).reinterpretAsLongs();
-            quads = u.reinterpretAsShorts().add(u.rearrange(SWAP_HALVES).reinterpretAsShorts());
+            quads = u.reinterpretAsShorts().add(u.rearrange(Q4_0RowGroups.SWAP_HALVES_512).reinterpretAsShorts());
             acc1 = ((FloatVector) ((IntVector) quads.convertShape(VectorOperators.S2I, I, 0))
                     .convertShape(VectorOperators.I2F, F, 0)).fma(d, acc1);
             c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, bb + QUANTS_AT + 64, LE)
@@ -127,7 +125,7 @@ final class Q4_1RowGroups {
             hi = c.lanewise(VectorOperators.LSHR, 4).mul(x.rearrange(Q4_0RowGroups.SPREAD_HI2)).reinterpretAsLongs();
             u = LOW_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()
                     .add(HIGH_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()).reinterpretAsLongs();
-            quads = u.reinterpretAsShorts().add(u.rearrange(SWAP_HALVES).reinterpretAsShorts());
+            quads = u.reinterpretAsShorts().add(u.rearrange(Q4_0RowGroups.SWAP_HALVES_512).reinterpretAsShorts());
             acc2 = ((FloatVector) ((IntVector) quads.convertShape(VectorOperators.S2I, I, 0))
                     .convertShape(VectorOperators.I2F, F, 0)).fma(d, acc2);
             c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, bb + QUANTS_AT + 96, LE)
@@ -136,7 +134,7 @@ final class Q4_1RowGroups {
             hi = c.lanewise(VectorOperators.LSHR, 4).mul(x.rearrange(Q4_0RowGroups.SPREAD_HI3)).reinterpretAsLongs();
             u = LOW_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()
                     .add(HIGH_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()).reinterpretAsLongs();
-            quads = u.reinterpretAsShorts().add(u.rearrange(SWAP_HALVES).reinterpretAsShorts());
+            quads = u.reinterpretAsShorts().add(u.rearrange(Q4_0RowGroups.SWAP_HALVES_512).reinterpretAsShorts());
             acc3 = ((FloatVector) ((IntVector) quads.convertShape(VectorOperators.S2I, I, 0))
                     .convertShape(VectorOperators.I2F, F, 0)).fma(d, acc3);
         }
