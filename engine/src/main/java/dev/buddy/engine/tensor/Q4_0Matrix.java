@@ -37,7 +37,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
 
     /**
      * The weights in {@link Q4_0RowGroups}' row-group layout, which its kernels read; null when this matrix does not
-     * run through them. The row-wise paths ({@link #row}, the scalar and float-lane kernels) read {@link #data}.
+     * run through them. The scalar and float-lane kernels read {@link #data}; {@link #row} reads the groups.
      */
     private final MemorySegment groups;
 
@@ -71,9 +71,28 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
         return ((data.get(BYTE, bo + 2 + j) >> 4) & 0x0F) - 8;
     }
 
-    /** {@code dequantize_row_q4_0}: {@code (q - 8) * d}. */
+    /**
+     * {@code dequantize_row_q4_0}: {@code (q - 8) * d}; from the row groups where they exist, so that a row-wise
+     * reader (embedding lookups of a tied table, router training's transposed products) does not bring the unloaded
+     * original back into memory beside them.
+     */
     @Override
     public void row(int r, float[] dst, int dstOffset) {
+        if (groups != null) {
+            long group = (long) (r - r % RowGroupLayout.ROWS) * rowBytes;
+            int k = r % RowGroupLayout.ROWS;
+            for (int b = 0; b < cols / 32; b++) {
+                long gb = group + (long) b * Q4_0RowGroups.GROUP_BLOCK;
+                float d = Halfs.f16ToFloat(groups.get(HALF, gb + RowGroupLayout.fieldAt(0, k)));
+                int o = dstOffset + b * 32;
+                for (int j = 0; j < 16; j++) {
+                    int q = groups.get(BYTE, gb + RowGroupLayout.quantAt(1, wideGroups, k, j));
+                    dst[o + j] = ((q & 0x0F) - 8) * d;
+                    dst[o + j + 16] = (((q >> 4) & 0x0F) - 8) * d;
+                }
+            }
+            return;
+        }
         long off = rowOffset(r);
         for (int b = 0; b < cols / 32; b++) {
             long bo = off + (long) b * BLOCK;

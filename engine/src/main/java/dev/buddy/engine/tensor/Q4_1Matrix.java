@@ -26,7 +26,7 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
     /**
      * The weights in {@link Q4_1RowGroups}' lane layout, which its eight-row kernel reads; null unless the CPU has
      * 512-bit vectors at this width ({@link VectorWidth#native512}), the row count is a multiple of 8 and every d and m
-     * is finite. {@link #row} and the scalar kernel keep reading {@link #data}.
+     * is finite. The scalar kernel keeps reading {@link #data}; {@link #row} reads the groups.
      */
     private final MemorySegment groups;
 
@@ -50,9 +50,29 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
         return ((data.get(BYTE, bo + 4 + j) >> 4) & 0x0F);
     }
 
-    /** {@code dequantize_row_q4_1}: {@code q * d + m}. */
+    /**
+     * {@code dequantize_row_q4_1}: {@code q * d + m}; from the row groups where they exist, so that a row-wise reader
+     * (embedding lookups of a tied table, router training's transposed products) does not bring the unloaded original
+     * back into memory beside them.
+     */
     @Override
     public void row(int r, float[] dst, int dstOffset) {
+        if (groups != null) {
+            long group = (long) (r - r % RowGroupLayout.ROWS) * rowBytes;
+            int k = r % RowGroupLayout.ROWS;
+            for (int b = 0; b < cols / 32; b++) {
+                long gb = group + (long) b * Q4_1RowGroups.GROUP_BLOCK;
+                float d = Halfs.f16ToFloat(groups.get(HALF, gb + RowGroupLayout.fieldAt(0, k)));
+                float m = Halfs.f16ToFloat(groups.get(HALF, gb + RowGroupLayout.fieldAt(1, k)));
+                int o = dstOffset + b * 32;
+                for (int j = 0; j < 16; j++) {
+                    int q = groups.get(BYTE, gb + RowGroupLayout.quantAt(2, true, k, j));
+                    dst[o + j] = (q & 0x0F) * d + m;
+                    dst[o + j + 16] = ((q >> 4) & 0x0F) * d + m;
+                }
+            }
+            return;
+        }
         long off = rowOffset(r);
         for (int b = 0; b < cols / 32; b++) {
             long bo = off + (long) b * BLOCK;

@@ -29,6 +29,20 @@ final class RowGroupLayout {
     /** Row groups per task of {@link #pack}. */
     private static final int PACK_SLICE = 64;
 
+    /** Where fp16 field {@code i} (0: d, 1: m) of group row {@code k}'s block sits within its group block. */
+    static int fieldAt(int i, int k) {
+        return 2 * (ROWS * i + k);
+    }
+
+    /**
+     * Where quant byte {@code j} of group row {@code k}'s block sits within its group block, for blocks of
+     * {@code halves} fp16 fields, in the lane layout or row-major.
+     */
+    static int quantAt(int halves, boolean lanes, int k, int j) {
+        int start = ROWS * 2 * halves;
+        return lanes ? start + 32 * (j >> 2) + 8 * (j & 3) + k : start + QUANTS * k + j;
+    }
+
     /**
      * The copy described above of a matrix of {@code rows} rows (a multiple of 8) of {@code blocks} blocks of
      * {@code blockBytes} bytes, each starting with {@code halves} fp16 fields. It is the size of the original, in
@@ -44,7 +58,6 @@ final class RowGroupLayout {
         int rowBytes = blocks * blockBytes;
         int groupBlock = ROWS * blockBytes;
         int quantsAt = 2 * halves;
-        int quantsOut = ROWS * quantsAt;
         long size = (long) rows * rowBytes;
         MemorySegment packed = Arena.ofAuto().allocate(size, 64);
         // in slices of groups on the common pool: a 1B model's Q4_0 matrices are half a gigabyte to reorder at load
@@ -62,18 +75,14 @@ final class RowGroupLayout {
                     for (int k = 0; k < ROWS; k++) {
                         int from = k * rowBytes + b * blockBytes;
                         for (int i = 0; i < halves; i++) {
-                            out[to + 2 * (ROWS * i + k)] = group[from + 2 * i];
-                            out[to + 2 * (ROWS * i + k) + 1] = group[from + 2 * i + 1];
+                            out[to + fieldAt(i, k)] = group[from + 2 * i];
+                            out[to + fieldAt(i, k) + 1] = group[from + 2 * i + 1];
                             if ((group[from + 2 * i + 1] & 0x7c) == 0x7c) {
                                 nonFinite.set(true);
                             }
                         }
-                        if (lanes) {
-                            for (int j = 0; j < QUANTS; j++) {
-                                out[to + quantsOut + 32 * (j >> 2) + 8 * (j & 3) + k] = group[from + quantsAt + j];
-                            }
-                        } else {
-                            System.arraycopy(group, from + quantsAt, out, to + quantsOut + QUANTS * k, QUANTS);
+                        for (int j = 0; j < QUANTS; j++) {
+                            out[to + quantAt(halves, lanes, k, j)] = group[from + quantsAt + j];
                         }
                     }
                 }

@@ -1,0 +1,47 @@
+package dev.buddy.engine.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.buddy.gguf.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+/**
+ * Rows read back from the row groups ({@link WeightMatrix#row} of a Q4_0 or Q4_1 matrix that a SIMD width packed:
+ * Q4_0 at 256 bits and up, both formats in the lane layout on CPUs with 512-bit vectors) are the rows the scalar
+ * width dequantises from the file layout, bit for bit, for every row of every group.
+ */
+class RowGroupRowProperties {
+    @Property(tries = 120)
+    void rowsFromTheGroupsAreTheFileRows(@ForAll boolean q4_1, @ForAll @IntRange(min = 1, max = 4) int groups,
+            @ForAll boolean wholeGroups, @ForAll @IntRange(min = 1, max = 12) int blocks,
+            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        GgmlType type = q4_1 ? GgmlType.Q4_1 : GgmlType.Q4_0;
+        int rows = wholeGroups ? 8 * groups : 8 * groups - 1 - rnd.nextInt(7);
+        int cols = 32 * blocks;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = q4_1 ? Q4_1RowGroupProperties.q4_1Tensor(rows, cols, 0, misalign, rnd, arena)
+                    : TestTensors.q4_0Tensor(rows, cols, 0, misalign, rnd, arena);
+            long[] dims = {cols, rows};
+            float[] expected = new float[cols];
+            float[] actual = new float[cols];
+            WeightMatrix scalar = WeightMatrix.of("w", type, dims, t, VectorWidth.SCALAR);
+            for (VectorWidth width : VectorWidth.available()) {
+                WeightMatrix simd = WeightMatrix.of("w", type, dims, t, width);
+                for (int r = 0; r < rows; r++) {
+                    scalar.row(r, expected, 0);
+                    simd.row(r, actual, 0);
+                    for (int c = 0; c < cols; c++) {
+                        assertEquals(Float.floatToRawIntBits(expected[c]), Float.floatToRawIntBits(actual[c]),
+                                type + " " + width + ", row " + r + " of " + rows + ", column " + c);
+                    }
+                }
+            }
+        }
+    }
+}
