@@ -81,8 +81,12 @@ final class RowGroupLayout {
                                 nonFinite.set(true);
                             }
                         }
-                        for (int j = 0; j < QUANTS; j++) {
-                            out[to + quantAt(halves, lanes, k, j)] = group[from + quantsAt + j];
+                        if (lanes) {
+                            for (int j = 0; j < QUANTS; j++) {
+                                out[to + quantAt(halves, true, k, j)] = group[from + quantsAt + j];
+                            }
+                        } else {
+                            System.arraycopy(group, from + quantsAt, out, to + quantAt(halves, false, k, 0), QUANTS);
                         }
                     }
                 }
