@@ -62,10 +62,7 @@ class Q4_0PromptTileProperties {
             WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, VectorWidth.SCALAR);
             assertEquals(!wholeGroups, simd.readsPermutedInput(tokens),
                     "only matrices outside the row groups read the permuted input");
-            float[] x = new float[tokens * cols];
-            for (int k = 0; k < tokens; k++) {
-                System.arraycopy(TestTensors.q8Input(cols, inputMode, rnd), 0, x, k * cols, cols);
-            }
+            float[] x = TestTensors.q8Inputs(tokens, cols, inputMode, rnd);
             float[] expected = new float[tokens * rows];
             float[] actual = new float[tokens * rows];
             scalar.matmul(x, tokens, expected, SERIAL);
@@ -147,10 +144,7 @@ class Q4_0PromptTileProperties {
      */
     private static QuantizedInput promptInput(int tokens, int cols, int inputMode, Random rnd) {
         int allTokens = tokens + 1;
-        float[] x = new float[allTokens * cols];
-        for (int k = 0; k < allTokens; k++) {
-            System.arraycopy(TestTensors.q8Input(cols, Math.min(inputMode, 2), rnd), 0, x, k * cols, cols);
-        }
+        float[] x = TestTensors.q8Inputs(allTokens, cols, Math.min(inputMode, 2), rnd);
         QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_0);
         in.quantize(x, 0, allTokens, cols);
         if (inputMode == 3) {
@@ -328,10 +322,7 @@ class Q4_0PromptTileProperties {
             long[] dims = {cols, rows};
             WeightMatrix simd = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, width);
             WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, VectorWidth.SCALAR);
-            float[] x = new float[tokens * cols];
-            for (int k = 0; k < tokens; k++) {
-                System.arraycopy(TestTensors.q8Input(cols, 0, rnd), 0, x, k * cols, cols);
-            }
+            float[] x = TestTensors.q8Inputs(tokens, cols, 0, rnd);
             float[] expected = new float[tokens * rows];
             float[] actual = new float[tokens * rows];
             scalar.matmul(x, tokens, expected, SERIAL);

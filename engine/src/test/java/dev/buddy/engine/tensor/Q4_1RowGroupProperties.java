@@ -66,10 +66,7 @@ class Q4_1RowGroupProperties {
      * the 16-bit quads ({@code 4 * 15 * 128}); the others are {@link TestTensors#q8Input}'s.
      */
     private static QuantizedInput input(int tokens, int cols, int inputMode, Random rnd) {
-        float[] x = new float[tokens * cols];
-        for (int k = 0; k < tokens; k++) {
-            System.arraycopy(TestTensors.q8Input(cols, Math.min(inputMode, 2), rnd), 0, x, k * cols, cols);
-        }
+        float[] x = TestTensors.q8Inputs(tokens, cols, Math.min(inputMode, 2), rnd);
         QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_1);
         in.quantize(x, 0, tokens, cols);
         if (inputMode == 3) {
@@ -172,10 +169,7 @@ class Q4_1RowGroupProperties {
         int cols = 32 * blocks;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = q4_1Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
-            float[] x = new float[tokens * cols];
-            for (int k = 0; k < tokens; k++) {
-                System.arraycopy(TestTensors.q8Input(cols, inputMode, rnd), 0, x, k * cols, cols);
-            }
+            float[] x = TestTensors.q8Inputs(tokens, cols, inputMode, rnd);
             for (VectorWidth width : VectorWidth.available()) {
                 TestTensors.assertScalarBits(GgmlType.Q4_1, rows, cols, t, width, x, tokens, SERIAL,
                         threaded ? POOL : SERIAL);

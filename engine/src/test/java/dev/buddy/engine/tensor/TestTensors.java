@@ -359,6 +359,15 @@ final class TestTensors {
     }
 
 
+    /** {@code tokens} rows of {@link #q8Input} one after another, drawn in token order. */
+    static float[] q8Inputs(int tokens, int cols, int inputMode, Random rnd) {
+        float[] x = new float[tokens * cols];
+        for (int k = 0; k < tokens; k++) {
+            System.arraycopy(q8Input(cols, inputMode, rnd), 0, x, k * cols, cols);
+        }
+        return x;
+    }
+
     /** Every SIMD width this machine runs, plus the 512-bit kernels (emulated in Java where AVX-512 is missing). */
     static Arbitrary<VectorWidth> simdWidthsWith512() {
         List<VectorWidth> widths = new ArrayList<>(VectorWidth.available());
