@@ -16,7 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>F16 rows widen to float by moving exponent and mantissa into place and rescaling by 2^112 (exact for normal
  * and subnormal halves). An F16 infinity or NaN would come out finite; a KV value only becomes one when it overflows
- * F16, where llama.cpp's own results are meaningless too.
+ * F16, where llama.cpp's own results are meaningless too. The widening is written out at every use instead of in a
+ * helper returning a vector: when C2 inlined such a helper late it could not intrinsify its operations on the
+ * abstract {@code FloatVector} type, and decoding a synthetic Q4_K model allocated through it at every step
+ * ({@code RowGroupDecodeAllocationTest}).
  */
 final class Simd {
     private Simd() {}
@@ -66,10 +69,18 @@ final class Simd {
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
         for (int i = 0; i < np; i += 32) {
-            a0 = half8(x, xo + i).fma(FloatVector.fromArray(F, y, yo + i), a0);
-            a1 = half8(x, xo + i + 8).fma(FloatVector.fromArray(F, y, yo + i + 8), a1);
-            a2 = half8(x, xo + i + 16).fma(FloatVector.fromArray(F, y, yo + i + 16), a2);
-            a3 = half8(x, xo + i + 24).fma(FloatVector.fromArray(F, y, yo + i + 24), a3);
+            a0 = ((IntVector) ShortVector.fromArray(S, x, xo + i).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f)
+                    .fma(FloatVector.fromArray(F, y, yo + i), a0);
+            a1 = ((IntVector) ShortVector.fromArray(S, x, xo + i + 8).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f)
+                    .fma(FloatVector.fromArray(F, y, yo + i + 8), a1);
+            a2 = ((IntVector) ShortVector.fromArray(S, x, xo + i + 16).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f)
+                    .fma(FloatVector.fromArray(F, y, yo + i + 16), a2);
+            a3 = ((IntVector) ShortVector.fromArray(S, x, xo + i + 24).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f)
+                    .fma(FloatVector.fromArray(F, y, yo + i + 24), a3);
         }
         FloatVector v = a0.add(a2).add(a1.add(a3));
         return GgmlSums.finishReduce(v.lane(0), v.lane(1), v.lane(2), v.lane(3), v.lane(4), v.lane(5), v.lane(6),
@@ -80,7 +91,9 @@ final class Simd {
     static float tinyBlasDotF16(short[] x, int xo, float[] y, int yo, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < n; i += 8) {
-            acc = half8(x, xo + i).fma(FloatVector.fromArray(F, y, yo + i), acc);
+            acc = ((IntVector) ShortVector.fromArray(S, x, xo + i).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f)
+                    .fma(FloatVector.fromArray(F, y, yo + i), acc);
         }
         return hsum(acc);
     }
@@ -102,7 +115,9 @@ final class Simd {
             FloatVector a2 = FloatVector.zero(F);
             FloatVector a3 = FloatVector.zero(F);
             for (int i = 0; i < n; i += 8) {
-                FloatVector f = half8(k, base + i);
+                FloatVector f = ((IntVector) ShortVector.fromArray(S, k, base + i)
+                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
+                        .reinterpretAsFloats().mul(0x1p112f);
                 a0 = f.fma(FloatVector.fromArray(F, q, q0 + i), a0);
                 a1 = f.fma(FloatVector.fromArray(F, q, q1 + i), a1);
                 a2 = f.fma(FloatVector.fromArray(F, q, q2 + i), a2);
@@ -143,7 +158,9 @@ final class Simd {
             int base = vBase + p * vStride;
             int slot = (p & slotMask) * n;
             for (int i = 0; i < n; i += 8) {
-                FloatVector f = half8(v, base + i);
+                FloatVector f = ((IntVector) ShortVector.fromArray(S, v, base + i)
+                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
+                        .reinterpretAsFloats().mul(0x1p112f);
                 int o = slot + i;
                 b0.fma(f, FloatVector.fromArray(F, acc, c0 + o)).intoArray(acc, c0 + o);
                 b1.fma(f, FloatVector.fromArray(F, acc, c1 + o)).intoArray(acc, c1 + o);
@@ -171,13 +188,6 @@ final class Simd {
         }
     }
 
-    /** Eight halves from {@code h[o]} widened to floats (exact; see the class comment on infinities). */
-    private static FloatVector half8(short[] h, int o) {
-        IntVector x = (IntVector) ShortVector.fromArray(S, h, o).convertShape(VectorOperators.S2I, I, 0);
-        return x.and(0x7fff).lanewise(VectorOperators.LSHL, 13).or(x.and(0x80000000)).reinterpretAsFloats()
-                .mul(0x1p112f);
-    }
-
     private static float half(float x) {
         return Float.float16ToFloat(Float.floatToFloat16(x));
     }
@@ -198,7 +208,9 @@ final class Simd {
         FloatVector wv = FloatVector.broadcast(F, w);
         int i = 0;
         for (; i + 8 <= n; i += 8) {
-            wv.fma(half8(v, vo + i), FloatVector.fromArray(F, acc, ao + i)).intoArray(acc, ao + i);
+            FloatVector f = ((IntVector) ShortVector.fromArray(S, v, vo + i).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f);
+            wv.fma(f, FloatVector.fromArray(F, acc, ao + i)).intoArray(acc, ao + i);
         }
         for (; i < n; i++) {
             acc[ao + i] += w * Float.float16ToFloat(v[vo + i]);
