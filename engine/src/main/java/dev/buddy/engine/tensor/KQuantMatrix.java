@@ -20,7 +20,7 @@ abstract sealed class KQuantMatrix extends WeightMatrix permits Q4_KMatrix, Q5_K
     }
 
     @Override
-    final void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+    void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         if ((width == VectorWidth.W256 || width == VectorWidth.W512)
                 && in.tokens() >= KQuantPromptGemm.MIN_TOKENS) {
             KQuantPromptGemm.rows(this, in, rowFrom, rowTo, out, outOffset);
@@ -38,6 +38,17 @@ abstract sealed class KQuantMatrix extends WeightMatrix permits Q4_KMatrix, Q5_K
      * {@code sb + s}, times its integer scale) and their fp16 {@code d} as float into {@code ds[dOff + s]}.
      */
     abstract void laneWeights(int r, int sb, int count, float[] dst, int off, float[] ds, int dOff);
+
+    /**
+     * {@link #laneWeights} for rows {@code [r0, r0 + count)}: row {@code r0 + i} to {@code dst[off + i * rowStride ..]}
+     * and {@code ds[dOff + i * dStride ..]}. Formats whose weights are stored by row groups do a group at a time.
+     */
+    void laneWeightRows(int r0, int count, int sb, int blocks, float[] dst, int off, int rowStride, float[] ds,
+            int dOff, int dStride) {
+        for (int i = 0; i < count; i++) {
+            laneWeights(r0 + i, sb, blocks, dst, off + i * rowStride, ds, dOff + i * dStride);
+        }
+    }
 
     /**
      * How many float lanes ggml accumulates the min term in: 4 for Q4_K (lane k takes groups 2k and 2k+1, reduced

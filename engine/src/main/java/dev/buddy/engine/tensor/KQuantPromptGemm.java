@@ -74,9 +74,9 @@ final class KQuantPromptGemm {
                 }
                 for (int sb0 = 0; sb0 < blocks; sb0 += SLICE_BLOCKS) {
                     int nsb = Math.min(SLICE_BLOCKS, blocks - sb0);
-                    for (int i = 0; i < nr; i++) {
-                        m.laneWeights(r0 + i, sb0, nsb, s.weights, i * SLICE, s.scales, i * SLICE_BLOCKS);
-                        if (minLanes > 0) {
+                    m.laneWeightRows(r0, nr, sb0, nsb, s.weights, 0, SLICE, s.scales, 0, SLICE_BLOCKS);
+                    if (minLanes > 0) {
+                        for (int i = 0; i < nr; i++) {
                             m.mins(r0 + i, sb0, nsb, s.mins, i * SLICE_BLOCKS * 8, s.dmins, i * SLICE_BLOCKS);
                         }
                     }

@@ -45,8 +45,23 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final int BLOCK = 144;
 
+    /**
+     * The weights in {@link Q4_KRowGroups}' layout, which its eight-row single-token kernel reads and from which
+     * prompts ({@link #laneWeightRows}), {@link #mins} and {@link #row} take them too; null unless the CPU has 512-bit
+     * vectors at this width ({@link VectorWidth#native512}), the row count is a multiple of 8 and every d and dmin is
+     * finite. The scalar kernel keeps reading {@link #data}.
+     */
+    private final MemorySegment groups;
+
     Q4_KMatrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q4_K, rows, cols, data, width);
+        this.groups = width.native512() && rows % Q4_KRowGroups.ROWS == 0
+                ? Q4_KRowGroups.pack(data, rows, cols / 256) : null;
+    }
+
+    /** Byte offset of the group holding row r in {@link #groups}. */
+    private long groupOffset(int r) {
+        return (long) (r / Q4_KRowGroups.ROWS) * (cols / 256) * Q4_KRowGroups.GROUP_BLOCK;
     }
 
     // The 12 scale bytes unpacked four at a time into ints holding one 6-bit value per byte, as ggml's utmp trick.
@@ -103,9 +118,30 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
         return sum;
     }
 
-    /** {@code dequantize_row_q4_K}. */
+    /** {@code dequantize_row_q4_K}; from the row groups where they exist. */
     @Override
     public void row(int r, float[] dst, int dstOffset) {
+        if (groups != null) {
+            int k = r % Q4_KRowGroups.ROWS;
+            for (int sb = 0; sb < cols / 256; sb++) {
+                long bb = groupOffset(r) + (long) sb * Q4_KRowGroups.GROUP_BLOCK;
+                float d = Q4_KRowGroups.half(groups, bb, 0, k);
+                float min = Q4_KRowGroups.half(groups, bb, 1, k);
+                for (int p = 0; p < 4; p++) {
+                    float d1 = d * Q4_KRowGroups.scaleOrMin(groups, bb, 0, 2 * p, k);
+                    float m1 = min * Q4_KRowGroups.scaleOrMin(groups, bb, 1, 2 * p, k);
+                    float d2 = d * Q4_KRowGroups.scaleOrMin(groups, bb, 0, 2 * p + 1, k);
+                    float m2 = min * Q4_KRowGroups.scaleOrMin(groups, bb, 1, 2 * p + 1, k);
+                    int y = dstOffset + sb * 256 + 64 * p;
+                    for (int l = 0; l < 32; l++) {
+                        int q = Q4_KRowGroups.quant(groups, bb, k, p, l >> 2, l & 3);
+                        dst[y + l] = d1 * (q & 0xF) - m1;
+                        dst[y + 32 + l] = d2 * (q >> 4) - m2;
+                    }
+                }
+            }
+            return;
+        }
         long off = rowOffset(r);
         for (int sb = 0; sb < cols / 256; sb++) {
             long bo = off + (long) sb * BLOCK;
@@ -227,7 +263,105 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
 
     @Override
     void laneWeights(int r, int sb, int count, float[] dst, int off, float[] ds, int dOff) {
-        V256.laneWeights(data, rowOffset(r), sb, count, dst, off, ds, dOff);
+        if (groups == null) {
+            V256.laneWeights(data, rowOffset(r), sb, count, dst, off, ds, dOff);
+            return;
+        }
+        int k = r % Q4_KRowGroups.ROWS;
+        for (int s = 0; s < count; s++) {
+            long bb = groupOffset(r) + (long) (sb + s) * Q4_KRowGroups.GROUP_BLOCK;
+            ds[dOff + s] = Q4_KRowGroups.half(groups, bb, 0, k);
+            for (int p = 0; p < 4; p++) {
+                int scaleLo = Q4_KRowGroups.scaleOrMin(groups, bb, 0, 2 * p, k);
+                int scaleHi = Q4_KRowGroups.scaleOrMin(groups, bb, 0, 2 * p + 1, k);
+                for (int b = 0; b < 32; b++) {
+                    int q = Q4_KRowGroups.quant(groups, bb, k, p, b >> 2, b & 3);
+                    // lane order: byte 4j + b' to 8b' + j
+                    int y = off + 256 * s + 64 * p + 8 * (b & 3) + (b >> 2);
+                    dst[y] = (q & 0xF) * scaleLo;
+                    dst[y + 32] = (q >> 4) * scaleHi;
+                }
+            }
+        }
+    }
+
+    /** With {@link #groups}, whole groups in range eight rows at a time ({@link Q4_KRowGroups#laneWeights8}). */
+    @Override
+    void laneWeightRows(int r0, int count, int sb, int blocks, float[] dst, int off, int rowStride, float[] ds,
+            int dOff, int dStride) {
+        if (groups == null) {
+            super.laneWeightRows(r0, count, sb, blocks, dst, off, rowStride, ds, dOff, dStride);
+            return;
+        }
+        int i = 0;
+        while (i < count) {
+            int r = r0 + i;
+            if (r % Q4_KRowGroups.ROWS == 0 && i + Q4_KRowGroups.ROWS <= count) {
+                Q4_KRowGroups.laneWeights8(groups, groupOffset(r), sb, blocks, dst, off + i * rowStride, rowStride,
+                        ds, dOff + i * dStride, dStride);
+                i += Q4_KRowGroups.ROWS;
+            } else {
+                laneWeights(r, sb, blocks, dst, off + i * rowStride, ds, dOff + i * dStride);
+                i++;
+            }
+        }
+    }
+
+    @Override
+    void mins(int r, int sb, int count, int[] mins, int off, float[] dmins, int dOff) {
+        if (groups == null) {
+            super.mins(r, sb, count, mins, off, dmins, dOff);
+            return;
+        }
+        int k = r % Q4_KRowGroups.ROWS;
+        for (int s = 0; s < count; s++) {
+            long bb = groupOffset(r) + (long) (sb + s) * Q4_KRowGroups.GROUP_BLOCK;
+            for (int c = 0; c < 8; c++) {
+                mins[off + 8 * s + c] = Q4_KRowGroups.scaleOrMin(groups, bb, 1, c, k);
+            }
+            dmins[dOff + s] = Q4_KRowGroups.half(groups, bb, 1, k);
+        }
+    }
+
+    /**
+     * With {@link #groups}, tokens below {@link KQuantPromptGemm#MIN_TOKENS} run eight rows at a time
+     * ({@link Q4_KRowGroups#dot8}); prompts take {@link KQuantPromptGemm} as before, over weights unpacked from the
+     * groups. Both give every (row, token) the scalar kernel's bits.
+     */
+    @Override
+    void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        if (groups == null || in.tokens() >= KQuantPromptGemm.MIN_TOKENS) {
+            super.simdRows(in, rowFrom, rowTo, out, outOffset);
+            return;
+        }
+        int blocks = cols / 256;
+        for (int t = 0; t < in.tokens(); t++) {
+            int at = outOffset + t * rows;
+            int xo = t * blocks * Q4_KRowGroups.SPREAD;
+            int mo = t * blocks * Q4_KRowGroups.MIN_SUMS;
+            for (int g = rowFrom / Q4_KRowGroups.ROWS; g * Q4_KRowGroups.ROWS < rowTo; g++) {
+                int r = g * Q4_KRowGroups.ROWS;
+                long off = groupOffset(r);
+                if (r >= rowFrom && r + Q4_KRowGroups.ROWS <= rowTo) {
+                    Q4_KRowGroups.dot8(groups, off, blocks, in.q4kSpread, xo, in.d, t * blocks, in.q4kMinSums, mo,
+                            out, at + r);
+                    continue;
+                }
+                float[] window = WINDOW.get();
+                Q4_KRowGroups.dot8(groups, off, blocks, in.q4kSpread, xo, in.d, t * blocks, in.q4kMinSums, mo,
+                        window, 0);
+                int from = Math.max(r, rowFrom);
+                System.arraycopy(window, from - r, out, at + from, Math.min(r + Q4_KRowGroups.ROWS, rowTo) - from);
+            }
+        }
+    }
+
+    /** Per thread, the outputs of a group that the caller's row range cuts, so that no call allocates. */
+    private static final ThreadLocal<float[]> WINDOW = ThreadLocal.withInitial(() -> new float[Q4_KRowGroups.ROWS]);
+
+    @Override
+    boolean readsQ4KGroups(int tokens) {
+        return groups != null && tokens < KQuantPromptGemm.MIN_TOKENS;
     }
 
     @Override

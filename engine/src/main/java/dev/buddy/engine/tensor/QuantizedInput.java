@@ -90,6 +90,16 @@ public final class QuantizedInput {
      */
     short[] nibblePairs = new short[0];
     private boolean nibblePairsReady;
+    /**
+     * Q8_K, for the 512-bit Q4_K row groups ({@link Q4_KRowGroups}): each token's quants spread to the lanes of the
+     * group chunks ({@link Q4_KRowGroups#spread}, {@value Q4_KRowGroups#SPREAD} longs per super-block, token t at
+     * {@code t * (cols / 256) * SPREAD}), and its 32-quant sums as the min lanes meet them
+     * ({@link Q4_KRowGroups#minSums}, {@value Q4_KRowGroups#MIN_SUMS} floats per super-block); made by
+     * {@link #prepareQ4KGroups()}.
+     */
+    long[] q4kSpread = new long[0];
+    float[] q4kMinSums = new float[0];
+    private boolean q4kGroupsReady;
 
     /** Elements per parallel chunk of a conversion: below this, handing work to other threads costs more. */
     private static final int ELEMENTS_PER_CHUNK = 1 << 14;
@@ -167,6 +177,7 @@ public final class QuantizedInput {
         this.permutedReady = false;
         this.blockSumsReady = false;
         this.nibblePairsReady = false;
+        this.q4kGroupsReady = false;
         this.origin = x;
         this.originOffset = xOffset;
         int n = Math.toIntExact(total);
@@ -313,6 +324,29 @@ public final class QuantizedInput {
             }
         }
         nibblePairsReady = true;
+    }
+
+    /**
+     * Fills {@link #q4kSpread} and {@link #q4kMinSums} from the quants of the last {@link #quantize} call, once per
+     * call however many matrices read them. Call from the thread that quantised, before handing the input to other
+     * threads.
+     */
+    void prepareQ4KGroups() {
+        if (q4kGroupsReady) {
+            return;
+        }
+        if (format != ActivationFormat.Q8_K) {
+            throw new IllegalStateException(format + " input is not the Q8_K the Q4_K row groups read");
+        }
+        prepareBlockSums();
+        int blocks = tokens * cols / 256;
+        if (q4kSpread.length < blocks * Q4_KRowGroups.SPREAD) {
+            q4kSpread = new long[blocks * Q4_KRowGroups.SPREAD];
+            q4kMinSums = new float[blocks * Q4_KRowGroups.MIN_SUMS];
+        }
+        Q4_KRowGroups.spread(qs, 0, blocks, q4kSpread, 0);
+        Q4_KRowGroups.minSums(blockSums, 0, blocks, q4kMinSums, 0);
+        q4kGroupsReady = true;
     }
 
     /** Converts blocks {@code [from, to)} of the current source (one element per block for F16/BF16). */

@@ -52,45 +52,69 @@ final class RowGroupLayout {
      * the kernels widen them with a shortcut exact only for finite halves ({@link Q4_0RowGroups#packLanes}).
      */
     static MemorySegment pack(MemorySegment data, int rows, int blocks, int blockBytes, int halves, boolean lanes) {
-        if (rows % ROWS != 0) {
-            throw new IllegalArgumentException(rows + " rows are not whole groups of " + ROWS);
-        }
         int rowBytes = blocks * blockBytes;
         int groupBlock = ROWS * blockBytes;
         int quantsAt = 2 * halves;
-        long size = (long) rows * rowBytes;
-        MemorySegment packed = Arena.ofAuto().allocate(size, 64);
         // in slices of groups on the common pool: a 1B model's Q4_0 matrices are half a gigabyte to reorder at load
-        int groups = rows / ROWS;
-        int slices = (groups + PACK_SLICE - 1) / PACK_SLICE;
-        AtomicBoolean nonFinite = new AtomicBoolean();
-        IntStream.range(0, slices).parallel().forEach(slice -> {
-            byte[] group = new byte[ROWS * rowBytes];
-            byte[] out = new byte[ROWS * rowBytes];
-            for (long g = (long) slice * PACK_SLICE; g < Math.min(groups, (slice + 1L) * PACK_SLICE); g++) {
-                long base = g * ROWS * rowBytes;
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base, group, 0, group.length);
-                for (int b = 0; b < blocks; b++) {
-                    int to = b * groupBlock;
-                    for (int k = 0; k < ROWS; k++) {
-                        int from = k * rowBytes + b * blockBytes;
-                        for (int i = 0; i < halves; i++) {
-                            out[to + fieldAt(i, k)] = group[from + 2 * i];
-                            out[to + fieldAt(i, k) + 1] = group[from + 2 * i + 1];
-                            if ((group[from + 2 * i + 1] & 0x7c) == 0x7c) {
-                                nonFinite.set(true);
-                            }
+        return copyGroups(data, rows, rowBytes, ROWS * rowBytes, PACK_SLICE, (group, out) -> {
+            boolean finite = true;
+            for (int b = 0; b < blocks; b++) {
+                int to = b * groupBlock;
+                for (int k = 0; k < ROWS; k++) {
+                    int from = k * rowBytes + b * blockBytes;
+                    for (int i = 0; i < halves; i++) {
+                        out[to + fieldAt(i, k)] = group[from + 2 * i];
+                        out[to + fieldAt(i, k) + 1] = group[from + 2 * i + 1];
+                        finite &= isFinite(group[from + 2 * i + 1]);
+                    }
+                    if (lanes) {
+                        for (int j = 0; j < QUANTS; j++) {
+                            out[to + quantAt(halves, true, k, j)] = group[from + quantsAt + j];
                         }
-                        if (lanes) {
-                            for (int j = 0; j < QUANTS; j++) {
-                                out[to + quantAt(halves, true, k, j)] = group[from + quantsAt + j];
-                            }
-                        } else {
-                            System.arraycopy(group, from + quantsAt, out, to + quantAt(halves, false, k, 0), QUANTS);
-                        }
+                    } else {
+                        System.arraycopy(group, from + quantsAt, out, to + quantAt(halves, false, k, 0), QUANTS);
                     }
                 }
-                MemorySegment.copy(out, 0, packed, ValueLayout.JAVA_BYTE, base, out.length);
+            }
+            return finite;
+        });
+    }
+
+    /** Whether the fp16 value whose high byte is {@code high} is finite (exponent below 31). */
+    static boolean isFinite(byte high) {
+        return (high & 0x7c) != 0x7c;
+    }
+
+    /** Rewrites the eight rows of one group, read into {@code in}, as {@code out}. */
+    interface GroupReorder {
+        /** @return false when a scale the kernels would widen is not finite */
+        boolean reorder(byte[] in, byte[] out);
+    }
+
+    /**
+     * A copy of {@code rows} rows (a multiple of 8) of {@code rowBytes} bytes, group by group ({@code groupBytes}
+     * each in the copy), in slices of {@code slice} groups on the common pool; null when {@code reorder} finds a
+     * non-finite scale. The copy lives in memory the garbage collector frees with the matrix; a mapped original is
+     * unloaded once copied, so the file's pages are not resident twice.
+     */
+    static MemorySegment copyGroups(MemorySegment data, int rows, int rowBytes, int groupBytes, int slice,
+            GroupReorder reorder) {
+        if (rows % ROWS != 0) {
+            throw new IllegalArgumentException(rows + " rows are not whole groups of " + ROWS);
+        }
+        int groups = rows / ROWS;
+        MemorySegment packed = Arena.ofAuto().allocate((long) groups * groupBytes, 64);
+        int slices = (groups + slice - 1) / slice;
+        AtomicBoolean nonFinite = new AtomicBoolean();
+        IntStream.range(0, slices).parallel().forEach(i -> {
+            byte[] in = new byte[ROWS * rowBytes];
+            byte[] out = new byte[groupBytes];
+            for (long g = (long) i * slice; g < Math.min(groups, (i + 1L) * slice); g++) {
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, g * ROWS * rowBytes, in, 0, in.length);
+                if (!reorder.reorder(in, out)) {
+                    nonFinite.set(true);
+                }
+                MemorySegment.copy(out, 0, packed, ValueLayout.JAVA_BYTE, g * groupBytes, out.length);
             }
         });
         if (nonFinite.get()) {

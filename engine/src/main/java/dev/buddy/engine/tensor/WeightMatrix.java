@@ -275,6 +275,9 @@ public abstract sealed class WeightMatrix
         if (width != VectorWidth.SCALAR && readsBlockSums()) {
             in.prepareBlockSums();
         }
+        if (width != VectorWidth.SCALAR && readsQ4KGroups(in.tokens())) {
+            in.prepareQ4KGroups();
+        }
         if (width != VectorWidth.SCALAR && readsNibblePairs()) {
             in.prepareNibblePairs();
         }
@@ -350,6 +353,9 @@ public abstract sealed class WeightMatrix
         }
         if (group != null && group.readsPermutedInput(1)) {
             single.preparePermuted();
+        }
+        if (group != null && group.readsQ4KGroups(1)) {
+            single.prepareQ4KGroups();
         }
         float[] groupOut = new float[8];
         float[] groupTileOut = new float[4 * 8];
@@ -441,6 +447,14 @@ public abstract sealed class WeightMatrix
      * terms).
      */
     boolean readsBlockSums() {
+        return false;
+    }
+
+    /**
+     * Whether this matrix's kernels read {@link QuantizedInput#q4kSpread} and {@link QuantizedInput#q4kMinSums} for
+     * an input of {@code tokens} tokens (the Q4_K row groups).
+     */
+    boolean readsQ4KGroups(int tokens) {
         return false;
     }
 

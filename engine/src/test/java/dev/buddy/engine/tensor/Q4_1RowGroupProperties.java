@@ -42,23 +42,11 @@ class Q4_1RowGroupProperties {
         MemorySegment whole = arena.allocate(bytes + misalign + 64, 64);
         MemorySegment t = whole.asSlice(misalign, bytes);
         for (long bo = 0; bo < bytes; bo += Q4_1RowGroups.BLOCK) {
-            t.set(HALF, bo, half(rnd));
-            t.set(HALF, bo + 2, half(rnd));
+            t.set(HALF, bo, TestTensors.finiteHalf(rnd));
+            t.set(HALF, bo + 2, TestTensors.finiteHalf(rnd));
             TestTensors.fillNibbles(t, bo + 4, nibbleMode, rnd);
         }
         return t;
-    }
-
-    /** A finite half of either sign, now and then subnormal (the scale widening's other case) or zero. */
-    private static short half(Random rnd) {
-        return switch (rnd.nextInt(10)) {
-            case 0 -> (short) (rnd.nextInt(0x400) | (rnd.nextBoolean() ? 0x8000 : 0));
-            case 1 -> 0;
-            default -> {
-                float magnitude = (float) Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(5e-2)));
-                yield Float.floatToFloat16(rnd.nextBoolean() ? magnitude : -magnitude);
-            }
-        };
     }
 
     /**
@@ -186,24 +174,10 @@ class Q4_1RowGroupProperties {
                         "decode, row " + r + " of " + rows + ": scalar " + expected[r] + " simd " + actual[r]);
             }
             // a row range that starts and ends anywhere, as a chunk of matmulAll's concatenated rows can
-            int from = rnd.nextInt(rows);
-            int to = from + 1 + rnd.nextInt(rows - from);
             QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_1);
             in.quantize(x, 0, tokens, cols);
             in.preparePermuted();
-            float[] all = new float[tokens * rows];
-            float[] cut = new float[tokens * rows];
-            scalar.matmul(x, tokens, all, SERIAL);
-            simd.computeRows(in, from, to, cut, 0);
-            for (int i = 0; i < all.length; i++) {
-                int r = i % rows;
-                if (r >= from && r < to) {
-                    assertEquals(Float.floatToRawIntBits(all[i]), Float.floatToRawIntBits(cut[i]),
-                            "rows " + from + "-" + to + " of " + rows + ", row " + r + " token " + i / rows);
-                } else {
-                    assertEquals(0f, cut[i], "row " + r + " outside " + from + "-" + to + " written");
-                }
-            }
+            TestTensors.assertRowRangeGivesTheScalarBits(scalar, simd, in, x, tokens, rnd, SERIAL);
         }
     }
 }

@@ -11,22 +11,26 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * Rows read back from the row groups ({@link WeightMatrix#row} of a Q4_0 or Q4_1 matrix that a SIMD width packed:
- * Q4_0 at 256 bits and up, both formats in the lane layout on CPUs with 512-bit vectors) are the rows the scalar
+ * Rows read back from the row groups ({@link WeightMatrix#row} of a Q4_0, Q4_1 or Q4_K matrix that a SIMD width
+ * packed: Q4_0 at 256 bits and up, all three in their eight-row layouts on CPUs with 512-bit vectors) are the rows the scalar
  * width dequantises from the file layout, bit for bit, for every row of every group.
  */
 class RowGroupRowProperties {
     @Property(tries = 120)
-    void rowsFromTheGroupsAreTheFileRows(@ForAll boolean q4_1, @ForAll @IntRange(min = 1, max = 4) int groups,
+    void rowsFromTheGroupsAreTheFileRows(@ForAll @IntRange(min = 0, max = 2) int format,
+            @ForAll @IntRange(min = 1, max = 4) int groups,
             @ForAll boolean wholeGroups, @ForAll @IntRange(min = 1, max = 12) int blocks,
             @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll long seed) {
         Random rnd = new Random(seed);
-        GgmlType type = q4_1 ? GgmlType.Q4_1 : GgmlType.Q4_0;
+        GgmlType type = new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K}[format];
         int rows = wholeGroups ? 8 * groups : 8 * groups - 1 - rnd.nextInt(7);
-        int cols = 32 * blocks;
+        int cols = type.blockSize() * blocks;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment t = q4_1 ? Q4_1RowGroupProperties.q4_1Tensor(rows, cols, 0, misalign, rnd, arena)
-                    : TestTensors.q4_0Tensor(rows, cols, 0, misalign, rnd, arena);
+            MemorySegment t = switch (type) {
+                case Q4_1 -> Q4_1RowGroupProperties.q4_1Tensor(rows, cols, 0, misalign, rnd, arena);
+                case Q4_K -> Q4_KRowGroupProperties.q4_KTensor(rows, cols, 0, misalign, rnd, arena);
+                default -> TestTensors.q4_0Tensor(rows, cols, 0, misalign, rnd, arena);
+            };
             long[] dims = {cols, rows};
             float[] expected = new float[cols];
             float[] actual = new float[cols];

@@ -399,4 +399,43 @@ final class TestTensors {
                             + actual[i]);
         }
     }
+
+    /** A finite fp16 value of either sign, now and then subnormal (the scale widening's other case) or zero. */
+    static short finiteHalf(Random rnd) {
+        return switch (rnd.nextInt(10)) {
+            case 0 -> (short) (rnd.nextInt(0x400) | (rnd.nextBoolean() ? 0x8000 : 0));
+            case 1 -> 0;
+            default -> {
+                float magnitude = (float) Math.exp(rnd.nextDouble(Math.log(1e-4), Math.log(5e-2)));
+                yield Float.floatToFloat16(rnd.nextBoolean() ? magnitude : -magnitude);
+            }
+        };
+    }
+
+    /**
+     * Asserts that {@code simd} computing only a random row range {@code [from, to)} of the {@code tokens} tokens of
+     * {@code in} (quantised from {@code x}), as a chunk of matmulAll's concatenated rows can, gives there the bits of
+     * {@code scalar}'s whole matmul and writes nothing outside it.
+     */
+    static void assertRowRangeGivesTheScalarBits(WeightMatrix scalar, WeightMatrix simd, QuantizedInput in, float[] x,
+            int tokens, Random rnd, Parallel serial) {
+        int rows = scalar.rows();
+        int from = rnd.nextInt(rows);
+        int to = from + 1 + rnd.nextInt(rows - from);
+        float[] all = new float[tokens * rows];
+        float[] cut = new float[tokens * rows];
+        scalar.matmul(x, tokens, all, serial);
+        simd.computeRows(in, from, to, cut, 0);
+        for (int i = 0; i < all.length; i++) {
+            int r = i % rows;
+            if (r >= from && r < to) {
+                org.junit.jupiter.api.Assertions.assertEquals(Float.floatToRawIntBits(all[i]),
+                        Float.floatToRawIntBits(cut[i]),
+                        "rows " + from + "-" + to + " of " + rows + ", row " + r + " token " + i / rows);
+            } else {
+                org.junit.jupiter.api.Assertions.assertEquals(0f, cut[i],
+                        "row " + r + " outside " + from + "-" + to + " written");
+            }
+        }
+    }
 }
