@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  * rows are copied at load into row groups ({@link Q4_1RowGroups}) and every token runs eight rows at a time, in the
  * same order and so with the same bits.
  */
-final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs.Kernel {
+final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs.Kernel, RowGroupLayout.GroupKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -123,7 +123,8 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
             for (int from = rowFrom; from < rowTo; ) {
                 int to = Math.min(rowTo, (from / GROUP_ROW_BLOCK + 1) * GROUP_ROW_BLOCK);
                 for (int t = 0; t < in.tokens(); t++) {
-                    groupRows(in, t, from, to, out, outOffset + t * rows);
+                    RowGroupLayout.groupRows(this, in, t, from, to, RowGroupLayout.ROWS * rowBytes, out,
+                            outOffset + t * rows);
                 }
                 from = to;
             }
@@ -136,25 +137,11 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
         }
     }
 
-    /**
-     * Token {@code t} against rows {@code [rowFrom, rowTo)} through the row groups, row r to {@code out[at + r]}; a
-     * group that the range cuts (parallel chunks split rows anywhere) is computed whole and only its rows in range
-     * copied out.
-     */
-    private void groupRows(QuantizedInput in, int t, int rowFrom, int rowTo, float[] out, int at) {
+    /** {@link Q4_1RowGroups#dot8} on {@link #groups} (the drivers: {@link RowGroupLayout#groupRows}). */
+    @Override
+    public void dot8(QuantizedInput in, int token, long groupOffset, float[] out, int at) {
         int blocks = cols / 32;
-        for (int g = rowFrom / Q4_1RowGroups.ROWS; g * Q4_1RowGroups.ROWS < rowTo; g++) {
-            int r = g * Q4_1RowGroups.ROWS;
-            long off = r * rowBytes;
-            if (r >= rowFrom && r + Q4_1RowGroups.ROWS <= rowTo) {
-                Q4_1RowGroups.dot8(groups, off, blocks, in.qs, t * cols, in.d, in.s, t * blocks, out, at + r);
-                continue;
-            }
-            float[] window = WINDOW.get();
-            Q4_1RowGroups.dot8(groups, off, blocks, in.qs, t * cols, in.d, in.s, t * blocks, window, 0);
-            int from = Math.max(r, rowFrom);
-            System.arraycopy(window, from - r, out, at + from, Math.min(r + Q4_1RowGroups.ROWS, rowTo) - from);
-        }
+        Q4_1RowGroups.dot8(groups, groupOffset, blocks, in.qs, token * cols, in.d, in.s, token * blocks, out, at);
     }
 
     /**
@@ -165,8 +152,6 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
      */
     static final int GROUP_ROW_BLOCK = 64;
 
-    /** Per thread, the outputs of a group that the caller's row range cuts, so that no call allocates. */
-    private static final ThreadLocal<float[]> WINDOW = ThreadLocal.withInitial(() -> new float[Q4_1RowGroups.ROWS]);
 
     @Override
     public void dotPair(int r, long stride, QuantizedInput in, int token, float[] out, int out0, int out1) {

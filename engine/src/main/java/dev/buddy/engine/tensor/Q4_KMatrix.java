@@ -38,7 +38,7 @@ import jdk.incubator.vector.VectorSpecies;
  * badly, as {@link Q4_0RowGroups} found); with the rows spread half a matrix apart, two rows per pass came out only
  * about 5% ahead of one (1.68-1.71 against 1.75-1.83 ms, L3-resident), four rows level.
  */
-final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
+final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroupLayout.GroupKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
@@ -334,30 +334,19 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
             return;
         }
-        int blocks = cols / 256;
         for (int t = 0; t < in.tokens(); t++) {
-            int at = outOffset + t * rows;
-            int xo = t * blocks * Q4_KRowGroups.SPREAD;
-            int mo = t * blocks * Q4_KRowGroups.MIN_SUMS;
-            for (int g = rowFrom / Q4_KRowGroups.ROWS; g * Q4_KRowGroups.ROWS < rowTo; g++) {
-                int r = g * Q4_KRowGroups.ROWS;
-                long off = groupOffset(r);
-                if (r >= rowFrom && r + Q4_KRowGroups.ROWS <= rowTo) {
-                    Q4_KRowGroups.dot8(groups, off, blocks, in.q4kSpread, xo, in.d, t * blocks, in.q4kMinSums, mo,
-                            out, at + r);
-                    continue;
-                }
-                float[] window = WINDOW.get();
-                Q4_KRowGroups.dot8(groups, off, blocks, in.q4kSpread, xo, in.d, t * blocks, in.q4kMinSums, mo,
-                        window, 0);
-                int from = Math.max(r, rowFrom);
-                System.arraycopy(window, from - r, out, at + from, Math.min(r + Q4_KRowGroups.ROWS, rowTo) - from);
-            }
+            RowGroupLayout.groupRows(this, in, t, rowFrom, rowTo, groupOffset(Q4_KRowGroups.ROWS), out,
+                    outOffset + t * rows);
         }
     }
 
-    /** Per thread, the outputs of a group that the caller's row range cuts, so that no call allocates. */
-    private static final ThreadLocal<float[]> WINDOW = ThreadLocal.withInitial(() -> new float[Q4_KRowGroups.ROWS]);
+    /** {@link Q4_KRowGroups#dot8} on {@link #groups} (the driver: {@link RowGroupLayout#groupRows}). */
+    @Override
+    public void dot8(QuantizedInput in, int token, long groupOffset, float[] out, int at) {
+        int blocks = cols / 256;
+        Q4_KRowGroups.dot8(groups, groupOffset, blocks, in.q4kSpread, token * blocks * Q4_KRowGroups.SPREAD, in.d,
+                token * blocks, in.q4kMinSums, token * blocks * Q4_KRowGroups.MIN_SUMS, out, at);
+    }
 
     @Override
     boolean readsQ4KGroups(int tokens) {

@@ -71,7 +71,6 @@ final class Q4_KRowGroups {
     static final VectorShuffle<Float> HIGH_TWICE = VectorShuffle.fromOp(F, i -> 8 + (i & 7));
     static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(F, i -> 2 * (i & 7));
     static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(F, i -> 2 * (i & 7) + 1);
-    static final VectorShuffle<Float> SWAP_HALVES = VectorShuffle.fromOp(F, i -> i ^ 8);
     /** Two-vector indices (16 and up: the second): the low halves of both, then the high halves of both. */
     static final IntVector LOW_HALVES = IntVector.fromArray(I, new int[] {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20,
             21, 22, 23}, 0);
@@ -279,7 +278,7 @@ final class Q4_KRowGroups {
         FloatVector q1 = run01.add(run11);
         FloatVector hsum = q0.rearrange(EVEN).add(q0.rearrange(ODD)).add(q1.rearrange(EVEN).add(q1.rearrange(ODD)));
         FloatVector m = min0.add(min1);
-        FloatVector sums = hsum.add(m.add(m.rearrange(SWAP_HALVES)));
+        FloatVector sums = hsum.add(m.add(m.rearrange(Q4_1RowGroups.SWAP_FLOAT_HALVES)));
         ((FloatVector) sums.reinterpretShape(F8, 0)).intoArray(out, outIndex);
     }
 
@@ -288,7 +287,8 @@ final class Q4_KRowGroups {
     /** Byte {@code 8r + j} from the chunk pair (p, k, h = 0, 1): lane j of row r ({@link #quantAt}). */
     static final VectorShuffle<Byte> ROW_MAJOR =
             VectorShuffle.fromOp(B, n -> 32 * ((n & 7) >> 2) + 4 * (n >> 3) + (n & 3));
-    private static final ThreadLocal<byte[]> ROW_BYTES = ThreadLocal.withInitial(() -> new byte[64]);
+    /** Per thread, a run's four chunk pairs in row order (64 bytes each). */
+    private static final ThreadLocal<byte[]> ROW_BYTES = ThreadLocal.withInitial(() -> new byte[256]);
 
     /**
      * {@link KQuantMatrix#laneWeights} for the eight rows of the group at byte {@code off}, super-blocks
@@ -302,22 +302,24 @@ final class Q4_KRowGroups {
         for (int s = 0; s < count; s++) {
             long bb = off + (long) (sb + s) * GROUP_BLOCK;
             for (int r = 0; r < ROWS; r++) {
-                ds[dAt + r * dStride + s] = Halfs.f16ToFloat(w.get(HALF, bb + 2L * r));
+                ds[dAt + r * dStride + s] = half(w, bb, 0, r);
             }
             for (int p = 0; p < 4; p++) {
                 for (int k = 0; k < 4; k++) {
                     ByteVector.fromMemorySegment(B, w, bb + QUANTS_AT + 256L * p + 64L * k, LE).rearrange(ROW_MAJOR)
-                            .intoArray(rowBytes, 0);
-                    for (int r = 0; r < ROWS; r++) {
-                        float scaleLo = w.get(ValueLayout.JAVA_BYTE, bb + SCALES_AT + 16L * p + r);
-                        float scaleHi = w.get(ValueLayout.JAVA_BYTE, bb + SCALES_AT + 16L * p + 8 + r);
-                        IntVector v = (IntVector) ByteVector.fromArray(B64, rowBytes, 8 * r)
+                            .intoArray(rowBytes, 64 * k);
+                }
+                for (int r = 0; r < ROWS; r++) {
+                    float scaleLo = w.get(ValueLayout.JAVA_BYTE, bb + SCALES_AT + 16L * p + r);
+                    float scaleHi = w.get(ValueLayout.JAVA_BYTE, bb + SCALES_AT + 16L * p + 8 + r);
+                    int y = at + r * rowStride + 256 * s + 64 * p;
+                    for (int k = 0; k < 4; k++) {
+                        IntVector v = (IntVector) ByteVector.fromArray(B64, rowBytes, 64 * k + 8 * r)
                                 .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
-                        int y = at + r * rowStride + 256 * s + 64 * p + 8 * k;
                         ((FloatVector) v.and(0xF).convertShape(VectorOperators.I2F, F8, 0)).mul(scaleLo)
-                                .intoArray(dst, y);
+                                .intoArray(dst, y + 8 * k);
                         ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, F8, 0))
-                                .mul(scaleHi).intoArray(dst, y + 32);
+                                .mul(scaleHi).intoArray(dst, y + 32 + 8 * k);
                     }
                 }
             }

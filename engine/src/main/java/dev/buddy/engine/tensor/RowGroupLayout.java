@@ -125,4 +125,33 @@ final class RowGroupLayout {
         }
         return packed;
     }
+
+    /** An eight-row single-token kernel over a row-group copy. */
+    interface GroupKernel {
+        /** Group at byte {@code groupOffset} of the copy against token {@code token}: its rows to {@code out[at ..]}. */
+        void dot8(QuantizedInput in, int token, long groupOffset, float[] out, int at);
+    }
+
+    /** Per thread, the outputs of a group that the caller's row range cuts, so that no call allocates. */
+    private static final ThreadLocal<float[]> WINDOW = ThreadLocal.withInitial(() -> new float[ROWS]);
+
+    /**
+     * Token {@code token} against rows {@code [rowFrom, rowTo)} through {@code kernel}, groups of {@code groupBytes},
+     * row r to {@code out[at + r]}; a group that the range cuts (parallel chunks split rows anywhere) is computed
+     * whole and only its rows in range copied out.
+     */
+    static void groupRows(GroupKernel kernel, QuantizedInput in, int token, int rowFrom, int rowTo, long groupBytes,
+            float[] out, int at) {
+        for (int g = rowFrom / ROWS; g * ROWS < rowTo; g++) {
+            int r = g * ROWS;
+            if (r >= rowFrom && r + ROWS <= rowTo) {
+                kernel.dot8(in, token, g * groupBytes, out, at + r);
+                continue;
+            }
+            float[] window = WINDOW.get();
+            kernel.dot8(in, token, g * groupBytes, window, 0);
+            int from = Math.max(r, rowFrom);
+            System.arraycopy(window, from - r, out, at + from, Math.min(r + ROWS, rowTo) - from);
+        }
+    }
 }

@@ -232,8 +232,8 @@ class Q4_KRowGroupProperties {
 
     /**
      * Whole matmuls (one to three tokens through the groups' kernel, more through the prompt GEMM over weights from
-     * the groups) and matvecs at every width this machine runs, threaded, against the scalar kernel bit for bit; row
-     * counts that are not a multiple of 8 stay in the file layout.
+     * the groups) at every width this machine runs, threaded, and a row range that cuts groups, against the scalar
+     * kernel bit for bit; row counts that are not a multiple of 8 stay in the file layout.
      */
     @Property(tries = 60)
     void matmulGivesTheScalarBits(@ForAll @IntRange(min = 1, max = 4) int groups, @ForAll boolean wholeGroups,
