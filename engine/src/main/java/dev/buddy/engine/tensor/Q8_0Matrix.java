@@ -31,8 +31,13 @@ import jdk.incubator.vector.VectorSpecies;
  * Llama-1B-shaped Q8_0 decode, 8 alternated pairs of {@code bench -p 64 -n 48 -r 2 -t 2} against the build before,
  * median 1.11x (0.93-1.17); Qwen2.5-0.5B-shaped Q8_0, 6 pairs, 1.04-1.16x. Prompt tiles stay at 256 bits (with
  * two rows per tile at 512, {@link #simdDot4Rows}).
+ *
+ * <p>Where the CPU has 512-bit vectors and the row count is a multiple of 16, the matrix is instead copied at load
+ * into sixteen-row groups ({@link Q8_0RowGroups}) and every token, of a decode step or a prompt, runs sixteen rows at
+ * a time, in the same order and so with the same bits: about half the vector operations per row and block of the
+ * two-row kernel, none of them scalar. Measured on the Intel Xeon VM (AVX-512) of BENCHMARKS.md's "Session 28".
  */
-final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
+final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel, RowGroupLayout.GroupKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -44,9 +49,17 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
      */
     private final boolean native512;
 
+    /**
+     * The weights in {@link Q8_0RowGroups}' sixteen-row groups, which its kernel reads for every token; null unless
+     * the CPU has 512-bit vectors at this width ({@link VectorWidth#native512}), the row count is a multiple of 16 and
+     * every d is finite. The scalar kernel keeps reading {@link #data}; {@link #row} reads the groups.
+     */
+    private final MemorySegment groups;
+
     Q8_0Matrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q8_0, rows, cols, data, width);
         this.native512 = width.native512();
+        this.groups = native512 && rows % Q8_0RowGroups.ROWS == 0 ? Q8_0RowGroups.pack(data, rows, cols / 32) : null;
     }
 
     @Override
@@ -54,9 +67,25 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
         return ActivationFormat.Q8_0;
     }
 
-    /** {@code dequantize_row_q8_0}: {@code y = q * d}. */
+    /**
+     * {@code dequantize_row_q8_0}: {@code y = q * d}; from the row groups where they exist, so that a row-wise reader
+     * (embedding lookups of a tied table, router training's transposed products) does not bring the unloaded original
+     * back into memory beside them.
+     */
     @Override
     public void row(int r, float[] dst, int dstOffset) {
+        if (groups != null) {
+            long group = (long) (r - r % Q8_0RowGroups.ROWS) * rowBytes;
+            int l = r % Q8_0RowGroups.ROWS;
+            for (int b = 0; b < cols / 32; b++) {
+                long gb = group + (long) b * Q8_0RowGroups.GROUP_BLOCK;
+                float d = Halfs.f16ToFloat(groups.get(HALF, gb + 2L * l));
+                for (int j = 0; j < 32; j++) {
+                    dst[dstOffset + b * 32 + j] = groups.get(BYTE, gb + Q8_0RowGroups.quantAt(l, j)) * d;
+                }
+            }
+            return;
+        }
         long off = rowOffset(r);
         for (int b = 0; b < cols / 32; b++) {
             long bo = off + (long) b * BLOCK;
@@ -132,11 +161,25 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
     }
 
     /**
-     * Tokens that the 4-token tile does not take (every token of a decode step) run two rows per pass at 256/512
-     * bits through {@link RowPairs} ({@link V256#dot2}, each row's bits those of {@link V256#dot}).
+     * With {@link #groups}, every token runs sixteen rows at a time ({@link Q8_0RowGroups#dot16}). Otherwise tokens
+     * that the 4-token tile does not take (every token of a decode step) run two rows per pass at 256/512 bits through
+     * {@link RowPairs} ({@link V256#dot2}, each row's bits those of {@link V256#dot}).
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        if (groups != null) {
+            // prompts too: row blocks that stay in L2 while the tokens sweep them, cut on absolute multiples so that
+            // no group straddles two blocks
+            for (int from = rowFrom; from < rowTo; ) {
+                int to = Math.min(rowTo, (from / GROUP_ROW_BLOCK + 1) * GROUP_ROW_BLOCK);
+                for (int t = 0; t < in.tokens(); t++) {
+                    RowGroupLayout.groupRows(this, in, t, from, to, Q8_0RowGroups.ROWS, Q8_0RowGroups.ROWS * rowBytes,
+                            out, outOffset + t * rows);
+                }
+                from = to;
+            }
+            return;
+        }
         if (width == VectorWidth.W128 || in.tokens() >= 4) {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
         } else {
@@ -169,10 +212,29 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel {
         }
     }
 
-    /** Only the 4-token prompt tile reads the permuted input; the one-token dot keeps the integer path. */
+    /** Rows per cache block of the group path for prompts (a multiple of 16). */
+    static final int GROUP_ROW_BLOCK = 64;
+
+    /** {@link Q8_0RowGroups#dot16} on {@link #groups} (the driver: {@link RowGroupLayout#groupRows}). */
+    @Override
+    public void dot8(QuantizedInput in, int token, long groupOffset, float[] out, int at) {
+        int blocks = cols / 32;
+        Q8_0RowGroups.dot16(groups, groupOffset, blocks, in.q8Pairs, token * blocks * Q8_0RowGroups.PAIRS, in.d,
+                token * blocks, out, at);
+    }
+
+    /**
+     * Only the 4-token prompt tile reads the permuted input; the one-token dot keeps the integer path, and the row
+     * groups read {@link QuantizedInput#q8Pairs}.
+     */
     @Override
     boolean readsPermutedInput(int tokens) {
-        return tokens >= 4;
+        return groups == null && tokens >= 4;
+    }
+
+    @Override
+    boolean readsQ8Pairs() {
+        return groups != null;
     }
 
     /**

@@ -91,6 +91,12 @@ public final class QuantizedInput {
     short[] nibblePairs = new short[0];
     private boolean nibblePairsReady;
     /**
+     * Q8_0, for the 512-bit Q8_0 row groups ({@link Q8_0RowGroups#dot16}): quants 2i and 2i+1 as one 32-bit pair
+     * (low and high half), token t at {@code t * cols / 2}; made by {@link #prepareQ8Pairs()}.
+     */
+    int[] q8Pairs = new int[0];
+    private boolean q8PairsReady;
+    /**
      * Q8_K, for the 512-bit Q4_K row groups ({@link Q4_KRowGroups}): each token's quants spread to the lanes of the
      * group chunks ({@link Q4_KRowGroups#spread}, {@value Q4_KRowGroups#SPREAD} longs per super-block, token t at
      * {@code t * (cols / 256) * SPREAD}), and its 32-quant sums as the min lanes meet them
@@ -177,6 +183,7 @@ public final class QuantizedInput {
         this.permutedReady = false;
         this.blockSumsReady = false;
         this.nibblePairsReady = false;
+        this.q8PairsReady = false;
         this.q4kGroupsReady = false;
         this.origin = x;
         this.originOffset = xOffset;
@@ -324,6 +331,25 @@ public final class QuantizedInput {
             }
         }
         nibblePairsReady = true;
+    }
+
+    /**
+     * Fills {@link #q8Pairs} from the quants of the last {@link #quantize} call, once per call however many matrices
+     * read them. Call from the thread that quantised, before handing the input to other threads.
+     */
+    void prepareQ8Pairs() {
+        if (q8PairsReady) {
+            return;
+        }
+        if (format != ActivationFormat.Q8_0) {
+            throw new IllegalStateException(format + " input is not the Q8_0 the Q8_0 row groups read");
+        }
+        int blocks = tokens * cols / 32;
+        if (q8Pairs.length < blocks * Q8_0RowGroups.PAIRS) {
+            q8Pairs = new int[blocks * Q8_0RowGroups.PAIRS];
+        }
+        Q8_0RowGroups.pairs(qs, 0, blocks, q8Pairs, 0);
+        q8PairsReady = true;
     }
 
     /**

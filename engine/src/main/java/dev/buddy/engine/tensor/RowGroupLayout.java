@@ -18,6 +18,9 @@ import java.util.stream.IntStream;
  * then all eight m), then the eight rows' quants: row-major (row 8g+k's 16 bytes at {@code 16 * halves + 16k}), or in
  * the lane layout of the 512-bit kernels, as four 32-byte chunks, chunk c holding byte {@code 4c + q} of row 8g+k at
  * {@code 16 * halves + 32c + 8q + k}.
+ *
+ * <p>The Q4_K copy ({@link Q4_KRowGroups}) and the sixteen-row Q8_0 copy ({@link Q8_0RowGroups}) have layouts of their
+ * own, made through {@link #copyGroups}; all of them run through {@link #groupRows}.
  */
 final class RowGroupLayout {
     private RowGroupLayout() {}
@@ -85,7 +88,7 @@ final class RowGroupLayout {
         return (high & 0x7c) != 0x7c;
     }
 
-    /** Rewrites the eight rows of one group, read into {@code in}, as {@code out}. */
+    /** Rewrites the rows of one group, read into {@code in}, as {@code out}. */
     interface GroupReorder {
         /** @return false when a scale the kernels would widen is not finite */
         boolean reorder(byte[] in, byte[] out);
@@ -99,18 +102,24 @@ final class RowGroupLayout {
      */
     static MemorySegment copyGroups(MemorySegment data, int rows, int rowBytes, int groupBytes, int slice,
             GroupReorder reorder) {
-        if (rows % ROWS != 0) {
-            throw new IllegalArgumentException(rows + " rows are not whole groups of " + ROWS);
+        return copyGroups(data, rows, rowBytes, ROWS, groupBytes, slice, reorder);
+    }
+
+    /** {@link #copyGroups(MemorySegment, int, int, int, int, GroupReorder)} for groups of {@code groupRows} rows. */
+    static MemorySegment copyGroups(MemorySegment data, int rows, int rowBytes, int groupRows, int groupBytes,
+            int slice, GroupReorder reorder) {
+        if (rows % groupRows != 0) {
+            throw new IllegalArgumentException(rows + " rows are not whole groups of " + groupRows);
         }
-        int groups = rows / ROWS;
+        int groups = rows / groupRows;
         MemorySegment packed = Arena.ofAuto().allocate((long) groups * groupBytes, 64);
         int slices = (groups + slice - 1) / slice;
         AtomicBoolean nonFinite = new AtomicBoolean();
         IntStream.range(0, slices).parallel().forEach(i -> {
-            byte[] in = new byte[ROWS * rowBytes];
+            byte[] in = new byte[groupRows * rowBytes];
             byte[] out = new byte[groupBytes];
             for (long g = (long) i * slice; g < Math.min(groups, (i + 1L) * slice); g++) {
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, g * ROWS * rowBytes, in, 0, in.length);
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, g * groupRows * rowBytes, in, 0, in.length);
                 if (!reorder.reorder(in, out)) {
                     nonFinite.set(true);
                 }
@@ -126,32 +135,41 @@ final class RowGroupLayout {
         return packed;
     }
 
-    /** An eight-row single-token kernel over a row-group copy. */
+    /** A single-token kernel over a row-group copy (eight rows a group, or {@link #groupRows}' count). */
     interface GroupKernel {
         /** Group at byte {@code groupOffset} of the copy against token {@code token}: its rows to {@code out[at ..]}. */
         void dot8(QuantizedInput in, int token, long groupOffset, float[] out, int at);
     }
 
-    /** Per thread, the outputs of a group that the caller's row range cuts, so that no call allocates. */
-    private static final ThreadLocal<float[]> WINDOW = ThreadLocal.withInitial(() -> new float[ROWS]);
+    /** The most rows a group of any format has (Q8_0's sixteen). */
+    static final int MAX_GROUP_ROWS = 16;
 
-    /**
-     * Token {@code token} against rows {@code [rowFrom, rowTo)} through {@code kernel}, groups of {@code groupBytes},
-     * row r to {@code out[at + r]}; a group that the range cuts (parallel chunks split rows anywhere) is computed
-     * whole and only its rows in range copied out.
-     */
+    /** Per thread, the outputs of a group that the caller's row range cuts, so that no call allocates. */
+    private static final ThreadLocal<float[]> WINDOW = ThreadLocal.withInitial(() -> new float[MAX_GROUP_ROWS]);
+
+    /** {@link #groupRows(GroupKernel, QuantizedInput, int, int, int, int, long, float[], int)} for eight-row groups. */
     static void groupRows(GroupKernel kernel, QuantizedInput in, int token, int rowFrom, int rowTo, long groupBytes,
             float[] out, int at) {
-        for (int g = rowFrom / ROWS; g * ROWS < rowTo; g++) {
-            int r = g * ROWS;
-            if (r >= rowFrom && r + ROWS <= rowTo) {
+        groupRows(kernel, in, token, rowFrom, rowTo, ROWS, groupBytes, out, at);
+    }
+
+    /**
+     * Token {@code token} against rows {@code [rowFrom, rowTo)} through {@code kernel}, groups of {@code groupRows}
+     * rows and {@code groupBytes} bytes, row r to {@code out[at + r]}; a group that the range cuts (parallel chunks
+     * may split a group) is computed whole and only its rows in range copied out.
+     */
+    static void groupRows(GroupKernel kernel, QuantizedInput in, int token, int rowFrom, int rowTo, int groupRows,
+            long groupBytes, float[] out, int at) {
+        for (int g = rowFrom / groupRows; g * groupRows < rowTo; g++) {
+            int r = g * groupRows;
+            if (r >= rowFrom && r + groupRows <= rowTo) {
                 kernel.dot8(in, token, g * groupBytes, out, at + r);
                 continue;
             }
             float[] window = WINDOW.get();
             kernel.dot8(in, token, g * groupBytes, window, 0);
             int from = Math.max(r, rowFrom);
-            System.arraycopy(window, from - r, out, at + from, Math.min(r + ROWS, rowTo) - from);
+            System.arraycopy(window, from - r, out, at + from, Math.min(r + groupRows, rowTo) - from);
         }
     }
 }

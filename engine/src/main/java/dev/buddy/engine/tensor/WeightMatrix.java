@@ -32,12 +32,12 @@ public abstract sealed class WeightMatrix
     private static final long WARM_UP_LIMIT_MILLIS = 60_000;
 
     /**
-     * Parallel chunks start on a multiple of this many rows, so that Q4_0's eight-row groups are never split between
-     * two threads (each would compute the whole group; with eight chunks, 2-3% of a matrix twice). In
-     * {@link #matmulAll} the rows of all matrices count as one range, which stays aligned while every matrix but the
-     * last has a multiple of eight rows.
+     * Parallel chunks start on a multiple of this many rows, so that row groups (eight rows of Q4_0, Q4_1 and Q4_K,
+     * sixteen of Q8_0) are never split between two threads (each would compute the whole group; with eight chunks,
+     * 2-3% of a matrix twice). In {@link #matmulAll} the rows of all matrices count as one range, which stays aligned
+     * while every matrix but the last has a multiple of sixteen rows.
      */
-    private static final int CHUNK_ALIGN = 8;
+    private static final int CHUNK_ALIGN = RowGroupLayout.MAX_GROUP_ROWS;
 
     /** Rows per cache block of the prefill driver. */
     private static final int ROW_BLOCK = 16;
@@ -268,7 +268,7 @@ public abstract sealed class WeightMatrix
     }
 
     /** The input forms this matrix's kernels read, made once on the calling thread before the workers read them. */
-    private void prepareInput(QuantizedInput in) {
+    final void prepareInput(QuantizedInput in) {
         if (width != VectorWidth.SCALAR && readsPermutedInput(in.tokens())) {
             in.preparePermuted();
         }
@@ -280,6 +280,9 @@ public abstract sealed class WeightMatrix
         }
         if (width != VectorWidth.SCALAR && readsNibblePairs()) {
             in.prepareNibblePairs();
+        }
+        if (width != VectorWidth.SCALAR && readsQ8Pairs()) {
+            in.prepareQ8Pairs();
         }
     }
 
@@ -325,9 +328,12 @@ public abstract sealed class WeightMatrix
         int blockSize = type.blockSize();
         int warmCols = blockSize == 1 ? Math.min(cols, 128) : blockSize * Math.min(cols / blockSize, 3);
         WeightMatrix head = of(name, type, new long[] {warmCols, 1}, data.asSlice(0, type.byteSize(warmCols)), width);
-        // eight rows, one token and four, for formats whose drivers run row groups (Q4_0 of 8k rows)
+        // sixteen rows (or eight), one token and four, for formats whose drivers run row groups (Q4_0, Q4_1 and Q4_K
+        // of 8k rows, Q8_0 of 16k)
+        int groupRows = rows >= RowGroupLayout.MAX_GROUP_ROWS ? RowGroupLayout.MAX_GROUP_ROWS : 8;
         WeightMatrix group = rows >= 8
-                ? of(name, type, new long[] {warmCols, 8}, data.asSlice(0, 8 * type.byteSize(warmCols)), width)
+                ? of(name, type, new long[] {warmCols, groupRows},
+                        data.asSlice(0, groupRows * type.byteSize(warmCols)), width)
                 : null;
         float[] x = new float[4 * warmCols];
         for (int i = 0; i < x.length; i++) {
@@ -357,8 +363,12 @@ public abstract sealed class WeightMatrix
         if (group != null && group.readsQ4KGroups(1)) {
             single.prepareQ4KGroups();
         }
-        float[] groupOut = new float[8];
-        float[] groupTileOut = new float[4 * 8];
+        if (group != null && group.readsQ8Pairs()) {
+            single.prepareQ8Pairs();
+            in.prepareQ8Pairs();
+        }
+        float[] groupOut = new float[groupRows];
+        float[] groupTileOut = new float[4 * groupRows];
         float[] out = new float[4];
         // Counting calls is not enough: C2 compiles on a background thread, which may lag far behind on a busy
         // machine. Keep calling until the kernels run at compiled speed (a pair of calls on <= 3 blocks takes well
@@ -371,8 +381,8 @@ public abstract sealed class WeightMatrix
                 out[i & 3] += head.simdDot(0, in, i & 3);
                 head.simdDot4(0, in, 0, out, 0);
                 if (group != null) {
-                    group.simdRows(single, 0, 8, groupOut, 0);
-                    group.simdRows(in, 0, 8, groupTileOut, 0);
+                    group.simdRows(single, 0, groupRows, groupOut, 0);
+                    group.simdRows(in, 0, groupRows, groupTileOut, 0);
                 }
             }
             long end = System.nanoTime();
@@ -460,6 +470,11 @@ public abstract sealed class WeightMatrix
 
     /** Whether this matrix's kernels read {@link QuantizedInput#nibblePairs} (the 512-bit Q4_0 row groups). */
     boolean readsNibblePairs() {
+        return false;
+    }
+
+    /** Whether this matrix's kernels read {@link QuantizedInput#q8Pairs} (the 512-bit Q8_0 row groups). */
+    boolean readsQ8Pairs() {
         return false;
     }
 

@@ -158,26 +158,8 @@ class Q4_1RowGroupProperties {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = q4_1Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
             float[] x = TestTensors.q8Inputs(tokens, cols, inputMode, rnd);
-            for (VectorWidth width : VectorWidth.available()) {
-                TestTensors.assertScalarBits(GgmlType.Q4_1, rows, cols, t, width, x, tokens, SERIAL,
-                        threaded ? POOL : SERIAL);
-            }
-            WeightMatrix simd = WeightMatrix.of("w", GgmlType.Q4_1, new long[] {cols, rows}, t);
-            WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_1, new long[] {cols, rows}, t, VectorWidth.SCALAR);
-            float[] expected = new float[rows];
-            float[] actual = new float[rows];
-            int k = rnd.nextInt(tokens);
-            scalar.matvec(x, k * cols, expected, 0, SERIAL);
-            simd.matvec(x, k * cols, actual, 0, threaded ? POOL : SERIAL);
-            for (int r = 0; r < rows; r++) {
-                assertEquals(Float.floatToRawIntBits(expected[r]), Float.floatToRawIntBits(actual[r]),
-                        "decode, row " + r + " of " + rows + ": scalar " + expected[r] + " simd " + actual[r]);
-            }
-            // a row range that starts and ends anywhere, as a chunk of matmulAll's concatenated rows can
-            QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_1);
-            in.quantize(x, 0, tokens, cols);
-            in.preparePermuted();
-            TestTensors.assertRowRangeGivesTheScalarBits(scalar, simd, in, x, tokens, rnd, SERIAL);
+            TestTensors.assertGroupMatmulsGiveTheScalarBits(GgmlType.Q4_1, rows, cols, t, x, tokens, tokens, rnd,
+                    SERIAL, threaded ? POOL : SERIAL);
         }
     }
 }

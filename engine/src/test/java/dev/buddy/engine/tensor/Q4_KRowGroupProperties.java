@@ -246,19 +246,9 @@ class Q4_KRowGroupProperties {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = q4_KTensor(rows, cols, mode, misalign, rnd, arena);
             float[] x = TestTensors.q8Inputs(tokens, cols, inputMode, rnd);
-            for (VectorWidth width : VectorWidth.available()) {
-                TestTensors.assertScalarBits(GgmlType.Q4_K, rows, cols, t, width, x, tokens, SERIAL,
-                        threaded ? POOL : SERIAL);
-            }
-            // a row range that starts and ends anywhere, as a chunk of matmulAll's concatenated rows can
-            WeightMatrix simd = WeightMatrix.of("w", GgmlType.Q4_K, new long[] {cols, rows}, t);
-            WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_K, new long[] {cols, rows}, t, VectorWidth.SCALAR);
-            int n = Math.min(tokens, 3);
-            QuantizedInput in = new QuantizedInput(ActivationFormat.Q8_K);
-            in.quantize(x, 0, n, cols);
-            in.prepareBlockSums();
-            in.prepareQ4KGroups();
-            TestTensors.assertRowRangeGivesTheScalarBits(scalar, simd, in, x, n, rnd, SERIAL);
+            // the row range with one to three tokens, which run the groups' kernel rather than the prompt GEMM
+            TestTensors.assertGroupMatmulsGiveTheScalarBits(GgmlType.Q4_K, rows, cols, t, x, tokens,
+                    Math.min(tokens, 3), rnd, SERIAL, threaded ? POOL : SERIAL);
         }
     }
 }

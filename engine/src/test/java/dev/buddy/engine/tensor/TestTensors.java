@@ -413,6 +413,36 @@ final class TestTensors {
     }
 
     /**
+     * For a format whose SIMD widths copy whole matrices into row groups: {@link #assertScalarBits} at every width this
+     * machine runs (matmuls of {@code tokens} tokens on {@code pool}), a single-token matvec of a random token, and a
+     * random row range of the first {@code rangeTokens} tokens ({@link #assertRowRangeGivesTheScalarBits}), each
+     * against the scalar kernel bit for bit.
+     */
+    static void assertGroupMatmulsGiveTheScalarBits(GgmlType type, int rows, int cols, MemorySegment t, float[] x,
+            int tokens, int rangeTokens, Random rnd, Parallel serial, Parallel pool) {
+        for (VectorWidth width : VectorWidth.available()) {
+            assertScalarBits(type, rows, cols, t, width, x, tokens, serial, pool);
+        }
+        WeightMatrix simd = WeightMatrix.of("w", type, new long[] {cols, rows}, t);
+        WeightMatrix scalar = WeightMatrix.of("w", type, new long[] {cols, rows}, t, VectorWidth.SCALAR);
+        float[] expected = new float[rows];
+        float[] actual = new float[rows];
+        int k = rnd.nextInt(tokens);
+        scalar.matvec(x, k * cols, expected, 0, serial);
+        simd.matvec(x, k * cols, actual, 0, pool);
+        for (int r = 0; r < rows; r++) {
+            org.junit.jupiter.api.Assertions.assertEquals(Float.floatToRawIntBits(expected[r]),
+                    Float.floatToRawIntBits(actual[r]),
+                    "decode, row " + r + " of " + rows + ": scalar " + expected[r] + " simd " + actual[r]);
+        }
+        // a row range that starts and ends anywhere, as a chunk of matmulAll's concatenated rows can
+        QuantizedInput in = new QuantizedInput(simd.activationFormat());
+        in.quantize(x, 0, rangeTokens, cols);
+        simd.prepareInput(in);
+        assertRowRangeGivesTheScalarBits(scalar, simd, in, x, rangeTokens, rnd, serial);
+    }
+
+    /**
      * Asserts that {@code simd} computing only a random row range {@code [from, to)} of the {@code tokens} tokens of
      * {@code in} (quantised from {@code x}), as a chunk of matmulAll's concatenated rows can, gives there the bits of
      * {@code scalar}'s whole matmul and writes nothing outside it.
