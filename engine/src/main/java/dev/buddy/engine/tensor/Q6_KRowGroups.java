@@ -185,15 +185,22 @@ final class Q6_KRowGroups {
         return ShortVector.fromArray(S, idx, 0);
     }
 
+    /** Per thread, one plane's transposed quants ({@link #laneWeights16}): 16 vectors of four rows' eight quads. */
+    private static final ThreadLocal<short[]> PLANE = ThreadLocal.withInitial(() -> new short[16 * 32]);
+
     /**
      * Super-blocks {@code [sb, sb + count)} of the sixteen rows of the group at byte {@code off}, as exact integer
      * weights {@code (q - 32) * scale} in ggml's lane order ({@link KQuantMatrix#laneWeights}): row l to
-     * {@code dst[at + l * rowStride ..]}, its d as float to {@code ds[dAt + l * dStride + s]}. Per plane and element e
-     * of the quads, the four quad-pair vectors (lane 2l + g) are transposed in two stages of two-vector permutations
-     * into four vectors of four rows' eight quads, each row then widened, scaled and stored as eight floats.
+     * {@code dst[at + l * rowStride ..]}, its d as float to {@code ds[dAt + l * dStride + s]}. Per plane, each element
+     * e of the quads is transposed from the four quad-pair vectors (lane 2l + g) in two stages of two-vector
+     * permutations into four vectors of four rows' eight quads, centred and kept in a small per-thread array; then
+     * every row's eight quads per element are widened, scaled and stored. Small methods with vectors only in locals:
+     * as one method the transpose was too large for C1 ("out of virtual registers"), which left it interpreted, and
+     * allocating, until C2 took it.
      */
     static void laneWeights16(MemorySegment w, long off, int sb, int count, float[] dst, int at, int rowStride,
             float[] ds, int dAt, int dStride) {
+        short[] plane = PLANE.get();
         for (int s = 0; s < count; s++) {
             long bb = off + (long) (sb + s) * GROUP_BLOCK;
             for (int l = 0; l < ROWS; l++) {
@@ -201,124 +208,85 @@ final class Q6_KRowGroups {
             }
             for (int c = 0; c < 8; c++) {
                 long q = bb + QUANTS_AT + 384L * c;
-                long sc = bb + SCALES_AT + 32L * c;
-                int y = at + 256 * s + 32 * c;
-                for (int e = 0; e < 4; e++) {
-                    laneWeightsElement(w, q, sc, e, dst, y + 8 * e, rowStride);
+                for (int e = 0; e < 3; e++) {
+                    transposeLowElement(w, q, e, plane);
                 }
+                transposeTopElement(w, q, plane);
+                storePlane(plane, w, bb + SCALES_AT + 32L * c, dst, at + 256 * s + 32 * c, rowStride);
             }
         }
     }
 
-    /**
-     * Element {@code e} of every quad of plane vectors {@code q} (scales at {@code sc}) for the sixteen rows, to
-     * {@code dst[at + l * rowStride ..]} (eight floats a row). A method of its own, vectors only in locals: whole, the
-     * super-block's unpacking is too large for C1 ("out of virtual registers"), which would leave it interpreted, and
-     * so allocating, until C2 takes it.
-     */
-    private static void laneWeightsElement(MemorySegment w, long q, long sc, int e, float[] dst, int at,
-            int rowStride) {
-        // vectors only in locals and constant part numbers: a vector handed to a call C2 does not inline, or a
-        // conversion whose part is not a constant, falls back to code that allocates
-        ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 32L * Math.min(e, 2), LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-        ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w,
-                q + 96 + 32L * Math.min(e, 2), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-        ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w,
-                q + 192 + 32L * Math.min(e, 2), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-        ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w,
-                q + 288 + 32L * Math.min(e, 2), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-        if (e < 3) {
-            w0 = w0.and((short) 0x3F);
-            w1 = w1.and((short) 0x3F);
-            w2 = w2.and((short) 0x3F);
-            w3 = w3.and((short) 0x3F);
-        } else {
-            // element 3: two bits from each of the three bytes (w_v's top bits are 2v, 2v+1 of w_3)
-            w0 = w0.lanewise(VectorOperators.LSHR, 2).and((short) 0x30)
-                    .or(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
-                            .lanewise(VectorOperators.LSHR, 6))
-                    .or(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 32, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
-                            .lanewise(VectorOperators.LSHR, 4).and((short) 0x0C));
-            w1 = w1.lanewise(VectorOperators.LSHR, 2).and((short) 0x30)
-                    .or(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
-                            .lanewise(VectorOperators.LSHR, 6))
-                    .or(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 128, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
-                            .lanewise(VectorOperators.LSHR, 4).and((short) 0x0C));
-            w2 = w2.lanewise(VectorOperators.LSHR, 2).and((short) 0x30)
-                    .or(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 192, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
-                            .lanewise(VectorOperators.LSHR, 6))
-                    .or(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 224, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
-                            .lanewise(VectorOperators.LSHR, 4).and((short) 0x0C));
-            w3 = w3.lanewise(VectorOperators.LSHR, 2).and((short) 0x30)
-                    .or(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 288, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
-                            .lanewise(VectorOperators.LSHR, 6))
-                    .or(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 320, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
-                            .lanewise(VectorOperators.LSHR, 4).and((short) 0x0C));
-        }
+    /** Element {@code e} (0-2: the low six bits of byte e of each lane) of a plane's quads, transposed to {@code plane}. */
+    private static void transposeLowElement(MemorySegment w, long q, int e, short[] plane) {
+        ShortVector w0 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 32L * e, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 0x3F);
+        ShortVector w1 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 + 32L * e, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 0x3F);
+        ShortVector w2 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 192 + 32L * e, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 0x3F);
+        ShortVector w3 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 288 + 32L * e, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 0x3F);
         ShortVector xLow = PAIRS_LOW_ROWS.selectFrom(w0, w1);
         ShortVector xHigh = PAIRS_HIGH_ROWS.selectFrom(w0, w1);
         ShortVector yLow = PAIRS_LOW_ROWS.selectFrom(w2, w3);
         ShortVector yHigh = PAIRS_HIGH_ROWS.selectFrom(w2, w3);
-                // rows 8h .. 8h+7 (h = 0, 1) from the stage-1 vectors of their half, four rows per stage-2 vector,
-        // eight quads each in lane order, centred, widened and stored row by row
-        for (int h = 0; h < 2; h++) {
-            ShortVector sx = h == 0 ? xLow : xHigh;
-            ShortVector sy = h == 0 ? yLow : yHigh;
-            int at8 = at + 8 * h * rowStride;
-            long sc8 = sc + 8 * h;
-            ShortVector z = QUADS_FIRST_ROWS.selectFrom(sx, sy).sub((short) 32);
-            ((FloatVector) z.convertShape(VectorOperators.S2I, I8, 0)
-                    .convertShape(VectorOperators.I2F, F8, 0))
-                    .mul(FloatVector.broadcast(F8, (float) w.get(ValueLayout.JAVA_BYTE, sc8))
-                            .blend((float) w.get(ValueLayout.JAVA_BYTE, sc8 + 16), UPPER_HALF))
-                    .intoArray(dst, at8);
-            ((FloatVector) z.convertShape(VectorOperators.S2I, I8, 1)
-                    .convertShape(VectorOperators.I2F, F8, 0))
-                    .mul(FloatVector.broadcast(F8, (float) w.get(ValueLayout.JAVA_BYTE, sc8 + 1))
-                            .blend((float) w.get(ValueLayout.JAVA_BYTE, sc8 + 17), UPPER_HALF))
-                    .intoArray(dst, at8 + rowStride);
-            ((FloatVector) z.convertShape(VectorOperators.S2I, I8, 2)
-                    .convertShape(VectorOperators.I2F, F8, 0))
-                    .mul(FloatVector.broadcast(F8, (float) w.get(ValueLayout.JAVA_BYTE, sc8 + 2))
-                            .blend((float) w.get(ValueLayout.JAVA_BYTE, sc8 + 18), UPPER_HALF))
-                    .intoArray(dst, at8 + 2 * rowStride);
-            ((FloatVector) z.convertShape(VectorOperators.S2I, I8, 3)
-                    .convertShape(VectorOperators.I2F, F8, 0))
-                    .mul(FloatVector.broadcast(F8, (float) w.get(ValueLayout.JAVA_BYTE, sc8 + 3))
-                            .blend((float) w.get(ValueLayout.JAVA_BYTE, sc8 + 19), UPPER_HALF))
-                    .intoArray(dst, at8 + 3 * rowStride);
-            z = QUADS_LAST_ROWS.selectFrom(sx, sy).sub((short) 32);
-            ((FloatVector) z.convertShape(VectorOperators.S2I, I8, 0)
-                    .convertShape(VectorOperators.I2F, F8, 0))
-                    .mul(FloatVector.broadcast(F8, (float) w.get(ValueLayout.JAVA_BYTE, sc8 + 4))
-                            .blend((float) w.get(ValueLayout.JAVA_BYTE, sc8 + 20), UPPER_HALF))
-                    .intoArray(dst, at8 + 4 * rowStride);
-            ((FloatVector) z.convertShape(VectorOperators.S2I, I8, 1)
-                    .convertShape(VectorOperators.I2F, F8, 0))
-                    .mul(FloatVector.broadcast(F8, (float) w.get(ValueLayout.JAVA_BYTE, sc8 + 5))
-                            .blend((float) w.get(ValueLayout.JAVA_BYTE, sc8 + 21), UPPER_HALF))
-                    .intoArray(dst, at8 + 5 * rowStride);
-            ((FloatVector) z.convertShape(VectorOperators.S2I, I8, 2)
-                    .convertShape(VectorOperators.I2F, F8, 0))
-                    .mul(FloatVector.broadcast(F8, (float) w.get(ValueLayout.JAVA_BYTE, sc8 + 6))
-                            .blend((float) w.get(ValueLayout.JAVA_BYTE, sc8 + 22), UPPER_HALF))
-                    .intoArray(dst, at8 + 6 * rowStride);
-            ((FloatVector) z.convertShape(VectorOperators.S2I, I8, 3)
-                    .convertShape(VectorOperators.I2F, F8, 0))
-                    .mul(FloatVector.broadcast(F8, (float) w.get(ValueLayout.JAVA_BYTE, sc8 + 7))
-                            .blend((float) w.get(ValueLayout.JAVA_BYTE, sc8 + 23), UPPER_HALF))
-                    .intoArray(dst, at8 + 7 * rowStride);
+        int to = 128 * e;
+        QUADS_FIRST_ROWS.selectFrom(xLow, yLow).sub((short) 32).intoArray(plane, to);
+        QUADS_LAST_ROWS.selectFrom(xLow, yLow).sub((short) 32).intoArray(plane, to + 32);
+        QUADS_FIRST_ROWS.selectFrom(xHigh, yHigh).sub((short) 32).intoArray(plane, to + 64);
+        QUADS_LAST_ROWS.selectFrom(xHigh, yHigh).sub((short) 32).intoArray(plane, to + 96);
+    }
+
+    /** Element 3 of a plane's quads (bit pairs on top of the lane's three bytes), transposed to {@code plane}. */
+    private static void transposeTopElement(MemorySegment w, long q, short[] plane) {
+        ShortVector w0 = topElement(w, q);
+        ShortVector w1 = topElement(w, q + 96);
+        ShortVector xLow = PAIRS_LOW_ROWS.selectFrom(w0, w1);
+        ShortVector xHigh = PAIRS_HIGH_ROWS.selectFrom(w0, w1);
+        w0 = topElement(w, q + 192);
+        w1 = topElement(w, q + 288);
+        ShortVector yLow = PAIRS_LOW_ROWS.selectFrom(w0, w1);
+        ShortVector yHigh = PAIRS_HIGH_ROWS.selectFrom(w0, w1);
+        QUADS_FIRST_ROWS.selectFrom(xLow, yLow).sub((short) 32).intoArray(plane, 384);
+        QUADS_LAST_ROWS.selectFrom(xLow, yLow).sub((short) 32).intoArray(plane, 416);
+        QUADS_FIRST_ROWS.selectFrom(xHigh, yHigh).sub((short) 32).intoArray(plane, 448);
+        QUADS_LAST_ROWS.selectFrom(xHigh, yHigh).sub((short) 32).intoArray(plane, 480);
+    }
+
+    /** Element 3 of the quad pair at {@code q}: bits 6-7 of its three bytes, in that order from the bottom. */
+    private static ShortVector topElement(MemorySegment w, long q) {
+        return ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 6)
+                .or(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 32, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 4)
+                        .and((short) 0x0C))
+                .or(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 64, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 2)
+                        .and((short) 0x30));
+    }
+
+    /**
+     * The transposed plane ({@code plane}: element e, rows 4b..4b+3 at {@code 128 e + 32 b}, eight quads a row) as
+     * floats times each quad's scale (quads 0-3 the plane's first, 4-7 its second; {@code sc}) to
+     * {@code dst[at + l * rowStride + 8 e ..]}.
+     */
+    private static void storePlane(short[] plane, MemorySegment w, long sc, float[] dst, int at, int rowStride) {
+        for (int l = 0; l < ROWS; l++) {
+            FloatVector scales = FloatVector.broadcast(F8, (float) w.get(ValueLayout.JAVA_BYTE, sc + l))
+                    .blend((float) w.get(ValueLayout.JAVA_BYTE, sc + 16 + l), UPPER_HALF);
+            int from = 32 * (l >> 2) + 8 * (l & 3);
+            int to = at + l * rowStride;
+            for (int e = 0; e < 4; e++) {
+                ((FloatVector) ShortVector.fromArray(ROW_QUADS, plane, from + 128 * e)
+                        .convertShape(VectorOperators.S2I, I8, 0).convertShape(VectorOperators.I2F, F8, 0))
+                        .mul(scales).intoArray(dst, to + 8 * e);
+            }
         }
     }
+
+    /** One row's eight quads of one element. */
+    static final VectorSpecies<Short> ROW_QUADS = ShortVector.SPECIES_128;
 
     /** Float lanes 4-7 of eight: the quads that take a plane's second scale. */
     static final jdk.incubator.vector.VectorMask<Float> UPPER_HALF =
