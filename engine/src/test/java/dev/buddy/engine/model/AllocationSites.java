@@ -25,7 +25,7 @@ final class AllocationSites {
 
     /**
      * The three sites that opened the most TLAB bytes while {@code work} ran (again and again, up to 1,000 times or
-     * 64 MB), each as "Class.method:line via the JDK frame below it [object type, frame type] (bytes)".
+     * 64 MB, for at most 30 s), each as "Class.method:line via the JDK frame below it [object type, frame type] (bytes)".
      */
     static String top(Runnable work) {
         Path file = null;
@@ -37,7 +37,11 @@ final class AllocationSites {
             var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
             long thread = Thread.currentThread().threadId();
             long start = threads.getThreadAllocatedBytes(thread);
-            for (int run = 0; run < 1000 && threads.getThreadAllocatedBytes(thread) - start < 64 << 20; run++) {
+            // and at most 30 s: when the allocation that failed the test does not come back (a one-off burst while
+            // C2 recompiled something), slow work such as a scalar model's passes would otherwise run 1,000 times
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            for (int run = 0; run < 1000 && threads.getThreadAllocatedBytes(thread) - start < 64 << 20
+                    && System.nanoTime() < deadline; run++) {
                 work.run();
             }
             recording.stop();
