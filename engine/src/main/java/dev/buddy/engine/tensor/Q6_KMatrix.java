@@ -37,11 +37,6 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code 0x10001}; each plane consumed as soon as it is built. Removing work outright (the centring, the scale
  * shuffles, the plane assembly) barely moved the time either, while a loop that only loads the same weight bytes
  * block by block already takes 1.2 ms: this kernel is bound by its block walk, not by its integer arithmetic.
- *
- * <p>Where the CPU has 512-bit vectors and the row count is a multiple of 16, the matrix is copied at load into
- * sixteen-row groups ({@link Q6_KRowGroups}, the file's size) instead: single tokens run sixteen rows at a time with the
- * rows as lanes, prompts keep {@link KQuantPromptGemm} over lane weights transposed out of the groups, both with the
- * same bits (BENCHMARKS.md, "Session 28").
  */
 final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;

@@ -107,56 +107,64 @@ final class Q8_0RowGroups {
                     .reinterpretAsFloats().mul(0x1p112f).mul(xd[dOff + b]);
             long c = bb + QUANTS_AT;
             IntVector u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c, LE)
-                    .convertShape(VectorOperators.B2S, S, 0)).mul(IntVector.broadcast(I, xp[p]).reinterpretAsShorts())
+                    .convertShape(VectorOperators.B2S, S, 0))
+                    .mul(IntVector.broadcast(I, xp[p]).reinterpretAsShorts())
                     .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 32, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
                             .mul(IntVector.broadcast(I, xp[p + 1]).reinterpretAsShorts())).reinterpretAsInts();
             a0 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a0);
             u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 64, LE)
-                    .convertShape(VectorOperators.B2S, S, 0)).mul(IntVector.broadcast(I, xp[p + 2]).reinterpretAsShorts())
+                    .convertShape(VectorOperators.B2S, S, 0))
+                    .mul(IntVector.broadcast(I, xp[p + 2]).reinterpretAsShorts())
                     .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 96, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
                             .mul(IntVector.broadcast(I, xp[p + 3]).reinterpretAsShorts())).reinterpretAsInts();
             a1 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a1);
             u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 128, LE)
-                    .convertShape(VectorOperators.B2S, S, 0)).mul(IntVector.broadcast(I, xp[p + 4]).reinterpretAsShorts())
+                    .convertShape(VectorOperators.B2S, S, 0))
+                    .mul(IntVector.broadcast(I, xp[p + 4]).reinterpretAsShorts())
                     .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 160, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
                             .mul(IntVector.broadcast(I, xp[p + 5]).reinterpretAsShorts())).reinterpretAsInts();
             a2 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a2);
             u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 192, LE)
-                    .convertShape(VectorOperators.B2S, S, 0)).mul(IntVector.broadcast(I, xp[p + 6]).reinterpretAsShorts())
+                    .convertShape(VectorOperators.B2S, S, 0))
+                    .mul(IntVector.broadcast(I, xp[p + 6]).reinterpretAsShorts())
                     .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 224, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
                             .mul(IntVector.broadcast(I, xp[p + 7]).reinterpretAsShorts())).reinterpretAsInts();
             a3 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a3);
             u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 256, LE)
-                    .convertShape(VectorOperators.B2S, S, 0)).mul(IntVector.broadcast(I, xp[p + 8]).reinterpretAsShorts())
+                    .convertShape(VectorOperators.B2S, S, 0))
+                    .mul(IntVector.broadcast(I, xp[p + 8]).reinterpretAsShorts())
                     .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 288, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
                             .mul(IntVector.broadcast(I, xp[p + 9]).reinterpretAsShorts())).reinterpretAsInts();
             a4 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a4);
             u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 320, LE)
-                    .convertShape(VectorOperators.B2S, S, 0)).mul(IntVector.broadcast(I, xp[p + 10]).reinterpretAsShorts())
+                    .convertShape(VectorOperators.B2S, S, 0))
+                    .mul(IntVector.broadcast(I, xp[p + 10]).reinterpretAsShorts())
                     .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 352, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
                             .mul(IntVector.broadcast(I, xp[p + 11]).reinterpretAsShorts())).reinterpretAsInts();
             a5 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a5);
             u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 384, LE)
-                    .convertShape(VectorOperators.B2S, S, 0)).mul(IntVector.broadcast(I, xp[p + 12]).reinterpretAsShorts())
+                    .convertShape(VectorOperators.B2S, S, 0))
+                    .mul(IntVector.broadcast(I, xp[p + 12]).reinterpretAsShorts())
                     .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 416, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
                             .mul(IntVector.broadcast(I, xp[p + 13]).reinterpretAsShorts())).reinterpretAsInts();
             a6 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a6);
             u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 448, LE)
-                    .convertShape(VectorOperators.B2S, S, 0)).mul(IntVector.broadcast(I, xp[p + 14]).reinterpretAsShorts())
+                    .convertShape(VectorOperators.B2S, S, 0))
+                    .mul(IntVector.broadcast(I, xp[p + 14]).reinterpretAsShorts())
                     .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 480, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
                             .mul(IntVector.broadcast(I, xp[p + 15]).reinterpretAsShorts())).reinterpretAsInts();

@@ -25,7 +25,8 @@ final class AllocationSites {
 
     /**
      * The three sites that opened the most TLAB bytes while {@code work} ran (again and again, up to 1,000 times or
-     * 64 MB, for at most 30 s), each as "Class.method:line via the JDK frame below it [object type, frame type] (bytes)".
+     * 64 MB, for at most 30 s), each as "Class.method:line via the JDK frame below it [object type, frame type]
+     * (bytes)".
      */
     static String top(Runnable work) {
         Path file = null;
