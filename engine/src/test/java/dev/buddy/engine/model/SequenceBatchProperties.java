@@ -302,12 +302,17 @@ class SequenceBatchProperties {
             }
             SequenceBatch batch = new SequenceBatch(tf, sequences, sequences, CONTEXT, SkippedKvPolicy.COMPUTE_KV);
             // Whole passes over the context until the JIT has settled (a pass through code not yet compiled may
-            // allocate), then one measured pass.
+            // allocate), then the fewest bytes of up to three measured passes: a recompilation can still allocate
+            // once in one of them (in CI, 176 bytes in one pass and none on replay, after other tests had compiled
+            // the shared code for other formats), while an allocation per step shows in every pass.
             for (int pass = 0; pass < 30 && pass(threads, thread, tf, batch, states, seqs, planners) >= CONTEXT;
                     pass++) {
                 // warming up
             }
-            long allocated = pass(threads, thread, tf, batch, states, seqs, planners);
+            long allocated = Long.MAX_VALUE;
+            for (int measured = 0; measured < 3 && allocated >= CONTEXT; measured++) {
+                allocated = Math.min(allocated, pass(threads, thread, tf, batch, states, seqs, planners));
+            }
             if (allocated >= CONTEXT) {
                 fail(allocated + " bytes over " + CONTEXT + " batched steps; allocated at " + AllocationSites.top(
                         () -> pass(threads, thread, tf, batch, states, seqs, planners)));
