@@ -38,14 +38,23 @@ import jdk.incubator.vector.VectorSpecies;
  * shuffles, the plane assembly) barely moved the time either, while a loop that only loads the same weight bytes
  * block by block already takes 1.2 ms: this kernel is bound by its block walk, not by its integer arithmetic.
  */
-final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
+final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroupLayout.GroupKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final int BLOCK = 210;
 
+    /**
+     * The weights in {@link Q6_KRowGroups}' sixteen-row groups, which its kernel reads for every token; null unless
+     * the CPU has 512-bit vectors at this width ({@link VectorWidth#native512}), the row count is a multiple of 16 and
+     * every d is finite. The scalar kernel keeps reading {@link #data}; {@link #row} reads the groups.
+     */
+    private final MemorySegment groups;
+
     Q6_KMatrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q6_K, rows, cols, data, width);
+        this.groups = width.native512() && rows % Q6_KRowGroups.ROWS == 0
+                ? Q6_KRowGroups.pack(data, rows, cols / 256) : null;
     }
 
     /**
@@ -63,9 +72,17 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
         return data.get(BYTE, bo + 192 + i);
     }
 
-    /** {@code dequantize_row_q6_K}: {@code y = d * scale * q}. */
+    /**
+     * {@code dequantize_row_q6_K}: {@code y = d * scale * q}; from the row groups where they exist, so that a row-wise
+     * reader (embedding lookups of a tied table, router training's transposed products) does not bring the unloaded
+     * original back into memory beside them.
+     */
     @Override
     public void row(int r, float[] dst, int dstOffset) {
+        if (groups != null) {
+            rowFromGroups(r, dst, dstOffset);
+            return;
+        }
         long off = rowOffset(r);
         for (int sb = 0; sb < cols / 256; sb++) {
             long bo = off + (long) sb * BLOCK;
@@ -126,6 +143,59 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
         return sum;
     }
 
+    /** {@link #row} read back from {@link #groups}: quant byte v of lane 2l + g of a quad pair holds w_v and 2 bits of w_3. */
+    private void rowFromGroups(int r, float[] dst, int dstOffset) {
+        long group = (long) (r - r % Q6_KRowGroups.ROWS) * rowBytes;
+        int l = r % Q6_KRowGroups.ROWS;
+        for (int sb = 0; sb < cols / 256; sb++) {
+            long gb = group + (long) sb * Q6_KRowGroups.GROUP_BLOCK;
+            float d = Halfs.f16ToFloat(groups.get(HALF, gb + 2L * l));
+            for (int c = 0; c < 8; c++) {
+                int y = dstOffset + sb * 256 + 32 * c;
+                for (int p = 0; p < 4; p++) {
+                    for (int g = 0; g < 2; g++) {
+                        long at = gb + Q6_KRowGroups.planeAt(c, p) + 2L * l + g;
+                        int scale = groups.get(BYTE, gb + Q6_KRowGroups.SCALES_AT + 16L * (2 * c + g) + l);
+                        for (int e = 0; e < 4; e++) {
+                            dst[y + 4 * (p + 4 * g) + e] = d * scale * (groupQuant(at, e) - 32);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * With {@link #groups}, tokens below {@link KQuantPromptGemm#MIN_TOKENS} run sixteen rows at a time
+     * ({@link Q6_KRowGroups#dot16}); prompts take {@link KQuantPromptGemm} as before, over weights unpacked from the
+     * groups ({@link #laneWeightRows}): the group kernel token by token ran Llama-1B Q4_K_M pp64 at 0.74-0.85x of it
+     * (BENCHMARKS.md, "Session 28"). Both give every (row, token) the scalar kernel's bits.
+     */
+    @Override
+    void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        if (groups == null || in.tokens() >= KQuantPromptGemm.MIN_TOKENS) {
+            super.simdRows(in, rowFrom, rowTo, out, outOffset);
+            return;
+        }
+        for (int t = 0; t < in.tokens(); t++) {
+            RowGroupLayout.groupRows(this, in, t, rowFrom, rowTo, Q6_KRowGroups.ROWS, Q6_KRowGroups.ROWS * rowBytes,
+                    out, outOffset + t * rows);
+        }
+    }
+
+    /** {@link Q6_KRowGroups#dot16} on {@link #groups} (the driver: {@link RowGroupLayout#groupRows}). */
+    @Override
+    public void dot8(QuantizedInput in, int token, long groupOffset, float[] out, int at) {
+        int blocks = cols / 256;
+        Q6_KRowGroups.dot16(groups, groupOffset, blocks, in.q6kPairs, token * blocks * Q6_KRowGroups.PAIRS, in.d,
+                token * blocks, out, at);
+    }
+
+    @Override
+    boolean readsQ6KPairs() {
+        return groups != null;
+    }
+
     @Override
     float simdDot(int r, QuantizedInput in, int token) {
         return switch (width) {
@@ -137,7 +207,61 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel {
 
     @Override
     void laneWeights(int r, int sb, int count, float[] dst, int off, float[] ds, int dOff) {
-        V256.laneWeights(data, rowOffset(r), sb, count, dst, off, ds, dOff);
+        if (groups == null) {
+            V256.laneWeights(data, rowOffset(r), sb, count, dst, off, ds, dOff);
+            return;
+        }
+        // one row of a group that a row range cuts: read back as {@link #rowFromGroups} does
+        long group = (long) (r - r % Q6_KRowGroups.ROWS) * rowBytes;
+        int l = r % Q6_KRowGroups.ROWS;
+        for (int s = 0; s < count; s++) {
+            long gb = group + (long) (sb + s) * Q6_KRowGroups.GROUP_BLOCK;
+            ds[dOff + s] = Halfs.f16ToFloat(groups.get(HALF, gb + 2L * l));
+            for (int c = 0; c < 8; c++) {
+                for (int j = 0; j < 8; j++) {
+                    int scale = groups.get(BYTE, gb + Q6_KRowGroups.SCALES_AT + 16L * (2 * c + j / 4) + l);
+                    long at = gb + Q6_KRowGroups.planeAt(c, j % 4) + 2L * l + j / 4;
+                    for (int e = 0; e < 4; e++) {
+                        // lane order: element 4j + e of the plane to 8e + j
+                        dst[off + 256 * s + 32 * c + 8 * e + j] = (groupQuant(at, e) - 32) * scale;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Quant {@code e} (0-3) of the group lane at byte {@code at}: the lane's three bytes 32 apart hold quants 0-2 in
+     * their low six bits and quant 3's bit pairs on top ({@link Q6_KRowGroups#packLane}).
+     */
+    private int groupQuant(long at, int e) {
+        if (e < 3) {
+            return groups.get(BYTE, at + 32L * e) & 0x3F;
+        }
+        return ((groups.get(BYTE, at) & 0xFF) >> 6) | (((groups.get(BYTE, at + 32) & 0xFF) >> 6) << 2)
+                | (((groups.get(BYTE, at + 64) & 0xFF) >> 6) << 4);
+    }
+
+    /** With {@link #groups}, whole groups in range sixteen rows at a time ({@link Q6_KRowGroups#laneWeights16}). */
+    @Override
+    void laneWeightRows(int r0, int count, int sb, int blocks, float[] dst, int off, int rowStride, float[] ds,
+            int dOff, int dStride) {
+        if (groups == null) {
+            super.laneWeightRows(r0, count, sb, blocks, dst, off, rowStride, ds, dOff, dStride);
+            return;
+        }
+        int i = 0;
+        while (i < count) {
+            int r = r0 + i;
+            if (r % Q6_KRowGroups.ROWS == 0 && i + Q6_KRowGroups.ROWS <= count) {
+                Q6_KRowGroups.laneWeights16(groups, (long) r * rowBytes, sb, blocks, dst, off + i * rowStride,
+                        rowStride, ds, dOff + i * dStride, dStride);
+                i += Q6_KRowGroups.ROWS;
+            } else {
+                laneWeights(r, sb, blocks, dst, off + i * rowStride, ds, dOff + i * dStride);
+                i++;
+            }
+        }
     }
 
     @Override

@@ -97,6 +97,13 @@ public final class QuantizedInput {
     int[] q8Pairs = new int[0];
     private boolean q8PairsReady;
     /**
+     * Q8_K, for the 512-bit Q6_K row groups ({@link Q6_KRowGroups#dot16}): per super-block the quants paired as its
+     * quad pairs meet them and the pairs' centring sums ({@link Q6_KRowGroups#pairs}, {@value Q6_KRowGroups#PAIRS}
+     * ints, token t at {@code t * (cols / 256) * PAIRS}); made by {@link #prepareQ6KPairs()}.
+     */
+    int[] q6kPairs = new int[0];
+    private boolean q6kPairsReady;
+    /**
      * Q8_K, for the 512-bit Q4_K row groups ({@link Q4_KRowGroups}): each token's quants spread to the lanes of the
      * group chunks ({@link Q4_KRowGroups#spread}, {@value Q4_KRowGroups#SPREAD} longs per super-block, token t at
      * {@code t * (cols / 256) * SPREAD}), and its 32-quant sums as the min lanes meet them
@@ -184,6 +191,7 @@ public final class QuantizedInput {
         this.blockSumsReady = false;
         this.nibblePairsReady = false;
         this.q8PairsReady = false;
+        this.q6kPairsReady = false;
         this.q4kGroupsReady = false;
         this.origin = x;
         this.originOffset = xOffset;
@@ -350,6 +358,25 @@ public final class QuantizedInput {
         }
         Q8_0RowGroups.pairs(qs, 0, blocks, q8Pairs, 0);
         q8PairsReady = true;
+    }
+
+    /**
+     * Fills {@link #q6kPairs} from the quants of the last {@link #quantize} call, once per call however many matrices
+     * read them. Call from the thread that quantised, before handing the input to other threads.
+     */
+    void prepareQ6KPairs() {
+        if (q6kPairsReady) {
+            return;
+        }
+        if (format != ActivationFormat.Q8_K) {
+            throw new IllegalStateException(format + " input is not the Q8_K the Q6_K row groups read");
+        }
+        int blocks = tokens * cols / 256;
+        if (q6kPairs.length < blocks * Q6_KRowGroups.PAIRS) {
+            q6kPairs = new int[blocks * Q6_KRowGroups.PAIRS];
+        }
+        Q6_KRowGroups.pairs(qs, 0, blocks, q6kPairs, 0);
+        q6kPairsReady = true;
     }
 
     /**

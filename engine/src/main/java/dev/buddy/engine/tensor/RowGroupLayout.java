@@ -141,7 +141,7 @@ final class RowGroupLayout {
         void dot8(QuantizedInput in, int token, long groupOffset, float[] out, int at);
     }
 
-    /** The most rows a group of any format has (Q8_0's sixteen). */
+    /** The most rows a group of any format has (Q8_0's and Q6_K's sixteen). */
     static final int MAX_GROUP_ROWS = 16;
 
     /** Per thread, the outputs of a group that the caller's row range cuts, so that no call allocates. */

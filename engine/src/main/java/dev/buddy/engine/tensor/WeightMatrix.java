@@ -284,6 +284,9 @@ public abstract sealed class WeightMatrix
         if (width != VectorWidth.SCALAR && readsQ8Pairs()) {
             in.prepareQ8Pairs();
         }
+        if (width != VectorWidth.SCALAR && readsQ6KPairs()) {
+            in.prepareQ6KPairs();
+        }
     }
 
     private void addAddend(QuantizedInput in, float[] out, int outOffset, Parallel pool) {
@@ -329,7 +332,7 @@ public abstract sealed class WeightMatrix
         int warmCols = blockSize == 1 ? Math.min(cols, 128) : blockSize * Math.min(cols / blockSize, 3);
         WeightMatrix head = of(name, type, new long[] {warmCols, 1}, data.asSlice(0, type.byteSize(warmCols)), width);
         // sixteen rows (or eight), one token and four, for formats whose drivers run row groups (Q4_0, Q4_1 and Q4_K
-        // of 8k rows, Q8_0 of 16k)
+        // of 8k rows, Q8_0 and Q6_K of 16k)
         int groupRows = rows >= RowGroupLayout.MAX_GROUP_ROWS ? RowGroupLayout.MAX_GROUP_ROWS : 8;
         WeightMatrix group = rows >= 8
                 ? of(name, type, new long[] {warmCols, groupRows},
@@ -366,6 +369,10 @@ public abstract sealed class WeightMatrix
         if (group != null && group.readsQ8Pairs()) {
             single.prepareQ8Pairs();
             in.prepareQ8Pairs();
+        }
+        if (group != null && group.readsQ6KPairs()) {
+            single.prepareQ6KPairs();
+            in.prepareQ6KPairs();
         }
         float[] groupOut = new float[groupRows];
         float[] groupTileOut = new float[4 * groupRows];
@@ -475,6 +482,11 @@ public abstract sealed class WeightMatrix
 
     /** Whether this matrix's kernels read {@link QuantizedInput#q8Pairs} (the 512-bit Q8_0 row groups). */
     boolean readsQ8Pairs() {
+        return false;
+    }
+
+    /** Whether this matrix's kernels read {@link QuantizedInput#q6kPairs} (the 512-bit Q6_K row groups). */
+    boolean readsQ6KPairs() {
         return false;
     }
 

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Q4_0 matrices of whole 8-row groups run the row-group kernels (at 512 bits where the CPU prefers them, the widest
- * and largest kernels in the engine), and so do Q4_1, Q4_K and (16-row groups) Q8_0 ones on CPUs with 512-bit vectors;
+ * and largest kernels in the engine), and so do Q4_1, Q4_K and (16-row groups) Q8_0 and Q6_K ones on CPUs with 512-bit vectors;
  * decoding through them allocates nothing per token at this machine's width, as
  * {@link ForwardPassTest#decodingAllocatesNothingPerToken} checks for the scalar kernels and
  * {@link PerTokenPlanProperties} for Q8_0. Tagged {@code allocation}: a JVM of its own with the launcher's -Xbatch.
@@ -27,12 +27,12 @@ class RowGroupDecodeAllocationTest {
     private static final int TOKENS_PER_WINDOW = 40;
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1", "Q4_K", "Q8_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1", "Q4_K", "Q8_0", "Q6_K"})
     @Tag("allocation")
     void rowGroupDecodeAllocatesNothingPerToken(GgmlType type) throws IOException {
         // Q4_K has row groups only with 512-bit vectors; its two-row 256-bit kernel is known to allocate when C2
         // inlines it late (BENCHMARKS.md, "two modes"), which this test does not cover
-        Assumptions.assumeTrue((type != GgmlType.Q4_K && type != GgmlType.Q8_0) || VectorWidth.preferred().native512(),
+        Assumptions.assumeTrue(type == GgmlType.Q4_0 || type == GgmlType.Q4_1 || VectorWidth.preferred().native512(),
                 type + " row groups need a CPU with 512-bit vectors");
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long thread = Thread.currentThread().threadId();

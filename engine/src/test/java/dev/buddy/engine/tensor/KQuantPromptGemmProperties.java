@@ -85,7 +85,7 @@ class KQuantPromptGemmProperties {
      * quant 0 (so -32 after centring) and every scale -128, 2 every quant 63 (+31) and every scale -128, 3 each
      * super-block one of those two at random.
      */
-    private static MemorySegment q6kTensor(int rows, int cols, int blockMode, int misalign, Random rnd, Arena arena) {
+    static MemorySegment q6kTensor(int rows, int cols, int blockMode, int misalign, Random rnd, Arena arena) {
         int blockBytes = GgmlType.Q6_K.bytesPerBlock();
         long bytes = (long) rows * cols / 256 * blockBytes;
         MemorySegment whole = arena.allocate(bytes + misalign + 64, 64);

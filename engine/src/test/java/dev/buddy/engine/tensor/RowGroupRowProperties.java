@@ -11,20 +11,20 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * Rows read back from the row groups ({@link WeightMatrix#row} of a Q4_0, Q4_1, Q4_K or Q8_0 matrix that a SIMD width
- * packed: Q4_0 at 256 bits and up, Q4_0, Q4_1 and Q4_K in their eight-row layouts and Q8_0 in its sixteen-row one on
+ * Rows read back from the row groups ({@link WeightMatrix#row} of a Q4_0, Q4_1, Q4_K, Q8_0 or Q6_K matrix that a SIMD
+ * width packed: Q4_0 at 256 bits and up, Q4_0, Q4_1 and Q4_K in their eight-row layouts, Q8_0 and Q6_K in sixteen-row ones on
  * CPUs with 512-bit vectors) are the rows the scalar width dequantises from the file layout, bit for bit, for every
  * row of every group.
  */
 class RowGroupRowProperties {
     @Property(tries = 120)
-    void rowsFromTheGroupsAreTheFileRows(@ForAll @IntRange(min = 0, max = 3) int format,
+    void rowsFromTheGroupsAreTheFileRows(@ForAll @IntRange(min = 0, max = 4) int format,
             @ForAll @IntRange(min = 1, max = 4) int groups,
             @ForAll boolean wholeGroups, @ForAll @IntRange(min = 1, max = 12) int blocks,
             @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll long seed) {
         Random rnd = new Random(seed);
-        GgmlType type = new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K, GgmlType.Q8_0}[format];
-        int groupRows = type == GgmlType.Q8_0 ? 16 : 8;
+        GgmlType type = new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K, GgmlType.Q8_0, GgmlType.Q6_K}[format];
+        int groupRows = type == GgmlType.Q8_0 || type == GgmlType.Q6_K ? 16 : 8;
         int rows = wholeGroups ? groupRows * groups : groupRows * groups - 1 - rnd.nextInt(groupRows - 1);
         int cols = type.blockSize() * blocks;
         try (Arena arena = Arena.ofShared()) {
@@ -32,6 +32,7 @@ class RowGroupRowProperties {
                 case Q4_1 -> Q4_1RowGroupProperties.q4_1Tensor(rows, cols, 0, misalign, rnd, arena);
                 case Q4_K -> Q4_KRowGroupProperties.q4_KTensor(rows, cols, 0, misalign, rnd, arena);
                 case Q8_0 -> Q8_0RowGroupProperties.q8_0Tensor(rows, cols, 0, misalign, rnd, arena);
+                case Q6_K -> Q6_KRowGroupProperties.q6_KTensor(rows, cols, 0, misalign, rnd, arena);
                 default -> TestTensors.q4_0Tensor(rows, cols, 0, misalign, rnd, arena);
             };
             long[] dims = {cols, rows};
