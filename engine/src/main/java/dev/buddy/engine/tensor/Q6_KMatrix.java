@@ -37,6 +37,11 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code 0x10001}; each plane consumed as soon as it is built. Removing work outright (the centring, the scale
  * shuffles, the plane assembly) barely moved the time either, while a loop that only loads the same weight bytes
  * block by block already takes 1.2 ms: this kernel is bound by its block walk, not by its integer arithmetic.
+ *
+ * <p>Where the CPU has 512-bit vectors and the row count is a multiple of 16, the matrix is copied at load into
+ * sixteen-row groups ({@link Q6_KRowGroups}, the file's size) instead: single tokens run sixteen rows at a time
+ * with the rows as lanes, prompts keep {@link KQuantPromptGemm} over lane weights transposed out of the groups, both
+ * with the same bits (BENCHMARKS.md, "Session 28").
  */
 final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroupLayout.GroupKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -143,7 +148,7 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
         return sum;
     }
 
-    /** {@link #row} read back from {@link #groups}: quant byte v of lane 2l + g of a quad pair holds w_v and 2 bits of w_3. */
+    /** {@link #row} read back from {@link #groups} (a lane's byte v holds its quant v and two bits of quant 3). */
     private void rowFromGroups(int r, float[] dst, int dstOffset) {
         long group = (long) (r - r % Q6_KRowGroups.ROWS) * rowBytes;
         int l = r % Q6_KRowGroups.ROWS;

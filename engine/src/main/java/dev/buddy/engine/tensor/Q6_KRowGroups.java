@@ -76,7 +76,7 @@ final class Q6_KRowGroups {
         return ((k < 2 ? ql & 0xF : ql >> 4) | (((qh >> (2 * k)) & 3) << 4));
     }
 
-    /** Byte {@code v} (0-2) of the three that hold lane quants {@code w0..w3}: w_v in bits 0-5, bits 2v, 2v+1 of w3 on top. */
+    /** Byte {@code v} (0-2) of the three that hold lane quants {@code w0..w3}: w_v, with bits 2v, 2v+1 of w3 on top. */
     static int packLane(int v, int w0, int w1, int w2, int w3) {
         int low = v == 0 ? w0 : v == 1 ? w1 : w2;
         return low | (((w3 >> (2 * v)) & 3) << 6);
@@ -217,7 +217,7 @@ final class Q6_KRowGroups {
         }
     }
 
-    /** Element {@code e} (0-2: the low six bits of byte e of each lane) of a plane's quads, transposed to {@code plane}. */
+    /** Element {@code e} (0-2: the low six bits of a lane's byte e) of a plane's quads, transposed to {@code plane}. */
     private static void transposeLowElement(MemorySegment w, long q, int e, short[] plane) {
         ShortVector w0 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 32L * e, LE)
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 0x3F);
