@@ -41,13 +41,38 @@ abstract sealed class KQuantMatrix extends WeightMatrix permits Q4_KMatrix, Q5_K
 
     /**
      * {@link #laneWeights} for rows {@code [r0, r0 + count)}: row {@code r0 + i} to {@code dst[off + i * rowStride ..]}
-     * and {@code ds[dOff + i * dStride ..]}. Formats whose weights are stored by row groups do a group at a time.
+     * and {@code ds[dOff + i * dStride ..]}. Whole row groups in range ({@link #laneGroupRows}) go a group at a time
+     * ({@link #laneWeightGroup}), other rows one by one.
      */
-    void laneWeightRows(int r0, int count, int sb, int blocks, float[] dst, int off, int rowStride, float[] ds,
+    final void laneWeightRows(int r0, int count, int sb, int blocks, float[] dst, int off, int rowStride, float[] ds,
             int dOff, int dStride) {
-        for (int i = 0; i < count; i++) {
-            laneWeights(r0 + i, sb, blocks, dst, off + i * rowStride, ds, dOff + i * dStride);
+        int group = laneGroupRows();
+        int i = 0;
+        while (i < count) {
+            int r = r0 + i;
+            if (group > 0 && r % group == 0 && i + group <= count) {
+                laneWeightGroup(r, sb, blocks, dst, off + i * rowStride, rowStride, ds, dOff + i * dStride, dStride);
+                i += group;
+            } else {
+                laneWeights(r, sb, blocks, dst, off + i * rowStride, ds, dOff + i * dStride);
+                i++;
+            }
         }
+    }
+
+    /** Rows of the groups this matrix's weights are stored in ({@link #laneWeightGroup}), or 0 when not grouped. */
+    int laneGroupRows() {
+        return 0;
+    }
+
+    /**
+     * {@link #laneWeights} for the whole row group that starts at row {@code r}: row {@code r + i} to
+     * {@code dst[off + i * rowStride ..]} and {@code ds[dOff + i * dStride ..]}; only called when
+     * {@link #laneGroupRows} is not 0.
+     */
+    void laneWeightGroup(int r, int sb, int blocks, float[] dst, int off, int rowStride, float[] ds, int dOff,
+            int dStride) {
+        throw new IllegalStateException(name + " is not stored in row groups");
     }
 
     /**

@@ -118,16 +118,8 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         if (groups != null) {
-            // row blocks that stay in cache while the tokens sweep them, cut on absolute multiples so that no group
-            // straddles two blocks
-            for (int from = rowFrom; from < rowTo; ) {
-                int to = Math.min(rowTo, (from / GROUP_ROW_BLOCK + 1) * GROUP_ROW_BLOCK);
-                for (int t = 0; t < in.tokens(); t++) {
-                    RowGroupLayout.groupRows(this, in, t, from, to, RowGroupLayout.ROWS * rowBytes, out,
-                            outOffset + t * rows);
-                }
-                from = to;
-            }
+            RowGroupLayout.groupTokens(this, in, rowFrom, rowTo, RowGroupLayout.ROWS, RowGroupLayout.ROWS * rowBytes,
+                    out, outOffset, rows);
             return;
         }
         if (in.tokens() != 1 || (width != VectorWidth.W256 && width != VectorWidth.W512)) {
@@ -144,13 +136,6 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
         Q4_1RowGroups.dot8(groups, groupOffset, blocks, in.qs, token * cols, in.d, in.s, token * blocks, out, at);
     }
 
-    /**
-     * Rows per cache block of the group path for prompts (a multiple of 8), so that a block's weights stay in L2 while
-     * the tokens sweep them. On the 300 MiB L3 of the Intel VM it was measured, blocks of 16, 64, 256 rows and none
-     * timed alike (8192x2048, 128 tokens, one thread: 145-193 ms either way); it is there for CPUs whose L3 a matrix
-     * does not fit.
-     */
-    static final int GROUP_ROW_BLOCK = 64;
 
 
     @Override

@@ -285,26 +285,16 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
         }
     }
 
-    /** With {@link #groups}, whole groups in range eight rows at a time ({@link Q4_KRowGroups#laneWeights8}). */
     @Override
-    void laneWeightRows(int r0, int count, int sb, int blocks, float[] dst, int off, int rowStride, float[] ds,
-            int dOff, int dStride) {
-        if (groups == null) {
-            super.laneWeightRows(r0, count, sb, blocks, dst, off, rowStride, ds, dOff, dStride);
-            return;
-        }
-        int i = 0;
-        while (i < count) {
-            int r = r0 + i;
-            if (r % Q4_KRowGroups.ROWS == 0 && i + Q4_KRowGroups.ROWS <= count) {
-                Q4_KRowGroups.laneWeights8(groups, groupOffset(r), sb, blocks, dst, off + i * rowStride, rowStride,
-                        ds, dOff + i * dStride, dStride);
-                i += Q4_KRowGroups.ROWS;
-            } else {
-                laneWeights(r, sb, blocks, dst, off + i * rowStride, ds, dOff + i * dStride);
-                i++;
-            }
-        }
+    int laneGroupRows() {
+        return groups == null ? 0 : Q4_KRowGroups.ROWS;
+    }
+
+    /** Eight rows at a time ({@link Q4_KRowGroups#laneWeights8}). */
+    @Override
+    void laneWeightGroup(int r, int sb, int blocks, float[] dst, int off, int rowStride, float[] ds, int dOff,
+            int dStride) {
+        Q4_KRowGroups.laneWeights8(groups, groupOffset(r), sb, blocks, dst, off, rowStride, ds, dOff, dStride);
     }
 
     @Override
@@ -334,10 +324,8 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
             return;
         }
-        for (int t = 0; t < in.tokens(); t++) {
-            RowGroupLayout.groupRows(this, in, t, rowFrom, rowTo, groupOffset(Q4_KRowGroups.ROWS), out,
-                    outOffset + t * rows);
-        }
+        RowGroupLayout.groupTokens(this, in, rowFrom, rowTo, Q4_KRowGroups.ROWS, groupOffset(Q4_KRowGroups.ROWS),
+                out, outOffset, rows);
     }
 
     /** {@link Q4_KRowGroups#dot8} on {@link #groups} (the driver: {@link RowGroupLayout#groupRows}). */

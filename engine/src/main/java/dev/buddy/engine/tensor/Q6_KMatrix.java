@@ -182,10 +182,8 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
             return;
         }
-        for (int t = 0; t < in.tokens(); t++) {
-            RowGroupLayout.groupRows(this, in, t, rowFrom, rowTo, Q6_KRowGroups.ROWS, Q6_KRowGroups.ROWS * rowBytes,
-                    out, outOffset + t * rows);
-        }
+        RowGroupLayout.groupTokens(this, in, rowFrom, rowTo, Q6_KRowGroups.ROWS, Q6_KRowGroups.ROWS * rowBytes,
+                out, outOffset, rows);
     }
 
     /** {@link Q6_KRowGroups#dot16} on {@link #groups} (the driver: {@link RowGroupLayout#groupRows}). */
@@ -247,26 +245,16 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                 | (((groups.get(BYTE, at + 64) & 0xFF) >> 6) << 4);
     }
 
-    /** With {@link #groups}, whole groups in range sixteen rows at a time ({@link Q6_KRowGroups#laneWeights16}). */
     @Override
-    void laneWeightRows(int r0, int count, int sb, int blocks, float[] dst, int off, int rowStride, float[] ds,
-            int dOff, int dStride) {
-        if (groups == null) {
-            super.laneWeightRows(r0, count, sb, blocks, dst, off, rowStride, ds, dOff, dStride);
-            return;
-        }
-        int i = 0;
-        while (i < count) {
-            int r = r0 + i;
-            if (r % Q6_KRowGroups.ROWS == 0 && i + Q6_KRowGroups.ROWS <= count) {
-                Q6_KRowGroups.laneWeights16(groups, (long) r * rowBytes, sb, blocks, dst, off + i * rowStride,
-                        rowStride, ds, dOff + i * dStride, dStride);
-                i += Q6_KRowGroups.ROWS;
-            } else {
-                laneWeights(r, sb, blocks, dst, off + i * rowStride, ds, dOff + i * dStride);
-                i++;
-            }
-        }
+    int laneGroupRows() {
+        return groups == null ? 0 : Q6_KRowGroups.ROWS;
+    }
+
+    /** Sixteen rows at a time ({@link Q6_KRowGroups#laneWeights16}). */
+    @Override
+    void laneWeightGroup(int r, int sb, int blocks, float[] dst, int off, int rowStride, float[] ds, int dOff,
+            int dStride) {
+        Q6_KRowGroups.laneWeights16(groups, (long) r * rowBytes, sb, blocks, dst, off, rowStride, ds, dOff, dStride);
     }
 
     @Override

@@ -168,16 +168,9 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel, RowGroup
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         if (groups != null) {
-            // prompts too: row blocks that stay in L2 while the tokens sweep them, cut on absolute multiples so that
-            // no group straddles two blocks
-            for (int from = rowFrom; from < rowTo; ) {
-                int to = Math.min(rowTo, (from / GROUP_ROW_BLOCK + 1) * GROUP_ROW_BLOCK);
-                for (int t = 0; t < in.tokens(); t++) {
-                    RowGroupLayout.groupRows(this, in, t, from, to, Q8_0RowGroups.ROWS, Q8_0RowGroups.ROWS * rowBytes,
-                            out, outOffset + t * rows);
-                }
-                from = to;
-            }
+            // prompts too
+            RowGroupLayout.groupTokens(this, in, rowFrom, rowTo, Q8_0RowGroups.ROWS, Q8_0RowGroups.ROWS * rowBytes,
+                    out, outOffset, rows);
             return;
         }
         if (width == VectorWidth.W128 || in.tokens() >= 4) {
@@ -211,9 +204,6 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel, RowGroup
             V256.dot2(data, rowOffset(r), stride, blocks, in.qs, token * cols, in.d, token * blocks, out, out0, out1);
         }
     }
-
-    /** Rows per cache block of the group path for prompts (a multiple of 16). */
-    static final int GROUP_ROW_BLOCK = 64;
 
     /** {@link Q8_0RowGroups#dot16} on {@link #groups} (the driver: {@link RowGroupLayout#groupRows}). */
     @Override

@@ -342,37 +342,15 @@ public abstract sealed class WeightMatrix
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) Math.sin(i * 0.37);
         }
+        // each input in every form the kernels below read, as a matmul would prepare it
         QuantizedInput in = new QuantizedInput(activationFormat());
         in.quantize(x, 0, 4, warmCols);
-        if (head.readsPermutedInput(4) || (group != null && group.readsPermutedInput(4))) {
-            in.preparePermuted();
-        }
-        if (readsBlockSums()) {
-            in.prepareBlockSums();
-        }
+        head.prepareInput(in);
         QuantizedInput single = new QuantizedInput(activationFormat());
         single.quantize(x, 0, 1, warmCols);
-        if (group != null && group.readsBlockSums()) {
-            single.prepareBlockSums();
-            in.prepareBlockSums();
-        }
-        if (group != null && group.readsNibblePairs()) {
-            single.prepareNibblePairs();
-            in.prepareNibblePairs();
-        }
-        if (group != null && group.readsPermutedInput(1)) {
-            single.preparePermuted();
-        }
-        if (group != null && group.readsQ4KGroups(1)) {
-            single.prepareQ4KGroups();
-        }
-        if (group != null && group.readsQ8Pairs()) {
-            single.prepareQ8Pairs();
-            in.prepareQ8Pairs();
-        }
-        if (group != null && group.readsQ6KPairs()) {
-            single.prepareQ6KPairs();
-            in.prepareQ6KPairs();
+        if (group != null) {
+            group.prepareInput(in);
+            group.prepareInput(single);
         }
         float[] groupOut = new float[groupRows];
         float[] groupTileOut = new float[4 * groupRows];

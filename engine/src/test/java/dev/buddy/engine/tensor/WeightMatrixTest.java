@@ -99,6 +99,34 @@ class WeightMatrixTest {
         }
     }
 
+    /**
+     * Warm-up of every format on a matrix large enough for its row groups (32 rows) prepares each input form its
+     * kernels read (it runs them through the same {@code prepareInput} as a matmul), and the matrix still gives the
+     * scalar kernel's bits afterwards.
+     */
+    @Test
+    void warmUpRunsEveryFormatsGroupKernels() {
+        Random rnd = new Random(5);
+        try (Arena arena = Arena.ofShared(); Parallel pool = new Parallel(1)) {
+            for (GgmlType type : TestTensors.FORMATS) {
+                int cols = 4 * type.blockSize() * (type.blockSize() == 1 ? 32 : 1);
+                MemorySegment t = TestTensors.randomTensor(type, 32, cols, 0, rnd, arena);
+                WeightMatrix simd = WeightMatrix.of("w", type, new long[] {cols, 32}, t);
+                WeightMatrix scalar = WeightMatrix.of("w", type, new long[] {cols, 32}, t, VectorWidth.SCALAR);
+                simd.warmUp(200);
+                float[] x = TestTensors.randomInput(cols, rnd);
+                float[] a = new float[32];
+                float[] b = new float[32];
+                simd.matvec(x, 0, a, 0, pool);
+                scalar.matvec(x, 0, b, 0, pool);
+                for (int r = 0; r < 32; r++) {
+                    assertEquals(Float.floatToRawIntBits(b[r]), Float.floatToRawIntBits(a[r]),
+                            type + " row " + r + " after warm-up: scalar " + b[r] + " simd " + a[r]);
+                }
+            }
+        }
+    }
+
     /** Warm-up runs the kernels on the matrix's own first blocks and leaves the matrix computing as before. */
     @Test
     void warmUpLeavesResultsUnchanged() {
