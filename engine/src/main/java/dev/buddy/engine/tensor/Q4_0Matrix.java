@@ -17,10 +17,10 @@ import java.nio.ByteOrder;
  * against the earlier (inexact) kernels, is measured there. Matrices of 8k rows run eight rows at a time through
  * {@link Q4_0RowGroups} at 256 bits and up, one accumulator lane per row as in ggml's repacked gemv/gemm, single
  * tokens and prompts alike (prompts in multi-token tiles that unpack each weight block once per tile). On CPUs with
- * 512-bit vectors the groups are packed in a lane layout of their own ({@link Q4_0RowGroups#packLanes}: decode 1.18x,
- * prompts 1.14x on the Llama-1B shape against the row-major 512-bit kernels it replaced, session 15).
+ * 512-bit vectors, matrices of 16k rows run sixteen rows at a time instead ({@link Q4_0RowGroups#pack16},
+ * {@link Q4_0RowGroups#dot16}, {@link Q4_0RowGroups#dotTokens16}), in the same order and so with the same bits.
  */
-final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
+final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows, RowGroupLayout.GroupKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -42,8 +42,8 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
     private final MemorySegment groups;
 
     /**
-     * Whether {@link #groups} are in the lane layout of the 512-bit row-group kernels: decided once, at load, on a
-     * CPU with 512-bit vectors, for matrices whose scales are all finite ({@link Q4_0RowGroups#packLanes}).
+     * Whether {@link #groups} are the sixteen-row groups of the 512-bit kernels ({@link Q4_0RowGroups#pack16}):
+     * decided once, at load, on a CPU with 512-bit vectors, for matrices of 16k rows whose scales are all finite.
      */
     private final boolean wideGroups;
 
@@ -51,10 +51,10 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
         super(name, GgmlType.Q4_0, rows, cols, data, width);
         this.wholeBlockSums = rows % 8 == 0;
         // null (rows left to the float-lane kernels) when a scale is an infinity or a NaN: see Q4_0RowGroups.pack
-        boolean laneLayout = groupable() && width.native512();
-        this.groups = !groupable() ? null : laneLayout ? Q4_0RowGroups.packLanes(data, rows, cols / 32)
+        boolean sixteen = groupable() && width.native512() && rows % Q4_0RowGroups.ROWS16 == 0;
+        this.groups = !groupable() ? null : sixteen ? Q4_0RowGroups.pack16(data, rows, cols / 32)
                 : Q4_0RowGroups.pack(data, rows, cols / 32);
-        this.wideGroups = laneLayout && groups != null;
+        this.wideGroups = sixteen && groups != null;
     }
 
     @Override
@@ -78,6 +78,21 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
      */
     @Override
     public void row(int r, float[] dst, int dstOffset) {
+        if (wideGroups) {
+            long group = (long) (r - r % Q4_0RowGroups.ROWS16) * rowBytes;
+            int l = r % Q4_0RowGroups.ROWS16;
+            for (int b = 0; b < cols / 32; b++) {
+                long gb = group + (long) b * Q4_0RowGroups.GROUP_BLOCK16;
+                float d = Halfs.f16ToFloat(groups.get(HALF, gb + 2L * l));
+                int o = dstOffset + b * 32;
+                for (int j = 0; j < 16; j++) {
+                    int q = groups.get(BYTE, gb + Q4_0RowGroups.quantAt16(l, j));
+                    dst[o + j] = ((q & 0x0F) - 8) * d;
+                    dst[o + j + 16] = (((q >> 4) & 0x0F) - 8) * d;
+                }
+            }
+            return;
+        }
         if (groups != null) {
             long group = (long) (r - r % RowGroupLayout.ROWS) * rowBytes;
             int k = r % RowGroupLayout.ROWS;
@@ -86,7 +101,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                 float d = Halfs.f16ToFloat(groups.get(HALF, gb + RowGroupLayout.fieldAt(0, k)));
                 int o = dstOffset + b * 32;
                 for (int j = 0; j < 16; j++) {
-                    int q = groups.get(BYTE, gb + RowGroupLayout.quantAt(1, wideGroups, k, j));
+                    int q = groups.get(BYTE, gb + RowGroupLayout.quantAt(1, false, k, j));
                     dst[o + j] = ((q & 0x0F) - 8) * d;
                     dst[o + j + 16] = (((q >> 4) & 0x0F) - 8) * d;
                 }
@@ -148,9 +163,9 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
         return wholeBlockSums;
     }
 
-    /** Only the lane-layout kernels read them; {@link #wideGroups} is set only for grouped rows. */
+    /** Only the sixteen-row kernels read them. */
     @Override
-    boolean readsNibblePairs() {
+    boolean readsQ4Pairs() {
         return wideGroups;
     }
 
@@ -178,10 +193,10 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
 
     /** Per-thread scratch of the row-group kernels, so that neither decode nor prefill allocates per call. */
     private static final class GroupScratch {
-        /** Two groups' accumulators ({@link Q4_0RowGroups#dotTokens2x512}); one group uses the first half. */
-        final float[] acc = new float[2 * 8 * Q4_0RowGroups.MAX_TOKENS];
+        /** A tile's accumulators: a group's rows per token. */
+        final float[] acc = new float[Q4_0RowGroups.ROWS16 * Q4_0RowGroups.MAX_TOKENS];
         /** Outputs of a group that overhangs the caller's row range, of which only some rows are copied out. */
-        final float[] window = new float[8 * Q4_0RowGroups.MAX_TOKENS];
+        final float[] window = new float[Q4_0RowGroups.ROWS16 * Q4_0RowGroups.MAX_TOKENS];
     }
 
     private static final ThreadLocal<GroupScratch> GROUP_SCRATCH = ThreadLocal.withInitial(GroupScratch::new);
@@ -190,11 +205,11 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
      * Matrices of 8k rows run eight rows at a time through {@link Q4_0RowGroups}, one accumulator lane per row as in
      * ggml's repacked gemv/gemm, whose per-row results are the single-row kernel's bits: single tokens (decode) with
      * {@link Q4_0RowGroups#dot8}, several tokens in tiles of up to {@link #TILE_TOKENS} tokens with
-     * {@link Q4_0RowGroups#dotTokens} (at 512 bits two groups per call where both lie inside the range,
-     * {@link Q4_0RowGroups#dotTokens2x512}), row blocks of {@link #TILE_ROW_BLOCK} rows staying in cache while the
+     * {@link Q4_0RowGroups#dotTokens}, row blocks of {@link #TILE_ROW_BLOCK} rows staying in cache while the
      * token tiles sweep over them. Groups are the packed copy's (rows 8g..8g+7); a range that starts or ends inside one
      * (parallel chunks split rows anywhere) computes that whole group and keeps only the rows it owns, so that no
-     * call needs the float-lane kernels' permuted input.
+     * call needs the float-lane kernels' permuted input. The sixteen-row groups of CPUs with 512-bit vectors run
+     * through {@link #sixteenRowGroups} in the same way.
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
@@ -213,6 +228,10 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
             return;
         }
+        if (wideGroups) {
+            sixteenRowGroups(in, rowFrom, rowTo, out, outOffset);
+            return;
+        }
         int tokens = in.tokens();
         GroupScratch scratch = GROUP_SCRATCH.get();
         int blocks = cols / 32;
@@ -225,11 +244,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                 boolean whole = r >= rowFrom && r + Q4_0RowGroups.ROWS <= rowTo;
                 float[] dst = whole ? out : scratch.window;
                 int at = whole ? outOffset + r : 0;
-                if (wideGroups) {
-                    Q4_0RowGroups.dot8x512(groups, off, blocks, in.nibblePairs, in.d, in.blockSums, dst, at);
-                } else {
-                    Q4_0RowGroups.dot8(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, dst, at);
-                }
+                Q4_0RowGroups.dot8(groups, off, blocks, in.qs, 0, in.d, in.blockSums, 0, dst, at);
                 if (!whole) {
                     int from = Math.max(r, rowFrom);
                     System.arraycopy(scratch.window, from - r, out, outOffset + from, Math.min(r + 8, rowTo) - from);
@@ -245,23 +260,12 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                 for (int g = blockStart; g < blockEnd; g++) {
                     int r = g * Q4_0RowGroups.ROWS;
                     long off = r * rowBytes;
-                    if (wideGroups && g + 1 < blockEnd && r >= rowFrom && r + 2 * Q4_0RowGroups.ROWS <= rowTo) {
-                        Q4_0RowGroups.dotTokens2x512(groups, off, blocks, n, in.nibblePairs, t * cols, in.d,
-                                in.blockSums, t * blocks, scratch.acc, out, outOffset + t * rows + r, rows);
-                        g++;
-                        continue;
-                    }
                     boolean whole = r >= rowFrom && r + Q4_0RowGroups.ROWS <= rowTo;
                     float[] dst = whole ? out : scratch.window;
                     int at = whole ? outOffset + t * rows + r : 0;
                     int stride = whole ? rows : Q4_0RowGroups.ROWS;
-                    if (wideGroups) {
-                        Q4_0RowGroups.dotTokensx512(groups, off, blocks, n, in.nibblePairs, t * cols, in.d,
-                                in.blockSums, t * blocks, scratch.acc, dst, at, stride);
-                    } else {
-                        Q4_0RowGroups.dotTokens(groups, off, blocks, n, in.qs, t * cols, in.d, in.blockSums,
-                                t * blocks, scratch.acc, dst, at, stride);
-                    }
+                    Q4_0RowGroups.dotTokens(groups, off, blocks, n, in.qs, t * cols, in.d, in.blockSums,
+                            t * blocks, scratch.acc, dst, at, stride);
                     if (whole) {
                         continue;
                     }
@@ -274,5 +278,56 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows {
                 }
             }
         }
+    }
+
+    /**
+     * The sixteen-row groups of CPUs with 512-bit vectors: a single token (decode) group by group through
+     * {@link Q4_0RowGroups#dot16} ({@link RowGroupLayout#groupRows}); several in row blocks of
+     * {@link RowGroupLayout#TOKEN_ROW_BLOCK} rows, each swept by tiles of up to {@link #TILE_TOKENS} tokens through
+     * {@link Q4_0RowGroups#dotTokens16}. A group that the range cuts is computed whole and only its rows in range
+     * copied out.
+     */
+    private void sixteenRowGroups(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        int groupRows = Q4_0RowGroups.ROWS16;
+        long groupBytes = groupRows * rowBytes;
+        int tokens = in.tokens();
+        if (tokens == 1) {
+            RowGroupLayout.groupRows(this, in, 0, rowFrom, rowTo, groupRows, groupBytes, out, outOffset);
+            return;
+        }
+        GroupScratch scratch = GROUP_SCRATCH.get();
+        int blocks = cols / 32;
+        for (int from = rowFrom; from < rowTo; ) {
+            int to = Math.min(rowTo, (from / RowGroupLayout.TOKEN_ROW_BLOCK + 1) * RowGroupLayout.TOKEN_ROW_BLOCK);
+            for (int t = 0; t < tokens; t += TILE_TOKENS) {
+                int n = Math.min(TILE_TOKENS, tokens - t);
+                for (int g = from / groupRows; g * groupRows < to; g++) {
+                    int r = g * groupRows;
+                    boolean whole = r >= from && r + groupRows <= to;
+                    Q4_0RowGroups.dotTokens16(groups, g * groupBytes, blocks, n, in.q4Pairs,
+                            t * blocks * Q4_0RowGroups.PAIRS, in.d, in.blockSums, t * blocks, scratch.acc,
+                            whole ? out : scratch.window, whole ? outOffset + t * rows + r : 0,
+                            whole ? rows : groupRows);
+                    if (whole) {
+                        continue;
+                    }
+                    int first = Math.max(r, from);
+                    int last = Math.min(r + groupRows, to);
+                    for (int k = 0; k < n; k++) {
+                        System.arraycopy(scratch.window, k * groupRows + first - r, out,
+                                outOffset + (t + k) * rows + first, last - first);
+                    }
+                }
+            }
+            from = to;
+        }
+    }
+
+    /** One token against the sixteen-row group at {@code groupOffset} ({@link Q4_0RowGroups#dot16}). */
+    @Override
+    public void dot8(QuantizedInput in, int token, long groupOffset, float[] out, int at) {
+        int blocks = cols / 32;
+        Q4_0RowGroups.dot16(groups, groupOffset, blocks, in.q4Pairs, token * blocks * Q4_0RowGroups.PAIRS, in.d,
+                in.blockSums, token * blocks, out, at);
     }
 }

@@ -33,7 +33,7 @@ import jdk.incubator.vector.VectorSpecies;
  * converted one at a time. Packed, a group is one sequential stream and its eight scales are one 16-byte load,
  * widened to float in vector lanes exactly as {@link Float#float16ToFloat} for every finite half: the half's bits
  * moved to a float's sign, exponent and mantissa positions read as a float 2^112 too small (exact for normal and
- * subnormal halves alike, since the product is a power of two; {@link #packLanes}). A matrix with an infinite or NaN
+ * subnormal halves alike, since the product is a power of two; {@link #pack}). A matrix with an infinite or NaN
  * scale is not packed ({@link #pack}). The widening is written out in every kernel: as a method, C2 declines to inline
  * it into their large loop bodies (NodeCountInliningCutoff) and the call then boxes a vector per block and runs the
  * Vector API's Java fallback, which made Llama-1B Q4_0 decode 1.3-1.8x slower than before the packing. Throwaway
@@ -41,9 +41,12 @@ import jdk.incubator.vector.VectorSpecies;
  * apart against this one on the packed copy, identical bits: 8.7-8.9 against 10.9-11.4 GB/s, 1.25-1.31x in 30
  * alternated rounds.
  *
- * <p>On CPUs with 512-bit vectors the copy takes a second layout ({@link #packLanes}): within each block the eight
- * rows' quants are interleaved so that one 32-byte chunk holds four bytes of every row, one widened chunk meets all
- * eight rows, and the eight sums need no transpose (see {@link #dot8x512}).
+ * <p>On CPUs with 512-bit vectors, matrices of 16k rows are copied into sixteen-row groups instead ({@link #pack16}):
+ * the sixteen rows are the lanes of one 512-bit vector and each 32-byte chunk holds two quant bytes of every row, so a
+ * widened chunk meets a broadcast pair of input quants with no lane permutation and the sixteen block sums need no
+ * fold (see {@link #dot16}). Measured against the eight-row lane layout they replace (session 29; throwaway harness,
+ * one thread, identical bits, medians of 9-15 alternated rounds on the Intel Xeon VM): decode 1.34x on four 8192x2048
+ * matrices, 1.22x on four 2048x8192, 64-token prompts 1.73x on 8192x2048.
  */
 final class Q4_0RowGroups {
     private Q4_0RowGroups() {}
@@ -83,31 +86,17 @@ final class Q4_0RowGroups {
      * {@link #GROUP_BLOCK} bytes at {@code b * GROUP_BLOCK} within the group, holds the eight rows' fp16 scales (row
      * 8g+k at {@code 2k}) and then their quants (row 8g+k's 16 bytes at {@code 16 + 16k}), unchanged. Null, with the
      * original left in place, when a scale is an infinity or a NaN (exponent 31, which no quantiser writes): the
-     * kernels widen the scales with a shortcut exact only for finite halves (see {@link #packLanes}), so such a matrix
-     * stays row-wise and takes the float-lane kernels, which widen every half.
-     */
-    static MemorySegment pack(MemorySegment data, int rows, int blocks) {
-        return pack(data, rows, blocks, false);
-    }
-
-    /**
-     * A copy in the lane layout of the 512-bit kernels ({@link #dot8x512}, {@link #dotTokensx512}): group and block
-     * places and the eight scales as in {@link #pack(MemorySegment, int, int)}, then the block's quants as four
-     * 32-byte chunks, chunk k holding byte {@code 4k + q} of row 8g+r at {@code 32k + 8q + r}. Null, as for
-     * {@link #pack(MemorySegment, int, int)}, when a scale is not finite.
+     * kernels widen the scales with a shortcut exact only for finite halves, so such a matrix stays row-wise and takes
+     * the float-lane kernels, which widen every half.
      *
      * <p>The shortcut: a half sign-extended to 32 bits and shifted left by 13 has its exponent and mantissa in a
      * float's and its sign in bit 31; masked to those bits ({@code 0x8FFFE000}) it reads as a float exactly 2^-112
      * times the half, normal and subnormal alike, so one multiply by 2^112 finishes it: three operations where the
-     * general widening (exponent 31 made a float's infinity or quiet NaN) takes fifteen. Both layouts' kernels use
-     * it (the 256-bit ones since session 16).
+     * general widening (exponent 31 made a float's infinity or quiet NaN) takes fifteen. Every row-group kernel of
+     * every format uses it.
      */
-    static MemorySegment packLanes(MemorySegment data, int rows, int blocks) {
-        return pack(data, rows, blocks, true);
-    }
-
-    private static MemorySegment pack(MemorySegment data, int rows, int blocks, boolean lanes) {
-        return RowGroupLayout.pack(data, rows, blocks, BLOCK, 1, lanes);
+    static MemorySegment pack(MemorySegment data, int rows, int blocks) {
+        return RowGroupLayout.pack(data, rows, blocks, BLOCK, 1, false);
     }
 
     /**
@@ -198,7 +187,7 @@ final class Q4_0RowGroups {
                     .sub((short) (8 * xsum[dOff + b]));
             FloatVector blockSums = (FloatVector) ((IntVector) sums.convertShape(VectorOperators.S2I, I, 0))
                     .convertShape(VectorOperators.I2F, F, 0);
-            // the eight finite fp16 scales widened exactly as Float.float16ToFloat (see packLanes)
+            // the eight finite fp16 scales widened exactly as Float.float16ToFloat (see pack)
             IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, off + bb, LE)
                     .convertShape(VectorOperators.S2I, I, 0);
             FloatVector d = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
@@ -206,264 +195,6 @@ final class Q4_0RowGroups {
             acc = blockSums.fma(d, acc);
         }
         acc.intoArray(out, outIndex);
-    }
-
-    static final VectorSpecies<Byte> PAIR_BYTES = ByteVector.SPECIES_256;
-    static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
-    static final VectorSpecies<Long> L512 = LongVector.SPECIES_512;
-    /** 64-bit lanes of the other 256-bit half: the first fold of {@link #dot8x512}'s four quarters. */
-    static final VectorShuffle<Long> SWAP_HALVES_512 = VectorShuffle.fromOp(L512, i -> i ^ 4);
-    /** 64-bit lanes of the other 128-bit quarter within a half: the second fold. */
-    static final VectorShuffle<Long> SWAP_QUARTERS_512 = VectorShuffle.fromOp(L512, i -> i ^ 2);
-    /** Two-vector lane indices (8 and up: the second vector): quarters 0, 1 of the first and 0, 1 of the second. */
-    static final LongVector FIRST_QUARTERS = LongVector.fromArray(L512, new long[] {0, 1, 2, 3, 8, 9, 10, 11}, 0);
-    /** Quarters 2, 3 of the first vector and 2, 3 of the second. */
-    static final LongVector LAST_QUARTERS = LongVector.fromArray(L512, new long[] {4, 5, 6, 7, 12, 13, 14, 15}, 0);
-    /**
-     * {@code SPREAD_LOk} takes chunk k's low-nibble inputs out of a block's {@link QuantizedInput#nibblePairs},
-     * {@code SPREAD_HIk} its high-nibble ones: lane {@code 8q + r} (row r's byte {@code 4k + q} in the
-     * {@link #packLanes lane layout}) gets lane {@code 4k + q}, or {@code 16 + 4k + q}. Eight fields rather than an
-     * array: an array element is not a compile-time constant to C2, and a shuffle of unknown class leaves the
-     * permutation to the type profile of the Vector API's shared code.
-     */
-    static final VectorShuffle<Short> SPREAD_LO0 = spread(0, 0);
-    static final VectorShuffle<Short> SPREAD_HI0 = spread(0, 16);
-    static final VectorShuffle<Short> SPREAD_LO1 = spread(1, 0);
-    static final VectorShuffle<Short> SPREAD_HI1 = spread(1, 16);
-    static final VectorShuffle<Short> SPREAD_LO2 = spread(2, 0);
-    static final VectorShuffle<Short> SPREAD_HI2 = spread(2, 16);
-    static final VectorShuffle<Short> SPREAD_LO3 = spread(3, 0);
-    static final VectorShuffle<Short> SPREAD_HI3 = spread(3, 16);
-
-    private static VectorShuffle<Short> spread(int chunk, int high) {
-        return VectorShuffle.fromOp(S512, i -> high + 4 * chunk + (i >> 3));
-    }
-
-    /**
-     * {@link #dot8} for CPUs whose preferred vector is 512 bits (AVX-512), on the {@link #packLanes lane layout}: a
-     * block's quants are four 32-byte chunks, chunk k holding byte {@code 4k + q} of row r at {@code 8q + r}, so one
-     * widened chunk meets all eight rows and the four chunks' 16-bit products add up lane by lane; the eight row sums
-     * are then the four 128-bit quarters added (two 64-bit lane swaps and two adds), where the row-major layout folds
-     * 8 rows x 16 partial sums with blends, swaps and a multiply per row. Each chunk's inputs are one lane permutation
-     * of the block's {@link QuantizedInput#nibblePairs} ({@link #SPREAD_LO0} and the others). The eight scales take three
-     * operations instead of fifteen (see {@link #packLanes}). The block sums are the same exact integers (any grouping
-     * is exact modulo 2^16, see the class comment) and the scale product and the FMA are {@link #dot8}'s, so every
-     * result is {@link #dot8}'s bit for bit.
-     *
-     * <p>Measured against the row-major 512-bit kernel it replaces (JMH {@code KernelBenchmark.decode -p format=Q4_0},
-     * 8192x2048, one thread): 1.14x with the row-major scale widening, 1.32x with the finite-scale one (1,830-1,840
-     * against 1,390-1,398 ops/s). Reading the eight chunk inputs from a spread copy made once per token (eight times
-     * the input, 512 bytes per block) instead of permuting them ran at 0.63x: those loads, not the permutations, were
-     * the bottleneck.
-     *
-     * @param xp the token's {@link QuantizedInput#nibblePairs}, from 0
-     * @param xd the token's block scales, from 0
-     * @param xsum the token's block sums of quants, from 0
-     */
-    static void dot8x512(MemorySegment w, long off, int blocks, short[] xp, float[] xd, int[] xsum,
-            float[] out, int outIndex) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            long bb = off + (long) b * GROUP_BLOCK;
-            // the eight fp16 scales first: C2 inlines in bytecode order, and a plain call after the vector code
-            // could fall past NodeCountInliningCutoff (see the class comment)
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bb, LE)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            ShortVector c0 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector c1 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS + 32, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector c2 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS + 64, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector c3 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS + 96, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector p = ShortVector.fromArray(S512, xp, b * 32);
-            ShortVector s01 = c0.mul(p.rearrange(SPREAD_LO0))
-                    .add(c0.lanewise(VectorOperators.LSHR, 4).mul(p.rearrange(SPREAD_HI0)))
-                    .add(c1.mul(p.rearrange(SPREAD_LO1)))
-                    .add(c1.lanewise(VectorOperators.LSHR, 4).mul(p.rearrange(SPREAD_HI1)));
-            ShortVector s23 = c2.mul(p.rearrange(SPREAD_LO2))
-                    .add(c2.lanewise(VectorOperators.LSHR, 4).mul(p.rearrange(SPREAD_HI2)))
-                    .add(c3.mul(p.rearrange(SPREAD_LO3)))
-                    .add(c3.lanewise(VectorOperators.LSHR, 4).mul(p.rearrange(SPREAD_HI3)));
-            // the quarters added: 16-bit lane r holds row r's sum of unbiased products, then the bias taken off
-            LongVector f = s01.add(s23).reinterpretAsLongs();
-            f = f.reinterpretAsShorts().add(f.rearrange(SWAP_HALVES_512).reinterpretAsShorts()).reinterpretAsLongs();
-            ShortVector sums = f.reinterpretAsShorts().add(f.rearrange(SWAP_QUARTERS_512).reinterpretAsShorts())
-                    .sub((short) (8 * xsum[b]));
-            FloatVector blockSums = (FloatVector) ((IntVector) sums.convertShape(VectorOperators.S2I, I, 0))
-                    .convertShape(VectorOperators.I2F, F, 0);
-            // the eight finite fp16 scales widened exactly as Float.float16ToFloat (see packLanes), written out
-            // rather than a method for the reason in the class comment
-            FloatVector dv = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
-                    .mul(0x1p112f).mul(xd[b]);
-            acc = blockSums.fma(dv, acc);
-        }
-        acc.intoArray(out, outIndex);
-    }
-
-    /**
-     * {@link #dotTokens} on the {@link #packLanes lane layout} (see {@link #dot8x512}): the four widened chunks and
-     * their {@code >> 4} copies stay in registers across the token loop (AVX-512 has 32), and per token the block's
-     * {@link QuantizedInput#nibblePairs} are spread chunk by chunk with one lane permutation each
-     * ({@link #SPREAD_LO0} and the others). The block sums are the same exact integers and the scale product and the FMA are
-     * {@link #dotTokens}'s, so every (row, token) result is {@link #dot8}'s bit for bit.
-     *
-     * @param xp the tokens' {@link QuantizedInput#nibblePairs} from {@code xo}
-     */
-    static void dotTokensx512(MemorySegment w, long off, int blocks, int tokens, short[] xp, int xo, float[] xd,
-            int[] xsum, int dOff, float[] acc, float[] out, int outIndex, int outStride) {
-        int cols = blocks * 32;
-        java.util.Arrays.fill(acc, 0, 8 * tokens, 0f);
-        for (int b = 0; b < blocks; b++) {
-            long bb = off + (long) b * GROUP_BLOCK;
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bb, LE)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            ShortVector c0 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector c1 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS + 32, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector c2 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS + 64, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector c3 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS + 96, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector t0 = c0.lanewise(VectorOperators.LSHR, 4);
-            ShortVector t1 = c1.lanewise(VectorOperators.LSHR, 4);
-            ShortVector t2 = c2.lanewise(VectorOperators.LSHR, 4);
-            ShortVector t3 = c3.lanewise(VectorOperators.LSHR, 4);
-            // the eight finite fp16 scales widened exactly as Float.float16ToFloat (see packLanes)
-            FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
-                    .mul(0x1p112f);
-            for (int k = 0; k < tokens; k++) {
-                int db = dOff + k * blocks + b;
-                // dot8x512's block sums, lane for lane (see there)
-                ShortVector p = ShortVector.fromArray(S512, xp, xo + k * cols + b * 32);
-                ShortVector s01 = c0.mul(p.rearrange(SPREAD_LO0)).add(t0.mul(p.rearrange(SPREAD_HI0)))
-                        .add(c1.mul(p.rearrange(SPREAD_LO1))).add(t1.mul(p.rearrange(SPREAD_HI1)));
-                ShortVector s23 = c2.mul(p.rearrange(SPREAD_LO2)).add(t2.mul(p.rearrange(SPREAD_HI2)))
-                        .add(c3.mul(p.rearrange(SPREAD_LO3))).add(t3.mul(p.rearrange(SPREAD_HI3)));
-                LongVector f = s01.add(s23).reinterpretAsLongs();
-                f = f.reinterpretAsShorts().add(f.rearrange(SWAP_HALVES_512).reinterpretAsShorts())
-                        .reinterpretAsLongs();
-                ShortVector sums = f.reinterpretAsShorts().add(f.rearrange(SWAP_QUARTERS_512).reinterpretAsShorts())
-                        .sub((short) (8 * xsum[db]));
-                FloatVector blockSums = (FloatVector) ((IntVector) sums.convertShape(VectorOperators.S2I, I, 0))
-                        .convertShape(VectorOperators.I2F, F, 0);
-                blockSums.fma(dw.mul(xd[db]), FloatVector.fromArray(F, acc, 8 * k)).intoArray(acc, 8 * k);
-            }
-        }
-        for (int k = 0; k < tokens; k++) {
-            System.arraycopy(acc, 8 * k, out, outIndex + k * outStride, ROWS);
-        }
-    }
-
-    /**
-     * {@link #dotTokensx512} for two consecutive row groups (rows {@code 8g..8g+15}, the second group
-     * {@code GROUP_BLOCK * blocks} bytes after the first): each token's eight spread inputs are permuted once and
-     * met by both groups' widened chunks, so the permutations, one per chunk and nibble, are paid per two groups
-     * instead of per group, and the two groups' quarter sums are folded together (two two-vector lane selections
-     * and one swap, where two separate folds take four swaps). Each (row, token) result is {@link #dotTokensx512}'s:
-     * the same exact 16-bit block sums, scale product and FMA. Group 0's accumulators are {@code acc[0, 8 * tokens)},
-     * group 1's {@code acc[8 * MAX_TOKENS, ..)}; group 1's outputs start eight rows after group 0's.
-     *
-     * <p>Measured on an Intel Xeon (Emerald Rapids, AVX-512) VM, session 25: a throwaway harness over one 8192x2048
-     * matrix and 64 tokens (one thread, the two kernels alternated 40 times in one JVM, identical bits) 35.9 against
-     * 37.0 ms (1.03x); whole Llama-1B-shaped Q4_0 file, pp512 at two threads, seven alternated pairs of {@code buddy
-     * bench -p 512 -n 0 -r 2}: median 1.035x (0.80-1.18, a noisy VM).
-     */
-    static void dotTokens2x512(MemorySegment w, long off, int blocks, int tokens, short[] xp, int xo, float[] xd,
-            int[] xsum, int dOff, float[] acc, float[] out, int outIndex, int outStride) {
-        int cols = blocks * 32;
-        int second = 8 * MAX_TOKENS;
-        long off1 = off + (long) blocks * GROUP_BLOCK;
-        java.util.Arrays.fill(acc, 0, 8 * tokens, 0f);
-        java.util.Arrays.fill(acc, second, second + 8 * tokens, 0f);
-        for (int b = 0; b < blocks; b++) {
-            long ba = off + (long) b * GROUP_BLOCK;
-            long bb = off1 + (long) b * GROUP_BLOCK;
-            IntVector ha = (IntVector) ShortVector.fromMemorySegment(HALVES, w, ba, LE)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            IntVector hb = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bb, LE)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            ShortVector a0 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, ba + QUANTS, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector a1 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, ba + QUANTS + 32, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector a2 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, ba + QUANTS + 64, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector a3 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, ba + QUANTS + 96, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector b0 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector b1 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS + 32, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector b2 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS + 64, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector b3 = (ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, w, bb + QUANTS + 96, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector ta0 = a0.lanewise(VectorOperators.LSHR, 4);
-            ShortVector ta1 = a1.lanewise(VectorOperators.LSHR, 4);
-            ShortVector ta2 = a2.lanewise(VectorOperators.LSHR, 4);
-            ShortVector ta3 = a3.lanewise(VectorOperators.LSHR, 4);
-            ShortVector tb0 = b0.lanewise(VectorOperators.LSHR, 4);
-            ShortVector tb1 = b1.lanewise(VectorOperators.LSHR, 4);
-            ShortVector tb2 = b2.lanewise(VectorOperators.LSHR, 4);
-            ShortVector tb3 = b3.lanewise(VectorOperators.LSHR, 4);
-            // the eight finite fp16 scales of each group widened exactly as Float.float16ToFloat (see packLanes)
-            FloatVector dwa = ha.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
-                    .mul(0x1p112f);
-            FloatVector dwb = hb.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
-                    .mul(0x1p112f);
-            for (int k = 0; k < tokens; k++) {
-                int db = dOff + k * blocks + b;
-                ShortVector p = ShortVector.fromArray(S512, xp, xo + k * cols + b * 32);
-                // each spread input meets both groups before the next is made
-                ShortVector q = p.rearrange(SPREAD_LO0);
-                ShortVector sa = a0.mul(q);
-                ShortVector sb = b0.mul(q);
-                q = p.rearrange(SPREAD_HI0);
-                sa = sa.add(ta0.mul(q));
-                sb = sb.add(tb0.mul(q));
-                q = p.rearrange(SPREAD_LO1);
-                sa = sa.add(a1.mul(q));
-                sb = sb.add(b1.mul(q));
-                q = p.rearrange(SPREAD_HI1);
-                sa = sa.add(ta1.mul(q));
-                sb = sb.add(tb1.mul(q));
-                q = p.rearrange(SPREAD_LO2);
-                sa = sa.add(a2.mul(q));
-                sb = sb.add(b2.mul(q));
-                q = p.rearrange(SPREAD_HI2);
-                sa = sa.add(ta2.mul(q));
-                sb = sb.add(tb2.mul(q));
-                q = p.rearrange(SPREAD_LO3);
-                sa = sa.add(a3.mul(q));
-                sb = sb.add(b3.mul(q));
-                q = p.rearrange(SPREAD_HI3);
-                sa = sa.add(ta3.mul(q));
-                sb = sb.add(tb3.mul(q));
-                // both groups folded at once: quarters (a0+a2, a1+a3, b0+b2, b1+b3), then each half's two
-                // quarters added, leaving group 0's eight sums in 16-bit lanes 0-7 and group 1's in lanes 16-23
-                LongVector la = sa.reinterpretAsLongs();
-                LongVector lb = sb.reinterpretAsLongs();
-                LongVector f = FIRST_QUARTERS.selectFrom(la, lb).reinterpretAsShorts()
-                        .add(LAST_QUARTERS.selectFrom(la, lb).reinterpretAsShorts()).reinterpretAsLongs();
-                ShortVector sums = f.reinterpretAsShorts().add(f.rearrange(SWAP_QUARTERS_512).reinterpretAsShorts())
-                        .sub((short) (8 * xsum[db]));
-                FloatVector dx = FloatVector.broadcast(F, xd[db]);
-                FloatVector blockSums = (FloatVector) ((IntVector) sums.convertShape(VectorOperators.S2I, I, 0))
-                        .convertShape(VectorOperators.I2F, F, 0);
-                blockSums.fma(dwa.mul(dx), FloatVector.fromArray(F, acc, 8 * k)).intoArray(acc, 8 * k);
-                blockSums = (FloatVector) ((IntVector) sums.convertShape(VectorOperators.S2I, I, 2))
-                        .convertShape(VectorOperators.I2F, F, 0);
-                blockSums.fma(dwb.mul(dx), FloatVector.fromArray(F, acc, second + 8 * k))
-                        .intoArray(acc, second + 8 * k);
-            }
-        }
-        for (int k = 0; k < tokens; k++) {
-            System.arraycopy(acc, 8 * k, out, outIndex + k * outStride, ROWS);
-            System.arraycopy(acc, second + 8 * k, out, outIndex + ROWS + k * outStride, ROWS);
-        }
     }
 
     /** Most tokens one {@link #dotTokens} call takes: the size of the per-thread accumulator scratch. */
@@ -520,7 +251,7 @@ final class Q4_0RowGroups {
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             ShortVector s7 = (ShortVector) ByteVector.fromMemorySegment(B, w, o7 + bb, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            // the eight finite fp16 scales widened exactly as Float.float16ToFloat (see packLanes)
+            // the eight finite fp16 scales widened exactly as Float.float16ToFloat (see pack)
             IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, off + bb, LE)
                     .convertShape(VectorOperators.S2I, I, 0);
             FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats()
@@ -571,6 +302,218 @@ final class Q4_0RowGroups {
         }
         for (int k = 0; k < tokens; k++) {
             System.arraycopy(acc, 8 * k, out, outIndex + k * outStride, ROWS);
+        }
+    }
+
+    /** Rows per group of the 512-bit kernels ({@link #dot16}): the lanes of one 512-bit float vector. */
+    static final int ROWS16 = RowGroupLayout.PAIR_ROWS;
+    /** Bytes of one block of a sixteen-row group: sixteen d, then eight chunks of 32 bytes. */
+    static final int GROUP_BLOCK16 = ROWS16 * BLOCK;
+    /** Where a sixteen-row group block's chunks start. */
+    static final int QUANTS16_AT = 2 * ROWS16;
+    /** Input pairs per block ({@link #pairs}): eight for the low nibbles, eight for the high ones. */
+    static final int PAIRS = 16;
+
+    static final VectorSpecies<Byte> CHUNK = ByteVector.SPECIES_256;
+    static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
+    static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
+    static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+
+    /** Where quant byte {@code j} of group row {@code l}'s block sits within its sixteen-row group block. */
+    static int quantAt16(int l, int j) {
+        return RowGroupLayout.pairQuantAt(l, j);
+    }
+
+    /**
+     * The sixteen-row group copy of a Q4_0 matrix of {@code rows} rows (a multiple of 16) of {@code blocks} blocks
+     * that {@link #dot16} and {@link #dotTokens16} read ({@link RowGroupLayout#packPairs16}: chunk u holds quant bytes
+     * {@code 2u} and {@code 2u + 1} of every row), or null when a d is not finite (see {@link #pack}).
+     */
+    static MemorySegment pack16(MemorySegment data, int rows, int blocks) {
+        return RowGroupLayout.packPairs16(data, rows, blocks, BLOCK);
+    }
+
+    /**
+     * Fills {@code pairs[to ..]} with the {@link #PAIRS} 32-bit input pairs per block of {@code blocks} blocks of Q8_0
+     * quants from {@code qs[from ..]} that chunk u of a sixteen-row group meets: pair u is quants {@code 2u} (low
+     * half) and {@code 2u + 1} (high half), for the low nibbles; pair {@code 8 + u} is {@code x_{16+2u} - 16 x_{2u}}
+     * and {@code x_{17+2u} - 16 x_{2u+1}} (16-bit wrap-around), for the high ones. A widened byte
+     * {@code q_lo + 16 q_hi} times {@code x_j}, plus {@code q_hi} times {@code x_{j+16} - 16 x_j}, is
+     * {@code q_lo x_j + q_hi x_{j+16}}: the kernels never mask the low nibble.
+     */
+    static void pairs(short[] qs, int from, int blocks, int[] pairs, int to) {
+        for (int b = 0; b < blocks; b++) {
+            int e = from + 32 * b;
+            int o = to + PAIRS * b;
+            for (int u = 0; u < 8; u++) {
+                int lo0 = qs[e + 2 * u];
+                int lo1 = qs[e + 2 * u + 1];
+                pairs[o + u] = (lo0 & 0xFFFF) | (lo1 << 16);
+                pairs[o + 8 + u] = ((qs[e + 16 + 2 * u] - 16 * lo0) & 0xFFFF) | ((qs[e + 17 + 2 * u] - 16 * lo1) << 16);
+            }
+        }
+    }
+
+    /**
+     * The sixteen-row group at byte {@code off} of a {@link #pack16} copy against one token: rows to
+     * {@code out[outIndex .. outIndex+15]}, each {@link #dot8}'s bits, for CPUs with 512-bit vectors.
+     *
+     * <p>The rows are the sixteen 32-bit lanes. Chunk u widened to 32 16-bit lanes meets, in every 32-bit lane, the
+     * token's input pair u (its low nibbles, one broadcast) and pair {@code 8 + u} (its high ones, after a shift), so
+     * no lane is ever permuted. The eight chunks' products added in 16 bits leave in lane l row l's unbiased products
+     * of its even elements in the low half and of its odd ones in the high half: each half is sixteen products of a
+     * nibble (0-15) and a quant (at most 127 in magnitude), at most 30,480, exact. The halves are then added into the
+     * high half ({@code u + (u << 16)}), the bias {@code 8 * sum(x)} taken off there, and the result sign-extended
+     * down: exact, because the true block sum lies within {@code ±32 * 8 * 127}. One conversion and one FMA with
+     * {@code d_w * d_x} per block, as in ggml's repacked gemv. About 60 vector operations per sixteen rows and block,
+     * against about 45 per eight rows in the eight-row lane-layout kernel it replaced (session 29), which spread the
+     * input to its chunks with eight lane permutations per block.
+     *
+     * @param xp the tokens' input pairs ({@link #pairs}), this token's from {@code xpo}
+     * @param xd the tokens' block scales, this token's from {@code dOff}
+     * @param xsum the tokens' block sums of quants, this token's from {@code dOff}
+     */
+    static void dot16(MemorySegment w, long off, int blocks, int[] xp, int xpo, float[] xd, int[] xsum, int dOff,
+            float[] out, int outIndex) {
+        FloatVector acc = FloatVector.zero(F512);
+        // One loop body written out, vectors only in locals: a vector handed to a call C2 does not inline is boxed.
+        for (int b = 0; b < blocks; b++) {
+            long bb = off + (long) b * GROUP_BLOCK16;
+            int p = xpo + PAIRS * b;
+            // the sixteen finite fp16 d widened exactly as Float.float16ToFloat (see pack), times d_x
+            FloatVector d = ((IntVector) ShortVector.fromMemorySegment(HALVES16, w, bb, LE)
+                    .convertShape(VectorOperators.S2I, I512, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
+                    .reinterpretAsFloats().mul(0x1p112f).mul(xd[dOff + b]);
+            long c = bb + QUANTS16_AT;
+            // two independent chains of 16-bit sums (chunks 0-3 and 4-7): integer sums, free to regroup
+            ShortVector q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector sa = q.mul(IntVector.broadcast(I512, xp[p]).reinterpretAsShorts())
+                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 8])
+                            .reinterpretAsShorts()));
+            q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 128, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector sb = q.mul(IntVector.broadcast(I512, xp[p + 4]).reinterpretAsShorts())
+                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 12])
+                            .reinterpretAsShorts()));
+            q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 32, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            sa = sa.add(q.mul(IntVector.broadcast(I512, xp[p + 1]).reinterpretAsShorts()))
+                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 9])
+                            .reinterpretAsShorts()));
+            q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 160, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            sb = sb.add(q.mul(IntVector.broadcast(I512, xp[p + 5]).reinterpretAsShorts()))
+                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 13])
+                            .reinterpretAsShorts()));
+            q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 64, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            sa = sa.add(q.mul(IntVector.broadcast(I512, xp[p + 2]).reinterpretAsShorts()))
+                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 10])
+                            .reinterpretAsShorts()));
+            q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 192, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            sb = sb.add(q.mul(IntVector.broadcast(I512, xp[p + 6]).reinterpretAsShorts()))
+                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 14])
+                            .reinterpretAsShorts()));
+            q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 96, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            sa = sa.add(q.mul(IntVector.broadcast(I512, xp[p + 3]).reinterpretAsShorts()))
+                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 11])
+                            .reinterpretAsShorts()));
+            q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 224, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            sb = sb.add(q.mul(IntVector.broadcast(I512, xp[p + 7]).reinterpretAsShorts()))
+                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 15])
+                            .reinterpretAsShorts()));
+            IntVector u = sa.add(sb).reinterpretAsInts();
+            // the halves added in the high half, 8 * sum(x) taken off there, the exact sum sign-extended down
+            IntVector sums = u.add(u.lanewise(VectorOperators.LSHL, 16)).sub(xsum[dOff + b] << 19)
+                    .lanewise(VectorOperators.ASHR, 16);
+            acc = ((FloatVector) sums.convertShape(VectorOperators.I2F, F512, 0)).fma(d, acc);
+        }
+        acc.intoArray(out, outIndex);
+    }
+
+    /** The sixteen fp16 d of a sixteen-row group block. */
+    static final VectorSpecies<Short> HALVES16 = ShortVector.SPECIES_256;
+
+    /**
+     * {@link #dot16} against {@code tokens} consecutive tokens, for prompts: each block's eight widened chunks and
+     * their {@code >> 4} copies are made once and stay in registers (AVX-512 has 32) across the token loop, which per
+     * token is then sixteen broadcast multiplies and adds, the fold, one conversion and one FMA. The accumulators
+     * live in {@code acc} (sixteen lanes per token) between blocks. Per token the operations are {@link #dot16}'s on
+     * the same exact integers, so every (row, token) result is {@link #dot16}'s bit for bit.
+     *
+     * <p>Token k's input pairs start at {@code xpo + k * PAIRS * blocks}, its block scales and sums at
+     * {@code dOff + k * blocks}; its sixteen results go to {@code out[outIndex + k * outStride ..]}.
+     *
+     * @param tokens 1 to {@link #MAX_TOKENS}
+     * @param acc scratch of at least {@code 16 * tokens} floats, owned by the calling thread
+     */
+    static void dotTokens16(MemorySegment w, long off, int blocks, int tokens, int[] xp, int xpo, float[] xd,
+            int[] xsum, int dOff, float[] acc, float[] out, int outIndex, int outStride) {
+        java.util.Arrays.fill(acc, 0, ROWS16 * tokens, 0f);
+        int tokenPairs = PAIRS * blocks;
+        for (int b = 0; b < blocks; b++) {
+            long bb = off + (long) b * GROUP_BLOCK16;
+            long c = bb + QUANTS16_AT;
+            FloatVector dw = ((IntVector) ShortVector.fromMemorySegment(HALVES16, w, bb, LE)
+                    .convertShape(VectorOperators.S2I, I512, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
+                    .reinterpretAsFloats().mul(0x1p112f);
+            ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 32, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector q2 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 64, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector q3 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 96, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector q4 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 128, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector q5 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 160, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector q6 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 192, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector q7 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 224, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+            ShortVector t0 = q0.lanewise(VectorOperators.LSHR, 4);
+            ShortVector t1 = q1.lanewise(VectorOperators.LSHR, 4);
+            ShortVector t2 = q2.lanewise(VectorOperators.LSHR, 4);
+            ShortVector t3 = q3.lanewise(VectorOperators.LSHR, 4);
+            ShortVector t4 = q4.lanewise(VectorOperators.LSHR, 4);
+            ShortVector t5 = q5.lanewise(VectorOperators.LSHR, 4);
+            ShortVector t6 = q6.lanewise(VectorOperators.LSHR, 4);
+            ShortVector t7 = q7.lanewise(VectorOperators.LSHR, 4);
+            for (int k = 0; k < tokens; k++) {
+                int p = xpo + k * tokenPairs + PAIRS * b;
+                int db = dOff + k * blocks + b;
+                ShortVector sa = q0.mul(IntVector.broadcast(I512, xp[p]).reinterpretAsShorts())
+                        .add(t0.mul(IntVector.broadcast(I512, xp[p + 8]).reinterpretAsShorts()))
+                        .add(q1.mul(IntVector.broadcast(I512, xp[p + 1]).reinterpretAsShorts()))
+                        .add(t1.mul(IntVector.broadcast(I512, xp[p + 9]).reinterpretAsShorts()))
+                        .add(q2.mul(IntVector.broadcast(I512, xp[p + 2]).reinterpretAsShorts()))
+                        .add(t2.mul(IntVector.broadcast(I512, xp[p + 10]).reinterpretAsShorts()))
+                        .add(q3.mul(IntVector.broadcast(I512, xp[p + 3]).reinterpretAsShorts()))
+                        .add(t3.mul(IntVector.broadcast(I512, xp[p + 11]).reinterpretAsShorts()));
+                ShortVector sb = q4.mul(IntVector.broadcast(I512, xp[p + 4]).reinterpretAsShorts())
+                        .add(t4.mul(IntVector.broadcast(I512, xp[p + 12]).reinterpretAsShorts()))
+                        .add(q5.mul(IntVector.broadcast(I512, xp[p + 5]).reinterpretAsShorts()))
+                        .add(t5.mul(IntVector.broadcast(I512, xp[p + 13]).reinterpretAsShorts()))
+                        .add(q6.mul(IntVector.broadcast(I512, xp[p + 6]).reinterpretAsShorts()))
+                        .add(t6.mul(IntVector.broadcast(I512, xp[p + 14]).reinterpretAsShorts()))
+                        .add(q7.mul(IntVector.broadcast(I512, xp[p + 7]).reinterpretAsShorts()))
+                        .add(t7.mul(IntVector.broadcast(I512, xp[p + 15]).reinterpretAsShorts()));
+                IntVector u = sa.add(sb).reinterpretAsInts();
+                IntVector sums = u.add(u.lanewise(VectorOperators.LSHL, 16)).sub(xsum[db] << 19)
+                        .lanewise(VectorOperators.ASHR, 16);
+                ((FloatVector) sums.convertShape(VectorOperators.I2F, F512, 0))
+                        .fma(dw.mul(xd[db]), FloatVector.fromArray(F512, acc, ROWS16 * k))
+                        .intoArray(acc, ROWS16 * k);
+            }
+        }
+        for (int k = 0; k < tokens; k++) {
+            System.arraycopy(acc, ROWS16 * k, out, outIndex + k * outStride, ROWS16);
         }
     }
 }

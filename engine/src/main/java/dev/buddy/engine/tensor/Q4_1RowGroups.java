@@ -23,12 +23,12 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code 4c + q} of row r at {@code 8q + r}; byte j of a row holds element j in its low nibble and element j+16 in
  * its high one, so chunk c, widened to 32 16-bit lanes, meets quad c with its low nibbles and quad c+4 with its high
  * ones, for all eight rows. Each nibble plane is multiplied by the token's quants spread to match (one lane
- * permutation each, {@link Q4_0RowGroups#SPREAD_LO0} and the others), the two planes' 128-bit quarters are interleaved
+ * permutation each, {@link #SPREAD_LO0} and the others), the two planes' 128-bit quarters are interleaved
  * (two two-vector permutations) and added in two steps, and lanes 0-15 then hold quad c of rows 0-7 and quad c+4 of
  * rows 0-7: one conversion to float and one FMA feed both. Four accumulators, one per chunk, hold ggml's lanes c and
  * c+4 of every row; {@code hsum_float_8} ({@code ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))}) is then three
  * vector adds for all eight rows. Sixteen-bit sums are exact: a quad is at most {@code 4 * 15 * 128 = 7680} in
- * magnitude. The eight d and eight m are one 32-byte load, widened with {@link Q4_0RowGroups#packLanes}' shortcut for
+ * magnitude. The eight d and eight m are one 32-byte load, widened with {@link Q4_0RowGroups#pack}'s shortcut for
  * finite halves (a matrix with an infinite or NaN d or m is not packed).
  *
  * <p>Per row and block that is about nine vector operations, against about thirteen and five scalar ones in the
@@ -60,6 +60,28 @@ final class Q4_1RowGroups {
     static final LongVector LOW_QUARTERS = LongVector.fromArray(L, new long[] {0, 1, 8, 9, 2, 3, 10, 11}, 0);
     /** Quarters 2 and 3 of the two vectors, interleaved the same way. */
     static final LongVector HIGH_QUARTERS = LongVector.fromArray(L, new long[] {4, 5, 12, 13, 6, 7, 14, 15}, 0);
+    /**
+     * {@code SPREAD_LOk} takes chunk k's low-nibble inputs out of a block's 32 input quants, {@code SPREAD_HIk} its
+     * high-nibble ones: lane {@code 8q + r} (row r's byte {@code 4k + q} in the lane layout) gets lane {@code 4k + q},
+     * or {@code 16 + 4k + q}. Eight fields rather than an array: an array element is not a compile-time constant to
+     * C2, and a shuffle of unknown class leaves the permutation to the type profile of the Vector API's shared code.
+     */
+    static final VectorShuffle<Short> SPREAD_LO0 = spread(0, 0);
+    static final VectorShuffle<Short> SPREAD_HI0 = spread(0, 16);
+    static final VectorShuffle<Short> SPREAD_LO1 = spread(1, 0);
+    static final VectorShuffle<Short> SPREAD_HI1 = spread(1, 16);
+    static final VectorShuffle<Short> SPREAD_LO2 = spread(2, 0);
+    static final VectorShuffle<Short> SPREAD_HI2 = spread(2, 16);
+    static final VectorShuffle<Short> SPREAD_LO3 = spread(3, 0);
+    static final VectorShuffle<Short> SPREAD_HI3 = spread(3, 16);
+
+    /** 64-bit lanes of the other 256-bit half: the fold of a chunk's two quad planes. */
+    static final VectorShuffle<Long> SWAP_HALVES = VectorShuffle.fromOp(L, i -> i ^ 4);
+
+    private static VectorShuffle<Short> spread(int chunk, int high) {
+        return VectorShuffle.fromOp(S, i -> high + 4 * chunk + (i >> 3));
+    }
+
     /** Float lanes 0-7 (the eight d) in both halves. */
     static final VectorShuffle<Float> LOW_TWICE = VectorShuffle.fromOp(F, i -> i & 7);
     /** Float lanes of the other half. */
@@ -102,39 +124,39 @@ final class Q4_1RowGroups {
             ShortVector x = ShortVector.fromArray(S, xq, xo + b * 32);
             ShortVector c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, bb + QUANTS_AT, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            LongVector lo = c.and((short) 0x0F).mul(x.rearrange(Q4_0RowGroups.SPREAD_LO0)).reinterpretAsLongs();
-            LongVector hi = c.lanewise(VectorOperators.LSHR, 4).mul(x.rearrange(Q4_0RowGroups.SPREAD_HI0))
+            LongVector lo = c.and((short) 0x0F).mul(x.rearrange(SPREAD_LO0)).reinterpretAsLongs();
+            LongVector hi = c.lanewise(VectorOperators.LSHR, 4).mul(x.rearrange(SPREAD_HI0))
                     .reinterpretAsLongs();
             LongVector u = LOW_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()
                     .add(HIGH_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()).reinterpretAsLongs();
-            ShortVector quads = u.reinterpretAsShorts().add(u.rearrange(Q4_0RowGroups.SWAP_HALVES_512).reinterpretAsShorts());
+            ShortVector quads = u.reinterpretAsShorts().add(u.rearrange(SWAP_HALVES).reinterpretAsShorts());
             acc0 = ((FloatVector) ((IntVector) quads.convertShape(VectorOperators.S2I, I, 0))
                     .convertShape(VectorOperators.I2F, F, 0)).fma(d, acc0);
             c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, bb + QUANTS_AT + 32, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            lo = c.and((short) 0x0F).mul(x.rearrange(Q4_0RowGroups.SPREAD_LO1)).reinterpretAsLongs();
-            hi = c.lanewise(VectorOperators.LSHR, 4).mul(x.rearrange(Q4_0RowGroups.SPREAD_HI1)).reinterpretAsLongs();
+            lo = c.and((short) 0x0F).mul(x.rearrange(SPREAD_LO1)).reinterpretAsLongs();
+            hi = c.lanewise(VectorOperators.LSHR, 4).mul(x.rearrange(SPREAD_HI1)).reinterpretAsLongs();
             u = LOW_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()
                     .add(HIGH_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()).reinterpretAsLongs();
-            quads = u.reinterpretAsShorts().add(u.rearrange(Q4_0RowGroups.SWAP_HALVES_512).reinterpretAsShorts());
+            quads = u.reinterpretAsShorts().add(u.rearrange(SWAP_HALVES).reinterpretAsShorts());
             acc1 = ((FloatVector) ((IntVector) quads.convertShape(VectorOperators.S2I, I, 0))
                     .convertShape(VectorOperators.I2F, F, 0)).fma(d, acc1);
             c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, bb + QUANTS_AT + 64, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            lo = c.and((short) 0x0F).mul(x.rearrange(Q4_0RowGroups.SPREAD_LO2)).reinterpretAsLongs();
-            hi = c.lanewise(VectorOperators.LSHR, 4).mul(x.rearrange(Q4_0RowGroups.SPREAD_HI2)).reinterpretAsLongs();
+            lo = c.and((short) 0x0F).mul(x.rearrange(SPREAD_LO2)).reinterpretAsLongs();
+            hi = c.lanewise(VectorOperators.LSHR, 4).mul(x.rearrange(SPREAD_HI2)).reinterpretAsLongs();
             u = LOW_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()
                     .add(HIGH_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()).reinterpretAsLongs();
-            quads = u.reinterpretAsShorts().add(u.rearrange(Q4_0RowGroups.SWAP_HALVES_512).reinterpretAsShorts());
+            quads = u.reinterpretAsShorts().add(u.rearrange(SWAP_HALVES).reinterpretAsShorts());
             acc2 = ((FloatVector) ((IntVector) quads.convertShape(VectorOperators.S2I, I, 0))
                     .convertShape(VectorOperators.I2F, F, 0)).fma(d, acc2);
             c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, bb + QUANTS_AT + 96, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            lo = c.and((short) 0x0F).mul(x.rearrange(Q4_0RowGroups.SPREAD_LO3)).reinterpretAsLongs();
-            hi = c.lanewise(VectorOperators.LSHR, 4).mul(x.rearrange(Q4_0RowGroups.SPREAD_HI3)).reinterpretAsLongs();
+            lo = c.and((short) 0x0F).mul(x.rearrange(SPREAD_LO3)).reinterpretAsLongs();
+            hi = c.lanewise(VectorOperators.LSHR, 4).mul(x.rearrange(SPREAD_HI3)).reinterpretAsLongs();
             u = LOW_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()
                     .add(HIGH_QUARTERS.selectFrom(lo, hi).reinterpretAsShorts()).reinterpretAsLongs();
-            quads = u.reinterpretAsShorts().add(u.rearrange(Q4_0RowGroups.SWAP_HALVES_512).reinterpretAsShorts());
+            quads = u.reinterpretAsShorts().add(u.rearrange(SWAP_HALVES).reinterpretAsShorts());
             acc3 = ((FloatVector) ((IntVector) quads.convertShape(VectorOperators.S2I, I, 0))
                     .convertShape(VectorOperators.I2F, F, 0)).fma(d, acc3);
         }

@@ -35,7 +35,7 @@ final class Q8_0RowGroups {
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Rows per group: the lanes of one 512-bit float vector. */
-    static final int ROWS = 16;
+    static final int ROWS = RowGroupLayout.PAIR_ROWS;
     /** GGUF's {@code block_q8_0}: fp16 d, then qs[32]. */
     static final int BLOCK = 34;
     /** Bytes of one block of a row group: sixteen d, then sixteen chunks of 32 bytes. */
@@ -53,31 +53,16 @@ final class Q8_0RowGroups {
 
     /** Where quant byte {@code j} of group row {@code l}'s block sits within its group block. */
     static int quantAt(int l, int j) {
-        return QUANTS_AT + 32 * (j >> 1) + 2 * l + (j & 1);
+        return RowGroupLayout.pairQuantAt(l, j);
     }
 
     /**
-     * The group copy of a Q8_0 matrix of {@code rows} rows (a multiple of 16) of {@code blocks} blocks, or null when a
-     * d is not finite; the mapped original is unloaded once copied ({@link RowGroupLayout#copyGroups}).
+     * The group copy of a Q8_0 matrix of {@code rows} rows (a multiple of 16) of {@code blocks} blocks
+     * ({@link RowGroupLayout#packPairs16}), or null when a d is not finite; the mapped original is unloaded once copied
+     * ({@link RowGroupLayout#copyGroups}).
      */
     static MemorySegment pack(MemorySegment data, int rows, int blocks) {
-        int rowBytes = blocks * BLOCK;
-        return RowGroupLayout.copyGroups(data, rows, rowBytes, ROWS, ROWS * rowBytes, 32, (group, out) -> {
-            boolean finite = true;
-            for (int b = 0; b < blocks; b++) {
-                int to = b * GROUP_BLOCK;
-                for (int l = 0; l < ROWS; l++) {
-                    int from = l * rowBytes + b * BLOCK;
-                    out[to + 2 * l] = group[from];
-                    out[to + 2 * l + 1] = group[from + 1];
-                    finite &= RowGroupLayout.isFinite(group[from + 1]);
-                    for (int j = 0; j < 32; j++) {
-                        out[to + quantAt(l, j)] = group[from + 2 + j];
-                    }
-                }
-            }
-            return finite;
-        });
+        return RowGroupLayout.packPairs16(data, rows, blocks, BLOCK);
     }
 
     /**

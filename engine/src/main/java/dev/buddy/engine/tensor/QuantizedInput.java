@@ -83,13 +83,12 @@ public final class QuantizedInput {
     int[] blockSums = new int[0];
     private boolean blockSumsReady;
     /**
-     * Q8_0, for the 512-bit Q4_0 row-group kernels ({@link Q4_0RowGroups#dot8x512}): per 32-quant block the 32
-     * lanes {@code x_0 .. x_15, x_16 - 16 x_0 .. x_31 - 16 x_15} (16-bit wrap-around), token t at t*cols. A packed
-     * byte {@code q_lo + 16 q_hi} times {@code x_j} plus {@code q_hi} times {@code x_{j+16} - 16 x_j} is
-     * {@code q_lo x_j + q_hi x_{j+16}}, so the kernels never mask the low nibble.
+     * Q8_0, for the 512-bit Q4_0 row groups ({@link Q4_0RowGroups#dot16}): per 32-quant block the
+     * {@value Q4_0RowGroups#PAIRS} 32-bit input pairs its chunks meet ({@link Q4_0RowGroups#pairs}), token t at
+     * {@code t * cols / 2}; made by {@link #prepareQ4Pairs()}.
      */
-    short[] nibblePairs = new short[0];
-    private boolean nibblePairsReady;
+    int[] q4Pairs = new int[0];
+    private boolean q4PairsReady;
     /**
      * Q8_0, for the 512-bit Q8_0 row groups ({@link Q8_0RowGroups#dot16}): quants 2i and 2i+1 as one 32-bit pair
      * (low and high half), token t at {@code t * cols / 2}; made by {@link #prepareQ8Pairs()}.
@@ -189,7 +188,7 @@ public final class QuantizedInput {
         this.tokens = tokens;
         this.permutedReady = false;
         this.blockSumsReady = false;
-        this.nibblePairsReady = false;
+        this.q4PairsReady = false;
         this.q8PairsReady = false;
         this.q6kPairsReady = false;
         this.q4kGroupsReady = false;
@@ -316,29 +315,22 @@ public final class QuantizedInput {
     }
 
     /**
-     * Fills {@link #nibblePairs} from the quants of the last {@link #quantize} call, once per call however many
-     * matrices read them. Call from the thread that quantised, before handing the input to other threads.
+     * Fills {@link #q4Pairs} from the quants of the last {@link #quantize} call, once per call however many matrices
+     * read them. Call from the thread that quantised, before handing the input to other threads.
      */
-    void prepareNibblePairs() {
-        if (nibblePairsReady) {
+    void prepareQ4Pairs() {
+        if (q4PairsReady) {
             return;
         }
         if (format != ActivationFormat.Q8_0) {
             throw new IllegalStateException(format + " input is not the Q8_0 the Q4_0 row groups read");
         }
-        int n = tokens * cols;
-        if (nibblePairs.length < n) {
-            nibblePairs = new short[n];
+        int blocks = tokens * cols / 32;
+        if (q4Pairs.length < blocks * Q4_0RowGroups.PAIRS) {
+            q4Pairs = new int[blocks * Q4_0RowGroups.PAIRS];
         }
-        short[] q = qs;
-        short[] p = nibblePairs;
-        for (int base = 0; base < n; base += 32) {
-            for (int j = 0; j < 16; j++) {
-                p[base + j] = q[base + j];
-                p[base + 16 + j] = (short) (q[base + 16 + j] - 16 * q[base + j]);
-            }
-        }
-        nibblePairsReady = true;
+        Q4_0RowGroups.pairs(qs, 0, blocks, q4Pairs, 0);
+        q4PairsReady = true;
     }
 
     /**

@@ -19,8 +19,9 @@ import java.util.stream.IntStream;
  * the lane layout of the 512-bit kernels, as four 32-byte chunks, chunk c holding byte {@code 4c + q} of row 8g+k at
  * {@code 16 * halves + 32c + 8q + k}.
  *
- * <p>The Q4_K copy ({@link Q4_KRowGroups}) and the sixteen-row Q8_0 copy ({@link Q8_0RowGroups}) have layouts of their
- * own, made through {@link #copyGroups}; all of them run through {@link #groupRows}.
+ * <p>The Q4_K copy ({@link Q4_KRowGroups}) and the sixteen-row Q4_0, Q8_0 and Q6_K copies
+ * ({@link Q4_0RowGroups#pack16}, {@link Q8_0RowGroups}, {@link Q6_KRowGroups}) have layouts of their own, made through
+ * {@link #copyGroups}.
  */
 final class RowGroupLayout {
     private RowGroupLayout() {}
@@ -52,7 +53,7 @@ final class RowGroupLayout {
      * memory the garbage collector frees with the matrix; a mapped original is unloaded once copied, so the file's
      * pages are not resident twice (they come back from the page cache if a row-wise path reads them). Null, with the
      * original left in place, when any fp16 field is an infinity or a NaN (exponent 31, which no quantiser writes):
-     * the kernels widen them with a shortcut exact only for finite halves ({@link Q4_0RowGroups#packLanes}).
+     * the kernels widen them with a shortcut exact only for finite halves ({@link Q4_0RowGroups#pack}).
      */
     static MemorySegment pack(MemorySegment data, int rows, int blocks, int blockBytes, int halves, boolean lanes) {
         int rowBytes = blocks * blockBytes;
@@ -81,6 +82,44 @@ final class RowGroupLayout {
             }
             return finite;
         });
+    }
+
+    /** Rows per group of the sixteen-row copies ({@link #packPairs16}). */
+    static final int PAIR_ROWS = 16;
+
+    /**
+     * The sixteen-row copy that the Q4_0 and Q8_0 sixteen-row kernels read ({@link Q4_0RowGroups#dot16},
+     * {@link Q8_0RowGroups#dot16}) of a matrix of {@code rows} rows (a multiple of 16) of {@code blocks} blocks of
+     * {@code blockBytes} bytes, each an fp16 d and then its quant bytes: a group block is the sixteen rows' d (row l at
+     * {@code 2l}), then 32-byte chunks, chunk u holding quant bytes {@code 2u} and {@code 2u + 1} of row l at
+     * {@code 32 + 32u + 2l} ({@link #pairQuantAt}). The copy is the original's size; null when a d is not finite (see
+     * {@link #copyGroups}).
+     */
+    static MemorySegment packPairs16(MemorySegment data, int rows, int blocks, int blockBytes) {
+        int rowBytes = blocks * blockBytes;
+        int groupBlock = PAIR_ROWS * blockBytes;
+        int quants = blockBytes - 2;
+        return copyGroups(data, rows, rowBytes, PAIR_ROWS, PAIR_ROWS * rowBytes, 32, (group, out) -> {
+            boolean finite = true;
+            for (int b = 0; b < blocks; b++) {
+                int to = b * groupBlock;
+                for (int l = 0; l < PAIR_ROWS; l++) {
+                    int from = l * rowBytes + b * blockBytes;
+                    out[to + 2 * l] = group[from];
+                    out[to + 2 * l + 1] = group[from + 1];
+                    finite &= isFinite(group[from + 1]);
+                    for (int j = 0; j < quants; j++) {
+                        out[to + pairQuantAt(l, j)] = group[from + 2 + j];
+                    }
+                }
+            }
+            return finite;
+        });
+    }
+
+    /** Where quant byte {@code j} of group row {@code l}'s block sits within a {@link #packPairs16} group block. */
+    static int pairQuantAt(int l, int j) {
+        return 2 * PAIR_ROWS + 32 * (j >> 1) + 2 * l + (j & 1);
     }
 
     /** Whether the fp16 value whose high byte is {@code high} is finite (exponent below 31). */

@@ -278,8 +278,8 @@ public abstract sealed class WeightMatrix
         if (width != VectorWidth.SCALAR && readsQ4KGroups(in.tokens())) {
             in.prepareQ4KGroups();
         }
-        if (width != VectorWidth.SCALAR && readsNibblePairs()) {
-            in.prepareNibblePairs();
+        if (width != VectorWidth.SCALAR && readsQ4Pairs()) {
+            in.prepareQ4Pairs();
         }
         if (width != VectorWidth.SCALAR && readsQ8Pairs()) {
             in.prepareQ8Pairs();
@@ -453,8 +453,8 @@ public abstract sealed class WeightMatrix
         return false;
     }
 
-    /** Whether this matrix's kernels read {@link QuantizedInput#nibblePairs} (the 512-bit Q4_0 row groups). */
-    boolean readsNibblePairs() {
+    /** Whether this matrix's kernels read {@link QuantizedInput#q4Pairs} (the 512-bit Q4_0 row groups). */
+    boolean readsQ4Pairs() {
         return false;
     }
 

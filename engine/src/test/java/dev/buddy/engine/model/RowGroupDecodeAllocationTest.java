@@ -16,9 +16,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Q4_0 matrices of whole 8-row groups run the row-group kernels (at 512 bits where the CPU prefers them, the widest
- * and largest kernels in the engine), and so do Q4_1, Q4_K and (16-row groups) Q8_0 and Q6_K ones on CPUs with
- * 512-bit vectors; decoding through them allocates nothing per token at this machine's width, as
+ * Q4_0 matrices of whole 8-row groups run the row-group kernels (in 16-row groups on CPUs with 512-bit vectors), and
+ * so do Q4_1, Q4_K and (16-row groups) Q8_0 and Q6_K ones on CPUs with 512-bit vectors; decoding through them allocates nothing per token at this machine's width, as
  * {@link ForwardPassTest#decodingAllocatesNothingPerToken} checks for the scalar kernels and
  * {@link PerTokenPlanProperties} for Q8_0. Tagged {@code allocation}: a JVM of its own with the launcher's -Xbatch.
  */

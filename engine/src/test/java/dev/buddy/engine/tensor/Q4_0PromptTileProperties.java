@@ -20,9 +20,9 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 
 /**
- * The multi-token Q4_0 prompt tiles ({@link Q4_0RowGroups#dotTokens}, and at 512 bits {@link
- * Q4_0RowGroups#dotTokensx512} and its two-group form {@link Q4_0RowGroups#dotTokens2x512}), bit for bit against the
- * scalar kernel in the repacked gemm's order and against the single-token 8-row kernel ({@link Q4_0RowGroups#dot8}), on
+ * The multi-token Q4_0 prompt tiles ({@link Q4_0RowGroups#dotTokens}, and at 512 bits the sixteen-row {@link
+ * Q4_0RowGroups#dotTokens16}), bit for bit against the scalar kernel in the repacked gemm's order and against the
+ * single-token kernels ({@link Q4_0RowGroups#dot8}, {@link Q4_0RowGroups#dot16}), on
  * blocks that push the 16-bit sums to their limits, misaligned tensors, token counts that leave tails, and row ranges
  * split across threads anywhere (so a chunk starts or ends inside a group); and the row-group copy the two read ({@link
  * Q4_0RowGroups#pack}, {@link Q4_0RowGroups#scales}) against the GGUF layout and {@link Float#float16ToFloat}.
@@ -157,84 +157,116 @@ class Q4_0PromptTileProperties {
     }
 
     /**
-     * The two-group 512-bit tile ({@link Q4_0RowGroups#dotTokens2x512}) against the one-group tile
-     * ({@link Q4_0RowGroups#dotTokensx512}) run on each of its groups, lane for lane, including input quants of -128
-     * that push the 16-bit sums past their range (where both must still wrap alike), at any pair of neighbouring
-     * groups of a misaligned tensor, with token and block offsets that are not zero and any output stride; and it
-     * writes nothing outside its sixteen rows per token.
+     * The sixteen-row groups of the 512-bit kernels: the prompt tile ({@link Q4_0RowGroups#dotTokens16}) at any group
+     * of a misaligned tensor, token and block offsets that are not zero and any output stride, against the
+     * single-token kernel ({@link Q4_0RowGroups#dot16}) per token lane for lane, and both against the scalar kernel
+     * wherever the input quants stay within the quantiser's range (input mode 3 writes -128 quants, where the 16-bit
+     * sums may wrap and the two kernels must still agree); and the tile writes nothing outside its sixteen rows per
+     * token.
      */
     @Property(tries = 250)
-    void twoGroupTileIsTheOneGroupTileTwice(@ForAll @IntRange(min = 2, max = 5) int groups,
+    void sixteenRowTileIsSixteenRowDecodeForEveryToken(@ForAll @IntRange(min = 1, max = 3) int groups,
             @ForAll @IntRange(min = 1, max = 20) int blocks,
             @ForAll @IntRange(min = 1, max = Q4_0RowGroups.MAX_TOKENS) int tokens,
             @ForAll @IntRange(min = 0, max = 3) int nibbleMode, @ForAll @IntRange(min = 0, max = 3) int inputMode,
             @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll long seed) {
         Random rnd = new Random(seed);
-        int rows = 8 * groups;
+        int rows = 16 * groups;
         int cols = 32 * blocks;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = TestTensors.q4_0Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
+            WeightMatrix scalar = WeightMatrix.of("w", GgmlType.Q4_0, new long[] {cols, rows}, t, VectorWidth.SCALAR);
             QuantizedInput in = promptInput(tokens, cols, inputMode, rnd);
-            in.prepareNibblePairs();
+            int[] pairs = new int[(tokens + 1) * blocks * Q4_0RowGroups.PAIRS];
+            Q4_0RowGroups.pairs(in.qs, 0, (tokens + 1) * blocks, pairs, 0);
+            boolean quantiserRange = inputMode != 3;
             long rowBytes = GgmlType.Q4_0.byteSize(cols);
-            MemorySegment packed = Q4_0RowGroups.packLanes(t, rows, blocks);
-            int firstRow = 8 * rnd.nextInt(groups - 1);
+            MemorySegment packed = Q4_0RowGroups.pack16(t, rows, blocks);
+            int firstRow = 16 * rnd.nextInt(groups);
             int outStride = 16 + rnd.nextInt(5);
-            float[] pair = new float[tokens * outStride + 3];
-            Arrays.fill(pair, Float.NaN);
-            Q4_0RowGroups.dotTokens2x512(packed, firstRow * rowBytes, blocks, tokens, in.nibblePairs, cols, in.d,
-                    in.blockSums, blocks, new float[16 * Q4_0RowGroups.MAX_TOKENS], pair, 3, outStride);
-            float[] single = new float[tokens * outStride + 3];
-            for (int h = 0; h < 2; h++) {
-                Q4_0RowGroups.dotTokensx512(packed, (firstRow + 8 * h) * rowBytes, blocks, tokens, in.nibblePairs,
-                        cols, in.d, in.blockSums, blocks, new float[8 * tokens], single, 3 + 8 * h, outStride);
-            }
+            float[] tiled = new float[tokens * outStride + 3];
+            Arrays.fill(tiled, Float.NaN);
+            Q4_0RowGroups.dotTokens16(packed, firstRow * rowBytes, blocks, tokens, pairs,
+                    blocks * Q4_0RowGroups.PAIRS, in.d, in.blockSums, blocks, new float[16 * tokens], tiled, 3,
+                    outStride);
+            float[] decoded = new float[16];
             for (int k = 0; k < tokens; k++) {
+                int token = 1 + k;
+                Q4_0RowGroups.dot16(packed, firstRow * rowBytes, blocks, pairs, token * blocks * Q4_0RowGroups.PAIRS,
+                        in.d, in.blockSums, token * blocks, decoded, 0);
                 for (int i = 0; i < 16; i++) {
-                    int at = 3 + k * outStride + i;
-                    assertEquals(Float.floatToRawIntBits(single[at]), Float.floatToRawIntBits(pair[at]),
-                            "row " + (firstRow + i) + " token " + k + " of " + tokens + ", " + cols + " columns: one"
-                                    + " group " + single[at] + ", two groups " + pair[at]);
+                    float tile = tiled[3 + k * outStride + i];
+                    String where = "row " + (firstRow + i) + " token " + k + " of " + tokens + ", " + cols
+                            + " columns";
+                    assertEquals(Float.floatToRawIntBits(decoded[i]), Float.floatToRawIntBits(tile),
+                            where + ": dot16 " + decoded[i] + " tile " + tile);
+                    if (quantiserRange) {
+                        float s = scalar.scalarDot(firstRow + i, in, token);
+                        assertEquals(Float.floatToRawIntBits(s), Float.floatToRawIntBits(decoded[i]),
+                                where + ": scalar " + s + " dot16 " + decoded[i]);
+                    }
                 }
                 for (int i = 16; i < outStride && k + 1 < tokens; i++) {
-                    assertTrue(Float.isNaN(pair[3 + k * outStride + i]), "wrote between tokens' outputs");
+                    assertTrue(Float.isNaN(tiled[3 + k * outStride + i]), "wrote between tokens' outputs");
                 }
             }
-            assertTrue(Float.isNaN(pair[0]) && Float.isNaN(pair[1]) && Float.isNaN(pair[2]),
+            assertTrue(Float.isNaN(tiled[0]) && Float.isNaN(tiled[1]) && Float.isNaN(tiled[2]),
                     "wrote before the first output");
+        }
+    }
+
+    /** The input pairs of the sixteen-row kernels hold what {@link Q4_0RowGroups#pairs} says, quant by quant. */
+    @Property(tries = 50)
+    void inputPairsHoldTheQuantsAndTheirHighNibbleForms(@ForAll @IntRange(min = 1, max = 6) int blocks,
+            @ForAll @IntRange(min = 0, max = 3) int inputMode, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        QuantizedInput in = promptInput(1, 32 * blocks, inputMode, rnd);
+        int[] pairs = new int[2 * blocks * Q4_0RowGroups.PAIRS];
+        Q4_0RowGroups.pairs(in.qs, 0, 2 * blocks, pairs, 0);
+        for (int b = 0; b < 2 * blocks; b++) {
+            for (int j = 0; j < 16; j++) {
+                int pair = pairs[b * Q4_0RowGroups.PAIRS + j / 2];
+                int highPair = pairs[b * Q4_0RowGroups.PAIRS + 8 + j / 2];
+                short lo = in.qs[32 * b + j];
+                short hi = in.qs[32 * b + 16 + j];
+                assertEquals(lo, (short) (j % 2 == 0 ? pair : pair >> 16), "quant " + j + " of block " + b);
+                assertEquals((short) (hi - 16 * lo), (short) (j % 2 == 0 ? highPair : highPair >> 16),
+                        "high-nibble input " + j + " of block " + b);
+            }
         }
     }
 
     /**
      * Every byte of the packed copy sits where {@link Q4_0RowGroups#pack} (or, for the 512-bit kernels,
-     * {@link Q4_0RowGroups#packLanes}) says, taken from its place in the file.
+     * {@link Q4_0RowGroups#pack16}) says, taken from its place in the file.
      */
     @Property(tries = 50)
     void packedCopyHoldsEveryScaleAndQuantInPlace(@ForAll @IntRange(min = 1, max = 6) int groups,
             @ForAll @IntRange(min = 1, max = 12) int blocks, @ForAll @IntRange(min = 0, max = 7) int misalign,
-            @ForAll boolean lanes, @ForAll long seed) {
+            @ForAll boolean sixteen, @ForAll long seed) {
         Random rnd = new Random(seed);
-        int rows = 8 * groups;
+        int groupRows = sixteen ? 16 : 8;
+        int rows = groupRows * groups;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = TestTensors.q4_0Tensor(rows, 32 * blocks, 0, misalign, rnd, arena);
-            MemorySegment packed = lanes ? Q4_0RowGroups.packLanes(t, rows, blocks) : Q4_0RowGroups.pack(t, rows,
+            MemorySegment packed = sixteen ? Q4_0RowGroups.pack16(t, rows, blocks) : Q4_0RowGroups.pack(t, rows,
                     blocks);
             long rowBytes = 18L * blocks;
             assertEquals(rows * rowBytes, packed.byteSize());
             for (int r = 0; r < rows; r++) {
+                int l = r % groupRows;
                 for (int b = 0; b < blocks; b++) {
                     long from = r * rowBytes + 18L * b;
-                    long block = (r / 8) * 8 * rowBytes + (long) b * Q4_0RowGroups.GROUP_BLOCK;
+                    long block = (long) (r / groupRows) * groupRows * rowBytes + (long) b * 18 * groupRows;
                     for (int i = 0; i < 2; i++) {
                         assertEquals(t.get(ValueLayout.JAVA_BYTE, from + i),
-                                packed.get(ValueLayout.JAVA_BYTE, block + 2 * (r % 8) + i), "scale of row " + r);
+                                packed.get(ValueLayout.JAVA_BYTE, block + 2 * l + i), "scale of row " + r);
                     }
                     for (int j = 0; j < 16; j++) {
-                        // lane layout: chunk j / 4, quarter j % 4, row r % 8 within it
-                        long at = lanes ? block + 16 + 32 * (j / 4) + 8 * (j % 4) + r % 8
-                                : block + 16 + 16 * (r % 8) + j;
+                        // sixteen rows: chunk j / 2 after the 32 bytes of scales, row l's two bytes at 2l
+                        long at = sixteen ? block + 32 + 32 * (j / 2) + 2 * l + j % 2 : block + 16 + 16 * l + j;
                         assertEquals(t.get(ValueLayout.JAVA_BYTE, from + 2 + j), packed.get(ValueLayout.JAVA_BYTE, at),
-                                "quant byte " + j + " of row " + r + ", block " + b + (lanes ? " (lane layout)" : ""));
+                                "quant byte " + j + " of row " + r + ", block " + b + (sixteen ? " (16 rows)" : ""));
                     }
                 }
             }
@@ -242,59 +274,56 @@ class Q4_0PromptTileProperties {
     }
 
     /**
-     * All four row-group kernels ({@link Q4_0RowGroups#dot8}, {@link Q4_0RowGroups#dotTokens} and their lane-layout
-     * forms {@link Q4_0RowGroups#dot8x512}, {@link Q4_0RowGroups#dotTokensx512}) widen every finite fp16 scale
-     * (63,488 halves: zeros of both signs, subnormals, normals) as {@link Float#float16ToFloat} does: one block whose
-     * integer sum is 1 (nibble 9 against a single input quant of 1, scale 1) leaves each row's scale itself as its
-     * result. Infinities and NaNs are never packed (see {@link #nonFiniteScaleKeepsTheScalarBits}).
+     * All four row-group kernels ({@link Q4_0RowGroups#dot8}, {@link Q4_0RowGroups#dotTokens} and the sixteen-row
+     * {@link Q4_0RowGroups#dot16}, {@link Q4_0RowGroups#dotTokens16}) widen every finite fp16 scale (63,488 halves:
+     * zeros of both signs, subnormals, normals) as {@link Float#float16ToFloat} does: one block whose integer sum is 1
+     * (nibble 9 against a single input quant of 1, scale 1) leaves each row's scale itself as its result. Infinities
+     * and NaNs are never packed (see {@link #nonFiniteScaleKeepsTheScalarBits}).
      */
     @Property(tries = 1)
     void kernelsWidenEveryFiniteScaleExactly() {
         MemorySegment rowMajor = MemorySegment.ofArray(new byte[Q4_0RowGroups.GROUP_BLOCK]);
-        MemorySegment lanes = MemorySegment.ofArray(new byte[Q4_0RowGroups.GROUP_BLOCK]);
+        MemorySegment sixteen = MemorySegment.ofArray(new byte[Q4_0RowGroups.GROUP_BLOCK16]);
         short[] xq = new short[2 * 32];
         xq[0] = 1;
         xq[32] = 1;
-        // the lane kernels' nibble pairs: x_0..x_15, then x_16 - 16 x_0..
-        short[] xp = new short[2 * 32];
-        xp[0] = 1;
-        xp[16] = -16;
-        xp[32] = 1;
-        xp[48] = -16;
+        int[] xp = new int[2 * Q4_0RowGroups.PAIRS];
+        Q4_0RowGroups.pairs(xq, 0, 2, xp, 0);
         float[] xd = {1f, 1f};
         int[] xsum = {1, 1};
         for (int k = 0; k < 8; k++) {
             rowMajor.set(ValueLayout.JAVA_BYTE, 16 + 16 * k, (byte) 9);
-            lanes.set(ValueLayout.JAVA_BYTE, 16 + k, (byte) 9);
         }
-        // the same group twice, for the two-group tile
-        MemorySegment lanesTwice = MemorySegment.ofArray(new byte[2 * Q4_0RowGroups.GROUP_BLOCK]);
-        float[][] results = new float[5][32];
+        for (int l = 0; l < 16; l++) {
+            sixteen.set(ValueLayout.JAVA_BYTE, Q4_0RowGroups.quantAt16(l, 0), (byte) 9);
+        }
+        float[][] results = new float[4][32];
         int checked = 0;
-        for (int h = 0; h < 1 << 16; h += 8) {
+        for (int h = 0; h < 1 << 16; h += 16) {
             if ((h & 0x7c00) == 0x7c00) {
                 continue;
             }
-            for (int k = 0; k < 8; k++) {
-                rowMajor.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * k, (short) (h + k));
-                lanes.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * k, (short) (h + k));
+            for (int l = 0; l < 16; l++) {
+                sixteen.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * l, (short) (h + l));
             }
-            Q4_0RowGroups.dot8(rowMajor, 0, 1, xq, 0, xd, xsum, 0, results[0], 0);
-            Q4_0RowGroups.dotTokens(rowMajor, 0, 1, 2, xq, 0, xd, xsum, 0, new float[16], results[1], 0, 8);
-            Q4_0RowGroups.dot8x512(lanes, 0, 1, xp, xd, xsum, results[2], 0);
-            Q4_0RowGroups.dotTokensx512(lanes, 0, 1, 2, xp, 0, xd, xsum, 0, new float[16], results[3], 0, 8);
-            MemorySegment.copy(lanes, 0, lanesTwice, 0, Q4_0RowGroups.GROUP_BLOCK);
-            MemorySegment.copy(lanes, 0, lanesTwice, Q4_0RowGroups.GROUP_BLOCK, Q4_0RowGroups.GROUP_BLOCK);
-            Q4_0RowGroups.dotTokens2x512(lanesTwice, 0, 1, 2, xp, 0, xd, xsum, 0,
-                    new float[16 * Q4_0RowGroups.MAX_TOKENS], results[4], 0, 16);
-            for (int k = 0; k < 8; k++) {
+            for (int half = 0; half < 2; half++) {
+                for (int k = 0; k < 8; k++) {
+                    rowMajor.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * k, (short) (h + 8 * half + k));
+                }
+                Q4_0RowGroups.dot8(rowMajor, 0, 1, xq, 0, xd, xsum, 0, results[0], 8 * half);
+                Q4_0RowGroups.dotTokens(rowMajor, 0, 1, 2, xq, 0, xd, xsum, 0, new float[16], results[1], 8 * half,
+                        16);
+            }
+            Q4_0RowGroups.dot16(sixteen, 0, 1, xp, 0, xd, xsum, 0, results[2], 0);
+            Q4_0RowGroups.dotTokens16(sixteen, 0, 1, 2, xp, 0, xd, xsum, 0, new float[32], results[3], 0, 16);
+            for (int l = 0; l < 16; l++) {
                 // the kernels' one step, acc = fma(sum, d_w * d_x, 0), turns a -0 scale into +0 and nothing else
-                float expected = Math.fma(1f, Float.float16ToFloat((short) (h + k)), 0f);
-                float[] actual = {results[0][k], results[1][k], results[1][8 + k], results[2][k], results[3][k],
-                        results[3][8 + k], results[4][k], results[4][8 + k], results[4][16 + k], results[4][24 + k]};
+                float expected = Math.fma(1f, Float.float16ToFloat((short) (h + l)), 0f);
+                float[] actual = {results[0][l], results[1][l], results[1][16 + l], results[2][l], results[3][l],
+                        results[3][16 + l]};
                 for (int i = 0; i < actual.length; i++) {
                     assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual[i]),
-                            String.format("half 0x%04x: %s, result %d %s", h + k, expected, i, actual[i]));
+                            String.format("half 0x%04x: %s, result %d %s", h + l, expected, i, actual[i]));
                 }
                 checked++;
             }
@@ -317,7 +346,9 @@ class Q4_0PromptTileProperties {
             MemorySegment t = TestTensors.q4_0Tensor(rows, cols, 0, 0, rnd, arena);
             long block = 18L * rnd.nextInt(rows * blocks);
             t.set(ValueLayout.JAVA_SHORT_UNALIGNED, block, (short) (nan ? 0x7e01 : 0xfc00));
-            assertNull(Q4_0RowGroups.packLanes(t, rows, blocks), "lane layout for a matrix with a non-finite scale");
+            if (rows % 16 == 0) {
+                assertNull(Q4_0RowGroups.pack16(t, rows, blocks), "sixteen-row groups with a non-finite scale");
+            }
             assertNull(Q4_0RowGroups.pack(t, rows, blocks), "row groups for a matrix with a non-finite scale");
             long[] dims = {cols, rows};
             WeightMatrix simd = WeightMatrix.of("w", GgmlType.Q4_0, dims, t, width);
