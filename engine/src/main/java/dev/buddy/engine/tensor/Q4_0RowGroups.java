@@ -321,7 +321,7 @@ final class Q4_0RowGroups {
 
     /** Where quant byte {@code j} of group row {@code l}'s block sits within its sixteen-row group block. */
     static int quantAt16(int l, int j) {
-        return RowGroupLayout.pairQuantAt(l, j);
+        return RowGroupLayout.pairQuantAt(1, l, j);
     }
 
     /**
@@ -330,7 +330,7 @@ final class Q4_0RowGroups {
      * {@code 2u} and {@code 2u + 1} of every row), or null when a d is not finite (see {@link #pack}).
      */
     static MemorySegment pack16(MemorySegment data, int rows, int blocks) {
-        return RowGroupLayout.packPairs16(data, rows, blocks, BLOCK);
+        return RowGroupLayout.packPairs16(data, rows, blocks, BLOCK, 1);
     }
 
     /**

@@ -14,8 +14,8 @@ import java.nio.ByteOrder;
  * <p>Kernels: {@link LegacyQuantKernels} (scalar reference, float-lane SIMD at 128/256 bits, the 256-bit kernels at
  * 512), in ggml's AVX2 order bit for bit, at every width and for any number of tokens; why float lanes, and what
  * they cost against the earlier (inexact) kernels, is measured there. On CPUs with 512-bit vectors, matrices of 8k
- * rows are copied at load into row groups ({@link Q4_1RowGroups}) and every token runs eight rows at a time, in the
- * same order and so with the same bits.
+ * rows are copied at load into row groups ({@link Q4_1RowGroups}) and every token runs sixteen rows at a time (16k
+ * rows, {@link Q4_1RowGroups#dot16}) or eight, in the same order and so with the same bits.
  */
 final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs.Kernel, RowGroupLayout.GroupKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -30,10 +30,18 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
      */
     private final MemorySegment groups;
 
+    /**
+     * Whether {@link #groups} are sixteen-row groups ({@link Q4_1RowGroups#pack16}, read by
+     * {@link Q4_1RowGroups#dot16}): matrices of 16k rows; other multiples of 8 keep the eight-row lane layout.
+     */
+    private final boolean sixteen;
+
     Q4_1Matrix(String name, int rows, int cols, MemorySegment data, VectorWidth width) {
         super(name, GgmlType.Q4_1, rows, cols, data, width);
-        this.groups = width.native512() && rows % Q4_1RowGroups.ROWS == 0
-                ? Q4_1RowGroups.pack(data, rows, cols / 32) : null;
+        boolean wide = width.native512();
+        this.groups = wide && rows % Q4_1RowGroups.ROWS16 == 0 ? Q4_1RowGroups.pack16(data, rows, cols / 32)
+                : wide && rows % Q4_1RowGroups.ROWS == 0 ? Q4_1RowGroups.pack(data, rows, cols / 32) : null;
+        this.sixteen = groups != null && rows % Q4_1RowGroups.ROWS16 == 0;
     }
 
     @Override
@@ -57,6 +65,22 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
      */
     @Override
     public void row(int r, float[] dst, int dstOffset) {
+        if (sixteen) {
+            long group = (long) (r - r % Q4_1RowGroups.ROWS16) * rowBytes;
+            int l = r % Q4_1RowGroups.ROWS16;
+            for (int b = 0; b < cols / 32; b++) {
+                long gb = group + (long) b * Q4_1RowGroups.GROUP_BLOCK16;
+                float d = Halfs.f16ToFloat(groups.get(HALF, gb + 2L * l));
+                float m = Halfs.f16ToFloat(groups.get(HALF, gb + 2L * Q4_1RowGroups.ROWS16 + 2L * l));
+                int o = dstOffset + b * 32;
+                for (int j = 0; j < 16; j++) {
+                    int q = groups.get(BYTE, gb + Q4_1RowGroups.quantAt16(l, j));
+                    dst[o + j] = (q & 0x0F) * d + m;
+                    dst[o + j + 16] = ((q >> 4) & 0x0F) * d + m;
+                }
+            }
+            return;
+        }
         if (groups != null) {
             long group = (long) (r - r % RowGroupLayout.ROWS) * rowBytes;
             int k = r % RowGroupLayout.ROWS;
@@ -105,7 +129,8 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
     }
 
     /**
-     * With {@link #groups}, every token runs eight rows at a time ({@link Q4_1RowGroups#dot8}), prompts too: rows
+     * With {@link #groups}, every token runs sixteen or eight rows at a time ({@link Q4_1RowGroups#dot16},
+     * {@link Q4_1RowGroups#dot8}), prompts too: rows
      * unpacked from the groups into {@link LanePrompt}'s float lanes ran slower (SmolLM2 pp512, {@code bench -p 512 -n
      * 0 -r 3 -t 2}, four alternated rounds: LanePrompt 145-183 t/s, the group kernel token by token 156-207, the
      * row-wise build before 161-180), and a two-token group kernel, which widens each chunk once for both tokens, was
@@ -118,8 +143,9 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         if (groups != null) {
-            RowGroupLayout.groupTokens(this, in, rowFrom, rowTo, RowGroupLayout.ROWS, RowGroupLayout.ROWS * rowBytes,
-                    out, outOffset, rows);
+            int groupRows = sixteen ? Q4_1RowGroups.ROWS16 : RowGroupLayout.ROWS;
+            RowGroupLayout.groupTokens(this, in, rowFrom, rowTo, groupRows, groupRows * rowBytes, out, outOffset,
+                    rows);
             return;
         }
         if (in.tokens() != 1 || (width != VectorWidth.W256 && width != VectorWidth.W512)) {
@@ -129,11 +155,25 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
         }
     }
 
-    /** {@link Q4_1RowGroups#dot8} on {@link #groups} (the drivers: {@link RowGroupLayout#groupRows}). */
+    /**
+     * {@link Q4_1RowGroups#dot16} or {@link Q4_1RowGroups#dot8} on {@link #groups} (the drivers:
+     * {@link RowGroupLayout#groupRows}).
+     */
     @Override
     public void dot8(QuantizedInput in, int token, long groupOffset, float[] out, int at) {
         int blocks = cols / 32;
-        Q4_1RowGroups.dot8(groups, groupOffset, blocks, in.qs, token * cols, in.d, in.s, token * blocks, out, at);
+        if (sixteen) {
+            Q4_1RowGroups.dot16(groups, groupOffset, blocks, in.q8Pairs, token * blocks * Q8_0RowGroups.PAIRS, in.d,
+                    in.s, token * blocks, out, at);
+        } else {
+            Q4_1RowGroups.dot8(groups, groupOffset, blocks, in.qs, token * cols, in.d, in.s, token * blocks, out, at);
+        }
+    }
+
+    /** The sixteen-row kernel reads the input's quant pairs. */
+    @Override
+    boolean readsQ8Pairs() {
+        return sixteen;
     }
 
 

@@ -53,7 +53,7 @@ final class Q8_0RowGroups {
 
     /** Where quant byte {@code j} of group row {@code l}'s block sits within its group block. */
     static int quantAt(int l, int j) {
-        return RowGroupLayout.pairQuantAt(l, j);
+        return RowGroupLayout.pairQuantAt(1, l, j);
     }
 
     /**
@@ -62,7 +62,7 @@ final class Q8_0RowGroups {
      * ({@link RowGroupLayout#copyGroups}).
      */
     static MemorySegment pack(MemorySegment data, int rows, int blocks) {
-        return RowGroupLayout.packPairs16(data, rows, blocks, BLOCK);
+        return RowGroupLayout.packPairs16(data, rows, blocks, BLOCK, 1);
     }
 
     /**

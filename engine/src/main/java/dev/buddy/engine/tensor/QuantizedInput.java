@@ -90,7 +90,8 @@ public final class QuantizedInput {
     int[] q4Pairs = new int[0];
     private boolean q4PairsReady;
     /**
-     * Q8_0, for the 512-bit Q8_0 row groups ({@link Q8_0RowGroups#dot16}): quants 2i and 2i+1 as one 32-bit pair
+     * Q8_0 or Q8_1, for the 512-bit Q8_0 and Q4_1 row groups ({@link Q8_0RowGroups#dot16},
+     * {@link Q4_1RowGroups#dot16}): quants 2i and 2i+1 as one 32-bit pair
      * (low and high half), token t at {@code t * cols / 2}; made by {@link #prepareQ8Pairs()}.
      */
     int[] q8Pairs = new int[0];
@@ -341,8 +342,8 @@ public final class QuantizedInput {
         if (q8PairsReady) {
             return;
         }
-        if (format != ActivationFormat.Q8_0) {
-            throw new IllegalStateException(format + " input is not the Q8_0 the Q8_0 row groups read");
+        if (format != ActivationFormat.Q8_0 && format != ActivationFormat.Q8_1) {
+            throw new IllegalStateException(format + " input is not the Q8_0 or Q8_1 the Q8_0 and Q4_1 row groups read");
         }
         int blocks = tokens * cols / 32;
         if (q8Pairs.length < blocks * Q8_0RowGroups.PAIRS) {

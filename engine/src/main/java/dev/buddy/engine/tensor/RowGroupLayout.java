@@ -88,28 +88,31 @@ final class RowGroupLayout {
     static final int PAIR_ROWS = 16;
 
     /**
-     * The sixteen-row copy that the Q4_0 and Q8_0 sixteen-row kernels read ({@link Q4_0RowGroups#dot16},
-     * {@link Q8_0RowGroups#dot16}) of a matrix of {@code rows} rows (a multiple of 16) of {@code blocks} blocks of
-     * {@code blockBytes} bytes, each an fp16 d and then its quant bytes: a group block is the sixteen rows' d (row l at
-     * {@code 2l}), then 32-byte chunks, chunk u holding quant bytes {@code 2u} and {@code 2u + 1} of row l at
-     * {@code 32 + 32u + 2l} ({@link #pairQuantAt}). The copy is the original's size; null when a d is not finite (see
+     * The sixteen-row copy that the Q4_0, Q4_1 and Q8_0 sixteen-row kernels read ({@link Q4_0RowGroups#dot16},
+     * {@link Q4_1RowGroups#dot16}, {@link Q8_0RowGroups#dot16}) of a matrix of {@code rows} rows (a multiple of 16)
+     * of {@code blocks} blocks of {@code blockBytes} bytes, each {@code halves} fp16 fields (Q4_1: d, m) and then its
+     * quant bytes: a group block is the sixteen rows' field i (row l at {@code 32i + 2l}), then 32-byte chunks, chunk u
+     * holding quant bytes {@code 2u} and {@code 2u + 1} of row l at {@code 32 halves + 32u + 2l}
+     * ({@link #pairQuantAt}). The copy is the original's size; null when a field is not finite (see
      * {@link #copyGroups}).
      */
-    static MemorySegment packPairs16(MemorySegment data, int rows, int blocks, int blockBytes) {
+    static MemorySegment packPairs16(MemorySegment data, int rows, int blocks, int blockBytes, int halves) {
         int rowBytes = blocks * blockBytes;
         int groupBlock = PAIR_ROWS * blockBytes;
-        int quants = blockBytes - 2;
+        int quants = blockBytes - 2 * halves;
         return copyGroups(data, rows, rowBytes, PAIR_ROWS, PAIR_ROWS * rowBytes, 32, (group, out) -> {
             boolean finite = true;
             for (int b = 0; b < blocks; b++) {
                 int to = b * groupBlock;
                 for (int l = 0; l < PAIR_ROWS; l++) {
                     int from = l * rowBytes + b * blockBytes;
-                    out[to + 2 * l] = group[from];
-                    out[to + 2 * l + 1] = group[from + 1];
-                    finite &= isFinite(group[from + 1]);
+                    for (int i = 0; i < halves; i++) {
+                        out[to + 2 * PAIR_ROWS * i + 2 * l] = group[from + 2 * i];
+                        out[to + 2 * PAIR_ROWS * i + 2 * l + 1] = group[from + 2 * i + 1];
+                        finite &= isFinite(group[from + 2 * i + 1]);
+                    }
                     for (int j = 0; j < quants; j++) {
-                        out[to + pairQuantAt(l, j)] = group[from + 2 + j];
+                        out[to + pairQuantAt(halves, l, j)] = group[from + 2 * halves + j];
                     }
                 }
             }
@@ -117,9 +120,12 @@ final class RowGroupLayout {
         });
     }
 
-    /** Where quant byte {@code j} of group row {@code l}'s block sits within a {@link #packPairs16} group block. */
-    static int pairQuantAt(int l, int j) {
-        return 2 * PAIR_ROWS + 32 * (j >> 1) + 2 * l + (j & 1);
+    /**
+     * Where quant byte {@code j} of group row {@code l}'s block sits within a {@link #packPairs16} group block of
+     * blocks with {@code halves} fp16 fields.
+     */
+    static int pairQuantAt(int halves, int l, int j) {
+        return 2 * PAIR_ROWS * halves + 32 * (j >> 1) + 2 * l + (j & 1);
     }
 
     /** Whether the fp16 value whose high byte is {@code high} is finite (exponent below 31). */

@@ -2,6 +2,7 @@ package dev.buddy.engine.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.buddy.gguf.GgmlType;
 import java.lang.foreign.Arena;
@@ -63,62 +64,77 @@ class Q4_1RowGroupProperties {
         return in;
     }
 
-    /** {@link Q4_1RowGroups#dot8} against the scalar kernel, bit for bit, for any token of a prompt. */
+    /**
+     * {@link Q4_1RowGroups#dot8} and the sixteen-row {@link Q4_1RowGroups#dot16} against the scalar kernel, bit for
+     * bit, for any token of a prompt, and writing nothing outside their rows.
+     */
     @Property(tries = 300)
-    void eightRowKernelIsTheScalarKernel(@ForAll @IntRange(min = 1, max = 4) int groups,
+    void groupKernelsAreTheScalarKernel(@ForAll @IntRange(min = 1, max = 4) int groups,
             @ForAll @IntRange(min = 1, max = 40) int blocks, @ForAll @IntRange(min = 1, max = 5) int tokens,
             @ForAll @IntRange(min = 0, max = 3) int nibbleMode, @ForAll @IntRange(min = 0, max = 3) int inputMode,
-            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll long seed) {
+            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll boolean sixteen, @ForAll long seed) {
         Random rnd = new Random(seed);
-        int rows = 8 * groups;
+        int groupRows = sixteen ? Q4_1RowGroups.ROWS16 : Q4_1RowGroups.ROWS;
+        int rows = groupRows * groups;
         int cols = 32 * blocks;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = q4_1Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
             long rowBytes = GgmlType.Q4_1.byteSize(cols);
-            MemorySegment packed = Q4_1RowGroups.pack(t, rows, blocks);
             QuantizedInput in = input(tokens, cols, inputMode, rnd);
             int token = rnd.nextInt(tokens);
             int group = rnd.nextInt(groups);
-            float[] out = new float[8 + 3];
+            float[] out = new float[groupRows + 6];
             Arrays.fill(out, Float.NaN);
-            Q4_1RowGroups.dot8(packed, 8L * group * rowBytes, blocks, in.qs, token * cols, in.d, in.s,
-                    token * blocks, out, 3);
-            for (int k = 0; k < 8; k++) {
-                int r = 8 * group + k;
+            long at = (long) groupRows * group * rowBytes;
+            if (sixteen) {
+                in.prepareQ8Pairs();
+                Q4_1RowGroups.dot16(Q4_1RowGroups.pack16(t, rows, blocks), at, blocks, in.q8Pairs,
+                        token * blocks * Q8_0RowGroups.PAIRS, in.d, in.s, token * blocks, out, 3);
+            } else {
+                Q4_1RowGroups.dot8(Q4_1RowGroups.pack(t, rows, blocks), at, blocks, in.qs, token * cols, in.d, in.s,
+                        token * blocks, out, 3);
+            }
+            for (int k = 0; k < groupRows; k++) {
+                int r = groupRows * group + k;
                 float expected = LegacyQuantKernels.scalarDot(LegacyQuantKernels.Layout.Q4_1, t, r * rowBytes, blocks,
                         in, token, false);
                 assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[3 + k]),
                         "row " + r + " of " + rows + ", token " + token + ", " + cols + " columns: scalar " + expected
                                 + " groups " + out[3 + k]);
             }
+            assertTrue(Float.isNaN(out[0]) && Float.isNaN(out[groupRows + 3]), "wrote outside the group's rows");
         }
     }
 
-    /** Every byte of the copy where {@link RowGroupLayout} says. */
+    /** Every byte of the copy where {@link RowGroupLayout} says, in the eight-row and the sixteen-row layout. */
     @Property(tries = 100)
     void copyPlacesEveryByte(@ForAll @IntRange(min = 1, max = 4) int groups,
             @ForAll @IntRange(min = 1, max = 12) int blocks, @ForAll @IntRange(min = 0, max = 7) int misalign,
-            @ForAll long seed) {
+            @ForAll boolean sixteen, @ForAll long seed) {
         Random rnd = new Random(seed);
-        int rows = 8 * groups;
+        int groupRows = sixteen ? Q4_1RowGroups.ROWS16 : Q4_1RowGroups.ROWS;
+        int rows = groupRows * groups;
         int cols = 32 * blocks;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = q4_1Tensor(rows, cols, 0, misalign, rnd, arena);
             int rowBytes = Math.toIntExact(GgmlType.Q4_1.byteSize(cols));
-            MemorySegment packed = Q4_1RowGroups.pack(t, rows, blocks);
+            MemorySegment packed = sixteen ? Q4_1RowGroups.pack16(t, rows, blocks) : Q4_1RowGroups.pack(t, rows,
+                    blocks);
             for (int r = 0; r < rows; r++) {
-                long group = (long) (r / 8) * 8 * rowBytes;
-                int k = r % 8;
+                long group = (long) (r / groupRows) * groupRows * rowBytes;
+                int k = r % groupRows;
                 for (int b = 0; b < blocks; b++) {
                     long from = (long) r * rowBytes + 20L * b;
-                    long to = group + 160L * b;
+                    long to = group + 20L * groupRows * b;
                     assertEquals(t.get(HALF, from), packed.get(HALF, to + 2L * k), "d of row " + r + " block " + b);
-                    assertEquals(t.get(HALF, from + 2), packed.get(HALF, to + 16 + 2L * k),
+                    assertEquals(t.get(HALF, from + 2), packed.get(HALF, to + 2L * groupRows + 2L * k),
                             "m of row " + r + " block " + b);
                     for (int j = 0; j < 16; j++) {
-                        assertEquals(t.get(ValueLayout.JAVA_BYTE, from + 4 + j),
-                                packed.get(ValueLayout.JAVA_BYTE, to + 32 + 32L * (j / 4) + 8L * (j % 4) + k),
-                                "quant byte " + j + " of row " + r + " block " + b);
+                        // eight rows: chunk j / 4, quarter j % 4; sixteen: chunk j / 2, row k's bytes at 2k
+                        long at = sixteen ? to + 64 + 32L * (j / 2) + 2L * k + j % 2
+                                : to + 32 + 32L * (j / 4) + 8L * (j % 4) + k;
+                        assertEquals(t.get(ValueLayout.JAVA_BYTE, from + 4 + j), packed.get(ValueLayout.JAVA_BYTE, at),
+                                "quant byte " + j + " of row " + r + " block " + b + (sixteen ? " (16 rows)" : ""));
                     }
                 }
             }
@@ -139,6 +155,9 @@ class Q4_1RowGroupProperties {
             short bad = (short) ((nan ? 0x7E00 : 0x7C00) | (rnd.nextBoolean() ? 0x8000 : 0));
             t.set(HALF, block * 20 + (minField ? 2 : 0), bad);
             assertNull(Q4_1RowGroups.pack(t, rows, blocks), "packed despite a non-finite half in block " + block);
+            if (rows % Q4_1RowGroups.ROWS16 == 0) {
+                assertNull(Q4_1RowGroups.pack16(t, rows, blocks), "16 rows despite a non-finite half in " + block);
+            }
         }
     }
 
