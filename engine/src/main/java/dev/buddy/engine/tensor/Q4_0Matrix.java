@@ -20,7 +20,8 @@ import java.nio.ByteOrder;
  * 512-bit vectors, matrices of 16k rows run sixteen rows at a time instead ({@link Q4_0RowGroups#pack16},
  * {@link Q4_0RowGroups#dot16}, {@link Q4_0RowGroups#dotTokens16}), in the same order and so with the same bits.
  */
-final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows, RowGroupLayout.GroupKernel {
+final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows, RowGroupLayout.GroupKernel,
+        RowGroupLayout.TileKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -196,7 +197,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows, RowGroup
         /** A tile's accumulators: a group's rows per token. */
         final float[] acc = new float[Q4_0RowGroups.ROWS16 * Q4_0RowGroups.MAX_TOKENS];
         /** Outputs of a group that overhangs the caller's row range, of which only some rows are copied out. */
-        final float[] window = new float[Q4_0RowGroups.ROWS16 * Q4_0RowGroups.MAX_TOKENS];
+        final float[] window = new float[RowGroupLayout.ROWS * Q4_0RowGroups.MAX_TOKENS];
     }
 
     private static final ThreadLocal<GroupScratch> GROUP_SCRATCH = ThreadLocal.withInitial(GroupScratch::new);
@@ -282,45 +283,26 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows, RowGroup
 
     /**
      * The sixteen-row groups of CPUs with 512-bit vectors: a single token (decode) group by group through
-     * {@link Q4_0RowGroups#dot16} ({@link RowGroupLayout#groupRows}); several in row blocks of
-     * {@link RowGroupLayout#TOKEN_ROW_BLOCK} rows, each swept by tiles of up to {@link #TILE_TOKENS} tokens through
-     * {@link Q4_0RowGroups#dotTokens16}. A group that the range cuts is computed whole and only its rows in range
-     * copied out.
+     * {@link Q4_0RowGroups#dot16} ({@link RowGroupLayout#groupRows}), several in tiles through
+     * {@link Q4_0RowGroups#dotTokens16} ({@link RowGroupLayout#groupTiles}).
      */
     private void sixteenRowGroups(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         int groupRows = Q4_0RowGroups.ROWS16;
         long groupBytes = groupRows * rowBytes;
-        int tokens = in.tokens();
-        if (tokens == 1) {
+        if (in.tokens() == 1) {
             RowGroupLayout.groupRows(this, in, 0, rowFrom, rowTo, groupRows, groupBytes, out, outOffset);
-            return;
+        } else {
+            RowGroupLayout.groupTiles(this, in, rowFrom, rowTo, groupRows, groupBytes, out, outOffset, rows);
         }
-        GroupScratch scratch = GROUP_SCRATCH.get();
+    }
+
+    /** Tokens against the sixteen-row group at {@code groupOffset} ({@link Q4_0RowGroups#dotTokens16}). */
+    @Override
+    public void dotTokens(QuantizedInput in, int token, int tokens, long groupOffset, float[] out, int at,
+            int stride) {
         int blocks = cols / 32;
-        for (int from = rowFrom; from < rowTo; ) {
-            int to = Math.min(rowTo, (from / RowGroupLayout.TOKEN_ROW_BLOCK + 1) * RowGroupLayout.TOKEN_ROW_BLOCK);
-            for (int t = 0; t < tokens; t += TILE_TOKENS) {
-                int n = Math.min(TILE_TOKENS, tokens - t);
-                for (int g = from / groupRows; g * groupRows < to; g++) {
-                    int r = g * groupRows;
-                    boolean whole = r >= from && r + groupRows <= to;
-                    Q4_0RowGroups.dotTokens16(groups, g * groupBytes, blocks, n, in.q4Pairs,
-                            t * blocks * Q4_0RowGroups.PAIRS, in.d, in.blockSums, t * blocks, scratch.acc,
-                            whole ? out : scratch.window, whole ? outOffset + t * rows + r : 0,
-                            whole ? rows : groupRows);
-                    if (whole) {
-                        continue;
-                    }
-                    int first = Math.max(r, from);
-                    int last = Math.min(r + groupRows, to);
-                    for (int k = 0; k < n; k++) {
-                        System.arraycopy(scratch.window, k * groupRows + first - r, out,
-                                outOffset + (t + k) * rows + first, last - first);
-                    }
-                }
-            }
-            from = to;
-        }
+        Q4_0RowGroups.dotTokens16(groups, groupOffset, blocks, tokens, in.q4Pairs, token * blocks * Q4_0RowGroups.PAIRS,
+                in.d, in.blockSums, token * blocks, GROUP_SCRATCH.get().acc, out, at, stride);
     }
 
     /** One token against the sixteen-row group at {@code groupOffset} ({@link Q4_0RowGroups#dot16}). */

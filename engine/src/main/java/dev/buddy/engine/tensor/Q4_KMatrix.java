@@ -38,7 +38,8 @@ import jdk.incubator.vector.VectorSpecies;
  * badly, as {@link Q4_0RowGroups} found); with the rows spread half a matrix apart, two rows per pass came out only
  * about 5% ahead of one (1.68-1.71 against 1.75-1.83 ms, L3-resident), four rows level.
  */
-final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroupLayout.GroupKernel {
+final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroupLayout.GroupKernel,
+        RowGroupLayout.TileKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
@@ -261,71 +262,29 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
         };
     }
 
+    /** Reached only without {@link #groups}: grouped matrices run their prompts through the tile. */
     @Override
     void laneWeights(int r, int sb, int count, float[] dst, int off, float[] ds, int dOff) {
-        if (groups == null) {
-            V256.laneWeights(data, rowOffset(r), sb, count, dst, off, ds, dOff);
-            return;
-        }
-        int k = r % Q4_KRowGroups.ROWS;
-        for (int s = 0; s < count; s++) {
-            long bb = groupOffset(r) + (long) (sb + s) * Q4_KRowGroups.GROUP_BLOCK;
-            ds[dOff + s] = Q4_KRowGroups.half(groups, bb, 0, k);
-            for (int p = 0; p < 4; p++) {
-                int scaleLo = Q4_KRowGroups.scaleOrMin(groups, bb, 0, 2 * p, k);
-                int scaleHi = Q4_KRowGroups.scaleOrMin(groups, bb, 0, 2 * p + 1, k);
-                for (int b = 0; b < 32; b++) {
-                    int q = Q4_KRowGroups.quant(groups, bb, k, p, b >> 2, b & 3);
-                    // lane order: byte 4j + b' to 8b' + j
-                    int y = off + 256 * s + 64 * p + 8 * (b & 3) + (b >> 2);
-                    dst[y] = (q & 0xF) * scaleLo;
-                    dst[y + 32] = (q >> 4) * scaleHi;
-                }
-            }
-        }
-    }
-
-    @Override
-    int laneGroupRows() {
-        return groups == null ? 0 : Q4_KRowGroups.ROWS;
-    }
-
-    /** Eight rows at a time ({@link Q4_KRowGroups#laneWeights8}). */
-    @Override
-    void laneWeightGroup(int r, int sb, int blocks, float[] dst, int off, int rowStride, float[] ds, int dOff,
-            int dStride) {
-        Q4_KRowGroups.laneWeights8(groups, groupOffset(r), sb, blocks, dst, off, rowStride, ds, dOff, dStride);
-    }
-
-    @Override
-    void mins(int r, int sb, int count, int[] mins, int off, float[] dmins, int dOff) {
-        if (groups == null) {
-            super.mins(r, sb, count, mins, off, dmins, dOff);
-            return;
-        }
-        int k = r % Q4_KRowGroups.ROWS;
-        for (int s = 0; s < count; s++) {
-            long bb = groupOffset(r) + (long) (sb + s) * Q4_KRowGroups.GROUP_BLOCK;
-            for (int c = 0; c < 8; c++) {
-                mins[off + 8 * s + c] = Q4_KRowGroups.scaleOrMin(groups, bb, 1, c, k);
-            }
-            dmins[dOff + s] = Q4_KRowGroups.half(groups, bb, 1, k);
-        }
+        V256.laneWeights(data, rowOffset(r), sb, count, dst, off, ds, dOff);
     }
 
     /**
-     * With {@link #groups}, tokens below {@link KQuantPromptGemm#MIN_TOKENS} run eight rows at a time
-     * ({@link Q4_KRowGroups#dot8}); prompts take {@link KQuantPromptGemm} as before, over weights unpacked from the
-     * groups. Both give every (row, token) the scalar kernel's bits.
+     * With {@link #groups}, a single token runs eight rows at a time ({@link Q4_KRowGroups#dot8}) and prompts in
+     * tiles of up to eight tokens over the same groups ({@link Q4_KRowGroups#dotTokens8}, 1.27-1.33x faster than
+     * {@link KQuantPromptGemm} over weights unpacked from the groups, session 29); without, {@link KQuantMatrix}'s
+     * paths. All give every (row, token) the scalar kernel's bits.
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
-        if (groups == null || in.tokens() >= KQuantPromptGemm.MIN_TOKENS) {
+        if (groups == null) {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
-            return;
+        } else if (in.tokens() == 1) {
+            RowGroupLayout.groupTokens(this, in, rowFrom, rowTo, Q4_KRowGroups.ROWS, groupOffset(Q4_KRowGroups.ROWS),
+                    out, outOffset, rows);
+        } else {
+            RowGroupLayout.groupTiles(this, in, rowFrom, rowTo, Q4_KRowGroups.ROWS, groupOffset(Q4_KRowGroups.ROWS),
+                    out, outOffset, rows);
         }
-        RowGroupLayout.groupTokens(this, in, rowFrom, rowTo, Q4_KRowGroups.ROWS, groupOffset(Q4_KRowGroups.ROWS),
-                out, outOffset, rows);
     }
 
     /** {@link Q4_KRowGroups#dot8} on {@link #groups} (the driver: {@link RowGroupLayout#groupRows}). */
@@ -336,9 +295,23 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                 token * blocks, in.q4kMinSums, token * blocks * Q4_KRowGroups.MIN_SUMS, out, at);
     }
 
+    /** Per thread, {@link Q4_KRowGroups#dotTokens8}'s sums, so that prompts allocate nothing per call. */
+    private static final ThreadLocal<float[]> TILE_SCRATCH =
+            ThreadLocal.withInitial(() -> new float[Q4_KRowGroups.TILE_FLOATS * Q4_KRowGroups.MAX_TOKENS]);
+
+    /** {@link Q4_KRowGroups#dotTokens8} on {@link #groups} (the driver: {@link RowGroupLayout#groupTiles}). */
+    @Override
+    public void dotTokens(QuantizedInput in, int token, int tokens, long groupOffset, float[] out, int at,
+            int stride) {
+        int blocks = cols / 256;
+        Q4_KRowGroups.dotTokens8(groups, groupOffset, blocks, tokens, in.q4kSpread,
+                token * blocks * Q4_KRowGroups.SPREAD, in.d, token * blocks, in.q4kMinSums,
+                token * blocks * Q4_KRowGroups.MIN_SUMS, TILE_SCRATCH.get(), out, at, stride);
+    }
+
     @Override
     boolean readsQ4KGroups(int tokens) {
-        return groups != null && tokens < KQuantPromptGemm.MIN_TOKENS;
+        return groups != null;
     }
 
     @Override

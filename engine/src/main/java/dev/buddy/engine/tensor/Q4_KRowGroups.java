@@ -282,47 +282,139 @@ final class Q4_KRowGroups {
         ((FloatVector) sums.reinterpretShape(F8, 0)).intoArray(out, outIndex);
     }
 
-    static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
-    static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
-    /** Byte {@code 8r + j} from the chunk pair (p, k, h = 0, 1): lane j of row r ({@link #quantAt}). */
-    static final VectorShuffle<Byte> ROW_MAJOR =
-            VectorShuffle.fromOp(B, n -> 32 * ((n & 7) >> 2) + 4 * (n >> 3) + (n & 3));
-    /** Per thread, a run's four chunk pairs in row order (64 bytes each). */
-    private static final ThreadLocal<byte[]> ROW_BYTES = ThreadLocal.withInitial(() -> new byte[256]);
+    /** Most tokens one {@link #dotTokens8} call takes. */
+    static final int MAX_TOKENS = RowGroupLayout.TILE_TOKENS;
+    /**
+     * Floats of {@link #dotTokens8}'s scratch per token: the four run sums, the two min sums and the four
+     * super-block sums of {@link #dot8}, sixteen lanes each.
+     */
+    static final int TILE_FLOATS = 10 * 16;
 
     /**
-     * {@link KQuantMatrix#laneWeights} for the eight rows of the group at byte {@code off}, super-blocks
-     * {@code [sb, sb + count)}: row r's weights to {@code dst[at + r * rowStride ..]}, its d to
-     * {@code ds[dAt + r * dStride + s]}. Each chunk pair (p, k) is one byte permutation away from the eight rows'
-     * lanes j = 0..7 side by side, which then widen and scale as the row-wise kernel's do.
+     * {@link #dot8} against {@code tokens} consecutive tokens, for prompts: each chunk pair of a super-block is widened
+     * and split into its nibble planes once and stays in registers (eight vectors, with the four scale vectors) across
+     * the token loop, which per token is then eight broadcast multiplies, six adds, the folds, four conversions and
+     * four FMAs, about 26 operations where a token through {@link #dot8} takes about 42. Each token's sums live in
+     * {@code acc} between chunk pairs and super-blocks ({@link #TILE_FLOATS} floats a token). Every sum is
+     * {@link #dot8}'s: the super-block sums are exact integers in any order, and the run FMAs, the min terms and the
+     * final sums are {@link #dot8}'s operations in its order, so every (row, token) result is {@link #dot8}'s bits.
+     *
+     * <p>Token k's spread quants start at {@code xo + k * SPREAD * blocks}, its scales at {@code dOff + k * blocks},
+     * its min sums at {@code mo + k * MIN_SUMS * blocks}; its eight results go to {@code out[outIndex + k * outStride
+     * ..]}.
+     *
+     * @param tokens 1 to {@link #MAX_TOKENS}
+     * @param acc scratch of at least {@code TILE_FLOATS * tokens} floats, owned by the calling thread
      */
-    static void laneWeights8(MemorySegment w, long off, int sb, int count, float[] dst, int at, int rowStride,
-            float[] ds, int dAt, int dStride) {
-        byte[] rowBytes = ROW_BYTES.get();
-        for (int s = 0; s < count; s++) {
-            long bb = off + (long) (sb + s) * GROUP_BLOCK;
-            for (int r = 0; r < ROWS; r++) {
-                ds[dAt + r * dStride + s] = half(w, bb, 0, r);
+    static void dotTokens8(MemorySegment w, long off, int blocks, int tokens, long[] xs, int xo, float[] xd, int dOff,
+            float[] xm, int mo, float[] acc, float[] out, int outIndex, int outStride) {
+        // per token: run00, run01, run10, run11, min0, min1 (across super-blocks), then s00, s01, s10, s11
+        java.util.Arrays.fill(acc, 0, TILE_FLOATS * tokens, 0f);
+        int tokenSpread = SPREAD * blocks;
+        int tokenMins = MIN_SUMS * blocks;
+        for (int b = 0; b < blocks; b++) {
+            long bb = off + (long) b * GROUP_BLOCK;
+            FloatVector dm = ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
+                    .reinterpretAsFloats().mul(0x1p112f);
+            ByteVector scales = ByteVector.fromMemorySegment(B, w, bb + SCALES_AT, LE);
+            for (int k = 0; k < tokens; k++) {
+                java.util.Arrays.fill(acc, TILE_FLOATS * k + 96, TILE_FLOATS * k + 160, 0f);
             }
             for (int p = 0; p < 4; p++) {
-                for (int k = 0; k < 4; k++) {
-                    ByteVector.fromMemorySegment(B, w, bb + QUANTS_AT + 256L * p + 64L * k, LE).rearrange(ROW_MAJOR)
-                            .intoArray(rowBytes, 64 * k);
-                }
-                for (int r = 0; r < ROWS; r++) {
-                    float scaleLo = w.get(ValueLayout.JAVA_BYTE, bb + SCALES_AT + 16L * p + r);
-                    float scaleHi = w.get(ValueLayout.JAVA_BYTE, bb + SCALES_AT + 16L * p + 8 + r);
-                    int y = at + r * rowStride + 256 * s + 64 * p;
-                    for (int k = 0; k < 4; k++) {
-                        IntVector v = (IntVector) ByteVector.fromArray(B64, rowBytes, 64 * k + 8 * r)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
-                        ((FloatVector) v.and(0xF).convertShape(VectorOperators.I2F, F8, 0)).mul(scaleLo)
-                                .intoArray(dst, y + 8 * k);
-                        ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, F8, 0))
-                                .mul(scaleHi).intoArray(dst, y + 32 + 8 * k);
+                FloatVector sp = (FloatVector) scales.convertShape(VectorOperators.B2F, F, p);
+                FloatVector scaleLo = sp.rearrange(LOW_PAIRED);
+                FloatVector scaleHi = sp.rearrange(HIGH_PAIRED);
+                FloatVector scaleLoE = scaleLo.mul(0x1p-16f);
+                FloatVector scaleHiE = scaleHi.mul(0x1p-16f);
+                for (int h = 0; h < 2; h++) {
+                    long cb = bb + QUANTS_AT + 256L * p + 32 * h;
+                    ShortVector c0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector c1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 64, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector c2 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 128, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector c3 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 192, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector l0 = c0.and((short) 0x0F);
+                    ShortVector l1 = c1.and((short) 0x0F);
+                    ShortVector l2 = c2.and((short) 0x0F);
+                    ShortVector l3 = c3.and((short) 0x0F);
+                    ShortVector h0 = c0.lanewise(VectorOperators.LSHR, 4);
+                    ShortVector h1 = c1.lanewise(VectorOperators.LSHR, 4);
+                    ShortVector h2 = c2.lanewise(VectorOperators.LSHR, 4);
+                    ShortVector h3 = c3.lanewise(VectorOperators.LSHR, 4);
+                    for (int k = 0; k < tokens; k++) {
+                        int xb = xo + k * tokenSpread + SPREAD * b + 16 * p + 2 * h;
+                        // dot8's 16-bit sums, lane for lane (see there)
+                        IntVector l = l0.mul(LongVector.broadcast(L, xs[xb]).reinterpretAsShorts())
+                                .add(l1.mul(LongVector.broadcast(L, xs[xb + 4]).reinterpretAsShorts()))
+                                .add(l2.mul(LongVector.broadcast(L, xs[xb + 8]).reinterpretAsShorts()))
+                                .add(l3.mul(LongVector.broadcast(L, xs[xb + 12]).reinterpretAsShorts()))
+                                .reinterpretAsInts();
+                        IntVector u = h0.mul(LongVector.broadcast(L, xs[xb + 1]).reinterpretAsShorts())
+                                .add(h1.mul(LongVector.broadcast(L, xs[xb + 5]).reinterpretAsShorts()))
+                                .add(h2.mul(LongVector.broadcast(L, xs[xb + 9]).reinterpretAsShorts()))
+                                .add(h3.mul(LongVector.broadcast(L, xs[xb + 13]).reinterpretAsShorts()))
+                                .reinterpretAsInts();
+                        int s0 = TILE_FLOATS * k + 96 + 32 * h;
+                        FloatVector t0 = ((FloatVector) l.lanewise(VectorOperators.LSHL, 16)
+                                .convertShape(VectorOperators.I2F, F, 0)).fma(scaleLoE, FloatVector.fromArray(F, acc,
+                                        s0));
+                        FloatVector t1 = ((FloatVector) l.lanewise(VectorOperators.ASHR, 16)
+                                .convertShape(VectorOperators.I2F, F, 0)).fma(scaleLo, FloatVector.fromArray(F, acc,
+                                        s0 + 16));
+                        ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).convertShape(VectorOperators.I2F, F, 0))
+                                .fma(scaleHiE, t0).intoArray(acc, s0);
+                        ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, F, 0))
+                                .fma(scaleHi, t1).intoArray(acc, s0 + 16);
                     }
                 }
             }
+            FloatVector dw = dm.rearrange(LOW_PAIRED);
+            FloatVector dminW = dm.rearrange(HIGH_TWICE);
+            ByteVector mins = ByteVector.fromMemorySegment(B, w, bb + MINS_AT, LE);
+            FloatVector m0 = (FloatVector) mins.convertShape(VectorOperators.B2F, F, 0);
+            FloatVector m1 = (FloatVector) mins.convertShape(VectorOperators.B2F, F, 1);
+            FloatVector m2 = (FloatVector) mins.convertShape(VectorOperators.B2F, F, 2);
+            FloatVector m3 = (FloatVector) mins.convertShape(VectorOperators.B2F, F, 3);
+            for (int k = 0; k < tokens; k++) {
+                int a = TILE_FLOATS * k;
+                float dx = xd[dOff + k * blocks + b];
+                FloatVector d = dw.mul(dx);
+                d.fma(FloatVector.fromArray(F, acc, a + 96), FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+                d.fma(FloatVector.fromArray(F, acc, a + 112), FloatVector.fromArray(F, acc, a + 16))
+                        .intoArray(acc, a + 16);
+                d.fma(FloatVector.fromArray(F, acc, a + 128), FloatVector.fromArray(F, acc, a + 32))
+                        .intoArray(acc, a + 32);
+                d.fma(FloatVector.fromArray(F, acc, a + 144), FloatVector.fromArray(F, acc, a + 48))
+                        .intoArray(acc, a + 48);
+                // dot8's min lanes (see there)
+                FloatVector dmin = dminW.mul(-dx);
+                int mb = mo + k * tokenMins + MIN_SUMS * b;
+                IntVector i0 = m0.mul(FloatVector.fromArray(F, xm, mb)).reinterpretAsInts();
+                IntVector i1 = m1.mul(FloatVector.fromArray(F, xm, mb + 16)).reinterpretAsInts();
+                IntVector i2 = m2.mul(FloatVector.fromArray(F, xm, mb + 32)).reinterpretAsInts();
+                IntVector i3 = m3.mul(FloatVector.fromArray(F, xm, mb + 48)).reinterpretAsInts();
+                FloatVector p01 = LOW_HALVES.selectFrom(i0, i1).reinterpretAsFloats()
+                        .add(HIGH_HALVES.selectFrom(i0, i1).reinterpretAsFloats());
+                dmin.fma(p01, FloatVector.fromArray(F, acc, a + 64)).intoArray(acc, a + 64);
+                FloatVector p23 = LOW_HALVES.selectFrom(i2, i3).reinterpretAsFloats()
+                        .add(HIGH_HALVES.selectFrom(i2, i3).reinterpretAsFloats());
+                dmin.fma(p23, FloatVector.fromArray(F, acc, a + 80)).intoArray(acc, a + 80);
+            }
+        }
+        for (int k = 0; k < tokens; k++) {
+            int a = TILE_FLOATS * k;
+            // dot8's final sums (see there)
+            FloatVector q0 = FloatVector.fromArray(F, acc, a).add(FloatVector.fromArray(F, acc, a + 32));
+            FloatVector q1 = FloatVector.fromArray(F, acc, a + 16).add(FloatVector.fromArray(F, acc, a + 48));
+            FloatVector hsum = q0.rearrange(EVEN).add(q0.rearrange(ODD))
+                    .add(q1.rearrange(EVEN).add(q1.rearrange(ODD)));
+            FloatVector m = FloatVector.fromArray(F, acc, a + 64).add(FloatVector.fromArray(F, acc, a + 80));
+            FloatVector sums = hsum.add(m.add(m.rearrange(Q4_1RowGroups.SWAP_FLOAT_HALVES)));
+            ((FloatVector) sums.reinterpretShape(F8, 0)).intoArray(out, outIndex + k * outStride);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.buddy.engine.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.buddy.gguf.GgmlType;
 import java.lang.foreign.Arena;
@@ -18,9 +19,8 @@ import net.jqwik.api.lifecycle.AfterContainer;
 /**
  * The Q4_K row groups ({@link Q4_KRowGroups}): the eight-row kernel bit for bit against the scalar transcription of
  * ggml's {@code ggml_vec_dot_q4_K_q8_K} at the ends of the 16-bit range, on misaligned tensors and for any token; the
- * copy field by field against the GGUF layout; the prompt path's lane weights, the mins and the rows read back from
- * the groups against the file's; and whole matmuls through {@link WeightMatrix}, which on a CPU with 512-bit vectors
- * run through the groups.
+ * copy field by field against the GGUF layout; the prompt tile against the kernel and the scalar transcription; and
+ * whole matmuls through {@link WeightMatrix}, which on a CPU with 512-bit vectors run through the groups.
  */
 class Q4_KRowGroupProperties {
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -167,73 +167,60 @@ class Q4_KRowGroupProperties {
     }
 
     /**
-     * What the prompt path reads from the groups ({@link Q4_KRowGroups#laneWeights8} for whole groups, the row-wise
-     * fallback for the rest, the mins) equals what it reads from the file layout at 256 bits, for any row range and
-     * slice of super-blocks.
+     * The prompt tile ({@link Q4_KRowGroups#dotTokens8}) at any group of a misaligned tensor, with token and
+     * super-block offsets that are not zero and any output stride, against the single-token kernel
+     * ({@link Q4_KRowGroups#dot8}) per token lane for lane and against the scalar kernel, at the ends of the 16-bit
+     * range; and it writes nothing outside its eight rows per token.
      */
-    @Property(tries = 80)
-    void promptInputsFromTheGroupsAreTheFileRows(@ForAll @IntRange(min = 1, max = 3) int groups,
-            @ForAll @IntRange(min = 1, max = 5) int blocks, @ForAll @IntRange(min = 0, max = 7) int misalign,
-            @ForAll long seed) {
+    @Property(tries = 150)
+    void tileIsTheEightRowKernelForEveryToken(@ForAll @IntRange(min = 1, max = 3) int groups,
+            @ForAll @IntRange(min = 1, max = 5) int blocks,
+            @ForAll @IntRange(min = 1, max = Q4_KRowGroups.MAX_TOKENS) int tokens,
+            @ForAll @IntRange(min = 0, max = 2) int mode, @ForAll @IntRange(min = 0, max = 3) int inputMode,
+            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll long seed) {
         Random rnd = new Random(seed);
         int rows = 8 * groups;
         int cols = 256 * blocks;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment t = q4_KTensor(rows, cols, 0, misalign, rnd, arena);
-            Q4_KMatrix file = matrix(t, rows, cols, VectorWidth.W256);
-            int r0 = rnd.nextInt(rows);
-            int count = 1 + rnd.nextInt(rows - r0);
-            int sb = rnd.nextInt(blocks);
-            int n = 1 + rnd.nextInt(blocks - sb);
-            int stride = 256 * n + 3;
-            float[] expected = new float[count * stride];
-            float[] actual = new float[count * stride];
-            float[] expectedD = new float[count * n];
-            float[] actualD = new float[count * n];
-            file.laneWeightRows(r0, count, sb, n, expected, 0, stride, expectedD, 0, n);
-            // the group copy as a 512-bit matrix would hold it, read through the same entry points
+            MemorySegment t = q4_KTensor(rows, cols, mode, misalign, rnd, arena);
+            Q4_KMatrix scalar = matrix(t, rows, cols, VectorWidth.SCALAR);
             MemorySegment packed = Q4_KRowGroups.pack(t, rows, blocks);
-            for (int i = 0; i < count; i++) {
-                int r = r0 + i;
-                if (r % 8 == 0 && i + 8 <= count) {
-                    Q4_KRowGroups.laneWeights8(packed, (long) (r / 8) * blocks * Q4_KRowGroups.GROUP_BLOCK, sb, n,
-                            actual, i * stride, stride, actualD, i * n, n);
-                    i += 7;
+            // a leading token the tile skips, so that every offset is past zero
+            QuantizedInput in = input(tokens + 1, cols, inputMode, rnd);
+            long group = (long) rnd.nextInt(groups) * blocks * Q4_KRowGroups.GROUP_BLOCK;
+            int outStride = 8 + rnd.nextInt(5);
+            float[] tiled = new float[tokens * outStride + 3];
+            Arrays.fill(tiled, Float.NaN);
+            Q4_KRowGroups.dotTokens8(packed, group, blocks, tokens, in.q4kSpread, blocks * Q4_KRowGroups.SPREAD, in.d,
+                    blocks, in.q4kMinSums, blocks * Q4_KRowGroups.MIN_SUMS,
+                    new float[Q4_KRowGroups.TILE_FLOATS * tokens], tiled, 3, outStride);
+            float[] decoded = new float[8];
+            int firstRow = (int) (group / ((long) blocks * Q4_KRowGroups.GROUP_BLOCK)) * 8;
+            for (int k = 0; k < tokens; k++) {
+                int token = k + 1;
+                Q4_KRowGroups.dot8(packed, group, blocks, in.q4kSpread, token * blocks * Q4_KRowGroups.SPREAD, in.d,
+                        token * blocks, in.q4kMinSums, token * blocks * Q4_KRowGroups.MIN_SUMS, decoded, 0);
+                for (int i = 0; i < 8; i++) {
+                    float tile = tiled[3 + k * outStride + i];
+                    float expected = scalar.scalarDot(firstRow + i, in, token);
+                    String where = "row " + (firstRow + i) + " token " + k + " of " + tokens + ", " + cols + " columns";
+                    assertEquals(Float.floatToRawIntBits(decoded[i]), Float.floatToRawIntBits(tile),
+                            where + ": dot8 " + decoded[i] + " tile " + tile);
+                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(tile),
+                            where + ": scalar " + expected + " tile " + tile);
+                }
+                for (int i = 8; i < outStride && k + 1 < tokens; i++) {
+                    assertTrue(Float.isNaN(tiled[3 + k * outStride + i]), "wrote between tokens' outputs");
                 }
             }
-            Q4_KMatrix simd = matrix(t, rows, cols, VectorWidth.W512);
-            float[] viaMatrix = new float[count * stride];
-            float[] viaMatrixD = new float[count * n];
-            simd.laneWeightRows(r0, count, sb, n, viaMatrix, 0, stride, viaMatrixD, 0, n);
-            for (int i = 0; i < count; i++) {
-                int r = r0 + i;
-                boolean whole = (r - (r % 8)) >= r0 && (r - (r % 8)) + 8 <= r0 + count;
-                for (int e = 0; e < 256 * n; e++) {
-                    assertEquals(expected[i * stride + e], viaMatrix[i * stride + e], "row " + r + " weight " + e);
-                    if (whole) {
-                        assertEquals(expected[i * stride + e], actual[i * stride + e], "row " + r + " weight " + e
-                                + " from laneWeights8");
-                    }
-                }
-                for (int s = 0; s < n; s++) {
-                    assertEquals(expectedD[i * n + s], viaMatrixD[i * n + s], "d of row " + r);
-                }
-                int[] mins = new int[8 * n];
-                int[] minsFromGroups = new int[8 * n];
-                float[] dmins = new float[n];
-                float[] dminsFromGroups = new float[n];
-                file.mins(r, sb, n, mins, 0, dmins, 0);
-                simd.mins(r, sb, n, minsFromGroups, 0, dminsFromGroups, 0);
-                org.junit.jupiter.api.Assertions.assertArrayEquals(mins, minsFromGroups, "mins of row " + r);
-                org.junit.jupiter.api.Assertions.assertArrayEquals(dmins, dminsFromGroups, "dmins of row " + r);
-            }
+            assertTrue(Float.isNaN(tiled[0]) && Float.isNaN(tiled[2]), "wrote before the first output");
         }
     }
 
     /**
-     * Whole matmuls (one to three tokens through the groups' kernel, more through the prompt GEMM over weights from
-     * the groups) at every width this machine runs, threaded, and a row range that cuts groups, against the scalar
-     * kernel bit for bit; row counts that are not a multiple of 8 stay in the file layout.
+     * Whole matmuls (one token through the groups' kernel, more through the prompt tile) at every width this machine
+     * runs, threaded, and a row range that cuts groups, against the scalar kernel bit for bit; row counts that are
+     * not a multiple of 8 stay in the file layout.
      */
     @Property(tries = 60)
     void matmulGivesTheScalarBits(@ForAll @IntRange(min = 1, max = 4) int groups, @ForAll boolean wholeGroups,
@@ -246,9 +233,8 @@ class Q4_KRowGroupProperties {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment t = q4_KTensor(rows, cols, mode, misalign, rnd, arena);
             float[] x = TestTensors.q8Inputs(tokens, cols, inputMode, rnd);
-            // the row range with one to three tokens, which run the groups' kernel rather than the prompt GEMM
-            TestTensors.assertGroupMatmulsGiveTheScalarBits(GgmlType.Q4_K, rows, cols, t, x, tokens,
-                    Math.min(tokens, 3), rnd, SERIAL, threaded ? POOL : SERIAL);
+            TestTensors.assertGroupMatmulsGiveTheScalarBits(GgmlType.Q4_K, rows, cols, t, x, tokens, tokens, rnd,
+                    SERIAL, threaded ? POOL : SERIAL);
         }
     }
 }
