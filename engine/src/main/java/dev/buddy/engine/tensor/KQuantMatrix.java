@@ -6,7 +6,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * What the K-quant formats (Q4_K, Q5_K, Q6_K) share: Q8_K activations, and prompts of at least
  * {@link KQuantPromptGemm#MIN_TOKENS} tokens at 256/512 bits run through {@link KQuantPromptGemm}, for which each
- * format supplies its weights as exact integers in ggml's lane order and, where it has one, its min term's inputs.
+ * format supplies its weights as exact integers in ggml's lane order and, where it has one, its min term's inputs
+ * (Q4_K matrices in row groups run their own prompt tile instead, {@link Q4_KMatrix#simdRows}).
  */
 abstract sealed class KQuantMatrix extends WeightMatrix permits Q4_KMatrix, Q5_KMatrix, Q6_KMatrix {
 

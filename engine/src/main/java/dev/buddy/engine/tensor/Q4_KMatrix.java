@@ -26,7 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
  * matvec, against 2.8 ms for main's non-exact kernel) beat the same lanes computed in float from
  * {@link QuantizedInput#lanes} (4.5 ms). Prompts of 4 or more tokens at 256/512 bits run {@link KQuantPromptGemm}
  * (float lanes over weights dequantised once to exact integers): 64 tokens in 86-92 ms against 146 ms for the
- * previous 4-token tile (JMH {@code KernelBenchmark.prefill}, one thread).
+ * previous 4-token tile (JMH {@code KernelBenchmark.prefill}, one thread); on CPUs with 512-bit vectors the row
+ * groups' prompt tile replaces it ({@link #simdRows}).
  * Shift counts must be constants: counts that varied with a loop variable made the kernels 1.5-5x slower.
  *
  * <p>Decode, second round (same matrix and machine, the old and new kernel alternated in one JVM, medians of 300
@@ -47,8 +48,8 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
     private static final int BLOCK = 144;
 
     /**
-     * The weights in {@link Q4_KRowGroups}' layout, which its eight-row single-token kernel reads and from which
-     * prompts ({@link #laneWeightRows}), {@link #mins} and {@link #row} take them too; null unless the CPU has 512-bit
+     * The weights in {@link Q4_KRowGroups}' layout, which its eight-row single-token kernel and prompt tile read and
+     * from which {@link #row} takes them too; null unless the CPU has 512-bit
      * vectors at this width ({@link VectorWidth#native512}), the row count is a multiple of 8 and every d and dmin is
      * finite. The scalar kernel keeps reading {@link #data}.
      */
