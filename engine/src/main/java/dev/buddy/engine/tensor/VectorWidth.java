@@ -7,9 +7,10 @@ import java.util.List;
  * The SIMD register width the weight kernels are compiled for. Every format has straight-line kernels per width
  * (the Vector API only runs fast when the species is a compile-time constant, so one kernel parameterised by a species
  * object would fall off the intrinsics; measured at ~50x slower), plus the scalar reference path. At
- * {@link #W512}, on a CPU with 512-bit vectors ({@link #native512()}), the row groups of Q4_0 and Q8_0 (sixteen rows),
- * Q4_1 and Q4_K (eight) and Q6_K (sixteen) and Q8_0's single-row kernel have 512-bit code; every other kernel runs its
- * 256-bit form there (512-bit K-quant row kernels were measured and withdrawn: BENCHMARKS.md, "Session 13").
+ * {@link #W512}, on a CPU with 512-bit vectors ({@link #native512()}), the row groups of Q4_0, Q4_1, Q8_0 and Q6_K
+ * (sixteen rows; eight for Q4_0 and Q4_1 matrices of 8k but not 16k rows) and Q4_K (eight) and Q8_0's single-row
+ * kernel have 512-bit code; every other kernel runs its 256-bit form there (512-bit K-quant row kernels were measured
+ * and withdrawn: BENCHMARKS.md, "Session 13").
  *
  * <p>{@link #preferred()} is what {@link WeightMatrix#of} uses: the system property {@value #PROPERTY}
  * (128, 256, 512 or 0 for scalar) when set, else the hardware's preferred vector shape. Tests construct matrices for
