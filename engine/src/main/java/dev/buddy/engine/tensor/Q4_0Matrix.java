@@ -20,8 +20,7 @@ import java.nio.ByteOrder;
  * 512-bit vectors, matrices of 16k rows run sixteen rows at a time instead ({@link Q4_0RowGroups#pack16},
  * {@link Q4_0RowGroups#dot16}, {@link Q4_0RowGroups#dotTokens16}), in the same order and so with the same bits.
  */
-final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows, RowGroupLayout.GroupKernel,
-        RowGroupLayout.TileKernel {
+final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows, RowGroupLayout.TileKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -195,7 +194,7 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows, RowGroup
     /** Per-thread scratch of the row-group kernels, so that neither decode nor prefill allocates per call. */
     private static final class GroupScratch {
         /** A tile's accumulators: a group's rows per token. */
-        final float[] acc = new float[Q4_0RowGroups.ROWS16 * Q4_0RowGroups.MAX_TOKENS];
+        final float[] acc = new float[RowGroupLayout.ROWS * Q4_0RowGroups.MAX_TOKENS];
         /** Outputs of a group that overhangs the caller's row range, of which only some rows are copied out. */
         final float[] window = new float[RowGroupLayout.ROWS * Q4_0RowGroups.MAX_TOKENS];
     }
@@ -210,7 +209,8 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows, RowGroup
      * token tiles sweep over them. Groups are the packed copy's (rows 8g..8g+7); a range that starts or ends inside one
      * (parallel chunks split rows anywhere) computes that whole group and keeps only the rows it owns, so that no
      * call needs the float-lane kernels' permuted input. The sixteen-row groups of CPUs with 512-bit vectors run
-     * through {@link #sixteenRowGroups} in the same way.
+     * through {@link RowGroupLayout#groupTiles} in the same way ({@link Q4_0RowGroups#dot16},
+     * {@link Q4_0RowGroups#dotTokens16}).
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
@@ -230,7 +230,8 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows, RowGroup
             return;
         }
         if (wideGroups) {
-            sixteenRowGroups(in, rowFrom, rowTo, out, outOffset);
+            RowGroupLayout.groupTiles(this, in, rowFrom, rowTo, Q4_0RowGroups.ROWS16, Q4_0RowGroups.ROWS16 * rowBytes,
+                    out, outOffset, rows);
             return;
         }
         int tokens = in.tokens();
@@ -281,28 +282,13 @@ final class Q4_0Matrix extends WeightMatrix implements LanePrompt.Rows, RowGroup
         }
     }
 
-    /**
-     * The sixteen-row groups of CPUs with 512-bit vectors: a single token (decode) group by group through
-     * {@link Q4_0RowGroups#dot16} ({@link RowGroupLayout#groupRows}), several in tiles through
-     * {@link Q4_0RowGroups#dotTokens16} ({@link RowGroupLayout#groupTiles}).
-     */
-    private void sixteenRowGroups(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
-        int groupRows = Q4_0RowGroups.ROWS16;
-        long groupBytes = groupRows * rowBytes;
-        if (in.tokens() == 1) {
-            RowGroupLayout.groupRows(this, in, 0, rowFrom, rowTo, groupRows, groupBytes, out, outOffset);
-        } else {
-            RowGroupLayout.groupTiles(this, in, rowFrom, rowTo, groupRows, groupBytes, out, outOffset, rows);
-        }
-    }
-
     /** Tokens against the sixteen-row group at {@code groupOffset} ({@link Q4_0RowGroups#dotTokens16}). */
     @Override
-    public void dotTokens(QuantizedInput in, int token, int tokens, long groupOffset, float[] out, int at,
-            int stride) {
+    public void dotTokens(QuantizedInput in, int token, int tokens, long groupOffset, float[] scratch, float[] out,
+            int at, int stride) {
         int blocks = cols / 32;
         Q4_0RowGroups.dotTokens16(groups, groupOffset, blocks, tokens, in.q4Pairs, token * blocks * Q4_0RowGroups.PAIRS,
-                in.d, in.blockSums, token * blocks, GROUP_SCRATCH.get().acc, out, at, stride);
+                in.d, in.blockSums, token * blocks, scratch, out, at, stride);
     }
 
     /** One token against the sixteen-row group at {@code groupOffset} ({@link Q4_0RowGroups#dot16}). */

@@ -39,8 +39,7 @@ import jdk.incubator.vector.VectorSpecies;
  * badly, as {@link Q4_0RowGroups} found); with the rows spread half a matrix apart, two rows per pass came out only
  * about 5% ahead of one (1.68-1.71 against 1.75-1.83 ms, L3-resident), four rows level.
  */
-final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroupLayout.GroupKernel,
-        RowGroupLayout.TileKernel {
+final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroupLayout.TileKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
@@ -279,9 +278,6 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
         if (groups == null) {
             super.simdRows(in, rowFrom, rowTo, out, outOffset);
-        } else if (in.tokens() == 1) {
-            RowGroupLayout.groupTokens(this, in, rowFrom, rowTo, Q4_KRowGroups.ROWS, groupOffset(Q4_KRowGroups.ROWS),
-                    out, outOffset, rows);
         } else {
             RowGroupLayout.groupTiles(this, in, rowFrom, rowTo, Q4_KRowGroups.ROWS, groupOffset(Q4_KRowGroups.ROWS),
                     out, outOffset, rows);
@@ -296,18 +292,14 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                 token * blocks, in.q4kMinSums, token * blocks * Q4_KRowGroups.MIN_SUMS, out, at);
     }
 
-    /** Per thread, {@link Q4_KRowGroups#dotTokens8}'s sums, so that prompts allocate nothing per call. */
-    private static final ThreadLocal<float[]> TILE_SCRATCH =
-            ThreadLocal.withInitial(() -> new float[Q4_KRowGroups.TILE_FLOATS * Q4_KRowGroups.MAX_TOKENS]);
-
     /** {@link Q4_KRowGroups#dotTokens8} on {@link #groups} (the driver: {@link RowGroupLayout#groupTiles}). */
     @Override
-    public void dotTokens(QuantizedInput in, int token, int tokens, long groupOffset, float[] out, int at,
-            int stride) {
+    public void dotTokens(QuantizedInput in, int token, int tokens, long groupOffset, float[] scratch, float[] out,
+            int at, int stride) {
         int blocks = cols / 256;
         Q4_KRowGroups.dotTokens8(groups, groupOffset, blocks, tokens, in.q4kSpread,
                 token * blocks * Q4_KRowGroups.SPREAD, in.d, token * blocks, in.q4kMinSums,
-                token * blocks * Q4_KRowGroups.MIN_SUMS, TILE_SCRATCH.get(), out, at, stride);
+                token * blocks * Q4_KRowGroups.MIN_SUMS, scratch, out, at, stride);
     }
 
     @Override

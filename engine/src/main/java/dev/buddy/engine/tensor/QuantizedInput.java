@@ -343,7 +343,7 @@ public final class QuantizedInput {
             return;
         }
         if (format != ActivationFormat.Q8_0 && format != ActivationFormat.Q8_1) {
-            throw new IllegalStateException(format + " input is not the Q8_0 or Q8_1 the Q8_0 and Q4_1 row groups read");
+            throw new IllegalStateException(format + " input is not the Q8_0 or Q8_1 the Q8_0 and Q4_1 groups read");
         }
         int blocks = tokens * cols / 32;
         if (q8Pairs.length < blocks * Q8_0RowGroups.PAIRS) {

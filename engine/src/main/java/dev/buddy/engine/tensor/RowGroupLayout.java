@@ -186,31 +186,42 @@ final class RowGroupLayout {
         void dot8(QuantizedInput in, int token, long groupOffset, float[] out, int at);
     }
 
-    /** A prompt tile over a row-group copy: several tokens against one group per call. */
-    interface TileKernel {
+    /** A prompt tile over a row-group copy: several tokens against one group a call (single tokens: {@link #dot8}). */
+    interface TileKernel extends GroupKernel {
         /**
          * Tokens {@code [token, token + tokens)} against the group at byte {@code groupOffset} of the copy: token
-         * {@code token + k}'s rows to {@code out[at + k * stride ..]}.
+         * {@code token + k}'s rows to {@code out[at + k * stride ..]}, with {@code scratch} ({@link #TILE_SCRATCH}
+         * floats, the calling thread's) for the tile's sums.
          */
-        void dotTokens(QuantizedInput in, int token, int tokens, long groupOffset, float[] out, int at, int stride);
+        void dotTokens(QuantizedInput in, int token, int tokens, long groupOffset, float[] scratch, float[] out,
+                int at, int stride);
     }
 
     /** Most tokens per {@link TileKernel} call ({@link #groupTiles}). */
     static final int TILE_TOKENS = 8;
 
-    /** Per thread, a tile's outputs of a group that the caller's row range cuts. */
-    private static final ThreadLocal<float[]> TILE_WINDOW =
-            ThreadLocal.withInitial(() -> new float[RowGroupLayout.MAX_GROUP_ROWS * TILE_TOKENS]);
+    /** Floats of a tile's scratch: the largest kernel's, Q4_K's ({@link Q4_KRowGroups#TILE_FLOATS} a token). */
+    static final int TILE_SCRATCH = Q4_KRowGroups.TILE_FLOATS * TILE_TOKENS;
+
+    /** Per thread, a tile's sums, then the outputs of a group that the caller's row range cuts. */
+    private static final ThreadLocal<float[]> TILE_BUFFERS =
+            ThreadLocal.withInitial(() -> new float[TILE_SCRATCH + RowGroupLayout.MAX_GROUP_ROWS * TILE_TOKENS]);
 
     /**
      * Every token of {@code in} against rows {@code [rowFrom, rowTo)} through {@code kernel}, token t's row r to
-     * {@code out[outOffset + t * rows + r]}: in row blocks of {@link #TOKEN_ROW_BLOCK} rows (cut on absolute
-     * multiples, so no group straddles two), each swept by tiles of up to {@link #TILE_TOKENS} tokens. A group that
-     * the range cuts is computed whole and only its rows in range copied out.
+     * {@code out[outOffset + t * rows + r]}: a single token group by group ({@link #groupRows}); several in row blocks
+     * of {@link #TOKEN_ROW_BLOCK} rows (cut on absolute multiples, so no group straddles two), each swept by tiles of
+     * up to {@link #TILE_TOKENS} tokens. A group that the range cuts is computed whole and only its rows in range
+     * copied out.
      */
     static void groupTiles(TileKernel kernel, QuantizedInput in, int rowFrom, int rowTo, int groupRows,
             long groupBytes, float[] out, int outOffset, int rows) {
         int tokens = in.tokens();
+        if (tokens == 1) {
+            groupRows(kernel, in, 0, rowFrom, rowTo, groupRows, groupBytes, out, outOffset);
+            return;
+        }
+        float[] buffers = TILE_BUFFERS.get();
         for (int from = rowFrom; from < rowTo; ) {
             int to = Math.min(rowTo, (from / TOKEN_ROW_BLOCK + 1) * TOKEN_ROW_BLOCK);
             for (int t = 0; t < tokens; t += TILE_TOKENS) {
@@ -218,16 +229,15 @@ final class RowGroupLayout {
                 for (int g = from / groupRows; g * groupRows < to; g++) {
                     int r = g * groupRows;
                     if (r >= from && r + groupRows <= to) {
-                        kernel.dotTokens(in, t, n, g * groupBytes, out, outOffset + t * rows + r, rows);
+                        kernel.dotTokens(in, t, n, g * groupBytes, buffers, out, outOffset + t * rows + r, rows);
                         continue;
                     }
-                    float[] window = TILE_WINDOW.get();
-                    kernel.dotTokens(in, t, n, g * groupBytes, window, 0, groupRows);
+                    kernel.dotTokens(in, t, n, g * groupBytes, buffers, buffers, TILE_SCRATCH, groupRows);
                     int first = Math.max(r, from);
                     int last = Math.min(r + groupRows, to);
                     for (int k = 0; k < n; k++) {
-                        System.arraycopy(window, k * groupRows + first - r, out, outOffset + (t + k) * rows + first,
-                                last - first);
+                        System.arraycopy(buffers, TILE_SCRATCH + k * groupRows + first - r, out,
+                                outOffset + (t + k) * rows + first, last - first);
                     }
                 }
             }
