@@ -27,8 +27,12 @@ public abstract sealed class WeightMatrix
     /** Minimum kernel calls in {@link #warmUp()}: above C2's tier-4 invocation threshold (5000) with margin. */
     private static final int WARM_UP_CALLS = 12_000;
     private static final int WARM_UP_BATCH = 256;
-    /** A warm-up call pair slower than this still runs interpreted or in C1 code, which boxes every vector. */
-    private static final long COMPILED_CALL_NANOS = 2_000;
+    /**
+     * A warm-up round slower than this per weight-token product still runs interpreted or in C1 code, which boxes
+     * every vector: compiled kernels take 0.04-0.2 ns (Q4_K's eight-row tile to Q6_K's prompt GEMM, which widens its
+     * weights to floats), C1's several ns.
+     */
+    private static final double COMPILED_NANOS_PER_PRODUCT = 1.0;
     private static final long WARM_UP_LIMIT_MILLIS = 60_000;
 
     /**
@@ -316,7 +320,7 @@ public abstract sealed class WeightMatrix
      * operation allocates, and a kernel is 100-1000x slower. Without a warm-up the first prefill of a large model
      * spends seconds to minutes in that state, because the big tiled kernels are invoked comparatively rarely.
      * Kernels are shared by all matrices of one format and width, so warming one matrix per format is enough; it
-     * takes a few seconds per format and can run on a background thread while the model loads.
+     * takes a few seconds per format. {@link KernelWarmUp} runs it before a large model's weights are copied.
      */
     public final void warmUp() {
         warmUp(WARM_UP_LIMIT_MILLIS);
@@ -356,9 +360,11 @@ public abstract sealed class WeightMatrix
         float[] groupTileOut = new float[4 * groupRows];
         float[] out = new float[4];
         // Counting calls is not enough: C2 compiles on a background thread, which may lag far behind on a busy
-        // machine. Keep calling until the kernels run at compiled speed (a pair of calls on <= 3 blocks takes well
-        // under a microsecond compiled, tens of microseconds before), or give up after a time limit.
+        // machine. Keep calling until the kernels run at compiled speed (COMPILED_NANOS_PER_PRODUCT: well under a
+        // nanosecond per weight-token product compiled, several before), or give up after a time limit.
         long deadline = System.nanoTime() + maxMillis * 1_000_000L;
+        // per round: the head row against five tokens (one and four), and the group's rows against the same five
+        long productsPerRound = 5L * warmCols * (1 + (group != null ? groupRows : 0));
         long calls = 0;
         while (true) {
             long start = System.nanoTime();
@@ -372,7 +378,7 @@ public abstract sealed class WeightMatrix
             }
             long end = System.nanoTime();
             calls += WARM_UP_BATCH;
-            boolean fast = (end - start) / WARM_UP_BATCH < COMPILED_CALL_NANOS;
+            boolean fast = (end - start) / WARM_UP_BATCH < COMPILED_NANOS_PER_PRODUCT * productsPerRound;
             if ((fast && calls >= WARM_UP_CALLS) || end > deadline) {
                 return;
             }
