@@ -3,11 +3,8 @@ package dev.buddy.engine.model;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
-import dev.buddy.engine.tensor.KernelWarmUp;
 import dev.buddy.engine.tensor.VectorWidth;
 import dev.buddy.engine.tensor.WeightMatrix;
 import dev.buddy.gguf.GgufFile;
@@ -31,7 +28,6 @@ public record ModelWeights(WeightMatrix tokenEmbedding, LayerWeights[] layers, f
     /** As {@link #load(GgufFile, ModelSpec)}, with kernels of the given vector width (SCALAR: the reference). */
     public static ModelWeights load(GgufFile gguf, ModelSpec spec, VectorWidth width) {
         Binder b = new Binder(gguf, width);
-        KernelWarmUp.beforePacking(matrices(gguf, spec), width);
         int dim = spec.embeddingLength();
         int qDim = spec.queryDim();
         int kvDim = spec.kvDim();
@@ -63,26 +59,6 @@ public record ModelWeights(WeightMatrix tokenEmbedding, LayerWeights[] layers, f
         float[] outputNorm = b.vector("output_norm.weight", dim);
         WeightMatrix output = spec.tiedEmbeddings() ? embedding : b.matrix("output.weight", dim, spec.vocabSize());
         return new ModelWeights(embedding, layers, outputNorm, output);
-    }
-
-    /**
-     * The matrices that will run kernels at the model's width, as found in the file: every block's seven
-     * projections and the output head (the embedding table when tied; untied it is only looked up row by row).
-     */
-    private static List<KernelWarmUp.Matrix> matrices(GgufFile gguf, ModelSpec spec) {
-        List<String> names = new ArrayList<>();
-        for (int l = 0; l < spec.blockCount(); l++) {
-            for (String m : List.of("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")) {
-                names.add("blk." + l + "." + m + ".weight");
-            }
-        }
-        names.add(spec.tiedEmbeddings() ? "token_embd.weight" : "output.weight");
-        List<KernelWarmUp.Matrix> matrices = new ArrayList<>();
-        for (String name : names) {
-            gguf.findTensor(name).filter(t -> t.rank() == 2).ifPresent(t -> matrices.add(
-                    new KernelWarmUp.Matrix(name, t.type(), t.dim(0), t.dim(1), gguf.tensorData(t))));
-        }
-        return matrices;
     }
 
     /** Replaces a block's projection matrix, e.g. by one with a low-rank adapter ({@link WeightMatrix#withAddend}). */
