@@ -361,16 +361,29 @@ done
 # Sessions 23 and 24 (RESULTS.md, "The two budgets where BUDDY trails" and "The other two budgets"): the Alpaca
 # per-token router against the static plans that beat it or came closest at 60 examples, paired question by question
 # on the first 150 of each task, one run per budget (the swap plan is SLEB-256's plan at b = 0.625).
-for run in 0.875:plan-shortgpt,plan-sleb256 0.75:plan-shortgpt,plan-sleb256 0.5:swap,plan-shortgpt,plan-sleb \
-    0.625:swap,plan-shortgpt,plan-sleb; do
-  b=${run%%:*}
-  routers=$OUT/alpaca.gguf
-  IFS=, read -ra plans <<< "${run#*:}"
-  for plan in "${plans[@]}"; do routers+=",$OUT/$plan.gguf"; done
-  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$routers" \
-    --budgets "$b" --routing per-token --kv-policy compute-kv --tasks paper --limit 150 --ppl none --no-dense \
-    -t "$THREADS" -o "$OUT/paired150-$b"
-done
+# paired150 NAME B:PLAN,PLAN... : the Alpaca router and those plans at budget B, first 150 per task -> $OUT/NAME-B
+paired150() {
+  local name=$1 run b routers plans plan
+  shift
+  for run in "$@"; do
+    b=${run%%:*}
+    routers=$OUT/alpaca.gguf
+    IFS=, read -ra plans <<< "${run#*:}"
+    for plan in "${plans[@]}"; do routers+=",$OUT/$plan.gguf"; done
+    ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$routers" \
+      --budgets "$b" --routing per-token --kv-policy compute-kv --tasks paper --limit 150 --ppl none --no-dense \
+      -t "$THREADS" -o "$OUT/$name-$b"
+  done
+}
+paired150 paired150 0.875:plan-shortgpt,plan-sleb256 0.75:plan-shortgpt,plan-sleb256 0.5:swap,plan-shortgpt,plan-sleb \
+  0.625:swap,plan-shortgpt,plan-sleb
+
+# Session 31 (RESULTS.md, "Every static baseline on 150 examples per task"): the static plans sessions 23-24 left
+# out at 150 examples per task. BUDDY goes first in --router so that each run's results.md pairs every plan with it
+# question by question (the session ran the plans alone and paired them with sessions 23-24's per-question outcomes
+# in results.json, which a deterministic evaluation makes the same thing).
+paired150 rest150 0.875:plan-ppl,plan-prior,plan-sleb 0.75:plan-ppl,plan-prior,plan-sleb 0.625:plan-ppl,plan-prior \
+  0.5:plan-ppl,plan-prior,plan-sleb256
 
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
