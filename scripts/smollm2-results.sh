@@ -358,9 +358,6 @@ for b in 0.875 0.75 0.625 0.5; do
     -t "$THREADS" -o "$OUT/paired-$b"
 done
 
-# Sessions 23 and 24 (RESULTS.md, "The two budgets where BUDDY trails" and "The other two budgets"): the Alpaca
-# per-token router against the static plans that beat it or came closest at 60 examples, paired question by question
-# on the first 150 of each task, one run per budget (the swap plan is SLEB-256's plan at b = 0.625).
 # paired150 NAME B:PLAN,PLAN... : the Alpaca router and those plans at budget B, first 150 per task -> $OUT/NAME-B
 paired150() {
   local name=$1 run b routers plans plan
@@ -375,6 +372,10 @@ paired150() {
       -t "$THREADS" -o "$OUT/$name-$b"
   done
 }
+
+# Sessions 23 and 24 (RESULTS.md, "The two budgets where BUDDY trails" and "The other two budgets"): the Alpaca
+# per-token router against the static plans that beat it or came closest at 60 examples, paired question by question
+# on the first 150 of each task, one run per budget (the swap plan is SLEB-256's plan at b = 0.625).
 paired150 paired150 0.875:plan-shortgpt,plan-sleb256 0.75:plan-shortgpt,plan-sleb256 0.5:swap,plan-shortgpt,plan-sleb \
   0.625:swap,plan-shortgpt,plan-sleb
 
