@@ -25,11 +25,14 @@ import java.util.Set;
  * {"model": "...",
  *  "methods": {"dense": {"1.0": {"mean_acc": 64.36, "wikitext_ppl": 5.47, "tinystories_ppl": null,
  *                                "executed_fraction": 1.0, "tasks": {"openbookqa": 44.2, ...},
- *                                "tasks_stderr": {"openbookqa": 2.22, ...}}},
+ *                                "tasks_stderr": {"openbookqa": 2.22, ...},
+ *                                "tasks_examples": {"openbookqa": 500, ...}}},
  *              "buddy": {"0.875": {...}, "0.75": {...}}, "shortgpt": {...}, "ppl": {...}, "sleb": {...},
  *              "prior": {...}}}
  * </pre>
- * Task values are each task's headline metric ({@link Task#headline()}); {@code mean_acc} is their mean.
+ * Task values are each task's headline metric ({@link Task#headline()}); {@code mean_acc} is their mean;
+ * {@code tasks_examples} says how many examples of each task were scored ({@code --limit}), so a reader of a merged
+ * summary can tell a 20-example figure from a full test set's.
  */
 public final class EvalReport {
     public static final String MARKDOWN = "results.md";
@@ -484,12 +487,15 @@ public final class EvalReport {
             }
             Map<String, Object> tasks = new LinkedHashMap<>();
             Map<String, Object> stderr = new LinkedHashMap<>();
+            Map<String, Object> examples = new LinkedHashMap<>();
             for (TaskResult tr : r.tasks().values()) {
                 tasks.put(tr.task().key(), rounded(100 * tr.headline(), 4));
                 stderr.put(tr.task().key(), rounded(100 * tr.headlineStderr(), 4));
+                examples.put(tr.task().key(), tr.n());
             }
             entry.put("tasks", tasks);
             entry.put("tasks_stderr", stderr);
+            entry.put("tasks_examples", examples);
             budgets.put(r.budget(), entry);
         }
         root.put("methods", methods);

@@ -37,10 +37,12 @@ public final class SummaryMerge {
     private static final List<String> METHOD_ORDER = List.of("dense", "buddy", "shortgpt", "ppl", "sleb", "prior");
     /** The per-configuration fields {@code EvalReport.summary()} writes, in its order; other keys follow as read. */
     private static final List<String> FIELD_ORDER = List.of("mean_acc", "wikitext_ppl", "tinystories_ppl",
-            "executed_fraction", "budget_choices", "tasks", "tasks_stderr");
+            "executed_fraction", "budget_choices", "tasks", "tasks_stderr", "tasks_examples");
     private static final List<String> NUMBER_FIELDS = List.of("mean_acc", "wikitext_ppl", "tinystories_ppl",
             "executed_fraction");
     private static final List<String> TASK_FIELDS = List.of("tasks", "tasks_stderr");
+    /** Examples scored per task: written by evaluations since session 32, absent from older summaries. */
+    private static final String TASK_EXAMPLES = "tasks_examples";
 
     /**
      * One input: a summary file and the methods to rename in it (old name → new name).
@@ -175,6 +177,11 @@ public final class SummaryMerge {
     /** {@code earlier}'s fields, each replaced by {@code later}'s where that one is measured; in earlier's order. */
     private static Map<String, Object> combined(Map<String, Object> earlier, Map<String, Object> later) {
         Map<String, Object> out = new LinkedHashMap<>(earlier);
+        if (measured(later.get("tasks"))) {
+            // the example counts describe the task scores they came with: a later file's accuracies from an older
+            // evaluation (no counts) must not inherit the counts of the scores they replace
+            out.remove(TASK_EXAMPLES);
+        }
         later.forEach((key, value) -> {
             if (measured(value) || !out.containsKey(key)) {
                 out.put(key, value);
@@ -302,6 +309,20 @@ public final class SummaryMerge {
                 throw new SummaryFormatException(file, at + "." + key + " is not an object of task values");
             }
             entry.put(key, tasks);
+        }
+        if (fields.get(TASK_EXAMPLES) instanceof Map<?, ?> map) {
+            Map<String, Object> counts = new LinkedHashMap<>();
+            map.forEach((task, v) -> {
+                if (!(v instanceof Number n) || n.doubleValue() < 1 || n.doubleValue() != Math.rint(n.doubleValue())) {
+                    String found = v == null ? "null" : v instanceof Number ? v.toString() : describe(v);
+                    throw new SummaryFormatException(file, at + "." + TASK_EXAMPLES + "." + task + " is " + found
+                            + ", expected a positive whole number");
+                }
+                counts.put((String) task, n.longValue());
+            });
+            entry.put(TASK_EXAMPLES, counts);
+        } else if (fields.containsKey(TASK_EXAMPLES)) {
+            throw new SummaryFormatException(file, at + "." + TASK_EXAMPLES + " is not an object of example counts");
         }
         fields.forEach((k, v) -> entry.putIfAbsent((String) k, v)); // budget_choices and anything newer, as read
         Map<String, Object> ordered = new LinkedHashMap<>();

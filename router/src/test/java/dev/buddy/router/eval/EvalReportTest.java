@@ -80,6 +80,10 @@ class EvalReportTest {
         assertEquals(44.2, (Double) tasks.get("openbookqa"), 1e-9);
         Map<?, ?> stderr = (Map<?, ?>) dense.get("tasks_stderr");
         assertEquals(100 * Stats.binomialStderr(221, 500), (Double) stderr.get("openbookqa"), 1e-4);
+        Map<?, ?> examples = (Map<?, ?>) dense.get("tasks_examples");
+        assertEquals(List.of("openbookqa", "piqa", "boolq"), List.copyOf(examples.keySet()));
+        assertEquals(500L, ((Number) examples.get("openbookqa")).longValue());
+        assertEquals(3270L, ((Number) examples.get("boolq")).longValue());
     }
 
     @Test

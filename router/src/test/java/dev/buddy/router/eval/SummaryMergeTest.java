@@ -142,6 +142,43 @@ class SummaryMergeTest {
     }
 
     @Test
+    void exampleCountsTravelWithTheAccuraciesTheyDescribe() throws IOException {
+        ConfigurationResult full = config("buddy", 0.75, 195, 2370, 8.25);
+        Map<Task, TaskResult> fewer = new LinkedHashMap<>();
+        fewer.put(Task.OPENBOOKQA, new TaskResult(Task.OPENBOOKQA, 20, 5, 6));
+        fewer.put(Task.BOOLQ, new TaskResult(Task.BOOLQ, 20, 11, -1));
+        ConfigurationResult limited = new ConfigurationResult("buddy", full.budget(), 0.75, full.executedFraction(),
+                fewer, Map.of());
+        Path small = write("small", limited);
+        Path whole = write("whole", full);
+        assertEquals(20L, ((Map<?, ?>) entry(read(small), "buddy", "0.75").get("tasks_examples")).get("boolq"));
+
+        // The later accuracies bring their counts; the earlier perplexity stays.
+        Map<String, Object> merged = entry(SummaryMerge.merge(List.of(SummaryMerge.Input.parse(whole.toString()),
+                SummaryMerge.Input.parse(small.toString()))).summary(), "buddy", "0.75");
+        assertEquals(JsonText.write(entry(read(small), "buddy", "0.75").get("tasks_examples")),
+                JsonText.write(merged.get("tasks_examples")));
+        assertEquals(JsonText.write(entry(read(whole), "buddy", "0.75").get("wikitext_ppl")),
+                JsonText.write(merged.get("wikitext_ppl")));
+
+        // Accuracies from a summary written before the counts existed drop the counts they replace, and a count
+        // that is not a whole number is refused.
+        Path old = dir.resolve("old").resolve(EvalReport.SUMMARY);
+        Map<String, Object> oldEntry = new LinkedHashMap<>(entry(read(small), "buddy", "0.75"));
+        oldEntry.remove("tasks_examples");
+        AtomicFiles.writeString(old, JsonText.write(Map.of("model", "model.gguf", "methods",
+                Map.of("buddy", Map.of("0.75", oldEntry)))) + "\n");
+        Map<String, Object> replaced = entry(SummaryMerge.merge(List.of(SummaryMerge.Input.parse(whole.toString()),
+                SummaryMerge.Input.parse(old.toString()))).summary(), "buddy", "0.75");
+        assertFalse(replaced.containsKey("tasks_examples"), replaced.toString());
+        assertEquals(JsonText.write(entry(read(small), "buddy", "0.75").get("tasks")),
+                JsonText.write(replaced.get("tasks")));
+        assertTrue(problem("{\"model\": \"m\", \"methods\": {\"dense\": {\"1.0\": {\"executed_fraction\": 1,"
+                + " \"tasks_examples\": {\"boolq\": 2.5}}}}}", "").contains("tasks_examples.boolq is 2.5, expected a"
+                + " positive whole number"));
+    }
+
+    @Test
     void budgetLabelsAreNormalisedAndAutoGoesLast() throws IOException {
         Path f = dir.resolve("s.json");
         Files.writeString(f, """
