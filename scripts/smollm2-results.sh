@@ -386,6 +386,29 @@ paired150 paired150 0.875:plan-shortgpt,plan-sleb256 0.75:plan-shortgpt,plan-sle
 paired150 rest150 0.875:plan-ppl,plan-prior,plan-sleb 0.75:plan-ppl,plan-prior,plan-sleb 0.625:plan-ppl,plan-prior \
   0.5:plan-ppl,plan-prior,plan-sleb256
 
+# Session 32 (RESULTS.md, "summary.json on 150 examples per task"): dense, every static plan and the Alpaca router on
+# the first 150 examples of each task, merged into summary.json (perplexities kept from the old file), and the plot
+# of those seven methods.
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router none --tasks paper --limit 150 --ppl none -t "$THREADS" \
+  -o "$OUT/s32-dense-150"
+for plan in shortgpt ppl sleb sleb256 prior; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/plan-$plan.gguf" --budgets $BUDGETS \
+    --routing prefill --tasks paper --limit 150 --ppl none --no-dense -t "$THREADS" -o "$OUT/s32-$plan-150"
+done
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/alpaca.gguf" --budgets $BUDGETS \
+  --routing per-token --kv-policy compute-kv --tasks paper --limit 150 --ppl none --no-dense -t "$THREADS" \
+  -o "$OUT/s32-buddy150"
+./buddy eval-merge -o "$OUT/merged-32" results/smollm2-135m/summary.json "$OUT/s32-dense-150/summary.json" \
+  "$OUT/s32-buddy150/summary.json" "$OUT/s32-shortgpt-150/summary.json" "$OUT/s32-ppl-150/summary.json" \
+  "$OUT/s32-sleb-150/summary.json" "$OUT/s32-sleb256-150/summary.json:sleb=sleb256" "$OUT/s32-prior-150/summary.json"
+python3 - "$OUT/merged-32/summary.json" "$OUT/static150.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d['methods'] = {m: d['methods'][m] for m in ['dense', 'buddy', 'shortgpt', 'ppl', 'sleb', 'sleb256', 'prior']}
+json.dump(d, open(sys.argv[2], 'w'), indent=1)
+PY
+./buddy eval-merge -o "$OUT/plot-150" "$OUT/static150.json"   # -> results/smollm2-135m/accuracy_compute.*
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
