@@ -41,8 +41,10 @@ public final class SummaryMerge {
     private static final List<String> NUMBER_FIELDS = List.of("mean_acc", "wikitext_ppl", "tinystories_ppl",
             "executed_fraction");
     private static final List<String> TASK_FIELDS = List.of("tasks", "tasks_stderr");
-    /** Examples scored per task: written by evaluations since session 32, absent from older summaries. */
+    /** Examples scored per task: absent from summaries written before the field existed. */
     private static final String TASK_EXAMPLES = "tasks_examples";
+    /** Fields that describe one set of task scores: a later file that measured tasks replaces them together. */
+    private static final List<String> TASK_GROUP = List.of("tasks", "tasks_stderr", TASK_EXAMPLES);
 
     /**
      * One input: a summary file and the methods to rename in it (old name → new name).
@@ -178,9 +180,9 @@ public final class SummaryMerge {
     private static Map<String, Object> combined(Map<String, Object> earlier, Map<String, Object> later) {
         Map<String, Object> out = new LinkedHashMap<>(earlier);
         if (measured(later.get("tasks"))) {
-            // the example counts describe the task scores they came with: a later file's accuracies from an older
-            // evaluation (no counts) must not inherit the counts of the scores they replace
-            out.remove(TASK_EXAMPLES);
+            // scores, errors and counts describe one evaluation: later accuracies from an older file (no counts)
+            // must not inherit the counts of the scores they replace
+            TASK_GROUP.forEach(out::remove);
         }
         later.forEach((key, value) -> {
             if (measured(value) || !out.containsKey(key)) {
