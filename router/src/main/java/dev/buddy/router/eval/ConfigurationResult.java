@@ -77,4 +77,10 @@ public record ConfigurationResult(String method, String budget, double nominalFr
         PerplexityResult r = perplexities.get(corpus);
         return r == null ? Double.NaN : r.perplexity();
     }
+
+    /** Tokens the perplexity on a corpus scored, null if it was not measured. */
+    public Long perplexityTokens(PerplexityCorpus corpus) {
+        PerplexityResult r = perplexities.get(corpus);
+        return r == null ? null : r.tokensScored();
+    }
 }

@@ -23,7 +23,8 @@ import java.util.Set;
  * <p>{@code summary.json}:
  * <pre>
  * {"model": "...",
- *  "methods": {"dense": {"1.0": {"mean_acc": 64.36, "wikitext_ppl": 5.47, "tinystories_ppl": null,
+ *  "methods": {"dense": {"1.0": {"mean_acc": 64.36, "wikitext_ppl": 5.47, "wikitext_tokens": 8191,
+ *                                "tinystories_ppl": null, "tinystories_tokens": null,
  *                                "executed_fraction": 1.0, "tasks": {"openbookqa": 44.2, ...},
  *                                "tasks_stderr": {"openbookqa": 2.22, ...},
  *                                "tasks_examples": {"openbookqa": 500, ...}}},
@@ -32,7 +33,8 @@ import java.util.Set;
  * </pre>
  * Task values are each task's headline metric ({@link Task#headline()}); {@code mean_acc} is their mean;
  * {@code tasks_examples} says how many examples of each task were scored ({@code --limit}), so a reader of a merged
- * summary can tell a 20-example figure from a full test set's.
+ * summary can tell a 20-example figure from a full test set's; {@code wikitext_tokens} and {@code tinystories_tokens}
+ * likewise say how many tokens each perplexity scored ({@code --ppl-tokens}), null where it was not measured.
  */
 public final class EvalReport {
     public static final String MARKDOWN = "results.md";
@@ -480,7 +482,9 @@ public final class EvalReport {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("mean_acc", rounded(r.meanAccuracyPercent(), 4));
             entry.put("wikitext_ppl", r.perplexity(PerplexityCorpus.WIKITEXT2));
+            entry.put("wikitext_tokens", r.perplexityTokens(PerplexityCorpus.WIKITEXT2));
             entry.put("tinystories_ppl", r.perplexity(PerplexityCorpus.TINYSTORIES));
+            entry.put("tinystories_tokens", r.perplexityTokens(PerplexityCorpus.TINYSTORIES));
             entry.put("executed_fraction", r.computeFraction());
             if (!r.budgetChoices().isEmpty()) {
                 entry.put("budget_choices", budgetChoicesJson(r));

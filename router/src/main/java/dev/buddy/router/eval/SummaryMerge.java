@@ -36,15 +36,24 @@ public final class SummaryMerge {
     /** Methods first in every table and in the JSON: the dense reference, BUDDY, then the static baselines. */
     private static final List<String> METHOD_ORDER = List.of("dense", "buddy", "shortgpt", "ppl", "sleb", "prior");
     /** The per-configuration fields {@code EvalReport.summary()} writes, in its order; other keys follow as read. */
-    private static final List<String> FIELD_ORDER = List.of("mean_acc", "wikitext_ppl", "tinystories_ppl",
-            "executed_fraction", "budget_choices", "tasks", "tasks_stderr", "tasks_examples");
+    private static final List<String> FIELD_ORDER = List.of("mean_acc", "wikitext_ppl", "wikitext_tokens",
+            "tinystories_ppl", "tinystories_tokens", "executed_fraction", "budget_choices", "tasks", "tasks_stderr",
+            "tasks_examples");
     private static final List<String> NUMBER_FIELDS = List.of("mean_acc", "wikitext_ppl", "tinystories_ppl",
             "executed_fraction");
     private static final List<String> TASK_FIELDS = List.of("tasks", "tasks_stderr");
     /** Examples scored per task: absent from summaries written before the field existed. */
     private static final String TASK_EXAMPLES = "tasks_examples";
-    /** Fields that describe one set of task scores: a later file that measured tasks replaces them together. */
-    private static final List<String> TASK_GROUP = List.of("tasks", "tasks_stderr", TASK_EXAMPLES);
+    /** Tokens each perplexity scored: absent from summaries written before the fields existed, null if unmeasured. */
+    private static final List<String> TOKEN_FIELDS = List.of("wikitext_tokens", "tinystories_tokens");
+    /**
+     * Fields that describe one measurement, keyed by the field that says it was measured: a later file that measured
+     * it replaces the whole group, so a score never keeps the counts of the score it replaced.
+     */
+    private static final Map<String, List<String>> GROUPS = Map.of(
+            "tasks", List.of("tasks", "tasks_stderr", TASK_EXAMPLES),
+            "wikitext_ppl", List.of("wikitext_ppl", "wikitext_tokens"),
+            "tinystories_ppl", List.of("tinystories_ppl", "tinystories_tokens"));
 
     /**
      * One input: a summary file and the methods to rename in it (old name → new name).
@@ -176,20 +185,22 @@ public final class SummaryMerge {
         return false;
     }
 
-    /** {@code earlier}'s fields, each replaced by {@code later}'s where that one is measured; in earlier's order. */
+    /** {@code earlier}'s fields, each replaced by {@code later}'s where that one is measured; in field order. */
     private static Map<String, Object> combined(Map<String, Object> earlier, Map<String, Object> later) {
         Map<String, Object> out = new LinkedHashMap<>(earlier);
-        if (measured(later.get("tasks"))) {
-            // scores, errors and counts describe one evaluation: later accuracies from an older file (no counts)
-            // must not inherit the counts of the scores they replace
-            TASK_GROUP.forEach(out::remove);
-        }
+        // scores, errors and counts describe one evaluation: later accuracies or perplexities from an older file
+        // (no counts) must not inherit the counts of the scores they replace
+        GROUPS.forEach((lead, group) -> {
+            if (measured(later.get(lead))) {
+                group.forEach(out::remove);
+            }
+        });
         later.forEach((key, value) -> {
             if (measured(value) || !out.containsKey(key)) {
                 out.put(key, value);
             }
         });
-        return out;
+        return inFieldOrder(out);
     }
 
     public String model() {
@@ -314,27 +325,42 @@ public final class SummaryMerge {
         }
         if (fields.get(TASK_EXAMPLES) instanceof Map<?, ?> map) {
             Map<String, Object> counts = new LinkedHashMap<>();
-            map.forEach((task, v) -> {
-                if (!(v instanceof Number n) || n.doubleValue() < 1 || n.doubleValue() != Math.rint(n.doubleValue())) {
-                    String found = v == null ? "null" : v instanceof Number ? v.toString() : describe(v);
-                    throw new SummaryFormatException(file, at + "." + TASK_EXAMPLES + "." + task + " is " + found
-                            + ", expected a positive whole number");
-                }
-                counts.put((String) task, n.longValue());
-            });
+            map.forEach((task, v) -> counts.put((String) task, count(file, at + "." + TASK_EXAMPLES + "." + task, v)));
             entry.put(TASK_EXAMPLES, counts);
         } else if (fields.containsKey(TASK_EXAMPLES)) {
             throw new SummaryFormatException(file, at + "." + TASK_EXAMPLES + " is not an object of example counts");
         }
-        fields.forEach((k, v) -> entry.putIfAbsent((String) k, v)); // budget_choices and anything newer, as read
-        Map<String, Object> ordered = new LinkedHashMap<>();
-        for (String key : FIELD_ORDER) {
-            if (entry.containsKey(key)) {
-                ordered.put(key, entry.remove(key));
+        for (String key : TOKEN_FIELDS) {
+            if (fields.get(key) != null) {
+                entry.put(key, count(file, at + "." + key, fields.get(key)));
+            } else if (fields.containsKey(key)) {
+                entry.put(key, null);
             }
         }
-        ordered.putAll(entry);
+        fields.forEach((k, v) -> entry.putIfAbsent((String) k, v)); // budget_choices and anything newer, as read
+        return inFieldOrder(entry);
+    }
+
+    /** The fields in {@link #FIELD_ORDER}, then any others in their order. */
+    private static Map<String, Object> inFieldOrder(Map<String, Object> fields) {
+        Map<String, Object> rest = new LinkedHashMap<>(fields);
+        Map<String, Object> ordered = new LinkedHashMap<>();
+        for (String key : FIELD_ORDER) {
+            if (rest.containsKey(key)) {
+                ordered.put(key, rest.remove(key));
+            }
+        }
+        ordered.putAll(rest);
         return ordered;
+    }
+
+    /** An example or token count: a positive whole number. */
+    private static Long count(Path file, String where, Object value) {
+        if (!(value instanceof Number n) || n.doubleValue() < 1 || n.doubleValue() != Math.rint(n.doubleValue())) {
+            String found = value == null ? "null" : value instanceof Number ? value.toString() : describe(value);
+            throw new SummaryFormatException(file, where + " is " + found + ", expected a positive whole number");
+        }
+        return n.longValue();
     }
 
     private static Double number(Path file, String where, Object value) {

@@ -74,7 +74,10 @@ class EvalReportTest {
         double expectedMean = 100 * (221 / 500.0 + 1454 / 1838.0 + 2541 / 3270.0) / 3;
         assertEquals(expectedMean, (Double) dense.get("mean_acc"), 1e-4);
         assertEquals(5.47, (Double) dense.get("wikitext_ppl"), 1e-9);
+        assertEquals(1000L, ((Number) dense.get("wikitext_tokens")).longValue());
         assertNull(dense.get("tinystories_ppl"));
+        assertTrue(dense.containsKey("tinystories_tokens"));
+        assertNull(dense.get("tinystories_tokens"));
         Map<?, ?> tasks = (Map<?, ?>) dense.get("tasks");
         assertEquals(List.of("openbookqa", "piqa", "boolq"), List.copyOf(tasks.keySet()));
         assertEquals(44.2, (Double) tasks.get("openbookqa"), 1e-9);

@@ -38,6 +38,25 @@ class SummaryMergeTest {
                 ppls);
     }
 
+    /**
+     * The buddy@0.75 entry of {@code summary} as a summary written before {@code newerFields} existed would hold it,
+     * in a file of its own.
+     */
+    private Path olderFormat(Path summary, String... newerFields) throws IOException {
+        Path old = dir.resolve("old").resolve(EvalReport.SUMMARY);
+        Map<String, Object> entry = new LinkedHashMap<>(entry(read(summary), "buddy", "0.75"));
+        List.of(newerFields).forEach(entry::remove);
+        AtomicFiles.writeString(old, JsonText.write(Map.of("model", "model.gguf", "methods",
+                Map.of("buddy", Map.of("0.75", entry)))) + "\n");
+        return old;
+    }
+
+    /** buddy@0.75 of the files merged in order. */
+    private static Map<String, Object> mergedBuddy(Path... summaries) throws IOException {
+        return entry(SummaryMerge.merge(List.of(summaries).stream().map(f -> SummaryMerge.Input.parse(f.toString()))
+                .toList()).summary(), "buddy", "0.75");
+    }
+
     /** Writes the report's summary.json into a folder of its own and returns it. */
     private Path write(String name, ConfigurationResult... results) throws IOException {
         // Only the summary, as writeAll writes it: rendering each input's PNG would only slow the test down.
@@ -154,8 +173,7 @@ class SummaryMergeTest {
         assertEquals(20L, ((Map<?, ?>) entry(read(small), "buddy", "0.75").get("tasks_examples")).get("boolq"));
 
         // The later accuracies bring their counts; the earlier perplexity stays.
-        Map<String, Object> merged = entry(SummaryMerge.merge(List.of(SummaryMerge.Input.parse(whole.toString()),
-                SummaryMerge.Input.parse(small.toString()))).summary(), "buddy", "0.75");
+        Map<String, Object> merged = mergedBuddy(whole, small);
         assertEquals(JsonText.write(entry(read(small), "buddy", "0.75").get("tasks_examples")),
                 JsonText.write(merged.get("tasks_examples")));
         assertEquals(JsonText.write(entry(read(whole), "buddy", "0.75").get("wikitext_ppl")),
@@ -163,19 +181,48 @@ class SummaryMergeTest {
 
         // Accuracies from a summary written before the counts existed drop the counts they replace, and a count
         // that is not a whole number is refused.
-        Path old = dir.resolve("old").resolve(EvalReport.SUMMARY);
-        Map<String, Object> oldEntry = new LinkedHashMap<>(entry(read(small), "buddy", "0.75"));
-        oldEntry.remove("tasks_examples");
-        AtomicFiles.writeString(old, JsonText.write(Map.of("model", "model.gguf", "methods",
-                Map.of("buddy", Map.of("0.75", oldEntry)))) + "\n");
-        Map<String, Object> replaced = entry(SummaryMerge.merge(List.of(SummaryMerge.Input.parse(whole.toString()),
-                SummaryMerge.Input.parse(old.toString()))).summary(), "buddy", "0.75");
+        Path old = olderFormat(small, "tasks_examples");
+        Map<String, Object> replaced = mergedBuddy(whole, old);
         assertFalse(replaced.containsKey("tasks_examples"), replaced.toString());
         assertEquals(JsonText.write(entry(read(small), "buddy", "0.75").get("tasks")),
                 JsonText.write(replaced.get("tasks")));
         assertTrue(problem("{\"model\": \"m\", \"methods\": {\"dense\": {\"1.0\": {\"executed_fraction\": 1,"
                 + " \"tasks_examples\": {\"boolq\": 2.5}}}}}", "").contains("tasks_examples.boolq is 2.5, expected a"
                 + " positive whole number"));
+    }
+
+    @Test
+    void tokenCountsTravelWithThePerplexitiesTheyDescribe() throws IOException {
+        ConfigurationResult shorter = config("buddy", 0.75, 195, 2370, 8.25);
+        ConfigurationResult longer = new ConfigurationResult("buddy", shorter.budget(), 0.75, shorter.executedFraction(),
+                Map.of(), Map.of(PerplexityCorpus.WIKITEXT2, new PerplexityResult(PerplexityCorpus.WIKITEXT2, 512, 256,
+                        8191, 8191 * Math.log(9.5))));
+        Path first = write("first", shorter);
+        Path second = write("second", longer);
+        assertEquals(1000L, ((Number) entry(read(first), "buddy", "0.75").get("wikitext_tokens")).longValue());
+
+        // The later perplexity brings its token count; the earlier accuracies and their counts stay.
+        Map<String, Object> merged = mergedBuddy(first, second);
+        for (String key : List.of("wikitext_ppl", "wikitext_tokens")) {
+            assertEquals(JsonText.write(entry(read(second), "buddy", "0.75").get(key)), JsonText.write(merged.get(key)));
+        }
+        for (String key : List.of("tasks", "tasks_examples")) {
+            assertEquals(JsonText.write(entry(read(first), "buddy", "0.75").get(key)), JsonText.write(merged.get(key)));
+        }
+        // An accuracy-only file merged after keeps the perplexity and its count.
+        Map<String, Object> accuracyLater = mergedBuddy(second, write("acc", new ConfigurationResult("buddy",
+                shorter.budget(), 0.75, shorter.executedFraction(), shorter.tasks(), Map.of())));
+        assertEquals(8191L, ((Number) accuracyLater.get("wikitext_tokens")).longValue());
+
+        // A perplexity from a summary written before the counts existed drops the count it replaces, and a count
+        // that is not a positive whole number is refused.
+        Path old = olderFormat(first, "wikitext_tokens", "tinystories_tokens");
+        Map<String, Object> replaced = mergedBuddy(second, old);
+        assertFalse(replaced.containsKey("wikitext_tokens"), replaced.toString());
+        assertEquals(JsonText.write(entry(read(old), "buddy", "0.75").get("wikitext_ppl")),
+                JsonText.write(replaced.get("wikitext_ppl")));
+        assertTrue(problem("{\"model\": \"m\", \"methods\": {\"dense\": {\"1.0\": {\"executed_fraction\": 1,"
+                + " \"wikitext_tokens\": 0}}}}", "").contains("wikitext_tokens is 0, expected a positive whole number"));
     }
 
     @Test
