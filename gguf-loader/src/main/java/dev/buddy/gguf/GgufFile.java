@@ -147,6 +147,21 @@ public final class GgufFile implements AutoCloseable {
         return tensorData(tensor(name));
     }
 
+    /**
+     * Takes the file's pages out of this process's resident memory ({@code madvise(MADV_DONTNEED)} through
+     * {@link MemorySegment#unload}); a later read faults its page back in from the page cache, so every byte reads the
+     * same. Worth calling once the metadata is parsed (its values are copied to the heap) and the weights that kernels
+     * read from copies of their own are copied: touched pages of a mapping otherwise stay resident, and the kernel maps
+     * file pages in folios of up to a few hundred KiB, so reading a 3.5 KiB bias vector beside an already copied
+     * matrix brings most of that matrix back. A no-op for contents that are not a file mapping.
+     */
+    public void releaseResidentPages() {
+        checkOpen();
+        if (mapping.isMapped()) {
+            mapping.unload();
+        }
+    }
+
     // ---- typed metadata accessors ----------------------------------------------------------------------------
 
     public String getString(String key) {
