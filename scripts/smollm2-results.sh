@@ -409,6 +409,41 @@ json.dump(d, open(sys.argv[2], 'w'), indent=1)
 PY
 ./buddy eval-merge -o "$OUT/plot-150" "$OUT/static150.json"   # -> results/smollm2-135m/accuracy_compute.*
 
+# Session 33 (RESULTS.md, "500 examples per task at the two budgets where BUDDY trailed, and perplexity on 8,192
+# tokens"): the Alpaca router against the plans that led it at b = 0.875 and 0.75 (by the 8-task mean and without
+# BoolQ), paired question by question on the first 500 examples of each task (OpenBookQA has 500 in all); then
+# WikiText-2 perplexity on its first 8,192 test tokens for dense, every static plan and the router at every budget.
+ln -sf "$PWD/$SWAP" "$OUT/swap.gguf"
+for run in 0.875:plan-sleb256,plan-ppl 0.75:plan-shortgpt,plan-sleb; do
+  b=${run%%:*}; routers=$OUT/alpaca.gguf
+  IFS=, read -ra plans <<< "${run#*:}"
+  for plan in "${plans[@]}"; do routers+=",$OUT/$plan.gguf"; done
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$routers" --budgets "$b" --routing per-token \
+    --kv-policy compute-kv --tasks paper --limit 500 --ppl none --no-dense -t "$THREADS" -o "$OUT/s33-paired500-$b"
+done
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" \
+  --router "$OUT/plan-shortgpt.gguf,$OUT/plan-ppl.gguf,$OUT/plan-sleb.gguf,$OUT/plan-sleb256.gguf,$OUT/plan-prior.gguf,$OUT/swap.gguf" \
+  --budgets $BUDGETS --routing prefill --tasks none --ppl wikitext2 --ppl-tokens 8192 -t "$THREADS" -o "$OUT/s33-ppl8k-plans"
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/alpaca.gguf" --budgets $BUDGETS --routing per-token \
+  --kv-policy compute-kv --tasks none --ppl wikitext2 --ppl-tokens 8192 --no-dense -t "$THREADS" -o "$OUT/s33-ppl8k-buddy"
+# Merged into summary.json: the 8,192-token perplexities replace the 1,024-token ones of these methods (the other
+# entries keep theirs). The two runs were made with a jar from before summary.json's wikitext_tokens field, so it is
+# added from their results.json first (tokens_scored, 8,191); a run with this build writes it itself.
+python3 - "$OUT/s33-ppl8k-plans" "$OUT/s33-ppl8k-buddy" <<'PY'
+import json, sys
+for run in sys.argv[1:]:
+    tokens = {(r['method'], r['budget']): r['perplexity']['wikitext2']['tokens_scored']
+              for r in json.load(open(run + '/results.json'))['results']}
+    s = json.load(open(run + '/summary.json'))
+    for m, budgets in s['methods'].items():
+        for b, e in budgets.items():
+            e.setdefault('wikitext_tokens', tokens[(m, b)])
+    json.dump(s, open(run + '/summary.json', 'w'), indent=1)
+PY
+./buddy eval-merge -o "$OUT/merged-33" results/smollm2-135m/summary.json \
+  "$OUT/s33-ppl8k-plans/summary.json:sleb:plan-sleb=sleb,sleb:plan-sleb256=sleb256,prior:plan-prior=prior,prior:swap=swap" \
+  "$OUT/s33-ppl8k-buddy/summary.json"   # -> results/smollm2-135m/summary.json and results.md
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
