@@ -45,11 +45,7 @@ public final class Model implements AutoCloseable {
         try {
             ModelSpec spec = ModelSpec.fromGguf(gguf);
             ModelWeights weights = ModelWeights.load(gguf, spec, width);
-            Tokenizer tokenizer = tokenizer(gguf, spec);
-            // Metadata, norms and biases are on the heap now, and most formats' weights in copies of their own
-            // (RowGroupLayout): what the forward pass still reads from the file comes back on first touch.
-            gguf.releaseResidentPages();
-            return new Model(gguf, spec, weights, tokenizer);
+            return new Model(gguf, spec, weights, tokenizer(gguf, spec));
         } catch (RuntimeException e) {
             gguf.close();
             throw e;

@@ -20,7 +20,10 @@ public record ModelWeights(WeightMatrix tokenEmbedding, LayerWeights[] layers, f
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Binds every tensor the spec needs, checking names, types and shapes; kernels of the preferred width. */
+    /**
+     * Binds every tensor the spec needs, checking names, types and shapes; kernels of the preferred width. Ends by
+     * giving the file's touched pages back ({@link GgufFile#releaseResidentPages}).
+     */
     public static ModelWeights load(GgufFile gguf, ModelSpec spec) {
         return load(gguf, spec, VectorWidth.preferred());
     }
@@ -58,6 +61,10 @@ public record ModelWeights(WeightMatrix tokenEmbedding, LayerWeights[] layers, f
         }
         float[] outputNorm = b.vector("output_norm.weight", dim);
         WeightMatrix output = spec.tiedEmbeddings() ? embedding : b.matrix("output.weight", dim, spec.vocabSize());
+        // Metadata, norms and biases are on the heap now, and most formats' weights in copies of their own
+        // (RowGroupLayout), but reading a bias maps back part of the matrix copied just before it: give every touched
+        // page back; what the forward pass still reads from the file comes back on first touch.
+        gguf.releaseResidentPages();
         return new ModelWeights(embedding, layers, outputNorm, output);
     }
 
