@@ -63,6 +63,24 @@ public final class MaskSet {
         return true;
     }
 
+    /** Adds every mask of {@code other} (of the same layer count) with its weight. */
+    public void addAll(MaskSet other) {
+        if (other.layerCount != layerCount) {
+            throw new IllegalArgumentException("masks of " + other.layerCount + " layers added to a set of "
+                    + layerCount);
+        }
+        long[] key = new long[words];
+        for (int s = 0; s < other.used.length; s++) {
+            if (other.used[s]) {
+                System.arraycopy(other.table, s * words, key, 0, words);
+                totalWeight += other.weights[s];
+                if (insert(key, other.weights[s]) && 2 * size > used.length) {
+                    grow();
+                }
+            }
+        }
+    }
+
     /** The largest weight of one mask over the sum of all weights (NaN when empty). */
     public double topShare() {
         long top = 0;

@@ -47,4 +47,32 @@ class MaskSetProperties {
             assertEquals(Double.NaN, set.topShare());
         }
     }
+
+    @Property(tries = 60)
+    void twoSetsAddedTogetherAreTheSetOfAllTheirMasks(@ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 130) int layers, @ForAll @IntRange(min = 0, max = 200) int adds,
+            @ForAll @IntRange(min = 1, max = 60) int poolSize) {
+        SplittableRandom random = new SplittableRandom(seed);
+        boolean[][] pool = new boolean[poolSize][layers];
+        for (boolean[] mask : pool) {
+            for (int i = 0; i < layers; i++) {
+                mask[i] = random.nextBoolean();
+            }
+        }
+        MaskSet all = new MaskSet(layers);
+        MaskSet[] halves = {new MaskSet(layers), new MaskSet(layers)};
+        for (int a = 0; a < adds; a++) {
+            boolean[] mask = pool[random.nextInt(poolSize)];
+            long weight = 1 + random.nextInt(50);
+            all.add(mask, 0, weight);
+            halves[random.nextInt(2)].add(mask, 0, weight);
+        }
+        halves[0].addAll(halves[1]);
+        assertEquals(all.size(), halves[0].size());
+        assertEquals(all.topShare(), halves[0].topShare(), 0.0);
+        // every mask of the union is already there: adding them again reports none as new
+        for (boolean[] mask : pool) {
+            assertEquals(all.add(mask, 0, 1), halves[0].add(mask, 0, 1));
+        }
+    }
 }

@@ -100,6 +100,21 @@ public final class BlockUsage {
         return tokens == 0 ? Double.NaN : kv.neededSlots() / ((double) layerCount * tokens);
     }
 
+    /**
+     * Adds what {@code other} (of the same layer count) recorded, as if its sequences had been recorded here after
+     * this one's: how a report sums the scorers that evaluated a configuration's examples in parallel.
+     */
+    public void add(BlockUsage other) {
+        if (other.layerCount != layerCount) {
+            throw new IllegalArgumentException("usage of " + other.layerCount + " layers added to usage of "
+                    + layerCount);
+        }
+        tokens += other.tokens;
+        blocksRun += other.blocksRun;
+        paths.addAll(other.paths);
+        kv.add(other.kv);
+    }
+
     public void reset() {
         kv.reset();
         tokens = 0;

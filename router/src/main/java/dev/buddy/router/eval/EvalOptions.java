@@ -33,6 +33,8 @@ import java.util.Objects;
  * @param kvCacheType    KV storage
  * @param skippedKv      what skipped blocks leave in the KV cache
  * @param threads        worker threads; 0 for all processors
+ * @param parallel       examples (and perplexity windows) scored at once, each on its own copy of the evaluation
+ *                       state with {@code threads / parallel} kernel threads; the results are the same for any value
  * @param prefillBatch   most context tokens per forward call; 0 for the whole evaluation context, so that every
  *                       context is one planner call and routed as a whole, as the paper's prefill is
  * @param dense          also evaluate the dense model
@@ -42,8 +44,8 @@ import java.util.Objects;
 public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, List<Task> tasks, int limit,
                           List<PerplexityCorpus> perplexity, int pplLimitTokens, int pplWindow, int pplStride,
                           Path outputDir, Path datasetsDir, RoutingMode routingMode, boolean bos, int contextLength,
-                          KvCacheType kvCacheType, SkippedKvPolicy skippedKv, int threads, int prefillBatch,
-                          boolean dense, boolean autoBudget) {
+                          KvCacheType kvCacheType, SkippedKvPolicy skippedKv, int threads, int parallel,
+                          int prefillBatch, boolean dense, boolean autoBudget) {
 
     /** The paper's budgets for a 32-block model: 4, 8, 12 and 16 blocks removed. */
     public static final List<Budget> PAPER_BUDGETS = List.of(Budget.fraction(0.875), Budget.fraction(0.75),
@@ -78,6 +80,9 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
         }
         if (contextLength < 0 || threads < 0 || prefillBatch < 0) {
             throw new InvalidEvalOptionException("context length, threads and prefill batch must not be negative");
+        }
+        if (parallel < 1) {
+            throw new InvalidEvalOptionException("--parallel must be at least 1, got " + parallel);
         }
         if (!routers.isEmpty() && budgets.isEmpty() && !autoBudget) {
             throw new InvalidEvalOptionException("router files were given but no budget to evaluate them at");
@@ -198,6 +203,7 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
         private KvCacheType kvCacheType = KvCacheType.F16;
         private SkippedKvPolicy skippedKv = SkippedKvPolicy.ZEROS;
         private int threads;
+        private int parallel = 1;
         private int prefillBatch;
         private boolean dense = true;
         private boolean autoBudget;
@@ -278,6 +284,11 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
             return this;
         }
 
+        public Builder parallel(int v) {
+            parallel = v;
+            return this;
+        }
+
         public Builder prefillBatch(int v) {
             prefillBatch = v;
             return this;
@@ -296,7 +307,7 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
         public EvalOptions build() {
             return new EvalOptions(model, routers, budgets, tasks, limit, perplexity, pplLimitTokens, pplWindow,
                     pplStride, outputDir, datasetsDir, routingMode, bos, contextLength, kvCacheType, skippedKv,
-                    threads, prefillBatch, dense, autoBudget);
+                    threads, parallel, prefillBatch, dense, autoBudget);
         }
     }
 }

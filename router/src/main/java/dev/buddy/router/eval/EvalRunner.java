@@ -1,14 +1,17 @@
 package dev.buddy.router.eval;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * Runs configurations over prepared inputs on one {@link TokenModel}: every task's examples through a
- * {@link LogLikelihoodScorer}, then every perplexity stream, with a progress bar per task and text when asked.
+ * Runs configurations over prepared inputs: every task's examples through a {@link LogLikelihoodScorer}, then every
+ * perplexity stream, with a progress bar per task and text when asked. Given several {@link TokenModel}s (each its own
+ * sequence state over the same weights), it scores that many examples or windows at once, one scorer per model, and
+ * reports exactly what one model would.
  */
 public final class EvalRunner {
     /**
@@ -27,7 +30,7 @@ public final class EvalRunner {
         }
     }
 
-    private final TokenModel model;
+    private final List<TokenModel> models;
     private final TextEncoder encoder;
     private final RoutingMode mode;
     private final boolean addBos;
@@ -38,7 +41,19 @@ public final class EvalRunner {
      * @param progress where progress bars go (stderr), or null for none
      */
     public EvalRunner(TokenModel model, TextEncoder encoder, RoutingMode mode, boolean addBos, PrintStream progress) {
-        this.model = Objects.requireNonNull(model, "model");
+        this(List.of(model), encoder, mode, addBos, progress);
+    }
+
+    /**
+     * @param models one or more models over the same weights, each with its own state: examples are scored on as
+     *               many threads at once
+     */
+    public EvalRunner(List<? extends TokenModel> models, TextEncoder encoder, RoutingMode mode, boolean addBos,
+            PrintStream progress) {
+        this.models = List.copyOf(models);
+        if (this.models.isEmpty()) {
+            throw new IllegalArgumentException("at least one model is needed");
+        }
         this.encoder = Objects.requireNonNull(encoder, "encoder");
         this.mode = Objects.requireNonNull(mode, "mode");
         this.addBos = addBos;
@@ -46,7 +61,12 @@ public final class EvalRunner {
     }
 
     public ConfigurationResult evaluate(EvalConfiguration config, Inputs inputs) {
-        LogLikelihoodScorer scorer = new LogLikelihoodScorer(model, encoder, config.planners(), mode, addBos);
+        // auto's planners count their choices into one shared tally, so those configurations run on one scorer
+        int workers = config.choices() != null ? 1 : models.size();
+        List<LogLikelihoodScorer> scorers = new ArrayList<>(workers);
+        for (int w = 0; w < workers; w++) {
+            scorers.add(new LogLikelihoodScorer(models.get(w), encoder, config.planners(), mode, addBos));
+        }
         Map<Task, TaskResult> tasks = new EnumMap<>(Task.class);
         Map<Task, BudgetChoices.Distribution> choices = new EnumMap<>(Task.class);
         for (Map.Entry<Task, List<McExample>> e : inputs.tasks().entrySet()) {
@@ -55,7 +75,7 @@ public final class EvalRunner {
                 config.choices().reset();
             }
             try (Bar bar = bar(config.label() + " " + task.key(), e.getValue().size())) {
-                tasks.put(task, TaskEvaluator.evaluate(task, e.getValue(), scorer, bar.listener(), null));
+                tasks.put(task, TaskEvaluator.evaluate(task, e.getValue(), scorers, bar.listener(), null));
             }
             if (config.choices() != null) {
                 choices.put(task, config.choices().snapshot());
@@ -64,11 +84,14 @@ public final class EvalRunner {
         Map<PerplexityCorpus, PerplexityResult> ppl = new EnumMap<>(PerplexityCorpus.class);
         for (Map.Entry<PerplexityCorpus, int[]> e : inputs.streams().entrySet()) {
             try (Bar bar = bar(config.label() + " " + e.getKey().key() + " ppl", e.getValue().length - 1)) {
-                ppl.put(e.getKey(), PerplexityEvaluator.evaluate(e.getKey(), e.getValue(), scorer, inputs.window(),
+                ppl.put(e.getKey(), PerplexityEvaluator.evaluate(e.getKey(), e.getValue(), scorers, inputs.window(),
                         inputs.stride(), bar.listener()));
             }
         }
-        BlockUsage usage = scorer.usage();
+        BlockUsage usage = scorers.get(0).usage();
+        for (int w = 1; w < workers; w++) {
+            usage.add(scorers.get(w).usage());
+        }
         return new ConfigurationResult(config.method(), config.budget(), config.nominalFraction(),
                 usage.executedFraction(), tasks, ppl, choices,
                 new ConfigurationResult.PathSpread(usage.distinctPaths(), usage.topPathShare(),

@@ -1,6 +1,5 @@
 package dev.buddy.router.eval;
 
-import dev.buddy.engine.model.InferenceState;
 import dev.buddy.engine.model.Model;
 import dev.buddy.engine.model.ModelSpec;
 import dev.buddy.engine.model.Transformer;
@@ -81,18 +80,28 @@ public final class Evaluation {
 
             List<ConfigurationResult> results = new ArrayList<>();
             int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
-            try (Parallel pool = new Parallel(threads)) {
-                Transformer transformer = new Transformer(model, pool);
+            // --parallel N: N sequence states over the one set of weights, each driven by its own thread with its own
+            // share of the kernel threads (at least one)
+            int threadsPerState = Math.max(1, threads / options.parallel());
+            List<Parallel> pools = new ArrayList<>();
+            try {
                 int batch = options.prefillBatch() > 0 ? Math.min(options.prefillBatch(), context) : context;
-                InferenceState state = transformer.newState(context, options.kvCacheType(), batch,
-                        options.skippedKv());
-                EvalRunner runner = new EvalRunner(new EngineTokenModel(transformer, state), encoder,
-                        options.routingMode(), options.bos(), log);
+                List<EngineTokenModel> models = new ArrayList<>();
+                for (int i = 0; i < options.parallel(); i++) {
+                    Parallel pool = new Parallel(threadsPerState);
+                    pools.add(pool);
+                    Transformer transformer = new Transformer(model, pool);
+                    models.add(new EngineTokenModel(transformer, transformer.newState(context,
+                            options.kvCacheType(), batch, options.skippedKv())));
+                }
+                EvalRunner runner = new EvalRunner(models, encoder, options.routingMode(), options.bos(), log);
                 for (EvalConfiguration config : configurations) {
                     ConfigurationResult r = runner.evaluate(config, inputs);
                     results.add(r);
                     log.println(summaryLine(r));
                 }
+            } finally {
+                pools.forEach(Parallel::close);
             }
             Map<String, Object> settings = settings(options, spec, context, window, stride, threads, streams);
             List<ConstantAnswer> constant = new ArrayList<>();
@@ -213,6 +222,7 @@ public final class Evaluation {
             s.put("ppl_tokens", tokens);
         }
         s.put("threads", threads);
+        s.put("parallel", o.parallel());
         s.put("prefill_batch", o.prefillBatch() > 0 ? Integer.toString(o.prefillBatch()) : "whole context");
         return s;
     }

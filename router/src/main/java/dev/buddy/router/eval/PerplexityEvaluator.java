@@ -46,15 +46,31 @@ public final class PerplexityEvaluator {
      */
     public static PerplexityResult evaluate(PerplexityCorpus corpus, int[] stream, LogLikelihoodScorer scorer,
             int window, int stride, ProgressListener progress) {
+        return evaluate(corpus, stream, List.of(scorer), window, stride, progress);
+    }
+
+    /**
+     * As {@link #evaluate(PerplexityCorpus, int[], LogLikelihoodScorer, int, int, ProgressListener)}, several windows
+     * at once (each window is its own sequence), one per scorer; the windows' log-likelihoods are summed in window
+     * order, so the result is the one a single scorer gives.
+     */
+    public static PerplexityResult evaluate(PerplexityCorpus corpus, int[] stream,
+            List<LogLikelihoodScorer> scorers, int window, int stride, ProgressListener progress) {
         List<PerplexityWindow> windows = PerplexityWindows.plan(stream.length, window, stride);
-        double logLikelihood = 0;
-        long scored = 0;
-        for (PerplexityWindow w : windows) {
+        double[] windowLogLikelihoods = new double[windows.size()];
+        ProgressListener shared = IndexedWork.shared(progress);
+        IndexedWork.run(windows.size(), scorers.size(), (worker, i) -> {
+            PerplexityWindow w = windows.get(i);
             int[] context = Arrays.copyOfRange(stream, w.begin(), w.scoreFrom());
             int[] target = Arrays.copyOfRange(stream, w.scoreFrom(), w.end());
-            logLikelihood += scorer.scoreTokens(context, target, null);
-            scored += target.length;
-            progress.advance(target.length);
+            windowLogLikelihoods[i] = scorers.get(worker).scoreTokens(context, target, null);
+            shared.advance(target.length);
+        });
+        double logLikelihood = 0;
+        long scored = 0;
+        for (int i = 0; i < windows.size(); i++) {
+            logLikelihood += windowLogLikelihoods[i];
+            scored += windows.get(i).end() - windows.get(i).scoreFrom();
         }
         return new PerplexityResult(corpus, window, stride, scored, -logLikelihood);
     }

@@ -71,6 +71,15 @@ final class SkippedKvDemand {
         return needed + contextSlotsReadByBranches();
     }
 
+    /**
+     * Adds the counts of {@code other}, which recorded other sequences (its open one counted as finished): the totals
+     * are those one counter would have after recording both's sequences.
+     */
+    void add(SkippedKvDemand other) {
+        skipped += other.skippedSlots();
+        needed += other.neededSlots();
+    }
+
     /** Context slots since each block's last context run that a branch of the open sequence reads. */
     private long contextSlotsReadByBranches() {
         long read = 0;

@@ -61,25 +61,44 @@ public final class TaskEvaluator {
      */
     public static TaskResult evaluate(Task task, List<McExample> examples, ContinuationScorer scorer,
             ProgressListener progress, Consumer<ExampleOutcome> outcomes) {
+        return evaluate(task, examples, List.of(scorer), progress, outcomes);
+    }
+
+    /**
+     * Scores every example of one task, several at once: example i goes to whichever scorer is free (each scorer on
+     * its own thread, driving its own sequence state), and the outcomes are tallied in example order, so the result
+     * is the one a single scorer gives.
+     *
+     * @param progress told after each example (from the scorers' threads, one at a time)
+     * @param outcomes receives each example's outcome in example order, after all are scored; may be null
+     */
+    public static TaskResult evaluate(Task task, List<McExample> examples, List<? extends ContinuationScorer> scorers,
+            ProgressListener progress, Consumer<ExampleOutcome> outcomes) {
         if (examples.isEmpty()) {
             throw new InvalidEvalOptionException("task " + task.key() + " has no examples to evaluate");
         }
-        int correct = 0;
-        int correctNorm = 0;
-        StringBuilder headline = new StringBuilder(examples.size());
         for (McExample example : examples) {
             if (example.task() != task) {
                 throw new IllegalArgumentException("example " + example.id() + " belongs to " + example.task().key()
                         + ", not " + task.key());
             }
-            ExampleOutcome outcome = score(example, scorer);
+        }
+        ExampleOutcome[] scored = new ExampleOutcome[examples.size()];
+        ProgressListener shared = IndexedWork.shared(progress);
+        IndexedWork.run(examples.size(), scorers.size(), (worker, i) -> {
+            scored[i] = score(examples.get(i), scorers.get(worker));
+            shared.advance(1);
+        });
+        int correct = 0;
+        int correctNorm = 0;
+        StringBuilder headline = new StringBuilder(examples.size());
+        for (ExampleOutcome outcome : scored) {
             correct += outcome.correct() ? 1 : 0;
             correctNorm += outcome.correctNorm() ? 1 : 0;
             headline.append(outcome.correct(task.headline()) ? '1' : '0');
             if (outcomes != null) {
                 outcomes.accept(outcome);
             }
-            progress.advance(1);
         }
         return new TaskResult(task, examples.size(), correct, task.reportsAccNorm() ? correctNorm : -1,
                 headline.toString());

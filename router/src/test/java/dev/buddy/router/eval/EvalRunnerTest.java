@@ -104,6 +104,60 @@ class EvalRunnerTest {
     }
 
     @Test
+    void severalModelsAtOnceGiveWhatOneGives() {
+        DynamicRouter router = RandomRouter.create(LAYERS, 4, "cd".repeat(32), "llama", 3, FeatureSource.VALUE,
+                Pooling.MEAN, false);
+        StaticPlan plan = StaticPlan.fromScores("plan", new float[] {3f, 1f, 4f, 1f, 5f, 9f, 2f, 6f},
+                new Provenance("cd".repeat(32), "llama", false, new float[0], "plan", "none"));
+        int[] stream = new int[150];
+        for (int i = 0; i < stream.length; i++) {
+            stream[i] = 3 + (i * 13) % 57;
+        }
+        EvalRunner.Inputs inputs = new EvalRunner.Inputs(
+                Map.of(Task.PIQA, examples(Task.PIQA, 11), Task.BOOLQ, examples(Task.BOOLQ, 6)),
+                Map.of(PerplexityCorpus.TINYSTORIES, stream), 32, 16);
+        for (RoutingMode mode : RoutingMode.values()) {
+            List<ConfigurationResult> expected = null;
+            for (int models : new int[] {1, 2, 3}) {
+                List<ToyCausalModel> toys = new ArrayList<>();
+                for (int i = 0; i < models; i++) {
+                    toys.add(new ToyCausalModel(60, LAYERS, 4, 40, 16));
+                }
+                EvalRunner runner = new EvalRunner(toys, new ToyCausalModel.Encoder(60), mode, false, null);
+                List<ConfigurationResult> results = List.of(runner.evaluate(EvalConfiguration.dense(), inputs),
+                        runner.evaluate(EvalConfiguration.routed("plan", plan, Budget.drop(4), LAYERS), inputs),
+                        runner.evaluate(EvalConfiguration.routed("buddy", router, Budget.drop(4), LAYERS), inputs));
+                if (expected == null) {
+                    expected = results;
+                } else {
+                    assertEquals(expected, results, mode + ", " + models + " models");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aWindowThatDoesNotFitFailsTheSameWayOnSeveralModels() {
+        int[] stream = new int[200];
+        for (int i = 0; i < stream.length; i++) {
+            stream[i] = 3 + i % 50;
+        }
+        // the toy model has 40 positions, the window 48
+        EvalRunner.Inputs inputs = new EvalRunner.Inputs(Map.of(), Map.of(PerplexityCorpus.TINYSTORIES, stream), 48,
+                24);
+        for (int models : new int[] {1, 2}) {
+            List<ToyCausalModel> toys = new ArrayList<>();
+            for (int i = 0; i < models; i++) {
+                toys.add(new ToyCausalModel(60, LAYERS, 4, 40, 16));
+            }
+            EvalRunner runner = new EvalRunner(toys, new ToyCausalModel.Encoder(60), RoutingMode.PER_TOKEN, false,
+                    null);
+            assertThrows(InvalidEvalOptionException.class, () -> runner.evaluate(EvalConfiguration.dense(), inputs),
+                    models + " models");
+        }
+    }
+
+    @Test
     void optionsParseBudgetsTasksAndTexts() {
         assertEquals(List.of(Budget.fraction(0.875), Budget.drop(4), Budget.drop(8)),
                 EvalOptions.parseBudgets("0.875, drop4,rm8"));

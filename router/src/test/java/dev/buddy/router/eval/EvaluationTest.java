@@ -29,19 +29,32 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code buddy eval} end to end on stories260K with a random BUDDY router and a static plan. */
 class EvaluationTest {
 
+    /** stories260K, the datasets folder, and two router files for it in {@code dir}: a random BUDDY router, a plan. */
+    private record Fixture(Path model, Path datasets, Path buddy, Path plan) {
+        static Fixture write(Path dir, long routerSeed) throws java.io.IOException {
+            Path model = TestData.require("models/stories260K.gguf");
+            Path datasets = TestData.require("datasets/SOURCES.md").getParent();
+            BaseModelInfo info;
+            try (GgufFile f = GgufFile.open(model)) {
+                info = BaseModelInfo.of(f);
+            }
+            Path buddy = dir.resolve("random.gguf");
+            RouterFile.write(RandomRouter.create(info, routerSeed, FeatureSource.VALUE, Pooling.MEAN, false), buddy);
+            Path plan = dir.resolve("dppl.gguf");
+            RouterFile.write(new StaticPlan("dppl", info.layerCount(), new int[] {1, 3, 2}, Map.of(),
+                    new Provenance(info.fingerprint(), info.architecture(), true, new float[0], "dppl", "none")),
+                    plan);
+            return new Fixture(model, datasets, buddy, plan);
+        }
+    }
+
     @Test
     void evaluatesDenseAndEveryRouterAtEveryBudget(@TempDir Path dir) throws Exception {
-        Path model = TestData.require("models/stories260K.gguf");
-        Path datasets = TestData.require("datasets/SOURCES.md").getParent();
-        BaseModelInfo info;
-        try (GgufFile f = GgufFile.open(model)) {
-            info = BaseModelInfo.of(f);
-        }
-        Path buddy = dir.resolve("random.gguf");
-        RouterFile.write(RandomRouter.create(info, 3, FeatureSource.VALUE, Pooling.MEAN, false), buddy);
-        Path plan = dir.resolve("dppl.gguf");
-        RouterFile.write(new StaticPlan("dppl", info.layerCount(), new int[] {1, 3, 2}, Map.of(),
-                new Provenance(info.fingerprint(), info.architecture(), true, new float[0], "dppl", "none")), plan);
+        Fixture fx = Fixture.write(dir, 3);
+        Path model = fx.model();
+        Path datasets = fx.datasets();
+        Path buddy = fx.buddy();
+        Path plan = fx.plan();
         Path out = dir.resolve("out");
         EvalOptions options = EvalOptions.builder(model, out, datasets)
                 .routers(List.of(buddy, plan))
@@ -74,6 +87,37 @@ class EvaluationTest {
                 EvalReport.PLOT_PNG)) {
             assertTrue(Files.size(out.resolve(file)) > 0, file);
         }
+    }
+
+    /**
+     * {@code --parallel}: three sequence states scoring examples and windows at once give the report one state gives,
+     * to the last bit, for a rerouting router under {@code compute-kv} and a static plan.
+     */
+    @Test
+    void scoringSeveralExamplesAtOnceChangesNoResult(@TempDir Path dir) throws Exception {
+        Fixture fx = Fixture.write(dir, 5);
+        List<List<ConfigurationResult>> runs = new java.util.ArrayList<>();
+        for (int parallel : new int[] {1, 3}) {
+            EvalOptions options = EvalOptions.builder(fx.model(), dir.resolve("out" + parallel), fx.datasets())
+                    .routers(List.of(fx.buddy(), fx.plan()))
+                    .budgets(EvalOptions.parseBudgets("0.8,0.6"))
+                    .tasks(EvalOptions.parseTasks("arc_easy,hellaswag,winogrande"))
+                    .limit(6)
+                    .perplexity(List.of(PerplexityCorpus.TINYSTORIES))
+                    .pplLimitTokens(400)
+                    .contextLength(128)
+                    .skippedKv(dev.buddy.engine.model.SkippedKvPolicy.COMPUTE_KV)
+                    .threads(parallel)
+                    .parallel(parallel)
+                    .build();
+            runs.add(Evaluation.run(options, new PrintStream(new ByteArrayOutputStream(), true,
+                    StandardCharsets.UTF_8)).results());
+            Map<?, ?> settings = (Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(dir.resolve("out" + parallel)
+                    .resolve(EvalReport.JSON)))).get("settings");
+            assertEquals(parallel, ((Number) settings.get("parallel")).intValue(), "the report says how it ran");
+        }
+        assertEquals(5, runs.get(0).size());
+        assertEquals(runs.get(0), runs.get(1));
     }
 
     @Test

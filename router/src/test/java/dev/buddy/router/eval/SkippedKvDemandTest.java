@@ -112,6 +112,25 @@ class SkippedKvDemandTest {
         }
         assertEquals(skipped / ((double) LAYERS * tokens), usage.skippedKvFraction(), 1e-12);
         assertEquals(needed / ((double) LAYERS * tokens), usage.neededKvFraction(), 1e-12);
+
+        // The same sequences shared out between two counters (as parallel scorers do) and added up: the same counts.
+        BlockUsage[] parts = {new BlockUsage(LAYERS), new BlockUsage(LAYERS)};
+        for (Sequence s : all) {
+            BlockUsage part = parts[random.nextInt(2)];
+            part.startSequence();
+            recordInCalls(part, s.context(), random);
+            for (List<boolean[]> branch : s.branches()) {
+                part.startBranch();
+                recordInCalls(part, branch, random);
+            }
+        }
+        parts[0].add(parts[1]);
+        assertEquals(usage.tokens(), parts[0].tokens());
+        assertEquals(usage.blocksRun(), parts[0].blocksRun());
+        assertEquals(usage.skippedKvFraction(), parts[0].skippedKvFraction(), 0.0);
+        assertEquals(usage.neededKvFraction(), parts[0].neededKvFraction(), 0.0);
+        assertEquals(usage.distinctPaths(), parts[0].distinctPaths());
+        assertEquals(usage.topPathShare(), parts[0].topPathShare(), 0.0);
     }
 
     private static boolean runsAfter(List<boolean[]> positions, int t, int layer) {
