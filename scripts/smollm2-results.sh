@@ -444,6 +444,17 @@ PY
   "$OUT/s33-ppl8k-plans/summary.json:sleb:plan-sleb=sleb,sleb:plan-sleb256=sleb256,prior:plan-prior=prior,prior:swap=swap" \
   "$OUT/s33-ppl8k-buddy/summary.json"   # -> results/smollm2-135m/summary.json and results.md
 
+# Session 34 (RESULTS.md, "500 examples per task at b = 0.625 and 0.5"): the same paired runs at the two budgets
+# where BUDDY led on 150 examples per task, against the plans that led there (SLEB and SLEB-256). SLEB at b = 0.5 ran
+# on its own afterwards; the evaluation is deterministic, so it pairs with BUDDY's outcomes of the run before.
+for run in 0.625:alpaca,plan-sleb,plan-sleb256 0.5:alpaca,plan-sleb256 0.5-sleb:plan-sleb; do
+  name=${run%%:*}; b=${name%-*}; routers=
+  IFS=, read -ra files <<< "${run#*:}"
+  for f in "${files[@]}"; do routers+="${routers:+,}$OUT/$f.gguf"; done
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$routers" --budgets "$b" --routing per-token \
+    --kv-policy compute-kv --tasks paper --limit 500 --ppl none --no-dense -t "$THREADS" -o "$OUT/s34-paired500-$name"
+done
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
