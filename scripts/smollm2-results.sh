@@ -454,6 +454,10 @@ for run in 0.625:alpaca,plan-sleb,plan-sleb256 0.5:alpaca,plan-sleb256 0.5-sleb:
   ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$routers" --budgets "$b" --routing per-token \
     --kv-policy compute-kv --tasks paper --limit 500 --ppl none --no-dense -t "$THREADS" -o "$OUT/s34-paired500-$name"
 done
+# The 8-task and seven-task paired differences and BoolQ "yes" shares of sessions 33 and 34 (RESULTS.md):
+BUDDY_TEST_DATA=$SHARED scripts/paired-subsets.py "$OUT/s33-paired500-0.875/results.json:buddy,ppl,sleb256" \
+  "$OUT/s33-paired500-0.75/results.json:buddy,shortgpt,sleb" "$OUT/s34-paired500-0.625/results.json:buddy,sleb,sleb256" \
+  "$OUT/s34-paired500-0.5/results.json:buddy,sleb256" "$OUT/s34-paired500-0.5-sleb/results.json:sleb"
 
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
