@@ -14,6 +14,10 @@ import dev.buddy.router.Provenance;
 import dev.buddy.router.RandomRouter;
 import dev.buddy.router.RouterFile;
 import dev.buddy.router.StaticPlan;
+import dev.buddy.router.lora.LoraAdapters;
+import dev.buddy.router.lora.LoraConfig;
+import dev.buddy.router.lora.LoraFile;
+import dev.buddy.router.train.FrozenModel;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -22,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -91,33 +96,52 @@ class EvaluationTest {
 
     /**
      * {@code --parallel}: three sequence states scoring examples and windows at once give the report one state gives,
-     * to the last bit, for a rerouting router under {@code compute-kv} and a static plan.
+     * to the last bit, for a rerouting router under {@code compute-kv} and a static plan, without and with LoRA
+     * adapters (whose scratch is per thread).
      */
     @Test
     void scoringSeveralExamplesAtOnceChangesNoResult(@TempDir Path dir) throws Exception {
         Fixture fx = Fixture.write(dir, 5);
-        List<List<ConfigurationResult>> runs = new java.util.ArrayList<>();
-        for (int parallel : new int[] {1, 3}) {
-            EvalOptions options = EvalOptions.builder(fx.model(), dir.resolve("out" + parallel), fx.datasets())
-                    .routers(List.of(fx.buddy(), fx.plan()))
-                    .budgets(EvalOptions.parseBudgets("0.8,0.6"))
-                    .tasks(EvalOptions.parseTasks("arc_easy,hellaswag,winogrande"))
-                    .limit(6)
-                    .perplexity(List.of(PerplexityCorpus.TINYSTORIES))
-                    .pplLimitTokens(400)
-                    .contextLength(128)
-                    .skippedKv(dev.buddy.engine.model.SkippedKvPolicy.COMPUTE_KV)
-                    .threads(parallel)
-                    .parallel(parallel)
-                    .build();
-            runs.add(Evaluation.run(options, new PrintStream(new ByteArrayOutputStream(), true,
-                    StandardCharsets.UTF_8)).results());
-            Map<?, ?> settings = (Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(dir.resolve("out" + parallel)
-                    .resolve(EvalReport.JSON)))).get("settings");
-            assertEquals(parallel, ((Number) settings.get("parallel")).intValue(), "the report says how it ran");
+        Path lora = dir.resolve("random.lora.gguf");
+        try (FrozenModel frozen = FrozenModel.open(fx.model())) {
+            LoraConfig config = LoraConfig.of(4);
+            float[] params = new float[LoraAdapters.parameterCount(frozen.spec(), config)];
+            SplittableRandom random = new SplittableRandom(11);
+            for (int i = 0; i < params.length; i++) {
+                params[i] = (float) (0.2 * random.nextGaussian());
+            }
+            LoraFile.write(LoraAdapters.of(frozen.spec(), config, params), frozen.baseInfo().fingerprint(), lora);
         }
-        assertEquals(5, runs.get(0).size());
-        assertEquals(runs.get(0), runs.get(1));
+        List<List<ConfigurationResult>> plain = new java.util.ArrayList<>();
+        List<List<ConfigurationResult>> adapted = new java.util.ArrayList<>();
+        for (int parallel : new int[] {1, 3}) {
+            for (Path adapters : new Path[] {null, lora}) {
+                Path out = dir.resolve("out" + parallel + (adapters == null ? "" : "-lora"));
+                EvalOptions options = EvalOptions.builder(fx.model(), out, fx.datasets())
+                        .routers(List.of(fx.buddy(), fx.plan()))
+                        .budgets(EvalOptions.parseBudgets("0.8,0.6"))
+                        .tasks(EvalOptions.parseTasks("arc_easy,hellaswag,winogrande"))
+                        .limit(6)
+                        .perplexity(List.of(PerplexityCorpus.TINYSTORIES))
+                        .pplLimitTokens(400)
+                        .contextLength(128)
+                        .skippedKv(dev.buddy.engine.model.SkippedKvPolicy.COMPUTE_KV)
+                        .threads(parallel)
+                        .parallel(parallel)
+                        .build();
+                (adapters == null ? plain : adapted).add(Evaluation.run(options, new PrintStream(
+                        new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), adapters).results());
+                Map<?, ?> settings = (Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(out
+                        .resolve(EvalReport.JSON)))).get("settings");
+                assertEquals(parallel, ((Number) settings.get("parallel")).intValue(), "the report says how it ran");
+            }
+        }
+        assertEquals(5, plain.get(0).size());
+        assertEquals(plain.get(0), plain.get(1));
+        assertEquals(adapted.get(0), adapted.get(1));
+        double base = plain.get(0).get(0).perplexity(PerplexityCorpus.TINYSTORIES);
+        double withAdapters = adapted.get(0).get(0).perplexity(PerplexityCorpus.TINYSTORIES);
+        assertTrue(base != withAdapters, "the adapters change the dense perplexity: " + base);
     }
 
     @Test
