@@ -1,6 +1,7 @@
 package dev.buddy.router.eval;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * How often the Budget Predictor chose each budget under {@code --budgets auto}: one count per routed sequence, for
@@ -8,31 +9,40 @@ import java.util.Arrays;
  * unless {@code --prefill-batch} cuts it). In multiple-choice scoring every continuation after the first is routed as
  * a fresh sequence that replays the same context, so an example counts once per scored continuation of two or more
  * tokens, plus once for its context; all of them see the same context and so choose the same k.
+ *
+ * <p>Sequences scored at once ({@code eval --parallel}) count into one tally, so a count is atomic; {@link #reset} and
+ * {@link #snapshot} are called between tasks, when no sequence runs.
  */
 public final class BudgetChoices {
     private final int layerCount;
-    private final long[] counts;
+    private final AtomicLongArray counts;
 
     public BudgetChoices(int layerCount) {
         if (layerCount < 3) {
             throw new IllegalArgumentException("a " + layerCount + "-block model has no budget to choose");
         }
         this.layerCount = layerCount;
-        this.counts = new long[layerCount - 2];
+        this.counts = new AtomicLongArray(layerCount - 2);
     }
 
     /** The predictor chose k middle blocks for one sequence. */
     public void record(int k) {
-        counts[k - 1]++;
+        counts.incrementAndGet(k - 1);
     }
 
     public void reset() {
-        Arrays.fill(counts, 0);
+        for (int i = 0; i < counts.length(); i++) {
+            counts.set(i, 0);
+        }
     }
 
     /** The counts so far, index k−1. */
     public Distribution snapshot() {
-        return new Distribution(layerCount, counts.clone());
+        long[] now = new long[counts.length()];
+        for (int i = 0; i < now.length; i++) {
+            now[i] = counts.get(i);
+        }
+        return new Distribution(layerCount, now);
     }
 
     /**

@@ -61,8 +61,7 @@ public final class EvalRunner {
     }
 
     public ConfigurationResult evaluate(EvalConfiguration config, Inputs inputs) {
-        // auto's planners count their choices into one shared tally, so those configurations run on one scorer
-        int workers = config.choices() != null ? 1 : models.size();
+        int workers = models.size();
         List<LogLikelihoodScorer> scorers = new ArrayList<>(workers);
         for (int w = 0; w < workers; w++) {
             scorers.add(new LogLikelihoodScorer(models.get(w), encoder, config.planners(), mode, addBos));

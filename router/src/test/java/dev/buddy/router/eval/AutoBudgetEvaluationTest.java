@@ -113,6 +113,20 @@ class AutoBudgetEvaluationTest {
         Map<?, ?> summary = (Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(out.resolve(EvalReport.SUMMARY))))
                 .get("methods");
         assertTrue(((Map<?, ?>) summary.get("random")).containsKey("auto"), summary.toString());
+
+        // Two sequence states at once (eval --parallel) count their choices into the one tally: the same report.
+        EvalReport parallel = Evaluation.run(EvalOptions.builder(model, dir.resolve("out2"), datasets)
+                .routers(options.routers()).budgets(options.budgets()).autoBudget(true).tasks(options.tasks())
+                .limit(options.limit()).perplexity(List.of()).contextLength(options.contextLength()).threads(2)
+                .parallel(2).build(), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        ConfigurationResult twice = parallel.results().get(1);
+        assertEquals(auto.tasks(), twice.tasks());
+        assertEquals(auto.executedFraction(), twice.executedFraction(), 0.0);
+        assertEquals(auto.paths(), twice.paths());
+        for (Task task : auto.budgetChoices().keySet()) {
+            assertEquals(auto.budgetChoices().get(task).byBudget(), twice.budgetChoices().get(task).byBudget(),
+                    task.key());
+        }
     }
 
     /**
