@@ -18,12 +18,7 @@ class MaskSetProperties {
                                          @ForAll @IntRange(min = 1, max = 300) int adds,
                                          @ForAll @IntRange(min = 1, max = 80) int poolSize) {
         SplittableRandom random = new SplittableRandom(seed);
-        boolean[][] pool = new boolean[poolSize][layers];
-        for (boolean[] mask : pool) {
-            for (int i = 0; i < layers; i++) {
-                mask[i] = random.nextBoolean();
-            }
-        }
+        boolean[][] pool = randomMasks(random, poolSize, layers);
         MaskSet set = new MaskSet(layers);
         for (int round = 0; round < 2; round++) {
             Map<String, Long> reference = new HashMap<>();
@@ -53,12 +48,7 @@ class MaskSetProperties {
             @ForAll @IntRange(min = 1, max = 130) int layers, @ForAll @IntRange(min = 0, max = 200) int adds,
             @ForAll @IntRange(min = 1, max = 60) int poolSize) {
         SplittableRandom random = new SplittableRandom(seed);
-        boolean[][] pool = new boolean[poolSize][layers];
-        for (boolean[] mask : pool) {
-            for (int i = 0; i < layers; i++) {
-                mask[i] = random.nextBoolean();
-            }
-        }
+        boolean[][] pool = randomMasks(random, poolSize, layers);
         MaskSet all = new MaskSet(layers);
         MaskSet[] halves = {new MaskSet(layers), new MaskSet(layers)};
         for (int a = 0; a < adds; a++) {
@@ -74,5 +64,15 @@ class MaskSetProperties {
         for (boolean[] mask : pool) {
             assertEquals(all.add(mask, 0, 1), halves[0].add(mask, 0, 1));
         }
+    }
+
+    private static boolean[][] randomMasks(SplittableRandom random, int count, int layers) {
+        boolean[][] masks = new boolean[count][layers];
+        for (boolean[] mask : masks) {
+            for (int i = 0; i < layers; i++) {
+                mask[i] = random.nextBoolean();
+            }
+        }
+        return masks;
     }
 }

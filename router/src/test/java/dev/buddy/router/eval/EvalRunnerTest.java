@@ -35,15 +35,29 @@ class EvalRunnerTest {
         return out;
     }
 
+    private static DynamicRouter randomRouter() {
+        return RandomRouter.create(LAYERS, 4, "cd".repeat(32), "llama", 3, FeatureSource.VALUE, Pooling.MEAN, false);
+    }
+
+    private static StaticPlan plan() {
+        return StaticPlan.fromScores("plan", new float[] {3f, 1f, 4f, 1f, 5f, 9f, 2f, 6f},
+                new Provenance("cd".repeat(32), "llama", false, new float[0], "plan", "none"));
+    }
+
+    /** n tokens of the toy vocabulary, {@code 3 + (i * step) mod 57}. */
+    private static int[] stream(int n, int step) {
+        int[] stream = new int[n];
+        for (int i = 0; i < n; i++) {
+            stream[i] = 3 + (i * step) % 57;
+        }
+        return stream;
+    }
+
     @Test
     void everyConfigurationGetsEveryTaskAndPerplexityText() {
         ToyCausalModel model = new ToyCausalModel(60, LAYERS, 4, 40, 16);
-        DynamicRouter router = RandomRouter.create(LAYERS, 4, "cd".repeat(32), "llama", 3, FeatureSource.VALUE,
-                Pooling.MEAN, false);
-        int[] stream = new int[90];
-        for (int i = 0; i < stream.length; i++) {
-            stream[i] = 3 + (i * 11) % 57;
-        }
+        DynamicRouter router = randomRouter();
+        int[] stream = stream(90, 11);
         EvalRunner.Inputs inputs = new EvalRunner.Inputs(
                 Map.of(Task.PIQA, examples(Task.PIQA, 7), Task.BOOLQ, examples(Task.BOOLQ, 5)),
                 Map.of(PerplexityCorpus.TINYSTORIES, stream), 32, 16);
@@ -70,14 +84,9 @@ class EvalRunnerTest {
     @Test
     void pathsCountTheMasksTheTokensRan() {
         ToyCausalModel model = new ToyCausalModel(60, LAYERS, 4, 40, 16);
-        DynamicRouter router = RandomRouter.create(LAYERS, 4, "cd".repeat(32), "llama", 3, FeatureSource.VALUE,
-                Pooling.MEAN, false);
-        StaticPlan plan = StaticPlan.fromScores("plan", new float[] {3f, 1f, 4f, 1f, 5f, 9f, 2f, 6f},
-                new Provenance("cd".repeat(32), "llama", false, new float[0], "plan", "none"));
-        int[] stream = new int[90];
-        for (int i = 0; i < stream.length; i++) {
-            stream[i] = 3 + (i * 7) % 57;
-        }
+        DynamicRouter router = randomRouter();
+        StaticPlan plan = plan();
+        int[] stream = stream(90, 7);
         EvalRunner.Inputs inputs = new EvalRunner.Inputs(Map.of(Task.PIQA, examples(Task.PIQA, 5)),
                 Map.of(PerplexityCorpus.TINYSTORIES, stream), 32, 16);
         for (RoutingMode mode : RoutingMode.values()) {
@@ -105,14 +114,9 @@ class EvalRunnerTest {
 
     @Test
     void severalModelsAtOnceGiveWhatOneGives() {
-        DynamicRouter router = RandomRouter.create(LAYERS, 4, "cd".repeat(32), "llama", 3, FeatureSource.VALUE,
-                Pooling.MEAN, false);
-        StaticPlan plan = StaticPlan.fromScores("plan", new float[] {3f, 1f, 4f, 1f, 5f, 9f, 2f, 6f},
-                new Provenance("cd".repeat(32), "llama", false, new float[0], "plan", "none"));
-        int[] stream = new int[150];
-        for (int i = 0; i < stream.length; i++) {
-            stream[i] = 3 + (i * 13) % 57;
-        }
+        DynamicRouter router = randomRouter();
+        StaticPlan plan = plan();
+        int[] stream = stream(150, 13);
         EvalRunner.Inputs inputs = new EvalRunner.Inputs(
                 Map.of(Task.PIQA, examples(Task.PIQA, 11), Task.BOOLQ, examples(Task.BOOLQ, 6)),
                 Map.of(PerplexityCorpus.TINYSTORIES, stream), 32, 16);
