@@ -81,6 +81,25 @@ public final class MaskSet {
         }
     }
 
+    /** Receives one distinct mask (a fresh array, block 0 first) and its weight. */
+    @FunctionalInterface
+    public interface MaskConsumer {
+        void accept(boolean[] mask, long weight);
+    }
+
+    /** Every distinct mask with its weight, in no particular order. */
+    public void forEach(MaskConsumer consumer) {
+        for (int s = 0; s < used.length; s++) {
+            if (used[s]) {
+                boolean[] mask = new boolean[layerCount];
+                for (int i = 0; i < layerCount; i++) {
+                    mask[i] = (table[s * words + (i >>> 6)] & (1L << (i & 63))) != 0;
+                }
+                consumer.accept(mask, weights[s]);
+            }
+        }
+    }
+
     /** The largest weight of one mask over the sum of all weights (NaN when empty). */
     public double topShare() {
         long top = 0;

@@ -30,7 +30,9 @@ public final class EvalCommand implements Command {
             the context: acc and acc_norm; WinoGrande partial scoring; BoolQ as yes/no) and perplexity with a sliding
             window, for the dense model and for each --router file at each budget. Writes results.md, results.csv,
             results.json, summary.json and accuracy_compute.svg/.png into the output folder. Routing is causal and
-            per token, as in generation (--routing prefill holds the context's route, the paper's mode).""",
+            per token, as in generation (--routing prefill holds the context's route, the paper's mode).
+            Every finished task and text is kept in the output folder's checkpoint.json as the run goes, so a long
+            run that is stopped goes on where it stopped with the same command and --resume.""",
             List.of(),
             List.of(OptionSpec.value("-m", "--model", "FILE", "the GGUF model", null),
                     dev.buddy.cli.run.LoraOption.spec(),
@@ -59,10 +61,16 @@ public final class EvalCommand implements Command {
                                     + " least 1); the same results, faster on small models, where one example cannot"
                                     + " keep every core busy", "1"),
                     OptionSpec.value("-o", "--output", "DIR", "where the reports go", "eval-results"),
+                    OptionSpec.flag(null, "--resume",
+                            "go on from the checkpoint an interrupted run left in the output folder: tasks and texts"
+                                    + " it finished are taken from there, not scored again (the model and the"
+                                    + " options that change scores must be the same; tasks, budgets and routers may"
+                                    + " be added)"),
                     OptionSpec.value(null, "--datasets", "DIR",
                             "the datasets folder (default: datasets under $BUDDY_DATA, $BUDDY_TEST_DATA or the checkout's ../shared)", null)),
             List.of("buddy eval -m ../shared/models/stories260K.gguf --tasks none --ppl tinystories --ppl-tokens 2000",
-                    "buddy eval -m smollm2.gguf --router buddy.router.gguf,shortgpt.plan.gguf --limit 200 -o results"));
+                    "buddy eval -m smollm2.gguf --router buddy.router.gguf,shortgpt.plan.gguf --limit 200 -o results",
+                    "buddy eval -m smollm2.gguf --router buddy.router.gguf --tasks paper -np 2 -o full --resume"));
 
     @Override
     public CommandSpec spec() {
@@ -99,6 +107,7 @@ public final class EvalCommand implements Command {
                 .dense(!args.flag("--no-dense"))
                 .threads(args.intValue("--threads", 0, 1024))
                 .parallel(args.intValue("--parallel", 1, 256))
+                .resume(args.flag("--resume"))
                 .build();
         String lora = args.string(dev.buddy.cli.run.LoraOption.NAME);
         Evaluation.run(options, io.err(), lora == null ? null : args.path("LoRA adapter", lora));

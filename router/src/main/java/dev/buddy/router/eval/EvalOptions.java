@@ -40,12 +40,14 @@ import java.util.Objects;
  * @param dense          also evaluate the dense model
  * @param autoBudget     also evaluate every router that has a Budget Predictor with the budget it chooses per
  *                       sequence ({@code auto} in {@code --budgets})
+ * @param resume         take the tasks and texts already finished from the output folder's checkpoint
+ *                       ({@link EvalCheckpoint}) instead of scoring them again
  */
 public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, List<Task> tasks, int limit,
                           List<PerplexityCorpus> perplexity, int pplLimitTokens, int pplWindow, int pplStride,
                           Path outputDir, Path datasetsDir, RoutingMode routingMode, boolean bos, int contextLength,
                           KvCacheType kvCacheType, SkippedKvPolicy skippedKv, int threads, int parallel,
-                          int prefillBatch, boolean dense, boolean autoBudget) {
+                          int prefillBatch, boolean dense, boolean autoBudget, boolean resume) {
 
     /** The paper's budgets for a 32-block model: 4, 8, 12 and 16 blocks removed. */
     public static final List<Budget> PAPER_BUDGETS = List.of(Budget.fraction(0.875), Budget.fraction(0.75),
@@ -207,6 +209,7 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
         private int prefillBatch;
         private boolean dense = true;
         private boolean autoBudget;
+        private boolean resume;
 
         private Builder(Path model, Path outputDir, Path datasetsDir) {
             this.model = model;
@@ -304,10 +307,15 @@ public record EvalOptions(Path model, List<Path> routers, List<Budget> budgets, 
             return this;
         }
 
+        public Builder resume(boolean v) {
+            resume = v;
+            return this;
+        }
+
         public EvalOptions build() {
             return new EvalOptions(model, routers, budgets, tasks, limit, perplexity, pplLimitTokens, pplWindow,
                     pplStride, outputDir, datasetsDir, routingMode, bos, contextLength, kvCacheType, skippedKv,
-                    threads, parallel, prefillBatch, dense, autoBudget);
+                    threads, parallel, prefillBatch, dense, autoBudget, resume);
         }
     }
 }

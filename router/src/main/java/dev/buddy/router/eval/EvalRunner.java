@@ -61,40 +61,96 @@ public final class EvalRunner {
     }
 
     public ConfigurationResult evaluate(EvalConfiguration config, Inputs inputs) {
+        return evaluate(config, null, inputs, EvalCheckpoint.none());
+    }
+
+    /**
+     * Evaluates {@code config}, taking every task and text that {@code checkpoint} already holds for it from there
+     * and keeping every one it scores there. The result is the one an uninterrupted run gives: a piece holds the
+     * task's per-example outcomes and the block usage its examples caused, which add up the same in any order.
+     *
+     * @param identity what the configuration's results depend on beyond the checkpoint's inputs (the router file's
+     *                 content and the budget), or null to neither read nor keep pieces
+     */
+    public ConfigurationResult evaluate(EvalConfiguration config, String identity, Inputs inputs,
+            EvalCheckpoint checkpoint) {
         int workers = models.size();
         List<LogLikelihoodScorer> scorers = new ArrayList<>(workers);
         for (int w = 0; w < workers; w++) {
             scorers.add(new LogLikelihoodScorer(models.get(w), encoder, config.planners(), mode, addBos));
         }
+        BlockUsage usage = new BlockUsage(scorers.get(0).usage().layerCount());
         Map<Task, TaskResult> tasks = new EnumMap<>(Task.class);
         Map<Task, BudgetChoices.Distribution> choices = new EnumMap<>(Task.class);
         for (Map.Entry<Task, List<McExample>> e : inputs.tasks().entrySet()) {
             Task task = e.getKey();
-            if (config.choices() != null) {
-                config.choices().reset();
+            String key = identity == null ? null : identity + " " + task.key() + " " + e.getValue().size()
+                    + " examples " + PieceDigest.examples(e.getValue());
+            EvalCheckpoint.TaskPiece piece = key == null ? null : checkpoint.task(key).orElse(null);
+            if (piece == null) {
+                if (config.choices() != null) {
+                    config.choices().reset();
+                }
+                scorers.forEach(s -> s.usage().reset());
+                TaskResult result;
+                try (Bar bar = bar(config.label() + " " + task.key(), e.getValue().size())) {
+                    result = TaskEvaluator.evaluate(task, e.getValue(), scorers, bar.listener(), null);
+                }
+                piece = new EvalCheckpoint.TaskPiece(result, usageOf(scorers),
+                        config.choices() == null ? null : config.choices().snapshot());
+                if (key != null) {
+                    checkpoint.put(key, piece);
+                }
+            } else {
+                restored(config.label() + " " + task.key(), checkpoint);
             }
-            try (Bar bar = bar(config.label() + " " + task.key(), e.getValue().size())) {
-                tasks.put(task, TaskEvaluator.evaluate(task, e.getValue(), scorers, bar.listener(), null));
-            }
-            if (config.choices() != null) {
-                choices.put(task, config.choices().snapshot());
+            tasks.put(task, piece.result());
+            usage.add(piece.usage());
+            if (piece.choices() != null) {
+                choices.put(task, piece.choices());
             }
         }
         Map<PerplexityCorpus, PerplexityResult> ppl = new EnumMap<>(PerplexityCorpus.class);
         for (Map.Entry<PerplexityCorpus, int[]> e : inputs.streams().entrySet()) {
-            try (Bar bar = bar(config.label() + " " + e.getKey().key() + " ppl", e.getValue().length - 1)) {
-                ppl.put(e.getKey(), PerplexityEvaluator.evaluate(e.getKey(), e.getValue(), scorers, inputs.window(),
-                        inputs.stride(), bar.listener()));
+            String key = identity == null ? null : identity + " " + e.getKey().key() + " ppl " + e.getValue().length
+                    + " tokens " + PieceDigest.tokens(e.getValue(), inputs.window(), inputs.stride());
+            EvalCheckpoint.PerplexityPiece piece = key == null ? null : checkpoint.perplexity(key).orElse(null);
+            if (piece == null) {
+                scorers.forEach(s -> s.usage().reset());
+                PerplexityResult result;
+                try (Bar bar = bar(config.label() + " " + e.getKey().key() + " ppl", e.getValue().length - 1)) {
+                    result = PerplexityEvaluator.evaluate(e.getKey(), e.getValue(), scorers, inputs.window(),
+                            inputs.stride(), bar.listener());
+                }
+                piece = new EvalCheckpoint.PerplexityPiece(result, usageOf(scorers));
+                if (key != null) {
+                    checkpoint.put(key, piece);
+                }
+            } else {
+                restored(config.label() + " " + e.getKey().key() + " ppl", checkpoint);
             }
-        }
-        BlockUsage usage = scorers.get(0).usage();
-        for (int w = 1; w < workers; w++) {
-            usage.add(scorers.get(w).usage());
+            ppl.put(e.getKey(), piece.result());
+            usage.add(piece.usage());
         }
         return new ConfigurationResult(config.method(), config.budget(), config.nominalFraction(),
                 usage.executedFraction(), tasks, ppl, choices,
                 new ConfigurationResult.PathSpread(usage.distinctPaths(), usage.topPathShare(),
                         usage.skippedKvFraction(), usage.neededKvFraction()));
+    }
+
+    /** What the scorers recorded since their usage was last reset, summed. */
+    private static BlockUsage.Counts usageOf(List<LogLikelihoodScorer> scorers) {
+        BlockUsage sum = new BlockUsage(scorers.get(0).usage().layerCount());
+        for (LogLikelihoodScorer s : scorers) {
+            sum.add(s.usage());
+        }
+        return sum.counts();
+    }
+
+    private void restored(String label, EvalCheckpoint checkpoint) {
+        if (progress != null) {
+            progress.println(label + ": taken from " + checkpoint.file());
+        }
     }
 
     private Bar bar(String label, long total) {

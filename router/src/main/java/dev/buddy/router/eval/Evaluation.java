@@ -57,19 +57,25 @@ public final class Evaluation {
             ModelSpec spec = model.spec();
             int context = options.contextLength() > 0 ? options.contextLength()
                     : Math.min(spec.contextLength(), EvalOptions.DEFAULT_MAX_CONTEXT);
-            List<EvalConfiguration> configurations = configurations(options, model, log);
             TokenizerTextEncoder encoder = new TokenizerTextEncoder(model.tokenizer());
 
-            Map<Task, List<McExample>> tasks = new LinkedHashMap<>();
-            for (Task task : options.tasks()) {
-                tasks.put(task, McDatasetReader.read(task, task.file(options.datasetsDir()), options.limit()));
-            }
             int window = options.pplWindow() > 0 ? options.pplWindow() : PerplexityWindows.defaultWindow(context);
             if (window > context) {
                 throw new InvalidEvalOptionException("perplexity window of " + window + " tokens exceeds the "
                         + context + "-token evaluation context");
             }
             int stride = options.pplStride() > 0 ? options.pplStride() : PerplexityWindows.defaultStride(window);
+            // the checkpoint first: a run that cannot resume stops before it prints anything
+            Map<String, String> checkpointInputs = checkpointInputs(options, loraFile, context, window, stride);
+            EvalCheckpoint checkpoint = options.resume()
+                    ? EvalCheckpoint.resume(options.outputDir(), checkpointInputs)
+                    : EvalCheckpoint.start(options.outputDir(), checkpointInputs);
+            List<String> identities = new ArrayList<>();
+            List<EvalConfiguration> configurations = configurations(options, model, log, identities);
+            Map<Task, List<McExample>> tasks = new LinkedHashMap<>();
+            for (Task task : options.tasks()) {
+                tasks.put(task, McDatasetReader.read(task, task.file(options.datasetsDir()), options.limit()));
+            }
             Map<PerplexityCorpus, int[]> streams = new LinkedHashMap<>();
             for (PerplexityCorpus corpus : options.perplexity()) {
                 // A Hugging Face tokenizer call adds BOS when the model's tokenizer does; the stream follows suit.
@@ -77,6 +83,12 @@ public final class Evaluation {
                         encoder.addsBos(), options.pplLimitTokens()));
             }
             EvalRunner.Inputs inputs = new EvalRunner.Inputs(tasks, streams, window, stride);
+            if (options.resume()) {
+                log.println(checkpoint.size() == 0
+                        ? "note: nothing to resume in " + checkpoint.file() + "; starting from the beginning"
+                        : "resuming from " + checkpoint.file() + ": " + checkpoint.size() + " task"
+                                + (checkpoint.size() == 1 ? " or text" : "s or texts") + " already scored");
+            }
 
             List<ConfigurationResult> results = new ArrayList<>();
             int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
@@ -95,8 +107,9 @@ public final class Evaluation {
                             options.kvCacheType(), batch, options.skippedKv())));
                 }
                 EvalRunner runner = new EvalRunner(models, encoder, options.routingMode(), options.bos(), log);
-                for (EvalConfiguration config : configurations) {
-                    ConfigurationResult r = runner.evaluate(config, inputs);
+                for (int i = 0; i < configurations.size(); i++) {
+                    ConfigurationResult r = runner.evaluate(configurations.get(i), identities.get(i), inputs,
+                            checkpoint);
                     results.add(r);
                     log.println(summaryLine(r));
                 }
@@ -119,12 +132,50 @@ public final class Evaluation {
         }
     }
 
-    /** Dense first (when asked), then every router at every budget. */
-    private static List<EvalConfiguration> configurations(EvalOptions options, Model model, PrintStream log)
-            throws IOException {
+    /**
+     * What a checkpoint's pieces depend on besides their own keys: the model (and adapters) and every option that
+     * changes a score. Thread counts are left out: they change no result.
+     */
+    private static Map<String, String> checkpointInputs(EvalOptions o, Path loraFile, int context, int window,
+            int stride) throws IOException {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("model", stamp(o.model()));
+        m.put("lora", loraFile == null ? "none" : stamp(loraFile));
+        m.put("routing", o.routingMode().key());
+        m.put("kv_policy", o.skippedKv().name());
+        m.put("kv_cache", o.kvCacheType().name());
+        m.put("bos", Boolean.toString(o.bos()));
+        m.put("context", Integer.toString(context));
+        m.put("ppl_window", Integer.toString(window));
+        m.put("ppl_stride", Integer.toString(stride));
+        m.put("prefill_batch", Integer.toString(o.prefillBatch()));
+        return m;
+    }
+
+    /** A file by name, size and modification time: a model is too large to hash before every run. */
+    private static String stamp(Path file) throws IOException {
+        return file.getFileName() + " (" + java.nio.file.Files.size(file) + " bytes, modified "
+                + java.nio.file.Files.getLastModifiedTime(file) + ")";
+    }
+
+    /** A router file by its content: what a checkpoint piece of its configurations depends on. */
+    private static String routerIdentity(Path path) throws IOException {
+        if (isRandom(path)) {
+            return "random router (seed 42)";
+        }
+        return "router sha256:" + PieceDigest.file(path);
+    }
+
+    /**
+     * Dense first (when asked), then every router at every budget; {@code identities} gets each configuration's
+     * checkpoint identity, in the same order.
+     */
+    private static List<EvalConfiguration> configurations(EvalOptions options, Model model, PrintStream log,
+            List<String> identities) throws IOException {
         List<EvalConfiguration> out = new ArrayList<>();
         if (options.dense()) {
             out.add(EvalConfiguration.dense());
+            identities.add("dense@1.0");
         }
         int layers = model.spec().blockCount();
         BaseModelInfo info = BaseModelInfo.of(model.spec(), model.gguf());
@@ -147,12 +198,16 @@ public final class Evaluation {
                 // Two files of the same method (say two BUDDY routers) stay apart in the reports.
                 method = method + ":" + stem(options.routers().get(i));
             }
+            String identity = routerIdentity(options.routers().get(i));
             for (Budget budget : options.budgets()) {
-                out.add(EvalConfiguration.routed(method, router, budget, layers));
+                EvalConfiguration config = EvalConfiguration.routed(method, router, budget, layers);
+                out.add(config);
+                identities.add(identity + "@" + config.budget());
             }
             if (options.autoBudget()) {
                 if (router instanceof DynamicRouter d && d.predictor().isPresent()) {
                     out.add(EvalConfiguration.auto(method, router, layers));
+                    identities.add(identity + "@" + EvalConfiguration.AUTO);
                     autoRouters++;
                 } else {
                     log.println("note: " + options.routers().get(i).getFileName() + " has no budget predictor;"

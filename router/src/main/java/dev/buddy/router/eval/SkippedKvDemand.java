@@ -76,8 +76,13 @@ final class SkippedKvDemand {
      * are those one counter would have after recording both's sequences.
      */
     void add(SkippedKvDemand other) {
-        skipped += other.skippedSlots();
-        needed += other.neededSlots();
+        add(other.skippedSlots(), other.neededSlots());
+    }
+
+    /** Adds the totals of finished sequences recorded elsewhere (a checkpoint's). */
+    void add(long skippedSlots, long neededSlots) {
+        skipped += skippedSlots;
+        needed += neededSlots;
     }
 
     /** Context slots since each block's last context run that a branch of the open sequence reads. */

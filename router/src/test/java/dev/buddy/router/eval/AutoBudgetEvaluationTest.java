@@ -119,12 +119,28 @@ class AutoBudgetEvaluationTest {
                 .routers(options.routers()).budgets(options.budgets()).autoBudget(true).tasks(options.tasks())
                 .limit(options.limit()).perplexity(List.of()).contextLength(options.contextLength()).threads(2)
                 .parallel(2).build(), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        ConfigurationResult twice = parallel.results().get(1);
-        assertEquals(auto.tasks(), twice.tasks());
-        assertEquals(auto.executedFraction(), twice.executedFraction(), 0.0);
-        assertEquals(auto.paths(), twice.paths());
-        for (Task task : auto.budgetChoices().keySet()) {
-            assertEquals(auto.budgetChoices().get(task).byBudget(), twice.budgetChoices().get(task).byBudget(),
+        assertSameAuto(auto, parallel.results().get(1));
+
+        // A run stopped after ARC-Easy, resumed from its checkpoint: the budgets chosen come back with the task.
+        Path stopped = dir.resolve("out3");
+        Evaluation.run(EvalOptions.builder(model, stopped, datasets).routers(options.routers())
+                .budgets(options.budgets()).autoBudget(true).tasks(List.of(Task.ARC_EASY)).limit(options.limit())
+                .perplexity(List.of()).contextLength(options.contextLength()).threads(1).build(),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        EvalReport resumed = Evaluation.run(EvalOptions.builder(model, stopped, datasets).routers(options.routers())
+                .budgets(options.budgets()).autoBudget(true).tasks(options.tasks()).limit(options.limit())
+                .perplexity(List.of()).contextLength(options.contextLength()).threads(1).resume(true).build(),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertSameAuto(auto, resumed.results().get(1));
+    }
+
+    private static void assertSameAuto(ConfigurationResult expected, ConfigurationResult actual) {
+        assertEquals(expected.tasks(), actual.tasks());
+        assertEquals(expected.executedFraction(), actual.executedFraction(), 0.0);
+        assertEquals(expected.paths(), actual.paths());
+        assertEquals(expected.budgetChoices().keySet(), actual.budgetChoices().keySet());
+        for (Task task : expected.budgetChoices().keySet()) {
+            assertEquals(expected.budgetChoices().get(task).byBudget(), actual.budgetChoices().get(task).byBudget(),
                     task.key());
         }
     }

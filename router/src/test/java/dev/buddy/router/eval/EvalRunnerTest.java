@@ -13,14 +13,17 @@ import dev.buddy.router.RandomRouter;
 import dev.buddy.router.StaticPlan;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class EvalRunnerTest {
     private static final int LAYERS = 10;
@@ -123,11 +126,7 @@ class EvalRunnerTest {
         for (RoutingMode mode : RoutingMode.values()) {
             List<ConfigurationResult> expected = null;
             for (int models : new int[] {1, 2, 3}) {
-                List<ToyCausalModel> toys = new ArrayList<>();
-                for (int i = 0; i < models; i++) {
-                    toys.add(new ToyCausalModel(60, LAYERS, 4, 40, 16));
-                }
-                EvalRunner runner = new EvalRunner(toys, new ToyCausalModel.Encoder(60), mode, false, null);
+                EvalRunner runner = runner(mode, models);
                 List<ConfigurationResult> results = List.of(runner.evaluate(EvalConfiguration.dense(), inputs),
                         runner.evaluate(EvalConfiguration.routed("plan", plan, Budget.drop(4), LAYERS), inputs),
                         runner.evaluate(EvalConfiguration.routed("buddy", router, Budget.drop(4), LAYERS), inputs));
@@ -141,6 +140,83 @@ class EvalRunnerTest {
     }
 
     @Test
+    void aRunResumedFromItsCheckpointGivesWhatAnUninterruptedRunGives(@TempDir Path dir) throws IOException {
+        DynamicRouter router = randomRouter();
+        StaticPlan plan = plan();
+        int[] stream = stream(120, 13);
+        EvalRunner.Inputs whole = new EvalRunner.Inputs(
+                Map.of(Task.PIQA, examples(Task.PIQA, 9), Task.BOOLQ, examples(Task.BOOLQ, 6)),
+                Map.of(PerplexityCorpus.TINYSTORIES, stream), 32, 16);
+        // the interrupted run finished PIQA and nothing else
+        EvalRunner.Inputs finished = new EvalRunner.Inputs(Map.of(Task.PIQA, examples(Task.PIQA, 9)), Map.of(), 32,
+                16);
+        Map<String, String> settings = Map.of("model", "toy", "routing", "per-token");
+        for (RoutingMode mode : RoutingMode.values()) {
+            List<EvalConfiguration> configs = List.of(EvalConfiguration.dense(),
+                    EvalConfiguration.routed("plan", plan, Budget.drop(4), LAYERS),
+                    EvalConfiguration.routed("buddy", router, Budget.drop(4), LAYERS));
+            for (EvalConfiguration config : configs) {
+                String what = mode + " " + config.label();
+                Path folder = dir.resolve(mode.key() + "-" + config.method());
+                ConfigurationResult expected = runner(mode, 2).evaluate(config, whole);
+
+                runner(mode, 1).evaluate(config, config.label(), finished, EvalCheckpoint.start(folder, settings));
+                EvalCheckpoint checkpoint = EvalCheckpoint.resume(folder, settings);
+                assertEquals(1, checkpoint.size(), what);
+                ConfigurationResult resumed = runner(mode, 2).evaluate(config, config.label(), whole, checkpoint);
+                assertEquals(expected, resumed, what);
+
+                // everything is in the file now: a second resume scores nothing and reports the same
+                EvalCheckpoint complete = EvalCheckpoint.resume(folder, settings);
+                assertEquals(3, complete.size(), what);
+                ToyCausalModel idle = new ToyCausalModel(60, LAYERS, 4, 40, 16);
+                ConfigurationResult again = new EvalRunner(idle, new ToyCausalModel.Encoder(60), mode, false, null)
+                        .evaluate(config, config.label(), whole, complete);
+                assertEquals(expected, again, what);
+                assertEquals(0, idle.invocations, what + ": nothing scored twice");
+
+                // a piece keyed to other examples (another --limit) is not taken
+                EvalRunner.Inputs fewer = new EvalRunner.Inputs(Map.of(Task.PIQA, examples(Task.PIQA, 8)), Map.of(),
+                        32, 16);
+                ToyCausalModel busy = new ToyCausalModel(60, LAYERS, 4, 40, 16);
+                new EvalRunner(busy, new ToyCausalModel.Encoder(60), mode, false, null)
+                        .evaluate(config, config.label(), fewer, EvalCheckpoint.resume(folder, settings));
+                assertTrue(busy.invocations > 0, what);
+            }
+        }
+    }
+
+    @Test
+    void aCheckpointOfOtherSettingsOrNoCheckpointAtAllIsRefusedByName(@TempDir Path dir) throws IOException {
+        EvalRunner.Inputs inputs = new EvalRunner.Inputs(Map.of(Task.PIQA, examples(Task.PIQA, 3)), Map.of(), 32, 16);
+        runner(RoutingMode.PER_TOKEN, 1).evaluate(EvalConfiguration.dense(), "dense@1.0", inputs,
+                EvalCheckpoint.start(dir, Map.of("model", "toy", "kv_policy", "ZEROS")));
+        InvalidEvalOptionException other = assertThrows(InvalidEvalOptionException.class,
+                () -> EvalCheckpoint.resume(dir, Map.of("model", "toy", "kv_policy", "COMPUTE_KV")));
+        assertTrue(other.getMessage().contains("kv_policy = ZEROS, not COMPUTE_KV"), other.getMessage());
+
+        Path file = dir.resolve(EvalCheckpoint.FILE_NAME);
+        String text = Files.readString(file);
+        for (String broken : new String[] {text.substring(0, text.length() / 2), "[]", "{}",
+                text.replace("\"outcomes\"", "\"outcome\""), text.replace("\"tokens\": ", "\"tokens\": -")}) {
+            Files.writeString(file, broken);
+            CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
+                    () -> EvalCheckpoint.resume(dir, Map.of("model", "toy", "kv_policy", "ZEROS")), broken);
+            assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
+        }
+        Files.delete(file);
+        assertEquals(0, EvalCheckpoint.resume(dir, Map.of("model", "toy")).size(), "nothing to resume: a new one");
+    }
+
+    private static EvalRunner runner(RoutingMode mode, int models) {
+        List<ToyCausalModel> toys = new ArrayList<>();
+        for (int i = 0; i < models; i++) {
+            toys.add(new ToyCausalModel(60, LAYERS, 4, 40, 16));
+        }
+        return new EvalRunner(toys, new ToyCausalModel.Encoder(60), mode, false, null);
+    }
+
+    @Test
     void aWindowThatDoesNotFitFailsTheSameWayOnSeveralModels() {
         int[] stream = new int[200];
         for (int i = 0; i < stream.length; i++) {
@@ -150,12 +226,7 @@ class EvalRunnerTest {
         EvalRunner.Inputs inputs = new EvalRunner.Inputs(Map.of(), Map.of(PerplexityCorpus.TINYSTORIES, stream), 48,
                 24);
         for (int models : new int[] {1, 2}) {
-            List<ToyCausalModel> toys = new ArrayList<>();
-            for (int i = 0; i < models; i++) {
-                toys.add(new ToyCausalModel(60, LAYERS, 4, 40, 16));
-            }
-            EvalRunner runner = new EvalRunner(toys, new ToyCausalModel.Encoder(60), RoutingMode.PER_TOKEN, false,
-                    null);
+            EvalRunner runner = runner(RoutingMode.PER_TOKEN, models);
             assertThrows(InvalidEvalOptionException.class, () -> runner.evaluate(EvalConfiguration.dense(), inputs),
                     models + " models");
         }

@@ -124,6 +124,8 @@ class SkippedKvDemandTest {
                 recordInCalls(part, branch, random);
             }
         }
+        BlockUsage.Counts first = parts[0].counts();
+        BlockUsage.Counts second = parts[1].counts();
         parts[0].add(parts[1]);
         assertEquals(usage.tokens(), parts[0].tokens());
         assertEquals(usage.blocksRun(), parts[0].blocksRun());
@@ -131,6 +133,15 @@ class SkippedKvDemandTest {
         assertEquals(usage.neededKvFraction(), parts[0].neededKvFraction(), 0.0);
         assertEquals(usage.distinctPaths(), parts[0].distinctPaths());
         assertEquals(usage.topPathShare(), parts[0].topPathShare(), 0.0);
+
+        // Each part's counts, as an evaluation checkpoint keeps them, added to an empty usage: the same again.
+        BlockUsage restored = new BlockUsage(LAYERS);
+        restored.add(first);
+        restored.add(second);
+        assertEquals(usage.counts(), restored.counts());
+        assertEquals(usage.executedFraction(), restored.executedFraction(), 0.0);
+        assertEquals(usage.neededKvFraction(), restored.neededKvFraction(), 0.0);
+        assertEquals(usage.topPathShare(), restored.topPathShare(), 0.0);
     }
 
     private static boolean runsAfter(List<boolean[]> positions, int t, int layer) {
