@@ -73,7 +73,7 @@ class EvalCommandTest {
         assertEquals(0, run.exit(), run.err());
         run = CliRun.run(concat(whole, "-o", stopped.toString(), "--resume", "-np", "2"));
         assertEquals(0, run.exit(), run.err());
-        assertTrue(run.err().contains("checkpoint.json: 2 tasks or texts already scored"), run.err());
+        assertTrue(run.err().contains("checkpoint.json: 2 pieces already scored"), run.err());
         assertTrue(run.err().contains("dense@1.0 arc_easy: taken from") && run.err().contains(
                 "random@0.6 arc_easy: taken from"), run.err());
         assertEquals(Files.readString(uninterrupted.resolve("results.md")),

@@ -17,12 +17,13 @@ import java.util.Optional;
 /**
  * The finished pieces of an evaluation, kept in the output folder so that an interrupted run can go on where it
  * stopped ({@code buddy eval --resume}): one piece per configuration and task (its counts, per-example outcomes, block
- * usage and chosen budgets) or configuration and perplexity text. A whole-test-set run takes hours on a laptop; with
- * a checkpoint rewritten after every piece, at most one task's work is lost.
+ * usage and chosen budgets), per run of {@link EvalRunner#CHUNK} examples of a task still being scored, or per
+ * configuration and perplexity text. A whole-test-set run takes hours on a laptop; with the file rewritten after
+ * every piece, a stop loses at most one run of examples (or one text).
  *
  * <p>Each piece is found by a key that names everything its result depends on that the run's {@code inputs} do not:
- * the configuration's identity (the router file's content and the budget), the task or text, and a digest of the
- * examples or tokens scored ({@link EvalRunner} builds it). The {@code inputs} (the model file and the options that
+ * the configuration's identity (the router file's content and the budget), the task or text (and which of its
+ * examples), and a digest of the examples or tokens scored ({@link EvalRunner} builds it). The {@code inputs} (the model file and the options that
  * change results: routing, KV policy and type, BOS, context, window, stride, prefill batch) must equal those of the
  * run that wrote the file; thread counts and {@code --parallel} change no result and may differ. So a resumed run may
  * add tasks, budgets or routers, and reuses exactly the pieces it would have computed the same.
@@ -38,11 +39,43 @@ public final class EvalCheckpoint {
     /** A checkpoint larger than this is not read (a whole-test-set run of every method writes a few MiB). */
     static final long MAX_BYTES = 256L << 20;
 
-    /** A task's finished piece: its result, the block usage it caused, and the budgets chosen (null unless auto). */
+    /**
+     * A task's finished piece (or a run of its examples): its result, the block usage it caused, and the budgets
+     * chosen (null unless auto).
+     */
     public record TaskPiece(TaskResult result, BlockUsage.Counts usage, BudgetChoices.Distribution choices) {
         public TaskPiece {
             Objects.requireNonNull(result, "result");
             Objects.requireNonNull(usage, "usage");
+        }
+
+        /** Consecutive runs of one task's examples, in order, as one piece: what scoring them at once gives. */
+        static TaskPiece concat(Task task, List<TaskPiece> parts) {
+            int n = 0;
+            int correct = 0;
+            int correctNorm = 0;
+            StringBuilder outcomes = new StringBuilder();
+            BlockUsage usage = new BlockUsage(parts.getFirst().usage().layerCount());
+            long[] chosen = null;
+            int chosenLayers = 0;
+            for (TaskPiece p : parts) {
+                n += p.result().n();
+                correct += p.result().correct();
+                correctNorm += p.result().correctNorm();
+                outcomes.append(p.result().outcomes());
+                usage.add(p.usage());
+                if (p.choices() != null) {
+                    long[] counts = p.choices().counts();
+                    chosen = chosen == null ? new long[counts.length] : chosen;
+                    chosenLayers = p.choices().layerCount();
+                    for (int i = 0; i < counts.length; i++) {
+                        chosen[i] += counts[i];
+                    }
+                }
+            }
+            return new TaskPiece(new TaskResult(task, n, correct, task.reportsAccNorm() ? correctNorm : -1,
+                    outcomes.toString()), usage.counts(),
+                    chosen == null ? null : new BudgetChoices.Distribution(chosenLayers, chosen));
         }
     }
 
@@ -153,6 +186,14 @@ public final class EvalCheckpoint {
 
     /** Keeps a finished perplexity text and rewrites the file. */
     public void put(String key, PerplexityPiece piece) {
+        keep(key, piece);
+    }
+
+    /** Keeps a finished task in place of the pieces it was scored in, and rewrites the file. */
+    public void replace(java.util.Collection<String> parts, String key, TaskPiece piece) {
+        if (file != null) {
+            parts.forEach(pieces::remove);
+        }
         keep(key, piece);
     }
 

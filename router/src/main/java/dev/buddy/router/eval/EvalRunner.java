@@ -15,6 +15,12 @@ import java.util.Objects;
  */
 public final class EvalRunner {
     /**
+     * Examples per checkpoint piece while a task is scored: a stopped run loses at most this many (two or three
+     * minutes of BoolQ or HellaSwag on SmolLM2 at two threads).
+     */
+    static final int CHUNK = 256;
+
+    /**
      * What every configuration is evaluated on.
      *
      * @param tasks   examples by task, in report order
@@ -35,6 +41,7 @@ public final class EvalRunner {
     private final RoutingMode mode;
     private final boolean addBos;
     private final PrintStream progress;
+    private int chunk = CHUNK;
 
     /**
      * @param addBos   prepend BOS to multiple-choice contexts (lm-eval's default is not to)
@@ -60,6 +67,15 @@ public final class EvalRunner {
         this.progress = progress;
     }
 
+    /** Checkpoints tasks in runs of {@code examples} instead of {@link #CHUNK} (tests). */
+    EvalRunner chunkedBy(int examples) {
+        if (examples < 1) {
+            throw new IllegalArgumentException("a chunk needs at least one example, got " + examples);
+        }
+        chunk = examples;
+        return this;
+    }
+
     public ConfigurationResult evaluate(EvalConfiguration config, Inputs inputs) {
         return evaluate(config, null, inputs, EvalCheckpoint.none());
     }
@@ -83,31 +99,12 @@ public final class EvalRunner {
         Map<Task, TaskResult> tasks = new EnumMap<>(Task.class);
         Map<Task, BudgetChoices.Distribution> choices = new EnumMap<>(Task.class);
         for (Map.Entry<Task, List<McExample>> e : inputs.tasks().entrySet()) {
-            Task task = e.getKey();
-            String key = identity == null ? null : identity + " " + task.key() + " " + e.getValue().size()
-                    + " examples " + PieceDigest.examples(e.getValue());
-            EvalCheckpoint.TaskPiece piece = key == null ? null : checkpoint.task(key).orElse(null);
-            if (piece == null) {
-                if (config.choices() != null) {
-                    config.choices().reset();
-                }
-                scorers.forEach(s -> s.usage().reset());
-                TaskResult result;
-                try (Bar bar = bar(config.label() + " " + task.key(), e.getValue().size())) {
-                    result = TaskEvaluator.evaluate(task, e.getValue(), scorers, bar.listener(), null);
-                }
-                piece = new EvalCheckpoint.TaskPiece(result, usageOf(scorers),
-                        config.choices() == null ? null : config.choices().snapshot());
-                if (key != null) {
-                    checkpoint.put(key, piece);
-                }
-            } else {
-                restored(config.label() + " " + task.key(), checkpoint);
-            }
-            tasks.put(task, piece.result());
+            EvalCheckpoint.TaskPiece piece = scoreTask(config, identity, e.getKey(), e.getValue(), scorers,
+                    checkpoint);
+            tasks.put(e.getKey(), piece.result());
             usage.add(piece.usage());
             if (piece.choices() != null) {
-                choices.put(task, piece.choices());
+                choices.put(e.getKey(), piece.choices());
             }
         }
         Map<PerplexityCorpus, PerplexityResult> ppl = new EnumMap<>(PerplexityCorpus.class);
@@ -136,6 +133,64 @@ public final class EvalRunner {
                 usage.executedFraction(), tasks, ppl, choices,
                 new ConfigurationResult.PathSpread(usage.distinctPaths(), usage.topPathShare(),
                         usage.skippedKvFraction(), usage.neededKvFraction()));
+    }
+
+    /**
+     * One task of one configuration: from the checkpoint when it holds the whole task, otherwise scored in chunks of
+     * {@link #CHUNK} examples, each kept as it finishes (and taken from the checkpoint when a stopped run had finished
+     * it), then kept whole in place of its chunks.
+     */
+    private EvalCheckpoint.TaskPiece scoreTask(EvalConfiguration config, String identity, Task task,
+            List<McExample> examples, List<LogLikelihoodScorer> scorers, EvalCheckpoint checkpoint) {
+        int n = examples.size();
+        String key = identity == null ? null
+                : identity + " " + task.key() + " " + n + " examples " + PieceDigest.examples(examples);
+        EvalCheckpoint.TaskPiece whole = key == null ? null : checkpoint.task(key).orElse(null);
+        if (whole != null) {
+            restored(config.label() + " " + task.key(), checkpoint);
+            return whole;
+        }
+        List<String> chunkKeys = new ArrayList<>();
+        List<EvalCheckpoint.TaskPiece> chunks = new ArrayList<>();
+        long toScore = 0;
+        for (int from = 0; from < n; from += chunk) {
+            int to = Math.min(n, from + chunk);
+            String chunkKey = key == null ? null : identity + " " + task.key() + " examples " + from + "-" + to
+                    + " of " + n + " " + PieceDigest.examples(examples.subList(from, to));
+            chunkKeys.add(chunkKey);
+            EvalCheckpoint.TaskPiece done = chunkKey == null ? null : checkpoint.task(chunkKey).orElse(null);
+            chunks.add(done);
+            toScore += done == null ? to - from : 0;
+        }
+        if (toScore < n) {
+            restored(config.label() + " " + task.key() + " (" + (n - toScore) + " of " + n + " examples)",
+                    checkpoint);
+        }
+        try (Bar bar = bar(config.label() + " " + task.key(), toScore)) {
+            for (int c = 0; c < chunks.size(); c++) {
+                if (chunks.get(c) != null) {
+                    continue;
+                }
+                if (config.choices() != null) {
+                    config.choices().reset();
+                }
+                scorers.forEach(s -> s.usage().reset());
+                int from = c * chunk;
+                TaskResult result = TaskEvaluator.evaluate(task, examples.subList(from, Math.min(n, from + chunk)),
+                        scorers, bar.listener(), null);
+                EvalCheckpoint.TaskPiece piece = new EvalCheckpoint.TaskPiece(result, usageOf(scorers),
+                        config.choices() == null ? null : config.choices().snapshot());
+                chunks.set(c, piece);
+                if (key != null) {
+                    checkpoint.put(chunkKeys.get(c), piece);
+                }
+            }
+        }
+        whole = EvalCheckpoint.TaskPiece.concat(task, chunks);
+        if (key != null) {
+            checkpoint.replace(chunkKeys, key, whole);
+        }
+        return whole;
     }
 
     /** What the scorers recorded since their usage was last reset, summed. */

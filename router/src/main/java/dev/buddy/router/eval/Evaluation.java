@@ -86,8 +86,9 @@ public final class Evaluation {
             if (options.resume()) {
                 log.println(checkpoint.size() == 0
                         ? "note: nothing to resume in " + checkpoint.file() + "; starting from the beginning"
-                        : "resuming from " + checkpoint.file() + ": " + checkpoint.size() + " task"
-                                + (checkpoint.size() == 1 ? " or text" : "s or texts") + " already scored");
+                        : "resuming from " + checkpoint.file() + ": " + checkpoint.size() + " piece"
+                                + (checkpoint.size() == 1 ? "" : "s") + " already scored (tasks, runs of "
+                                + EvalRunner.CHUNK + " examples, texts)");
             }
 
             List<ConfigurationResult> results = new ArrayList<>();

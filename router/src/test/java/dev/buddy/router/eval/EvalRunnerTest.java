@@ -187,6 +187,47 @@ class EvalRunnerTest {
     }
 
     @Test
+    void aRunStoppedInsideATaskGoesOnFromItsLastFinishedChunk(@TempDir Path dir) throws IOException {
+        DynamicRouter router = randomRouter();
+        EvalRunner.Inputs whole = new EvalRunner.Inputs(
+                Map.of(Task.PIQA, examples(Task.PIQA, 9), Task.BOOLQ, examples(Task.BOOLQ, 7)),
+                Map.of(PerplexityCorpus.TINYSTORIES, stream(90, 7)), 32, 16);
+        EvalRunner.Inputs tasksOnly = new EvalRunner.Inputs(whole.tasks(), Map.of(), 32, 16);
+        Map<String, String> settings = Map.of("model", "toy");
+        for (RoutingMode mode : RoutingMode.values()) {
+            EvalConfiguration config = EvalConfiguration.routed("buddy", router, Budget.drop(4), LAYERS);
+            ConfigurationResult expected = runner(mode, 1).evaluate(config, whole);
+            ToyCausalModel counter = new ToyCausalModel(60, LAYERS, 4, 40, 16);
+            new EvalRunner(counter, new ToyCausalModel.Encoder(60), mode, false, null).evaluate(config, tasksOnly);
+            int allCalls = counter.invocations;
+            ToyCausalModel pplCounter = new ToyCausalModel(60, LAYERS, 4, 40, 16);
+            new EvalRunner(pplCounter, new ToyCausalModel.Encoder(60), mode, false, null).evaluate(config,
+                    new EvalRunner.Inputs(Map.of(), whole.streams(), 32, 16));
+
+            // stopped four fifths of the way through the tasks: PIQA (9) and BoolQ's first chunk of 3 are done
+            Path folder = dir.resolve(mode.key());
+            ToyCausalModel stopped = new ToyCausalModel(60, LAYERS, 4, 40, 16);
+            stopped.failAtInvocation = allCalls * 4 / 5;
+            EvalRunner first = new EvalRunner(stopped, new ToyCausalModel.Encoder(60), mode, false, null).chunkedBy(3);
+            assertThrows(IllegalStateException.class,
+                    () -> first.evaluate(config, "buddy", whole, EvalCheckpoint.start(folder, settings)));
+            EvalCheckpoint checkpoint = EvalCheckpoint.resume(folder, settings);
+            assertEquals(2, checkpoint.size(), mode + ": PIQA whole, and BoolQ's examples 0-3");
+
+            ToyCausalModel rest = new ToyCausalModel(60, LAYERS, 4, 40, 16);
+            ConfigurationResult resumed = new EvalRunner(rest, new ToyCausalModel.Encoder(60), mode, false, null)
+                    .chunkedBy(3).evaluate(config, "buddy", whole, checkpoint);
+            assertEquals(expected, resumed, mode.key());
+            // every example costs the same calls here: BoolQ's last 4 of the 16 examples are a quarter of them
+            // (scoring the first chunk again would make it 7 of 16)
+            int taskCalls = rest.invocations - pplCounter.invocations;
+            assertTrue(taskCalls > 0 && taskCalls * 16 == allCalls * 4, mode + ": " + taskCalls + " of " + allCalls);
+            // finished tasks are kept whole: their chunks are gone from the file
+            assertEquals(3, EvalCheckpoint.resume(folder, settings).size(), mode.key());
+        }
+    }
+
+    @Test
     void aCheckpointOfOtherSettingsOrNoCheckpointAtAllIsRefusedByName(@TempDir Path dir) throws IOException {
         EvalRunner.Inputs inputs = new EvalRunner.Inputs(Map.of(Task.PIQA, examples(Task.PIQA, 3)), Map.of(), 32, 16);
         runner(RoutingMode.PER_TOKEN, 1).evaluate(EvalConfiguration.dense(), "dense@1.0", inputs,

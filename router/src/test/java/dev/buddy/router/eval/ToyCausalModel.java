@@ -33,6 +33,8 @@ final class ToyCausalModel implements TokenModel {
     int forwardTokens;
     /** forward / forwardEach invocations. */
     int invocations;
+    /** The invocation that fails as a killed run would stop (a test of resuming sets it). */
+    int failAtInvocation = Integer.MAX_VALUE;
 
     ToyCausalModel(int vocab, int layers, int kvDim, int context, int maxBatch) {
         this.vocab = vocab;
@@ -96,6 +98,9 @@ final class ToyCausalModel implements TokenModel {
     private void run(int[] in, int offset, int startPos, int n, LayerPlanner planner) {
         if (n < 1 || startPos < 0 || startPos + n > context) {
             throw new IllegalArgumentException("bad call: start " + startPos + ", " + n + " tokens");
+        }
+        if (invocations + 1 >= failAtInvocation) {
+            throw new IllegalStateException("stopped at invocation " + failAtInvocation);
         }
         boolean perToken = planner != null && planner.plansPerToken();
         for (int done = 0; done < n; ) {
