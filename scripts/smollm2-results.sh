@@ -459,6 +459,15 @@ BUDDY_TEST_DATA=$SHARED scripts/paired-subsets.py "$OUT/s33-paired500-0.875/resu
   "$OUT/s33-paired500-0.75/results.json:buddy,shortgpt,sleb" "$OUT/s34-paired500-0.625/results.json:buddy,sleb,sleb256" \
   "$OUT/s34-paired500-0.5/results.json:buddy,sleb256" "$OUT/s34-paired500-0.5-sleb/results.json:sleb"
 
+# Session 35 (RESULTS.md, "Dense on the whole test sets"): every example of the tasks, dense, two sequence states on
+# the two cores. The seven shorter tasks first, then HellaSwag (10,042 examples, about 1.5 h) added by the same
+# command with --resume, which takes the finished tasks from the folder's checkpoint.json; stopped, either command
+# goes on from its last 256 examples when run again.
+for tasks in openbookqa,piqa,boolq,siqa,arc_easy,arc_challenge,winogrande paper; do
+  ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router none --tasks "$tasks" --limit 0 --ppl none \
+    -t 2 -np 2 -o "$OUT/s35-dense-full" --resume
+done
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
