@@ -201,14 +201,10 @@ final class Q4_1RowGroups {
      * accumulator vector, so {@code hsum_float_8} is seven vector adds for all sixteen rows. Chunks 2j and 2j+1 (bytes
      * 4j..4j+3 of every row) widened to 16-bit lanes give quad j with their low nibbles and quad j+4 with their high
      * ones: each nibble plane times the token's matching quant pairs (one 32-bit broadcast each, the pairs of
-     * {@link QuantizedInput#q8Pairs}), the two chunks' products added in 16 bits (at most {@code 2 * 2 * 15 * 128}),
+     * {@link QuantizedInput#q8Pairs}), the two chunks' products added in 16 bits (at most {@code 2 * 2 * 15 * 127}),
      * and the two halves of each 32-bit lane sign-extended and added are the quad of that row. The sixteen d and
      * sixteen m are two 32-byte loads widened with {@link Q4_0RowGroups#pack}'s shortcut for finite halves. About 120
      * vector operations per sixteen rows and block, against about nine per row in {@link #dot8}.
-     *
-     * <p>Session 36 tried {@link #dotTokens16}'s fold here (one shift fewer per quad): 1.04-1.09x in a kernel harness
-     * but no change that whole-model decode on SmolLM2 could resolve, so this kernel keeps the form it was measured
-     * in.
      *
      * @param xp the tokens' quant pairs ({@link QuantizedInput#q8Pairs}), this token's from {@code xpo}
      * @param xd the tokens' block scales, this token's from {@code dOff}
@@ -297,140 +293,5 @@ final class Q4_1RowGroups {
         }
         // hsum_float_8 per row, ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), plus summs
         a0.add(a4).add(a2.add(a6)).add(a1.add(a5).add(a3.add(a7))).add(mins).intoArray(out, outIndex);
-    }
-
-    /** Floats of {@link #dotTokens16}'s scratch per token: ggml's eight lanes and the min sums, sixteen rows each. */
-    static final int TILE_FLOATS16 = 9 * ROWS16;
-
-    /**
-     * {@link #dot16} against {@code tokens} consecutive tokens, for prompts: each block's eight chunks are widened
-     * and split into their sixteen nibble planes once, and those stay in registers (AVX-512 has 32) across the token
-     * loop, which per token is then sixteen broadcast multiplies, eight adds, the eight folds, conversions and FMAs,
-     * and the min FMA. The fold adds a lane's two 16-bit halves in its high half ({@code u + (u << 16)}, whose high
-     * half is their sum modulo 2^16) and shifts that down arithmetically, one shift fewer than {@link #dot16}'s
-     * sign-extension of each half (shifts, 16-bit multiplies and conversions share one port on AVX-512 cores), and
-     * exact all the same: a quad, at most {@code 4 * 15 * 128 = 7680} in magnitude, fits 16 bits. A token's nine
-     * accumulators (ggml's eight lanes and the min sums, sixteen rows each) live in {@code acc} between blocks. Per
-     * token the sums and their order are {@link #dot16}'s on the same exact integers, so every (row, token) result is
-     * {@link #dot16}'s bit for bit. Measured (session 36, kernel harness, one thread, 64 tokens, thread CPU time,
-     * medians of 15-21 alternated rounds, identical outputs): 1.31-1.49x {@link #dot16} token by token on 1536x576,
-     * 1.53-1.61x on 576x1536; a fold that masks the high half and scales by 2^-16 after the conversion (one shift fewer
-     * still, one more multiply) was 1.13x slower than this one. One token through the tile runs at 0.88x
-     * {@link #dot16}, so single tokens keep {@link #dot16}.
-     *
-     * <p>Token k's quant pairs start at {@code xpo + k * PAIRS * blocks}, its block scales and sums at
-     * {@code dOff + k * blocks}; its sixteen results go to {@code out[outIndex + k * outStride ..]}.
-     *
-     * @param tokens 1 to {@link RowGroupLayout#TILE_TOKENS}
-     * @param acc scratch of at least {@code TILE_FLOATS16 * tokens} floats, owned by the calling thread
-     */
-    static void dotTokens16(MemorySegment w, long off, int blocks, int tokens, int[] xp, int xpo, float[] xd,
-            float[] xs, int dOff, float[] acc, float[] out, int outIndex, int outStride) {
-        java.util.Arrays.fill(acc, 0, TILE_FLOATS16 * tokens, 0f);
-        int tokenPairs = Q8_0RowGroups.PAIRS * blocks;
-        for (int b = 0; b < blocks; b++) {
-            long bb = off + (long) b * GROUP_BLOCK16;
-            FloatVector dw = ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
-                    .reinterpretAsFloats().mul(0x1p112f);
-            FloatVector mw = ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb + 2 * ROWS16, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
-                    .reinterpretAsFloats().mul(0x1p112f);
-            long c = bb + QUANTS16_AT;
-            ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 32, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector q2 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 64, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector q3 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 96, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector q4 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 128, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector q5 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 160, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector q6 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 192, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector q7 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 224, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            ShortVector h0 = q0.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h1 = q1.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h2 = q2.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h3 = q3.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h4 = q4.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h5 = q5.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h6 = q6.lanewise(VectorOperators.LSHR, 4);
-            ShortVector h7 = q7.lanewise(VectorOperators.LSHR, 4);
-            q0 = q0.and((short) 0x0F);
-            q1 = q1.and((short) 0x0F);
-            q2 = q2.and((short) 0x0F);
-            q3 = q3.and((short) 0x0F);
-            q4 = q4.and((short) 0x0F);
-            q5 = q5.and((short) 0x0F);
-            q6 = q6.and((short) 0x0F);
-            q7 = q7.and((short) 0x0F);
-            for (int k = 0; k < tokens; k++) {
-                int p = xpo + k * tokenPairs + Q8_0RowGroups.PAIRS * b;
-                int db = dOff + k * blocks + b;
-                int a = TILE_FLOATS16 * k;
-                FloatVector d = dw.mul(xd[db]);
-                mw.fma(FloatVector.broadcast(F, xs[db]), FloatVector.fromArray(F, acc, a + 8 * ROWS16))
-                        .intoArray(acc, a + 8 * ROWS16);
-                IntVector u = q0.mul(IntVector.broadcast(I, xp[p]).reinterpretAsShorts())
-                        .add(q1.mul(IntVector.broadcast(I, xp[p + 1]).reinterpretAsShorts())).reinterpretAsInts();
-                ((FloatVector) u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convertShape(VectorOperators.I2F, F, 0)).fma(d, FloatVector.fromArray(F, acc, a))
-                        .intoArray(acc, a);
-                u = q2.mul(IntVector.broadcast(I, xp[p + 2]).reinterpretAsShorts())
-                        .add(q3.mul(IntVector.broadcast(I, xp[p + 3]).reinterpretAsShorts())).reinterpretAsInts();
-                ((FloatVector) u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convertShape(VectorOperators.I2F, F, 0)).fma(d, FloatVector.fromArray(F, acc, a + ROWS16))
-                        .intoArray(acc, a + ROWS16);
-                u = q4.mul(IntVector.broadcast(I, xp[p + 4]).reinterpretAsShorts())
-                        .add(q5.mul(IntVector.broadcast(I, xp[p + 5]).reinterpretAsShorts())).reinterpretAsInts();
-                ((FloatVector) u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convertShape(VectorOperators.I2F, F, 0))
-                        .fma(d, FloatVector.fromArray(F, acc, a + 2 * ROWS16)).intoArray(acc, a + 2 * ROWS16);
-                u = q6.mul(IntVector.broadcast(I, xp[p + 6]).reinterpretAsShorts())
-                        .add(q7.mul(IntVector.broadcast(I, xp[p + 7]).reinterpretAsShorts())).reinterpretAsInts();
-                ((FloatVector) u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convertShape(VectorOperators.I2F, F, 0))
-                        .fma(d, FloatVector.fromArray(F, acc, a + 3 * ROWS16)).intoArray(acc, a + 3 * ROWS16);
-                u = h0.mul(IntVector.broadcast(I, xp[p + 8]).reinterpretAsShorts())
-                        .add(h1.mul(IntVector.broadcast(I, xp[p + 9]).reinterpretAsShorts())).reinterpretAsInts();
-                ((FloatVector) u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convertShape(VectorOperators.I2F, F, 0))
-                        .fma(d, FloatVector.fromArray(F, acc, a + 4 * ROWS16)).intoArray(acc, a + 4 * ROWS16);
-                u = h2.mul(IntVector.broadcast(I, xp[p + 10]).reinterpretAsShorts())
-                        .add(h3.mul(IntVector.broadcast(I, xp[p + 11]).reinterpretAsShorts())).reinterpretAsInts();
-                ((FloatVector) u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convertShape(VectorOperators.I2F, F, 0))
-                        .fma(d, FloatVector.fromArray(F, acc, a + 5 * ROWS16)).intoArray(acc, a + 5 * ROWS16);
-                u = h4.mul(IntVector.broadcast(I, xp[p + 12]).reinterpretAsShorts())
-                        .add(h5.mul(IntVector.broadcast(I, xp[p + 13]).reinterpretAsShorts())).reinterpretAsInts();
-                ((FloatVector) u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convertShape(VectorOperators.I2F, F, 0))
-                        .fma(d, FloatVector.fromArray(F, acc, a + 6 * ROWS16)).intoArray(acc, a + 6 * ROWS16);
-                u = h6.mul(IntVector.broadcast(I, xp[p + 14]).reinterpretAsShorts())
-                        .add(h7.mul(IntVector.broadcast(I, xp[p + 15]).reinterpretAsShorts())).reinterpretAsInts();
-                ((FloatVector) u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convertShape(VectorOperators.I2F, F, 0))
-                        .fma(d, FloatVector.fromArray(F, acc, a + 7 * ROWS16)).intoArray(acc, a + 7 * ROWS16);
-            }
-        }
-        for (int k = 0; k < tokens; k++) {
-            int a = TILE_FLOATS16 * k;
-            FloatVector a0 = FloatVector.fromArray(F, acc, a);
-            FloatVector a1 = FloatVector.fromArray(F, acc, a + ROWS16);
-            FloatVector a2 = FloatVector.fromArray(F, acc, a + 2 * ROWS16);
-            FloatVector a3 = FloatVector.fromArray(F, acc, a + 3 * ROWS16);
-            FloatVector a4 = FloatVector.fromArray(F, acc, a + 4 * ROWS16);
-            FloatVector a5 = FloatVector.fromArray(F, acc, a + 5 * ROWS16);
-            FloatVector a6 = FloatVector.fromArray(F, acc, a + 6 * ROWS16);
-            FloatVector a7 = FloatVector.fromArray(F, acc, a + 7 * ROWS16);
-            // dot16's sum: hsum_float_8 per row, then summs
-            a0.add(a4).add(a2.add(a6)).add(a1.add(a5).add(a3.add(a7)))
-                    .add(FloatVector.fromArray(F, acc, a + 8 * ROWS16)).intoArray(out, outIndex + k * outStride);
-        }
     }
 }
