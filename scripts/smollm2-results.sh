@@ -460,7 +460,7 @@ BUDDY_TEST_DATA=$SHARED scripts/paired-subsets.py "$OUT/s33-paired500-0.875/resu
   "$OUT/s34-paired500-0.5/results.json:buddy,sleb256" "$OUT/s34-paired500-0.5-sleb/results.json:sleb"
 
 # Session 35 (RESULTS.md, "Dense on the whole test sets"): every example of the tasks, dense, two sequence states on
-# the two cores. The seven shorter tasks first, then HellaSwag (10,042 examples, about 1.5 h) added by the same
+# the two cores. The seven shorter tasks first (1 h), then HellaSwag (10,042 examples, about 2 h) added by the same
 # command with --resume, which takes the finished tasks from the folder's checkpoint.json; stopped, either command
 # goes on from its last 256 examples when run again.
 for tasks in openbookqa,piqa,boolq,siqa,arc_easy,arc_challenge,winogrande paper; do
