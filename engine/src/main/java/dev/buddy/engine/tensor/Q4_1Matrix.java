@@ -15,9 +15,10 @@ import java.nio.ByteOrder;
  * 512), in ggml's AVX2 order bit for bit, at every width and for any number of tokens; why float lanes, and what
  * they cost against the earlier (inexact) kernels, is measured there. On CPUs with 512-bit vectors, matrices of 8k
  * rows are copied at load into row groups ({@link Q4_1RowGroups}) and every token runs sixteen rows at a time (16k
- * rows, {@link Q4_1RowGroups#dot16}) or eight, in the same order and so with the same bits.
+ * rows, {@link Q4_1RowGroups#dot16}, prompts in tiles of eight tokens) or eight, in the same order and so with the
+ * same bits.
  */
-final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs.Kernel, RowGroupLayout.GroupKernel {
+final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs.Kernel, RowGroupLayout.TileKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
@@ -129,10 +130,13 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
     }
 
     /**
-     * With {@link #groups}, every token runs sixteen or eight rows at a time ({@link Q4_1RowGroups#dot16},
-     * {@link Q4_1RowGroups#dot8}), prompts too: rows
-     * unpacked from the groups into {@link LanePrompt}'s float lanes ran slower (SmolLM2 pp512, {@code bench -p 512 -n
-     * 0 -r 3 -t 2}, four alternated rounds: LanePrompt 145-183 t/s, the group kernel token by token 156-207, the
+     * With sixteen-row {@link #groups}, single tokens run {@link Q4_1RowGroups#dot16} and prompts its tile over up to
+     * eight tokens ({@link Q4_1RowGroups#dotTokens16}, which unpacks each block once per tile: 1.38x and 1.53x the
+     * single-token kernel token by token on SmolLM2's 1536x576 and 576x1536 matrices at 64 tokens, session 36; taken
+     * back once for the slow mode it brought on, which session 37 traced to Vector API calls that dispatch inside the
+     * JDK, see {@link Constants512}); with eight-row groups every token runs {@link Q4_1RowGroups#dot8}, prompts too:
+     * rows unpacked from the groups into {@link LanePrompt}'s float lanes ran slower (SmolLM2 pp512, {@code bench -p
+     * 512 -n 0 -r 3 -t 2}, four alternated rounds: LanePrompt 145-183 t/s, the group kernel token by token 156-207, the
      * row-wise build before 161-180), and a two-token group kernel, which widens each chunk once for both tokens, was
      * only 1.03x faster (median of six alternated pairs) while its compilation took C2's arena from 24 to 49 MB at the
      * peak, which glibc keeps: 246 against 221 MiB peak RSS. Without groups, single tokens at 256 bits and up run two
@@ -142,10 +146,14 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
      */
     @Override
     void simdRows(QuantizedInput in, int rowFrom, int rowTo, float[] out, int outOffset) {
+        if (sixteen) {
+            RowGroupLayout.groupTiles(this, in, rowFrom, rowTo, Q4_1RowGroups.ROWS16, Q4_1RowGroups.ROWS16 * rowBytes,
+                    out, outOffset, rows);
+            return;
+        }
         if (groups != null) {
-            int groupRows = sixteen ? Q4_1RowGroups.ROWS16 : RowGroupLayout.ROWS;
-            RowGroupLayout.groupTokens(this, in, rowFrom, rowTo, groupRows, groupRows * rowBytes, out, outOffset,
-                    rows);
+            RowGroupLayout.groupTokens(this, in, rowFrom, rowTo, RowGroupLayout.ROWS, RowGroupLayout.ROWS * rowBytes,
+                    out, outOffset, rows);
             return;
         }
         if (in.tokens() != 1 || (width != VectorWidth.W256 && width != VectorWidth.W512)) {
@@ -168,6 +176,18 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
         } else {
             Q4_1RowGroups.dot8(groups, groupOffset, blocks, in.qs, token * cols, in.d, in.s, token * blocks, out, at);
         }
+    }
+
+    /**
+     * Tokens against the sixteen-row group at {@code groupOffset} ({@link Q4_1RowGroups#dotTokens16}; only
+     * {@link RowGroupLayout#groupTiles} calls it, for sixteen-row groups).
+     */
+    @Override
+    public void dotTokens(QuantizedInput in, int token, int tokens, long groupOffset, float[] scratch, float[] out,
+            int at, int stride) {
+        int blocks = cols / 32;
+        Q4_1RowGroups.dotTokens16(groups, groupOffset, blocks, tokens, in.q8Pairs,
+                token * blocks * Q8_0RowGroups.PAIRS, in.d, in.s, token * blocks, scratch, out, at, stride);
     }
 
     /** The sixteen-row kernel reads the input's quant pairs. */

@@ -1,5 +1,12 @@
 package dev.buddy.engine.tensor;
 
+import static dev.buddy.engine.tensor.Constants512.HALF_BITS;
+import static dev.buddy.engine.tensor.Constants512.HALF_SCALE;
+import static dev.buddy.engine.tensor.Constants512.I13;
+import static dev.buddy.engine.tensor.Constants512.I16;
+import static dev.buddy.engine.tensor.Constants512.NIBBLE;
+import static dev.buddy.engine.tensor.Constants512.S4;
+
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
@@ -178,6 +185,7 @@ final class Q4_1RowGroups {
     /** Where a sixteen-row group block's chunks start. */
     static final int QUANTS16_AT = 4 * ROWS16;
 
+
     /** Where quant byte {@code j} of group row {@code l}'s block sits within its sixteen-row group block. */
     static int quantAt16(int l, int j) {
         return RowGroupLayout.pairQuantAt(2, l, j);
@@ -201,10 +209,14 @@ final class Q4_1RowGroups {
      * accumulator vector, so {@code hsum_float_8} is seven vector adds for all sixteen rows. Chunks 2j and 2j+1 (bytes
      * 4j..4j+3 of every row) widened to 16-bit lanes give quad j with their low nibbles and quad j+4 with their high
      * ones: each nibble plane times the token's matching quant pairs (one 32-bit broadcast each, the pairs of
-     * {@link QuantizedInput#q8Pairs}), the two chunks' products added in 16 bits (at most {@code 2 * 2 * 15 * 127}),
+     * {@link QuantizedInput#q8Pairs}), the two chunks' products added in 16 bits (at most {@code 2 * 2 * 15 * 128}),
      * and the two halves of each 32-bit lane sign-extended and added are the quad of that row. The sixteen d and
      * sixteen m are two 32-byte loads widened with {@link Q4_0RowGroups#pack}'s shortcut for finite halves. About 120
      * vector operations per sixteen rows and block, against about nine per row in {@link #dot8}.
+     *
+     * <p>Session 36 tried {@link #dotTokens16}'s fold here (one shift fewer per quad): 1.04-1.09x in a kernel harness
+     * but no change that whole-model decode on SmolLM2 could resolve, so this kernel keeps the form it was measured
+     * in.
      *
      * @param xp the tokens' quant pairs ({@link QuantizedInput#q8Pairs}), this token's from {@code xpo}
      * @param xd the tokens' block scales, this token's from {@code dOff}
@@ -226,72 +238,277 @@ final class Q4_1RowGroups {
             long bb = off + (long) b * GROUP_BLOCK16;
             int p = xpo + Q8_0RowGroups.PAIRS * b;
             // the sixteen d and m widened exactly as Float.float16ToFloat for finite halves; d times d_x
-            FloatVector d = ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
-                    .reinterpretAsFloats().mul(0x1p112f).mul(xd[dOff + b]);
+            FloatVector d = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, I13)
+                    .lanewise(VectorOperators.AND, HALF_BITS).reinterpretShape(F, 0))
+                    .lanewise(VectorOperators.MUL, HALF_SCALE)
+                    .lanewise(VectorOperators.MUL, FloatVector.broadcast(F, xd[dOff + b]));
             // fma(m_w, s_x, summs) per row, ggml's min term
-            mins = ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb + 2 * ROWS16, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
-                    .reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.broadcast(F, xs[dOff + b]), mins);
+            mins = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb + 2 * ROWS16, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, I13)
+                    .lanewise(VectorOperators.AND, HALF_BITS).reinterpretShape(F, 0))
+                    .lanewise(VectorOperators.MUL, HALF_SCALE)
+                    .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, xs[dOff + b]), mins);
+            long c = bb + QUANTS16_AT;
+            ShortVector x0;
+            ShortVector x1;
+            ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 0, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 32, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            x0 = (ShortVector) IntVector.broadcast(I, xp[p + 0]).reinterpretShape(S, 0);
+            x1 = (ShortVector) IntVector.broadcast(I, xp[p + 1]).reinterpretShape(S, 0);
+            IntVector u = (IntVector) q0.lanewise(VectorOperators.AND, NIBBLE).lanewise(VectorOperators.MUL, x0)
+                    .lanewise(VectorOperators.ADD, q1.lanewise(VectorOperators.AND, NIBBLE)
+                            .lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+            a0 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a0);
+            x0 = (ShortVector) IntVector.broadcast(I, xp[p + 8]).reinterpretShape(S, 0);
+            x1 = (ShortVector) IntVector.broadcast(I, xp[p + 9]).reinterpretShape(S, 0);
+            u = (IntVector) q0.lanewise(VectorOperators.LSHR, S4).lanewise(VectorOperators.MUL, x0)
+                    .lanewise(VectorOperators.ADD, q1.lanewise(VectorOperators.LSHR, S4)
+                            .lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+            a4 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a4);
+            q0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 64, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            q1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 96, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            x0 = (ShortVector) IntVector.broadcast(I, xp[p + 2]).reinterpretShape(S, 0);
+            x1 = (ShortVector) IntVector.broadcast(I, xp[p + 3]).reinterpretShape(S, 0);
+            u = (IntVector) q0.lanewise(VectorOperators.AND, NIBBLE).lanewise(VectorOperators.MUL, x0)
+                    .lanewise(VectorOperators.ADD, q1.lanewise(VectorOperators.AND, NIBBLE)
+                            .lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+            a1 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a1);
+            x0 = (ShortVector) IntVector.broadcast(I, xp[p + 10]).reinterpretShape(S, 0);
+            x1 = (ShortVector) IntVector.broadcast(I, xp[p + 11]).reinterpretShape(S, 0);
+            u = (IntVector) q0.lanewise(VectorOperators.LSHR, S4).lanewise(VectorOperators.MUL, x0)
+                    .lanewise(VectorOperators.ADD, q1.lanewise(VectorOperators.LSHR, S4)
+                            .lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+            a5 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a5);
+            q0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 128, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            q1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 160, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            x0 = (ShortVector) IntVector.broadcast(I, xp[p + 4]).reinterpretShape(S, 0);
+            x1 = (ShortVector) IntVector.broadcast(I, xp[p + 5]).reinterpretShape(S, 0);
+            u = (IntVector) q0.lanewise(VectorOperators.AND, NIBBLE).lanewise(VectorOperators.MUL, x0)
+                    .lanewise(VectorOperators.ADD, q1.lanewise(VectorOperators.AND, NIBBLE)
+                            .lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+            a2 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a2);
+            x0 = (ShortVector) IntVector.broadcast(I, xp[p + 12]).reinterpretShape(S, 0);
+            x1 = (ShortVector) IntVector.broadcast(I, xp[p + 13]).reinterpretShape(S, 0);
+            u = (IntVector) q0.lanewise(VectorOperators.LSHR, S4).lanewise(VectorOperators.MUL, x0)
+                    .lanewise(VectorOperators.ADD, q1.lanewise(VectorOperators.LSHR, S4)
+                            .lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+            a6 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a6);
+            q0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 192, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            q1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 224, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            x0 = (ShortVector) IntVector.broadcast(I, xp[p + 6]).reinterpretShape(S, 0);
+            x1 = (ShortVector) IntVector.broadcast(I, xp[p + 7]).reinterpretShape(S, 0);
+            u = (IntVector) q0.lanewise(VectorOperators.AND, NIBBLE).lanewise(VectorOperators.MUL, x0)
+                    .lanewise(VectorOperators.ADD, q1.lanewise(VectorOperators.AND, NIBBLE)
+                            .lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+            a3 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a3);
+            x0 = (ShortVector) IntVector.broadcast(I, xp[p + 14]).reinterpretShape(S, 0);
+            x1 = (ShortVector) IntVector.broadcast(I, xp[p + 15]).reinterpretShape(S, 0);
+            u = (IntVector) q0.lanewise(VectorOperators.LSHR, S4).lanewise(VectorOperators.MUL, x0)
+                    .lanewise(VectorOperators.ADD, q1.lanewise(VectorOperators.LSHR, S4)
+                            .lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+            a7 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a7);
+        }
+        // hsum_float_8 per row, ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), plus summs
+        FloatVector s04 = a0.lanewise(VectorOperators.ADD, a4);
+        FloatVector s26 = a2.lanewise(VectorOperators.ADD, a6);
+        FloatVector s15 = a1.lanewise(VectorOperators.ADD, a5);
+        FloatVector s37 = a3.lanewise(VectorOperators.ADD, a7);
+        s04.lanewise(VectorOperators.ADD, s26).lanewise(VectorOperators.ADD, s15.lanewise(VectorOperators.ADD, s37))
+                .lanewise(VectorOperators.ADD, mins).intoArray(out, outIndex);
+    }
+
+    /** Floats of {@link #dotTokens16}'s scratch per token: ggml's eight lanes and the min sums, sixteen rows each. */
+    static final int TILE_FLOATS16 = 9 * ROWS16;
+
+    /**
+     * {@link #dot16} against {@code tokens} consecutive tokens, for prompts: each block's eight chunks are widened
+     * and split into their sixteen nibble planes once, and those stay in registers (AVX-512 has 32) across the token
+     * loop, which per token is then sixteen broadcast multiplies, eight adds, the eight folds, conversions and FMAs,
+     * and the min FMA. The fold adds a lane's two 16-bit halves in its high half ({@code u + (u << 16)}, whose high
+     * half is their sum modulo 2^16) and shifts that down arithmetically, one shift fewer than {@link #dot16}'s
+     * sign-extension of each half (shifts, 16-bit multiplies and conversions share one port on AVX-512 cores), and
+     * exact all the same: a quad, at most {@code 4 * 15 * 128 = 7680} in magnitude, fits 16 bits. A token's nine
+     * accumulators (ggml's eight lanes and the min sums, sixteen rows each) live in {@code acc} between blocks. Per
+     * token the sums and their order are {@link #dot16}'s on the same exact integers, so every (row, token) result is
+     * {@link #dot16}'s bit for bit. Measured (session 36, kernel harness, one thread, 64 tokens, thread CPU time,
+     * medians of 15-21 alternated rounds, identical outputs): 1.31-1.49x {@link #dot16} token by token on 1536x576,
+     * 1.53-1.61x on 576x1536; a fold that masks the high half and scales by 2^-16 after the conversion (one shift fewer
+     * still, one more multiply) was 1.13x slower than this one. One token through the tile runs at 0.88x
+     * {@link #dot16}, so single tokens keep {@link #dot16}.
+     *
+     * <p>Token k's quant pairs start at {@code xpo + k * PAIRS * blocks}, its block scales and sums at
+     * {@code dOff + k * blocks}; its sixteen results go to {@code out[outIndex + k * outStride ..]}.
+     *
+     * @param tokens 1 to {@link RowGroupLayout#TILE_TOKENS}
+     * @param acc scratch of at least {@code TILE_FLOATS16 * tokens} floats, owned by the calling thread
+     */
+    static void dotTokens16(MemorySegment w, long off, int blocks, int tokens, int[] xp, int xpo, float[] xd,
+            float[] xs, int dOff, float[] acc, float[] out, int outIndex, int outStride) {
+        java.util.Arrays.fill(acc, 0, TILE_FLOATS16 * tokens, 0f);
+        int tokenPairs = Q8_0RowGroups.PAIRS * blocks;
+        for (int b = 0; b < blocks; b++) {
+            long bb = off + (long) b * GROUP_BLOCK16;
+            FloatVector dw = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, I13)
+                    .lanewise(VectorOperators.AND, HALF_BITS).reinterpretShape(F, 0))
+                    .lanewise(VectorOperators.MUL, HALF_SCALE);
+            FloatVector mw = ((FloatVector) ((IntVector) ShortVector
+                    .fromMemorySegment(HEADER, w, bb + 2 * ROWS16, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, I13)
+                    .lanewise(VectorOperators.AND, HALF_BITS).reinterpretShape(F, 0))
+                    .lanewise(VectorOperators.MUL, HALF_SCALE);
             long c = bb + QUANTS16_AT;
             ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 0, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 32, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            IntVector u = q0.and((short) 0x0F).mul(IntVector.broadcast(I, xp[p + 0]).reinterpretAsShorts())
-                    .add(q1.and((short) 0x0F).mul(IntVector.broadcast(I, xp[p + 1]).reinterpretAsShorts()))
-                    .reinterpretAsInts();
-            a0 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a0);
-            u = q0.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I, xp[p + 8]).reinterpretAsShorts())
-                    .add(q1.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I, xp[p + 9])
-                            .reinterpretAsShorts())).reinterpretAsInts();
-            a4 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a4);
-            q0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 64, LE)
+            ShortVector q2 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 64, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            q1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 96, LE)
+            ShortVector q3 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 96, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            u = q0.and((short) 0x0F).mul(IntVector.broadcast(I, xp[p + 2]).reinterpretAsShorts())
-                    .add(q1.and((short) 0x0F).mul(IntVector.broadcast(I, xp[p + 3]).reinterpretAsShorts()))
-                    .reinterpretAsInts();
-            a1 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a1);
-            u = q0.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I, xp[p + 10]).reinterpretAsShorts())
-                    .add(q1.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I, xp[p + 11])
-                            .reinterpretAsShorts())).reinterpretAsInts();
-            a5 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a5);
-            q0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 128, LE)
+            ShortVector q4 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 128, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            q1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 160, LE)
+            ShortVector q5 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 160, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            u = q0.and((short) 0x0F).mul(IntVector.broadcast(I, xp[p + 4]).reinterpretAsShorts())
-                    .add(q1.and((short) 0x0F).mul(IntVector.broadcast(I, xp[p + 5]).reinterpretAsShorts()))
-                    .reinterpretAsInts();
-            a2 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a2);
-            u = q0.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I, xp[p + 12]).reinterpretAsShorts())
-                    .add(q1.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I, xp[p + 13])
-                            .reinterpretAsShorts())).reinterpretAsInts();
-            a6 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a6);
-            q0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 192, LE)
+            ShortVector q6 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 192, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            q1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 224, LE)
+            ShortVector q7 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 224, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            u = q0.and((short) 0x0F).mul(IntVector.broadcast(I, xp[p + 6]).reinterpretAsShorts())
-                    .add(q1.and((short) 0x0F).mul(IntVector.broadcast(I, xp[p + 7]).reinterpretAsShorts()))
-                    .reinterpretAsInts();
-            a3 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a3);
-            u = q0.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I, xp[p + 14]).reinterpretAsShorts())
-                    .add(q1.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I, xp[p + 15])
-                            .reinterpretAsShorts())).reinterpretAsInts();
-            a7 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a7);
+            ShortVector h0 = q0.lanewise(VectorOperators.LSHR, S4);
+            ShortVector h1 = q1.lanewise(VectorOperators.LSHR, S4);
+            ShortVector h2 = q2.lanewise(VectorOperators.LSHR, S4);
+            ShortVector h3 = q3.lanewise(VectorOperators.LSHR, S4);
+            ShortVector h4 = q4.lanewise(VectorOperators.LSHR, S4);
+            ShortVector h5 = q5.lanewise(VectorOperators.LSHR, S4);
+            ShortVector h6 = q6.lanewise(VectorOperators.LSHR, S4);
+            ShortVector h7 = q7.lanewise(VectorOperators.LSHR, S4);
+            q0 = q0.lanewise(VectorOperators.AND, NIBBLE);
+            q1 = q1.lanewise(VectorOperators.AND, NIBBLE);
+            q2 = q2.lanewise(VectorOperators.AND, NIBBLE);
+            q3 = q3.lanewise(VectorOperators.AND, NIBBLE);
+            q4 = q4.lanewise(VectorOperators.AND, NIBBLE);
+            q5 = q5.lanewise(VectorOperators.AND, NIBBLE);
+            q6 = q6.lanewise(VectorOperators.AND, NIBBLE);
+            q7 = q7.lanewise(VectorOperators.AND, NIBBLE);
+            for (int k = 0; k < tokens; k++) {
+                int p = xpo + k * tokenPairs + Q8_0RowGroups.PAIRS * b;
+                int db = dOff + k * blocks + b;
+                int a = TILE_FLOATS16 * k;
+                FloatVector d = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F, xd[db]));
+                mw.lanewise(VectorOperators.FMA, FloatVector.broadcast(F, xs[db]),
+                        FloatVector.fromArray(F, acc, a + 8 * ROWS16)).intoArray(acc, a + 8 * ROWS16);
+                IntVector u;
+                ShortVector x0;
+                ShortVector x1;
+                x0 = (ShortVector) IntVector.broadcast(I, xp[p + 0]).reinterpretShape(S, 0);
+                x1 = (ShortVector) IntVector.broadcast(I, xp[p + 1]).reinterpretShape(S, 0);
+                u = (IntVector) q0.lanewise(VectorOperators.MUL, x0)
+                        .lanewise(VectorOperators.ADD, q1.lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+                ((FloatVector) u.lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.LSHL, I16))
+                        .lanewise(VectorOperators.ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA, d, FloatVector.fromArray(F, acc, a))
+                        .intoArray(acc, a);
+                x0 = (ShortVector) IntVector.broadcast(I, xp[p + 2]).reinterpretShape(S, 0);
+                x1 = (ShortVector) IntVector.broadcast(I, xp[p + 3]).reinterpretShape(S, 0);
+                u = (IntVector) q2.lanewise(VectorOperators.MUL, x0)
+                        .lanewise(VectorOperators.ADD, q3.lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+                ((FloatVector) u.lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.LSHL, I16))
+                        .lanewise(VectorOperators.ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA, d, FloatVector.fromArray(F, acc, a + ROWS16))
+                        .intoArray(acc, a + ROWS16);
+                x0 = (ShortVector) IntVector.broadcast(I, xp[p + 4]).reinterpretShape(S, 0);
+                x1 = (ShortVector) IntVector.broadcast(I, xp[p + 5]).reinterpretShape(S, 0);
+                u = (IntVector) q4.lanewise(VectorOperators.MUL, x0)
+                        .lanewise(VectorOperators.ADD, q5.lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+                ((FloatVector) u.lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.LSHL, I16))
+                        .lanewise(VectorOperators.ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA, d, FloatVector.fromArray(F, acc, a + 2 * ROWS16))
+                        .intoArray(acc, a + 2 * ROWS16);
+                x0 = (ShortVector) IntVector.broadcast(I, xp[p + 6]).reinterpretShape(S, 0);
+                x1 = (ShortVector) IntVector.broadcast(I, xp[p + 7]).reinterpretShape(S, 0);
+                u = (IntVector) q6.lanewise(VectorOperators.MUL, x0)
+                        .lanewise(VectorOperators.ADD, q7.lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+                ((FloatVector) u.lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.LSHL, I16))
+                        .lanewise(VectorOperators.ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA, d, FloatVector.fromArray(F, acc, a + 3 * ROWS16))
+                        .intoArray(acc, a + 3 * ROWS16);
+                x0 = (ShortVector) IntVector.broadcast(I, xp[p + 8]).reinterpretShape(S, 0);
+                x1 = (ShortVector) IntVector.broadcast(I, xp[p + 9]).reinterpretShape(S, 0);
+                u = (IntVector) h0.lanewise(VectorOperators.MUL, x0)
+                        .lanewise(VectorOperators.ADD, h1.lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+                ((FloatVector) u.lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.LSHL, I16))
+                        .lanewise(VectorOperators.ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA, d, FloatVector.fromArray(F, acc, a + 4 * ROWS16))
+                        .intoArray(acc, a + 4 * ROWS16);
+                x0 = (ShortVector) IntVector.broadcast(I, xp[p + 10]).reinterpretShape(S, 0);
+                x1 = (ShortVector) IntVector.broadcast(I, xp[p + 11]).reinterpretShape(S, 0);
+                u = (IntVector) h2.lanewise(VectorOperators.MUL, x0)
+                        .lanewise(VectorOperators.ADD, h3.lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+                ((FloatVector) u.lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.LSHL, I16))
+                        .lanewise(VectorOperators.ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA, d, FloatVector.fromArray(F, acc, a + 5 * ROWS16))
+                        .intoArray(acc, a + 5 * ROWS16);
+                x0 = (ShortVector) IntVector.broadcast(I, xp[p + 12]).reinterpretShape(S, 0);
+                x1 = (ShortVector) IntVector.broadcast(I, xp[p + 13]).reinterpretShape(S, 0);
+                u = (IntVector) h4.lanewise(VectorOperators.MUL, x0)
+                        .lanewise(VectorOperators.ADD, h5.lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+                ((FloatVector) u.lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.LSHL, I16))
+                        .lanewise(VectorOperators.ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA, d, FloatVector.fromArray(F, acc, a + 6 * ROWS16))
+                        .intoArray(acc, a + 6 * ROWS16);
+                x0 = (ShortVector) IntVector.broadcast(I, xp[p + 14]).reinterpretShape(S, 0);
+                x1 = (ShortVector) IntVector.broadcast(I, xp[p + 15]).reinterpretShape(S, 0);
+                u = (IntVector) h6.lanewise(VectorOperators.MUL, x0)
+                        .lanewise(VectorOperators.ADD, h7.lanewise(VectorOperators.MUL, x1)).reinterpretShape(I, 0);
+                ((FloatVector) u.lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.LSHL, I16))
+                        .lanewise(VectorOperators.ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA, d, FloatVector.fromArray(F, acc, a + 7 * ROWS16))
+                        .intoArray(acc, a + 7 * ROWS16);
+            }
         }
-        // hsum_float_8 per row, ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), plus summs
-        a0.add(a4).add(a2.add(a6)).add(a1.add(a5).add(a3.add(a7))).add(mins).intoArray(out, outIndex);
+        for (int k = 0; k < tokens; k++) {
+            int a = TILE_FLOATS16 * k;
+            FloatVector a0 = FloatVector.fromArray(F, acc, a);
+            FloatVector a1 = FloatVector.fromArray(F, acc, a + ROWS16);
+            FloatVector a2 = FloatVector.fromArray(F, acc, a + 2 * ROWS16);
+            FloatVector a3 = FloatVector.fromArray(F, acc, a + 3 * ROWS16);
+            FloatVector a4 = FloatVector.fromArray(F, acc, a + 4 * ROWS16);
+            FloatVector a5 = FloatVector.fromArray(F, acc, a + 5 * ROWS16);
+            FloatVector a6 = FloatVector.fromArray(F, acc, a + 6 * ROWS16);
+            FloatVector a7 = FloatVector.fromArray(F, acc, a + 7 * ROWS16);
+            // dot16's sum: hsum_float_8 per row, then summs
+            FloatVector s04 = a0.lanewise(VectorOperators.ADD, a4);
+            FloatVector s26 = a2.lanewise(VectorOperators.ADD, a6);
+            FloatVector s15 = a1.lanewise(VectorOperators.ADD, a5);
+            FloatVector s37 = a3.lanewise(VectorOperators.ADD, a7);
+            s04.lanewise(VectorOperators.ADD, s26).lanewise(VectorOperators.ADD, s15.lanewise(VectorOperators.ADD, s37))
+                    .lanewise(VectorOperators.ADD, FloatVector.fromArray(F, acc, a + 8 * ROWS16))
+                    .intoArray(out, outIndex + k * outStride);
+        }
     }
 }

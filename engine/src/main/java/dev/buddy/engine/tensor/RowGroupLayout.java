@@ -200,8 +200,9 @@ final class RowGroupLayout {
     /** Most tokens per {@link TileKernel} call ({@link #groupTiles}). */
     static final int TILE_TOKENS = 8;
 
-    /** Floats of a tile's scratch: the largest kernel's, Q4_K's ({@link Q4_KRowGroups#TILE_FLOATS} a token). */
-    static final int TILE_SCRATCH = Q4_KRowGroups.TILE_FLOATS * TILE_TOKENS;
+    /** Floats of a tile's scratch: the largest kernel's (Q4_K's {@link Q4_KRowGroups#TILE_FLOATS} a token). */
+    static final int TILE_SCRATCH =
+            Math.max(Q4_KRowGroups.TILE_FLOATS, Q4_1RowGroups.TILE_FLOATS16) * TILE_TOKENS;
 
     /** Per thread, a tile's sums, then the outputs of a group that the caller's row range cuts. */
     private static final ThreadLocal<float[]> TILE_BUFFERS =

@@ -17,11 +17,12 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 
 /**
- * The Q4_1 row groups ({@link Q4_1RowGroups}): the eight-row kernel bit for bit against the scalar transcription of
- * ggml's {@code ggml_vec_dot_q4_1_q8_1} on blocks at the ends of the 16-bit range, misaligned tensors and any token of
- * a prompt; the lane-layout copy ({@link RowGroupLayout} with two fp16 fields per block) byte for byte against the
- * GGUF layout; and whole matmuls through {@link WeightMatrix}, which on a CPU with 512-bit vectors run every token
- * through the groups.
+ * The Q4_1 row groups ({@link Q4_1RowGroups}): the eight- and sixteen-row kernels bit for bit against the scalar
+ * transcription of ggml's {@code ggml_vec_dot_q4_1_q8_1} on blocks at the ends of the 16-bit range, misaligned tensors
+ * and any token of a prompt; the sixteen-row prompt tile against the single-token kernel per token; the copies
+ * ({@link RowGroupLayout} with two fp16 fields per block) byte for byte against the GGUF layout; and whole matmuls
+ * through {@link WeightMatrix}, which on a CPU with 512-bit vectors run every token through the groups (prompts of 16k
+ * rows through the tile).
  */
 class Q4_1RowGroupProperties {
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -103,6 +104,61 @@ class Q4_1RowGroupProperties {
                                 + " groups " + out[3 + k]);
             }
             assertTrue(Float.isNaN(out[0]) && Float.isNaN(out[groupRows + 3]), "wrote outside the group's rows");
+        }
+    }
+
+    /**
+     * The sixteen-row prompt tile ({@link Q4_1RowGroups#dotTokens16}) at any group of a misaligned tensor, with token
+     * and block offsets that are not zero and any output stride, against the single-token kernel
+     * ({@link Q4_1RowGroups#dot16}) per token lane for lane and both against the scalar kernel, with nibbles, scales
+     * and inputs at the ends of their ranges; and the tile writes nothing outside its sixteen rows per token.
+     */
+    @Property(tries = 250)
+    void sixteenRowTileIsSixteenRowDecodeForEveryToken(@ForAll @IntRange(min = 1, max = 3) int groups,
+            @ForAll @IntRange(min = 1, max = 30) int blocks,
+            @ForAll @IntRange(min = 1, max = RowGroupLayout.TILE_TOKENS) int tokens,
+            @ForAll @IntRange(min = 0, max = 3) int nibbleMode, @ForAll @IntRange(min = 0, max = 3) int inputMode,
+            @ForAll @IntRange(min = 0, max = 7) int misalign, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int rows = Q4_1RowGroups.ROWS16 * groups;
+        int cols = 32 * blocks;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment t = q4_1Tensor(rows, cols, nibbleMode, misalign, rnd, arena);
+            long rowBytes = GgmlType.Q4_1.byteSize(cols);
+            // one token more than the tile takes: the tile starts at token 1
+            QuantizedInput in = input(tokens + 1, cols, inputMode, rnd);
+            in.prepareQ8Pairs();
+            MemorySegment packed = Q4_1RowGroups.pack16(t, rows, blocks);
+            int firstRow = Q4_1RowGroups.ROWS16 * rnd.nextInt(groups);
+            int outStride = Q4_1RowGroups.ROWS16 + rnd.nextInt(5);
+            float[] tiled = new float[tokens * outStride + 3];
+            Arrays.fill(tiled, Float.NaN);
+            float[] scratch = new float[Q4_1RowGroups.TILE_FLOATS16 * tokens];
+            Arrays.fill(scratch, Float.NaN);
+            Q4_1RowGroups.dotTokens16(packed, firstRow * rowBytes, blocks, tokens, in.q8Pairs,
+                    blocks * Q8_0RowGroups.PAIRS, in.d, in.s, blocks, scratch, tiled, 3, outStride);
+            float[] decoded = new float[Q4_1RowGroups.ROWS16];
+            for (int k = 0; k < tokens; k++) {
+                int token = 1 + k;
+                Q4_1RowGroups.dot16(packed, firstRow * rowBytes, blocks, in.q8Pairs,
+                        token * blocks * Q8_0RowGroups.PAIRS, in.d, in.s, token * blocks, decoded, 0);
+                for (int i = 0; i < Q4_1RowGroups.ROWS16; i++) {
+                    int r = firstRow + i;
+                    float tile = tiled[3 + k * outStride + i];
+                    String where = "row " + r + " token " + k + " of " + tokens + ", " + cols + " columns";
+                    assertEquals(Float.floatToRawIntBits(decoded[i]), Float.floatToRawIntBits(tile),
+                            where + ": dot16 " + decoded[i] + " tile " + tile);
+                    float s = LegacyQuantKernels.scalarDot(LegacyQuantKernels.Layout.Q4_1, t, r * rowBytes, blocks,
+                            in, token, false);
+                    assertEquals(Float.floatToRawIntBits(s), Float.floatToRawIntBits(decoded[i]),
+                            where + ": scalar " + s + " dot16 " + decoded[i]);
+                }
+                for (int i = Q4_1RowGroups.ROWS16; i < outStride && k + 1 < tokens; i++) {
+                    assertTrue(Float.isNaN(tiled[3 + k * outStride + i]), "wrote between tokens' outputs");
+                }
+            }
+            assertTrue(Float.isNaN(tiled[0]) && Float.isNaN(tiled[1]) && Float.isNaN(tiled[2]),
+                    "wrote before the first output");
         }
     }
 
