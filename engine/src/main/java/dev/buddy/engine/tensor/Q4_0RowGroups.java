@@ -1,5 +1,19 @@
 package dev.buddy.engine.tensor;
 
+import static dev.buddy.engine.tensor.Constants512.HALF_BITS;
+import static dev.buddy.engine.tensor.Constants512.HALF_SCALE;
+import static dev.buddy.engine.tensor.Constants512.I13;
+import static dev.buddy.engine.tensor.Constants512.I16;
+import static dev.buddy.engine.tensor.Constants512.S4;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.AND;
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.FMA;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.MUL;
+import static jdk.incubator.vector.VectorOperators.SUB;
+
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
@@ -319,6 +333,7 @@ final class Q4_0RowGroups {
     static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
 
+
     /** Where quant byte {@code j} of group row {@code l}'s block sits within its sixteen-row group block. */
     static int quantAt16(int l, int j) {
         return RowGroupLayout.pairQuantAt(1, l, j);
@@ -381,56 +396,57 @@ final class Q4_0RowGroups {
             long bb = off + (long) b * GROUP_BLOCK16;
             int p = xpo + PAIRS * b;
             // the sixteen finite fp16 d widened exactly as Float.float16ToFloat (see pack), times d_x
-            FloatVector d = ((IntVector) ShortVector.fromMemorySegment(HALVES16, w, bb, LE)
-                    .convertShape(VectorOperators.S2I, I512, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
-                    .reinterpretAsFloats().mul(0x1p112f).mul(xd[dOff + b]);
+            FloatVector d = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(HALVES16, w, bb, LE)
+                    .convertShape(VectorOperators.S2I, I512, 0)).lanewise(LSHL, I13).lanewise(AND, HALF_BITS)
+                    .reinterpretShape(F512, 0)).lanewise(MUL, HALF_SCALE).lanewise(MUL, FloatVector.broadcast(F512,
+                    xd[dOff + b]));
             long c = bb + QUANTS16_AT;
             // two independent chains of 16-bit sums (chunks 0-3 and 4-7): integer sums, free to regroup
             ShortVector q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector sa = q.mul(IntVector.broadcast(I512, xp[p]).reinterpretAsShorts())
-                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 8])
-                            .reinterpretAsShorts()));
+            ShortVector sa = q.lanewise(MUL, IntVector.broadcast(I512, xp[p]).reinterpretShape(S512, 0))
+                    .lanewise(ADD, q.lanewise(LSHR, S4).lanewise(MUL, IntVector.broadcast(I512, xp[p + 8])
+                            .reinterpretShape(S512, 0)));
             q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 128, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector sb = q.mul(IntVector.broadcast(I512, xp[p + 4]).reinterpretAsShorts())
-                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 12])
-                            .reinterpretAsShorts()));
+            ShortVector sb = q.lanewise(MUL, IntVector.broadcast(I512, xp[p + 4]).reinterpretShape(S512, 0))
+                    .lanewise(ADD, q.lanewise(LSHR, S4).lanewise(MUL, IntVector.broadcast(I512, xp[p + 12])
+                            .reinterpretShape(S512, 0)));
             q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 32, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            sa = sa.add(q.mul(IntVector.broadcast(I512, xp[p + 1]).reinterpretAsShorts()))
-                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 9])
-                            .reinterpretAsShorts()));
+            sa = sa.lanewise(ADD, q.lanewise(MUL, IntVector.broadcast(I512, xp[p + 1]).reinterpretShape(S512, 0)))
+                    .lanewise(ADD, q.lanewise(LSHR, S4).lanewise(MUL, IntVector.broadcast(I512, xp[p + 9])
+                            .reinterpretShape(S512, 0)));
             q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 160, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            sb = sb.add(q.mul(IntVector.broadcast(I512, xp[p + 5]).reinterpretAsShorts()))
-                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 13])
-                            .reinterpretAsShorts()));
+            sb = sb.lanewise(ADD, q.lanewise(MUL, IntVector.broadcast(I512, xp[p + 5]).reinterpretShape(S512, 0)))
+                    .lanewise(ADD, q.lanewise(LSHR, S4).lanewise(MUL, IntVector.broadcast(I512, xp[p + 13])
+                            .reinterpretShape(S512, 0)));
             q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 64, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            sa = sa.add(q.mul(IntVector.broadcast(I512, xp[p + 2]).reinterpretAsShorts()))
-                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 10])
-                            .reinterpretAsShorts()));
+            sa = sa.lanewise(ADD, q.lanewise(MUL, IntVector.broadcast(I512, xp[p + 2]).reinterpretShape(S512, 0)))
+                    .lanewise(ADD, q.lanewise(LSHR, S4).lanewise(MUL, IntVector.broadcast(I512, xp[p + 10])
+                            .reinterpretShape(S512, 0)));
             q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 192, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            sb = sb.add(q.mul(IntVector.broadcast(I512, xp[p + 6]).reinterpretAsShorts()))
-                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 14])
-                            .reinterpretAsShorts()));
+            sb = sb.lanewise(ADD, q.lanewise(MUL, IntVector.broadcast(I512, xp[p + 6]).reinterpretShape(S512, 0)))
+                    .lanewise(ADD, q.lanewise(LSHR, S4).lanewise(MUL, IntVector.broadcast(I512, xp[p + 14])
+                            .reinterpretShape(S512, 0)));
             q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 96, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            sa = sa.add(q.mul(IntVector.broadcast(I512, xp[p + 3]).reinterpretAsShorts()))
-                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 11])
-                            .reinterpretAsShorts()));
+            sa = sa.lanewise(ADD, q.lanewise(MUL, IntVector.broadcast(I512, xp[p + 3]).reinterpretShape(S512, 0)))
+                    .lanewise(ADD, q.lanewise(LSHR, S4).lanewise(MUL, IntVector.broadcast(I512, xp[p + 11])
+                            .reinterpretShape(S512, 0)));
             q = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 224, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            sb = sb.add(q.mul(IntVector.broadcast(I512, xp[p + 7]).reinterpretAsShorts()))
-                    .add(q.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I512, xp[p + 15])
-                            .reinterpretAsShorts()));
-            IntVector u = sa.add(sb).reinterpretAsInts();
+            sb = sb.lanewise(ADD, q.lanewise(MUL, IntVector.broadcast(I512, xp[p + 7]).reinterpretShape(S512, 0)))
+                    .lanewise(ADD, q.lanewise(LSHR, S4).lanewise(MUL, IntVector.broadcast(I512, xp[p + 15])
+                            .reinterpretShape(S512, 0)));
+            IntVector u = (IntVector) sa.lanewise(ADD, sb).reinterpretShape(I512, 0);
             // the halves added in the high half, 8 * sum(x) taken off there, the exact sum sign-extended down
-            IntVector sums = u.add(u.lanewise(VectorOperators.LSHL, 16)).sub(xsum[dOff + b] << 19)
-                    .lanewise(VectorOperators.ASHR, 16);
-            acc = ((FloatVector) sums.convertShape(VectorOperators.I2F, F512, 0)).fma(d, acc);
+            IntVector sums = u.lanewise(ADD, u.lanewise(LSHL, I16))
+                    .lanewise(SUB, IntVector.broadcast(I512, xsum[dOff + b] << 19)).lanewise(ASHR, I16);
+            acc = ((FloatVector) sums.convertShape(VectorOperators.I2F, F512, 0)).lanewise(FMA, d, acc);
         }
         acc.intoArray(out, outIndex);
     }
@@ -458,9 +474,9 @@ final class Q4_0RowGroups {
         for (int b = 0; b < blocks; b++) {
             long bb = off + (long) b * GROUP_BLOCK16;
             long c = bb + QUANTS16_AT;
-            FloatVector dw = ((IntVector) ShortVector.fromMemorySegment(HALVES16, w, bb, LE)
-                    .convertShape(VectorOperators.S2I, I512, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
-                    .reinterpretAsFloats().mul(0x1p112f);
+            FloatVector dw = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(HALVES16, w, bb, LE)
+                    .convertShape(VectorOperators.S2I, I512, 0)).lanewise(LSHL, I13).lanewise(AND, HALF_BITS)
+                    .reinterpretShape(F512, 0)).lanewise(MUL, HALF_SCALE);
             ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
             ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 32, LE)
@@ -477,38 +493,45 @@ final class Q4_0RowGroups {
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
             ShortVector q7 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 224, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-            ShortVector t0 = q0.lanewise(VectorOperators.LSHR, 4);
-            ShortVector t1 = q1.lanewise(VectorOperators.LSHR, 4);
-            ShortVector t2 = q2.lanewise(VectorOperators.LSHR, 4);
-            ShortVector t3 = q3.lanewise(VectorOperators.LSHR, 4);
-            ShortVector t4 = q4.lanewise(VectorOperators.LSHR, 4);
-            ShortVector t5 = q5.lanewise(VectorOperators.LSHR, 4);
-            ShortVector t6 = q6.lanewise(VectorOperators.LSHR, 4);
-            ShortVector t7 = q7.lanewise(VectorOperators.LSHR, 4);
+            ShortVector t0 = q0.lanewise(LSHR, S4);
+            ShortVector t1 = q1.lanewise(LSHR, S4);
+            ShortVector t2 = q2.lanewise(LSHR, S4);
+            ShortVector t3 = q3.lanewise(LSHR, S4);
+            ShortVector t4 = q4.lanewise(LSHR, S4);
+            ShortVector t5 = q5.lanewise(LSHR, S4);
+            ShortVector t6 = q6.lanewise(LSHR, S4);
+            ShortVector t7 = q7.lanewise(LSHR, S4);
             for (int k = 0; k < tokens; k++) {
                 int p = xpo + k * tokenPairs + PAIRS * b;
                 int db = dOff + k * blocks + b;
-                ShortVector sa = q0.mul(IntVector.broadcast(I512, xp[p]).reinterpretAsShorts())
-                        .add(t0.mul(IntVector.broadcast(I512, xp[p + 8]).reinterpretAsShorts()))
-                        .add(q1.mul(IntVector.broadcast(I512, xp[p + 1]).reinterpretAsShorts()))
-                        .add(t1.mul(IntVector.broadcast(I512, xp[p + 9]).reinterpretAsShorts()))
-                        .add(q2.mul(IntVector.broadcast(I512, xp[p + 2]).reinterpretAsShorts()))
-                        .add(t2.mul(IntVector.broadcast(I512, xp[p + 10]).reinterpretAsShorts()))
-                        .add(q3.mul(IntVector.broadcast(I512, xp[p + 3]).reinterpretAsShorts()))
-                        .add(t3.mul(IntVector.broadcast(I512, xp[p + 11]).reinterpretAsShorts()));
-                ShortVector sb = q4.mul(IntVector.broadcast(I512, xp[p + 4]).reinterpretAsShorts())
-                        .add(t4.mul(IntVector.broadcast(I512, xp[p + 12]).reinterpretAsShorts()))
-                        .add(q5.mul(IntVector.broadcast(I512, xp[p + 5]).reinterpretAsShorts()))
-                        .add(t5.mul(IntVector.broadcast(I512, xp[p + 13]).reinterpretAsShorts()))
-                        .add(q6.mul(IntVector.broadcast(I512, xp[p + 6]).reinterpretAsShorts()))
-                        .add(t6.mul(IntVector.broadcast(I512, xp[p + 14]).reinterpretAsShorts()))
-                        .add(q7.mul(IntVector.broadcast(I512, xp[p + 7]).reinterpretAsShorts()))
-                        .add(t7.mul(IntVector.broadcast(I512, xp[p + 15]).reinterpretAsShorts()));
-                IntVector u = sa.add(sb).reinterpretAsInts();
-                IntVector sums = u.add(u.lanewise(VectorOperators.LSHL, 16)).sub(xsum[db] << 19)
-                        .lanewise(VectorOperators.ASHR, 16);
+                ShortVector sa = q0.lanewise(MUL, IntVector.broadcast(I512, xp[p]).reinterpretShape(S512, 0))
+                        .lanewise(ADD, t0.lanewise(MUL, IntVector.broadcast(I512, xp[p + 8]).reinterpretShape(S512, 0)))
+                        .lanewise(ADD, q1.lanewise(MUL, IntVector.broadcast(I512, xp[p + 1]).reinterpretShape(S512, 0)))
+                        .lanewise(ADD, t1.lanewise(MUL, IntVector.broadcast(I512, xp[p + 9]).reinterpretShape(S512, 0)))
+                        .lanewise(ADD, q2.lanewise(MUL, IntVector.broadcast(I512, xp[p + 2]).reinterpretShape(S512, 0)))
+                        .lanewise(ADD, t2.lanewise(MUL, IntVector.broadcast(I512, xp[p + 10])
+                                .reinterpretShape(S512, 0)))
+                        .lanewise(ADD, q3.lanewise(MUL, IntVector.broadcast(I512, xp[p + 3]).reinterpretShape(S512, 0)))
+                        .lanewise(ADD, t3.lanewise(MUL, IntVector.broadcast(I512, xp[p + 11])
+                                .reinterpretShape(S512, 0)));
+                ShortVector sb = q4.lanewise(MUL, IntVector.broadcast(I512, xp[p + 4]).reinterpretShape(S512, 0))
+                        .lanewise(ADD, t4.lanewise(MUL, IntVector.broadcast(I512, xp[p + 12])
+                                .reinterpretShape(S512, 0)))
+                        .lanewise(ADD, q5.lanewise(MUL, IntVector.broadcast(I512, xp[p + 5]).reinterpretShape(S512, 0)))
+                        .lanewise(ADD, t5.lanewise(MUL, IntVector.broadcast(I512, xp[p + 13])
+                                .reinterpretShape(S512, 0)))
+                        .lanewise(ADD, q6.lanewise(MUL, IntVector.broadcast(I512, xp[p + 6]).reinterpretShape(S512, 0)))
+                        .lanewise(ADD, t6.lanewise(MUL, IntVector.broadcast(I512, xp[p + 14])
+                                .reinterpretShape(S512, 0)))
+                        .lanewise(ADD, q7.lanewise(MUL, IntVector.broadcast(I512, xp[p + 7]).reinterpretShape(S512, 0)))
+                        .lanewise(ADD, t7.lanewise(MUL, IntVector.broadcast(I512, xp[p + 15])
+                                .reinterpretShape(S512, 0)));
+                IntVector u = (IntVector) sa.lanewise(ADD, sb).reinterpretShape(I512, 0);
+                IntVector sums = u.lanewise(ADD, u.lanewise(LSHL, I16))
+                        .lanewise(SUB, IntVector.broadcast(I512, xsum[db] << 19)).lanewise(ASHR, I16);
                 ((FloatVector) sums.convertShape(VectorOperators.I2F, F512, 0))
-                        .fma(dw.mul(xd[db]), FloatVector.fromArray(F512, acc, ROWS16 * k))
+                        .lanewise(FMA, dw.lanewise(MUL, FloatVector.broadcast(F512, xd[db])),
+                                FloatVector.fromArray(F512, acc, ROWS16 * k))
                         .intoArray(acc, ROWS16 * k);
             }
         }

@@ -1,5 +1,11 @@
 package dev.buddy.engine.tensor;
 
+import static dev.buddy.engine.tensor.Constants512.HALF_BITS;
+import static dev.buddy.engine.tensor.Constants512.HALF_SCALE;
+import static dev.buddy.engine.tensor.Constants512.I13;
+import static dev.buddy.engine.tensor.Constants512.I16;
+import static dev.buddy.engine.tensor.Constants512.S4;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -61,6 +67,14 @@ final class Q6_KRowGroups {
     static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+
+
+    // dot16's masks and shift counts, vector constants for the reason Constants512 gives
+    private static final ShortVector LOW6 = ShortVector.broadcast(S, (short) 0x3F);
+    private static final ShortVector BITS23 = ShortVector.broadcast(S, (short) 0x0C);
+    private static final ShortVector BITS45 = ShortVector.broadcast(S, (short) 0x30);
+    private static final ShortVector S2 = ShortVector.broadcast(S, (short) 2);
+    private static final ShortVector S6 = ShortVector.broadcast(S, (short) 6);
 
     /** Where the three 32-byte vectors of quad pair {@code p} (quads p, p+4) of plane {@code c} start. */
     static int planeAt(int c, int p) {
@@ -340,18 +354,29 @@ final class Q6_KRowGroups {
                     ShortVector v2 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 * p + 64, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                     int xq = x + 4 * p;
-                    IntVector t = v0.and((short) 0x3F).mul(IntVector.broadcast(I, xp[xq]).reinterpretAsShorts())
-                            .add(v1.and((short) 0x3F).mul(IntVector.broadcast(I, xp[xq + 1]).reinterpretAsShorts()))
-                            .add(v2.and((short) 0x3F).mul(IntVector.broadcast(I, xp[xq + 2]).reinterpretAsShorts()))
-                            .add(v0.lanewise(VectorOperators.LSHR, 6)
-                                    .or(v1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0C))
-                                    .or(v2.lanewise(VectorOperators.LSHR, 2).and((short) 0x30))
-                                    .mul(IntVector.broadcast(I, xp[xq + 3]).reinterpretAsShorts()))
-                            .sub(IntVector.broadcast(I, xp[x + 16 + p]).reinterpretAsShorts()).reinterpretAsInts();
-                    FloatVector lo = ((FloatVector) t.lanewise(VectorOperators.LSHL, 16)
-                            .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, F, 0)).fma(sa, s0);
-                    FloatVector hi = ((FloatVector) t.lanewise(VectorOperators.ASHR, 16)
-                            .convertShape(VectorOperators.I2F, F, 0)).fma(sc, s4);
+                    IntVector t = (IntVector) v0.lanewise(VectorOperators.AND, LOW6)
+                            .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xq]).reinterpretShape(S, 0))
+                            .lanewise(VectorOperators.ADD, v1.lanewise(VectorOperators.AND, LOW6)
+                                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xq + 1])
+                                            .reinterpretShape(S, 0)))
+                            .lanewise(VectorOperators.ADD, v2.lanewise(VectorOperators.AND, LOW6)
+                                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xq + 2])
+                                            .reinterpretShape(S, 0)))
+                            .lanewise(VectorOperators.ADD, v0.lanewise(VectorOperators.LSHR, S6)
+                                    .lanewise(VectorOperators.OR, v1.lanewise(VectorOperators.LSHR, S4)
+                                            .lanewise(VectorOperators.AND, BITS23))
+                                    .lanewise(VectorOperators.OR, v2.lanewise(VectorOperators.LSHR, S2)
+                                            .lanewise(VectorOperators.AND, BITS45))
+                                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xq + 3])
+                                            .reinterpretShape(S, 0)))
+                            .lanewise(VectorOperators.SUB,
+                                    IntVector.broadcast(I, xp[x + 16 + p]).reinterpretShape(S, 0))
+                            .reinterpretShape(I, 0);
+                    FloatVector lo = ((FloatVector) t.lanewise(VectorOperators.LSHL, I16)
+                            .lanewise(VectorOperators.ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.FMA, sa, s0);
+                    FloatVector hi = ((FloatVector) t.lanewise(VectorOperators.ASHR, I16)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, sc, s4);
                     s0 = s1;
                     s1 = s2;
                     s2 = s3;
@@ -363,19 +388,26 @@ final class Q6_KRowGroups {
                 }
             }
             // the sixteen d widened exactly as Float.float16ToFloat for finite halves, times d_x: ggml's d
-            FloatVector d = ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
-                    .reinterpretAsFloats().mul(0x1p112f).mul(xd[dOff + sb]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
-            a2 = s2.fma(d, a2);
-            a3 = s3.fma(d, a3);
-            a4 = s4.fma(d, a4);
-            a5 = s5.fma(d, a5);
-            a6 = s6.fma(d, a6);
-            a7 = s7.fma(d, a7);
+            FloatVector d = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, I13)
+                    .lanewise(VectorOperators.AND, HALF_BITS).reinterpretShape(F, 0))
+                    .lanewise(VectorOperators.MUL, HALF_SCALE)
+                    .lanewise(VectorOperators.MUL, FloatVector.broadcast(F, xd[dOff + sb]));
+            a0 = s0.lanewise(VectorOperators.FMA, d, a0);
+            a1 = s1.lanewise(VectorOperators.FMA, d, a1);
+            a2 = s2.lanewise(VectorOperators.FMA, d, a2);
+            a3 = s3.lanewise(VectorOperators.FMA, d, a3);
+            a4 = s4.lanewise(VectorOperators.FMA, d, a4);
+            a5 = s5.lanewise(VectorOperators.FMA, d, a5);
+            a6 = s6.lanewise(VectorOperators.FMA, d, a6);
+            a7 = s7.lanewise(VectorOperators.FMA, d, a7);
         }
         // hsum_float_8 per row: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
-        a0.add(a4).add(a2.add(a6)).add(a1.add(a5).add(a3.add(a7))).intoArray(out, outIndex);
+        FloatVector s04 = a0.lanewise(VectorOperators.ADD, a4);
+        FloatVector s26 = a2.lanewise(VectorOperators.ADD, a6);
+        FloatVector s15 = a1.lanewise(VectorOperators.ADD, a5);
+        FloatVector s37 = a3.lanewise(VectorOperators.ADD, a7);
+        s04.lanewise(VectorOperators.ADD, s26).lanewise(VectorOperators.ADD, s15.lanewise(VectorOperators.ADD, s37))
+                .intoArray(out, outIndex);
     }
 }

@@ -1,5 +1,10 @@
 package dev.buddy.engine.tensor;
 
+import static dev.buddy.engine.tensor.Constants512.HALF_BITS;
+import static dev.buddy.engine.tensor.Constants512.HALF_SCALE;
+import static dev.buddy.engine.tensor.Constants512.I13;
+import static dev.buddy.engine.tensor.Constants512.I16;
+
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
@@ -51,6 +56,7 @@ final class Q8_0RowGroups {
     static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
+
     /** Where quant byte {@code j} of group row {@code l}'s block sits within its group block. */
     static int quantAt(int l, int j) {
         return RowGroupLayout.pairQuantAt(1, l, j);
@@ -87,77 +93,101 @@ final class Q8_0RowGroups {
             long bb = off + (long) b * GROUP_BLOCK;
             int p = xpo + PAIRS * b;
             // the sixteen d widened exactly as Float.float16ToFloat for finite halves, times d_x: ggml's d_w * d_x
-            FloatVector d = ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
-                    .reinterpretAsFloats().mul(0x1p112f).mul(xd[dOff + b]);
+            FloatVector d = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, I13)
+                    .lanewise(VectorOperators.AND, HALF_BITS).reinterpretShape(F, 0))
+                    .lanewise(VectorOperators.MUL, HALF_SCALE)
+                    .lanewise(VectorOperators.MUL, FloatVector.broadcast(F, xd[dOff + b]));
             long c = bb + QUANTS_AT;
-            IntVector u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c, LE)
+            IntVector u;
+            u = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 0, LE)
                     .convertShape(VectorOperators.B2S, S, 0))
-                    .mul(IntVector.broadcast(I, xp[p]).reinterpretAsShorts())
-                    .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 32, LE)
+                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 0]).reinterpretShape(S, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 32, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
-                            .mul(IntVector.broadcast(I, xp[p + 1]).reinterpretAsShorts())).reinterpretAsInts();
-            a0 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a0);
-            u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 64, LE)
+                            .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 1]).reinterpretShape(S, 0)))
+                    .reinterpretShape(I, 0);
+            a0 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a0);
+            u = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 64, LE)
                     .convertShape(VectorOperators.B2S, S, 0))
-                    .mul(IntVector.broadcast(I, xp[p + 2]).reinterpretAsShorts())
-                    .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 96, LE)
+                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 2]).reinterpretShape(S, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 96, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
-                            .mul(IntVector.broadcast(I, xp[p + 3]).reinterpretAsShorts())).reinterpretAsInts();
-            a1 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a1);
-            u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 128, LE)
+                            .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 3]).reinterpretShape(S, 0)))
+                    .reinterpretShape(I, 0);
+            a1 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a1);
+            u = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 128, LE)
                     .convertShape(VectorOperators.B2S, S, 0))
-                    .mul(IntVector.broadcast(I, xp[p + 4]).reinterpretAsShorts())
-                    .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 160, LE)
+                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 4]).reinterpretShape(S, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 160, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
-                            .mul(IntVector.broadcast(I, xp[p + 5]).reinterpretAsShorts())).reinterpretAsInts();
-            a2 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a2);
-            u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 192, LE)
+                            .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 5]).reinterpretShape(S, 0)))
+                    .reinterpretShape(I, 0);
+            a2 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a2);
+            u = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 192, LE)
                     .convertShape(VectorOperators.B2S, S, 0))
-                    .mul(IntVector.broadcast(I, xp[p + 6]).reinterpretAsShorts())
-                    .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 224, LE)
+                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 6]).reinterpretShape(S, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 224, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
-                            .mul(IntVector.broadcast(I, xp[p + 7]).reinterpretAsShorts())).reinterpretAsInts();
-            a3 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a3);
-            u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 256, LE)
+                            .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 7]).reinterpretShape(S, 0)))
+                    .reinterpretShape(I, 0);
+            a3 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a3);
+            u = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 256, LE)
                     .convertShape(VectorOperators.B2S, S, 0))
-                    .mul(IntVector.broadcast(I, xp[p + 8]).reinterpretAsShorts())
-                    .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 288, LE)
+                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 8]).reinterpretShape(S, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 288, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
-                            .mul(IntVector.broadcast(I, xp[p + 9]).reinterpretAsShorts())).reinterpretAsInts();
-            a4 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a4);
-            u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 320, LE)
+                            .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 9]).reinterpretShape(S, 0)))
+                    .reinterpretShape(I, 0);
+            a4 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a4);
+            u = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 320, LE)
                     .convertShape(VectorOperators.B2S, S, 0))
-                    .mul(IntVector.broadcast(I, xp[p + 10]).reinterpretAsShorts())
-                    .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 352, LE)
+                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 10]).reinterpretShape(S, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 352, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
-                            .mul(IntVector.broadcast(I, xp[p + 11]).reinterpretAsShorts())).reinterpretAsInts();
-            a5 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a5);
-            u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 384, LE)
+                            .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 11]).reinterpretShape(S, 0)))
+                    .reinterpretShape(I, 0);
+            a5 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a5);
+            u = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 384, LE)
                     .convertShape(VectorOperators.B2S, S, 0))
-                    .mul(IntVector.broadcast(I, xp[p + 12]).reinterpretAsShorts())
-                    .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 416, LE)
+                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 12]).reinterpretShape(S, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 416, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
-                            .mul(IntVector.broadcast(I, xp[p + 13]).reinterpretAsShorts())).reinterpretAsInts();
-            a6 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a6);
-            u = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 448, LE)
+                            .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 13]).reinterpretShape(S, 0)))
+                    .reinterpretShape(I, 0);
+            a6 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a6);
+            u = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 448, LE)
                     .convertShape(VectorOperators.B2S, S, 0))
-                    .mul(IntVector.broadcast(I, xp[p + 14]).reinterpretAsShorts())
-                    .add(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 480, LE)
+                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 14]).reinterpretShape(S, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, c + 480, LE)
                             .convertShape(VectorOperators.B2S, S, 0))
-                            .mul(IntVector.broadcast(I, xp[p + 15]).reinterpretAsShorts())).reinterpretAsInts();
-            a7 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(u.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(d, a7);
+                            .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[p + 15]).reinterpretShape(S, 0)))
+                    .reinterpretShape(I, 0);
+            a7 = ((FloatVector) u.lanewise(VectorOperators.LSHL, I16).lanewise(VectorOperators.ASHR, I16)
+                    .lanewise(VectorOperators.ADD, u.lanewise(VectorOperators.ASHR, I16))
+                    .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, d, a7);
         }
         // hsum_float_8 per row: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
-        a0.add(a4).add(a2.add(a6)).add(a1.add(a5).add(a3.add(a7))).intoArray(out, outIndex);
+        FloatVector s04 = a0.lanewise(VectorOperators.ADD, a4);
+        FloatVector s26 = a2.lanewise(VectorOperators.ADD, a6);
+        FloatVector s15 = a1.lanewise(VectorOperators.ADD, a5);
+        FloatVector s37 = a3.lanewise(VectorOperators.ADD, a7);
+        s04.lanewise(VectorOperators.ADD, s26).lanewise(VectorOperators.ADD, s15.lanewise(VectorOperators.ADD, s37))
+                .intoArray(out, outIndex);
     }
 
     /**
