@@ -333,7 +333,6 @@ final class Q4_0RowGroups {
     static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
 
-
     /** Where quant byte {@code j} of group row {@code l}'s block sits within its sixteen-row group block. */
     static int quantAt16(int l, int j) {
         return RowGroupLayout.pairQuantAt(1, l, j);

@@ -196,8 +196,6 @@ final class Q4_1Matrix extends WeightMatrix implements LanePrompt.Rows, RowPairs
         return sixteen;
     }
 
-
-
     @Override
     public void dotPair(int r, long stride, QuantizedInput in, int token, float[] out, int out0, int out1) {
         int blocks = cols / 32;

@@ -185,7 +185,6 @@ final class Q4_1RowGroups {
     /** Where a sixteen-row group block's chunks start. */
     static final int QUANTS16_AT = 4 * ROWS16;
 
-
     /** Where quant byte {@code j} of group row {@code l}'s block sits within its sixteen-row group block. */
     static int quantAt16(int l, int j) {
         return RowGroupLayout.pairQuantAt(2, l, j);

@@ -68,7 +68,6 @@ final class Q6_KRowGroups {
     static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
-
     // dot16's masks and shift counts, vector constants for the reason Constants512 gives
     private static final ShortVector LOW6 = ShortVector.broadcast(S, (short) 0x3F);
     private static final ShortVector BITS23 = ShortVector.broadcast(S, (short) 0x0C);

@@ -56,7 +56,6 @@ final class Q8_0RowGroups {
     static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
-
     /** Where quant byte {@code j} of group row {@code l}'s block sits within its group block. */
     static int quantAt(int l, int j) {
         return RowGroupLayout.pairQuantAt(1, l, j);
