@@ -6,7 +6,8 @@ import jdk.incubator.vector.ShortVector;
 
 /**
  * Vector constants of the 512-bit row-group decode kernels ({@link Q4_0RowGroups#dot16}, {@link Q4_1RowGroups#dot16}
- * and its prompt tile, {@link Q8_0RowGroups#dot16}, {@link Q6_KRowGroups#dot16}), and the rule they exist for.
+ * and its prompt tile, {@link Q8_0RowGroups#dot16}, {@link Q6_KRowGroups#dot16}, {@link Q4_KRowGroups#dot8} and its
+ * prompt tile), and the rule they exist for. {@link KQuantPromptGemm}'s 256-bit micro-kernels follow it too.
  *
  * <p>Those kernels call only Vector API methods that their own call sites dispatch ({@code lanewise(op, vector)},
  * {@code lanewise(FMA, a, b)}, {@code reinterpretShape}, {@code convertShape}), never the final conveniences that
@@ -21,7 +22,10 @@ import jdk.incubator.vector.ShortVector;
  * vector, and a constant's class is known.
  *
  * <p>Accumulators still start from {@code FloatVector.zero}, never from a constant: a loop variable that is a
- * constant object on entry is boxed on every turn (a Q4_0 kernel written so decoded at 0.75x, session 37).
+ * constant object on entry is boxed on every turn (a Q4_0 kernel written so decoded at 0.75x, session 37). Nor may a
+ * helper method return a vector: in a kernel this large C2 stops inlining at its node budget, and a vector returned
+ * from a call it did not inline is boxed (a one-line broadcast helper in {@link Q4_KRowGroups#dot8} decoded at 1.4
+ * t/s against 10.5, session 38).
  */
 final class Constants512 {
     private Constants512() {}

@@ -1,5 +1,10 @@
 package dev.buddy.engine.tensor;
 
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.FMA;
+import static jdk.incubator.vector.VectorOperators.MUL;
+import static jdk.incubator.vector.VectorOperators.NEG;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -124,14 +129,17 @@ final class KQuantPromptGemm {
             int[] m = scr.mins;
             float dmin = scr.dmins[i * SLICE_BLOCKS + s];
             for (int t = 0; t < nt; t += 8) {
-                FloatVector d = FloatVector.fromArray(F, dxT, sb * TOKEN_BLOCK + t).neg().mul(dmin);
+                FloatVector d = FloatVector.fromArray(F, dxT, sb * TOKEN_BLOCK + t).lanewise(NEG)
+                        .lanewise(MUL, FloatVector.broadcast(F, dmin));
                 int b = sb * 8 * TOKEN_BLOCK + t;
                 int at = i * 4 * TOKEN_BLOCK + t;
                 for (int k = 0; k < 4; k++) {
-                    IntVector pair = IntVector.fromArray(I, bs, b + 2 * k * TOKEN_BLOCK).mul(m[mo + 2 * k])
-                            .add(IntVector.fromArray(I, bs, b + (2 * k + 1) * TOKEN_BLOCK).mul(m[mo + 2 * k + 1]));
+                    IntVector pair = IntVector.fromArray(I, bs, b + 2 * k * TOKEN_BLOCK)
+                            .lanewise(MUL, IntVector.broadcast(I, m[mo + 2 * k]))
+                            .lanewise(ADD, IntVector.fromArray(I, bs, b + (2 * k + 1) * TOKEN_BLOCK)
+                                    .lanewise(MUL, IntVector.broadcast(I, m[mo + 2 * k + 1])));
                     ((FloatVector) pair.convertShape(VectorOperators.I2F, F, 0))
-                            .fma(d, FloatVector.fromArray(F, tot, at + k * TOKEN_BLOCK))
+                            .lanewise(FMA, d, FloatVector.fromArray(F, tot, at + k * TOKEN_BLOCK))
                             .intoArray(tot, at + k * TOKEN_BLOCK);
                 }
             }
@@ -152,14 +160,17 @@ final class KQuantPromptGemm {
             int[] m = scr.mins;
             float dmin = scr.dmins[i * SLICE_BLOCKS + s];
             for (int t = 0; t < nt; t += 8) {
-                FloatVector d = FloatVector.fromArray(F, dxT, sb * TOKEN_BLOCK + t).neg().mul(dmin);
+                FloatVector d = FloatVector.fromArray(F, dxT, sb * TOKEN_BLOCK + t).lanewise(NEG)
+                        .lanewise(MUL, FloatVector.broadcast(F, dmin));
                 int b = sb * 8 * TOKEN_BLOCK + t;
-                IntVector sum = IntVector.fromArray(I, bs, b).mul(m[mo]);
+                IntVector sum = IntVector.fromArray(I, bs, b).lanewise(MUL, IntVector.broadcast(I, m[mo]));
                 for (int g = 1; g < 8; g++) {
-                    sum = sum.add(IntVector.fromArray(I, bs, b + g * TOKEN_BLOCK).mul(m[mo + g]));
+                    sum = sum.lanewise(ADD, IntVector.fromArray(I, bs, b + g * TOKEN_BLOCK)
+                            .lanewise(MUL, IntVector.broadcast(I, m[mo + g])));
                 }
                 int at = i * 4 * TOKEN_BLOCK + t;
-                ((FloatVector) sum.convertShape(VectorOperators.I2F, F, 0)).fma(d, FloatVector.fromArray(F, tot, at))
+                ((FloatVector) sum.convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(FMA, d, FloatVector.fromArray(F, tot, at))
                         .intoArray(tot, at);
             }
         }
@@ -211,17 +222,17 @@ final class KQuantPromptGemm {
             FloatVector v0 = FloatVector.fromArray(F, w, w0 + e);
             FloatVector v1 = FloatVector.fromArray(F, w, w1 + e);
             FloatVector x = FloatVector.fromArray(F, xl, x0 + e);
-            a00 = v0.fma(x, a00);
-            a10 = v1.fma(x, a10);
+            a00 = v0.lanewise(FMA, x, a00);
+            a10 = v1.lanewise(FMA, x, a10);
             x = FloatVector.fromArray(F, xl, x0 + cols + e);
-            a01 = v0.fma(x, a01);
-            a11 = v1.fma(x, a11);
+            a01 = v0.lanewise(FMA, x, a01);
+            a11 = v1.lanewise(FMA, x, a11);
             x = FloatVector.fromArray(F, xl, x0 + 2 * cols + e);
-            a02 = v0.fma(x, a02);
-            a12 = v1.fma(x, a12);
+            a02 = v0.lanewise(FMA, x, a02);
+            a12 = v1.lanewise(FMA, x, a12);
             x = FloatVector.fromArray(F, xl, x0 + 3 * cols + e);
-            a03 = v0.fma(x, a03);
-            a13 = v1.fma(x, a13);
+            a03 = v0.lanewise(FMA, x, a03);
+            a13 = v1.lanewise(FMA, x, a13);
         }
         float[] tot = scr.totals;
         float d0 = scr.scales[i * SLICE_BLOCKS + s];
@@ -247,14 +258,14 @@ final class KQuantPromptGemm {
         int x0 = token * cols + sb * 256;
         FloatVector a = FloatVector.zero(F);
         for (int e = 0; e < 256; e += 8) {
-            a = FloatVector.fromArray(F, w, w0 + e).fma(FloatVector.fromArray(F, xl, x0 + e), a);
+            a = FloatVector.fromArray(F, w, w0 + e).lanewise(FMA, FloatVector.fromArray(F, xl, x0 + e), a);
         }
         fold(a, xd[token * blocks + sb] * scr.scales[i * SLICE_BLOCKS + s], scr.totals, (i * TOKEN_BLOCK + tt) * 8);
     }
 
     /** {@code total = fma(sum, d, total)} lane by lane: ggml's per-super-block accumulation. */
     private static void fold(FloatVector sum, float d, float[] tot, int at) {
-        sum.fma(FloatVector.broadcast(F, d), FloatVector.fromArray(F, tot, at)).intoArray(tot, at);
+        sum.lanewise(FMA, FloatVector.broadcast(F, d), FloatVector.fromArray(F, tot, at)).intoArray(tot, at);
     }
 
     /** Per-thread buffers, allocated once per thread (the token-major sums grow with the widest row seen). */

@@ -1,5 +1,19 @@
 package dev.buddy.engine.tensor;
 
+import static dev.buddy.engine.tensor.Constants512.HALF_BITS;
+import static dev.buddy.engine.tensor.Constants512.HALF_SCALE;
+import static dev.buddy.engine.tensor.Constants512.I13;
+import static dev.buddy.engine.tensor.Constants512.I16;
+import static dev.buddy.engine.tensor.Constants512.NIBBLE;
+import static dev.buddy.engine.tensor.Constants512.S4;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.AND;
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.FMA;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.MUL;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -75,6 +89,8 @@ final class Q4_KRowGroups {
     static final IntVector LOW_HALVES = IntVector.fromArray(I, new int[] {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20,
             21, 22, 23}, 0);
     static final IntVector HIGH_HALVES = LOW_HALVES.add(8);
+    /** Takes back the 2^16 of a low 16-bit sum shifted to the top of its 32-bit lane. */
+    static final FloatVector TWO_TO_MINUS_16 = FloatVector.broadcast(F, 0x1p-16f);
 
     /** Where the quant byte {@code 4j + k} of row r's 32-byte run p sits within its group super-block. */
     static int quantAt(int r, int p, int j, int k) {
@@ -177,6 +193,7 @@ final class Q4_KRowGroups {
      */
     static void dot8(MemorySegment w, long off, int blocks, long[] xs, int xo, float[] xd, int dOff, float[] xm,
             int mo, float[] out, int outIndex) {
+        // Only calls this method's own call sites dispatch: see Constants512 for why
         FloatVector run00 = FloatVector.zero(F);
         FloatVector run01 = FloatVector.zero(F);
         FloatVector run10 = FloatVector.zero(F);
@@ -187,9 +204,9 @@ final class Q4_KRowGroups {
             long bb = off + (long) b * GROUP_BLOCK;
             float dx = xd[dOff + b];
             // lanes 0-7 the eight d, 8-15 the eight dmin, widened exactly as Float.float16ToFloat for finite halves
-            FloatVector dm = ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
-                    .reinterpretAsFloats().mul(0x1p112f);
+            FloatVector dm = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(LSHL, I13).lanewise(AND, HALF_BITS)
+                    .reinterpretShape(F, 0)).lanewise(MUL, HALF_SCALE);
             ByteVector scales = ByteVector.fromMemorySegment(B, w, bb + SCALES_AT, LE);
             // sum_he: int lane n of a chunk product is row n/2, t = 2 (n % 2) + half; so float lane 2r + v of
             // sum_he holds ggml's lane 4h + 2v + e of row r
@@ -201,42 +218,46 @@ final class Q4_KRowGroups {
                 FloatVector sp = (FloatVector) scales.convertShape(VectorOperators.B2F, F, p);
                 FloatVector scaleLo = sp.rearrange(LOW_PAIRED);
                 FloatVector scaleHi = sp.rearrange(HIGH_PAIRED);
-                FloatVector scaleLoE = scaleLo.mul(0x1p-16f);
-                FloatVector scaleHiE = scaleHi.mul(0x1p-16f);
+                FloatVector scaleLoE = scaleLo.lanewise(MUL, TWO_TO_MINUS_16);
+                FloatVector scaleHiE = scaleHi.lanewise(MUL, TWO_TO_MINUS_16);
                 for (int h = 0; h < 2; h++) {
                     // chunks (p, k, h) at cb + 64k; the token's quants for their two planes at xb + 4k, xb + 4k + 1
                     long cb = bb + QUANTS_AT + 256L * p + 32 * h;
                     int xb = xo + SPREAD * b + 16 * p + 2 * h;
                     ShortVector c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector lo = c.and((short) 0x0F).mul(LongVector.broadcast(L, xs[xb]).reinterpretAsShorts());
-                    ShortVector hi = c.lanewise(VectorOperators.LSHR, 4)
-                            .mul(LongVector.broadcast(L, xs[xb + 1]).reinterpretAsShorts());
+                    ShortVector x0 = (ShortVector) LongVector.broadcast(L, xs[xb]).reinterpretShape(S, 0);
+                    ShortVector x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 1]).reinterpretShape(S, 0);
+                    ShortVector lo = c.lanewise(AND, NIBBLE).lanewise(MUL, x0);
+                    ShortVector hi = c.lanewise(LSHR, S4).lanewise(MUL, x1);
                     c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 64, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    lo = lo.add(c.and((short) 0x0F).mul(LongVector.broadcast(L, xs[xb + 4]).reinterpretAsShorts()));
-                    hi = hi.add(c.lanewise(VectorOperators.LSHR, 4)
-                            .mul(LongVector.broadcast(L, xs[xb + 5]).reinterpretAsShorts()));
+                    x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 4]).reinterpretShape(S, 0);
+                    x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 5]).reinterpretShape(S, 0);
+                    lo = lo.lanewise(ADD, c.lanewise(AND, NIBBLE).lanewise(MUL, x0));
+                    hi = hi.lanewise(ADD, c.lanewise(LSHR, S4).lanewise(MUL, x1));
                     c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 128, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    lo = lo.add(c.and((short) 0x0F).mul(LongVector.broadcast(L, xs[xb + 8]).reinterpretAsShorts()));
-                    hi = hi.add(c.lanewise(VectorOperators.LSHR, 4)
-                            .mul(LongVector.broadcast(L, xs[xb + 9]).reinterpretAsShorts()));
+                    x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 8]).reinterpretShape(S, 0);
+                    x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 9]).reinterpretShape(S, 0);
+                    lo = lo.lanewise(ADD, c.lanewise(AND, NIBBLE).lanewise(MUL, x0));
+                    hi = hi.lanewise(ADD, c.lanewise(LSHR, S4).lanewise(MUL, x1));
                     c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 192, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    lo = lo.add(c.and((short) 0x0F).mul(LongVector.broadcast(L, xs[xb + 12]).reinterpretAsShorts()));
-                    hi = hi.add(c.lanewise(VectorOperators.LSHR, 4)
-                            .mul(LongVector.broadcast(L, xs[xb + 13]).reinterpretAsShorts()));
-                    IntVector l = lo.reinterpretAsInts();
-                    IntVector u = hi.reinterpretAsInts();
-                    FloatVector t0 = ((FloatVector) l.lanewise(VectorOperators.LSHL, 16)
-                            .convertShape(VectorOperators.I2F, F, 0)).fma(scaleLoE, s00);
-                    FloatVector t1 = ((FloatVector) l.lanewise(VectorOperators.ASHR, 16)
-                            .convertShape(VectorOperators.I2F, F, 0)).fma(scaleLo, s01);
-                    t0 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).convertShape(VectorOperators.I2F, F, 0))
-                            .fma(scaleHiE, t0);
-                    t1 = ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, F, 0))
-                            .fma(scaleHi, t1);
+                    x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 12]).reinterpretShape(S, 0);
+                    x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 13]).reinterpretShape(S, 0);
+                    lo = lo.lanewise(ADD, c.lanewise(AND, NIBBLE).lanewise(MUL, x0));
+                    hi = hi.lanewise(ADD, c.lanewise(LSHR, S4).lanewise(MUL, x1));
+                    IntVector l = (IntVector) lo.reinterpretShape(I, 0);
+                    IntVector u = (IntVector) hi.reinterpretShape(I, 0);
+                    FloatVector t0 = ((FloatVector) l.lanewise(LSHL, I16).convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(FMA, scaleLoE, s00);
+                    FloatVector t1 = ((FloatVector) l.lanewise(ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(FMA, scaleLo, s01);
+                    t0 = ((FloatVector) u.lanewise(LSHL, I16).convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(FMA, scaleHiE, t0);
+                    t1 = ((FloatVector) u.lanewise(ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(FMA, scaleHi, t1);
                     // s0e take this h's sums, s1e the other's: rotated each turn, so after both turns every sum is
                     // back in its place (one loop body instead of two written out: C2 compiled that one in 58 MB
                     // of arena against 40-46 MB, at the same speed)
@@ -246,39 +267,36 @@ final class Q4_KRowGroups {
                     s11 = t1;
                 }
             }
-            FloatVector d = dm.rearrange(LOW_PAIRED).mul(dx);
-            run00 = d.fma(s00, run00);
-            run01 = d.fma(s01, run01);
-            run10 = d.fma(s10, run10);
-            run11 = d.fma(s11, run11);
+            FloatVector d = dm.rearrange(LOW_PAIRED).lanewise(MUL, FloatVector.broadcast(F, dx));
+            run00 = d.lanewise(FMA, s00, run00);
+            run01 = d.lanewise(FMA, s01, run01);
+            run10 = d.lanewise(FMA, s10, run10);
+            run11 = d.lanewise(FMA, s11, run11);
             // min lanes: lanes 8u + r of min_w hold ggml's lane 2w + u of row r
-            FloatVector dmin = dm.rearrange(HIGH_TWICE).mul(-dx);
+            FloatVector dmin = dm.rearrange(HIGH_TWICE).lanewise(MUL, FloatVector.broadcast(F, -dx));
             ByteVector mins = ByteVector.fromMemorySegment(B, w, bb + MINS_AT, LE);
             int mb = mo + MIN_SUMS * b;
-            FloatVector p0 = ((FloatVector) mins.convertShape(VectorOperators.B2F, F, 0))
-                    .mul(FloatVector.fromArray(F, xm, mb));
-            FloatVector p1 = ((FloatVector) mins.convertShape(VectorOperators.B2F, F, 1))
-                    .mul(FloatVector.fromArray(F, xm, mb + 16));
-            FloatVector p2 = ((FloatVector) mins.convertShape(VectorOperators.B2F, F, 2))
-                    .mul(FloatVector.fromArray(F, xm, mb + 32));
-            FloatVector p3 = ((FloatVector) mins.convertShape(VectorOperators.B2F, F, 3))
-                    .mul(FloatVector.fromArray(F, xm, mb + 48));
-            IntVector i0 = p0.reinterpretAsInts();
-            IntVector i1 = p1.reinterpretAsInts();
-            IntVector i2 = p2.reinterpretAsInts();
-            IntVector i3 = p3.reinterpretAsInts();
-            min0 = dmin.fma(LOW_HALVES.selectFrom(i0, i1).reinterpretAsFloats()
-                    .add(HIGH_HALVES.selectFrom(i0, i1).reinterpretAsFloats()), min0);
-            min1 = dmin.fma(LOW_HALVES.selectFrom(i2, i3).reinterpretAsFloats()
-                    .add(HIGH_HALVES.selectFrom(i2, i3).reinterpretAsFloats()), min1);
+            IntVector i0 = (IntVector) ((FloatVector) mins.convertShape(VectorOperators.B2F, F, 0))
+                    .lanewise(MUL, FloatVector.fromArray(F, xm, mb)).reinterpretShape(I, 0);
+            IntVector i1 = (IntVector) ((FloatVector) mins.convertShape(VectorOperators.B2F, F, 1))
+                    .lanewise(MUL, FloatVector.fromArray(F, xm, mb + 16)).reinterpretShape(I, 0);
+            IntVector i2 = (IntVector) ((FloatVector) mins.convertShape(VectorOperators.B2F, F, 2))
+                    .lanewise(MUL, FloatVector.fromArray(F, xm, mb + 32)).reinterpretShape(I, 0);
+            IntVector i3 = (IntVector) ((FloatVector) mins.convertShape(VectorOperators.B2F, F, 3))
+                    .lanewise(MUL, FloatVector.fromArray(F, xm, mb + 48)).reinterpretShape(I, 0);
+            min0 = dmin.lanewise(FMA, ((FloatVector) LOW_HALVES.selectFrom(i0, i1).reinterpretShape(F, 0))
+                    .lanewise(ADD, (FloatVector) HIGH_HALVES.selectFrom(i0, i1).reinterpretShape(F, 0)), min0);
+            min1 = dmin.lanewise(FMA, ((FloatVector) LOW_HALVES.selectFrom(i2, i3).reinterpretShape(F, 0))
+                    .lanewise(ADD, (FloatVector) HIGH_HALVES.selectFrom(i2, i3).reinterpretShape(F, 0)), min1);
         }
         // run_he lane 2r + v: ggml's lane 4h + 2v + e of row r. hsum_float_8 is ((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7)):
         // a_j + a_j+4 is run_0e + run_1e, and (a0+a4)+(a2+a6) the even and odd lanes of the e = 0 sum
-        FloatVector q0 = run00.add(run10);
-        FloatVector q1 = run01.add(run11);
-        FloatVector hsum = q0.rearrange(EVEN).add(q0.rearrange(ODD)).add(q1.rearrange(EVEN).add(q1.rearrange(ODD)));
-        FloatVector m = min0.add(min1);
-        FloatVector sums = hsum.add(m.add(m.rearrange(Q4_1RowGroups.SWAP_FLOAT_HALVES)));
+        FloatVector q0 = run00.lanewise(ADD, run10);
+        FloatVector q1 = run01.lanewise(ADD, run11);
+        FloatVector hsum = q0.rearrange(EVEN).lanewise(ADD, q0.rearrange(ODD))
+                .lanewise(ADD, q1.rearrange(EVEN).lanewise(ADD, q1.rearrange(ODD)));
+        FloatVector m = min0.lanewise(ADD, min1);
+        FloatVector sums = hsum.lanewise(ADD, m.lanewise(ADD, m.rearrange(Q4_1RowGroups.SWAP_FLOAT_HALVES)));
         ((FloatVector) sums.reinterpretShape(F8, 0)).intoArray(out, outIndex);
     }
 
@@ -314,9 +332,9 @@ final class Q4_KRowGroups {
         int tokenMins = MIN_SUMS * blocks;
         for (int b = 0; b < blocks; b++) {
             long bb = off + (long) b * GROUP_BLOCK;
-            FloatVector dm = ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
-                    .reinterpretAsFloats().mul(0x1p112f);
+            FloatVector dm = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(HEADER, w, bb, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(LSHL, I13).lanewise(AND, HALF_BITS)
+                    .reinterpretShape(F, 0)).lanewise(MUL, HALF_SCALE);
             ByteVector scales = ByteVector.fromMemorySegment(B, w, bb + SCALES_AT, LE);
             for (int k = 0; k < tokens; k++) {
                 java.util.Arrays.fill(acc, TILE_FLOATS * k + 96, TILE_FLOATS * k + 160, 0f);
@@ -325,8 +343,8 @@ final class Q4_KRowGroups {
                 FloatVector sp = (FloatVector) scales.convertShape(VectorOperators.B2F, F, p);
                 FloatVector scaleLo = sp.rearrange(LOW_PAIRED);
                 FloatVector scaleHi = sp.rearrange(HIGH_PAIRED);
-                FloatVector scaleLoE = scaleLo.mul(0x1p-16f);
-                FloatVector scaleHiE = scaleHi.mul(0x1p-16f);
+                FloatVector scaleLoE = scaleLo.lanewise(MUL, TWO_TO_MINUS_16);
+                FloatVector scaleHiE = scaleHi.lanewise(MUL, TWO_TO_MINUS_16);
                 for (int h = 0; h < 2; h++) {
                     long cb = bb + QUANTS_AT + 256L * p + 32 * h;
                     ShortVector c0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb, LE)
@@ -337,38 +355,40 @@ final class Q4_KRowGroups {
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                     ShortVector c3 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 192, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector l0 = c0.and((short) 0x0F);
-                    ShortVector l1 = c1.and((short) 0x0F);
-                    ShortVector l2 = c2.and((short) 0x0F);
-                    ShortVector l3 = c3.and((short) 0x0F);
-                    ShortVector h0 = c0.lanewise(VectorOperators.LSHR, 4);
-                    ShortVector h1 = c1.lanewise(VectorOperators.LSHR, 4);
-                    ShortVector h2 = c2.lanewise(VectorOperators.LSHR, 4);
-                    ShortVector h3 = c3.lanewise(VectorOperators.LSHR, 4);
+                    ShortVector l0 = c0.lanewise(AND, NIBBLE);
+                    ShortVector l1 = c1.lanewise(AND, NIBBLE);
+                    ShortVector l2 = c2.lanewise(AND, NIBBLE);
+                    ShortVector l3 = c3.lanewise(AND, NIBBLE);
+                    ShortVector h0 = c0.lanewise(LSHR, S4);
+                    ShortVector h1 = c1.lanewise(LSHR, S4);
+                    ShortVector h2 = c2.lanewise(LSHR, S4);
+                    ShortVector h3 = c3.lanewise(LSHR, S4);
                     for (int k = 0; k < tokens; k++) {
                         int xb = xo + k * tokenSpread + SPREAD * b + 16 * p + 2 * h;
                         // dot8's 16-bit sums, lane for lane (see there)
-                        IntVector l = l0.mul(LongVector.broadcast(L, xs[xb]).reinterpretAsShorts())
-                                .add(l1.mul(LongVector.broadcast(L, xs[xb + 4]).reinterpretAsShorts()))
-                                .add(l2.mul(LongVector.broadcast(L, xs[xb + 8]).reinterpretAsShorts()))
-                                .add(l3.mul(LongVector.broadcast(L, xs[xb + 12]).reinterpretAsShorts()))
-                                .reinterpretAsInts();
-                        IntVector u = h0.mul(LongVector.broadcast(L, xs[xb + 1]).reinterpretAsShorts())
-                                .add(h1.mul(LongVector.broadcast(L, xs[xb + 5]).reinterpretAsShorts()))
-                                .add(h2.mul(LongVector.broadcast(L, xs[xb + 9]).reinterpretAsShorts()))
-                                .add(h3.mul(LongVector.broadcast(L, xs[xb + 13]).reinterpretAsShorts()))
-                                .reinterpretAsInts();
+                        ShortVector x0 = (ShortVector) LongVector.broadcast(L, xs[xb]).reinterpretShape(S, 0);
+                        ShortVector x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 4]).reinterpretShape(S, 0);
+                        ShortVector x2 = (ShortVector) LongVector.broadcast(L, xs[xb + 8]).reinterpretShape(S, 0);
+                        ShortVector x3 = (ShortVector) LongVector.broadcast(L, xs[xb + 12]).reinterpretShape(S, 0);
+                        IntVector l = (IntVector) l0.lanewise(MUL, x0).lanewise(ADD, l1.lanewise(MUL, x1))
+                                .lanewise(ADD, l2.lanewise(MUL, x2)).lanewise(ADD, l3.lanewise(MUL, x3))
+                                .reinterpretShape(I, 0);
+                        x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 1]).reinterpretShape(S, 0);
+                        x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 5]).reinterpretShape(S, 0);
+                        x2 = (ShortVector) LongVector.broadcast(L, xs[xb + 9]).reinterpretShape(S, 0);
+                        x3 = (ShortVector) LongVector.broadcast(L, xs[xb + 13]).reinterpretShape(S, 0);
+                        IntVector u = (IntVector) h0.lanewise(MUL, x0).lanewise(ADD, h1.lanewise(MUL, x1))
+                                .lanewise(ADD, h2.lanewise(MUL, x2)).lanewise(ADD, h3.lanewise(MUL, x3))
+                                .reinterpretShape(I, 0);
                         int s0 = TILE_FLOATS * k + 96 + 32 * h;
-                        FloatVector t0 = ((FloatVector) l.lanewise(VectorOperators.LSHL, 16)
-                                .convertShape(VectorOperators.I2F, F, 0)).fma(scaleLoE, FloatVector.fromArray(F, acc,
-                                        s0));
-                        FloatVector t1 = ((FloatVector) l.lanewise(VectorOperators.ASHR, 16)
-                                .convertShape(VectorOperators.I2F, F, 0)).fma(scaleLo, FloatVector.fromArray(F, acc,
-                                        s0 + 16));
-                        ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).convertShape(VectorOperators.I2F, F, 0))
-                                .fma(scaleHiE, t0).intoArray(acc, s0);
-                        ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, F, 0))
-                                .fma(scaleHi, t1).intoArray(acc, s0 + 16);
+                        FloatVector t0 = ((FloatVector) l.lanewise(LSHL, I16).convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(FMA, scaleLoE, FloatVector.fromArray(F, acc, s0));
+                        FloatVector t1 = ((FloatVector) l.lanewise(ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(FMA, scaleLo, FloatVector.fromArray(F, acc, s0 + 16));
+                        ((FloatVector) u.lanewise(LSHL, I16).convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(FMA, scaleHiE, t0).intoArray(acc, s0);
+                        ((FloatVector) u.lanewise(ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(FMA, scaleHi, t1).intoArray(acc, s0 + 16);
                     }
                 }
             }
@@ -382,38 +402,42 @@ final class Q4_KRowGroups {
             for (int k = 0; k < tokens; k++) {
                 int a = TILE_FLOATS * k;
                 float dx = xd[dOff + k * blocks + b];
-                FloatVector d = dw.mul(dx);
-                d.fma(FloatVector.fromArray(F, acc, a + 96), FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
-                d.fma(FloatVector.fromArray(F, acc, a + 112), FloatVector.fromArray(F, acc, a + 16))
+                FloatVector d = dw.lanewise(MUL, FloatVector.broadcast(F, dx));
+                d.lanewise(FMA, FloatVector.fromArray(F, acc, a + 96), FloatVector.fromArray(F, acc, a))
+                        .intoArray(acc, a);
+                d.lanewise(FMA, FloatVector.fromArray(F, acc, a + 112), FloatVector.fromArray(F, acc, a + 16))
                         .intoArray(acc, a + 16);
-                d.fma(FloatVector.fromArray(F, acc, a + 128), FloatVector.fromArray(F, acc, a + 32))
+                d.lanewise(FMA, FloatVector.fromArray(F, acc, a + 128), FloatVector.fromArray(F, acc, a + 32))
                         .intoArray(acc, a + 32);
-                d.fma(FloatVector.fromArray(F, acc, a + 144), FloatVector.fromArray(F, acc, a + 48))
+                d.lanewise(FMA, FloatVector.fromArray(F, acc, a + 144), FloatVector.fromArray(F, acc, a + 48))
                         .intoArray(acc, a + 48);
                 // dot8's min lanes (see there)
-                FloatVector dmin = dminW.mul(-dx);
+                FloatVector dmin = dminW.lanewise(MUL, FloatVector.broadcast(F, -dx));
                 int mb = mo + k * tokenMins + MIN_SUMS * b;
-                IntVector i0 = m0.mul(FloatVector.fromArray(F, xm, mb)).reinterpretAsInts();
-                IntVector i1 = m1.mul(FloatVector.fromArray(F, xm, mb + 16)).reinterpretAsInts();
-                IntVector i2 = m2.mul(FloatVector.fromArray(F, xm, mb + 32)).reinterpretAsInts();
-                IntVector i3 = m3.mul(FloatVector.fromArray(F, xm, mb + 48)).reinterpretAsInts();
-                FloatVector p01 = LOW_HALVES.selectFrom(i0, i1).reinterpretAsFloats()
-                        .add(HIGH_HALVES.selectFrom(i0, i1).reinterpretAsFloats());
-                dmin.fma(p01, FloatVector.fromArray(F, acc, a + 64)).intoArray(acc, a + 64);
-                FloatVector p23 = LOW_HALVES.selectFrom(i2, i3).reinterpretAsFloats()
-                        .add(HIGH_HALVES.selectFrom(i2, i3).reinterpretAsFloats());
-                dmin.fma(p23, FloatVector.fromArray(F, acc, a + 80)).intoArray(acc, a + 80);
+                IntVector i0 = (IntVector) m0.lanewise(MUL, FloatVector.fromArray(F, xm, mb)).reinterpretShape(I, 0);
+                IntVector i1 = (IntVector) m1.lanewise(MUL, FloatVector.fromArray(F, xm, mb + 16))
+                        .reinterpretShape(I, 0);
+                IntVector i2 = (IntVector) m2.lanewise(MUL, FloatVector.fromArray(F, xm, mb + 32))
+                        .reinterpretShape(I, 0);
+                IntVector i3 = (IntVector) m3.lanewise(MUL, FloatVector.fromArray(F, xm, mb + 48))
+                        .reinterpretShape(I, 0);
+                FloatVector p01 = ((FloatVector) LOW_HALVES.selectFrom(i0, i1).reinterpretShape(F, 0))
+                        .lanewise(ADD, (FloatVector) HIGH_HALVES.selectFrom(i0, i1).reinterpretShape(F, 0));
+                dmin.lanewise(FMA, p01, FloatVector.fromArray(F, acc, a + 64)).intoArray(acc, a + 64);
+                FloatVector p23 = ((FloatVector) LOW_HALVES.selectFrom(i2, i3).reinterpretShape(F, 0))
+                        .lanewise(ADD, (FloatVector) HIGH_HALVES.selectFrom(i2, i3).reinterpretShape(F, 0));
+                dmin.lanewise(FMA, p23, FloatVector.fromArray(F, acc, a + 80)).intoArray(acc, a + 80);
             }
         }
         for (int k = 0; k < tokens; k++) {
             int a = TILE_FLOATS * k;
             // dot8's final sums (see there)
-            FloatVector q0 = FloatVector.fromArray(F, acc, a).add(FloatVector.fromArray(F, acc, a + 32));
-            FloatVector q1 = FloatVector.fromArray(F, acc, a + 16).add(FloatVector.fromArray(F, acc, a + 48));
-            FloatVector hsum = q0.rearrange(EVEN).add(q0.rearrange(ODD))
-                    .add(q1.rearrange(EVEN).add(q1.rearrange(ODD)));
-            FloatVector m = FloatVector.fromArray(F, acc, a + 64).add(FloatVector.fromArray(F, acc, a + 80));
-            FloatVector sums = hsum.add(m.add(m.rearrange(Q4_1RowGroups.SWAP_FLOAT_HALVES)));
+            FloatVector q0 = FloatVector.fromArray(F, acc, a).lanewise(ADD, FloatVector.fromArray(F, acc, a + 32));
+            FloatVector q1 = FloatVector.fromArray(F, acc, a + 16).lanewise(ADD, FloatVector.fromArray(F, acc, a + 48));
+            FloatVector hsum = q0.rearrange(EVEN).lanewise(ADD, q0.rearrange(ODD))
+                    .lanewise(ADD, q1.rearrange(EVEN).lanewise(ADD, q1.rearrange(ODD)));
+            FloatVector m = FloatVector.fromArray(F, acc, a + 64).lanewise(ADD, FloatVector.fromArray(F, acc, a + 80));
+            FloatVector sums = hsum.lanewise(ADD, m.lanewise(ADD, m.rearrange(Q4_1RowGroups.SWAP_FLOAT_HALVES)));
             ((FloatVector) sums.reinterpretShape(F8, 0)).intoArray(out, outIndex + k * outStride);
         }
     }
