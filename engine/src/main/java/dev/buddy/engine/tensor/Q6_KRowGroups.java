@@ -74,6 +74,8 @@ final class Q6_KRowGroups {
     private static final ShortVector BITS45 = ShortVector.broadcast(S, (short) 0x30);
     private static final ShortVector S2 = ShortVector.broadcast(S, (short) 2);
     private static final ShortVector S6 = ShortVector.broadcast(S, (short) 6);
+    /** Q6_K's offset: a 6-bit quant q stands for q - 32. */
+    private static final ShortVector CENTRE = ShortVector.broadcast(S, (short) 32);
 
     /** Where the three 32-byte vectors of quad pair {@code p} (quads p, p+4) of plane {@code c} start. */
     static int planeAt(int c, int p) {
@@ -232,51 +234,72 @@ final class Q6_KRowGroups {
 
     /** Element {@code e} (0-2: the low six bits of a lane's byte e) of a plane's quads, transposed to {@code plane}. */
     private static void transposeLowElement(MemorySegment w, long q, int e, short[] plane) {
+        // Only calls this method's own call sites dispatch, and no vector returned from a helper: see Constants512
         ShortVector w0 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 32L * e, LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 0x3F);
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.AND, LOW6);
         ShortVector w1 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 + 32L * e, LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 0x3F);
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.AND, LOW6);
         ShortVector w2 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 192 + 32L * e, LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 0x3F);
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.AND, LOW6);
         ShortVector w3 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 288 + 32L * e, LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 0x3F);
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.AND, LOW6);
         ShortVector xLow = PAIRS_LOW_ROWS.selectFrom(w0, w1);
         ShortVector xHigh = PAIRS_HIGH_ROWS.selectFrom(w0, w1);
         ShortVector yLow = PAIRS_LOW_ROWS.selectFrom(w2, w3);
         ShortVector yHigh = PAIRS_HIGH_ROWS.selectFrom(w2, w3);
         int to = 128 * e;
-        QUADS_FIRST_ROWS.selectFrom(xLow, yLow).sub((short) 32).intoArray(plane, to);
-        QUADS_LAST_ROWS.selectFrom(xLow, yLow).sub((short) 32).intoArray(plane, to + 32);
-        QUADS_FIRST_ROWS.selectFrom(xHigh, yHigh).sub((short) 32).intoArray(plane, to + 64);
-        QUADS_LAST_ROWS.selectFrom(xHigh, yHigh).sub((short) 32).intoArray(plane, to + 96);
+        QUADS_FIRST_ROWS.selectFrom(xLow, yLow).lanewise(VectorOperators.SUB, CENTRE).intoArray(plane, to);
+        QUADS_LAST_ROWS.selectFrom(xLow, yLow).lanewise(VectorOperators.SUB, CENTRE).intoArray(plane, to + 32);
+        QUADS_FIRST_ROWS.selectFrom(xHigh, yHigh).lanewise(VectorOperators.SUB, CENTRE).intoArray(plane, to + 64);
+        QUADS_LAST_ROWS.selectFrom(xHigh, yHigh).lanewise(VectorOperators.SUB, CENTRE).intoArray(plane, to + 96);
     }
 
-    /** Element 3 of a plane's quads (bit pairs on top of the lane's three bytes), transposed to {@code plane}. */
+    /**
+     * Element 3 of a plane's quads (bit pairs on top of the lane's three bytes), transposed to {@code plane}: each quad
+     * pair's element is bits 6-7 of its three bytes, in that order from the bottom. Written out four times, since a
+     * helper returning the vector was not inlined and boxed it (session 38).
+     */
     private static void transposeTopElement(MemorySegment w, long q, short[] plane) {
-        ShortVector w0 = topElement(w, q);
-        ShortVector w1 = topElement(w, q + 96);
+        ShortVector w0 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, S6)
+                .lanewise(VectorOperators.OR, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 32, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, S4)
+                        .lanewise(VectorOperators.AND, BITS23))
+                .lanewise(VectorOperators.OR, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 64, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, S2)
+                        .lanewise(VectorOperators.AND, BITS45));
+        ShortVector w1 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, S6)
+                .lanewise(VectorOperators.OR, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 128, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, S4)
+                        .lanewise(VectorOperators.AND, BITS23))
+                .lanewise(VectorOperators.OR, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 160, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, S2)
+                        .lanewise(VectorOperators.AND, BITS45));
         ShortVector xLow = PAIRS_LOW_ROWS.selectFrom(w0, w1);
         ShortVector xHigh = PAIRS_HIGH_ROWS.selectFrom(w0, w1);
-        w0 = topElement(w, q + 192);
-        w1 = topElement(w, q + 288);
+        w0 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 192, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, S6)
+                .lanewise(VectorOperators.OR, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 224, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, S4)
+                        .lanewise(VectorOperators.AND, BITS23))
+                .lanewise(VectorOperators.OR, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 256, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, S2)
+                        .lanewise(VectorOperators.AND, BITS45));
+        w1 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 288, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, S6)
+                .lanewise(VectorOperators.OR, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 320, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, S4)
+                        .lanewise(VectorOperators.AND, BITS23))
+                .lanewise(VectorOperators.OR, ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 352, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, S2)
+                        .lanewise(VectorOperators.AND, BITS45));
         ShortVector yLow = PAIRS_LOW_ROWS.selectFrom(w0, w1);
         ShortVector yHigh = PAIRS_HIGH_ROWS.selectFrom(w0, w1);
-        QUADS_FIRST_ROWS.selectFrom(xLow, yLow).sub((short) 32).intoArray(plane, 384);
-        QUADS_LAST_ROWS.selectFrom(xLow, yLow).sub((short) 32).intoArray(plane, 416);
-        QUADS_FIRST_ROWS.selectFrom(xHigh, yHigh).sub((short) 32).intoArray(plane, 448);
-        QUADS_LAST_ROWS.selectFrom(xHigh, yHigh).sub((short) 32).intoArray(plane, 480);
-    }
-
-    /** Element 3 of the quad pair at {@code q}: bits 6-7 of its three bytes, in that order from the bottom. */
-    private static ShortVector topElement(MemorySegment w, long q) {
-        return ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q, LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 6)
-                .or(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 32, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 4)
-                        .and((short) 0x0C))
-                .or(((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 64, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 2)
-                        .and((short) 0x30));
+        QUADS_FIRST_ROWS.selectFrom(xLow, yLow).lanewise(VectorOperators.SUB, CENTRE).intoArray(plane, 384);
+        QUADS_LAST_ROWS.selectFrom(xLow, yLow).lanewise(VectorOperators.SUB, CENTRE).intoArray(plane, 416);
+        QUADS_FIRST_ROWS.selectFrom(xHigh, yHigh).lanewise(VectorOperators.SUB, CENTRE).intoArray(plane, 448);
+        QUADS_LAST_ROWS.selectFrom(xHigh, yHigh).lanewise(VectorOperators.SUB, CENTRE).intoArray(plane, 480);
     }
 
     /**
@@ -287,13 +310,13 @@ final class Q6_KRowGroups {
     private static void storePlane(short[] plane, MemorySegment w, long sc, float[] dst, int at, int rowStride) {
         for (int l = 0; l < ROWS; l++) {
             FloatVector scales = FloatVector.broadcast(F8, (float) w.get(ValueLayout.JAVA_BYTE, sc + l))
-                    .blend((float) w.get(ValueLayout.JAVA_BYTE, sc + 16 + l), UPPER_HALF);
+                    .blend(FloatVector.broadcast(F8, (float) w.get(ValueLayout.JAVA_BYTE, sc + 16 + l)), UPPER_HALF);
             int from = 32 * (l >> 2) + 8 * (l & 3);
             int to = at + l * rowStride;
             for (int e = 0; e < 4; e++) {
                 ((FloatVector) ShortVector.fromArray(ROW_QUADS, plane, from + 128 * e)
                         .convertShape(VectorOperators.S2I, I8, 0).convertShape(VectorOperators.I2F, F8, 0))
-                        .mul(scales).intoArray(dst, to + 8 * e);
+                        .lanewise(VectorOperators.MUL, scales).intoArray(dst, to + 8 * e);
             }
         }
     }
