@@ -1,5 +1,11 @@
 package dev.buddy.engine.kv;
 
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.AND;
+import static jdk.incubator.vector.VectorOperators.FMA;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.MUL;
+
 import dev.buddy.engine.tensor.GgmlSums;
 import dev.buddy.engine.tensor.VectorWidth;
 import jdk.incubator.vector.FloatVector;
@@ -19,7 +25,10 @@ import jdk.incubator.vector.VectorSpecies;
  * F16, where llama.cpp's own results are meaningless too. The widening is written out at every use instead of in a
  * helper returning a vector: when C2 inlined such a helper late it could not intrinsify its operations on the
  * abstract {@code FloatVector} type, and decoding a synthetic Q4_K model allocated through it at every step
- * ({@code RowGroupDecodeAllocationTest}).
+ * ({@code RowGroupDecodeAllocationTest}). For the same reason every loop calls only Vector API methods that its own
+ * call sites dispatch ({@code lanewise}, {@code convertShape}, {@code reinterpretShape}; see
+ * {@code dev.buddy.engine.tensor.Constants512}): the JDK's conveniences would put this code's 256-bit classes into the
+ * type profiles that the 512-bit matrix kernels share.
  */
 final class Simd {
     private Simd() {}
@@ -31,6 +40,10 @@ final class Simd {
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
     private static final VectorShuffle<Float> SWAP_HALVES = VectorShuffle.fromValues(F, 4, 5, 6, 7, 0, 1, 2, 3);
     private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromValues(F, 2, 3, 0, 1, 6, 7, 4, 5);
+    /** The half widening's shift, bits and rebias (as {@code dev.buddy.engine.tensor.Constants512}'s, 256 bits). */
+    private static final IntVector I13 = IntVector.broadcast(I, 13);
+    private static final IntVector HALF_BITS = IntVector.broadcast(I, 0x8FFF_E000);
+    private static final FloatVector HALF_SCALE = FloatVector.broadcast(F, 0x1p112f);
 
     /** {@link F32KvCache#vecDotF32Lanes}. */
     static float vecDotF32Lanes(float[] x, int xo, float[] y, int yo, int np) {
@@ -39,12 +52,12 @@ final class Simd {
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
         for (int i = 0; i < np; i += 32) {
-            a0 = FloatVector.fromArray(F, x, xo + i).fma(FloatVector.fromArray(F, y, yo + i), a0);
-            a1 = FloatVector.fromArray(F, x, xo + i + 8).fma(FloatVector.fromArray(F, y, yo + i + 8), a1);
-            a2 = FloatVector.fromArray(F, x, xo + i + 16).fma(FloatVector.fromArray(F, y, yo + i + 16), a2);
-            a3 = FloatVector.fromArray(F, x, xo + i + 24).fma(FloatVector.fromArray(F, y, yo + i + 24), a3);
+            a0 = FloatVector.fromArray(F, x, xo + i).lanewise(FMA, FloatVector.fromArray(F, y, yo + i), a0);
+            a1 = FloatVector.fromArray(F, x, xo + i + 8).lanewise(FMA, FloatVector.fromArray(F, y, yo + i + 8), a1);
+            a2 = FloatVector.fromArray(F, x, xo + i + 16).lanewise(FMA, FloatVector.fromArray(F, y, yo + i + 16), a2);
+            a3 = FloatVector.fromArray(F, x, xo + i + 24).lanewise(FMA, FloatVector.fromArray(F, y, yo + i + 24), a3);
         }
-        FloatVector v = a0.add(a2).add(a1.add(a3));
+        FloatVector v = a0.lanewise(ADD, a2).lanewise(ADD, a1.lanewise(ADD, a3));
         return GgmlSums.finishReduce(v.lane(0), v.lane(1), v.lane(2), v.lane(3), v.lane(4), v.lane(5), v.lane(6),
                 v.lane(7));
     }
@@ -54,7 +67,7 @@ final class Simd {
         FloatVector wv = FloatVector.broadcast(F, w);
         int i = 0;
         for (; i + 8 <= n; i += 8) {
-            wv.fma(FloatVector.fromArray(F, v, vo + i), FloatVector.fromArray(F, acc, ao + i))
+            wv.lanewise(FMA, FloatVector.fromArray(F, v, vo + i), FloatVector.fromArray(F, acc, ao + i))
                     .intoArray(acc, ao + i);
         }
         for (; i < n; i++) {
@@ -69,20 +82,24 @@ final class Simd {
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
         for (int i = 0; i < np; i += 32) {
-            a0 = ((IntVector) ShortVector.fromArray(S, x, xo + i).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f)
-                    .fma(FloatVector.fromArray(F, y, yo + i), a0);
-            a1 = ((IntVector) ShortVector.fromArray(S, x, xo + i + 8).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f)
-                    .fma(FloatVector.fromArray(F, y, yo + i + 8), a1);
-            a2 = ((IntVector) ShortVector.fromArray(S, x, xo + i + 16).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f)
-                    .fma(FloatVector.fromArray(F, y, yo + i + 16), a2);
-            a3 = ((IntVector) ShortVector.fromArray(S, x, xo + i + 24).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f)
-                    .fma(FloatVector.fromArray(F, y, yo + i + 24), a3);
+            a0 = ((FloatVector) ((IntVector) ShortVector.fromArray(S, x, xo + i)
+                    .convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(LSHL, I13).lanewise(AND, HALF_BITS).reinterpretShape(F, 0)).lanewise(MUL, HALF_SCALE)
+                    .lanewise(FMA, FloatVector.fromArray(F, y, yo + i), a0);
+            a1 = ((FloatVector) ((IntVector) ShortVector.fromArray(S, x, xo + i + 8)
+                    .convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(LSHL, I13).lanewise(AND, HALF_BITS).reinterpretShape(F, 0)).lanewise(MUL, HALF_SCALE)
+                    .lanewise(FMA, FloatVector.fromArray(F, y, yo + i + 8), a1);
+            a2 = ((FloatVector) ((IntVector) ShortVector.fromArray(S, x, xo + i + 16)
+                    .convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(LSHL, I13).lanewise(AND, HALF_BITS).reinterpretShape(F, 0)).lanewise(MUL, HALF_SCALE)
+                    .lanewise(FMA, FloatVector.fromArray(F, y, yo + i + 16), a2);
+            a3 = ((FloatVector) ((IntVector) ShortVector.fromArray(S, x, xo + i + 24)
+                    .convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(LSHL, I13).lanewise(AND, HALF_BITS).reinterpretShape(F, 0)).lanewise(MUL, HALF_SCALE)
+                    .lanewise(FMA, FloatVector.fromArray(F, y, yo + i + 24), a3);
         }
-        FloatVector v = a0.add(a2).add(a1.add(a3));
+        FloatVector v = a0.lanewise(ADD, a2).lanewise(ADD, a1.lanewise(ADD, a3));
         return GgmlSums.finishReduce(v.lane(0), v.lane(1), v.lane(2), v.lane(3), v.lane(4), v.lane(5), v.lane(6),
                 v.lane(7));
     }
@@ -91,9 +108,10 @@ final class Simd {
     static float tinyBlasDotF16(short[] x, int xo, float[] y, int yo, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < n; i += 8) {
-            acc = ((IntVector) ShortVector.fromArray(S, x, xo + i).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f)
-                    .fma(FloatVector.fromArray(F, y, yo + i), acc);
+            acc = ((FloatVector) ((IntVector) ShortVector.fromArray(S, x, xo + i)
+                    .convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(LSHL, I13).lanewise(AND, HALF_BITS).reinterpretShape(F, 0)).lanewise(MUL, HALF_SCALE)
+                    .lanewise(FMA, FloatVector.fromArray(F, y, yo + i), acc);
         }
         return hsum(acc);
     }
@@ -115,13 +133,13 @@ final class Simd {
             FloatVector a2 = FloatVector.zero(F);
             FloatVector a3 = FloatVector.zero(F);
             for (int i = 0; i < n; i += 8) {
-                FloatVector f = ((IntVector) ShortVector.fromArray(S, k, base + i)
-                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
-                        .reinterpretAsFloats().mul(0x1p112f);
-                a0 = f.fma(FloatVector.fromArray(F, q, q0 + i), a0);
-                a1 = f.fma(FloatVector.fromArray(F, q, q1 + i), a1);
-                a2 = f.fma(FloatVector.fromArray(F, q, q2 + i), a2);
-                a3 = f.fma(FloatVector.fromArray(F, q, q3 + i), a3);
+                FloatVector f = ((FloatVector) ((IntVector) ShortVector.fromArray(S, k, base + i)
+                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(LSHL, I13).lanewise(AND, HALF_BITS)
+                        .reinterpretShape(F, 0)).lanewise(MUL, HALF_SCALE);
+                a0 = f.lanewise(FMA, FloatVector.fromArray(F, q, q0 + i), a0);
+                a1 = f.lanewise(FMA, FloatVector.fromArray(F, q, q1 + i), a1);
+                a2 = f.lanewise(FMA, FloatVector.fromArray(F, q, q2 + i), a2);
+                a3 = f.lanewise(FMA, FloatVector.fromArray(F, q, q3 + i), a3);
             }
             scores[s0 + p] = hsum(a0) * scale;
             scores[s1 + p] = hsum(a1) * scale;
@@ -158,15 +176,15 @@ final class Simd {
             int base = vBase + p * vStride;
             int slot = (p & slotMask) * n;
             for (int i = 0; i < n; i += 8) {
-                FloatVector f = ((IntVector) ShortVector.fromArray(S, v, base + i)
-                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000)
-                        .reinterpretAsFloats().mul(0x1p112f);
+                FloatVector f = ((FloatVector) ((IntVector) ShortVector.fromArray(S, v, base + i)
+                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(LSHL, I13).lanewise(AND, HALF_BITS)
+                        .reinterpretShape(F, 0)).lanewise(MUL, HALF_SCALE);
                 int o = slot + i;
-                b0.fma(f, FloatVector.fromArray(F, acc, c0 + o)).intoArray(acc, c0 + o);
-                b1.fma(f, FloatVector.fromArray(F, acc, c1 + o)).intoArray(acc, c1 + o);
-                b2.fma(f, FloatVector.fromArray(F, acc, c2 + o)).intoArray(acc, c2 + o);
+                b0.lanewise(FMA, f, FloatVector.fromArray(F, acc, c0 + o)).intoArray(acc, c0 + o);
+                b1.lanewise(FMA, f, FloatVector.fromArray(F, acc, c1 + o)).intoArray(acc, c1 + o);
+                b2.lanewise(FMA, f, FloatVector.fromArray(F, acc, c2 + o)).intoArray(acc, c2 + o);
                 if (four) {
-                    b3.fma(f, FloatVector.fromArray(F, acc, c3 + o)).intoArray(acc, c3 + o);
+                    b3.lanewise(FMA, f, FloatVector.fromArray(F, acc, c3 + o)).intoArray(acc, c3 + o);
                 }
             }
         }
@@ -180,11 +198,13 @@ final class Simd {
     static void tinyBlasSlotSums(float[] s, int o, int n, float[] out, int outOffset) {
         for (int i = 0; i < n; i += 8) {
             int b = o + i;
-            FloatVector t0 = FloatVector.fromArray(F, s, b).add(FloatVector.fromArray(F, s, b + 4 * n));
-            FloatVector t1 = FloatVector.fromArray(F, s, b + n).add(FloatVector.fromArray(F, s, b + 5 * n));
-            FloatVector t2 = FloatVector.fromArray(F, s, b + 2 * n).add(FloatVector.fromArray(F, s, b + 6 * n));
-            FloatVector t3 = FloatVector.fromArray(F, s, b + 3 * n).add(FloatVector.fromArray(F, s, b + 7 * n));
-            t0.add(t2).add(t1.add(t3)).intoArray(out, outOffset + i);
+            FloatVector t0 = FloatVector.fromArray(F, s, b).lanewise(ADD, FloatVector.fromArray(F, s, b + 4 * n));
+            FloatVector t1 = FloatVector.fromArray(F, s, b + n).lanewise(ADD, FloatVector.fromArray(F, s, b + 5 * n));
+            FloatVector t2 = FloatVector.fromArray(F, s, b + 2 * n)
+                    .lanewise(ADD, FloatVector.fromArray(F, s, b + 6 * n));
+            FloatVector t3 = FloatVector.fromArray(F, s, b + 3 * n)
+                    .lanewise(ADD, FloatVector.fromArray(F, s, b + 7 * n));
+            t0.lanewise(ADD, t2).lanewise(ADD, t1.lanewise(ADD, t3)).intoArray(out, outOffset + i);
         }
     }
 
@@ -198,8 +218,8 @@ final class Simd {
      * without extracting eight lanes.
      */
     private static float hsum(FloatVector a) {
-        FloatVector t = a.add(a.rearrange(SWAP_HALVES));
-        FloatVector u = t.add(t.rearrange(SWAP_PAIRS));
+        FloatVector t = a.lanewise(ADD, a.rearrange(SWAP_HALVES));
+        FloatVector u = t.lanewise(ADD, t.rearrange(SWAP_PAIRS));
         return u.lane(0) + u.lane(1);
     }
 
@@ -208,9 +228,10 @@ final class Simd {
         FloatVector wv = FloatVector.broadcast(F, w);
         int i = 0;
         for (; i + 8 <= n; i += 8) {
-            FloatVector f = ((IntVector) ShortVector.fromArray(S, v, vo + i).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f);
-            wv.fma(f, FloatVector.fromArray(F, acc, ao + i)).intoArray(acc, ao + i);
+            FloatVector f = ((FloatVector) ((IntVector) ShortVector.fromArray(S, v, vo + i)
+                    .convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(LSHL, I13).lanewise(AND, HALF_BITS).reinterpretShape(F, 0)).lanewise(MUL, HALF_SCALE);
+            wv.lanewise(FMA, f, FloatVector.fromArray(F, acc, ao + i)).intoArray(acc, ao + i);
         }
         for (; i < n; i++) {
             acc[ao + i] += w * Float.float16ToFloat(v[vo + i]);

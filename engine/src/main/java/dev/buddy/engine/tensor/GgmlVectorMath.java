@@ -1,9 +1,20 @@
 package dev.buddy.engine.tensor;
 
+import static jdk.incubator.vector.VectorOperators.ABS;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.DIV;
+import static jdk.incubator.vector.VectorOperators.FMA;
+import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.LE;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.MAX;
+import static jdk.incubator.vector.VectorOperators.MUL;
+import static jdk.incubator.vector.VectorOperators.NEG;
+import static jdk.incubator.vector.VectorOperators.SUB;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -18,6 +29,7 @@ final class GgmlVectorMath {
     private GgmlVectorMath() {}
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final VectorShuffle<Float> HALVES = VectorShuffle.fromValues(F, 4, 5, 6, 7, 0, 1, 2, 3);
     private static final VectorShuffle<Float> PAIRS = VectorShuffle.fromValues(F, 2, 3, 0, 1, 6, 7, 4, 5);
     private static final int ONE_BITS = Float.floatToRawIntBits(1f);
@@ -41,43 +53,49 @@ final class GgmlVectorMath {
      * {@link #SILU} by {@code x / (1 + expf(0 - x)) * up}.
      */
     private static float run8(float[] x, int at, float max, float[] up, int mode) {
+        // Only calls this method's own call sites dispatch (see Constants512): 256-bit code calling the JDK's
+        // conveniences both boxes itself and puts its classes into the profiles the 512-bit kernels would read
         FloatVector v = FloatVector.fromArray(F, x, at);
-        FloatVector arg = mode == SILU ? FloatVector.zero(F).sub(v) : mode == SOFTMAX ? v.sub(max) : v;
+        FloatVector arg = mode == SILU ? FloatVector.zero(F).lanewise(SUB, v)
+                : mode == SOFTMAX ? v.lanewise(SUB, FloatVector.broadcast(F, max)) : v;
         // ggml_v_expf, step by step
         FloatVector r = FloatVector.broadcast(F, 0x1.8p23f);
-        FloatVector z = arg.fma(FloatVector.broadcast(F, 0x1.715476p+0f), r);
-        FloatVector n = z.sub(r);
-        FloatVector minusN = n.neg();
-        FloatVector b = minusN.fma(FloatVector.broadcast(F, 0x1.7f7d1cp-20f),
-                minusN.fma(FloatVector.broadcast(F, 0x1.62e4p-1f), arg));
-        IntVector e = z.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
-        FloatVector k = e.add(ONE_BITS).reinterpretAsFloats();
-        FloatVector u = b.mul(b);
-        FloatVector j = FloatVector.broadcast(F, 0x1.0e4020p-7f).fma(b, FloatVector.broadcast(F, 0x1.573e2ep-5f))
-                .fma(u, FloatVector.broadcast(F, 0x1.555e66p-3f).fma(b, FloatVector.broadcast(F, 0x1.fffdb6p-2f)))
-                .fma(u, b.mul(0x1.ffffecp-1f));
-        FloatVector exp = k.fma(j, k);
-        FloatVector magnitude = n.abs();
-        VectorMask<Float> big = magnitude.compare(VectorOperators.GT, 126f);
+        FloatVector z = arg.lanewise(FMA, FloatVector.broadcast(F, 0x1.715476p+0f), r);
+        FloatVector n = z.lanewise(SUB, r);
+        FloatVector minusN = n.lanewise(NEG);
+        FloatVector b = minusN.lanewise(FMA, FloatVector.broadcast(F, 0x1.7f7d1cp-20f),
+                minusN.lanewise(FMA, FloatVector.broadcast(F, 0x1.62e4p-1f), arg));
+        IntVector e = ((IntVector) z.reinterpretShape(I, 0)).lanewise(LSHL, IntVector.broadcast(I, 23));
+        FloatVector k = (FloatVector) e.lanewise(ADD, IntVector.broadcast(I, ONE_BITS)).reinterpretShape(F, 0);
+        FloatVector u = b.lanewise(MUL, b);
+        FloatVector j = FloatVector.broadcast(F, 0x1.0e4020p-7f)
+                .lanewise(FMA, b, FloatVector.broadcast(F, 0x1.573e2ep-5f))
+                .lanewise(FMA, u, FloatVector.broadcast(F, 0x1.555e66p-3f)
+                        .lanewise(FMA, b, FloatVector.broadcast(F, 0x1.fffdb6p-2f)))
+                .lanewise(FMA, u, b.lanewise(MUL, FloatVector.broadcast(F, 0x1.ffffecp-1f)));
+        FloatVector exp = k.lanewise(FMA, j, k);
+        FloatVector magnitude = n.lanewise(ABS);
+        VectorMask<Float> big = magnitude.compare(GT, FloatVector.broadcast(F, 126f));
         if (big.anyTrue()) {
             // Lanes whose result over- or underflows the fast path's scale: ggml's two-factor form, or its square.
-            IntVector g = IntVector.zero(IntVector.SPECIES_256)
-                    .blend(0x82000000, n.compare(VectorOperators.LE, 0f).cast(IntVector.SPECIES_256));
-            FloatVector s1 = g.add(0x7f000000).reinterpretAsFloats();
-            FloatVector s2 = e.sub(g).reinterpretAsFloats();
-            exp = exp.blend(s2.fma(j, s2).mul(s1), big)
-                    .blend(s1.mul(s1), magnitude.compare(VectorOperators.GT, 192f));
+            IntVector g = IntVector.zero(I).blend(IntVector.broadcast(I, 0x82000000),
+                    n.compare(LE, FloatVector.zero(F)).cast(I));
+            FloatVector s1 = (FloatVector) g.lanewise(ADD, IntVector.broadcast(I, 0x7f000000)).reinterpretShape(F, 0);
+            FloatVector s2 = (FloatVector) e.lanewise(SUB, g).reinterpretShape(F, 0);
+            exp = exp.blend(s2.lanewise(FMA, j, s2).lanewise(MUL, s1), big)
+                    .blend(s1.lanewise(MUL, s1), magnitude.compare(GT, FloatVector.broadcast(F, 192f)));
         }
         if (mode == SILU) {
-            v.div(FloatVector.broadcast(F, 1f).add(exp)).mul(FloatVector.fromArray(F, up, at)).intoArray(x, at);
+            v.lanewise(DIV, FloatVector.broadcast(F, 1f).lanewise(ADD, exp))
+                    .lanewise(MUL, FloatVector.fromArray(F, up, at)).intoArray(x, at);
             return 0f;
         }
         exp.intoArray(x, at);
         if (mode == EXP) {
             return 0f;
         }
-        FloatVector t = exp.add(exp.rearrange(HALVES));
-        FloatVector w = t.add(t.rearrange(PAIRS));
+        FloatVector t = exp.lanewise(ADD, exp.rearrange(HALVES));
+        FloatVector w = t.lanewise(ADD, t.rearrange(PAIRS));
         return w.lane(0) + w.lane(1);
     }
 
@@ -91,9 +109,9 @@ final class GgmlVectorMath {
         int full = n & ~7;
         FloatVector maxLanes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < full; i += 8) {
-            maxLanes = maxLanes.max(FloatVector.fromArray(F, x, offset + i));
+            maxLanes = maxLanes.lanewise(MAX, FloatVector.fromArray(F, x, offset + i));
         }
-        float max = maxLanes.reduceLanes(VectorOperators.MAX);
+        float max = maxLanes.reduceLanes(MAX);
         for (int i = full; i < n; i++) {
             max = Math.max(max, x[offset + i]);
         }
@@ -107,7 +125,7 @@ final class GgmlVectorMath {
         float inverse = (float) (1.0 / sum);
         FloatVector scale = FloatVector.broadcast(F, inverse);
         for (int i = 0; i < full; i += 8) {
-            FloatVector.fromArray(F, x, offset + i).mul(scale).intoArray(x, offset + i);
+            FloatVector.fromArray(F, x, offset + i).lanewise(MUL, scale).intoArray(x, offset + i);
         }
         for (int i = full; i < n; i++) {
             x[offset + i] *= inverse;
