@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Paired differences of `buddy eval` runs on the same examples, over all eight tasks and without BoolQ, and the
-share of BoolQ questions each method answered "yes" (RESULTS.md, sessions 33 and 34).
+share of BoolQ questions each method answered "yes" (RESULTS.md, sessions 33, 34 and 38; a run of fewer tasks is
+labelled by its own count).
 
 usage: scripts/paired-subsets.py RESULTS.json:NAME,NAME... [RESULTS.json:NAME...]
 
@@ -50,13 +51,14 @@ for arg in sys.argv[1:]:
 for budget in sorted({b for _, b in runs}, reverse=True):
     here = sorted(((m, o) for (m, b), o in runs.items() if b == budget), key=lambda x: x[0] != 'buddy')
     print(f'\n== b = {budget}')
-    print(f'{"method":12s} | n/task | 8-task | without BoolQ | BoolQ | BoolQ "yes" % | 8-task, first 150')
+    tasks = f'{len(here[0][1])}-task'
+    print(f'{"method":12s} | n/task | {tasks} | without BoolQ | BoolQ | BoolQ "yes" % | {tasks}, first 150')
     for m, o in here:
         n = sorted({len(v) for v in o.values()})
         print(f'{m:12s} | {n} | {mean(o):6.2f} | {mean(o, skip=("boolq",)):6.2f} | '
               f'{mean({"boolq": o["boolq"]}):6.2f} | {yes_share(o):5.1f} | {mean(o, 150):6.2f}')
     base = here[0][1]
-    print(f'{here[0][0]} minus each: 8-task / without BoolQ (all examples); 8-task on the first 150, ± paired SE')
+    print(f'{here[0][0]} minus each: {tasks} / without BoolQ (all examples); {tasks} on the first 150, ± paired SE')
     for m, o in here[1:]:
         d8, s8 = paired(base, o)
         d7, s7 = paired(base, o, skip=('boolq',))

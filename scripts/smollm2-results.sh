@@ -468,6 +468,15 @@ for tasks in openbookqa,piqa,boolq,siqa,arc_easy,arc_challenge,winogrande paper;
     -t 2 -np 2 -o "$OUT/s35-dense-full" --resume
 done
 
+# Sessions 36-38 (RESULTS.md, "BUDDY against SLEB-256 on the whole test sets at b = 0.875"): the Alpaca router and
+# SLEB-256 paired on every example of the seven shorter tasks, resumable like session 35's run; then the 7-task and
+# without-BoolQ differences and the BoolQ "yes" shares.
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/alpaca.gguf,$OUT/plan-sleb256.gguf" \
+  --budgets 0.875 --routing per-token --kv-policy compute-kv \
+  --tasks openbookqa,piqa,boolq,siqa,arc_easy,arc_challenge,winogrande --limit 0 --ppl none --no-dense \
+  -t 2 -np 2 -o "$OUT/s36-paired-full-0.875" --resume
+BUDDY_TEST_DATA=$SHARED scripts/paired-subsets.py "$OUT/s36-paired-full-0.875/results.json:buddy,sleb"
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
