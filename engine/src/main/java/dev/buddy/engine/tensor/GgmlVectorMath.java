@@ -53,8 +53,9 @@ final class GgmlVectorMath {
      * {@link #SILU} by {@code x / (1 + expf(0 - x)) * up}.
      */
     private static float run8(float[] x, int at, float max, float[] up, int mode) {
-        // Only calls this method's own call sites dispatch (see Constants512): 256-bit code calling the JDK's
-        // conveniences both boxes itself and puts its classes into the profiles the 512-bit kernels would read
+        // Vector API calls only of the kind this method's own call sites dispatch (see Constants512): 256-bit code
+        // calling the JDK's conveniences both boxes itself and puts its classes into the profiles that the 512-bit
+        // kernels would read
         FloatVector v = FloatVector.fromArray(F, x, at);
         FloatVector arg = mode == SILU ? FloatVector.zero(F).lanewise(SUB, v)
                 : mode == SOFTMAX ? v.lanewise(SUB, FloatVector.broadcast(F, max)) : v;

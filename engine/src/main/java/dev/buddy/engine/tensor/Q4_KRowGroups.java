@@ -193,7 +193,8 @@ final class Q4_KRowGroups {
      */
     static void dot8(MemorySegment w, long off, int blocks, long[] xs, int xo, float[] xd, int dOff, float[] xm,
             int mo, float[] out, int outIndex) {
-        // Only calls this method's own call sites dispatch: see Constants512 for why
+        // Vector API calls only of the kind this method's own call sites dispatch, no vector-returning helpers:
+        // see Constants512 for why
         FloatVector run00 = FloatVector.zero(F);
         FloatVector run01 = FloatVector.zero(F);
         FloatVector run10 = FloatVector.zero(F);

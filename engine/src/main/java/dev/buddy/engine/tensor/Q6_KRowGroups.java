@@ -234,7 +234,7 @@ final class Q6_KRowGroups {
 
     /** Element {@code e} (0-2: the low six bits of a lane's byte e) of a plane's quads, transposed to {@code plane}. */
     private static void transposeLowElement(MemorySegment w, long q, int e, short[] plane) {
-        // Only calls this method's own call sites dispatch, and no vector returned from a helper: see Constants512
+        // Vector API calls only of the kind this method's own call sites dispatch (see Constants512)
         ShortVector w0 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 32L * e, LE)
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.AND, LOW6);
         ShortVector w1 = ((ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 + 32L * e, LE)
