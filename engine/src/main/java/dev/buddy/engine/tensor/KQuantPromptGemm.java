@@ -127,10 +127,9 @@ final class KQuantPromptGemm {
         for (int i = 0; i < nr; i++) {
             int mo = (i * SLICE_BLOCKS + s) * 8;
             int[] m = scr.mins;
-            float dmin = scr.dmins[i * SLICE_BLOCKS + s];
+            FloatVector dmin = FloatVector.broadcast(F, scr.dmins[i * SLICE_BLOCKS + s]);
             for (int t = 0; t < nt; t += 8) {
-                FloatVector d = FloatVector.fromArray(F, dxT, sb * TOKEN_BLOCK + t).lanewise(NEG)
-                        .lanewise(MUL, FloatVector.broadcast(F, dmin));
+                FloatVector d = FloatVector.fromArray(F, dxT, sb * TOKEN_BLOCK + t).lanewise(NEG).lanewise(MUL, dmin);
                 int b = sb * 8 * TOKEN_BLOCK + t;
                 int at = i * 4 * TOKEN_BLOCK + t;
                 for (int k = 0; k < 4; k++) {
@@ -158,10 +157,9 @@ final class KQuantPromptGemm {
         for (int i = 0; i < nr; i++) {
             int mo = (i * SLICE_BLOCKS + s) * 8;
             int[] m = scr.mins;
-            float dmin = scr.dmins[i * SLICE_BLOCKS + s];
+            FloatVector dmin = FloatVector.broadcast(F, scr.dmins[i * SLICE_BLOCKS + s]);
             for (int t = 0; t < nt; t += 8) {
-                FloatVector d = FloatVector.fromArray(F, dxT, sb * TOKEN_BLOCK + t).lanewise(NEG)
-                        .lanewise(MUL, FloatVector.broadcast(F, dmin));
+                FloatVector d = FloatVector.fromArray(F, dxT, sb * TOKEN_BLOCK + t).lanewise(NEG).lanewise(MUL, dmin);
                 int b = sb * 8 * TOKEN_BLOCK + t;
                 IntVector sum = IntVector.fromArray(I, bs, b).lanewise(MUL, IntVector.broadcast(I, m[mo]));
                 for (int g = 1; g < 8; g++) {
