@@ -1,5 +1,19 @@
 package dev.buddy.engine.tensor;
 
+import static dev.buddy.engine.tensor.Constants256.I16;
+import static dev.buddy.engine.tensor.Constants256.I24;
+import static dev.buddy.engine.tensor.Constants256.I4;
+import static dev.buddy.engine.tensor.Constants256.I8;
+import static dev.buddy.engine.tensor.Constants256.INT_LOW_BYTE;
+import static dev.buddy.engine.tensor.Constants256.INT_NIBBLE;
+import static dev.buddy.engine.tensor.Constants256.L32;
+import static dev.buddy.engine.tensor.Constants256.LOW_NIBBLES;
+import static dev.buddy.engine.tensor.Constants256.NIBBLE;
+import static dev.buddy.engine.tensor.Constants256.PAIR_SUM;
+import static dev.buddy.engine.tensor.Constants256.S12;
+import static dev.buddy.engine.tensor.Constants256.S4;
+import static dev.buddy.engine.tensor.Constants256.S8;
+
 import dev.buddy.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -334,7 +348,8 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
      * float FMAs compute ggml's integer lanes exactly, in any order. The 128-bit kernel uses the float form too (two
      * 4-lane halves).
      */
-    // One method per kernel, vectors only in locals: a vector passed to a call C2 does not inline gets boxed.
+    // One method per kernel, vectors only in locals (a vector passed to a call C2 does not inline gets boxed), and
+    // only Vector API methods these call sites dispatch, with vector constants (Constants256 and Constants512 say why).
     private static final class V256 {
         static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
@@ -344,8 +359,7 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
         static final VectorMask<Integer> UPPER = VectorMask.fromLong(I, 0xF0L);
         /** Byte {@code j % 4} of a packed int to lane j. */
         static final IntVector BYTE_SHIFTS = IntVector.fromArray(I, new int[] {0, 8, 16, 24, 0, 8, 16, 24}, 0);
-        /** {@code (lo + hi * 2^16) * (1 + 2^16)} leaves {@code lo + hi} (mod 2^16) in a 32-bit lane's high half. */
-        static final int PAIR_SUM = 0x10001;
+        static final VectorSpecies<Long> L = LongVector.SPECIES_256;
 
         /**
          * Single token, in integer lanes, min term included. A 32-byte quant run read as sixteen 16-bit lanes holds
@@ -358,7 +372,9 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
          *   <li>a pair sum (at most 2 * 15 * 128 in magnitude) and the sum of two neighbouring ones (7680) fit 16
          *       bits, so one 32-bit multiply by {@code 0x10001} puts ggml's 4-byte sum in the high half and an
          *       arithmetic shift sign-extends it: ggml's {@code maddubs}+{@code madd} 32-bit lane j;</li>
-         *   <li>scaled by the sub-block's 6-bit scale in 32-bit lanes (at most 8 * 63 * 7680 per super-block).</li>
+         *   <li>converted to float and FMA'd with the sub-block's 6-bit scale: every partial sum is an integer of at
+         *       most 8 * 63 * 7680 per super-block, below 2^24, so the float sum is ggml's 32-bit integer lane exactly
+         *       (an {@code IntVector} sum boxed under the slow-mode trigger, {@link Constants256}).</li>
          * </ul>
          * The min lanes are vector work too (see {@link #minTerm}). Every helper is written out in the loop: with
          * calls to the small unpacking methods (which C2 stopped inlining in larger kernels) the vectors were
@@ -381,34 +397,47 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                 // scales0to3, scales4to7 (and below mins0to3, mins4to7) written out
                 int scales03 = packed4 & 0x3f3f3f3f;
                 int scales47 = (packed12 & 0x0f0f0f0f) | (((packed4 >>> 6) & 0x03030303) << 4);
-                IntVector isum = IntVector.zero(I);
+                FloatVector isum = FloatVector.zero(F);
                 for (int c = 0; c < 4; c++) {
                     int x = db * 256 + 64 * c;
                     ShortVector xe0 = ShortVector.fromArray(S, xp, x);
-                    ShortVector xo0 = ShortVector.fromArray(S, xp, x + 16).sub(xe0.lanewise(VectorOperators.LSHL, 8));
+                    ShortVector xo0 = ShortVector.fromArray(S, xp, x + 16)
+                            .lanewise(VectorOperators.SUB, xe0.lanewise(VectorOperators.LSHL, S8));
                     ShortVector xe1 = ShortVector.fromArray(S, xp, x + 32);
                     ShortVector xo1 = ShortVector.fromArray(S, xp, x + 48);
                     ShortVector s = ShortVector.fromMemorySegment(S, w, bo + 16 + 32L * c, LE);
-                    ShortVector t = s.and((short) 0x0F0F);
-                    IntVector lo = t.mul(xe0).add(t.lanewise(VectorOperators.LSHR, 8).mul(xo0)).reinterpretAsInts()
-                            .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
-                    IntVector hi = s.lanewise(VectorOperators.LSHR, 4).and((short) 0x000F).mul(xe1)
-                            .add(s.lanewise(VectorOperators.LSHR, 12).mul(xo1)).reinterpretAsInts()
-                            .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                    ShortVector t = s.lanewise(VectorOperators.AND, LOW_NIBBLES);
+                    IntVector lo = ((IntVector) t.lanewise(VectorOperators.MUL, xe0)
+                            .lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHR, S8)
+                                    .lanewise(VectorOperators.MUL, xo0))
+                            .reinterpretShape(I, 0)).lanewise(VectorOperators.MUL, PAIR_SUM)
+                            .lanewise(VectorOperators.ASHR, I16);
+                    IntVector hi = ((IntVector) s.lanewise(VectorOperators.LSHR, S4)
+                            .lanewise(VectorOperators.AND, NIBBLE).lanewise(VectorOperators.MUL, xe1)
+                            .lanewise(VectorOperators.ADD, s.lanewise(VectorOperators.LSHR, S12)
+                                    .lanewise(VectorOperators.MUL, xo1))
+                            .reinterpretShape(I, 0)).lanewise(VectorOperators.MUL, PAIR_SUM)
+                            .lanewise(VectorOperators.ASHR, I16);
                     // scales 2c and 2c+1: bytes 2(c&1) and 2(c&1)+1 of scales03 (c < 2) or scales47
                     int pair = (c < 2 ? scales03 : scales47) >>> (16 * (c & 1));
-                    isum = isum.add(lo.mul(pair & 0xFF)).add(hi.mul((pair >>> 8) & 0xFF));
+                    isum = ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, pair & 0xFF), isum);
+                    isum = ((FloatVector) hi.convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, (pair >>> 8) & 0xFF), isum);
                 }
                 float dx = xd[db];
-                acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F, 0))
-                        .fma(FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo))), acc);
-                LongVector products = IntVector.broadcast(I, packed8 & 0x3f3f3f3f)
-                        .blend(((packed12 >>> 4) & 0x0f0f0f0f) | (((packed8 >>> 6) & 0x03030303) << 4), UPPER)
-                        .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF)
-                        .mul(IntVector.fromArray(I, xs, db * 8)).reinterpretAsLongs();
-                min = ((FloatVector) products.add(products.lanewise(VectorOperators.LSHR, 32)).reinterpretAsInts()
-                        .convertShape(VectorOperators.I2F, F, 0))
-                        .fma(FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo + 2))), min);
+                acc = isum.lanewise(VectorOperators.FMA,
+                        FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo))), acc);
+                LongVector products = (LongVector) IntVector.broadcast(I, packed8 & 0x3f3f3f3f)
+                        .blend(IntVector.broadcast(I,
+                                ((packed12 >>> 4) & 0x0f0f0f0f) | (((packed8 >>> 6) & 0x03030303) << 4)), UPPER)
+                        .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).lanewise(VectorOperators.AND, INT_LOW_BYTE)
+                        .lanewise(VectorOperators.MUL, IntVector.fromArray(I, xs, db * 8)).reinterpretShape(L, 0);
+                min = ((FloatVector) products
+                        .lanewise(VectorOperators.ADD, products.lanewise(VectorOperators.LSHR, L32))
+                        .reinterpretShape(I, 0).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA,
+                                FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo + 2))), min);
             }
             return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
                     acc.lane(6), acc.lane(7)) + minLanes(min.lane(0), min.lane(2), min.lane(4), min.lane(6));
@@ -444,51 +473,78 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                 int packed12b = w.get(INT, bo1 + 12);
                 int scales03b = packed4b & 0x3f3f3f3f;
                 int scales47b = (packed12b & 0x0f0f0f0f) | (((packed4b >>> 6) & 0x03030303) << 4);
-                IntVector isum0 = IntVector.zero(I);
-                IntVector isum1 = IntVector.zero(I);
+                FloatVector isum0 = FloatVector.zero(F);
+                FloatVector isum1 = FloatVector.zero(F);
                 for (int c = 0; c < 4; c++) {
                     int x = db * 256 + 64 * c;
                     ShortVector xe0 = ShortVector.fromArray(S, xp, x);
-                    ShortVector xo0 = ShortVector.fromArray(S, xp, x + 16).sub(xe0.lanewise(VectorOperators.LSHL, 8));
+                    ShortVector xo0 = ShortVector.fromArray(S, xp, x + 16)
+                            .lanewise(VectorOperators.SUB, xe0.lanewise(VectorOperators.LSHL, S8));
                     ShortVector xe1 = ShortVector.fromArray(S, xp, x + 32);
                     ShortVector xo1 = ShortVector.fromArray(S, xp, x + 48);
                     int shift = 16 * (c & 1);
                     ShortVector s = ShortVector.fromMemorySegment(S, w, bo0 + 16 + 32L * c, LE);
-                    ShortVector t = s.and((short) 0x0F0F);
-                    IntVector lo = t.mul(xe0).add(t.lanewise(VectorOperators.LSHR, 8).mul(xo0)).reinterpretAsInts()
-                            .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
-                    IntVector hi = s.lanewise(VectorOperators.LSHR, 4).and((short) 0x000F).mul(xe1)
-                            .add(s.lanewise(VectorOperators.LSHR, 12).mul(xo1)).reinterpretAsInts()
-                            .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                    ShortVector t = s.lanewise(VectorOperators.AND, LOW_NIBBLES);
+                    IntVector lo = ((IntVector) t.lanewise(VectorOperators.MUL, xe0)
+                            .lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHR, S8)
+                                    .lanewise(VectorOperators.MUL, xo0))
+                            .reinterpretShape(I, 0)).lanewise(VectorOperators.MUL, PAIR_SUM)
+                            .lanewise(VectorOperators.ASHR, I16);
+                    IntVector hi = ((IntVector) s.lanewise(VectorOperators.LSHR, S4)
+                            .lanewise(VectorOperators.AND, NIBBLE).lanewise(VectorOperators.MUL, xe1)
+                            .lanewise(VectorOperators.ADD, s.lanewise(VectorOperators.LSHR, S12)
+                                    .lanewise(VectorOperators.MUL, xo1))
+                            .reinterpretShape(I, 0)).lanewise(VectorOperators.MUL, PAIR_SUM)
+                            .lanewise(VectorOperators.ASHR, I16);
                     int pair = (c < 2 ? scales03a : scales47a) >>> shift;
-                    isum0 = isum0.add(lo.mul(pair & 0xFF)).add(hi.mul((pair >>> 8) & 0xFF));
+                    isum0 = ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, pair & 0xFF), isum0);
+                    isum0 = ((FloatVector) hi.convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, (pair >>> 8) & 0xFF), isum0);
                     s = ShortVector.fromMemorySegment(S, w, bo1 + 16 + 32L * c, LE);
-                    t = s.and((short) 0x0F0F);
-                    lo = t.mul(xe0).add(t.lanewise(VectorOperators.LSHR, 8).mul(xo0)).reinterpretAsInts()
-                            .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
-                    hi = s.lanewise(VectorOperators.LSHR, 4).and((short) 0x000F).mul(xe1)
-                            .add(s.lanewise(VectorOperators.LSHR, 12).mul(xo1)).reinterpretAsInts()
-                            .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                    t = s.lanewise(VectorOperators.AND, LOW_NIBBLES);
+                    lo = ((IntVector) t.lanewise(VectorOperators.MUL, xe0)
+                            .lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHR, S8)
+                                    .lanewise(VectorOperators.MUL, xo0))
+                            .reinterpretShape(I, 0)).lanewise(VectorOperators.MUL, PAIR_SUM)
+                            .lanewise(VectorOperators.ASHR, I16);
+                    hi = ((IntVector) s.lanewise(VectorOperators.LSHR, S4)
+                            .lanewise(VectorOperators.AND, NIBBLE).lanewise(VectorOperators.MUL, xe1)
+                            .lanewise(VectorOperators.ADD, s.lanewise(VectorOperators.LSHR, S12)
+                                    .lanewise(VectorOperators.MUL, xo1))
+                            .reinterpretShape(I, 0)).lanewise(VectorOperators.MUL, PAIR_SUM)
+                            .lanewise(VectorOperators.ASHR, I16);
                     pair = (c < 2 ? scales03b : scales47b) >>> shift;
-                    isum1 = isum1.add(lo.mul(pair & 0xFF)).add(hi.mul((pair >>> 8) & 0xFF));
+                    isum1 = ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, pair & 0xFF), isum1);
+                    isum1 = ((FloatVector) hi.convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, (pair >>> 8) & 0xFF), isum1);
                 }
                 IntVector sums = IntVector.fromArray(I, xs, db * 8);
-                acc0 = ((FloatVector) isum0.convertShape(VectorOperators.I2F, F, 0))
-                        .fma(FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo0))), acc0);
-                LongVector products = IntVector.broadcast(I, packed8a & 0x3f3f3f3f)
-                        .blend(((packed12a >>> 4) & 0x0f0f0f0f) | (((packed8a >>> 6) & 0x03030303) << 4), UPPER)
-                        .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF).mul(sums).reinterpretAsLongs();
-                min0 = ((FloatVector) products.add(products.lanewise(VectorOperators.LSHR, 32)).reinterpretAsInts()
-                        .convertShape(VectorOperators.I2F, F, 0))
-                        .fma(FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo0 + 2))), min0);
-                acc1 = ((FloatVector) isum1.convertShape(VectorOperators.I2F, F, 0))
-                        .fma(FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo1))), acc1);
-                products = IntVector.broadcast(I, packed8b & 0x3f3f3f3f)
-                        .blend(((packed12b >>> 4) & 0x0f0f0f0f) | (((packed8b >>> 6) & 0x03030303) << 4), UPPER)
-                        .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF).mul(sums).reinterpretAsLongs();
-                min1 = ((FloatVector) products.add(products.lanewise(VectorOperators.LSHR, 32)).reinterpretAsInts()
-                        .convertShape(VectorOperators.I2F, F, 0))
-                        .fma(FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo1 + 2))), min1);
+                acc0 = isum0.lanewise(VectorOperators.FMA,
+                        FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo0))), acc0);
+                LongVector products = (LongVector) IntVector.broadcast(I, packed8a & 0x3f3f3f3f)
+                        .blend(IntVector.broadcast(I,
+                                ((packed12a >>> 4) & 0x0f0f0f0f) | (((packed8a >>> 6) & 0x03030303) << 4)), UPPER)
+                        .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).lanewise(VectorOperators.AND, INT_LOW_BYTE)
+                        .lanewise(VectorOperators.MUL, sums).reinterpretShape(L, 0);
+                min0 = ((FloatVector) products
+                        .lanewise(VectorOperators.ADD, products.lanewise(VectorOperators.LSHR, L32))
+                        .reinterpretShape(I, 0).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA,
+                                FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo0 + 2))), min0);
+                acc1 = isum1.lanewise(VectorOperators.FMA,
+                        FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo1))), acc1);
+                products = (LongVector) IntVector.broadcast(I, packed8b & 0x3f3f3f3f)
+                        .blend(IntVector.broadcast(I,
+                                ((packed12b >>> 4) & 0x0f0f0f0f) | (((packed8b >>> 6) & 0x03030303) << 4)), UPPER)
+                        .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).lanewise(VectorOperators.AND, INT_LOW_BYTE)
+                        .lanewise(VectorOperators.MUL, sums).reinterpretShape(L, 0);
+                min1 = ((FloatVector) products
+                        .lanewise(VectorOperators.ADD, products.lanewise(VectorOperators.LSHR, L32))
+                        .reinterpretShape(I, 0).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA,
+                                FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo1 + 2))), min1);
             }
             out[out0] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
                     acc0.lane(5), acc0.lane(6), acc0.lane(7))
@@ -512,17 +568,34 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                 ds[dAt + s] = Halfs.f16ToFloat(w.get(HALF, bo));
                 for (int c = 0; c < 4; c++) {
                     IntVector v = IntVector.fromMemorySegment(I, w, bo + 16 + 32L * c, LE);
-                    float scaleLo = pick(sc03, sc47, 2 * c);
-                    float scaleHi = pick(sc03, sc47, 2 * c + 1);
+                    FloatVector scaleLo = FloatVector.broadcast(F, pick(sc03, sc47, 2 * c));
+                    FloatVector scaleHi = FloatVector.broadcast(F, pick(sc03, sc47, 2 * c + 1));
                     int y = at + 256 * s + 64 * c;
-                    for (int k = 0; k < 4; k++) {
-                        ((FloatVector) v.and(0xF).convertShape(VectorOperators.I2F, F, 0)).mul(scaleLo)
-                                .intoArray(dst, y + 8 * k);
-                        ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xF)
-                                .convertShape(VectorOperators.I2F, F, 0))
-                                .mul(scaleHi).intoArray(dst, y + 32 + 8 * k);
-                        v = v.lanewise(VectorOperators.LSHR, 8);
-                    }
+                    // byte k of every lane written out with constant shifts: as a loop the shifted quants are a
+                    // loop-carried integer vector, which the slow-mode trigger boxes (Constants256)
+                    ((FloatVector) v.lanewise(VectorOperators.AND, INT_NIBBLE).convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.MUL, scaleLo).intoArray(dst, y);
+                    ((FloatVector) v.lanewise(VectorOperators.LSHR, I4).lanewise(VectorOperators.AND, INT_NIBBLE)
+                            .convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.MUL, scaleHi).intoArray(dst, y + 32);
+                    IntVector u = v.lanewise(VectorOperators.LSHR, I8);
+                    ((FloatVector) u.lanewise(VectorOperators.AND, INT_NIBBLE).convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.MUL, scaleLo).intoArray(dst, y + 8);
+                    ((FloatVector) u.lanewise(VectorOperators.LSHR, I4).lanewise(VectorOperators.AND, INT_NIBBLE)
+                            .convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.MUL, scaleHi).intoArray(dst, y + 40);
+                    u = v.lanewise(VectorOperators.LSHR, I16);
+                    ((FloatVector) u.lanewise(VectorOperators.AND, INT_NIBBLE).convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.MUL, scaleLo).intoArray(dst, y + 16);
+                    ((FloatVector) u.lanewise(VectorOperators.LSHR, I4).lanewise(VectorOperators.AND, INT_NIBBLE)
+                            .convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.MUL, scaleHi).intoArray(dst, y + 48);
+                    u = v.lanewise(VectorOperators.LSHR, I24);
+                    ((FloatVector) u.lanewise(VectorOperators.AND, INT_NIBBLE).convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.MUL, scaleLo).intoArray(dst, y + 24);
+                    ((FloatVector) u.lanewise(VectorOperators.LSHR, I4).lanewise(VectorOperators.AND, INT_NIBBLE)
+                            .convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.MUL, scaleHi).intoArray(dst, y + 56);
                 }
             }
         }

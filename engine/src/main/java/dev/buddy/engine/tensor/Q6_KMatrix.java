@@ -1,5 +1,21 @@
 package dev.buddy.engine.tensor;
 
+import static dev.buddy.engine.tensor.Constants256.HIGH_BITS;
+import static dev.buddy.engine.tensor.Constants256.I16;
+import static dev.buddy.engine.tensor.Constants256.I2;
+import static dev.buddy.engine.tensor.Constants256.I24;
+import static dev.buddy.engine.tensor.Constants256.I32;
+import static dev.buddy.engine.tensor.Constants256.I4;
+import static dev.buddy.engine.tensor.Constants256.I8;
+import static dev.buddy.engine.tensor.Constants256.INT_HIGH_BITS;
+import static dev.buddy.engine.tensor.Constants256.INT_LOW_BYTE;
+import static dev.buddy.engine.tensor.Constants256.INT_LOW_NIBBLES;
+import static dev.buddy.engine.tensor.Constants256.LOW_BYTE;
+import static dev.buddy.engine.tensor.Constants256.LOW_NIBBLES;
+import static dev.buddy.engine.tensor.Constants256.S2;
+import static dev.buddy.engine.tensor.Constants256.S4;
+import static dev.buddy.engine.tensor.Constants256.S8;
+
 import dev.buddy.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -277,17 +293,18 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
      * every lane, already centred.
      * Products and partial sums stay integers of at most 32 * 32 * 128 * 127 < 2^24 per lane, so exact.
      */
-    // One method per kernel, vectors only in locals: a vector passed to a call C2 does not inline gets boxed.
+    // One method per kernel, vectors only in locals (a vector passed to a call C2 does not inline gets boxed), and
+    // only Vector API methods these call sites dispatch, with vector constants (Constants256 and Constants512 say why).
     private static final class V256 {
         static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
         static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
         static final VectorSpecies<Byte> SCALE_BYTES = ByteVector.SPECIES_64;
         /** Plane k's scales, bytes 2k and 2k+1 of a half's eight: lanes 0-3 take the first, lanes 4-7 the second. */
-        static final VectorShuffle<Integer> PLANE_SCALES_0 = VectorShuffle.fromValues(I, 0, 0, 0, 0, 1, 1, 1, 1);
-        static final VectorShuffle<Integer> PLANE_SCALES_1 = VectorShuffle.fromValues(I, 2, 2, 2, 2, 3, 3, 3, 3);
-        static final VectorShuffle<Integer> PLANE_SCALES_2 = VectorShuffle.fromValues(I, 4, 4, 4, 4, 5, 5, 5, 5);
-        static final VectorShuffle<Integer> PLANE_SCALES_3 = VectorShuffle.fromValues(I, 6, 6, 6, 6, 7, 7, 7, 7);
+        static final VectorShuffle<Float> PLANE_SCALES_0 = VectorShuffle.fromValues(F, 0, 0, 0, 0, 1, 1, 1, 1);
+        static final VectorShuffle<Float> PLANE_SCALES_1 = VectorShuffle.fromValues(F, 2, 2, 2, 2, 3, 3, 3, 3);
+        static final VectorShuffle<Float> PLANE_SCALES_2 = VectorShuffle.fromValues(F, 4, 4, 4, 4, 5, 5, 5, 5);
+        static final VectorShuffle<Float> PLANE_SCALES_3 = VectorShuffle.fromValues(F, 6, 6, 6, 6, 7, 7, 7, 7);
 
         /**
          * Single token, in integer lanes as Q4_K's: each plane's 6-bit quants are assembled two per 16-bit lane and
@@ -295,7 +312,8 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
          * sums (4 * 63 * 127 = 32004) still fit 16 bits. The centring ({@code q - 32}) then comes off each 32-bit lane
          * as 32 times the input's 4-element sum ({@link QuantizedInput#offsets32}): one subtraction per plane instead
          * of sign-extending every quant (2.3-2.6 ms per 8192x2048 matvec instead of 3.1-3.2 ms). Lanes 0-3 and 4-7
-         * of a plane take different scales, so the scale is a two-valued integer vector.
+         * of a plane take different scales, so the scale is a two-valued vector. The scaled sums are float FMAs: every
+         * partial sum is an integer below 2^24 (see above), so exactly ggml's integer lane ({@link Constants256}).
          */
         static float dot(MemorySegment w, long off, int blocks, QuantizedInput in, int token) {
             short[] xp = in.pairs;
@@ -304,54 +322,70 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
             for (int sb = 0; sb < blocks; sb++) {
                 long bo = off + (long) sb * BLOCK;
                 int db = token * blocks + sb;
-                IntVector isum = IntVector.zero(I);
+                FloatVector isum = FloatVector.zero(F);
                 for (int n = 0; n < 2; n++) {
                     // planes written out with constant shifts: as a loop over planes (variable shift counts) this
                     // kernel ran 1.5x slower
                     ShortVector l1 = ShortVector.fromMemorySegment(S, w, bo + 64L * n, LE);
                     ShortVector l2 = ShortVector.fromMemorySegment(S, w, bo + 64L * n + 32, LE);
                     ShortVector h = ShortVector.fromMemorySegment(S, w, bo + 128 + 32L * n, LE);
-                    ShortVector p0 = l1.and((short) 0x0F0F)
-                            .or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x3030));
-                    ShortVector p1 = l2.and((short) 0x0F0F)
-                            .or(h.lanewise(VectorOperators.LSHL, 2).and((short) 0x3030));
-                    ShortVector p2 = l1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
-                            .or(h.and((short) 0x3030));
-                    ShortVector p3 = l2.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
-                            .or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x3030));
+                    ShortVector p0 = l1.lanewise(VectorOperators.AND, LOW_NIBBLES).lanewise(VectorOperators.OR,
+                            h.lanewise(VectorOperators.LSHL, S4).lanewise(VectorOperators.AND, HIGH_BITS));
+                    ShortVector p1 = l2.lanewise(VectorOperators.AND, LOW_NIBBLES).lanewise(VectorOperators.OR,
+                            h.lanewise(VectorOperators.LSHL, S2).lanewise(VectorOperators.AND, HIGH_BITS));
+                    ShortVector p2 = l1.lanewise(VectorOperators.LSHR, S4).lanewise(VectorOperators.AND, LOW_NIBBLES)
+                            .lanewise(VectorOperators.OR, h.lanewise(VectorOperators.AND, HIGH_BITS));
+                    ShortVector p3 = l2.lanewise(VectorOperators.LSHR, S4).lanewise(VectorOperators.AND, LOW_NIBBLES)
+                            .lanewise(VectorOperators.OR,
+                                    h.lanewise(VectorOperators.LSHR, S2).lanewise(VectorOperators.AND, HIGH_BITS));
                     int x = db * 256 + 128 * n;
                     long sc = bo + 192 + 8L * n;
-                    IntVector q0 = p0.and((short) 0x00FF).mul(ShortVector.fromArray(S, xp, x))
-                            .add(p0.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, xp, x + 16)))
-                            .reinterpretAsInts();
-                    IntVector q1 = p1.and((short) 0x00FF).mul(ShortVector.fromArray(S, xp, x + 32))
-                            .add(p1.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, xp, x + 48)))
-                            .reinterpretAsInts();
-                    IntVector q2 = p2.and((short) 0x00FF).mul(ShortVector.fromArray(S, xp, x + 64))
-                            .add(p2.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, xp, x + 80)))
-                            .reinterpretAsInts();
-                    IntVector q3 = p3.and((short) 0x00FF).mul(ShortVector.fromArray(S, xp, x + 96))
-                            .add(p3.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, xp, x + 112)))
-                            .reinterpretAsInts();
-                    q0 = q0.add(q0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .sub(IntVector.fromArray(I, x32, x / 4 + 0));
-                    q1 = q1.add(q1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .sub(IntVector.fromArray(I, x32, x / 4 + 8));
-                    q2 = q2.add(q2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .sub(IntVector.fromArray(I, x32, x / 4 + 16));
-                    q3 = q3.add(q3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .sub(IntVector.fromArray(I, x32, x / 4 + 24));
+                    IntVector q0 = (IntVector) p0.lanewise(VectorOperators.AND, LOW_BYTE)
+                            .lanewise(VectorOperators.MUL, ShortVector.fromArray(S, xp, x))
+                            .lanewise(VectorOperators.ADD, p0.lanewise(VectorOperators.LSHR, S8)
+                                    .lanewise(VectorOperators.MUL, ShortVector.fromArray(S, xp, x + 16)))
+                            .reinterpretShape(I, 0);
+                    IntVector q1 = (IntVector) p1.lanewise(VectorOperators.AND, LOW_BYTE)
+                            .lanewise(VectorOperators.MUL, ShortVector.fromArray(S, xp, x + 32))
+                            .lanewise(VectorOperators.ADD, p1.lanewise(VectorOperators.LSHR, S8)
+                                    .lanewise(VectorOperators.MUL, ShortVector.fromArray(S, xp, x + 48)))
+                            .reinterpretShape(I, 0);
+                    IntVector q2 = (IntVector) p2.lanewise(VectorOperators.AND, LOW_BYTE)
+                            .lanewise(VectorOperators.MUL, ShortVector.fromArray(S, xp, x + 64))
+                            .lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.LSHR, S8)
+                                    .lanewise(VectorOperators.MUL, ShortVector.fromArray(S, xp, x + 80)))
+                            .reinterpretShape(I, 0);
+                    IntVector q3 = (IntVector) p3.lanewise(VectorOperators.AND, LOW_BYTE)
+                            .lanewise(VectorOperators.MUL, ShortVector.fromArray(S, xp, x + 96))
+                            .lanewise(VectorOperators.ADD, p3.lanewise(VectorOperators.LSHR, S8)
+                                    .lanewise(VectorOperators.MUL, ShortVector.fromArray(S, xp, x + 112)))
+                            .reinterpretShape(I, 0);
+                    q0 = q0.lanewise(VectorOperators.ADD, q0.lanewise(VectorOperators.LSHL, I16))
+                            .lanewise(VectorOperators.ASHR, I16)
+                            .lanewise(VectorOperators.SUB, IntVector.fromArray(I, x32, x / 4 + 0));
+                    q1 = q1.lanewise(VectorOperators.ADD, q1.lanewise(VectorOperators.LSHL, I16))
+                            .lanewise(VectorOperators.ASHR, I16)
+                            .lanewise(VectorOperators.SUB, IntVector.fromArray(I, x32, x / 4 + 8));
+                    q2 = q2.lanewise(VectorOperators.ADD, q2.lanewise(VectorOperators.LSHL, I16))
+                            .lanewise(VectorOperators.ASHR, I16)
+                            .lanewise(VectorOperators.SUB, IntVector.fromArray(I, x32, x / 4 + 16));
+                    q3 = q3.lanewise(VectorOperators.ADD, q3.lanewise(VectorOperators.LSHL, I16))
+                            .lanewise(VectorOperators.ASHR, I16)
+                            .lanewise(VectorOperators.SUB, IntVector.fromArray(I, x32, x / 4 + 24));
                     // the half's eight int8 scales in one load, plane k's two spread over lanes 0-3 and 4-7
-                    IntVector scales = (IntVector) ByteVector.fromMemorySegment(SCALE_BYTES, w, sc, LE)
-                            .convertShape(VectorOperators.B2I, I, 0);
-                    isum = isum.add(q0.mul(scales.rearrange(PLANE_SCALES_0)));
-                    isum = isum.add(q1.mul(scales.rearrange(PLANE_SCALES_1)));
-                    isum = isum.add(q2.mul(scales.rearrange(PLANE_SCALES_2)));
-                    isum = isum.add(q3.mul(scales.rearrange(PLANE_SCALES_3)));
+                    FloatVector scales = (FloatVector) ByteVector.fromMemorySegment(SCALE_BYTES, w, sc, LE)
+                            .convertShape(VectorOperators.B2F, F, 0);
+                    isum = ((FloatVector) q0.convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.FMA, scales.rearrange(PLANE_SCALES_0), isum);
+                    isum = ((FloatVector) q1.convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.FMA, scales.rearrange(PLANE_SCALES_1), isum);
+                    isum = ((FloatVector) q2.convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.FMA, scales.rearrange(PLANE_SCALES_2), isum);
+                    isum = ((FloatVector) q3.convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.FMA, scales.rearrange(PLANE_SCALES_3), isum);
                 }
                 float d = in.d[db] * Halfs.f16ToFloat(w.get(HALF, bo + 208));
-                acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F, 0))
-                        .fma(FloatVector.broadcast(F, d), acc);
+                acc = isum.lanewise(VectorOperators.FMA, FloatVector.broadcast(F, d), acc);
             }
             return Q8_0Matrix.hsum8(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
                     acc.lane(6), acc.lane(7));
@@ -371,8 +405,8 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
             for (int sb = 0; sb < blocks; sb++) {
                 long bb = (long) sb * BLOCK;
                 int db = token * blocks + sb;
-                IntVector isum0 = IntVector.zero(I);
-                IntVector isum1 = IntVector.zero(I);
+                FloatVector isum0 = FloatVector.zero(F);
+                FloatVector isum1 = FloatVector.zero(F);
                 for (int n = 0; n < 2; n++) {
                     int x = db * 256 + 128 * n;
                     ShortVector x0 = ShortVector.fromArray(S, xp, x);
@@ -387,49 +421,116 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                     IntVector c1 = IntVector.fromArray(I, x32, x / 4 + 8);
                     IntVector c2 = IntVector.fromArray(I, x32, x / 4 + 16);
                     IntVector c3 = IntVector.fromArray(I, x32, x / 4 + 24);
-                    for (int row = 0; row < 2; row++) {
-                        long bo = (row == 0 ? off : off1) + bb;
+                    // the two rows written out, each in its own block: as a loop over rows (an if/else or a
+                    // rotation of the sums) the sums boxed under the slow-mode trigger (Constants256)
+                    {
+                        // row 0
+                        long bo = off + bb;
                         ShortVector l1 = ShortVector.fromMemorySegment(S, w, bo + 64L * n, LE);
                         ShortVector l2 = ShortVector.fromMemorySegment(S, w, bo + 64L * n + 32, LE);
                         ShortVector h = ShortVector.fromMemorySegment(S, w, bo + 128 + 32L * n, LE);
-                        ShortVector p0 = l1.and((short) 0x0F0F)
-                                .or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x3030));
-                        ShortVector p1 = l2.and((short) 0x0F0F)
-                                .or(h.lanewise(VectorOperators.LSHL, 2).and((short) 0x3030));
-                        ShortVector p2 = l1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
-                                .or(h.and((short) 0x3030));
-                        ShortVector p3 = l2.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
-                                .or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x3030));
-                        IntVector q0 = p0.and((short) 0x00FF).mul(x0)
-                                .add(p0.lanewise(VectorOperators.LSHR, 8).mul(x1)).reinterpretAsInts();
-                        IntVector q1 = p1.and((short) 0x00FF).mul(x2)
-                                .add(p1.lanewise(VectorOperators.LSHR, 8).mul(x3)).reinterpretAsInts();
-                        IntVector q2 = p2.and((short) 0x00FF).mul(x4)
-                                .add(p2.lanewise(VectorOperators.LSHR, 8).mul(x5)).reinterpretAsInts();
-                        IntVector q3 = p3.and((short) 0x00FF).mul(x6)
-                                .add(p3.lanewise(VectorOperators.LSHR, 8).mul(x7)).reinterpretAsInts();
-                        q0 = q0.add(q0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).sub(c0);
-                        q1 = q1.add(q1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).sub(c1);
-                        q2 = q2.add(q2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).sub(c2);
-                        q3 = q3.add(q3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).sub(c3);
-                        IntVector scales = (IntVector) ByteVector.fromMemorySegment(SCALE_BYTES, w, bo + 192 + 8L * n,
-                                LE).convertShape(VectorOperators.B2I, I, 0);
-                        IntVector sum = q0.mul(scales.rearrange(PLANE_SCALES_0))
-                                .add(q1.mul(scales.rearrange(PLANE_SCALES_1)))
-                                .add(q2.mul(scales.rearrange(PLANE_SCALES_2)))
-                                .add(q3.mul(scales.rearrange(PLANE_SCALES_3)));
-                        if (row == 0) {
-                            isum0 = isum0.add(sum);
-                        } else {
-                            isum1 = isum1.add(sum);
-                        }
+                        ShortVector p0 = l1.lanewise(VectorOperators.AND, LOW_NIBBLES).lanewise(VectorOperators.OR,
+                                h.lanewise(VectorOperators.LSHL, S4).lanewise(VectorOperators.AND, HIGH_BITS));
+                        ShortVector p1 = l2.lanewise(VectorOperators.AND, LOW_NIBBLES).lanewise(VectorOperators.OR,
+                                h.lanewise(VectorOperators.LSHL, S2).lanewise(VectorOperators.AND, HIGH_BITS));
+                        ShortVector p2 = l1.lanewise(VectorOperators.LSHR, S4)
+                                .lanewise(VectorOperators.AND, LOW_NIBBLES)
+                                .lanewise(VectorOperators.OR, h.lanewise(VectorOperators.AND, HIGH_BITS));
+                        ShortVector p3 = l2.lanewise(VectorOperators.LSHR, S4)
+                                .lanewise(VectorOperators.AND, LOW_NIBBLES).lanewise(VectorOperators.OR,
+                                        h.lanewise(VectorOperators.LSHR, S2).lanewise(VectorOperators.AND, HIGH_BITS));
+                        IntVector q0 = (IntVector) p0.lanewise(VectorOperators.AND, LOW_BYTE)
+                                .lanewise(VectorOperators.MUL, x0).lanewise(VectorOperators.ADD,
+                                        p0.lanewise(VectorOperators.LSHR, S8).lanewise(VectorOperators.MUL, x1))
+                                .reinterpretShape(I, 0);
+                        IntVector q1 = (IntVector) p1.lanewise(VectorOperators.AND, LOW_BYTE)
+                                .lanewise(VectorOperators.MUL, x2).lanewise(VectorOperators.ADD,
+                                        p1.lanewise(VectorOperators.LSHR, S8).lanewise(VectorOperators.MUL, x3))
+                                .reinterpretShape(I, 0);
+                        IntVector q2 = (IntVector) p2.lanewise(VectorOperators.AND, LOW_BYTE)
+                                .lanewise(VectorOperators.MUL, x4).lanewise(VectorOperators.ADD,
+                                        p2.lanewise(VectorOperators.LSHR, S8).lanewise(VectorOperators.MUL, x5))
+                                .reinterpretShape(I, 0);
+                        IntVector q3 = (IntVector) p3.lanewise(VectorOperators.AND, LOW_BYTE)
+                                .lanewise(VectorOperators.MUL, x6).lanewise(VectorOperators.ADD,
+                                        p3.lanewise(VectorOperators.LSHR, S8).lanewise(VectorOperators.MUL, x7))
+                                .reinterpretShape(I, 0);
+                        q0 = q0.lanewise(VectorOperators.ADD, q0.lanewise(VectorOperators.LSHL, I16))
+                                .lanewise(VectorOperators.ASHR, I16).lanewise(VectorOperators.SUB, c0);
+                        q1 = q1.lanewise(VectorOperators.ADD, q1.lanewise(VectorOperators.LSHL, I16))
+                                .lanewise(VectorOperators.ASHR, I16).lanewise(VectorOperators.SUB, c1);
+                        q2 = q2.lanewise(VectorOperators.ADD, q2.lanewise(VectorOperators.LSHL, I16))
+                                .lanewise(VectorOperators.ASHR, I16).lanewise(VectorOperators.SUB, c2);
+                        q3 = q3.lanewise(VectorOperators.ADD, q3.lanewise(VectorOperators.LSHL, I16))
+                                .lanewise(VectorOperators.ASHR, I16).lanewise(VectorOperators.SUB, c3);
+                        FloatVector scales = (FloatVector) ByteVector.fromMemorySegment(SCALE_BYTES, w,
+                                bo + 192 + 8L * n, LE).convertShape(VectorOperators.B2F, F, 0);
+                        isum0 = ((FloatVector) q0.convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(VectorOperators.FMA, scales.rearrange(PLANE_SCALES_0), isum0);
+                        isum0 = ((FloatVector) q1.convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(VectorOperators.FMA, scales.rearrange(PLANE_SCALES_1), isum0);
+                        isum0 = ((FloatVector) q2.convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(VectorOperators.FMA, scales.rearrange(PLANE_SCALES_2), isum0);
+                        isum0 = ((FloatVector) q3.convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(VectorOperators.FMA, scales.rearrange(PLANE_SCALES_3), isum0);
+                    }
+                    {
+                        // row 1
+                        long bo = off1 + bb;
+                        ShortVector l1 = ShortVector.fromMemorySegment(S, w, bo + 64L * n, LE);
+                        ShortVector l2 = ShortVector.fromMemorySegment(S, w, bo + 64L * n + 32, LE);
+                        ShortVector h = ShortVector.fromMemorySegment(S, w, bo + 128 + 32L * n, LE);
+                        ShortVector p0 = l1.lanewise(VectorOperators.AND, LOW_NIBBLES).lanewise(VectorOperators.OR,
+                                h.lanewise(VectorOperators.LSHL, S4).lanewise(VectorOperators.AND, HIGH_BITS));
+                        ShortVector p1 = l2.lanewise(VectorOperators.AND, LOW_NIBBLES).lanewise(VectorOperators.OR,
+                                h.lanewise(VectorOperators.LSHL, S2).lanewise(VectorOperators.AND, HIGH_BITS));
+                        ShortVector p2 = l1.lanewise(VectorOperators.LSHR, S4)
+                                .lanewise(VectorOperators.AND, LOW_NIBBLES)
+                                .lanewise(VectorOperators.OR, h.lanewise(VectorOperators.AND, HIGH_BITS));
+                        ShortVector p3 = l2.lanewise(VectorOperators.LSHR, S4)
+                                .lanewise(VectorOperators.AND, LOW_NIBBLES).lanewise(VectorOperators.OR,
+                                        h.lanewise(VectorOperators.LSHR, S2).lanewise(VectorOperators.AND, HIGH_BITS));
+                        IntVector q0 = (IntVector) p0.lanewise(VectorOperators.AND, LOW_BYTE)
+                                .lanewise(VectorOperators.MUL, x0).lanewise(VectorOperators.ADD,
+                                        p0.lanewise(VectorOperators.LSHR, S8).lanewise(VectorOperators.MUL, x1))
+                                .reinterpretShape(I, 0);
+                        IntVector q1 = (IntVector) p1.lanewise(VectorOperators.AND, LOW_BYTE)
+                                .lanewise(VectorOperators.MUL, x2).lanewise(VectorOperators.ADD,
+                                        p1.lanewise(VectorOperators.LSHR, S8).lanewise(VectorOperators.MUL, x3))
+                                .reinterpretShape(I, 0);
+                        IntVector q2 = (IntVector) p2.lanewise(VectorOperators.AND, LOW_BYTE)
+                                .lanewise(VectorOperators.MUL, x4).lanewise(VectorOperators.ADD,
+                                        p2.lanewise(VectorOperators.LSHR, S8).lanewise(VectorOperators.MUL, x5))
+                                .reinterpretShape(I, 0);
+                        IntVector q3 = (IntVector) p3.lanewise(VectorOperators.AND, LOW_BYTE)
+                                .lanewise(VectorOperators.MUL, x6).lanewise(VectorOperators.ADD,
+                                        p3.lanewise(VectorOperators.LSHR, S8).lanewise(VectorOperators.MUL, x7))
+                                .reinterpretShape(I, 0);
+                        q0 = q0.lanewise(VectorOperators.ADD, q0.lanewise(VectorOperators.LSHL, I16))
+                                .lanewise(VectorOperators.ASHR, I16).lanewise(VectorOperators.SUB, c0);
+                        q1 = q1.lanewise(VectorOperators.ADD, q1.lanewise(VectorOperators.LSHL, I16))
+                                .lanewise(VectorOperators.ASHR, I16).lanewise(VectorOperators.SUB, c1);
+                        q2 = q2.lanewise(VectorOperators.ADD, q2.lanewise(VectorOperators.LSHL, I16))
+                                .lanewise(VectorOperators.ASHR, I16).lanewise(VectorOperators.SUB, c2);
+                        q3 = q3.lanewise(VectorOperators.ADD, q3.lanewise(VectorOperators.LSHL, I16))
+                                .lanewise(VectorOperators.ASHR, I16).lanewise(VectorOperators.SUB, c3);
+                        FloatVector scales = (FloatVector) ByteVector.fromMemorySegment(SCALE_BYTES, w,
+                                bo + 192 + 8L * n, LE).convertShape(VectorOperators.B2F, F, 0);
+                        isum1 = ((FloatVector) q0.convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(VectorOperators.FMA, scales.rearrange(PLANE_SCALES_0), isum1);
+                        isum1 = ((FloatVector) q1.convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(VectorOperators.FMA, scales.rearrange(PLANE_SCALES_1), isum1);
+                        isum1 = ((FloatVector) q2.convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(VectorOperators.FMA, scales.rearrange(PLANE_SCALES_2), isum1);
+                        isum1 = ((FloatVector) q3.convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(VectorOperators.FMA, scales.rearrange(PLANE_SCALES_3), isum1);
                     }
                 }
                 float dx = in.d[db];
-                acc0 = ((FloatVector) isum0.convertShape(VectorOperators.I2F, F, 0))
-                        .fma(FloatVector.broadcast(F, dx * Halfs.f16ToFloat(w.get(HALF, off + bb + 208))), acc0);
-                acc1 = ((FloatVector) isum1.convertShape(VectorOperators.I2F, F, 0))
-                        .fma(FloatVector.broadcast(F, dx * Halfs.f16ToFloat(w.get(HALF, off1 + bb + 208))), acc1);
+                acc0 = isum0.lanewise(VectorOperators.FMA,
+                        FloatVector.broadcast(F, dx * Halfs.f16ToFloat(w.get(HALF, off + bb + 208))), acc0);
+                acc1 = isum1.lanewise(VectorOperators.FMA,
+                        FloatVector.broadcast(F, dx * Halfs.f16ToFloat(w.get(HALF, off1 + bb + 208))), acc1);
             }
             out[out0] = Q8_0Matrix.hsum8(acc0.lane(0), acc0.lane(1), acc0.lane(2), acc0.lane(3), acc0.lane(4),
                     acc0.lane(5), acc0.lane(6), acc0.lane(7));
@@ -455,34 +556,87 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                     IntVector a = IntVector.fromMemorySegment(I, w, bo + 64L * n, LE);
                     IntVector b = IntVector.fromMemorySegment(I, w, bo + 64L * n + 32, LE);
                     IntVector h = IntVector.fromMemorySegment(I, w, bo + 128 + 32L * n, LE);
-                    IntVector p0 = a.and(0x0F0F0F0F).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30303030));
-                    IntVector p1 = b.and(0x0F0F0F0F).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30303030));
-                    IntVector p2 = a.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F).or(h.and(0x30303030));
-                    IntVector p3 = b.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F)
-                            .or(h.lanewise(VectorOperators.LSHR, 2).and(0x30303030));
+                    IntVector p0 = a.lanewise(VectorOperators.AND, INT_LOW_NIBBLES).lanewise(VectorOperators.OR,
+                            h.lanewise(VectorOperators.LSHL, I4).lanewise(VectorOperators.AND, INT_HIGH_BITS));
+                    IntVector p1 = b.lanewise(VectorOperators.AND, INT_LOW_NIBBLES).lanewise(VectorOperators.OR,
+                            h.lanewise(VectorOperators.LSHL, I2).lanewise(VectorOperators.AND, INT_HIGH_BITS));
+                    IntVector p2 = a.lanewise(VectorOperators.LSHR, I4).lanewise(VectorOperators.AND, INT_LOW_NIBBLES)
+                            .lanewise(VectorOperators.OR, h.lanewise(VectorOperators.AND, INT_HIGH_BITS));
+                    IntVector p3 = b.lanewise(VectorOperators.LSHR, I4).lanewise(VectorOperators.AND, INT_LOW_NIBBLES)
+                            .lanewise(VectorOperators.OR,
+                                    h.lanewise(VectorOperators.LSHR, I2).lanewise(VectorOperators.AND, INT_HIGH_BITS));
                     long sc = bo + 192 + 8L * n;
-                    FloatVector s0 = FloatVector.broadcast(F, w.get(BYTE, sc)).blend(w.get(BYTE, sc + 1), UPPER_FLOAT);
-                    FloatVector s1 = FloatVector.broadcast(F, w.get(BYTE, sc + 2)).blend(w.get(BYTE, sc + 3),
-                            UPPER_FLOAT);
-                    FloatVector s2 = FloatVector.broadcast(F, w.get(BYTE, sc + 4)).blend(w.get(BYTE, sc + 5),
-                            UPPER_FLOAT);
-                    FloatVector s3 = FloatVector.broadcast(F, w.get(BYTE, sc + 6)).blend(w.get(BYTE, sc + 7),
-                            UPPER_FLOAT);
+                    FloatVector s0 = FloatVector.broadcast(F, w.get(BYTE, sc))
+                            .blend(FloatVector.broadcast(F, w.get(BYTE, sc + 1)), UPPER_FLOAT);
+                    FloatVector s1 = FloatVector.broadcast(F, w.get(BYTE, sc + 2))
+                            .blend(FloatVector.broadcast(F, w.get(BYTE, sc + 3)), UPPER_FLOAT);
+                    FloatVector s2 = FloatVector.broadcast(F, w.get(BYTE, sc + 4))
+                            .blend(FloatVector.broadcast(F, w.get(BYTE, sc + 5)), UPPER_FLOAT);
+                    FloatVector s3 = FloatVector.broadcast(F, w.get(BYTE, sc + 6))
+                            .blend(FloatVector.broadcast(F, w.get(BYTE, sc + 7)), UPPER_FLOAT);
                     int y = at + 256 * s + 128 * n;
-                    for (int k = 0; k < 4; k++) {
-                        ((FloatVector) p0.and(0xFF).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(s0)
-                                .intoArray(dst, y + 8 * k);
-                        ((FloatVector) p1.and(0xFF).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(s1)
-                                .intoArray(dst, y + 32 + 8 * k);
-                        ((FloatVector) p2.and(0xFF).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(s2)
-                                .intoArray(dst, y + 64 + 8 * k);
-                        ((FloatVector) p3.and(0xFF).sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(s3)
-                                .intoArray(dst, y + 96 + 8 * k);
-                        p0 = p0.lanewise(VectorOperators.LSHR, 8);
-                        p1 = p1.lanewise(VectorOperators.LSHR, 8);
-                        p2 = p2.lanewise(VectorOperators.LSHR, 8);
-                        p3 = p3.lanewise(VectorOperators.LSHR, 8);
-                    }
+                    // byte k of every lane written out with constant shifts: as a loop the shifted planes are
+                    // loop-carried integer vectors, which the slow-mode trigger boxes (Constants256)
+                    ((FloatVector) p0.lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s0)
+                            .intoArray(dst, y);
+                    ((FloatVector) p1.lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s1)
+                            .intoArray(dst, y + 32);
+                    ((FloatVector) p2.lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s2)
+                            .intoArray(dst, y + 64);
+                    ((FloatVector) p3.lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s3)
+                            .intoArray(dst, y + 96);
+                    ((FloatVector) p0.lanewise(VectorOperators.LSHR, I8)
+                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s0)
+                            .intoArray(dst, y + 8);
+                    ((FloatVector) p1.lanewise(VectorOperators.LSHR, I8)
+                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s1)
+                            .intoArray(dst, y + 40);
+                    ((FloatVector) p2.lanewise(VectorOperators.LSHR, I8)
+                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s2)
+                            .intoArray(dst, y + 72);
+                    ((FloatVector) p3.lanewise(VectorOperators.LSHR, I8)
+                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s3)
+                            .intoArray(dst, y + 104);
+                    ((FloatVector) p0.lanewise(VectorOperators.LSHR, I16)
+                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s0)
+                            .intoArray(dst, y + 16);
+                    ((FloatVector) p1.lanewise(VectorOperators.LSHR, I16)
+                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s1)
+                            .intoArray(dst, y + 48);
+                    ((FloatVector) p2.lanewise(VectorOperators.LSHR, I16)
+                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s2)
+                            .intoArray(dst, y + 80);
+                    ((FloatVector) p3.lanewise(VectorOperators.LSHR, I16)
+                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s3)
+                            .intoArray(dst, y + 112);
+                    ((FloatVector) p0.lanewise(VectorOperators.LSHR, I24)
+                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s0)
+                            .intoArray(dst, y + 24);
+                    ((FloatVector) p1.lanewise(VectorOperators.LSHR, I24)
+                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s1)
+                            .intoArray(dst, y + 56);
+                    ((FloatVector) p2.lanewise(VectorOperators.LSHR, I24)
+                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s2)
+                            .intoArray(dst, y + 88);
+                    ((FloatVector) p3.lanewise(VectorOperators.LSHR, I24)
+                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s3)
+                            .intoArray(dst, y + 120);
                 }
             }
         }
