@@ -52,8 +52,6 @@ final class Constants256 {
     static final IntVector INT_LOW_NIBBLES = IntVector.broadcast(IntVector.SPECIES_256, 0x0F0F0F0F);
     /** All four bytes' bits 4 and 5 of a 32-bit lane. */
     static final IntVector INT_HIGH_BITS = IntVector.broadcast(IntVector.SPECIES_256, 0x30303030);
-    /** {@code (lo + hi * 2^16) * (1 + 2^16)} leaves {@code lo + hi} (mod 2^16) in a 32-bit lane's high half. */
-    static final IntVector PAIR_SUM = IntVector.broadcast(IntVector.SPECIES_256, 0x10001);
 
     static final LongVector L32 = LongVector.broadcast(LongVector.SPECIES_256, 32);
 }

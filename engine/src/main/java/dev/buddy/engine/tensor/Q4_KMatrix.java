@@ -9,7 +9,6 @@ import static dev.buddy.engine.tensor.Constants256.INT_NIBBLE;
 import static dev.buddy.engine.tensor.Constants256.L32;
 import static dev.buddy.engine.tensor.Constants256.LOW_NIBBLES;
 import static dev.buddy.engine.tensor.Constants256.NIBBLE;
-import static dev.buddy.engine.tensor.Constants256.PAIR_SUM;
 import static dev.buddy.engine.tensor.Constants256.S12;
 import static dev.buddy.engine.tensor.Constants256.S4;
 import static dev.buddy.engine.tensor.Constants256.S8;
@@ -370,8 +369,9 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
          *       x_e) = n0 x_e + n2 x_o} modulo 2^16, one mask fewer than masking both nibbles;</li>
          *   <li>high sub-block: {@code ((s >>> 4) & 0xF) * x_e + (s >>> 12) * x_o};</li>
          *   <li>a pair sum (at most 2 * 15 * 128 in magnitude) and the sum of two neighbouring ones (7680) fit 16
-         *       bits, so one 32-bit multiply by {@code 0x10001} puts ggml's 4-byte sum in the high half and an
-         *       arithmetic shift sign-extends it: ggml's {@code maddubs}+{@code madd} 32-bit lane j;</li>
+         *       bits, so adding the 32-bit lane shifted left by 16 (the product with {@code 0x10001}, without the
+         *       slow 32-bit multiply) puts ggml's 4-byte sum in the high half and an arithmetic shift sign-extends
+         *       it: ggml's {@code maddubs}+{@code madd} 32-bit lane j;</li>
          *   <li>converted to float and FMA'd with the sub-block's 6-bit scale: every partial sum is an integer of at
          *       most 8 * 63 * 7680 per super-block, below 2^24, so the float sum is ggml's 32-bit integer lane exactly
          *       (an {@code IntVector} sum boxed under the slow-mode trigger, {@link Constants256}).</li>
@@ -407,16 +407,18 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                     ShortVector xo1 = ShortVector.fromArray(S, xp, x + 48);
                     ShortVector s = ShortVector.fromMemorySegment(S, w, bo + 16 + 32L * c, LE);
                     ShortVector t = s.lanewise(VectorOperators.AND, LOW_NIBBLES);
-                    IntVector lo = ((IntVector) t.lanewise(VectorOperators.MUL, xe0)
+                    IntVector lo = (IntVector) t.lanewise(VectorOperators.MUL, xe0)
                             .lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHR, S8)
                                     .lanewise(VectorOperators.MUL, xo0))
-                            .reinterpretShape(I, 0)).lanewise(VectorOperators.MUL, PAIR_SUM)
+                            .reinterpretShape(I, 0);
+                    lo = lo.lanewise(VectorOperators.ADD, lo.lanewise(VectorOperators.LSHL, I16))
                             .lanewise(VectorOperators.ASHR, I16);
-                    IntVector hi = ((IntVector) s.lanewise(VectorOperators.LSHR, S4)
+                    IntVector hi = (IntVector) s.lanewise(VectorOperators.LSHR, S4)
                             .lanewise(VectorOperators.AND, NIBBLE).lanewise(VectorOperators.MUL, xe1)
                             .lanewise(VectorOperators.ADD, s.lanewise(VectorOperators.LSHR, S12)
                                     .lanewise(VectorOperators.MUL, xo1))
-                            .reinterpretShape(I, 0)).lanewise(VectorOperators.MUL, PAIR_SUM)
+                            .reinterpretShape(I, 0);
+                    hi = hi.lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.LSHL, I16))
                             .lanewise(VectorOperators.ASHR, I16);
                     // scales 2c and 2c+1: bytes 2(c&1) and 2(c&1)+1 of scales03 (c < 2) or scales47
                     int pair = (c < 2 ? scales03 : scales47) >>> (16 * (c & 1));
@@ -485,16 +487,18 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                     int shift = 16 * (c & 1);
                     ShortVector s = ShortVector.fromMemorySegment(S, w, bo0 + 16 + 32L * c, LE);
                     ShortVector t = s.lanewise(VectorOperators.AND, LOW_NIBBLES);
-                    IntVector lo = ((IntVector) t.lanewise(VectorOperators.MUL, xe0)
+                    IntVector lo = (IntVector) t.lanewise(VectorOperators.MUL, xe0)
                             .lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHR, S8)
                                     .lanewise(VectorOperators.MUL, xo0))
-                            .reinterpretShape(I, 0)).lanewise(VectorOperators.MUL, PAIR_SUM)
+                            .reinterpretShape(I, 0);
+                    lo = lo.lanewise(VectorOperators.ADD, lo.lanewise(VectorOperators.LSHL, I16))
                             .lanewise(VectorOperators.ASHR, I16);
-                    IntVector hi = ((IntVector) s.lanewise(VectorOperators.LSHR, S4)
+                    IntVector hi = (IntVector) s.lanewise(VectorOperators.LSHR, S4)
                             .lanewise(VectorOperators.AND, NIBBLE).lanewise(VectorOperators.MUL, xe1)
                             .lanewise(VectorOperators.ADD, s.lanewise(VectorOperators.LSHR, S12)
                                     .lanewise(VectorOperators.MUL, xo1))
-                            .reinterpretShape(I, 0)).lanewise(VectorOperators.MUL, PAIR_SUM)
+                            .reinterpretShape(I, 0);
+                    hi = hi.lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.LSHL, I16))
                             .lanewise(VectorOperators.ASHR, I16);
                     int pair = (c < 2 ? scales03a : scales47a) >>> shift;
                     isum0 = ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0))
@@ -503,16 +507,18 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                             .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, (pair >>> 8) & 0xFF), isum0);
                     s = ShortVector.fromMemorySegment(S, w, bo1 + 16 + 32L * c, LE);
                     t = s.lanewise(VectorOperators.AND, LOW_NIBBLES);
-                    lo = ((IntVector) t.lanewise(VectorOperators.MUL, xe0)
+                    lo = (IntVector) t.lanewise(VectorOperators.MUL, xe0)
                             .lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHR, S8)
                                     .lanewise(VectorOperators.MUL, xo0))
-                            .reinterpretShape(I, 0)).lanewise(VectorOperators.MUL, PAIR_SUM)
+                            .reinterpretShape(I, 0);
+                    lo = lo.lanewise(VectorOperators.ADD, lo.lanewise(VectorOperators.LSHL, I16))
                             .lanewise(VectorOperators.ASHR, I16);
-                    hi = ((IntVector) s.lanewise(VectorOperators.LSHR, S4)
+                    hi = (IntVector) s.lanewise(VectorOperators.LSHR, S4)
                             .lanewise(VectorOperators.AND, NIBBLE).lanewise(VectorOperators.MUL, xe1)
                             .lanewise(VectorOperators.ADD, s.lanewise(VectorOperators.LSHR, S12)
                                     .lanewise(VectorOperators.MUL, xo1))
-                            .reinterpretShape(I, 0)).lanewise(VectorOperators.MUL, PAIR_SUM)
+                            .reinterpretShape(I, 0);
+                    hi = hi.lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.LSHL, I16))
                             .lanewise(VectorOperators.ASHR, I16);
                     pair = (c < 2 ? scales03b : scales47b) >>> shift;
                     isum1 = ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0))
