@@ -243,15 +243,13 @@ final class LegacyQuantKernels {
         static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
         static final VectorMask<Integer> ODD_INTS = VectorMask.fromLong(I, 0xAAL);
         static final VectorShuffle<Integer> SWAP_INTS = VectorShuffle.fromValues(I, 1, 0, 3, 2, 5, 4, 7, 6);
-        /** {@code (lo + hi * 2^16) * (1 + 2^16)} leaves {@code lo + hi} (mod 2^16) in a 32-bit lane's high half. */
-        static final int PAIR_SUM = 0x10001;
 
         /**
          * Single-token Q4_1 in 16-bit lanes, the same bits as {@link #dot}: the 16 quant bytes widened from memory
          * give elements 0-15 (low nibbles) and 16-31 (high nibbles) in 16-bit lanes, multiplied by the Q8_1 quants
          * ({@link QuantizedInput#qs}); one blend-swap-add in 16-bit lanes (no carry crosses) leaves in each 32-bit
-         * lane two halves of a quad, each the sum of two products, and one 32-bit multiply by {@link #PAIR_SUM}
-         * adds them in the lane's high half: the quad sum, which fits 16 bits ({@code 4 * 15 * 127}), sign-extended
+         * lane two halves of a quad, each the sum of two products, and adding the lane shifted left by 16 (its
+         * product with {@code 0x10001}, without the slow 32-bit multiply) adds them in the lane's high half: the quad sum, which fits 16 bits ({@code 4 * 15 * 127}), sign-extended
          * by one shift. (Multiplying before the add, as the first version did, took two multiplies per block;
          * Q8_0's quads need 17 bits, so its kernels cannot add in 16-bit lanes first.) ggml's lanes come out as
          * {@code [q0, q4, q1, q5, q2, q6, q3, q7]}, read back in ggml's order by the final {@code hsum_float_8}.
@@ -271,8 +269,9 @@ final class LegacyQuantKernels {
                 IntVector hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S, xq, e + 16))
                         .reinterpretAsInts();
                 IntVector quads = lo.blend(hi, ODD_INTS).reinterpretAsShorts()
-                        .add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts()
-                        .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                        .add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts();
+                quads = quads.lanewise(VectorOperators.ADD, quads.lanewise(VectorOperators.LSHL, Constants256.I16))
+                        .lanewise(VectorOperators.ASHR, Constants256.I16);
                 int dm = w.get(INT, bo);
                 float d = Halfs.f16ToFloat((short) dm) * xd[dOff + b];
                 acc = FloatVector.broadcast(F, d).fma((FloatVector) quads.convertShape(VectorOperators.I2F, F, 0), acc);
@@ -310,8 +309,9 @@ final class LegacyQuantKernels {
                 IntVector lo = q.and((short) 0x0F).mul(xlo).reinterpretAsInts();
                 IntVector hi = q.lanewise(VectorOperators.LSHR, 4).mul(xhi).reinterpretAsInts();
                 IntVector quads = lo.blend(hi, ODD_INTS).reinterpretAsShorts()
-                        .add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts()
-                        .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                        .add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts();
+                quads = quads.lanewise(VectorOperators.ADD, quads.lanewise(VectorOperators.LSHL, Constants256.I16))
+                        .lanewise(VectorOperators.ASHR, Constants256.I16);
                 acc0 = FloatVector.broadcast(F, Halfs.f16ToFloat((short) dm0) * dx)
                         .fma((FloatVector) quads.convertShape(VectorOperators.I2F, F, 0), acc0);
                 summs0 = Math.fma(Halfs.f16ToFloat((short) (dm0 >>> 16)), sx, summs0);
@@ -320,8 +320,9 @@ final class LegacyQuantKernels {
                 lo = q.and((short) 0x0F).mul(xlo).reinterpretAsInts();
                 hi = q.lanewise(VectorOperators.LSHR, 4).mul(xhi).reinterpretAsInts();
                 quads = lo.blend(hi, ODD_INTS).reinterpretAsShorts()
-                        .add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts()
-                        .mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                        .add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts();
+                quads = quads.lanewise(VectorOperators.ADD, quads.lanewise(VectorOperators.LSHL, Constants256.I16))
+                        .lanewise(VectorOperators.ASHR, Constants256.I16);
                 acc1 = FloatVector.broadcast(F, Halfs.f16ToFloat((short) dm1) * dx)
                         .fma((FloatVector) quads.convertShape(VectorOperators.I2F, F, 0), acc1);
                 summs1 = Math.fma(Halfs.f16ToFloat((short) (dm1 >>> 16)), sx, summs1);

@@ -91,9 +91,6 @@ final class Q4_0RowGroups {
     static final VectorShuffle<Integer> SWAP_PAIRS = VectorShuffle.fromValues(I, 2, 3, 0, 1, 6, 7, 4, 5);
     static final VectorShuffle<Integer> SWAP_HALVES = VectorShuffle.fromValues(I, 4, 5, 6, 7, 0, 1, 2, 3);
 
-    /** {@code (lo + hi * 2^16) * (1 + 2^16)} leaves {@code lo + hi} (mod 2^16) in a 32-bit lane's high half. */
-    static final int PAIR_SUM = 0x10001;
-
     /**
      * A copy of a Q4_0 matrix of {@code rows} rows (a multiple of 8) of {@code blocks} blocks in the row-group layout
      * ({@link RowGroupLayout}): group g (rows 8g..8g+7) starts at byte {@code g * 8 * rowBytes}, and its block b,
@@ -162,22 +159,22 @@ final class Q4_0RowGroups {
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             ShortVector s7 = (ShortVector) ByteVector.fromMemorySegment(B, w, o7 + bb, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            IntVector p0 = s0.mul(xlo).add(s0.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                    .mul(PAIR_SUM);
-            IntVector p1 = s1.mul(xlo).add(s1.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                    .mul(PAIR_SUM);
-            IntVector p2 = s2.mul(xlo).add(s2.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                    .mul(PAIR_SUM);
-            IntVector p3 = s3.mul(xlo).add(s3.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                    .mul(PAIR_SUM);
-            IntVector p4 = s4.mul(xlo).add(s4.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                    .mul(PAIR_SUM);
-            IntVector p5 = s5.mul(xlo).add(s5.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                    .mul(PAIR_SUM);
-            IntVector p6 = s6.mul(xlo).add(s6.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                    .mul(PAIR_SUM);
-            IntVector p7 = s7.mul(xlo).add(s7.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                    .mul(PAIR_SUM);
+            IntVector p0 = s0.mul(xlo).add(s0.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+            p0 = p0.lanewise(VectorOperators.ADD, p0.lanewise(VectorOperators.LSHL, Constants256.I16));
+            IntVector p1 = s1.mul(xlo).add(s1.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+            p1 = p1.lanewise(VectorOperators.ADD, p1.lanewise(VectorOperators.LSHL, Constants256.I16));
+            IntVector p2 = s2.mul(xlo).add(s2.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+            p2 = p2.lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.LSHL, Constants256.I16));
+            IntVector p3 = s3.mul(xlo).add(s3.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+            p3 = p3.lanewise(VectorOperators.ADD, p3.lanewise(VectorOperators.LSHL, Constants256.I16));
+            IntVector p4 = s4.mul(xlo).add(s4.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+            p4 = p4.lanewise(VectorOperators.ADD, p4.lanewise(VectorOperators.LSHL, Constants256.I16));
+            IntVector p5 = s5.mul(xlo).add(s5.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+            p5 = p5.lanewise(VectorOperators.ADD, p5.lanewise(VectorOperators.LSHL, Constants256.I16));
+            IntVector p6 = s6.mul(xlo).add(s6.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+            p6 = p6.lanewise(VectorOperators.ADD, p6.lanewise(VectorOperators.LSHL, Constants256.I16));
+            IntVector p7 = s7.mul(xlo).add(s7.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+            p7 = p7.lanewise(VectorOperators.ADD, p7.lanewise(VectorOperators.LSHL, Constants256.I16));
             // merge 1: the even row's pair sums moved to the low halves, the odd row's kept in the high halves
             IntVector c01 = p0.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
                     .blend(p1.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
@@ -276,30 +273,30 @@ final class Q4_0RowGroups {
                 // dot8's block sums, lane for lane (see there)
                 ShortVector xlo = ShortVector.fromArray(S, xq, e);
                 ShortVector xhi16 = ShortVector.fromArray(S, xq, e + 16).sub(xlo.lanewise(VectorOperators.LSHL, 4));
-                IntVector p0 = s0.mul(xlo).add(s0.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                        .mul(PAIR_SUM);
-                IntVector p1 = s1.mul(xlo).add(s1.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                        .mul(PAIR_SUM);
+                IntVector p0 = s0.mul(xlo).add(s0.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+                p0 = p0.lanewise(VectorOperators.ADD, p0.lanewise(VectorOperators.LSHL, Constants256.I16));
+                IntVector p1 = s1.mul(xlo).add(s1.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+                p1 = p1.lanewise(VectorOperators.ADD, p1.lanewise(VectorOperators.LSHL, Constants256.I16));
                 IntVector c01 = p0.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
                         .blend(p1.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
-                IntVector p2 = s2.mul(xlo).add(s2.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                        .mul(PAIR_SUM);
-                IntVector p3 = s3.mul(xlo).add(s3.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                        .mul(PAIR_SUM);
+                IntVector p2 = s2.mul(xlo).add(s2.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+                p2 = p2.lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.LSHL, Constants256.I16));
+                IntVector p3 = s3.mul(xlo).add(s3.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+                p3 = p3.lanewise(VectorOperators.ADD, p3.lanewise(VectorOperators.LSHL, Constants256.I16));
                 IntVector c23 = p2.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
                         .blend(p3.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
                 IntVector d0123 = c01.blend(c23, ODD_INTS).reinterpretAsShorts()
                         .add(c23.blend(c01, ODD_INTS).rearrange(SWAP_INTS).reinterpretAsShorts()).reinterpretAsInts();
-                IntVector p4 = s4.mul(xlo).add(s4.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                        .mul(PAIR_SUM);
-                IntVector p5 = s5.mul(xlo).add(s5.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                        .mul(PAIR_SUM);
+                IntVector p4 = s4.mul(xlo).add(s4.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+                p4 = p4.lanewise(VectorOperators.ADD, p4.lanewise(VectorOperators.LSHL, Constants256.I16));
+                IntVector p5 = s5.mul(xlo).add(s5.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+                p5 = p5.lanewise(VectorOperators.ADD, p5.lanewise(VectorOperators.LSHL, Constants256.I16));
                 IntVector c45 = p4.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
                         .blend(p5.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
-                IntVector p6 = s6.mul(xlo).add(s6.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                        .mul(PAIR_SUM);
-                IntVector p7 = s7.mul(xlo).add(s7.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts()
-                        .mul(PAIR_SUM);
+                IntVector p6 = s6.mul(xlo).add(s6.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+                p6 = p6.lanewise(VectorOperators.ADD, p6.lanewise(VectorOperators.LSHL, Constants256.I16));
+                IntVector p7 = s7.mul(xlo).add(s7.lanewise(VectorOperators.LSHR, 4).mul(xhi16)).reinterpretAsInts();
+                p7 = p7.lanewise(VectorOperators.ADD, p7.lanewise(VectorOperators.LSHL, Constants256.I16));
                 IntVector c67 = p6.lanewise(VectorOperators.LSHR, 16).reinterpretAsShorts()
                         .blend(p7.reinterpretAsShorts(), ODD_SHORTS).reinterpretAsInts();
                 IntVector d4567 = c45.blend(c67, ODD_INTS).reinterpretAsShorts()

@@ -238,14 +238,13 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel, RowGroup
         static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
         static final VectorMask<Integer> ODD_INTS = VectorMask.fromLong(I, 0xAAL);
         static final VectorShuffle<Integer> SWAP_INTS = VectorShuffle.fromValues(I, 1, 0, 3, 2, 5, 4, 7, 6);
-        /** {@code (lo + hi * 2^16) * (1 + 2^16)} leaves {@code lo + hi} in the high 16 bits of a 32-bit lane. */
-        static final int PAIR_SUM = 0x10001;
 
         // One method per kernel, vector values only in locals: a vector passed to or returned from a call that
         // C2 declines to inline is boxed, which made an earlier helper-based version 20x slower.
         /**
          * Single token. Each 16-byte half of the block is widened straight from memory into 16-bit lanes and
-         * multiplied by the input; one 32-bit multiply by {@link #PAIR_SUM} puts each pair sum (at most
+         * multiplied by the input; adding each 32-bit lane shifted left by 16 (its product with {@code 0x10001},
+         * without the slow 32-bit multiply) puts each pair sum (at most
          * 2 * 128 * 127, so exact in 16 bits) in a lane's high half, an arithmetic shift sign-extends it, and one
          * blend-swap-add of the two halves' pair sums gives ggml's 8 quad lanes in the order
          * {@code [q0, q4, q1, q5, q2, q6, q3, q7]}, which the final {@code hsum_float_8} reads back in ggml's order.
@@ -258,10 +257,14 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel, RowGroup
                 int e = xo + b * 32;
                 IntVector lo = ((ShortVector) ByteVector.fromMemorySegment(B128, w, bo + 2, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, xq, e))
-                        .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                        .reinterpretAsInts();
+                lo = lo.lanewise(VectorOperators.ADD, lo.lanewise(VectorOperators.LSHL, Constants256.I16))
+                        .lanewise(VectorOperators.ASHR, Constants256.I16);
                 IntVector hi = ((ShortVector) ByteVector.fromMemorySegment(B128, w, bo + 18, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, xq, e + 16))
-                        .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                        .reinterpretAsInts();
+                hi = hi.lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.LSHL, Constants256.I16))
+                        .lanewise(VectorOperators.ASHR, Constants256.I16);
                 IntVector quads = lo.blend(hi, ODD_INTS).add(hi.blend(lo, ODD_INTS).rearrange(SWAP_INTS));
                 float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
                 acc = FloatVector.broadcast(F, d).fma((FloatVector) quads.convertShape(VectorOperators.I2F, F, 0), acc);
@@ -287,20 +290,28 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel, RowGroup
                 float dx = xd[dOff + b];
                 IntVector lo0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + bb + 2, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(xlo)
-                        .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                        .reinterpretAsInts();
+                lo0 = lo0.lanewise(VectorOperators.ADD, lo0.lanewise(VectorOperators.LSHL, Constants256.I16))
+                        .lanewise(VectorOperators.ASHR, Constants256.I16);
                 IntVector hi0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + bb + 18, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(xhi)
-                        .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                        .reinterpretAsInts();
+                hi0 = hi0.lanewise(VectorOperators.ADD, hi0.lanewise(VectorOperators.LSHL, Constants256.I16))
+                        .lanewise(VectorOperators.ASHR, Constants256.I16);
                 IntVector quads0 = lo0.blend(hi0, ODD_INTS).add(hi0.blend(lo0, ODD_INTS).rearrange(SWAP_INTS));
                 float d0 = Halfs.f16ToFloat(w.get(HALF, off + bb)) * dx;
                 acc0 = FloatVector.broadcast(F, d0)
                         .fma((FloatVector) quads0.convertShape(VectorOperators.I2F, F, 0), acc0);
                 IntVector lo1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off1 + bb + 2, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(xlo)
-                        .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                        .reinterpretAsInts();
+                lo1 = lo1.lanewise(VectorOperators.ADD, lo1.lanewise(VectorOperators.LSHL, Constants256.I16))
+                        .lanewise(VectorOperators.ASHR, Constants256.I16);
                 IntVector hi1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off1 + bb + 18, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(xhi)
-                        .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                        .reinterpretAsInts();
+                hi1 = hi1.lanewise(VectorOperators.ADD, hi1.lanewise(VectorOperators.LSHL, Constants256.I16))
+                        .lanewise(VectorOperators.ASHR, Constants256.I16);
                 IntVector quads1 = lo1.blend(hi1, ODD_INTS).add(hi1.blend(lo1, ODD_INTS).rearrange(SWAP_INTS));
                 float d1 = Halfs.f16ToFloat(w.get(HALF, off1 + bb)) * dx;
                 acc1 = FloatVector.broadcast(F, d1)
@@ -511,8 +522,8 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel, RowGroup
 
     /**
      * Single tokens in 512-bit lanes, where the CPU has them ({@link VectorWidth#native512}): a whole block's 32
-     * quants widen into one 32-lane short vector, so a block is one load, one widening, two multiplies and a shift
-     * instead of two of each and the blend-swap-add of {@link V256#dot}. The 16 pair sums {@code p_k} (pairs
+     * quants widen into one 32-lane short vector, so a block is one load, one widening, a multiply, a shift-add and a
+     * shift instead of two of each and the blend-swap-add of {@link V256#dot}. The 16 pair sums {@code p_k} (pairs
      * 2k, 2k+1) plus their neighbours swapped put ggml's quad j (elements 4j..4j+3) in lanes 2j and 2j+1 alike, and
      * lane 2j accumulates exactly {@link #scalarDot}'s lane j (odd lanes repeat it and are never read).
      */
@@ -523,7 +534,6 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel, RowGroup
         static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
         static final VectorShuffle<Integer> SWAP_INTS = VectorShuffle.fromValues(I, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11,
                 10, 13, 12, 15, 14);
-        static final int PAIR_SUM = 0x10001;
 
         static float dot(MemorySegment w, long off, int blocks, short[] xq, int xo, float[] xd, int dOff) {
             FloatVector acc = FloatVector.zero(F);
@@ -531,7 +541,9 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel, RowGroup
                 long bo = off + (long) b * BLOCK;
                 IntVector pairs = ((ShortVector) ByteVector.fromMemorySegment(B256, w, bo + 2, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, xq, xo + b * 32))
-                        .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                        .reinterpretAsInts();
+                pairs = pairs.lanewise(VectorOperators.ADD, pairs.lanewise(VectorOperators.LSHL, Constants512.I16))
+                        .lanewise(VectorOperators.ASHR, Constants512.I16);
                 IntVector quads = pairs.add(pairs.rearrange(SWAP_INTS));
                 float d = Halfs.f16ToFloat(w.get(HALF, bo)) * xd[dOff + b];
                 acc = FloatVector.broadcast(F, d).fma((FloatVector) quads.convertShape(VectorOperators.I2F, F, 0), acc);
@@ -552,14 +564,18 @@ final class Q8_0Matrix extends WeightMatrix implements RowPairs.Kernel, RowGroup
                 float dx = xd[dOff + b];
                 IntVector pairs0 = ((ShortVector) ByteVector.fromMemorySegment(B256, w, off + bb + 2, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(x)
-                        .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                        .reinterpretAsInts();
+                pairs0 = pairs0.lanewise(VectorOperators.ADD, pairs0.lanewise(VectorOperators.LSHL, Constants512.I16))
+                        .lanewise(VectorOperators.ASHR, Constants512.I16);
                 IntVector quads0 = pairs0.add(pairs0.rearrange(SWAP_INTS));
                 float d0 = Halfs.f16ToFloat(w.get(HALF, off + bb)) * dx;
                 acc0 = FloatVector.broadcast(F, d0)
                         .fma((FloatVector) quads0.convertShape(VectorOperators.I2F, F, 0), acc0);
                 IntVector pairs1 = ((ShortVector) ByteVector.fromMemorySegment(B256, w, off1 + bb + 2, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(x)
-                        .reinterpretAsInts().mul(PAIR_SUM).lanewise(VectorOperators.ASHR, 16);
+                        .reinterpretAsInts();
+                pairs1 = pairs1.lanewise(VectorOperators.ADD, pairs1.lanewise(VectorOperators.LSHL, Constants512.I16))
+                        .lanewise(VectorOperators.ASHR, Constants512.I16);
                 IntVector quads1 = pairs1.add(pairs1.rearrange(SWAP_INTS));
                 float d1 = Halfs.f16ToFloat(w.get(HALF, off1 + bb)) * dx;
                 acc1 = FloatVector.broadcast(F, d1)
