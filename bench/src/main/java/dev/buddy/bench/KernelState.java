@@ -20,8 +20,6 @@ import dev.buddy.gguf.GgmlType;
  */
 @State(Scope.Benchmark)
 public class KernelState {
-    /** Working set cycled through: 8x a 32 MiB L3. */
-    static final long WORKING_SET_BYTES = 256L << 20;
 
     @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     public String format;
@@ -32,6 +30,13 @@ public class KernelState {
 
     @Param({"1", "max"})
     public String threads;
+
+    /**
+     * MiB of copies cycled through: the default 256 (8x a 32 MiB L3) streams the weights from DRAM; 0 keeps one copy,
+     * which a small {@link #shape} (e.g. {@code 256x2048}) keeps in L2, so the kernel's compute alone is timed.
+     */
+    @Param({"256"})
+    public int workingSetMiB;
 
     Arena arena;
     WeightMatrix[] copies;
@@ -47,7 +52,8 @@ public class KernelState {
         cols = cols(shape);
         arena = Arena.ofShared();
         long matrixBytes = type.byteSize((long) rows * cols);
-        int count = (int) Math.max(1, (WORKING_SET_BYTES + matrixBytes - 1) / matrixBytes);
+        long workingSet = (long) workingSetMiB << 20;
+        int count = (int) Math.max(1, (workingSet + matrixBytes - 1) / matrixBytes);
         copies = new WeightMatrix[count];
         var first = BenchWeights.matrix(arena, type, rows, cols, 1);
         for (int i = 0; i < count; i++) {
