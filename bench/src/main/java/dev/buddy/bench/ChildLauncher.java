@@ -1,5 +1,6 @@
 package dev.buddy.bench;
 
+import dev.buddy.engine.tensor.VectorWidth;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,9 +33,16 @@ final class ChildLauncher implements SideBySide.Launcher {
         String n = Integer.toString(config.generatedTokens());
         String t = Integer.toString(config.threads());
         switch (engine) {
-            case BUDDY -> cmd.addAll(List.of("-jar", config.buddyJar().toString(), "bench", "-m",
-                    config.model().toString(), "-p", p, "-n", n, "-r", "1", "-t", t, "--kv-type", config.kvType(),
-                    "-o", "json"));
+            case BUDDY -> {
+                // -Dbuddy.vector.bits=256 on SideBySide pins Buddy to its AVX2 kernels, like llama.cpp's AVX2 build
+                String bits = System.getProperty(VectorWidth.PROPERTY);
+                if (bits != null) {
+                    cmd.add("-D" + VectorWidth.PROPERTY + "=" + bits);
+                }
+                cmd.addAll(List.of("-jar", config.buddyJar().toString(), "bench", "-m",
+                        config.model().toString(), "-p", p, "-n", n, "-r", "1", "-t", t, "--kv-type",
+                        config.kvType(), "-o", "json"));
+            }
             case LLAMA_CPP -> cmd.addAll(List.of("-cp", classPath, LlamaCppWorker.class.getName(), "-m",
                     config.model().toString(), "-p", p, "-n", n, "-r", "1", "-t", t, "--kv-type", config.kvType()));
             case JVM_BASELINE -> cmd.addAll(List.of("-cp", classPath, LlamaCppWorker.class.getName(), "--baseline"));

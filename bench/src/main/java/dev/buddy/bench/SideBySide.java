@@ -30,6 +30,9 @@ import dev.buddy.gguf.AtomicFiles;
  * counters (llama_perf_context), Buddy by {@code System.nanoTime} around its forward calls. The report gives every
  * pair's Buddy/llama.cpp ratio and the medians.
  *
+ * <p>{@code -Dbuddy.vector.bits=N} given to this JVM is passed on to the Buddy children: 256 compares Buddy's AVX2
+ * kernels with llama.cpp's AVX2 build on a CPU that has AVX-512.
+ *
  * <p>Peak RSS: each child reads its own {@code VmHWM} from {@code /proc/self/status} before exiting. Both engines run
  * inside a JVM here, so a child that loads nothing ({@link LlamaCppWorker} {@code --baseline}) is measured once and
  * subtracted from llama.cpp's figure to estimate llama.cpp alone; Buddy's figure is what Buddy really costs.
