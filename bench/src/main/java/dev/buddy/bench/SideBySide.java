@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 
 import dev.buddy.engine.reference.LlamaCppReference;
+import dev.buddy.engine.tensor.VectorWidth;
 import dev.buddy.gguf.AtomicFiles;
 
 /**
@@ -191,8 +192,10 @@ public final class SideBySide {
     }
 
     private static String commandLine(String[] argv) {
-        return "java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar dev.buddy.bench.SideBySide "
-                + String.join(" ", argv);
+        String bits = System.getProperty(VectorWidth.PROPERTY);
+        return "java --add-modules jdk.incubator.vector"
+                + (bits == null ? "" : " -D" + VectorWidth.PROPERTY + "=" + bits)
+                + " -cp bench/target/benchmarks.jar dev.buddy.bench.SideBySide " + String.join(" ", argv);
     }
 
     /**
