@@ -372,9 +372,9 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
          *       bits, so adding the 32-bit lane shifted left by 16 (the product with {@code 0x10001}, without the
          *       slow 32-bit multiply) puts ggml's 4-byte sum in the high half and an arithmetic shift sign-extends
          *       it: ggml's {@code maddubs}+{@code madd} 32-bit lane j;</li>
-         *   <li>converted to float and FMA'd with the sub-block's 6-bit scale: every partial sum is an integer of at
-         *       most 8 * 63 * 7680 per super-block, below 2^24, so the float sum is ggml's 32-bit integer lane exactly
-         *       (an {@code IntVector} sum boxed under the slow-mode trigger, {@link Constants256}).</li>
+         *   <li>scaled by the sub-block's 6-bit scale in 32-bit lanes (at most 8 * 63 * 7680 per super-block) and
+         *       summed over the super-block in a vector carried round the sub-block loop as a float vector's bits
+         *       ({@link Constants256}).</li>
          * </ul>
          * The min lanes are vector work too (see {@link #minTerm}). Every helper is written out in the loop: with
          * calls to the small unpacking methods (which C2 stopped inlining in larger kernels) the vectors were
@@ -397,6 +397,7 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                 // scales0to3, scales4to7 (and below mins0to3, mins4to7) written out
                 int scales03 = packed4 & 0x3f3f3f3f;
                 int scales47 = (packed12 & 0x0f0f0f0f) | (((packed4 >>> 6) & 0x03030303) << 4);
+                // ggml's integer lanes, carried round the loop as a float vector's bits (Constants256 says why)
                 FloatVector isum = FloatVector.zero(F);
                 for (int c = 0; c < 4; c++) {
                     int x = db * 256 + 64 * c;
@@ -422,13 +423,16 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                             .lanewise(VectorOperators.ASHR, I16);
                     // scales 2c and 2c+1: bytes 2(c&1) and 2(c&1)+1 of scales03 (c < 2) or scales47
                     int pair = (c < 2 ? scales03 : scales47) >>> (16 * (c & 1));
-                    isum = ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, pair & 0xFF), isum);
-                    isum = ((FloatVector) hi.convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, (pair >>> 8) & 0xFF), isum);
+                    isum = (FloatVector) ((IntVector) isum.reinterpretShape(I, 0))
+                            .lanewise(VectorOperators.ADD,
+                                    lo.lanewise(VectorOperators.MUL, IntVector.broadcast(I, pair & 0xFF)))
+                            .lanewise(VectorOperators.ADD,
+                                    hi.lanewise(VectorOperators.MUL, IntVector.broadcast(I, (pair >>> 8) & 0xFF)))
+                            .reinterpretShape(F, 0);
                 }
                 float dx = xd[db];
-                acc = isum.lanewise(VectorOperators.FMA,
+                acc = ((FloatVector) isum.reinterpretShape(I, 0).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA,
                         FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo))), acc);
                 LongVector products = (LongVector) IntVector.broadcast(I, packed8 & 0x3f3f3f3f)
                         .blend(IntVector.broadcast(I,
@@ -475,6 +479,7 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                 int packed12b = w.get(INT, bo1 + 12);
                 int scales03b = packed4b & 0x3f3f3f3f;
                 int scales47b = (packed12b & 0x0f0f0f0f) | (((packed4b >>> 6) & 0x03030303) << 4);
+                // ggml's integer lanes, carried round the loop as a float vector's bits (Constants256 says why)
                 FloatVector isum0 = FloatVector.zero(F);
                 FloatVector isum1 = FloatVector.zero(F);
                 for (int c = 0; c < 4; c++) {
@@ -501,10 +506,12 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                     hi = hi.lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.LSHL, I16))
                             .lanewise(VectorOperators.ASHR, I16);
                     int pair = (c < 2 ? scales03a : scales47a) >>> shift;
-                    isum0 = ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, pair & 0xFF), isum0);
-                    isum0 = ((FloatVector) hi.convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, (pair >>> 8) & 0xFF), isum0);
+                    isum0 = (FloatVector) ((IntVector) isum0.reinterpretShape(I, 0))
+                            .lanewise(VectorOperators.ADD,
+                                    lo.lanewise(VectorOperators.MUL, IntVector.broadcast(I, pair & 0xFF)))
+                            .lanewise(VectorOperators.ADD,
+                                    hi.lanewise(VectorOperators.MUL, IntVector.broadcast(I, (pair >>> 8) & 0xFF)))
+                            .reinterpretShape(F, 0);
                     s = ShortVector.fromMemorySegment(S, w, bo1 + 16 + 32L * c, LE);
                     t = s.lanewise(VectorOperators.AND, LOW_NIBBLES);
                     lo = (IntVector) t.lanewise(VectorOperators.MUL, xe0)
@@ -521,13 +528,16 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                     hi = hi.lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.LSHL, I16))
                             .lanewise(VectorOperators.ASHR, I16);
                     pair = (c < 2 ? scales03b : scales47b) >>> shift;
-                    isum1 = ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, pair & 0xFF), isum1);
-                    isum1 = ((FloatVector) hi.convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.FMA, FloatVector.broadcast(F, (pair >>> 8) & 0xFF), isum1);
+                    isum1 = (FloatVector) ((IntVector) isum1.reinterpretShape(I, 0))
+                            .lanewise(VectorOperators.ADD,
+                                    lo.lanewise(VectorOperators.MUL, IntVector.broadcast(I, pair & 0xFF)))
+                            .lanewise(VectorOperators.ADD,
+                                    hi.lanewise(VectorOperators.MUL, IntVector.broadcast(I, (pair >>> 8) & 0xFF)))
+                            .reinterpretShape(F, 0);
                 }
                 IntVector sums = IntVector.fromArray(I, xs, db * 8);
-                acc0 = isum0.lanewise(VectorOperators.FMA,
+                acc0 = ((FloatVector) isum0.reinterpretShape(I, 0).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA,
                         FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo0))), acc0);
                 LongVector products = (LongVector) IntVector.broadcast(I, packed8a & 0x3f3f3f3f)
                         .blend(IntVector.broadcast(I,
@@ -539,7 +549,8 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                         .reinterpretShape(I, 0).convertShape(VectorOperators.I2F, F, 0))
                         .lanewise(VectorOperators.FMA,
                                 FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo0 + 2))), min0);
-                acc1 = isum1.lanewise(VectorOperators.FMA,
+                acc1 = ((FloatVector) isum1.reinterpretShape(I, 0).convertShape(VectorOperators.I2F, F, 0))
+                        .lanewise(VectorOperators.FMA,
                         FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo1))), acc1);
                 products = (LongVector) IntVector.broadcast(I, packed8b & 0x3f3f3f3f)
                         .blend(IntVector.broadcast(I,
