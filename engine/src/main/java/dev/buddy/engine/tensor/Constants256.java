@@ -15,10 +15,11 @@ import jdk.incubator.vector.ShortVector;
  * trigger, and these kernels now avoid both:
  * <ul>
  *   <li>an {@code IntVector} carried round a loop (a super-block's integer sum over sub-blocks, a plane shifted
- *       right by 8 each turn), though a {@code FloatVector} in the same place is not boxed. Q4_K keeps its integer
- *       sum but carries it as a float vector's bits ({@code reinterpretShape}, no instruction); summing in float
- *       FMAs instead, exact because every partial sum is below 2^24, was 10% slower in cache. Q6_K sums in float
- *       FMAs, which were faster than its 32-bit multiplies. The shifts are written out with constant counts;</li>
+ *       right by 8 each turn), though a {@code FloatVector} in the same place is not boxed. Both now go round their
+ *       loops as float vectors' bits ({@code reinterpretShape}, no instruction). For Q4_K's sum, float FMAs
+ *       of the same integers (exact, every partial sum being below 2^24) were 10% slower in cache; Q6_K sums in
+ *       float FMAs, which were faster than its 32-bit multiplies. Writing the shifts out with constant counts also
+ *       works, but doubles C2's arena for the method;</li>
  *   <li>a sum carried through a two-row loop nested in another loop, whether the row picked its sum with an if/else
  *       or the two sums rotated. The two rows are written out, each in its own block.</li>
  * </ul>
@@ -43,7 +44,6 @@ final class Constants256 {
     static final IntVector I4 = IntVector.broadcast(IntVector.SPECIES_256, 4);
     static final IntVector I8 = IntVector.broadcast(IntVector.SPECIES_256, 8);
     static final IntVector I16 = IntVector.broadcast(IntVector.SPECIES_256, 16);
-    static final IntVector I24 = IntVector.broadcast(IntVector.SPECIES_256, 24);
     /** Q6_K's offset: a 6-bit quant q stands for q - 32. */
     static final IntVector I32 = IntVector.broadcast(IntVector.SPECIES_256, 32);
     /** The low nibble of a 32-bit lane. */

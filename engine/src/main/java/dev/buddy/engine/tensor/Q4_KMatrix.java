@@ -1,7 +1,6 @@
 package dev.buddy.engine.tensor;
 
 import static dev.buddy.engine.tensor.Constants256.I16;
-import static dev.buddy.engine.tensor.Constants256.I24;
 import static dev.buddy.engine.tensor.Constants256.I4;
 import static dev.buddy.engine.tensor.Constants256.I8;
 import static dev.buddy.engine.tensor.Constants256.INT_LOW_BYTE;
@@ -588,31 +587,19 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                     FloatVector scaleLo = FloatVector.broadcast(F, pick(sc03, sc47, 2 * c));
                     FloatVector scaleHi = FloatVector.broadcast(F, pick(sc03, sc47, 2 * c + 1));
                     int y = at + 256 * s + 64 * c;
-                    // byte k of every lane written out with constant shifts: as a loop the shifted quants are a
-                    // loop-carried integer vector, which the slow-mode trigger boxes (Constants256)
-                    ((FloatVector) v.lanewise(VectorOperators.AND, INT_NIBBLE).convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.MUL, scaleLo).intoArray(dst, y);
-                    ((FloatVector) v.lanewise(VectorOperators.LSHR, I4).lanewise(VectorOperators.AND, INT_NIBBLE)
-                            .convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.MUL, scaleHi).intoArray(dst, y + 32);
-                    IntVector u = v.lanewise(VectorOperators.LSHR, I8);
-                    ((FloatVector) u.lanewise(VectorOperators.AND, INT_NIBBLE).convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.MUL, scaleLo).intoArray(dst, y + 8);
-                    ((FloatVector) u.lanewise(VectorOperators.LSHR, I4).lanewise(VectorOperators.AND, INT_NIBBLE)
-                            .convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.MUL, scaleHi).intoArray(dst, y + 40);
-                    u = v.lanewise(VectorOperators.LSHR, I16);
-                    ((FloatVector) u.lanewise(VectorOperators.AND, INT_NIBBLE).convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.MUL, scaleLo).intoArray(dst, y + 16);
-                    ((FloatVector) u.lanewise(VectorOperators.LSHR, I4).lanewise(VectorOperators.AND, INT_NIBBLE)
-                            .convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.MUL, scaleHi).intoArray(dst, y + 48);
-                    u = v.lanewise(VectorOperators.LSHR, I24);
-                    ((FloatVector) u.lanewise(VectorOperators.AND, INT_NIBBLE).convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.MUL, scaleLo).intoArray(dst, y + 24);
-                    ((FloatVector) u.lanewise(VectorOperators.LSHR, I4).lanewise(VectorOperators.AND, INT_NIBBLE)
-                            .convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(VectorOperators.MUL, scaleHi).intoArray(dst, y + 56);
+                    // byte k of every lane, the run shifted right by 8 per turn; carried round the loop as a float
+                    // vector's bits, since an IntVector loop variable boxes under the slow-mode trigger (Constants256)
+                    FloatVector bits = (FloatVector) v.reinterpretShape(F, 0);
+                    for (int k = 0; k < 4; k++) {
+                        IntVector u = (IntVector) bits.reinterpretShape(I, 0);
+                        ((FloatVector) u.lanewise(VectorOperators.AND, INT_NIBBLE)
+                                .convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(VectorOperators.MUL, scaleLo).intoArray(dst, y + 8 * k);
+                        ((FloatVector) u.lanewise(VectorOperators.LSHR, I4).lanewise(VectorOperators.AND, INT_NIBBLE)
+                                .convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(VectorOperators.MUL, scaleHi).intoArray(dst, y + 32 + 8 * k);
+                        bits = (FloatVector) u.lanewise(VectorOperators.LSHR, I8).reinterpretShape(F, 0);
+                    }
                 }
             }
         }

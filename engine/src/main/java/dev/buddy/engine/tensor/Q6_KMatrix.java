@@ -3,7 +3,6 @@ package dev.buddy.engine.tensor;
 import static dev.buddy.engine.tensor.Constants256.HIGH_BITS;
 import static dev.buddy.engine.tensor.Constants256.I16;
 import static dev.buddy.engine.tensor.Constants256.I2;
-import static dev.buddy.engine.tensor.Constants256.I24;
 import static dev.buddy.engine.tensor.Constants256.I32;
 import static dev.buddy.engine.tensor.Constants256.I4;
 import static dev.buddy.engine.tensor.Constants256.I8;
@@ -575,68 +574,34 @@ final class Q6_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                     FloatVector s3 = FloatVector.broadcast(F, w.get(BYTE, sc + 6))
                             .blend(FloatVector.broadcast(F, w.get(BYTE, sc + 7)), UPPER_FLOAT);
                     int y = at + 256 * s + 128 * n;
-                    // byte k of every lane written out with constant shifts: as a loop the shifted planes are
-                    // loop-carried integer vectors, which the slow-mode trigger boxes (Constants256)
-                    ((FloatVector) p0.lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s0)
-                            .intoArray(dst, y);
-                    ((FloatVector) p1.lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s1)
-                            .intoArray(dst, y + 32);
-                    ((FloatVector) p2.lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s2)
-                            .intoArray(dst, y + 64);
-                    ((FloatVector) p3.lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s3)
-                            .intoArray(dst, y + 96);
-                    ((FloatVector) p0.lanewise(VectorOperators.LSHR, I8)
-                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s0)
-                            .intoArray(dst, y + 8);
-                    ((FloatVector) p1.lanewise(VectorOperators.LSHR, I8)
-                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s1)
-                            .intoArray(dst, y + 40);
-                    ((FloatVector) p2.lanewise(VectorOperators.LSHR, I8)
-                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s2)
-                            .intoArray(dst, y + 72);
-                    ((FloatVector) p3.lanewise(VectorOperators.LSHR, I8)
-                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s3)
-                            .intoArray(dst, y + 104);
-                    ((FloatVector) p0.lanewise(VectorOperators.LSHR, I16)
-                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s0)
-                            .intoArray(dst, y + 16);
-                    ((FloatVector) p1.lanewise(VectorOperators.LSHR, I16)
-                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s1)
-                            .intoArray(dst, y + 48);
-                    ((FloatVector) p2.lanewise(VectorOperators.LSHR, I16)
-                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s2)
-                            .intoArray(dst, y + 80);
-                    ((FloatVector) p3.lanewise(VectorOperators.LSHR, I16)
-                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s3)
-                            .intoArray(dst, y + 112);
-                    ((FloatVector) p0.lanewise(VectorOperators.LSHR, I24)
-                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s0)
-                            .intoArray(dst, y + 24);
-                    ((FloatVector) p1.lanewise(VectorOperators.LSHR, I24)
-                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s1)
-                            .intoArray(dst, y + 56);
-                    ((FloatVector) p2.lanewise(VectorOperators.LSHR, I24)
-                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s2)
-                            .intoArray(dst, y + 88);
-                    ((FloatVector) p3.lanewise(VectorOperators.LSHR, I24)
-                            .lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
-                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s3)
-                            .intoArray(dst, y + 120);
+                    // byte k of every lane, the planes shifted right by 8 per turn; carried round the loop as float
+                    // vectors' bits, since an IntVector loop variable boxes under the slow-mode trigger (Constants256)
+                    FloatVector b0 = (FloatVector) p0.reinterpretShape(F, 0);
+                    FloatVector b1 = (FloatVector) p1.reinterpretShape(F, 0);
+                    FloatVector b2 = (FloatVector) p2.reinterpretShape(F, 0);
+                    FloatVector b3 = (FloatVector) p3.reinterpretShape(F, 0);
+                    for (int k = 0; k < 4; k++) {
+                        IntVector q0 = (IntVector) b0.reinterpretShape(I, 0);
+                        IntVector q1 = (IntVector) b1.reinterpretShape(I, 0);
+                        IntVector q2 = (IntVector) b2.reinterpretShape(I, 0);
+                        IntVector q3 = (IntVector) b3.reinterpretShape(I, 0);
+                        ((FloatVector) q0.lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                                .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s0)
+                                .intoArray(dst, y + 8 * k);
+                        ((FloatVector) q1.lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                                .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s1)
+                                .intoArray(dst, y + 32 + 8 * k);
+                        ((FloatVector) q2.lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                                .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s2)
+                                .intoArray(dst, y + 64 + 8 * k);
+                        ((FloatVector) q3.lanewise(VectorOperators.AND, INT_LOW_BYTE).lanewise(VectorOperators.SUB, I32)
+                                .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.MUL, s3)
+                                .intoArray(dst, y + 96 + 8 * k);
+                        b0 = (FloatVector) q0.lanewise(VectorOperators.LSHR, I8).reinterpretShape(F, 0);
+                        b1 = (FloatVector) q1.lanewise(VectorOperators.LSHR, I8).reinterpretShape(F, 0);
+                        b2 = (FloatVector) q2.lanewise(VectorOperators.LSHR, I8).reinterpretShape(F, 0);
+                        b3 = (FloatVector) q3.lanewise(VectorOperators.LSHR, I8).reinterpretShape(F, 0);
+                    }
                 }
             }
         }
