@@ -5,8 +5,10 @@ import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 
 /**
- * Vector constants of the 256-bit K-quant kernels ({@code Q4_KMatrix.V256}, {@code Q6_KMatrix.V256}: the AVX2 decode
- * path and its prompt dequantisation), which follow {@link Constants512}'s rule: only Vector API methods that the
+ * Vector constants of the 256-bit kernels, the AVX2 path. {@link #I16} also serves every 256-bit kernel that sums a
+ * 32-bit lane's two 16-bit halves as {@code t + (t << 16)}, the product with {@code 0x10001} without the slow 32-bit
+ * multiply (Q4_0 row groups, Q4_1, Q8_0, Q4_K). The K-quant kernels ({@code Q4_KMatrix.V256}, {@code Q6_KMatrix.V256}:
+ * decode and prompt dequantisation) follow {@link Constants512}'s rule: only Vector API methods that the
  * kernel's own call sites dispatch, shift counts and masks as vectors of a known class. Without it, under the
  * slow-mode trigger ({@code -XX:-TieredCompilation}) at {@code -Dbuddy.vector.bits=256} the Llama-1B-shaped Q4_K_M
  * file decoded at 0.7 t/s with 32,839 young collections (BENCHMARKS.md, "Session 39").

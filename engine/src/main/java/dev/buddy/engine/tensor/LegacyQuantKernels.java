@@ -249,8 +249,9 @@ final class LegacyQuantKernels {
          * give elements 0-15 (low nibbles) and 16-31 (high nibbles) in 16-bit lanes, multiplied by the Q8_1 quants
          * ({@link QuantizedInput#qs}); one blend-swap-add in 16-bit lanes (no carry crosses) leaves in each 32-bit
          * lane two halves of a quad, each the sum of two products, and adding the lane shifted left by 16 (its
-         * product with {@code 0x10001}, without the slow 32-bit multiply) adds them in the lane's high half: the quad sum, which fits 16 bits ({@code 4 * 15 * 127}), sign-extended
-         * by one shift. (Multiplying before the add, as the first version did, took two multiplies per block;
+         * product with {@code 0x10001}, without the slow 32-bit multiply) adds them in the lane's high half: the quad
+         * sum, which fits 16 bits ({@code 4 * 15 * 127}), sign-extended by one shift. (Multiplying before the add, as
+         * the first version did, took two multiplies per block;
          * Q8_0's quads need 17 bits, so its kernels cannot add in 16-bit lanes first.) ggml's lanes come out as
          * {@code [q0, q4, q1, q5, q2, q6, q3, q7]}, read back in ggml's order by the final {@code hsum_float_8}.
          * The two fp16 values are read as one int. Fewer vector operations than unpacking each nibble position

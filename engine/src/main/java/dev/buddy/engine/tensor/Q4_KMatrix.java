@@ -432,7 +432,7 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                 float dx = xd[db];
                 acc = ((FloatVector) isum.reinterpretShape(I, 0).convertShape(VectorOperators.I2F, F, 0))
                         .lanewise(VectorOperators.FMA,
-                        FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo))), acc);
+                                FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo))), acc);
                 LongVector products = (LongVector) IntVector.broadcast(I, packed8 & 0x3f3f3f3f)
                         .blend(IntVector.broadcast(I,
                                 ((packed12 >>> 4) & 0x0f0f0f0f) | (((packed8 >>> 6) & 0x03030303) << 4)), UPPER)
@@ -537,7 +537,7 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                 IntVector sums = IntVector.fromArray(I, xs, db * 8);
                 acc0 = ((FloatVector) isum0.reinterpretShape(I, 0).convertShape(VectorOperators.I2F, F, 0))
                         .lanewise(VectorOperators.FMA,
-                        FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo0))), acc0);
+                                FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo0))), acc0);
                 LongVector products = (LongVector) IntVector.broadcast(I, packed8a & 0x3f3f3f3f)
                         .blend(IntVector.broadcast(I,
                                 ((packed12a >>> 4) & 0x0f0f0f0f) | (((packed8a >>> 6) & 0x03030303) << 4)), UPPER)
@@ -550,7 +550,7 @@ final class Q4_KMatrix extends KQuantMatrix implements RowPairs.Kernel, RowGroup
                                 FloatVector.broadcast(F, -dx * Float.float16ToFloat(w.get(HALF, bo0 + 2))), min0);
                 acc1 = ((FloatVector) isum1.reinterpretShape(I, 0).convertShape(VectorOperators.I2F, F, 0))
                         .lanewise(VectorOperators.FMA,
-                        FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo1))), acc1);
+                                FloatVector.broadcast(F, dx * Float.float16ToFloat(w.get(HALF, bo1))), acc1);
                 products = (LongVector) IntVector.broadcast(I, packed8b & 0x3f3f3f3f)
                         .blend(IntVector.broadcast(I,
                                 ((packed12b >>> 4) & 0x0f0f0f0f) | (((packed8b >>> 6) & 0x03030303) << 4)), UPPER)
