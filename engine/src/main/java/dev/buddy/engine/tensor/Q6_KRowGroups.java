@@ -366,47 +366,79 @@ final class Q6_KRowGroups {
                         bb + SCALES_AT + 32 * c + 16, LE).convertShape(VectorOperators.B2I, I, 0))
                         .convertShape(VectorOperators.I2F, F, 0);
                 long q = bb + QUANTS_AT + 384L * c;
-                // quad pair p (quads p and p+4) into s0 and s4, then the sums rotate: after four pairs each is back
-                // in its place (one loop body instead of four keeps the method under C2's inlining budget)
-                for (int p = 0; p < 4; p++) {
-                    ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 * p, LE)
+                // quad pairs p and p+1 (quads p, p+4 and p+1, p+5) into s0, s4 and s1, s5, then the sums rotate by
+                // two: after four pairs each is back in its place. Two pairs a turn: a one-pair loop (rotating by one)
+                // compiled to code that parks general registers in xmm registers, four vmovq a turn, and ran 1.43-1.47x
+                // slower in L2 (BENCHMARKS.md, session 40); four pairs written out exceed C2's inlining budget
+                for (int p = 0; p < 4; p += 2) {
+                    ShortVector v0a = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 * p, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 * p + 32, LE)
+                    ShortVector v1a = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 * p + 32, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector v2 = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 * p + 64, LE)
+                    ShortVector v2a = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 * p + 64, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    int xq = x + 4 * p;
-                    IntVector t = (IntVector) v0.lanewise(VectorOperators.AND, LOW6)
-                            .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xq]).reinterpretShape(S, 0))
-                            .lanewise(VectorOperators.ADD, v1.lanewise(VectorOperators.AND, LOW6)
-                                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xq + 1])
+                    int xqa = x + 4 * p;
+                    IntVector ta = (IntVector) v0a.lanewise(VectorOperators.AND, LOW6)
+                            .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xqa]).reinterpretShape(S, 0))
+                            .lanewise(VectorOperators.ADD, v1a.lanewise(VectorOperators.AND, LOW6)
+                                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xqa + 1])
                                             .reinterpretShape(S, 0)))
-                            .lanewise(VectorOperators.ADD, v2.lanewise(VectorOperators.AND, LOW6)
-                                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xq + 2])
+                            .lanewise(VectorOperators.ADD, v2a.lanewise(VectorOperators.AND, LOW6)
+                                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xqa + 2])
                                             .reinterpretShape(S, 0)))
-                            .lanewise(VectorOperators.ADD, v0.lanewise(VectorOperators.LSHR, S6)
-                                    .lanewise(VectorOperators.OR, v1.lanewise(VectorOperators.LSHR, S4)
+                            .lanewise(VectorOperators.ADD, v0a.lanewise(VectorOperators.LSHR, S6)
+                                    .lanewise(VectorOperators.OR, v1a.lanewise(VectorOperators.LSHR, S4)
                                             .lanewise(VectorOperators.AND, BITS23))
-                                    .lanewise(VectorOperators.OR, v2.lanewise(VectorOperators.LSHR, S2)
+                                    .lanewise(VectorOperators.OR, v2a.lanewise(VectorOperators.LSHR, S2)
                                             .lanewise(VectorOperators.AND, BITS45))
-                                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xq + 3])
+                                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xqa + 3])
                                             .reinterpretShape(S, 0)))
                             .lanewise(VectorOperators.SUB,
                                     IntVector.broadcast(I, xp[x + 16 + p]).reinterpretShape(S, 0))
                             .reinterpretShape(I, 0);
-                    FloatVector lo = ((FloatVector) t.lanewise(VectorOperators.LSHL, I16)
+                    FloatVector loa = ((FloatVector) ta.lanewise(VectorOperators.LSHL, I16)
                             .lanewise(VectorOperators.ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
                             .lanewise(VectorOperators.FMA, sa, s0);
-                    FloatVector hi = ((FloatVector) t.lanewise(VectorOperators.ASHR, I16)
+                    FloatVector hia = ((FloatVector) ta.lanewise(VectorOperators.ASHR, I16)
                             .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, sc, s4);
-                    s0 = s1;
-                    s1 = s2;
-                    s2 = s3;
-                    s3 = lo;
-                    s4 = s5;
-                    s5 = s6;
-                    s6 = s7;
-                    s7 = hi;
+                    ShortVector v0b = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 * (p + 1), LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector v1b = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 * (p + 1) + 32, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector v2b = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, q + 96 * (p + 1) + 64, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    int xqb = x + 4 * (p + 1);
+                    IntVector tb = (IntVector) v0b.lanewise(VectorOperators.AND, LOW6)
+                            .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xqb]).reinterpretShape(S, 0))
+                            .lanewise(VectorOperators.ADD, v1b.lanewise(VectorOperators.AND, LOW6)
+                                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xqb + 1])
+                                            .reinterpretShape(S, 0)))
+                            .lanewise(VectorOperators.ADD, v2b.lanewise(VectorOperators.AND, LOW6)
+                                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xqb + 2])
+                                            .reinterpretShape(S, 0)))
+                            .lanewise(VectorOperators.ADD, v0b.lanewise(VectorOperators.LSHR, S6)
+                                    .lanewise(VectorOperators.OR, v1b.lanewise(VectorOperators.LSHR, S4)
+                                            .lanewise(VectorOperators.AND, BITS23))
+                                    .lanewise(VectorOperators.OR, v2b.lanewise(VectorOperators.LSHR, S2)
+                                            .lanewise(VectorOperators.AND, BITS45))
+                                    .lanewise(VectorOperators.MUL, IntVector.broadcast(I, xp[xqb + 3])
+                                            .reinterpretShape(S, 0)))
+                            .lanewise(VectorOperators.SUB,
+                                    IntVector.broadcast(I, xp[x + 16 + p + 1]).reinterpretShape(S, 0))
+                            .reinterpretShape(I, 0);
+                    FloatVector lob = ((FloatVector) tb.lanewise(VectorOperators.LSHL, I16)
+                            .lanewise(VectorOperators.ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                            .lanewise(VectorOperators.FMA, sa, s1);
+                    FloatVector hib = ((FloatVector) tb.lanewise(VectorOperators.ASHR, I16)
+                            .convertShape(VectorOperators.I2F, F, 0)).lanewise(VectorOperators.FMA, sc, s5);
+                    s0 = s2;
+                    s1 = s3;
+                    s2 = loa;
+                    s3 = lob;
+                    s4 = s6;
+                    s5 = s7;
+                    s6 = hia;
+                    s7 = hib;
                 }
             }
             // the sixteen d widened exactly as Float.float16ToFloat for finite halves, times d_x: ggml's d
