@@ -477,6 +477,14 @@ done
   -t 2 -np 2 -o "$OUT/s36-paired-full-0.875" --resume
 BUDDY_TEST_DATA=$SHARED scripts/paired-subsets.py "$OUT/s36-paired-full-0.875/results.json:buddy,sleb"
 
+# Sessions 38-40 (RESULTS.md, "BUDDY against ShortGPT on the whole test sets at b = 0.75"): the same for the Alpaca
+# router and ShortGPT's plan, the best static plan at this budget on 500 examples per task.
+./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/alpaca.gguf,$OUT/plan-shortgpt.gguf" \
+  --budgets 0.75 --routing per-token --kv-policy compute-kv \
+  --tasks openbookqa,piqa,boolq,siqa,arc_easy,arc_challenge,winogrande --limit 0 --ppl none --no-dense \
+  -t 2 -np 2 -o "$OUT/s38-paired-full-0.75" --resume
+BUDDY_TEST_DATA=$SHARED scripts/paired-subsets.py "$OUT/s38-paired-full-0.75/results.json:buddy,shortgpt"
+
 # The Budget Predictor (RESULTS.md, "Budget Predictor"): GRPO on the committed SLEB-order router, model and router
 # frozen, then --budgets auto next to the same router's fixed budgets (the report's "same compute" table).
 # lambda-cost 0.05 is the paper's; 30 is about this router's own cross-entropy/compute slope near the top budgets.
