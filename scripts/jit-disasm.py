@@ -90,13 +90,25 @@ def main(argv):
     if len(argv) < 2 or argv[1] in ('-h', '--help'):
         print(__doc__)
         return 0 if len(argv) >= 2 else 2
-    lines = open(argv[1], errors='replace').read().split('\n')
+    unknown = [a for a in argv[2:] if a not in ('--osr', '--all', '--loops')]
+    if unknown:
+        print(f'jit-disasm: unknown option {unknown[0]} (options: --osr, --all, --loops)', file=sys.stderr)
+        return 2
+    try:
+        lines = open(argv[1], errors='replace').read().split('\n')
+    except OSError as e:
+        print(f'jit-disasm: cannot read {argv[1]}: {e.strerror}', file=sys.stderr)
+        return 2
     found = compilations(lines, '--osr' in argv)
     if not found:
         print(f'{argv[1]}: no tier-4 compilation printed (was the method hot long enough for C2?)', file=sys.stderr)
         return 2
     print(lines[found[-1]])
-    instructions = disassemble(machine_code(lines, found[-1]))
+    try:
+        instructions = disassemble(machine_code(lines, found[-1]))
+    except FileNotFoundError:
+        print('jit-disasm: objdump not found; install binutils', file=sys.stderr)
+        return 2
     if '--loops' in argv:
         for start, end in loops(instructions):
             body = [t for o, t in instructions if start <= o <= end]
