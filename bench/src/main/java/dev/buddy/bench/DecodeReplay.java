@@ -1,0 +1,228 @@
+package dev.buddy.bench;
+
+import dev.buddy.engine.model.LayerWeights;
+import dev.buddy.engine.model.Model;
+import dev.buddy.engine.model.ModelLoadException;
+import dev.buddy.engine.model.ModelWeights;
+import dev.buddy.engine.tensor.Parallel;
+import dev.buddy.engine.tensor.QuantizedInput;
+import dev.buddy.engine.tensor.WeightMatrix;
+import dev.buddy.gguf.AtomicFiles;
+import dev.buddy.gguf.GgufFormatException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeSet;
+
+/**
+ * Where a decode step's weight-streaming time goes: every matrix-vector product of one token, replayed in the
+ * forward pass's order on the model's own loaded matrices, timed per projection (Q/K/V, attention output, gate/up,
+ * down, output head) and type, medians over many steps.
+ *
+ * <p>It answers what the JMH kernel suite cannot: how fast each kernel runs between the model's other matrices, with
+ * the model's shapes, thread pool and sharing of one converted input. Session 41 needed it: a Q4_K kernel 1.45x
+ * faster in JMH from memory (8192x2048 copies cycled through 1 GiB) sped decode up by 1.01x, and this replay showed
+ * why: inside the model's sequence the old kernel already streamed its matrices at 10-11 GB/s, against 8.1 in JMH.
+ * Attention, norms and sampling are not replayed, so {@code 1 / step} is an upper bound on decode tokens per second.
+ * Products are grouped as {@code Transformer} runs them: matrices sharing an activation format run as one parallel
+ * region ({@link WeightMatrix#matmulAll}), others one by one.
+ */
+public final class DecodeReplay {
+    private DecodeReplay() {}
+
+    private static final List<String> PROJECTIONS = List.of("attn_q, attn_k, attn_v", "attn_output",
+            "ffn_gate, ffn_up", "ffn_down", "output");
+
+    /** One projection of every block (or the head) with one combination of weight types, and its median time. */
+    record Line(String projection, String types, int callsPerStep, long bytesPerStep, double medianMillis) {
+        double gigabytesPerSecond() {
+            return bytesPerStep / (medianMillis * 1e6);
+        }
+    }
+
+    /** The lines, and the median over steps of the whole step's product time. */
+    record Report(List<Line> lines, double stepMillis, int steps, int threads) {
+        long bytesPerStep() {
+            return lines.stream().mapToLong(Line::bytesPerStep).sum();
+        }
+
+        String markdown(String command, String model) {
+            var sb = new StringBuilder();
+            sb.append(String.format(Locale.ROOT, "Decode-step replay of %s: %d timed steps after as many untimed,"
+                    + " %d threads.%n%n", model, steps, threads));
+            sb.append("| projection | weight types | calls per step | MiB per step | ms per step (median) | GB/s"
+                    + " | share |\n|---|---|---:|---:|---:|---:|---:|\n");
+            double sum = lines.stream().mapToDouble(Line::medianMillis).sum();
+            for (Line l : lines) {
+                sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.2f | %.2f | %.1f%% |%n", l.projection(),
+                        l.types(), l.callsPerStep(), l.bytesPerStep() / 1048576.0, l.medianMillis(),
+                        l.gigabytesPerSecond(), 100 * l.medianMillis() / sum));
+            }
+            sb.append(String.format(Locale.ROOT, "| **step** | | %d | %.1f | **%.2f** | %.2f | |%n%n",
+                    lines.stream().mapToInt(Line::callsPerStep).sum(), bytesPerStep() / 1048576.0, stepMillis,
+                    bytesPerStep() / (stepMillis * 1e6)));
+            sb.append(String.format(Locale.ROOT, "Products alone allow at most %.2f tokens per second (attention,"
+                    + " norms and sampling are not replayed).%n%nCommand: `%s`%n", 1000 / stepMillis, command));
+            return sb.toString();
+        }
+    }
+
+    /** One parallel region of the replay: the matrices it multiplies and the line it is timed under. */
+    private record Region(int line, WeightMatrix[] matrices, float[][] outs) {}
+
+    /**
+     * Replays {@code steps} untimed and then {@code steps} timed decode steps' products on {@code weights}.
+     *
+     * @throws IllegalArgumentException when {@code steps} is below 1
+     */
+    static Report run(ModelWeights weights, Parallel pool, int steps) {
+        if (steps < 1) {
+            throw new IllegalArgumentException("-n needs at least 1 step, got " + steps);
+        }
+        Map<String, Integer> lineIndex = new LinkedHashMap<>();
+        List<long[]> lineBytesAndCalls = new ArrayList<>();
+        List<Region> regions = new ArrayList<>();
+        int maxCols = 0;
+        for (LayerWeights layer : weights.layers()) {
+            addRegions(PROJECTIONS.get(0), List.of(layer.wq(), layer.wk(), layer.wv()), lineIndex,
+                    lineBytesAndCalls, regions);
+            addRegions(PROJECTIONS.get(1), List.of(layer.wo()), lineIndex, lineBytesAndCalls, regions);
+            addRegions(PROJECTIONS.get(2), List.of(layer.ffnGate(), layer.ffnUp()), lineIndex, lineBytesAndCalls,
+                    regions);
+            addRegions(PROJECTIONS.get(3), List.of(layer.ffnDown()), lineIndex, lineBytesAndCalls, regions);
+        }
+        addRegions(PROJECTIONS.get(4), List.of(weights.output()), lineIndex, lineBytesAndCalls, regions);
+        for (Region r : regions) {
+            for (WeightMatrix m : r.matrices()) {
+                maxCols = Math.max(maxCols, m.cols());
+            }
+        }
+        // A fixed pseudo-random activation: the kernels' speed does not depend on the values.
+        float[] x = new float[maxCols];
+        Random random = new Random(41);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        // one matrix per type and width compiles that type's kernels, which all its matrices share
+        Map<Object, WeightMatrix> warmed = new LinkedHashMap<>();
+        for (Region r : regions) {
+            for (WeightMatrix m : r.matrices()) {
+                warmed.computeIfAbsent(m.type(), k -> m);
+            }
+        }
+        warmed.values().forEach(WeightMatrix::warmUp);
+        Map<Object, QuantizedInput> inputs = new LinkedHashMap<>();
+        int lines = lineIndex.size();
+        double[][] millis = new double[lines][steps];
+        double[] stepMillis = new double[steps];
+        for (int step = -steps; step < steps; step++) {
+            long stepStart = System.nanoTime();
+            for (Region r : regions) {
+                WeightMatrix first = r.matrices()[0];
+                QuantizedInput in = inputs.computeIfAbsent(List.of(first.activationFormat(), first.cols()),
+                        k -> new QuantizedInput(first.activationFormat()));
+                long start = System.nanoTime();
+                // converted per region, as the model does after every norm (twice a block) and once for the head
+                in.quantize(x, 0, 1, first.cols(), pool);
+                if (r.matrices().length == 1) {
+                    first.matvec(in, r.outs()[0], 0, pool);
+                } else {
+                    WeightMatrix.matmulAll(in, r.matrices(), r.outs(), pool);
+                }
+                if (step >= 0) {
+                    millis[r.line()][step] += (System.nanoTime() - start) / 1e6;
+                }
+            }
+            if (step >= 0) {
+                stepMillis[step] = (System.nanoTime() - stepStart) / 1e6;
+            }
+        }
+        List<Line> result = new ArrayList<>();
+        for (var e : lineIndex.entrySet()) {
+            int i = e.getValue();
+            String key = e.getKey();
+            int split = key.indexOf('|');
+            result.add(new Line(key.substring(0, split), key.substring(split + 1), (int) lineBytesAndCalls.get(i)[1],
+                    lineBytesAndCalls.get(i)[0], Stats.median(millis[i])));
+        }
+        // in forward-pass order, each projection's type combinations together
+        result.sort(Comparator.comparingInt((Line l) -> PROJECTIONS.indexOf(l.projection()))
+                .thenComparing(Line::types));
+        return new Report(result, Stats.median(stepMillis), steps, pool.threads());
+    }
+
+    /**
+     * The model's regions for one projection: one if every matrix takes the same activation format, else one per
+     * matrix (as {@code Transformer.projectNormed}); each timed under the line of its projection and weight types.
+     */
+    private static void addRegions(String projection, List<WeightMatrix> matrices, Map<String, Integer> lineIndex,
+            List<long[]> lineBytesAndCalls, List<Region> regions) {
+        boolean shared = matrices.stream().allMatch(m -> m.activationFormat() == matrices.get(0).activationFormat());
+        List<List<WeightMatrix>> groups = shared ? List.of(matrices) : matrices.stream().map(List::of).toList();
+        for (List<WeightMatrix> group : groups) {
+            var types = new TreeSet<String>();
+            long bytes = 0;
+            for (WeightMatrix m : group) {
+                types.add(m.type().name());
+                bytes += m.byteSize();
+            }
+            int line = lineIndex.computeIfAbsent(projection + "|" + String.join(", ", types), k -> {
+                lineBytesAndCalls.add(new long[2]);
+                return lineBytesAndCalls.size() - 1;
+            });
+            lineBytesAndCalls.get(line)[0] += bytes;
+            lineBytesAndCalls.get(line)[1]++;
+            float[][] outs = group.stream().map(m -> new float[m.rows()]).toArray(float[][]::new);
+            regions.add(new Region(line, group.toArray(WeightMatrix[]::new), outs));
+        }
+    }
+
+    public static void main(String[] argv) {
+        try {
+            Args args = new Args(argv);
+            List<String> unknown = args.unknown(List.of("-m", "-n", "-t", "-o"));
+            if (args.flag("-h") || args.flag("--help") || !unknown.isEmpty()) {
+                System.err.println((unknown.isEmpty() ? "" : "unknown options " + unknown + "\n")
+                        + "usage: DecodeReplay -m MODEL.gguf [-n 60] [-t THREADS] [-o FILE.md]\n"
+                        + "Times one decode step's matrix-vector products, in the model's order, per projection and"
+                        + " weight type:\nmedian ms per step, GB/s of weights streamed, share of the step.");
+                System.exit(unknown.isEmpty() ? 0 : 2);
+            }
+            Path file = Path.of(args.required("-m"));
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("model file not found: " + file);
+            }
+            int steps = args.integer("-n", 60);
+            int threads = args.integer("-t", Runtime.getRuntime().availableProcessors());
+            if (threads < 1) {
+                throw new IllegalArgumentException("-t needs at least 1 thread, got " + threads);
+            }
+            Report report;
+            try (Model model = Model.load(file); Parallel pool = new Parallel(threads)) {
+                report = run(model.weights(), pool, steps);
+            }
+            String markdown = report.markdown("java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar"
+                    + " dev.buddy.bench.DecodeReplay " + String.join(" ", argv), file.getFileName().toString());
+            System.out.print(markdown);
+            String output = args.value("-o", null);
+            if (output != null) {
+                AtomicFiles.writeString(Path.of(output), markdown);
+            }
+        } catch (IllegalArgumentException | ModelLoadException | GgufFormatException | IOException e) {
+            exitWithError(System.err, e.getMessage());
+        }
+    }
+
+    private static void exitWithError(PrintStream err, String message) {
+        err.println("DecodeReplay: " + message);
+        System.exit(2);
+    }
+}
