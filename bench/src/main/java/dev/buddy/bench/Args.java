@@ -55,6 +55,15 @@ final class Args {
         }
     }
 
+    /**
+     * Ends a bench tool's run on a user's mistake (a missing file, a bad option value): one line naming the problem
+     * on stderr and exit code 2, never a stack trace.
+     */
+    static void exitWithError(String tool, String message) {
+        System.err.println(tool + ": " + message);
+        System.exit(2);
+    }
+
     /** Options given that are not in {@code known}. */
     List<String> unknown(List<String> known) {
         return values.keySet().stream().filter(k -> !known.contains(k)).sorted().toList();

@@ -10,7 +10,6 @@ import dev.buddy.engine.tensor.WeightMatrix;
 import dev.buddy.gguf.AtomicFiles;
 import dev.buddy.gguf.GgufFormatException;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -196,14 +195,17 @@ public final class DecodeReplay {
                         + " weight type:\nmedian ms per step, GB/s of weights streamed, share of the step.");
                 System.exit(unknown.isEmpty() ? 0 : 2);
             }
-            Path file = Path.of(args.required("-m"));
-            if (!Files.isRegularFile(file)) {
-                throw new IllegalArgumentException("model file not found: " + file);
-            }
             int steps = args.integer("-n", 60);
+            if (steps < 1) {
+                throw new IllegalArgumentException("-n needs at least 1 step, got " + steps);
+            }
             int threads = args.integer("-t", Runtime.getRuntime().availableProcessors());
             if (threads < 1) {
                 throw new IllegalArgumentException("-t needs at least 1 thread, got " + threads);
+            }
+            Path file = Path.of(args.required("-m"));
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("model file not found: " + file);
             }
             Report report;
             try (Model model = Model.load(file); Parallel pool = new Parallel(threads)) {
@@ -217,12 +219,7 @@ public final class DecodeReplay {
                 AtomicFiles.writeString(Path.of(output), markdown);
             }
         } catch (IllegalArgumentException | ModelLoadException | GgufFormatException | IOException e) {
-            exitWithError(System.err, e.getMessage());
+            Args.exitWithError("DecodeReplay", e.getMessage());
         }
-    }
-
-    private static void exitWithError(PrintStream err, String message) {
-        err.println("DecodeReplay: " + message);
-        System.exit(2);
     }
 }

@@ -62,7 +62,24 @@ public final class SideBySide {
      * @param buddyJar the buddy CLI jar
      */
     record Config(Path model, int promptTokens, int generatedTokens, int pairs, int threads, String kvType,
-                  Path buddyJar) {}
+                  Path buddyJar) {
+        /** @throws IllegalArgumentException naming the option whose value cannot be run */
+        Config {
+            if (promptTokens < 0 || generatedTokens < 0 || promptTokens + generatedTokens == 0) {
+                throw new IllegalArgumentException("-p and -n need at least one token between them, got -p "
+                        + promptTokens + " -n " + generatedTokens);
+            }
+            if (pairs < 1) {
+                throw new IllegalArgumentException("-r needs at least 1 pair, got " + pairs);
+            }
+            if (threads < 1) {
+                throw new IllegalArgumentException("-t needs at least 1 thread, got " + threads);
+            }
+            if (!kvType.equals("f16") && !kvType.equals("f32")) {
+                throw new IllegalArgumentException("--kv-type is f16 or f32, got '" + kvType + "'");
+            }
+        }
+    }
 
     /** All runs: one Buddy and one llama.cpp run per pair, and the idle-JVM baseline. */
     record Report(Config config, List<EngineRun> buddy, List<EngineRun> llama, EngineRun baseline) {
@@ -166,28 +183,40 @@ public final class SideBySide {
     }
 
     public static void main(String[] argv) throws Exception {
-        Args args = new Args(argv);
-        List<String> unknown = args.unknown(List.of("-m", "-p", "-n", "-r", "-t", "--kv-type", "--buddy-jar", "-o"));
-        if (args.flag("-h") || args.flag("--help") || !unknown.isEmpty()) {
-            System.err.println((unknown.isEmpty() ? "" : "unknown options " + unknown + "\n")
-                    + "usage: SideBySide -m MODEL.gguf [-p 512] [-n 128] [-r 5] [-t 2] [--kv-type f16]"
-                    + " [--buddy-jar cli/target/buddy.jar] [-o FILE.md]");
-            System.exit(unknown.isEmpty() ? 0 : 2);
-        }
-        Config config = new Config(Path.of(args.required("-m")), args.integer("-p", 512), args.integer("-n", 128),
-                args.integer("-r", 5), args.integer("-t", Runtime.getRuntime().availableProcessors()),
-                args.value("--kv-type", "f16"), Path.of(args.value("--buddy-jar", "cli/target/buddy.jar")));
-        for (Path p : List.of(config.model(), config.buddyJar())) {
-            if (!Files.isRegularFile(p)) {
-                throw new IllegalArgumentException("file not found: " + p);
+        Args args;
+        Config config;
+        try {
+            args = new Args(argv);
+            List<String> unknown = args.unknown(List.of("-m", "-p", "-n", "-r", "-t", "--kv-type", "--buddy-jar",
+                    "-o"));
+            if (args.flag("-h") || args.flag("--help") || !unknown.isEmpty()) {
+                System.err.println((unknown.isEmpty() ? "" : "unknown options " + unknown + "\n")
+                        + "usage: SideBySide -m MODEL.gguf [-p 512] [-n 128] [-r 5] [-t 2] [--kv-type f16]"
+                        + " [--buddy-jar cli/target/buddy.jar] [-o FILE.md]");
+                System.exit(unknown.isEmpty() ? 0 : 2);
             }
+            config = new Config(Path.of(args.required("-m")), args.integer("-p", 512), args.integer("-n", 128),
+                    args.integer("-r", 5), args.integer("-t", Runtime.getRuntime().availableProcessors()),
+                    args.value("--kv-type", "f16"), Path.of(args.value("--buddy-jar", "cli/target/buddy.jar")));
+            for (Path p : List.of(config.model(), config.buddyJar())) {
+                if (!Files.isRegularFile(p)) {
+                    throw new IllegalArgumentException("file not found: " + p);
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            Args.exitWithError("SideBySide", e.getMessage());
+            return;
         }
         Report report = run(config, new ChildLauncher(config), System.err);
         String markdown = report.markdown(commandLine(argv), environment(config));
         System.out.print(markdown);
         String output = args.value("-o", null);
         if (output != null) {
-            AtomicFiles.writeString(Path.of(output), markdown);
+            try {
+                AtomicFiles.writeString(Path.of(output), markdown);
+            } catch (IOException e) {
+                Args.exitWithError("SideBySide", "cannot write " + output + ": " + e.getMessage());
+            }
         }
     }
 
