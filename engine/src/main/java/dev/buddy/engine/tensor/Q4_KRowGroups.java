@@ -215,57 +215,115 @@ final class Q4_KRowGroups {
             FloatVector s01 = FloatVector.zero(F);
             FloatVector s10 = FloatVector.zero(F);
             FloatVector s11 = FloatVector.zero(F);
-            for (int p = 0; p < 4; p++) {
-                FloatVector sp = (FloatVector) scales.convertShape(VectorOperators.B2F, F, p);
-                FloatVector scaleLo = sp.rearrange(LOW_PAIRED);
-                FloatVector scaleHi = sp.rearrange(HIGH_PAIRED);
-                FloatVector scaleLoE = scaleLo.lanewise(MUL, TWO_TO_MINUS_16);
-                FloatVector scaleHiE = scaleHi.lanewise(MUL, TWO_TO_MINUS_16);
-                for (int h = 0; h < 2; h++) {
-                    // chunks (p, k, h) at cb + 64k; the token's quants for their two planes at xb + 4k, xb + 4k + 1
-                    long cb = bb + QUANTS_AT + 256L * p + 32 * h;
-                    int xb = xo + SPREAD * b + 16 * p + 2 * h;
-                    ShortVector c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector x0 = (ShortVector) LongVector.broadcast(L, xs[xb]).reinterpretShape(S, 0);
-                    ShortVector x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 1]).reinterpretShape(S, 0);
-                    ShortVector lo = c.lanewise(AND, NIBBLE).lanewise(MUL, x0);
-                    ShortVector hi = c.lanewise(LSHR, S4).lanewise(MUL, x1);
-                    c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 64, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 4]).reinterpretShape(S, 0);
-                    x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 5]).reinterpretShape(S, 0);
-                    lo = lo.lanewise(ADD, c.lanewise(AND, NIBBLE).lanewise(MUL, x0));
-                    hi = hi.lanewise(ADD, c.lanewise(LSHR, S4).lanewise(MUL, x1));
-                    c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 128, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 8]).reinterpretShape(S, 0);
-                    x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 9]).reinterpretShape(S, 0);
-                    lo = lo.lanewise(ADD, c.lanewise(AND, NIBBLE).lanewise(MUL, x0));
-                    hi = hi.lanewise(ADD, c.lanewise(LSHR, S4).lanewise(MUL, x1));
-                    c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 192, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 12]).reinterpretShape(S, 0);
-                    x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 13]).reinterpretShape(S, 0);
-                    lo = lo.lanewise(ADD, c.lanewise(AND, NIBBLE).lanewise(MUL, x0));
-                    hi = hi.lanewise(ADD, c.lanewise(LSHR, S4).lanewise(MUL, x1));
-                    IntVector l = (IntVector) lo.reinterpretShape(I, 0);
-                    IntVector u = (IntVector) hi.reinterpretShape(I, 0);
-                    FloatVector t0 = ((FloatVector) l.lanewise(LSHL, I16).convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(FMA, scaleLoE, s00);
-                    FloatVector t1 = ((FloatVector) l.lanewise(ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(FMA, scaleLo, s01);
-                    t0 = ((FloatVector) u.lanewise(LSHL, I16).convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(FMA, scaleHiE, t0);
-                    t1 = ((FloatVector) u.lanewise(ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
-                            .lanewise(FMA, scaleHi, t1);
-                    // s0e take this h's sums, s1e the other's: rotated each turn, so after both turns every sum is
-                    // back in its place (one loop body instead of two written out: C2 compiled that one in 58 MB
-                    // of arena against 40-46 MB, at the same speed)
-                    s00 = s10;
-                    s01 = s11;
-                    s10 = t0;
-                    s11 = t1;
+            // Two runs a turn, the second body a copy of the first: C2 unrolls the loop completely, and the
+            // products stream 1.12-1.22x faster between the model's other matrices (DecodeReplay, session 41;
+            // BENCHMARKS.md). A nested loop over the two runs read 0.85x; a helper taking the sums would box them.
+            for (int p = 0; p < 4; p += 2) {
+                // run p
+                {
+                    FloatVector sp = (FloatVector) scales.convertShape(VectorOperators.B2F, F, p);
+                    FloatVector scaleLo = sp.rearrange(LOW_PAIRED);
+                    FloatVector scaleHi = sp.rearrange(HIGH_PAIRED);
+                    FloatVector scaleLoE = scaleLo.lanewise(MUL, TWO_TO_MINUS_16);
+                    FloatVector scaleHiE = scaleHi.lanewise(MUL, TWO_TO_MINUS_16);
+                    for (int h = 0; h < 2; h++) {
+                        // chunks (p, k, h) at cb + 64k; the token's quants for their two planes at xb + 4k, xb + 4k + 1
+                        long cb = bb + QUANTS_AT + 256L * p + 32 * h;
+                        int xb = xo + SPREAD * b + 16 * p + 2 * h;
+                        ShortVector c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        ShortVector x0 = (ShortVector) LongVector.broadcast(L, xs[xb]).reinterpretShape(S, 0);
+                        ShortVector x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 1]).reinterpretShape(S, 0);
+                        ShortVector lo = c.lanewise(AND, NIBBLE).lanewise(MUL, x0);
+                        ShortVector hi = c.lanewise(LSHR, S4).lanewise(MUL, x1);
+                        c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 64, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 4]).reinterpretShape(S, 0);
+                        x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 5]).reinterpretShape(S, 0);
+                        lo = lo.lanewise(ADD, c.lanewise(AND, NIBBLE).lanewise(MUL, x0));
+                        hi = hi.lanewise(ADD, c.lanewise(LSHR, S4).lanewise(MUL, x1));
+                        c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 128, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 8]).reinterpretShape(S, 0);
+                        x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 9]).reinterpretShape(S, 0);
+                        lo = lo.lanewise(ADD, c.lanewise(AND, NIBBLE).lanewise(MUL, x0));
+                        hi = hi.lanewise(ADD, c.lanewise(LSHR, S4).lanewise(MUL, x1));
+                        c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 192, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 12]).reinterpretShape(S, 0);
+                        x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 13]).reinterpretShape(S, 0);
+                        lo = lo.lanewise(ADD, c.lanewise(AND, NIBBLE).lanewise(MUL, x0));
+                        hi = hi.lanewise(ADD, c.lanewise(LSHR, S4).lanewise(MUL, x1));
+                        IntVector l = (IntVector) lo.reinterpretShape(I, 0);
+                        IntVector u = (IntVector) hi.reinterpretShape(I, 0);
+                        FloatVector t0 = ((FloatVector) l.lanewise(LSHL, I16).convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(FMA, scaleLoE, s00);
+                        FloatVector t1 = ((FloatVector) l.lanewise(ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(FMA, scaleLo, s01);
+                        t0 = ((FloatVector) u.lanewise(LSHL, I16).convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(FMA, scaleHiE, t0);
+                        t1 = ((FloatVector) u.lanewise(ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(FMA, scaleHi, t1);
+                        // s0e take this h's sums, s1e the other's: rotated each turn, so after both turns every sum is
+                        // back in its place (one loop body instead of two written out: C2 compiled that one in 58 MB
+                        // of arena against 40-46 MB, at the same speed)
+                        s00 = s10;
+                        s01 = s11;
+                        s10 = t0;
+                        s11 = t1;
+                    }
+                }
+                // run q = p + 1: the same body
+                {
+                    int q = p + 1;
+                    FloatVector sp = (FloatVector) scales.convertShape(VectorOperators.B2F, F, q);
+                    FloatVector scaleLo = sp.rearrange(LOW_PAIRED);
+                    FloatVector scaleHi = sp.rearrange(HIGH_PAIRED);
+                    FloatVector scaleLoE = scaleLo.lanewise(MUL, TWO_TO_MINUS_16);
+                    FloatVector scaleHiE = scaleHi.lanewise(MUL, TWO_TO_MINUS_16);
+                    for (int h = 0; h < 2; h++) {
+                        // chunks (q, k, h) at cb + 64k, as above
+                        long cb = bb + QUANTS_AT + 256L * q + 32 * h;
+                        int xb = xo + SPREAD * b + 16 * q + 2 * h;
+                        ShortVector c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        ShortVector x0 = (ShortVector) LongVector.broadcast(L, xs[xb]).reinterpretShape(S, 0);
+                        ShortVector x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 1]).reinterpretShape(S, 0);
+                        ShortVector lo = c.lanewise(AND, NIBBLE).lanewise(MUL, x0);
+                        ShortVector hi = c.lanewise(LSHR, S4).lanewise(MUL, x1);
+                        c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 64, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 4]).reinterpretShape(S, 0);
+                        x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 5]).reinterpretShape(S, 0);
+                        lo = lo.lanewise(ADD, c.lanewise(AND, NIBBLE).lanewise(MUL, x0));
+                        hi = hi.lanewise(ADD, c.lanewise(LSHR, S4).lanewise(MUL, x1));
+                        c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 128, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 8]).reinterpretShape(S, 0);
+                        x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 9]).reinterpretShape(S, 0);
+                        lo = lo.lanewise(ADD, c.lanewise(AND, NIBBLE).lanewise(MUL, x0));
+                        hi = hi.lanewise(ADD, c.lanewise(LSHR, S4).lanewise(MUL, x1));
+                        c = (ShortVector) ByteVector.fromMemorySegment(CHUNK, w, cb + 192, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        x0 = (ShortVector) LongVector.broadcast(L, xs[xb + 12]).reinterpretShape(S, 0);
+                        x1 = (ShortVector) LongVector.broadcast(L, xs[xb + 13]).reinterpretShape(S, 0);
+                        lo = lo.lanewise(ADD, c.lanewise(AND, NIBBLE).lanewise(MUL, x0));
+                        hi = hi.lanewise(ADD, c.lanewise(LSHR, S4).lanewise(MUL, x1));
+                        IntVector l = (IntVector) lo.reinterpretShape(I, 0);
+                        IntVector u = (IntVector) hi.reinterpretShape(I, 0);
+                        FloatVector t0 = ((FloatVector) l.lanewise(LSHL, I16).convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(FMA, scaleLoE, s00);
+                        FloatVector t1 = ((FloatVector) l.lanewise(ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(FMA, scaleLo, s01);
+                        t0 = ((FloatVector) u.lanewise(LSHL, I16).convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(FMA, scaleHiE, t0);
+                        t1 = ((FloatVector) u.lanewise(ASHR, I16).convertShape(VectorOperators.I2F, F, 0))
+                                .lanewise(FMA, scaleHi, t1);
+                        s00 = s10;
+                        s01 = s11;
+                        s10 = t0;
+                        s11 = t1;
+                    }
                 }
             }
             FloatVector d = dm.rearrange(LOW_PAIRED).lanewise(MUL, FloatVector.broadcast(F, dx));
