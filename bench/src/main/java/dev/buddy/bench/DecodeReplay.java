@@ -75,7 +75,7 @@ public final class DecodeReplay {
     }
 
     /** One parallel region of the replay: the matrices it multiplies and the line it is timed under. */
-    private record Region(int line, WeightMatrix[] matrices, float[][] outs) {}
+    private record Region(int line, WeightMatrix[] matrices, float[][] outs, QuantizedInput in) {}
 
     /**
      * Replays {@code steps} untimed and then {@code steps} timed decode steps' products on {@code weights}.
@@ -118,7 +118,6 @@ public final class DecodeReplay {
             }
         }
         warmed.values().forEach(WeightMatrix::warmUp);
-        Map<Object, QuantizedInput> inputs = new LinkedHashMap<>();
         int lines = lineIndex.size();
         double[][] millis = new double[lines][steps];
         double[] stepMillis = new double[steps];
@@ -126,8 +125,7 @@ public final class DecodeReplay {
             long stepStart = System.nanoTime();
             for (Region r : regions) {
                 WeightMatrix first = r.matrices()[0];
-                QuantizedInput in = inputs.computeIfAbsent(List.of(first.activationFormat(), first.cols()),
-                        k -> new QuantizedInput(first.activationFormat()));
+                QuantizedInput in = r.in();
                 long start = System.nanoTime();
                 // converted per region, as the model does after every norm (twice a block) and once for the head
                 in.quantize(x, 0, 1, first.cols(), pool);
@@ -166,6 +164,7 @@ public final class DecodeReplay {
             List<long[]> lineBytesAndCalls, List<Region> regions) {
         boolean shared = matrices.stream().allMatch(m -> m.activationFormat() == matrices.get(0).activationFormat());
         List<List<WeightMatrix>> groups = shared ? List.of(matrices) : matrices.stream().map(List::of).toList();
+        // made here, so that the timed loop allocates nothing; the model keeps one per format in its state
         for (List<WeightMatrix> group : groups) {
             var types = new TreeSet<String>();
             long bytes = 0;
@@ -180,7 +179,8 @@ public final class DecodeReplay {
             lineBytesAndCalls.get(line)[0] += bytes;
             lineBytesAndCalls.get(line)[1]++;
             float[][] outs = group.stream().map(m -> new float[m.rows()]).toArray(float[][]::new);
-            regions.add(new Region(line, group.toArray(WeightMatrix[]::new), outs));
+            regions.add(new Region(line, group.toArray(WeightMatrix[]::new), outs,
+                    new QuantizedInput(group.get(0).activationFormat())));
         }
     }
 
