@@ -485,8 +485,9 @@ BUDDY_TEST_DATA=$SHARED scripts/paired-subsets.py "$OUT/s36-paired-full-0.875/re
   -t 2 -np 2 -o "$OUT/s38-paired-full-0.75" --resume
 BUDDY_TEST_DATA=$SHARED scripts/paired-subsets.py "$OUT/s38-paired-full-0.75/results.json:buddy,shortgpt"
 
-# Session 41 onwards (not finished; RESULTS.md once it is): the same at b = 0.625, where BUDDY led SLEB by
-# +0.88 ± 0.73 on 500 examples per task. Resumable like the runs above; BUDDY's tasks run first, then SLEB's.
+# Sessions 41- (under way; RESULTS.md gets its section when the run completes): the same at b = 0.625, where BUDDY
+# led SLEB by +0.88 ± 0.73 on 500 examples per task. Resumable like the runs above; BUDDY's tasks run first, then
+# SLEB's.
 ./buddy eval -m "$MODEL" --datasets "$SHARED/datasets" --router "$OUT/alpaca.gguf,$OUT/plan-sleb.gguf" \
   --budgets 0.625 --routing per-token --kv-policy compute-kv \
   --tasks openbookqa,piqa,boolq,siqa,arc_easy,arc_challenge,winogrande --limit 0 --ppl none --no-dense \

@@ -37,8 +37,17 @@ import java.util.TreeSet;
 public final class DecodeReplay {
     private DecodeReplay() {}
 
-    private static final List<String> PROJECTIONS = List.of("attn_q, attn_k, attn_v", "attn_output",
-            "ffn_gate, ffn_up", "ffn_down", "output");
+    /** The projections of a block and the head, in forward-pass order, as the report names them. */
+    private enum Projection {
+        QKV("attn_q, attn_k, attn_v"), OUTPUT("attn_output"), GATE_UP("ffn_gate, ffn_up"), DOWN("ffn_down"),
+        HEAD("output");
+
+        final String label;
+
+        Projection(String label) {
+            this.label = label;
+        }
+    }
 
     /** One projection of every block (or the head) with one combination of weight types, and its median time. */
     record Line(String projection, String types, int callsPerStep, long bytesPerStep, double medianMillis) {
@@ -74,8 +83,23 @@ public final class DecodeReplay {
         }
     }
 
-    /** One parallel region of the replay: the matrices it multiplies and the line it is timed under. */
-    private record Region(int line, WeightMatrix[] matrices, float[][] outs, QuantizedInput in) {}
+    /** What one report line adds up: its projection and weight types, bytes and calls per step, time per step. */
+    private static final class Tally {
+        final Projection projection;
+        final String types;
+        long bytesPerStep;
+        int callsPerStep;
+        final double[] millis;
+
+        Tally(Projection projection, String types, int steps) {
+            this.projection = projection;
+            this.types = types;
+            this.millis = new double[steps];
+        }
+    }
+
+    /** One parallel region of the replay: the matrices it multiplies, their input, and the line it is timed under. */
+    private record Region(Tally tally, WeightMatrix[] matrices, float[][] outs, QuantizedInput in) {}
 
     /**
      * Replays {@code steps} untimed and then {@code steps} timed decode steps' products on {@code weights}.
@@ -86,100 +110,82 @@ public final class DecodeReplay {
         if (steps < 1) {
             throw new IllegalArgumentException("-n needs at least 1 step, got " + steps);
         }
-        Map<String, Integer> lineIndex = new LinkedHashMap<>();
-        List<long[]> lineBytesAndCalls = new ArrayList<>();
+        Map<String, Tally> tallies = new LinkedHashMap<>();
         List<Region> regions = new ArrayList<>();
-        int maxCols = 0;
         for (LayerWeights layer : weights.layers()) {
-            addRegions(PROJECTIONS.get(0), List.of(layer.wq(), layer.wk(), layer.wv()), lineIndex,
-                    lineBytesAndCalls, regions);
-            addRegions(PROJECTIONS.get(1), List.of(layer.wo()), lineIndex, lineBytesAndCalls, regions);
-            addRegions(PROJECTIONS.get(2), List.of(layer.ffnGate(), layer.ffnUp()), lineIndex, lineBytesAndCalls,
-                    regions);
-            addRegions(PROJECTIONS.get(3), List.of(layer.ffnDown()), lineIndex, lineBytesAndCalls, regions);
+            addRegions(Projection.QKV, List.of(layer.wq(), layer.wk(), layer.wv()), steps, tallies, regions);
+            addRegions(Projection.OUTPUT, List.of(layer.wo()), steps, tallies, regions);
+            addRegions(Projection.GATE_UP, List.of(layer.ffnGate(), layer.ffnUp()), steps, tallies, regions);
+            addRegions(Projection.DOWN, List.of(layer.ffnDown()), steps, tallies, regions);
         }
-        addRegions(PROJECTIONS.get(4), List.of(weights.output()), lineIndex, lineBytesAndCalls, regions);
+        addRegions(Projection.HEAD, List.of(weights.output()), steps, tallies, regions);
+        int maxCols = 0;
+        // one matrix per type and width compiles that type's kernels, which all its matrices share
+        Map<Object, WeightMatrix> warmed = new LinkedHashMap<>();
         for (Region r : regions) {
             for (WeightMatrix m : r.matrices()) {
                 maxCols = Math.max(maxCols, m.cols());
+                warmed.putIfAbsent(m.type(), m);
             }
         }
+        warmed.values().forEach(WeightMatrix::warmUp);
         // A fixed pseudo-random activation: the kernels' speed does not depend on the values.
         float[] x = new float[maxCols];
         Random random = new Random(41);
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextGaussian();
         }
-        // one matrix per type and width compiles that type's kernels, which all its matrices share
-        Map<Object, WeightMatrix> warmed = new LinkedHashMap<>();
-        for (Region r : regions) {
-            for (WeightMatrix m : r.matrices()) {
-                warmed.computeIfAbsent(m.type(), k -> m);
-            }
-        }
-        warmed.values().forEach(WeightMatrix::warmUp);
-        int lines = lineIndex.size();
-        double[][] millis = new double[lines][steps];
         double[] stepMillis = new double[steps];
         for (int step = -steps; step < steps; step++) {
             long stepStart = System.nanoTime();
             for (Region r : regions) {
                 WeightMatrix first = r.matrices()[0];
-                QuantizedInput in = r.in();
                 long start = System.nanoTime();
                 // converted per region, as the model does after every norm (twice a block) and once for the head
-                in.quantize(x, 0, 1, first.cols(), pool);
+                r.in().quantize(x, 0, 1, first.cols(), pool);
                 if (r.matrices().length == 1) {
-                    first.matvec(in, r.outs()[0], 0, pool);
+                    first.matvec(r.in(), r.outs()[0], 0, pool);
                 } else {
-                    WeightMatrix.matmulAll(in, r.matrices(), r.outs(), pool);
+                    WeightMatrix.matmulAll(r.in(), r.matrices(), r.outs(), pool);
                 }
                 if (step >= 0) {
-                    millis[r.line()][step] += (System.nanoTime() - start) / 1e6;
+                    r.tally().millis[step] += (System.nanoTime() - start) / 1e6;
                 }
             }
             if (step >= 0) {
                 stepMillis[step] = (System.nanoTime() - stepStart) / 1e6;
             }
         }
-        List<Line> result = new ArrayList<>();
-        for (var e : lineIndex.entrySet()) {
-            int i = e.getValue();
-            String key = e.getKey();
-            int split = key.indexOf('|');
-            result.add(new Line(key.substring(0, split), key.substring(split + 1), (int) lineBytesAndCalls.get(i)[1],
-                    lineBytesAndCalls.get(i)[0], Stats.median(millis[i])));
-        }
-        // in forward-pass order, each projection's type combinations together
-        result.sort(Comparator.comparingInt((Line l) -> PROJECTIONS.indexOf(l.projection()))
-                .thenComparing(Line::types));
-        return new Report(result, Stats.median(stepMillis), steps, pool.threads());
+        List<Line> lines = tallies.values().stream()
+                // in forward-pass order, each projection's type combinations together
+                .sorted(Comparator.comparing((Tally t) -> t.projection).thenComparing(t -> t.types))
+                .map(t -> new Line(t.projection.label, t.types, t.callsPerStep, t.bytesPerStep,
+                        Stats.median(t.millis)))
+                .toList();
+        return new Report(lines, Stats.median(stepMillis), steps, pool.threads());
     }
 
     /**
      * The model's regions for one projection: one if every matrix takes the same activation format, else one per
      * matrix (as {@code Transformer.projectNormed}); each timed under the line of its projection and weight types.
      */
-    private static void addRegions(String projection, List<WeightMatrix> matrices, Map<String, Integer> lineIndex,
-            List<long[]> lineBytesAndCalls, List<Region> regions) {
+    private static void addRegions(Projection projection, List<WeightMatrix> matrices, int steps,
+            Map<String, Tally> tallies, List<Region> regions) {
         boolean shared = matrices.stream().allMatch(m -> m.activationFormat() == matrices.get(0).activationFormat());
         List<List<WeightMatrix>> groups = shared ? List.of(matrices) : matrices.stream().map(List::of).toList();
-        // made here, so that the timed loop allocates nothing; the model keeps one per format in its state
         for (List<WeightMatrix> group : groups) {
             var types = new TreeSet<String>();
-            long bytes = 0;
             for (WeightMatrix m : group) {
                 types.add(m.type().name());
-                bytes += m.byteSize();
             }
-            int line = lineIndex.computeIfAbsent(projection + "|" + String.join(", ", types), k -> {
-                lineBytesAndCalls.add(new long[2]);
-                return lineBytesAndCalls.size() - 1;
-            });
-            lineBytesAndCalls.get(line)[0] += bytes;
-            lineBytesAndCalls.get(line)[1]++;
+            String typeList = String.join(", ", types);
+            Tally tally = tallies.computeIfAbsent(projection + " " + typeList,
+                    k -> new Tally(projection, typeList, steps));
+            tally.callsPerStep++;
+            group.forEach(m -> tally.bytesPerStep += m.byteSize());
             float[][] outs = group.stream().map(m -> new float[m.rows()]).toArray(float[][]::new);
-            regions.add(new Region(line, group.toArray(WeightMatrix[]::new), outs,
+            // its own converted input, made here so that the timed loop allocates nothing
+            regions.add(new Region(tally, group.toArray(WeightMatrix[]::new), outs,
                     new QuantizedInput(group.get(0).activationFormat())));
         }
     }
